@@ -1,0 +1,114 @@
+package planner
+
+import (
+	"time"
+
+	"github.com/heraldhq/herald/addrs"
+	"github.com/heraldhq/herald/spec"
+	"github.com/heraldhq/herald/state"
+)
+
+// Action is what a plan does with one message instance (CONTRACT §4).
+type Action int
+
+const (
+	Send Action = iota
+	Wait
+	Noop
+	Drift
+	Expire
+	Retry
+	Unknown
+	Orphan
+)
+
+// Actions lists every action in the order summaries print them.
+var Actions = []Action{Send, Retry, Wait, Noop, Drift, Expire, Unknown, Orphan}
+
+func (a Action) String() string {
+	switch a {
+	case Send:
+		return "send"
+	case Wait:
+		return "wait"
+	case Noop:
+		return "noop"
+	case Drift:
+		return "drift"
+	case Expire:
+		return "expire"
+	case Retry:
+		return "retry"
+	case Unknown:
+		return "unknown"
+	case Orphan:
+		return "orphan"
+	}
+	return "invalid"
+}
+
+// ParseAction reads an action's name.
+func ParseAction(s string) (Action, bool) {
+	for _, a := range Actions {
+		if a.String() == s {
+			return a, true
+		}
+	}
+	return 0, false
+}
+
+// Sends reports whether apply makes a request for the action.
+func (a Action) Sends() bool { return a == Send || a == Retry }
+
+// Change is the plan for one message instance.
+type Change struct {
+	Addr   addrs.Message
+	Action Action
+	// Reason says in words why the action was chosen.
+	Reason string
+	// Instance is the configured instance; nil for an orphan.
+	Instance *spec.Instance
+	// Record is what state holds for the instance (found under Addr or
+	// under a moved-from address); nil when state has nothing.
+	Record *state.Record
+	// MovedFrom is set when the record was found through a moved block.
+	MovedFrom *addrs.Message
+	// LikelyRenameOf names an orphaned record with the same content, group
+	// and send_at as this never-sent instance: probably a rename without a
+	// moved block, which would send the message a second time.
+	LikelyRenameOf *addrs.Message
+	// Replace is set when -replace forced a send.
+	Replace bool
+}
+
+// Plan is the planner's whole answer.
+type Plan struct {
+	At      time.Time
+	Changes []*Change // ordered by send_at, then address; orphans last
+	// Lineage and Serial identify the state the plan was made from.
+	Lineage string
+	Serial  uint64
+	// ConfigHash identifies the configuration it was made from.
+	ConfigHash string
+}
+
+// Options narrow or force a plan.
+type Options struct {
+	// Targets, when not empty, limit the plan to instances they select.
+	Targets []addrs.Message
+	// Replace makes the selected sent, unknown (or drifted) instances send
+	// again.
+	Replace []addrs.Message
+}
+
+// Summary counts the changes per action; every action is present.
+func (p *Plan) Summary() map[Action]int {
+	s := make(map[Action]int, len(Actions))
+	for _, a := range Actions {
+		s[a] = 0
+	}
+	for _, c := range p.Changes {
+		s[c.Action]++
+	}
+	return s
+}

@@ -1,0 +1,146 @@
+package spec
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/heraldhq/herald/addrs"
+)
+
+// Config is a loaded and evaluated configuration: what later packages see.
+// Nothing after spec needs to know HCL beyond the source ranges carried for
+// diagnostics.
+type Config struct {
+	// Dir is the working directory the configuration was loaded from.
+	Dir string
+	// Files holds every parsed file by name, for diagnostic snippets.
+	Files map[string]*hcl.File
+
+	Provider Provider
+	Backend  *Backend // nil: the local state file
+	Groups   map[string]*Group
+	// Instances are the expanded message instances, ordered by SendAt, then
+	// by address.
+	Instances []*Instance
+	Moved     []*Moved
+
+	// Hash identifies the configuration files and the variable values they
+	// were evaluated with (sensitive values excluded), for saved plans.
+	Hash string
+}
+
+// Provider is the evaluated provider "a1base" block with environment
+// fallbacks applied.
+type Provider struct {
+	AccountID    string
+	From         string
+	BaseURL      string
+	RateLimit    *RateLimit // nil: no account-wide limit
+	ExpiresAfter time.Duration
+	CheckMedia   bool
+	DeclRange    hcl.Range
+}
+
+// DefaultBaseURL is A1Base's public API.
+const DefaultBaseURL = "https://api.a1base.com/v1"
+
+// DefaultExpiresAfter applies when neither message nor provider sets one.
+const DefaultExpiresAfter = 24 * time.Hour
+
+// RateLimit is "N/period": no more than N sends start in any window of Per.
+type RateLimit struct {
+	N    int
+	Per  time.Duration
+	Text string // as written, for display
+}
+
+// Every is the interval between tokens of a burst-1 token bucket that
+// keeps the limit.
+func (r RateLimit) Every() time.Duration { return r.Per / time.Duration(r.N) }
+
+// Group is an evaluated group block.
+type Group struct {
+	Name      string
+	ThreadID  string
+	Service   string // whatsapp or telegram
+	From      string // the sending number: the group's, else the provider's
+	RateLimit *RateLimit
+	DeclRange hcl.Range
+}
+
+// Media is a message's attachment.
+type Media struct {
+	URL     string
+	Type    string // image, video, audio, document
+	Caption string
+}
+
+// Instance is one expanded message: a message block without for_each, or
+// one element of its for_each.
+type Instance struct {
+	Addr         addrs.Message
+	Group        *Group
+	From         string
+	Service      string
+	ThreadID     string
+	SendAt       time.Time
+	ExpiresAfter time.Duration
+	Text         string
+	Media        *Media // exactly one of Text and Media is set
+	// Sensitive reports that the text, or the media URL or caption, was
+	// built from a sensitive value: it is shown as (sensitive) and never
+	// written anywhere.
+	Sensitive bool
+	DeclRange hcl.Range
+}
+
+// Content is what the API receives as the message body: the text, or the
+// media caption.
+func (i *Instance) Content() string {
+	if i.Media != nil {
+		return i.Media.Caption
+	}
+	return i.Text
+}
+
+// ExpiresAt is the last moment the instance may still be sent.
+func (i *Instance) ExpiresAt() time.Time { return i.SendAt.Add(i.ExpiresAfter) }
+
+// ContentHash identifies the message's content (text, or media URL, type and
+// caption) so that a change after sending is seen as drift. Sensitive content
+// is left out: a plain hash of a short secret could be brute-forced, so for a
+// sensitive message only the kind of content is hashed.
+func (i *Instance) ContentHash() string {
+	h := sha256.New()
+	switch {
+	case i.Sensitive && i.Media != nil:
+		io.WriteString(h, "media\x00(sensitive)")
+	case i.Sensitive:
+		io.WriteString(h, "text\x00(sensitive)")
+	case i.Media != nil:
+		io.WriteString(h, "media\x00"+i.Media.URL+"\x00"+i.Media.Type+"\x00"+i.Media.Caption)
+	default:
+		io.WriteString(h, "text\x00"+i.Text)
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
+}
+
+// Moved is a moved block: state recorded under From now belongs to To.
+type Moved struct {
+	From      addrs.Message
+	To        addrs.Message
+	DeclRange hcl.Range
+}
+
+// Backend is the backend block; its settings are checked here and used by
+// the state package.
+type Backend struct {
+	Type       string // "postgres"
+	ConnStr    string
+	SchemaName string
+	DeclRange  hcl.Range
+}

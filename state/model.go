@@ -1,0 +1,126 @@
+package state
+
+import (
+	"context"
+	"time"
+)
+
+// Status is where a message instance stands in state.
+type Status string
+
+const (
+	// StatusSending: an attempt is recorded and its outcome is not (yet).
+	// Read back from a previous run, it means unknown.
+	StatusSending Status = "sending"
+	StatusSent    Status = "sent"
+	StatusFailed  Status = "failed"
+	StatusExpired Status = "expired"
+	StatusUnknown Status = "unknown"
+)
+
+// Record is what state keeps about one message instance.
+type Record struct {
+	Address     string    `json:"address"`
+	Group       string    `json:"group"`
+	ThreadID    string    `json:"thread_id"`
+	Service     string    `json:"service"`
+	From        string    `json:"from"`
+	ContentHash string    `json:"content_hash"`
+	SendAt      time.Time `json:"send_at"`
+	Status      Status    `json:"status"`
+	Attempts    []Attempt `json:"attempts,omitempty"`
+	// Answer is the API's answer to the delivered send. Its body is left
+	// out when the message is sensitive.
+	Answer    *Answer   `json:"answer,omitempty"`
+	LastError string    `json:"last_error,omitempty"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Attempt is one request made (or about to be made) for an instance.
+type Attempt struct {
+	Number     int        `json:"number"`
+	StartedAt  time.Time  `json:"started_at"`
+	FinishedAt *time.Time `json:"finished_at,omitempty"`
+	// Outcome is delivered, transient, permanent or ambiguous; empty while
+	// the request is in flight (or when the process died during it).
+	Outcome string `json:"outcome,omitempty"`
+	Error   string `json:"error,omitempty"`
+}
+
+// Answer is A1Base's answer to a delivered group send.
+type Answer struct {
+	ChatGroupID string `json:"chat_group_id,omitempty"`
+	From        string `json:"from,omitempty"`
+	Body        string `json:"body,omitempty"`
+	Status      string `json:"status,omitempty"`
+	DateCreated string `json:"date_created,omitempty"`
+}
+
+// Snapshot is the whole state at one moment.
+type Snapshot struct {
+	Lineage string
+	Serial  uint64
+	Records map[string]*Record // by address string
+}
+
+// EventKind tells an attempt from an outcome.
+type EventKind string
+
+const (
+	// EventAttempt is recorded, durably, before a request leaves.
+	EventAttempt EventKind = "attempt"
+	// EventOutcome is recorded after the answer (or its absence) is known,
+	// and for instances apply marks expired without sending.
+	EventOutcome EventKind = "outcome"
+)
+
+// Event is one journal entry. The record fields (Group ... SendAt) describe
+// the instance as configured when the event happened, so that an instance
+// seen for the first time gets a complete record.
+type Event struct {
+	Kind        EventKind `json:"kind"`
+	Address     string    `json:"address"`
+	Group       string    `json:"group"`
+	ThreadID    string    `json:"thread_id"`
+	Service     string    `json:"service"`
+	From        string    `json:"from"`
+	ContentHash string    `json:"content_hash"`
+	SendAt      time.Time `json:"send_at"`
+	Attempt     int       `json:"attempt"`
+	At          time.Time `json:"at"`
+	// Status is the instance's status after the event: sending for an
+	// attempt; sent, failed, unknown or expired for an outcome.
+	Status  Status  `json:"status"`
+	Outcome string  `json:"outcome,omitempty"`
+	Answer  *Answer `json:"answer,omitempty"`
+	Error   string  `json:"error,omitempty"`
+}
+
+// Recorder is how the executor writes state. Record returns only once the
+// event is durable; it is safe for concurrent use, and concurrent callers
+// may share one sync (group commit).
+type Recorder interface {
+	Record(ctx context.Context, e Event) error
+}
+
+// Backend is a place state lives: the local file, or PostgreSQL.
+type Backend interface {
+	Recorder
+	// Lock takes the exclusive writer lock, waiting up to timeout. An error
+	// names the lock and, where known, who holds it.
+	Lock(ctx context.Context, timeout time.Duration) error
+	// Unlock releases the lock taken by Lock.
+	Unlock() error
+	// Snapshot reads the current state, including events recorded by a
+	// run that did not finish. It needs no lock.
+	Snapshot(ctx context.Context) (*Snapshot, error)
+	// Persist folds the recorded events into the stored state (serial
+	// incremented when anything changed).
+	Persist(ctx context.Context) error
+	// Replace stores snap as the whole new state (state rm, state push).
+	// Requires the lock.
+	Replace(ctx context.Context, snap *Snapshot) error
+	// Describe names the state for messages: a path, or a database.
+	Describe() string
+	Close() error
+}
