@@ -7,6 +7,8 @@ package main
 import (
 	_ "github.com/agext/levenshtein"
 	_ "github.com/gofrs/flock"
+	_ "github.com/jackc/pgx/v5"
+	_ "github.com/robfig/cron/v3"
 	_ "github.com/google/go-cmp/cmp"
 	_ "github.com/hashicorp/hcl/v2"
 	_ "github.com/hashicorp/hcl/v2/ext/tryfunc"

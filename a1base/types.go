@@ -28,6 +28,9 @@ type GroupAnswer struct {
 type ThreadMessage struct {
 	Body        string
 	DateCreated time.Time
+	// From is the sender's number, when the API names it; reconciliation
+	// uses it to tell the agent's own messages from the members'.
+	From string
 }
 
 // Outcome classifies what became of a request.

@@ -1,0 +1,438 @@
+package a1base
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// DefaultTimeout bounds one request when Config.Timeout is zero.
+const DefaultTimeout = 30 * time.Second
+
+// maxAnswer caps how much of an answer is read; A1Base's answers are small,
+// and a misbehaving proxy must not make herald buffer without end.
+const maxAnswer = 1 << 20
+
+// Config configures a Client.
+type Config struct {
+	// BaseURL is the API root, e.g. https://api.a1base.com/v1.
+	BaseURL   string
+	AccountID string
+	APIKey    string
+	APISecret string
+	// UserAgent is sent with every request; UserAgent(version) builds one.
+	// Empty: UserAgent("").
+	UserAgent string
+	// Timeout bounds each request from start to the end of the answer.
+	// Zero: DefaultTimeout.
+	Timeout time.Duration
+	// HTTPClient is used for the requests; nil: a client of herald's own.
+	// Its redirect policy is replaced for sends (see New).
+	HTTPClient *http.Client
+}
+
+// UserAgent is the User-Agent herald sends: "herald/<version>".
+func UserAgent(version string) string {
+	if version == "" {
+		version = "dev"
+	}
+	return "herald/" + version + " (+https://github.com/heraldhq/herald)"
+}
+
+// Client talks to A1Base. It is safe for concurrent use.
+type Client struct {
+	cfg     Config
+	base    string
+	timeout time.Duration
+	// api never follows redirects: a 301/302/303 would turn the POST into
+	// a GET, and following any redirect of a send sends the body to a URL
+	// the user did not configure.
+	api *http.Client
+	// media follows redirects (media hosts redirect to CDNs) and is only
+	// ever given requests without credentials.
+	media *http.Client
+	now   func() time.Time
+}
+
+// New returns a client for cfg. It does not check cfg: a bad base URL or an
+// empty account id is reported by the first request, as a permanent outcome.
+func New(cfg Config) *Client {
+	return newClient(cfg, nil)
+}
+
+func newClient(cfg Config, dial func(ctx context.Context, network, addr string) (net.Conn, error)) *Client {
+	hc := cfg.HTTPClient
+	if hc == nil {
+		hc = &http.Client{Transport: newTransport(dial)}
+	}
+	api := *hc
+	api.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	media := *hc
+	media.CheckRedirect = nil
+	timeout := cfg.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	if cfg.UserAgent == "" {
+		cfg.UserAgent = UserAgent("")
+	}
+	return &Client{
+		cfg:     cfg,
+		base:    strings.TrimRight(cfg.BaseURL, "/"),
+		timeout: timeout,
+		api:     &api,
+		media:   &media,
+		now:     time.Now,
+	}
+}
+
+// newTransport is herald's own transport. Its connections count the bytes
+// the kernel accepted, so that a send can tell "nothing left" more exactly
+// than WroteRequest does (see SendGroup).
+func newTransport(dial func(ctx context.Context, network, addr string) (net.Conn, error)) *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	if dial == nil {
+		d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
+		dial = d.DialContext
+	}
+	t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return &countingConn{Conn: conn}, nil
+	}
+	return t
+}
+
+// countingConn counts the bytes written to a connection.
+type countingConn struct {
+	net.Conn
+	written atomic.Int64
+}
+
+func (c *countingConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	c.written.Add(int64(n))
+	return n, err
+}
+
+// sendTrace follows one send through the transport to tell whether any of
+// it may have reached the server.
+//
+// WroteRequest alone is not enough: net/http reports it once the request is
+// in the connection's buffer, before the final flush, so a connection that
+// fails on that flush without writing a byte would look written. On herald's
+// own transport the connection's byte count settles it: if nothing was
+// written to the connection since it was handed to this request, nothing of
+// the request left. With a caller's HTTPClient only WroteRequest is known,
+// and a failed flush is reported as ambiguous, which is the safe side.
+type sendTrace struct {
+	mu      sync.Mutex
+	wrote   bool
+	conn    *countingConn
+	startAt int64
+}
+
+func (st *sendTrace) clientTrace() *httptrace.ClientTrace {
+	return &httptrace.ClientTrace{
+		GotConn: func(info httptrace.GotConnInfo) {
+			conn := info.Conn
+			if tc, ok := conn.(interface{ NetConn() net.Conn }); ok {
+				conn = tc.NetConn() // TLS
+			}
+			st.mu.Lock()
+			defer st.mu.Unlock()
+			st.conn, _ = conn.(*countingConn)
+			if st.conn != nil {
+				st.startAt = st.conn.written.Load()
+			}
+		},
+		WroteRequest: func(info httptrace.WroteRequestInfo) {
+			if info.Err == nil {
+				st.mu.Lock()
+				st.wrote = true
+				st.mu.Unlock()
+			}
+		},
+	}
+}
+
+// mayHaveArrived says whether the server may have the whole request. It is
+// called after the transport gave up on the request, when the transport's
+// write loop for it has ended.
+func (st *sendTrace) mayHaveArrived() bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if !st.wrote {
+		return false
+	}
+	return st.conn == nil || st.conn.written.Load() != st.startAt
+}
+
+// CredentialsFromEnv reads A1BASE_API_KEY and A1BASE_API_SECRET through
+// getenv. Credentials come from the environment only, never from files.
+func CredentialsFromEnv(getenv func(string) string) (key, secret string, err error) {
+	key, secret = getenv("A1BASE_API_KEY"), getenv("A1BASE_API_SECRET")
+	var missing []string
+	if strings.TrimSpace(key) == "" {
+		missing = append(missing, "A1BASE_API_KEY")
+	}
+	if strings.TrimSpace(secret) == "" {
+		missing = append(missing, "A1BASE_API_SECRET")
+	}
+	switch len(missing) {
+	case 0:
+		return key, secret, nil
+	case 1:
+		return "", "", fmt.Errorf("the environment variable %s is not set: sending needs A1Base credentials in A1BASE_API_KEY and A1BASE_API_SECRET", missing[0])
+	default:
+		return "", "", errors.New("the environment variables A1BASE_API_KEY and A1BASE_API_SECRET are not set: sending needs A1Base credentials")
+	}
+}
+
+// endpoint builds an API URL from path segments, escaping each.
+func (c *Client) endpoint(segments ...string) (string, error) {
+	u, err := url.Parse(c.base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", fmt.Errorf("base_url %q is not an http(s) URL", c.base)
+	}
+	if c.cfg.AccountID == "" {
+		return "", errors.New("no A1Base account id: set account_id in the provider block or A1BASE_ACCOUNT_ID")
+	}
+	var b strings.Builder
+	b.WriteString(c.base)
+	for _, s := range segments {
+		b.WriteByte('/')
+		b.WriteString(url.PathEscape(s))
+	}
+	return b.String(), nil
+}
+
+func (c *Client) setHeaders(req *http.Request) {
+	req.Header.Set("X-API-Key", c.cfg.APIKey)
+	req.Header.Set("X-API-Secret", c.cfg.APISecret)
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.cfg.UserAgent)
+}
+
+// newSendRequest builds the POST of a group send.
+//
+// A send must never be replayed by the transport: A1Base has no idempotency
+// key, so a replay after the request was written could deliver the message
+// twice. net/http retries a request on a reused connection that dies only
+// when the request is "replayable" (GET/HEAD/OPTIONS/TRACE, or a request
+// carrying an Idempotency-Key header) or when nothing of it was written and
+// its body can be rewound through GetBody. A POST without an
+// Idempotency-Key header is never replayable, and with GetBody cleared even
+// the "nothing written" retry cannot happen: every failure comes back to
+// SendGroup, which classifies it with what httptrace saw. The Idempotency-Key
+// headers must therefore never be set here.
+func (c *Client) newSendRequest(ctx context.Context, body []byte) (*http.Request, error) {
+	u, err := c.endpoint("messages", "group", c.cfg.AccountID, "send")
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.GetBody = nil
+	c.setHeaders(req)
+	req.Header.Set("Content-Type", "application/json")
+	return req, nil
+}
+
+// SendGroup sends one message to a group thread and classifies what became
+// of it. It never retries.
+func (c *Client) SendGroup(ctx context.Context, sr SendRequest) Result {
+	if err := ctx.Err(); err != nil {
+		return Result{Outcome: Transient, Err: c.redactErr("not sent: "+err.Error(), err)}
+	}
+	body, err := json.Marshal(sr)
+	if err != nil {
+		return Result{Outcome: Permanent, Err: c.redactErr("encoding the send: "+err.Error(), err)}
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+
+	// Until the whole request was written the server cannot have acted on
+	// it: a partial request is not a request.
+	var st sendTrace
+	req, err := c.newSendRequest(httptrace.WithClientTrace(ctx, st.clientTrace()), body)
+	if err != nil {
+		return Result{Outcome: Permanent, Err: c.redactErr(err.Error(), err)}
+	}
+	resp, err := c.api.Do(req)
+	if err != nil {
+		cause := unwrapURLError(err)
+		if st.mayHaveArrived() {
+			return Result{Outcome: Ambiguous, Err: c.redactErr(
+				"the send reached A1Base but no answer came ("+describe(cause)+"); the message may or may not have been delivered", cause)}
+		}
+		msg := "could not reach A1Base at " + c.base + " (" + describe(cause) + ")"
+		if errors.Is(cause, context.Canceled) {
+			msg = "the send was cancelled before it was written"
+		}
+		return Result{Outcome: Transient, Err: c.redactErr(msg+"; the message was not sent", cause)}
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+	return c.classify(resp.StatusCode, resp.Header, data)
+}
+
+// classify turns an answer into a Result. A body that could not be read in
+// full still counts for its status: after a 2xx the message went out.
+func (c *Client) classify(status int, header http.Header, data []byte) Result {
+	r := Result{StatusCode: status}
+	switch {
+	case status >= 200 && status < 300:
+		r.Outcome = Delivered
+		r.Answer = parseAnswer(data)
+		return r
+	case status == http.StatusTooManyRequests:
+		r.Outcome = Transient
+		r.RetryAfter = parseRetryAfter(header.Get("Retry-After"), c.now())
+	case status == http.StatusRequestTimeout:
+		// The server gave up waiting for the request, so it did not act on
+		// it: safe to try again.
+		r.Outcome = Transient
+	case status >= 500:
+		r.Outcome = Transient
+		r.RetryAfter = parseRetryAfter(header.Get("Retry-After"), c.now())
+	default:
+		r.Outcome = Permanent
+	}
+	r.Err = c.apiError(status, header, data)
+	return r
+}
+
+func (c *Client) apiError(status int, header http.Header, data []byte) *APIError {
+	e := decodeAPIError(status, header, data)
+	e.Detail = c.redact(e.Detail)
+	for i := range e.Problems {
+		e.Problems[i].Msg = c.redact(e.Problems[i].Msg)
+		for j, l := range e.Problems[i].Loc {
+			if s, ok := l.(string); ok {
+				e.Problems[i].Loc[j] = c.redact(s)
+			}
+		}
+	}
+	return e
+}
+
+// parseAnswer reads a send's answer, flat or wrapped in {"data": ...},
+// keeping every field it can: a field of an unexpected type is rendered as
+// its JSON text, an unreadable body gives an empty answer.
+func parseAnswer(data []byte) *GroupAnswer {
+	a := &GroupAnswer{}
+	var doc map[string]json.RawMessage
+	if json.Unmarshal(data, &doc) != nil {
+		return a
+	}
+	if inner, ok := doc["data"]; ok {
+		if _, flat := doc["chat_group_id"]; !flat {
+			var d map[string]json.RawMessage
+			if json.Unmarshal(inner, &d) == nil {
+				doc = d
+			}
+		}
+	}
+	a.ChatGroupID = lenientString(doc["chat_group_id"])
+	a.From = lenientString(doc["from"])
+	a.Body = lenientString(doc["body"])
+	a.Status = lenientString(doc["status"])
+	a.DateCreated = lenientString(doc["date_created"])
+	return a
+}
+
+func lenientString(raw json.RawMessage) string {
+	if len(raw) == 0 {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	if string(raw) == "null" {
+		return ""
+	}
+	return string(raw)
+}
+
+// parseRetryAfter reads Retry-After as seconds or an HTTP date; anything
+// else, or a time already past, is no wait.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.ParseFloat(v, 64); err == nil {
+		if secs <= 0 || secs > float64(24*time.Hour/time.Second) {
+			return 0
+		}
+		return time.Duration(secs * float64(time.Second))
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := t.Sub(now); d > 0 {
+			return d
+		}
+	}
+	return 0
+}
+
+func unwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// describe names a transport failure in a few words.
+func describe(err error) string {
+	var dnsErr *net.DNSError
+	switch {
+	case errors.Is(err, context.Canceled):
+		return "cancelled"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timed out"
+	case errors.As(err, &dnsErr):
+		return "cannot resolve " + dnsErr.Name
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "connection closed by the server"
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return "timed out"
+	}
+	return err.Error()
+}
+
+// redact removes the credentials from s. Nothing herald prints may hold
+// them, and a server or proxy may echo headers back in an answer.
+func (c *Client) redact(s string) string {
+	for _, secret := range []string{c.cfg.APIKey, c.cfg.APISecret} {
+		if secret != "" {
+			s = strings.ReplaceAll(s, secret, "(redacted)")
+		}
+	}
+	return s
+}
+
+// redactErr wraps cause in an error whose text is msg without credentials.
+func (c *Client) redactErr(msg string, cause error) error {
+	return &redactedError{msg: c.redact(msg), cause: cause}
+}

@@ -1,0 +1,111 @@
+// Package command holds herald's subcommands: one file per command, each
+// parsing its flags into a plain options struct and calling a run function.
+// Commands print only through the views package.
+package command
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"time"
+)
+
+// Env is what a command may use of the outside world. Tests build their own.
+type Env struct {
+	// Dir is the working directory (after -chdir).
+	Dir    string
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	// StdinIsTerminal and StdoutIsTerminal decide prompts, colour and
+	// progress bars.
+	StdinIsTerminal  bool
+	StdoutIsTerminal bool
+	StderrIsTerminal bool
+	// Getenv reads the environment (HERALD_VAR_*, A1BASE_*, PG*).
+	Getenv func(string) string
+	// Environ lists the environment as KEY=VALUE.
+	Environ func() []string
+	// Now is the clock used when -at is not given.
+	Now func() time.Time
+	// Version is herald's version, for `herald version` and User-Agent.
+	Version string
+}
+
+// Command is one subcommand. Run returns nil for exit 0, an *ExitError for
+// a chosen code, or any other error for exit 1.
+type Command struct {
+	Name     string
+	Synopsis string
+	Run      func(ctx context.Context, env *Env, args []string) error
+}
+
+var commands = map[string]*Command{}
+
+// register adds a command; each command file calls it from init.
+func register(c *Command) {
+	if _, dup := commands[c.Name]; dup {
+		panic("command registered twice: " + c.Name)
+	}
+	commands[c.Name] = c
+}
+
+// Lookup finds a command by name.
+func Lookup(name string) (*Command, bool) {
+	c, ok := commands[name]
+	return c, ok
+}
+
+// All lists the commands by name.
+func All() []*Command {
+	out := make([]*Command, 0, len(commands))
+	for _, c := range commands {
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// ExitError carries an exit code other than 1. Err, when set, has already
+// been reported unless Report is true.
+type ExitError struct {
+	Code   int
+	Err    error
+	Report bool
+}
+
+func (e *ExitError) Error() string {
+	if e.Err == nil {
+		return fmt.Sprintf("exit status %d", e.Code)
+	}
+	return e.Err.Error()
+}
+
+func (e *ExitError) Unwrap() error { return e.Err }
+
+// ErrReported is returned by a command that has already printed its errors
+// (diagnostics, for instance) and only needs exit 1.
+var ErrReported = errors.New("errors reported")
+
+// Exit codes of the contract.
+const (
+	ExitOK          = 0
+	ExitError1      = 1
+	ExitChanges     = 2 // plan -detailed-exitcode: something would be sent
+	ExitUnformatted = 3 // fmt -check found unformatted files
+	ExitInterrupted = 130
+)
+
+// ExitCode maps a command's error to the process exit code.
+func ExitCode(err error) int {
+	if err == nil {
+		return ExitOK
+	}
+	var ee *ExitError
+	if errors.As(err, &ee) {
+		return ee.Code
+	}
+	return ExitError1
+}

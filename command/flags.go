@@ -1,0 +1,155 @@
+package command
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/heraldhq/herald/addrs"
+	"github.com/heraldhq/herald/command/views"
+	"github.com/heraldhq/herald/planner"
+	"github.com/heraldhq/herald/spec"
+	"github.com/heraldhq/herald/state"
+)
+
+// planFlags are the flags plan and apply share (CONTRACT §3).
+type planFlags struct {
+	// At is -at as given; empty means the environment's clock.
+	At          string
+	StatePath   string
+	Vars        []spec.VarArg
+	Targets     stringList
+	LockTimeout time.Duration
+	NoColor     bool
+}
+
+// addTo registers the shared flags on fs.
+func (f *planFlags) addTo(fs *flag.FlagSet) {
+	fs.StringVar(&f.At, "at", "", "Plan as if the clock read `RFC3339` (e.g. 2026-12-01T09:00:00Z). Default: now.")
+	fs.StringVar(&f.StatePath, "state", "", "The local state `PATH`. Default: "+state.DefaultPath+" in the working directory.")
+	addVarFlags(fs, &f.Vars)
+	fs.Var(&f.Targets, "target", "Only consider the message `ADDR` (message.NAME or message.NAME[\"KEY\"]). Repeatable.")
+	fs.DurationVar(&f.LockTimeout, "lock-timeout", 0, "How long to wait for the state lock, as a `DURATION` (e.g. 30s).")
+	fs.BoolVar(&f.NoColor, "no-color", false, "Print no colour codes.")
+}
+
+// clock reads -at, or the environment's clock when it is not given.
+func (f *planFlags) clock(env *Env) (time.Time, error) {
+	if f.At == "" {
+		if env.Now == nil {
+			return time.Now(), nil
+		}
+		return env.Now(), nil
+	}
+	t, err := time.Parse(time.RFC3339, f.At)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("-at=%s: expected an RFC 3339 time with an offset, such as 2026-12-01T09:00:00Z", f.At)
+	}
+	return t, nil
+}
+
+// statePath is the local state file: -state, relative to the working
+// directory, or the default file there.
+func statePath(env *Env, flagValue string) string {
+	p := flagValue
+	if p == "" {
+		p = state.DefaultPath
+	}
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(env.Dir, p)
+	}
+	return p
+}
+
+// parseAddrs reads -target or -replace values; a bad address is an error
+// naming the flag.
+func parseAddrs(flagName string, values []string) ([]addrs.Message, error) {
+	out := make([]addrs.Message, 0, len(values))
+	for _, v := range values {
+		a, err := addrs.ParseMessage(v)
+		if err != nil {
+			return nil, fmt.Errorf("-%s: %w", flagName, err)
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// planRun is everything a plan was built from, for plan to render and
+// apply to execute.
+type planRun struct {
+	Config  *spec.Config
+	Backend state.Backend
+	Snap    *state.Snapshot
+	Plan    *planner.Plan
+}
+
+// Close releases the state backend.
+func (r *planRun) Close() error {
+	if r == nil || r.Backend == nil {
+		return nil
+	}
+	return r.Backend.Close()
+}
+
+// openBackend opens the state named by the configuration, or the local file.
+func openBackend(env *Env, cfg *spec.Config, stateFlag string) (state.Backend, error) {
+	if cfg != nil && cfg.Backend != nil {
+		if stateFlag != "" {
+			return nil, fmt.Errorf("-state names a local state file, but the configuration declares backend %q", cfg.Backend.Type)
+		}
+		return nil, fmt.Errorf("backend %q is not available in this build of herald; remove the backend block to use the local state file", cfg.Backend.Type)
+	}
+	return state.OpenLocal(statePath(env, stateFlag)), nil
+}
+
+// buildPlan loads the configuration, reads a snapshot of the state (without
+// the lock: a plan only reads) and plans at the -at clock. Configuration
+// diagnostics are printed on v (warnings too); an error return after they
+// were printed is ErrReported. On success the caller closes the run.
+// replace is apply's -replace, nil for plan.
+func buildPlan(ctx context.Context, env *Env, v *views.View, f *planFlags, replace []string) (*planRun, error) {
+	at, err := f.clock(env)
+	if err != nil {
+		return nil, err
+	}
+	targets, err := parseAddrs("target", f.Targets)
+	if err != nil {
+		return nil, err
+	}
+	replaces, err := parseAddrs("replace", replace)
+	if err != nil {
+		return nil, err
+	}
+
+	cfg, diags := spec.Load(env.Dir, spec.LoadOptions{Vars: f.Vars, Getenv: env.Getenv})
+	v.Diagnostics(diags, cfg.Files)
+	if diags.HasErrors() {
+		return nil, ErrReported
+	}
+
+	backend, err := openBackend(env, cfg, f.StatePath)
+	if err != nil {
+		return nil, err
+	}
+	snap, err := backend.Snapshot(ctx)
+	if err != nil {
+		backend.Close()
+		return nil, fmt.Errorf("reading state %s: %w", backend.Describe(), err)
+	}
+	opts := planner.Options{Targets: targets, Replace: replaces}
+	// New ignores addresses that select nothing; a typo must not become a
+	// quietly empty plan.
+	if err := planner.Validate(cfg, snap, opts); err != nil {
+		backend.Close()
+		return nil, err
+	}
+	return &planRun{
+		Config:  cfg,
+		Backend: backend,
+		Snap:    snap,
+		Plan:    planner.New(cfg, snap, at, opts),
+	}, nil
+}

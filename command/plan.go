@@ -1,0 +1,112 @@
+package command
+
+import (
+	"context"
+	"path/filepath"
+
+	"github.com/heraldhq/herald/command/views"
+	"github.com/heraldhq/herald/planner"
+)
+
+func init() {
+	register(&Command{
+		Name:     "plan",
+		Synopsis: "Show what apply would send, wait for or skip",
+		Run: func(ctx context.Context, env *Env, args []string) error {
+			opts, err := parsePlanFlags(env, args)
+			if err != nil {
+				return err
+			}
+			return runPlan(ctx, env, opts)
+		},
+	})
+}
+
+type planOptions struct {
+	planFlags
+	Out              string
+	JSON             bool
+	Markdown         bool
+	DetailedExitCode bool
+}
+
+func parsePlanFlags(env *Env, args []string) (planOptions, error) {
+	var opts planOptions
+	fs := newFlagSet("plan", env)
+	setUsage(fs, "[options]", `
+Show what "herald apply" would do at the clock: which messages are due and
+would be sent, which wait, which expired, drifted, are unknown or are no
+longer configured. Plan needs no credentials and does not contact A1Base.
+
+Plan reads a snapshot of the state and does not take the state lock, so it
+never waits for a running apply; -lock-timeout is accepted, as in
+Terraform, and has no effect here.
+
+Exit codes: 0 success, 1 error. With -detailed-exitcode: 0 when nothing
+would be sent, 2 when at least one message would be sent (or retried),
+1 on error.`)
+	opts.planFlags.addTo(fs)
+	fs.StringVar(&opts.Out, "out", "", "Save the plan to `FILE`; \"herald apply FILE\" then sends exactly what it shows.")
+	fs.BoolVar(&opts.JSON, "json", false, "Print the plan as one JSON object (format_version 1).")
+	fs.BoolVar(&opts.Markdown, "markdown", false, "Print the plan as markdown for a pull-request comment.")
+	fs.BoolVar(&opts.DetailedExitCode, "detailed-exitcode", false, "Exit 2 when at least one message would be sent, 0 when none.")
+	if err := parseFlags(fs, env, args); err != nil {
+		return opts, err
+	}
+	if fs.NArg() > 0 {
+		return opts, usageError(fs, env, "plan takes no arguments, got %q; use -chdir=DIR for another directory", fs.Arg(0))
+	}
+	if opts.JSON && opts.Markdown {
+		return opts, usageError(fs, env, "-json and -markdown cannot be used together")
+	}
+	return opts, nil
+}
+
+func (o *planOptions) format() views.PlanFormat {
+	switch {
+	case o.JSON:
+		return views.PlanJSONFormat
+	case o.Markdown:
+		return views.PlanMarkdownFormat
+	}
+	return views.PlanHumanFormat
+}
+
+func runPlan(ctx context.Context, env *Env, opts planOptions) error {
+	machine := opts.JSON || opts.Markdown
+	v := newView(env, opts.NoColor || machine)
+	// Diagnostics go beside the plan, never into a JSON or markdown
+	// document someone pipes elsewhere.
+	diagView := v
+	if machine {
+		dv := *v
+		dv.Stdout, dv.StdoutColor = v.Stderr, v.StderrColor
+		diagView = &dv
+	}
+
+	run, err := buildPlan(ctx, env, diagView, &opts.planFlags, nil)
+	if err != nil {
+		return err
+	}
+	defer run.Close()
+
+	next := views.PlanNext{Apply: true}
+	if opts.Out != "" {
+		path := opts.Out
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(env.Dir, path)
+		}
+		if err := planner.WriteFile(path, run.Plan); err != nil {
+			return err
+		}
+		next.SavedTo = opts.Out
+	}
+	doc := views.NewPlanDocument(run.Plan)
+	if err := views.NewPlan(opts.format(), v).Plan(doc, next); err != nil {
+		return err
+	}
+	if opts.DetailedExitCode && doc.Summary.Sends() > 0 {
+		return &ExitError{Code: ExitChanges}
+	}
+	return nil
+}

@@ -1,0 +1,4 @@
+group "eng" {
+  thread_id = "t-eng"
+  text = "unterminated
+}

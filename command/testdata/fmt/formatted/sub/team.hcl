@@ -1,0 +1,3 @@
+group "ops" {
+  thread_id = "t-ops"
+}

@@ -1,0 +1,3 @@
+group "sales" {
+  thread_id = "group-thread-id-456"
+}

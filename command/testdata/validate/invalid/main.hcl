@@ -1,0 +1,8 @@
+provider "a1base" {
+  account_id = "acc_123"
+  from       = "+14155552671"
+}
+
+group "eng" { # ERROR: Missing required argument
+  service = "whatsapp"
+}

@@ -1,0 +1,91 @@
+package command
+
+import (
+	"context"
+	"runtime"
+	"runtime/debug"
+	"strings"
+
+	"github.com/heraldhq/herald/command/views"
+)
+
+func init() {
+	register(&Command{
+		Name:     "version",
+		Synopsis: "Show herald's version",
+		Run: func(ctx context.Context, env *Env, args []string) error {
+			opts, err := parseVersionFlags(env, args)
+			if err != nil {
+				return err
+			}
+			return runVersion(ctx, env, opts)
+		},
+	})
+}
+
+type versionOptions struct {
+	JSON bool
+}
+
+func parseVersionFlags(env *Env, args []string) (versionOptions, error) {
+	var opts versionOptions
+	fs := newFlagSet("version", env)
+	setUsage(fs, "[options]", "Show herald's version, the Go release it was built with and the platform.")
+	fs.BoolVar(&opts.JSON, "json", false, "Print the version as a JSON object.")
+	if err := parseFlags(fs, env, args); err != nil {
+		return opts, err
+	}
+	if fs.NArg() > 0 {
+		return opts, usageError(fs, env, "version takes no arguments")
+	}
+	return opts, nil
+}
+
+func runVersion(_ context.Context, env *Env, opts versionOptions) error {
+	info := views.VersionInfo{
+		Version:  strings.TrimPrefix(env.Version, "v"),
+		Go:       runtime.Version(),
+		Platform: runtime.GOOS + "_" + runtime.GOARCH,
+	}
+	if info.Version == "" {
+		info.Version = devVersion
+	}
+	return newView(env, true).Version(info, opts.JSON)
+}
+
+// devVersion is the version of a build that carries none.
+const devVersion = "0.0.0-dev"
+
+// ResolveVersion picks herald's version: the one set at link time
+// (-ldflags "-X main.version=..."), else the module version recorded in the
+// build, else a development version with the commit when the build knows
+// it. The result has no leading "v".
+func ResolveVersion(linked string, info *debug.BuildInfo) string {
+	if v := strings.TrimPrefix(strings.TrimSpace(linked), "v"); v != "" {
+		return v
+	}
+	if info == nil {
+		return devVersion
+	}
+	if v := info.Main.Version; v != "" && v != "(devel)" {
+		return strings.TrimPrefix(v, "v")
+	}
+	var rev string
+	var dirty bool
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	if rev == "" {
+		return devVersion
+	}
+	v := devVersion + "+" + rev[:min(len(rev), 12)]
+	if dirty {
+		v += ".dirty"
+	}
+	return v
+}

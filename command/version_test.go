@@ -1,0 +1,61 @@
+package command
+
+import (
+	"encoding/json"
+	"runtime"
+	"runtime/debug"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/heraldhq/herald/command/views"
+)
+
+func TestVersionCommand(t *testing.T) {
+	platform := runtime.GOOS + "_" + runtime.GOARCH
+	r := runMain(t, t.TempDir(), "", "version")
+	require.Equal(t, 0, r.code)
+	assert.Equal(t, "herald v1.2.3\non "+platform+" (built with "+runtime.Version()+")\n", r.stdout)
+
+	for _, args := range [][]string{{"version", "-json"}, {"version", "--json"}} {
+		r := runMain(t, t.TempDir(), "", args...)
+		require.Equal(t, 0, r.code, r.stderr)
+		var got views.VersionInfo
+		require.NoError(t, json.Unmarshal([]byte(r.stdout), &got))
+		assert.Equal(t, views.VersionInfo{Version: "1.2.3", Go: runtime.Version(), Platform: platform}, got)
+	}
+
+	r = runMain(t, t.TempDir(), "", "version", "extra")
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "Error: version takes no arguments")
+}
+
+func TestResolveVersion(t *testing.T) {
+	build := func(mainVersion string, settings ...debug.BuildSetting) *debug.BuildInfo {
+		return &debug.BuildInfo{Main: debug.Module{Path: "github.com/heraldhq/herald", Version: mainVersion}, Settings: settings}
+	}
+	rev := debug.BuildSetting{Key: "vcs.revision", Value: "6ed9e7a0123456789abcdef"}
+	dirty := debug.BuildSetting{Key: "vcs.modified", Value: "true"}
+	tests := []struct {
+		name   string
+		linked string
+		info   *debug.BuildInfo
+		want   string
+	}{
+		{"linked wins", "v1.4.0", build("v0.9.0"), "1.4.0"},
+		{"linked without v", "1.4.0", nil, "1.4.0"},
+		{"module version", "", build("v0.9.0"), "0.9.0"},
+		{"pseudo version", "", build("v0.0.0-20261201090000-6ed9e7a01234+dirty"), "0.0.0-20261201090000-6ed9e7a01234+dirty"},
+		{"devel with commit", "", build("(devel)", rev), "0.0.0-dev+6ed9e7a01234"},
+		{"devel with modified commit", "", build("(devel)", rev, dirty), "0.0.0-dev+6ed9e7a01234.dirty"},
+		{"devel without commit", "", build("(devel)"), "0.0.0-dev"},
+		{"no build info", "", nil, "0.0.0-dev"},
+		{"blank linked", "  ", build(""), "0.0.0-dev"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, ResolveVersion(tt.linked, tt.info))
+		})
+	}
+}

@@ -1,0 +1,423 @@
+package views
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/heraldhq/herald/planner"
+)
+
+// Magenta marks drift: content that changed after it was sent.
+const Magenta Style = "35"
+
+// PlanFormat chooses how a plan is rendered.
+type PlanFormat int
+
+const (
+	PlanHumanFormat PlanFormat = iota
+	PlanJSONFormat
+	PlanMarkdownFormat
+)
+
+// PlanNext says what the user can do with a rendered plan; it only affects
+// the closing hint of the human form.
+type PlanNext struct {
+	// Apply: the plan came from `herald plan`, so point at `herald apply`.
+	Apply bool
+	// SavedTo is the plan file written with -out, if any.
+	SavedTo string
+}
+
+// Plan is the view of `herald plan` and of `herald show PLANFILE`.
+type Plan interface {
+	Plan(doc *PlanDocument, next PlanNext) error
+}
+
+// NewPlan returns the plan view for the format, writing to v's stdout.
+func NewPlan(format PlanFormat, v *View) Plan {
+	switch format {
+	case PlanJSONFormat:
+		return &PlanJSON{view: v}
+	case PlanMarkdownFormat:
+		return &PlanMarkdown{view: v, MaxLen: GitHubCommentLimit}
+	default:
+		return &PlanHuman{view: v}
+	}
+}
+
+// PlanJSON prints the plan document (CONTRACT §4).
+type PlanJSON struct{ view *View }
+
+func (p *PlanJSON) Plan(doc *PlanDocument, _ PlanNext) error { return writeJSON(p.view.Stdout, doc) }
+
+// PlanHuman prints a plan the way Terraform users expect to read one.
+type PlanHuman struct{ view *View }
+
+func (p *PlanHuman) Plan(doc *PlanDocument, next PlanNext) error {
+	_, err := io.WriteString(p.view.Stdout, RenderPlanHuman(doc, next, p.view.StdoutColor))
+	return err
+}
+
+// actionStyle is how one action looks in the human form.
+type actionStyle struct {
+	symbol string
+	phrase string // follows the address: "message.x will be sent"
+	styles []Style
+}
+
+// actionStyles keeps every action's symbol and colour in one place so the
+// list, the warnings and the legend agree.
+var actionStyles = map[planner.Action]actionStyle{
+	planner.Send:    {"+", "will be sent", []Style{Green}},
+	planner.Retry:   {"~", "will be sent again (retry)", []Style{Yellow}},
+	planner.Wait:    {">", "waits", []Style{Cyan}},
+	planner.Noop:    {"=", "is unchanged", nil},
+	planner.Drift:   {"!", "has changed since it was sent (not resent)", []Style{Magenta}},
+	planner.Expire:  {"-", "has expired (recorded, never sent)", []Style{Red}},
+	planner.Unknown: {"?", "may or may not have been sent (not resent)", []Style{Yellow, Bold}},
+	planner.Orphan:  {"#", "is no longer configured (state kept)", []Style{Dim}},
+}
+
+func styleOf(action string) actionStyle {
+	if a, ok := planner.ParseAction(action); ok {
+		return actionStyles[a]
+	}
+	return actionStyle{symbol: "*", phrase: "has action " + action}
+}
+
+// summaryWords phrases each action's count in the summary line.
+var summaryWords = map[planner.Action]string{
+	planner.Send:    "to send",
+	planner.Retry:   "to retry",
+	planner.Wait:    "waiting",
+	planner.Noop:    "unchanged",
+	planner.Drift:   "drifted",
+	planner.Expire:  "expired",
+	planner.Unknown: "unknown",
+	planner.Orphan:  "orphaned",
+}
+
+// NoChanges is the summary of a plan in which nothing but unchanged
+// messages appear.
+const NoChanges = "No changes. Nothing is due."
+
+// SummaryLine is "Plan: 6 to send, 2 waiting, 1 expired." listing only
+// non-zero counts, or NoChanges.
+func (d *PlanDocument) SummaryLine() string {
+	var parts []string
+	for _, a := range planner.Actions {
+		if n := d.Summary.Count(a); n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, summaryWords[a]))
+		}
+	}
+	if len(parts) == 0 || (len(parts) == 1 && d.Summary.Noop > 0) {
+		return NoChanges
+	}
+	return "Plan: " + strings.Join(parts, ", ") + "."
+}
+
+// Shown reports whether the human and markdown forms list the change.
+// Unchanged messages are only counted — a state with a long history would
+// otherwise bury what is about to happen — unless a moved block applies to
+// them, which the user will want to see confirmed.
+func (c *PlanChange) Shown() bool { return c.Action != planner.Noop.String() || c.MovedFrom != "" }
+
+// PlanGroup is the changes of one destination: a group name with its
+// service and thread.
+type PlanGroup struct {
+	Name     string
+	Service  string
+	ThreadID string
+	From     string
+	Changes  []*PlanChange
+}
+
+// Title names the group for headings.
+func (g *PlanGroup) Title() string {
+	return fmt.Sprintf("group %q (%s, thread %q, from %s)", g.Name, g.Service, g.ThreadID, g.From)
+}
+
+// Groups splits the shown changes by destination, ordered by group name,
+// then service and thread. A group whose thread changed appears twice, so
+// the change stays visible. Within a group changes keep document order.
+func (d *PlanDocument) Groups() []*PlanGroup {
+	type key struct{ name, service, thread string }
+	byKey := map[key]*PlanGroup{}
+	var groups []*PlanGroup
+	for i := range d.Changes {
+		c := &d.Changes[i]
+		if !c.Shown() {
+			continue
+		}
+		k := key{c.Group, c.Service, c.ThreadID}
+		g, ok := byKey[k]
+		if !ok {
+			g = &PlanGroup{Name: c.Group, Service: c.Service, ThreadID: c.ThreadID, From: c.From}
+			byKey[k] = g
+			groups = append(groups, g)
+		}
+		g.Changes = append(g.Changes, c)
+	}
+	sort.SliceStable(groups, func(i, j int) bool {
+		a, b := groups[i], groups[j]
+		if a.Name != b.Name {
+			return a.Name < b.Name
+		}
+		if a.Service != b.Service {
+			return a.Service < b.Service
+		}
+		return a.ThreadID < b.ThreadID
+	})
+	return groups
+}
+
+// PlanWarning is something in a plan that needs a person's attention.
+type PlanWarning struct {
+	Address string
+	Action  string
+	Text    string
+	// Hint is a command or configuration that resolves it, if any.
+	Hint string
+}
+
+// Warnings lists drift, expiry, unknowns, orphans and likely renames, in
+// document order.
+func (d *PlanDocument) Warnings() []PlanWarning {
+	var out []PlanWarning
+	for i := range d.Changes {
+		c := &d.Changes[i]
+		w := PlanWarning{Address: c.Address, Action: c.Action}
+		switch c.Action {
+		case planner.Drift.String():
+			w.Text = fmt.Sprintf("%s was sent and has changed since", c.Address)
+			if c.Reason != "" {
+				w.Text += " (" + c.Reason + ")"
+			}
+			w.Text += ". It will not be sent again by itself."
+			w.Hint = "herald apply -replace=" + c.Address
+		case planner.Expire.String():
+			w.Text = fmt.Sprintf("%s was not sent in time", c.Address)
+			if c.ExpiresAt != nil {
+				w.Text += " (it expired at " + c.ExpiresAt.Format(time.RFC3339) + ")"
+			}
+			w.Text += ". Apply records it as expired and never sends it."
+		case planner.Unknown.String():
+			w.Text = fmt.Sprintf("An earlier apply may or may not have sent %s. It will not be sent again unless you ask for it.", c.Address)
+			w.Hint = "herald apply -replace=" + c.Address
+		case planner.Orphan.String():
+			w.Text = fmt.Sprintf("%s is in state but no longer in the configuration. Its record is kept; remove it, or add a moved block if the message was renamed.", c.Address)
+			w.Hint = "herald state rm " + c.Address
+		}
+		if w.Text != "" {
+			out = append(out, w)
+		}
+		if c.LikelyRenameOf != "" {
+			out = append(out, PlanWarning{
+				Address: c.Address,
+				Action:  c.Action,
+				Text: fmt.Sprintf("%s looks like a rename of %s, which is in state with the same content, group and send_at. Without a moved block it will be sent a second time.",
+					c.Address, c.LikelyRenameOf),
+				Hint: fmt.Sprintf("moved {\n  from = %s\n  to   = %s\n}", c.LikelyRenameOf, c.Address),
+			})
+		}
+	}
+	return out
+}
+
+// RenderPlanHuman renders the plan for a terminal: the changes by group,
+// the warnings, then the summary and what to do next.
+func RenderPlanHuman(doc *PlanDocument, next PlanNext, color bool) string {
+	var b strings.Builder
+	paint := func(s string, st ...Style) string { return Paint(color, s, st...) }
+
+	fmt.Fprintf(&b, "Plan at %s.\n", doc.At.Format(time.RFC3339))
+	for _, g := range doc.Groups() {
+		fmt.Fprintf(&b, "\n%s\n", paint(ucfirst(g.Title())+":", Bold))
+		for _, c := range g.Changes {
+			b.WriteByte('\n')
+			writeHumanChange(&b, doc.At, c, paint)
+		}
+	}
+
+	if ws := doc.Warnings(); len(ws) > 0 {
+		fmt.Fprintf(&b, "\n%s\n", paint("Warnings:", Bold, Yellow))
+		for _, w := range ws {
+			st := styleOf(w.Action)
+			fmt.Fprintf(&b, "\n  %s %s\n", paint(st.symbol, st.styles...), w.Text)
+			if w.Hint != "" {
+				b.WriteString("    To resolve:\n")
+				for _, line := range strings.Split(w.Hint, "\n") {
+					b.WriteString("      " + line + "\n")
+				}
+			}
+		}
+	}
+
+	fmt.Fprintf(&b, "\n%s\n", paint(doc.SummaryLine(), Bold))
+	switch {
+	case next.SavedTo != "" && doc.Summary.Sends() > 0:
+		fmt.Fprintf(&b, "\nSaved the plan to %s. To send exactly these messages, run:\n  herald apply %s\n", next.SavedTo, shellQuote(next.SavedTo))
+	case next.SavedTo != "":
+		fmt.Fprintf(&b, "\nSaved the plan to %s. Nothing in it would be sent.\n", next.SavedTo)
+	case next.Apply && doc.Summary.Sends() > 0:
+		what := "the due message"
+		if n := doc.Summary.Sends(); n > 1 {
+			what = fmt.Sprintf("the %d due messages", n)
+		}
+		fmt.Fprintf(&b, "\nTo send %s, run \"herald apply\".\n", what)
+	case next.Apply && doc.SummaryLine() != NoChanges:
+		b.WriteString("\nApply would send nothing now.\n")
+	}
+	return b.String()
+}
+
+func writeHumanChange(b *strings.Builder, at time.Time, c *PlanChange, paint func(string, ...Style) string) {
+	st := styleOf(c.Action)
+	phrase := st.phrase
+	if c.Replace {
+		phrase += " again (-replace)"
+	}
+	fmt.Fprintf(b, "  %s %s %s\n", paint(st.symbol, st.styles...), paint(c.Address, Bold), paint(phrase, st.styles...))
+	field := func(name, value string) {
+		b.WriteString(strings.TrimRight(fmt.Sprintf("      %-10s %s", name, value), " ") + "\n")
+	}
+	field("send_at", fmt.Sprintf("%s (%s)", c.SendAt.Format(time.RFC3339), Relative(c.SendAt, at)))
+	if c.ExpiresAt != nil && c.Action != planner.Noop.String() {
+		field("expires_at", fmt.Sprintf("%s (%s)", c.ExpiresAt.Format(time.RFC3339), Relative(*c.ExpiresAt, at)))
+	}
+	if c.Reason != "" {
+		field("reason", c.Reason)
+	}
+	if c.MovedFrom != "" {
+		field("moved", "from "+c.MovedFrom)
+	}
+	if c.LikelyRenameOf != "" {
+		field("rename?", "likely a rename of "+c.LikelyRenameOf)
+	}
+	if r := c.Recorded; r != nil && r.Status != "" {
+		field("state", fmt.Sprintf("%s, %s", r.Status, countOf(r.Attempts, "attempt", "attempts")))
+		if c.Action == planner.Drift.String() {
+			if r.Group != c.Group || r.ThreadID != c.ThreadID || r.Service != c.Service {
+				field("was sent", fmt.Sprintf("to group %q (%s, thread %q)", r.Group, r.Service, r.ThreadID))
+			}
+			if !r.SendAt.Equal(c.SendAt) {
+				field("was due", r.SendAt.Format(time.RFC3339))
+			}
+		}
+		if r.LastError != "" {
+			field("last error", printable(r.LastError))
+		}
+	}
+	switch {
+	case c.Media != nil:
+		field("media", fmt.Sprintf("%s %s", printable(c.Media.Type), printable(c.Media.URL)))
+		if c.Media.Caption != "" {
+			field("caption", "")
+			writeIndented(b, c.Media.Caption)
+		}
+	case c.Text != nil:
+		field("text", "")
+		writeIndented(b, *c.Text)
+	}
+}
+
+// writeIndented prints message text in full, each line indented under its
+// field, so a multi-line message reads as it will arrive.
+func writeIndented(b *strings.Builder, s string) {
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	for _, line := range strings.Split(s, "\n") {
+		b.WriteString(strings.TrimRight("        "+printable(line), " ") + "\n")
+	}
+}
+
+// printable replaces control characters (other than tab) with their
+// escaped form, so text from a configuration cannot move the cursor or
+// change the terminal's colours.
+func printable(s string) string {
+	if strings.IndexFunc(s, isControl) < 0 {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if isControl(r) {
+			q := fmt.Sprintf("%+q", string(r))
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func isControl(r rune) bool { return r != '\t' && unicode.IsControl(r) }
+
+// Relative describes t against the plan's clock: "in 3h", "2d ago",
+// "in 1h30m", "now". Two units at most: the plan shows the exact time too.
+func Relative(t, at time.Time) string {
+	d := t.Sub(at)
+	if d == 0 {
+		return "now"
+	}
+	past := d < 0
+	if past {
+		d = -d
+	}
+	s := shortDuration(d)
+	if past {
+		return s + " ago"
+	}
+	return "in " + s
+}
+
+func shortDuration(d time.Duration) string {
+	units := []struct {
+		d    time.Duration
+		name string
+	}{{24 * time.Hour, "d"}, {time.Hour, "h"}, {time.Minute, "m"}, {time.Second, "s"}}
+	if d < time.Second {
+		return "<1s"
+	}
+	for i, u := range units {
+		if d < u.d {
+			continue
+		}
+		s := fmt.Sprintf("%d%s", d/u.d, u.name)
+		if i+1 < len(units) {
+			if rest := (d % u.d) / units[i+1].d; rest > 0 {
+				s += fmt.Sprintf("%d%s", rest, units[i+1].name)
+			}
+		}
+		return s
+	}
+	return d.String()
+}
+
+// countOf is "1 message" or "3 messages".
+func countOf(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+func ucfirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// shellQuote quotes a path for the apply hint only when a shell would
+// split or expand it.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune("-_./:+=@,", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

@@ -1,0 +1,216 @@
+package views
+
+import (
+	"sort"
+	"time"
+
+	"github.com/heraldhq/herald/planner"
+	"github.com/heraldhq/herald/state"
+)
+
+// PlanFormatVersion is the format_version of the JSON plan document
+// (CONTRACT §4). Fields may be added without changing it; a field removed or
+// changed in meaning needs a new version.
+const PlanFormatVersion = "1"
+
+// Sensitive stands in for any content built from a sensitive value.
+const Sensitive = "(sensitive)"
+
+// PlanDocument is the plan as `plan -json` and `show -json PLANFILE` print
+// it. The human and markdown renderings are built from the same value, so
+// the three forms cannot disagree about what a plan contains.
+type PlanDocument struct {
+	FormatVersion string       `json:"format_version"`
+	At            time.Time    `json:"at"`
+	Summary       PlanSummary  `json:"summary"`
+	Changes       []PlanChange `json:"changes"`
+}
+
+// PlanSummary counts the changes per action. Every action is a plain field
+// so that zeros are always printed, as the contract requires.
+type PlanSummary struct {
+	Send    int `json:"send"`
+	Retry   int `json:"retry"`
+	Wait    int `json:"wait"`
+	Noop    int `json:"noop"`
+	Drift   int `json:"drift"`
+	Expire  int `json:"expire"`
+	Unknown int `json:"unknown"`
+	Orphan  int `json:"orphan"`
+}
+
+// Count returns the number of changes with the given action.
+func (s PlanSummary) Count(a planner.Action) int {
+	if p := s.field(a); p != nil {
+		return *p
+	}
+	return 0
+}
+
+func (s *PlanSummary) field(a planner.Action) *int {
+	switch a {
+	case planner.Send:
+		return &s.Send
+	case planner.Retry:
+		return &s.Retry
+	case planner.Wait:
+		return &s.Wait
+	case planner.Noop:
+		return &s.Noop
+	case planner.Drift:
+		return &s.Drift
+	case planner.Expire:
+		return &s.Expire
+	case planner.Unknown:
+		return &s.Unknown
+	case planner.Orphan:
+		return &s.Orphan
+	}
+	return nil
+}
+
+// Sends is the number of changes apply would make a request for.
+func (s PlanSummary) Sends() int { return s.Send + s.Retry }
+
+// PlanChange is one message instance of a plan.
+//
+// Content: a configured instance has exactly one of Text and Media. When it
+// was built from a sensitive value, Sensitive is true and the text, or the
+// media URL and caption, read "(sensitive)"; the media type stays, as it is
+// one of four fixed words. An orphan has neither Text nor Media: state keeps
+// only a hash of what was sent.
+type PlanChange struct {
+	Address  string    `json:"address"`
+	Action   string    `json:"action"`
+	Reason   string    `json:"reason"`
+	Group    string    `json:"group"`
+	ThreadID string    `json:"thread_id"`
+	Service  string    `json:"service"`
+	From     string    `json:"from"`
+	SendAt   time.Time `json:"send_at"`
+	// ExpiresAt is the last moment the message may be sent; absent for an
+	// orphan, whose lateness limit is no longer configured.
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	Text      *string    `json:"text,omitempty"`
+	Media     *PlanMedia `json:"media,omitempty"`
+	Sensitive bool       `json:"sensitive"`
+	// MovedFrom is the address state holds the message under, found
+	// through a moved block.
+	MovedFrom string `json:"moved_from,omitempty"`
+	// LikelyRenameOf names an orphaned, already sent record with the same
+	// content, group and send_at: sending this would repeat it.
+	LikelyRenameOf string `json:"likely_rename_of,omitempty"`
+	// Replace is true when -replace forced the send.
+	Replace bool `json:"replace,omitempty"`
+	// Recorded is what state holds for the message, when it holds anything.
+	Recorded *PlanRecorded `json:"recorded,omitempty"`
+}
+
+// PlanMedia is a media message's attachment.
+type PlanMedia struct {
+	URL     string `json:"url"`
+	Type    string `json:"type"`
+	Caption string `json:"caption"`
+}
+
+// PlanRecorded is the part of a state record a reader of the plan needs to
+// understand a retry, a drift or an unknown.
+type PlanRecorded struct {
+	Status    string    `json:"status"`
+	Group     string    `json:"group"`
+	ThreadID  string    `json:"thread_id"`
+	Service   string    `json:"service"`
+	From      string    `json:"from"`
+	SendAt    time.Time `json:"send_at"`
+	Attempts  int       `json:"attempts"`
+	LastError string    `json:"last_error,omitempty"`
+}
+
+// ActionOf reads the change's action; ok is false for a name the planner
+// does not know (a document from a newer herald).
+func (c *PlanChange) ActionOf() (planner.Action, bool) { return planner.ParseAction(c.Action) }
+
+// NewPlanDocument builds the document for a plan. Changes are ordered by
+// send_at, then address; an orphan is placed by the send_at of its record.
+func NewPlanDocument(p *planner.Plan) *PlanDocument {
+	doc := &PlanDocument{
+		FormatVersion: PlanFormatVersion,
+		At:            p.At.UTC(),
+		Changes:       make([]PlanChange, 0, len(p.Changes)),
+	}
+	for _, c := range p.Changes {
+		if c == nil {
+			continue
+		}
+		doc.Changes = append(doc.Changes, newPlanChange(c))
+		if f := doc.Summary.field(c.Action); f != nil {
+			*f++
+		}
+	}
+	sort.SliceStable(doc.Changes, func(i, j int) bool {
+		a, b := &doc.Changes[i], &doc.Changes[j]
+		if !a.SendAt.Equal(b.SendAt) {
+			return a.SendAt.Before(b.SendAt)
+		}
+		return a.Address < b.Address
+	})
+	return doc
+}
+
+func newPlanChange(c *planner.Change) PlanChange {
+	pc := PlanChange{
+		Address: c.Addr.String(),
+		Action:  c.Action.String(),
+		Reason:  c.Reason,
+		Replace: c.Replace,
+	}
+	if c.MovedFrom != nil {
+		pc.MovedFrom = c.MovedFrom.String()
+	}
+	if c.LikelyRenameOf != nil {
+		pc.LikelyRenameOf = c.LikelyRenameOf.String()
+	}
+	if r := c.Record; r != nil {
+		pc.Recorded = newPlanRecorded(r)
+		// An orphan is described by its record alone; a configured
+		// instance overrides these below.
+		pc.Group, pc.ThreadID, pc.Service, pc.From = r.Group, r.ThreadID, r.Service, r.From
+		pc.SendAt = r.SendAt.UTC()
+	}
+	if in := c.Instance; in != nil {
+		if in.Group != nil {
+			pc.Group = in.Group.Name
+		}
+		pc.ThreadID, pc.Service, pc.From = in.ThreadID, in.Service, in.From
+		pc.SendAt = in.SendAt.UTC()
+		exp := in.ExpiresAt().UTC()
+		pc.ExpiresAt = &exp
+		pc.Sensitive = in.Sensitive
+		switch {
+		case in.Media != nil && in.Sensitive:
+			pc.Media = &PlanMedia{URL: Sensitive, Type: in.Media.Type, Caption: Sensitive}
+		case in.Media != nil:
+			pc.Media = &PlanMedia{URL: in.Media.URL, Type: in.Media.Type, Caption: in.Media.Caption}
+		case in.Sensitive:
+			s := Sensitive
+			pc.Text = &s
+		default:
+			s := in.Text
+			pc.Text = &s
+		}
+	}
+	return pc
+}
+
+func newPlanRecorded(r *state.Record) *PlanRecorded {
+	return &PlanRecorded{
+		Status:    string(r.Status),
+		Group:     r.Group,
+		ThreadID:  r.ThreadID,
+		Service:   r.Service,
+		From:      r.From,
+		SendAt:    r.SendAt.UTC(),
+		Attempts:  len(r.Attempts),
+		LastError: r.LastError,
+	}
+}

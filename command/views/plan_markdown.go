@@ -1,0 +1,290 @@
+package views
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// GitHubCommentLimit is the longest comment GitHub accepts, in characters.
+// The markdown form counts bytes, which are never fewer than characters.
+const GitHubCommentLimit = 65536
+
+// PlanMarkdown renders a plan as a pull-request comment.
+type PlanMarkdown struct {
+	view *View
+	// MaxLen bounds the comment's length in bytes; 0 means no bound.
+	MaxLen int
+}
+
+func (p *PlanMarkdown) Plan(doc *PlanDocument, _ PlanNext) error {
+	_, err := io.WriteString(p.view.Stdout, RenderPlanMarkdown(doc, p.MaxLen))
+	return err
+}
+
+// mdSection is a run of whole items (warnings, table rows, message details)
+// under a head. Truncation drops items, never parts of one, and a section
+// with no item left is dropped with its head, so the markup of what remains
+// stays balanced.
+type mdSection struct {
+	head, tail string
+	items      []string
+	kind       string // what an item is, for the truncation note
+	kept       int
+}
+
+func (s *mdSection) render(b *strings.Builder) {
+	if s.kept == 0 {
+		return
+	}
+	b.WriteString(s.head)
+	for _, it := range s.items[:s.kept] {
+		b.WriteString(it)
+	}
+	b.WriteString(s.tail)
+}
+
+// RenderPlanMarkdown renders the plan for a pull-request comment: title,
+// summary, warnings, then one table per group followed by each message in
+// full. When the comment would exceed maxLen bytes, whole items are left
+// out — message details first, then table rows, then warnings — and a note
+// says how many.
+func RenderPlanMarkdown(doc *PlanDocument, maxLen int) string {
+	var head strings.Builder
+	head.WriteString("### herald plan\n\n")
+	fmt.Fprintf(&head, "**%s**\n\n", mdInline(doc.SummaryLine()))
+	fmt.Fprintf(&head, "Planned at `%s` (UTC).\n\n", doc.At.Format("2006-01-02 15:04:05"))
+
+	warnings := &mdSection{head: "#### Warnings\n\n", tail: "\n", kind: "warnings"}
+	for _, w := range doc.Warnings() {
+		item := "- " + mdInline(w.Text)
+		if w.Hint != "" {
+			item += " Resolve with " + mdCodeSpan(strings.ReplaceAll(w.Hint, "\n", " ")) + "."
+		}
+		warnings.items = append(warnings.items, item+"\n")
+	}
+
+	var tables, details []*mdSection
+	for _, g := range doc.Groups() {
+		t := &mdSection{kind: "table rows", tail: "\n"}
+		t.head = fmt.Sprintf("#### Group %s · %s · thread %s · from %s\n\n| When (UTC) | Relative | Address | Action | Preview |\n|---|---|---|---|---|\n",
+			mdCodeSpan(g.Name), mdInline(g.Service), mdCodeSpan(g.ThreadID), mdInline(g.From))
+		d := &mdSection{kind: "message details"}
+		for _, c := range g.Changes {
+			action := c.Action
+			if c.Replace {
+				action += " (replace)"
+			}
+			t.items = append(t.items, fmt.Sprintf("| %s | %s | %s | %s | %s |\n",
+				c.SendAt.Format("2006-01-02 15:04"), Relative(c.SendAt, doc.At),
+				mdCodeSpan(c.Address), mdInline(action), mdInline(preview(c, 60))))
+			d.items = append(d.items, mdDetails(c))
+		}
+		tables = append(tables, t)
+		details = append(details, d)
+	}
+
+	// Fill the budget in order of importance; lay out in reading order.
+	priority := append(append([]*mdSection{warnings}, tables...), details...)
+	budget := maxLen - head.Len()
+	if maxLen <= 0 {
+		budget = int(^uint(0) >> 1)
+	} else {
+		budget -= len(truncationNote(priority, true))
+	}
+	truncated := false
+fill:
+	for _, s := range priority {
+		for _, it := range s.items {
+			cost := len(it)
+			if s.kept == 0 {
+				cost += len(s.head) + len(s.tail)
+			}
+			if cost > budget {
+				truncated = true
+				break fill
+			}
+			budget -= cost
+			s.kept++
+		}
+	}
+
+	b := &head
+	warnings.render(b)
+	for i := range tables {
+		tables[i].render(b)
+		details[i].render(b)
+	}
+	if truncated {
+		b.WriteString(truncationNote(priority, false))
+	}
+	return b.String()
+}
+
+// truncationNote says what was left out. With worst true it is measured
+// for every item left out, the longest it can be, to reserve room for it.
+func truncationNote(sections []*mdSection, worst bool) string {
+	counts := map[string]int{}
+	var kinds []string
+	for _, s := range sections {
+		n := len(s.items) - s.kept
+		if worst {
+			n = len(s.items)
+		}
+		if _, seen := counts[s.kind]; !seen {
+			kinds = append(kinds, s.kind)
+		}
+		counts[s.kind] += n
+	}
+	var parts []string
+	for _, k := range kinds {
+		if counts[k] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[k], k))
+		}
+	}
+	return fmt.Sprintf("\n---\n\n> **Note:** this comment was cut to fit GitHub's limit of %d characters; not shown: %s. Run `herald plan` for the whole plan.\n",
+		GitHubCommentLimit, strings.Join(parts, ", "))
+}
+
+// mdDetails is one message in full, folded.
+func mdDetails(c *PlanChange) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "<details><summary><code>%s</code> · %s · %s UTC</summary>\n\n",
+		htmlText(c.Address), htmlText(c.Action), c.SendAt.Format("2006-01-02 15:04"))
+	if c.Reason != "" {
+		fmt.Fprintf(&b, "<p>%s</p>\n\n", htmlText(c.Reason))
+	}
+	switch {
+	case c.Media != nil:
+		if c.Sensitive {
+			fmt.Fprintf(&b, "<p>%s %s</p>\n\n", htmlText(c.Media.Type), htmlText(Sensitive))
+		} else {
+			fmt.Fprintf(&b, "<p><a href=\"%s\">%s</a></p>\n\n", htmlAttr(c.Media.URL), htmlText(c.Media.Type))
+		}
+		if c.Media.Caption != "" {
+			fmt.Fprintf(&b, "<pre>\n%s</pre>\n\n", htmlPre(c.Media.Caption))
+		}
+	case c.Text != nil:
+		fmt.Fprintf(&b, "<pre>\n%s</pre>\n\n", htmlPre(*c.Text))
+	default:
+		b.WriteString("<p>No content: state keeps only a hash of what was sent.</p>\n\n")
+	}
+	b.WriteString("</details>\n\n")
+	return b.String()
+}
+
+// preview is the first characters of a message's content on one line.
+func preview(c *PlanChange, n int) string {
+	var s string
+	switch {
+	case c.Media != nil && c.Sensitive:
+		s = c.Media.Type + " " + Sensitive
+	case c.Media != nil:
+		s = c.Media.Type + ": " + c.Media.URL
+		if c.Media.Caption != "" {
+			s += " — " + c.Media.Caption
+		}
+	case c.Text != nil:
+		s = *c.Text
+	default:
+		return ""
+	}
+	s = strings.Join(strings.Fields(s), " ")
+	if utf8.RuneCountInString(s) > n {
+		r := []rune(s)
+		s = string(r[:n]) + "…"
+	}
+	return s
+}
+
+// mdInline escapes text for a markdown paragraph or table cell: HTML is
+// written as entities, pipes cannot end a cell, emphasis and link markup
+// do not apply, and @names do not notify anyone.
+func mdInline(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '&':
+			b.WriteString("&amp;")
+		case r == '<':
+			b.WriteString("&lt;")
+		case r == '>':
+			b.WriteString("&gt;")
+		case r == '|':
+			b.WriteString("&#124;")
+		case r == '@':
+			b.WriteString("&#64;")
+		case r == '\n' || r == '\r' || r == '\t':
+			b.WriteByte(' ')
+		case unicode.IsControl(r):
+			b.WriteString(printable(string(r)))
+		case strings.ContainsRune("\\`*_[]~!#", r):
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// mdCodeSpan writes s as inline code. HTML <code> is used rather than
+// backticks so that any backtick in s needs no fence arithmetic; the
+// content is escaped like any inline text.
+func mdCodeSpan(s string) string { return "<code>" + mdInline(s) + "</code>" }
+
+// htmlText escapes s for HTML inside a <details> block, where markdown is
+// not read.
+func htmlText(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '&':
+			b.WriteString("&amp;")
+		case r == '<':
+			b.WriteString("&lt;")
+		case r == '>':
+			b.WriteString("&gt;")
+		case r == '"':
+			b.WriteString("&quot;")
+		case r == '@':
+			b.WriteString("&#64;")
+		case r == '\n' || r == '\r' || r == '\t':
+			b.WriteByte(' ')
+		case unicode.IsControl(r):
+			b.WriteString(printable(string(r)))
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// htmlPre escapes message text for a <pre> block, keeping its lines. The
+// block ends with a newline so that </pre> stands on its own line, which
+// is where GitHub ends a raw HTML block.
+func htmlPre(s string) string {
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		l = strings.ReplaceAll(l, "\t", "    ")
+		lines[i] = htmlText(l)
+	}
+	out := strings.Join(lines, "\n")
+	if !strings.HasSuffix(out, "\n") {
+		out += "\n"
+	}
+	return out
+}
+
+// htmlAttr escapes a URL for an href attribute. Only https URLs reach a
+// plan (the language refuses others), but a comment must not carry a
+// javascript: link even from a hand-edited plan file.
+func htmlAttr(u string) string {
+	if !strings.HasPrefix(strings.ToLower(u), "https://") && !strings.HasPrefix(strings.ToLower(u), "http://") {
+		return "#"
+	}
+	return htmlText(u)
+}

@@ -1,0 +1,602 @@
+package executor
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/heraldhq/herald/a1base"
+	"github.com/heraldhq/herald/addrs"
+	"github.com/heraldhq/herald/planner"
+	"github.com/heraldhq/herald/spec"
+	"github.com/heraldhq/herald/state"
+)
+
+// Sender is the part of the A1Base client the executor needs.
+type Sender interface {
+	SendGroup(ctx context.Context, req a1base.SendRequest) a1base.Result
+	RecentMessages(ctx context.Context, threadID string) ([]a1base.ThreadMessage, error)
+	CheckMedia(ctx context.Context, url, mediaType string) error
+}
+
+// abortRecordWait bounds how long recording an outcome may take after
+// Abort: the user asked to stop at once, and a missing outcome is safe
+// (replay reads the attempt as unknown).
+const abortRecordWait = 2 * time.Second
+
+// Summary is what a run did. Every change Run handles is counted exactly
+// once in Sent, Failed, Expired, Unknown or NotStarted.
+type Summary struct {
+	Sent    int
+	Failed  int
+	Expired int
+	// Unknown counts messages that may or may not have been delivered: an
+	// ambiguous answer, an aborted request, or an outcome that could not
+	// be recorded.
+	Unknown int
+	// NotStarted counts changes left untouched because the run was
+	// interrupted or stopped by a storage fault.
+	NotStarted int
+	// Attempts counts the requests made.
+	Attempts int
+	// Failures explains every failed message, ordered by address.
+	Failures []Failure
+	// Unknowns explains every unknown message, ordered by address.
+	Unknowns []Failure
+}
+
+// Failure is why one message failed or became unknown.
+type Failure struct {
+	Addr   addrs.Message
+	Reason string
+}
+
+// Run sends the plan's send and retry changes and records its expire
+// changes; it ignores every other action. See the package documentation
+// for the protocol. The error is non-nil when the run was interrupted
+// (wrapping context.Canceled, with ErrAborted after Abort) or when state
+// could not be recorded; failed sends are reported in the Summary, not as
+// an error.
+func Run(ctx context.Context, plan *planner.Plan, client Sender, rec state.Recorder, opts Options, hooks Hooks) (Summary, error) {
+	if plan == nil {
+		return Summary{}, errors.New("executor: no plan to apply")
+	}
+	if rec == nil {
+		return Summary{}, errors.New("executor: no state recorder")
+	}
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return Summary{}, fmt.Errorf("executor: %w", err)
+	}
+	queues, expires, err := sortChanges(plan)
+	if err != nil {
+		return Summary{}, fmt.Errorf("executor: %w", err)
+	}
+	if len(queues) > 0 && client == nil {
+		return Summary{}, errors.New("executor: no A1Base client to send with")
+	}
+	lim, err := buildLimits(opts.AccountLimit, queues)
+	if err != nil {
+		return Summary{}, fmt.Errorf("executor: %w", err)
+	}
+
+	r := &runner{
+		client:  client,
+		rec:     rec,
+		opts:    opts,
+		hooks:   newSerialHooks(hooks),
+		lim:     lim,
+		backoff: &backoff{cfg: opts.Backoff},
+		abort:   opts.Abort,
+		fields:  map[*planner.Change]state.Event{},
+	}
+	for _, c := range expires {
+		r.fields[c] = recordFields(c)
+	}
+	for _, q := range queues {
+		for _, c := range q.changes {
+			r.fields[c] = recordFields(c)
+		}
+	}
+	// Three lifetimes: new work stops on the first interrupt, a storage
+	// fault or Abort; requests in flight end only on Abort; records
+	// outlive both, so that whatever happened is written down.
+	r.recCtx = context.WithoutCancel(ctx)
+	var reqCancel, stopCancel context.CancelFunc
+	r.reqCtx, reqCancel = context.WithCancel(r.recCtx)
+	defer reqCancel()
+	r.stopCtx, stopCancel = context.WithCancel(ctx)
+	defer stopCancel()
+	r.stopAll = stopCancel
+	done := make(chan struct{})
+	defer close(done)
+	if opts.Abort != nil {
+		go func() {
+			select {
+			case <-opts.Abort:
+				r.aborted.Store(true)
+				reqCancel()
+				stopCancel()
+			case <-done:
+			}
+		}()
+	}
+
+	total := len(expires)
+	for _, q := range queues {
+		total += len(q.changes)
+	}
+	r.hooks.Starting(total)
+
+	for _, c := range expires {
+		r.expirePlanned(c)
+	}
+
+	work := make(chan *queue)
+	var wg sync.WaitGroup
+	for range min(opts.Parallelism, len(queues)) {
+		wg.Go(func() {
+			for q := range work {
+				r.drain(q)
+			}
+		})
+	}
+	for _, q := range queues {
+		work <- q
+	}
+	close(work)
+	wg.Wait()
+
+	sum := r.summary()
+	r.hooks.Finished(sum)
+	switch {
+	case r.fault != nil:
+		return sum, r.fault
+	case r.aborted.Load():
+		return sum, errAborted
+	case ctx.Err() != nil:
+		return sum, fmt.Errorf("apply interrupted: %w", ctx.Err())
+	}
+	return sum, nil
+}
+
+// queue is one group's sends, in send_at order, then by address.
+type queue struct {
+	group   string
+	limit   *spec.RateLimit
+	changes []*planner.Change
+}
+
+// sortChanges splits the plan into one queue per group, ordered by their
+// first message, and the expire changes.
+func sortChanges(plan *planner.Plan) ([]*queue, []*planner.Change, error) {
+	byGroup := map[string]*queue{}
+	var queues []*queue
+	var expires []*planner.Change
+	for _, c := range plan.Changes {
+		if c == nil {
+			continue
+		}
+		switch {
+		case c.Action.Sends():
+			inst := c.Instance
+			if inst == nil {
+				return nil, nil, fmt.Errorf("%s: planned to %s but has no configuration", c.Addr, c.Action)
+			}
+			name := groupName(inst)
+			q := byGroup[name]
+			if q == nil {
+				q = &queue{group: name}
+				if inst.Group != nil {
+					q.limit = inst.Group.RateLimit
+				}
+				byGroup[name] = q
+				queues = append(queues, q)
+			}
+			q.changes = append(q.changes, c)
+		case c.Action == planner.Expire:
+			if c.Instance == nil && c.Record == nil {
+				return nil, nil, fmt.Errorf("%s: planned to expire but has neither configuration nor state", c.Addr)
+			}
+			expires = append(expires, c)
+		}
+	}
+	for _, q := range queues {
+		slices.SortStableFunc(q.changes, func(a, b *planner.Change) int {
+			return cmp.Or(a.Instance.SendAt.Compare(b.Instance.SendAt), cmp.Compare(a.Addr.String(), b.Addr.String()))
+		})
+	}
+	slices.SortStableFunc(queues, func(a, b *queue) int {
+		x, y := a.changes[0], b.changes[0]
+		return cmp.Or(x.Instance.SendAt.Compare(y.Instance.SendAt), cmp.Compare(x.Addr.String(), y.Addr.String()))
+	})
+	return queues, expires, nil
+}
+
+// groupName keys a group's queue and limit. Instances from spec always
+// have a group; the thread stands in for one so that a hand-built plan
+// still keeps per-thread order.
+func groupName(inst *spec.Instance) string {
+	if inst.Group != nil {
+		return inst.Group.Name
+	}
+	return "thread " + inst.ThreadID
+}
+
+func buildLimits(account *spec.RateLimit, queues []*queue) (*limits, error) {
+	ls := &limits{groups: map[string]*limit{}}
+	if account != nil {
+		l, err := newLimit("account rate limit "+account.Text, *account)
+		if err != nil {
+			return nil, err
+		}
+		ls.account = l
+	}
+	for _, q := range queues {
+		if q.limit == nil {
+			continue
+		}
+		l, err := newLimit(fmt.Sprintf("group %q rate limit %s", q.group, q.limit.Text), *q.limit)
+		if err != nil {
+			return nil, err
+		}
+		ls.groups[q.group] = l
+	}
+	return ls, nil
+}
+
+type runner struct {
+	client  Sender
+	rec     state.Recorder
+	opts    Options
+	hooks   *serialHooks
+	lim     *limits
+	backoff *backoff
+	abort   <-chan struct{}
+
+	stopCtx context.Context
+	stopAll context.CancelFunc
+	reqCtx  context.Context
+	recCtx  context.Context
+	aborted atomic.Bool
+
+	// fields holds each change's record fields, computed once: the
+	// content hash is the costliest part of an event.
+	fields map[*planner.Change]state.Event
+
+	mu    sync.Mutex
+	sum   Summary
+	fault error
+}
+
+func (r *runner) drain(q *queue) {
+	for _, c := range q.changes {
+		r.send(c, q.group)
+	}
+}
+
+// setFault stops the run after a storage fault; the first fault is the
+// one returned.
+func (r *runner) setFault(err error) {
+	r.mu.Lock()
+	if r.fault == nil {
+		r.fault = err
+	}
+	r.mu.Unlock()
+	r.stopAll()
+}
+
+func (r *runner) count(f func(s *Summary)) {
+	r.mu.Lock()
+	f(&r.sum)
+	r.mu.Unlock()
+}
+
+func (r *runner) notStarted() { r.count(func(s *Summary) { s.NotStarted++ }) }
+func (r *runner) sent()       { r.count(func(s *Summary) { s.Sent++ }) }
+func (r *runner) expired()    { r.count(func(s *Summary) { s.Expired++ }) }
+func (r *runner) failed(c *planner.Change, reason string) {
+	r.count(func(s *Summary) { s.Failed++; s.Failures = append(s.Failures, Failure{c.Addr, reason}) })
+}
+func (r *runner) unknown(c *planner.Change, reason string) {
+	r.count(func(s *Summary) { s.Unknown++; s.Unknowns = append(s.Unknowns, Failure{c.Addr, reason}) })
+}
+
+func (r *runner) summary() Summary {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := r.sum
+	byAddr := func(a, b Failure) int { return cmp.Compare(a.Addr.String(), b.Addr.String()) }
+	slices.SortStableFunc(s.Failures, byAddr)
+	slices.SortStableFunc(s.Unknowns, byAddr)
+	return s
+}
+
+// recordCtx is the context for recording: it survives the first
+// interrupt, and after Abort it gives the recorder only a moment.
+func (r *runner) recordCtx() (context.Context, context.CancelFunc) {
+	if r.aborted.Load() {
+		return context.WithTimeout(r.recCtx, abortRecordWait)
+	}
+	return r.recCtx, func() {}
+}
+
+func (r *runner) record(e state.Event) error {
+	ctx, cancel := r.recordCtx()
+	defer cancel()
+	return r.rec.Record(ctx, e)
+}
+
+// event starts a journal entry with the instance's record fields.
+func (r *runner) event(c *planner.Change, kind state.EventKind, attempt int, st state.Status) state.Event {
+	e, ok := r.fields[c]
+	if !ok {
+		e = recordFields(c)
+	}
+	e.Kind = kind
+	e.Attempt = attempt
+	e.At = r.opts.Now()
+	e.Status = st
+	return e
+}
+
+// recordFields fills an event's address and record fields from the
+// instance, or for an instance no longer configured from its record.
+func recordFields(c *planner.Change) state.Event {
+	e := state.Event{Address: c.Addr.String()}
+	if inst := c.Instance; inst != nil {
+		if inst.Group != nil {
+			e.Group = inst.Group.Name
+		}
+		e.ThreadID = inst.ThreadID
+		e.Service = inst.Service
+		e.From = inst.From
+		e.ContentHash = inst.ContentHash()
+		e.SendAt = inst.SendAt
+	} else if rec := c.Record; rec != nil {
+		e.Group = rec.Group
+		e.ThreadID = rec.ThreadID
+		e.Service = rec.Service
+		e.From = rec.From
+		e.ContentHash = rec.ContentHash
+		e.SendAt = rec.SendAt
+	}
+	return e
+}
+
+// expirePlanned records an expire change. It sends nothing, but it is
+// still new work, so an interrupt or a fault leaves it for the next run.
+func (r *runner) expirePlanned(c *planner.Change) {
+	if r.stopCtx.Err() != nil {
+		r.notStarted()
+		return
+	}
+	r.expire(c)
+}
+
+func (r *runner) expire(c *planner.Change) {
+	if err := r.record(r.event(c, state.EventOutcome, 0, state.StatusExpired)); err != nil {
+		r.setFault(fmt.Errorf("recording %s as expired: %w", c.Addr, err))
+		r.notStarted()
+		return
+	}
+	r.expired()
+	r.hooks.Expired(c)
+}
+
+func (r *runner) pastExpiry(inst *spec.Instance) bool {
+	return r.opts.Now().After(inst.ExpiresAt())
+}
+
+func lastAttempt(rec *state.Record) int {
+	n := 0
+	if rec != nil {
+		for _, a := range rec.Attempts {
+			n = max(n, a.Number)
+		}
+	}
+	return n
+}
+
+func request(inst *spec.Instance) a1base.SendRequest {
+	req := a1base.SendRequest{
+		Content:  inst.Content(),
+		From:     inst.From,
+		ThreadID: inst.ThreadID,
+		Service:  inst.Service,
+	}
+	if inst.Media != nil {
+		req.AttachmentURI = inst.Media.URL
+	}
+	return req
+}
+
+// reason renders why a request did not deliver, for state and summaries.
+// It is built only from the client's error (which never holds
+// credentials) and the status code.
+func reason(res a1base.Result) string {
+	switch {
+	case res.Err != nil:
+		return res.Err.Error()
+	case res.StatusCode != 0:
+		return fmt.Sprintf("%s (HTTP %d)", res.Outcome, res.StatusCode)
+	}
+	return res.Outcome.String()
+}
+
+// answer is what state keeps of the API's answer; the body echoes the
+// text, so a sensitive message keeps none.
+func answer(inst *spec.Instance, a *a1base.GroupAnswer) *state.Answer {
+	if a == nil {
+		return nil
+	}
+	s := &state.Answer{
+		ChatGroupID: a.ChatGroupID,
+		From:        a.From,
+		Body:        a.Body,
+		Status:      a.Status,
+		DateCreated: a.DateCreated,
+	}
+	if inst.Sensitive {
+		s.Body = ""
+	}
+	return s
+}
+
+// forHooks hides a sensitive message's echoed body from the hooks.
+func forHooks(inst *spec.Instance, res a1base.Result) a1base.Result {
+	if inst.Sensitive && res.Answer != nil {
+		a := *res.Answer
+		a.Body = ""
+		res.Answer = &a
+	}
+	return res
+}
+
+// send takes one message through its attempts.
+func (r *runner) send(c *planner.Change, group string) {
+	inst := c.Instance
+	if r.stopCtx.Err() != nil {
+		r.notStarted()
+		return
+	}
+	if r.pastExpiry(inst) {
+		r.expire(c)
+		return
+	}
+	if r.opts.CheckMedia && inst.Media != nil {
+		if err := r.client.CheckMedia(r.stopCtx, inst.Media.URL, inst.Media.Type); err != nil {
+			if r.stopCtx.Err() != nil {
+				r.notStarted()
+				return
+			}
+			why := "media check failed: " + err.Error()
+			e := r.event(c, state.EventOutcome, 0, state.StatusFailed)
+			e.Error = why
+			if err := r.record(e); err != nil {
+				r.setFault(fmt.Errorf("recording %s as failed: %w", c.Addr, err))
+			}
+			r.failed(c, why)
+			r.hooks.MediaRejected(c, err)
+			return
+		}
+	}
+
+	// lastReason is why the previous try failed; a message left after a
+	// transient failure stays failed with it.
+	lastReason := ""
+	leave := func() {
+		if lastReason == "" {
+			r.notStarted()
+		} else {
+			r.failed(c, lastReason)
+		}
+	}
+	n := lastAttempt(c.Record)
+	for try := 1; ; try++ {
+		err := r.lim.takeTokens(r.stopCtx, group, func(d time.Duration, by string) {
+			if d >= r.opts.ReportWait {
+				r.hooks.RateLimited(c, d, by)
+			}
+		})
+		if err != nil {
+			leave()
+			return
+		}
+		if r.pastExpiry(inst) {
+			r.expire(c)
+			return
+		}
+		n++
+		if err := r.record(r.event(c, state.EventAttempt, n, state.StatusSending)); err != nil {
+			r.setFault(fmt.Errorf("recording attempt %d of %s: %w", n, c.Addr, err))
+			leave()
+			return
+		}
+		r.hooks.BeforeSend(c, n)
+		if err := r.lim.admitStart(r.abort, group); err != nil {
+			// The attempt is recorded but its request never left: say
+			// so, so the message is retried rather than left unknown.
+			notSent := errors.New("aborted before the request was sent")
+			if r.finish(c, n, a1base.Result{Outcome: a1base.Transient, Err: notSent}) {
+				r.failed(c, notSent.Error())
+			}
+			return
+		}
+		r.count(func(s *Summary) { s.Attempts++ })
+		res := r.client.SendGroup(r.reqCtx, request(inst))
+		if !r.finish(c, n, res) {
+			return
+		}
+		lastReason = reason(res)
+		if try >= r.opts.MaxAttempts {
+			r.failed(c, fmt.Sprintf("%s (gave up after %d attempts)", lastReason, try))
+			return
+		}
+		if r.stopCtx.Err() != nil {
+			leave()
+			return
+		}
+		wait := r.backoff.wait(try, res.RetryAfter)
+		if r.opts.Now().Add(wait).After(inst.ExpiresAt()) {
+			r.failed(c, fmt.Sprintf("%s (the next attempt would come after the message expires)", lastReason))
+			return
+		}
+		r.hooks.Retrying(c, n+1, wait, forHooks(inst, res))
+		if err := r.opts.Sleep(r.stopCtx, wait); err != nil {
+			leave()
+			return
+		}
+	}
+}
+
+// finish records the outcome of attempt n and reports whether the
+// message should be tried again (a transient failure). Every final
+// outcome is counted here.
+func (r *runner) finish(c *planner.Change, n int, res a1base.Result) (retry bool) {
+	inst := c.Instance
+	e := r.event(c, state.EventOutcome, n, "")
+	e.Outcome = res.Outcome.String()
+	switch res.Outcome {
+	case a1base.Delivered:
+		e.Status = state.StatusSent
+		e.Answer = answer(inst, res.Answer)
+	case a1base.Transient:
+		// Failed, not sending, between tries too: if the process dies
+		// in the backoff, the next plan retries the message.
+		e.Status = state.StatusFailed
+		e.Error = reason(res)
+	case a1base.Permanent:
+		e.Status = state.StatusFailed
+		e.Error = reason(res)
+	default:
+		e.Status = state.StatusUnknown
+		e.Error = reason(res)
+	}
+	if err := r.record(e); err != nil {
+		r.setFault(fmt.Errorf("recording the outcome of attempt %d of %s: %w", n, c.Addr, err))
+		// State holds the attempt alone, which replay reads as unknown.
+		r.unknown(c, fmt.Sprintf("the outcome (%s) could not be recorded: %v", res.Outcome, err))
+		r.hooks.AfterSend(c, n, forHooks(inst, res), state.StatusUnknown)
+		return false
+	}
+	r.hooks.AfterSend(c, n, forHooks(inst, res), e.Status)
+	switch {
+	case res.Outcome == a1base.Delivered:
+		r.sent()
+	case res.Outcome == a1base.Permanent:
+		r.failed(c, e.Error)
+	case res.Outcome == a1base.Transient && r.aborted.Load():
+		r.failed(c, e.Error)
+	case res.Outcome == a1base.Transient:
+		return true
+	default:
+		r.unknown(c, e.Error)
+	}
+	return false
+}

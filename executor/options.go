@@ -1,0 +1,158 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/heraldhq/herald/spec"
+)
+
+const (
+	// DefaultParallelism is how many groups send at once when Options
+	// leaves it unset. Each group is strictly sequential anyway, and the
+	// account limit bounds the total, so more parallelism mostly hides
+	// network latency; four keeps a run's connections and the state's
+	// group commits modest.
+	DefaultParallelism = 4
+	// DefaultMaxAttempts bounds the requests made for one message in one
+	// run when Options leaves it unset.
+	DefaultMaxAttempts = 5
+	// DefaultBackoffBase is the wait before the first retry.
+	DefaultBackoffBase = time.Second
+	// DefaultBackoffMax caps the exponential backoff (a longer Retry-After
+	// from the API is still honoured).
+	DefaultBackoffMax = time.Minute
+	// DefaultJitter is the fraction of each backoff drawn at random, so
+	// that groups failing together do not retry in lockstep.
+	DefaultJitter = 0.5
+	// DefaultReportWait is the shortest rate-limit wait worth reporting.
+	DefaultReportWait = time.Second
+)
+
+// Options tune a run. The zero value is usable: defaults apply to every
+// field left zero.
+type Options struct {
+	// Parallelism is how many groups send at the same time.
+	Parallelism int
+	// MaxAttempts is how many requests one message may take in one run
+	// before a transient failure is final.
+	MaxAttempts int
+	// AccountLimit is the provider's rate_limit, shared by every group;
+	// nil for none. Group limits come from each instance's Group.
+	AccountLimit *spec.RateLimit
+	// Backoff paces retries after transient failures.
+	Backoff Backoff
+	// CheckMedia checks each media URL before its first attempt; a
+	// message whose media fails the check is failed without sending.
+	CheckMedia bool
+	// ReportWait is the shortest rate-limit wait reported through
+	// Hooks.RateLimited.
+	ReportWait time.Duration
+	// Now is the clock for records and for expiry during the run;
+	// time.Now when nil. Rate limits always run on the real clock.
+	Now func() time.Time
+	// Sleep waits before a retry, or returns ctx's error if ctx ends
+	// first; a timer when nil.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Abort, once closed, cancels requests in flight at once. Cancelling
+	// Run's context only stops new sends and lets requests in flight
+	// finish; Abort is the second, harder interrupt.
+	Abort <-chan struct{}
+}
+
+// Backoff is exponential backoff with jitter: the wait before retry k is
+// Base·2^(k-1), capped at Max, of which a random fraction up to Jitter is
+// taken off. A Retry-After from the API makes the wait at least that long.
+type Backoff struct {
+	Base time.Duration
+	Max  time.Duration
+	// Jitter is a fraction in [0, 1]; zero means DefaultJitter and a
+	// negative value means none.
+	Jitter float64
+	// Rand draws the jitter; seed it for reproducible waits. A randomly
+	// seeded source when nil.
+	Rand *rand.Rand
+}
+
+// ErrAborted reports that Abort cut requests short. It is returned
+// together with context.Canceled.
+var ErrAborted = errors.New("apply aborted: requests in flight were cancelled")
+
+var errAborted = fmt.Errorf("%w: %w", ErrAborted, context.Canceled)
+
+func (o Options) withDefaults() (Options, error) {
+	if o.Parallelism < 0 {
+		return o, fmt.Errorf("parallelism must be at least 1, got %d", o.Parallelism)
+	}
+	if o.Parallelism == 0 {
+		o.Parallelism = DefaultParallelism
+	}
+	if o.MaxAttempts < 0 {
+		return o, fmt.Errorf("max attempts must be at least 1, got %d", o.MaxAttempts)
+	}
+	if o.MaxAttempts == 0 {
+		o.MaxAttempts = DefaultMaxAttempts
+	}
+	b := &o.Backoff
+	if b.Base < 0 || b.Max < 0 {
+		return o, fmt.Errorf("backoff durations must not be negative")
+	}
+	if b.Base == 0 {
+		b.Base = DefaultBackoffBase
+	}
+	if b.Max == 0 {
+		b.Max = DefaultBackoffMax
+	}
+	if b.Max < b.Base {
+		b.Max = b.Base
+	}
+	switch {
+	case b.Jitter == 0:
+		b.Jitter = DefaultJitter
+	case b.Jitter < 0:
+		b.Jitter = 0
+	case b.Jitter > 1:
+		return o, fmt.Errorf("backoff jitter must be a fraction between 0 and 1, got %g", b.Jitter)
+	}
+	if b.Rand == nil {
+		b.Rand = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
+	}
+	if o.ReportWait <= 0 {
+		o.ReportWait = DefaultReportWait
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Sleep == nil {
+		o.Sleep = sleepCtx
+	}
+	return o, nil
+}
+
+// backoff computes retry waits; it is shared by every group, and
+// rand.Rand is not safe for concurrent use.
+type backoff struct {
+	mu  sync.Mutex
+	cfg Backoff
+}
+
+// wait is the pause before the retry that follows the try-th request of
+// this run, never shorter than what the API asked for.
+func (b *backoff) wait(try int, retryAfter time.Duration) time.Duration {
+	d := b.cfg.Base
+	for i := 1; i < try && d < b.cfg.Max; i++ {
+		d *= 2
+	}
+	d = min(d, b.cfg.Max)
+	if b.cfg.Jitter > 0 {
+		b.mu.Lock()
+		f := b.cfg.Rand.Float64()
+		b.mu.Unlock()
+		d -= time.Duration(f * b.cfg.Jitter * float64(d))
+	}
+	return max(d, retryAfter)
+}

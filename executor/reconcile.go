@@ -1,0 +1,168 @@
+package executor
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/heraldhq/herald/a1base"
+	"github.com/heraldhq/herald/addrs"
+	"github.com/heraldhq/herald/planner"
+	"github.com/heraldhq/herald/state"
+)
+
+// Reconcile looks for the plan's unknown messages in their threads' recent
+// messages. A message is found when the thread holds a message with the
+// same body, created no earlier than the second its last attempt started;
+// it is then recorded as sent and its address returned. Anything else
+// stays unknown: a look-up that fails is reported through hooks and does
+// not stop the others. The error is non-nil only when ctx ends or a
+// record cannot be written.
+//
+// Each thread is fetched once however many of its messages are unknown,
+// and each recent message accounts for at most one unknown message, so two
+// unknown copies of the same text are not both taken as delivered by one
+// delivery.
+func Reconcile(ctx context.Context, plan *planner.Plan, client Sender, rec state.Recorder, hooks Hooks) (resolved []addrs.Message, err error) {
+	if plan == nil {
+		return nil, errors.New("executor: no plan to reconcile")
+	}
+	h := newSerialHooks(hooks)
+	var threads []string
+	byThread := map[string][]*candidate{}
+	for _, c := range plan.Changes {
+		if c == nil || c.Action != planner.Unknown {
+			continue
+		}
+		cand, why := newCandidate(c)
+		if why != nil {
+			h.ReconcileFailed(c, why)
+			continue
+		}
+		t := c.Instance.ThreadID
+		if _, ok := byThread[t]; !ok {
+			threads = append(threads, t)
+		}
+		byThread[t] = append(byThread[t], cand)
+	}
+	if len(threads) == 0 {
+		return nil, nil
+	}
+	if client == nil {
+		return nil, errors.New("executor: no A1Base client to reconcile with")
+	}
+	if rec == nil {
+		return nil, errors.New("executor: no state recorder")
+	}
+
+	for _, t := range threads {
+		cands := byThread[t]
+		msgs, err := client.RecentMessages(ctx, t)
+		if err != nil {
+			if ctx.Err() != nil {
+				return resolved, fmt.Errorf("reconciliation interrupted: %w", ctx.Err())
+			}
+			for _, cand := range cands {
+				h.ReconcileFailed(cand.change, fmt.Errorf("looking up thread %q: %w", t, err))
+			}
+			continue
+		}
+		for _, m := range match(cands, msgs) {
+			c := m.cand.change
+			if m.msg == nil {
+				h.Reconciled(c, false)
+				continue
+			}
+			if err := rec.Record(context.WithoutCancel(ctx), m.cand.event(m.msg)); err != nil {
+				return resolved, fmt.Errorf("recording %s as sent: %w", c.Addr, err)
+			}
+			resolved = append(resolved, c.Addr)
+			h.Reconciled(c, true)
+		}
+	}
+	return resolved, nil
+}
+
+// candidate is an unknown message that may be found in its thread.
+type candidate struct {
+	change  *planner.Change
+	attempt int
+	// since is the earliest date_created its delivery can have: the
+	// second its last attempt started (the API's dates have whole
+	// seconds).
+	since time.Time
+}
+
+func newCandidate(c *planner.Change) (*candidate, error) {
+	inst := c.Instance
+	if inst == nil {
+		return nil, errors.New("not in configuration, so there is no content to look for")
+	}
+	if inst.Content() == "" {
+		return nil, errors.New("a media message without a caption cannot be recognised among the thread's messages")
+	}
+	var last *state.Attempt
+	if c.Record != nil {
+		for i := range c.Record.Attempts {
+			if a := &c.Record.Attempts[i]; last == nil || a.Number > last.Number {
+				last = a
+			}
+		}
+	}
+	if last == nil {
+		return nil, errors.New("state holds no attempt to compare the thread's messages with")
+	}
+	return &candidate{change: c, attempt: last.Number, since: last.StartedAt.Truncate(time.Second)}, nil
+}
+
+func (cand *candidate) event(m *a1base.ThreadMessage) state.Event {
+	inst := cand.change.Instance
+	e := recordFields(cand.change)
+	e.Kind = state.EventOutcome
+	e.Attempt = cand.attempt
+	e.At = time.Now()
+	e.Status = state.StatusSent
+	e.Outcome = a1base.Delivered.String()
+	e.Answer = &state.Answer{Body: m.Body, DateCreated: m.DateCreated.UTC().Format(time.RFC3339)}
+	if inst.Sensitive {
+		e.Answer.Body = ""
+	}
+	return e
+}
+
+type pairing struct {
+	cand *candidate
+	msg  *a1base.ThreadMessage // nil: not found
+}
+
+// match pairs unknown messages with thread messages, earliest attempt
+// with earliest eligible message, using each thread message once.
+func match(cands []*candidate, msgs []a1base.ThreadMessage) []pairing {
+	cands = slices.Clone(cands)
+	slices.SortStableFunc(cands, func(a, b *candidate) int {
+		return cmp.Or(a.since.Compare(b.since), cmp.Compare(a.change.Addr.String(), b.change.Addr.String()))
+	})
+	order := make([]int, len(msgs))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return msgs[a].DateCreated.Compare(msgs[b].DateCreated) })
+	used := make([]bool, len(msgs))
+	out := make([]pairing, 0, len(cands))
+	for _, cand := range cands {
+		p := pairing{cand: cand}
+		content := cand.change.Instance.Content()
+		for _, i := range order {
+			if !used[i] && msgs[i].Body == content && !msgs[i].DateCreated.Before(cand.since) {
+				used[i] = true
+				p.msg = &msgs[i]
+				break
+			}
+		}
+		out = append(out, p)
+	}
+	return out
+}

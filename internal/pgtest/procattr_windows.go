@@ -1,0 +1,10 @@
+package pgtest
+
+import (
+	"os"
+	"syscall"
+)
+
+func procAttr(*runAs, bool) *syscall.SysProcAttr { return nil }
+
+var immediateShutdown = os.Kill

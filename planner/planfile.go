@@ -1,0 +1,466 @@
+package planner
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/heraldhq/herald/addrs"
+	"github.com/heraldhq/herald/spec"
+	"github.com/heraldhq/herald/state"
+)
+
+// PlanFormatVersion is the version of the saved-plan format this herald
+// writes and reads.
+const PlanFormatVersion = "1"
+
+// planKind marks a file as a herald plan, so that handing apply some other
+// JSON file (the state, say) is reported as such.
+const planKind = "herald-plan"
+
+// SavedPlan is a plan read back from a file written by WriteFile. Its
+// exported fields are the file's contents; Plan, Check and Resolve are how
+// the CLI uses it.
+type SavedPlan struct {
+	FormatVersion string        `json:"format_version"`
+	At            time.Time     `json:"at"`
+	Lineage       string        `json:"lineage"`
+	Serial        uint64        `json:"serial"`
+	ConfigHash    string        `json:"config_hash"`
+	Changes       []SavedChange `json:"changes"`
+
+	// changes are Changes decoded and checked by Decode.
+	changes []*Change
+}
+
+// SavedChange is one change as written in a plan file.
+type SavedChange struct {
+	Address        string `json:"address"`
+	Action         string `json:"action"`
+	Reason         string `json:"reason"`
+	Replace        bool   `json:"replace,omitempty"`
+	MovedFrom      string `json:"moved_from,omitempty"`
+	LikelyRenameOf string `json:"likely_rename_of,omitempty"`
+	// Instance is absent for an orphan.
+	Instance *SavedInstance `json:"instance,omitempty"`
+	// Record is what state held for the instance, without the API's
+	// answer (its body echoes the text).
+	Record *state.Record `json:"record,omitempty"`
+}
+
+// SavedInstance is an instance as planned. A sensitive instance's text,
+// media URL and caption are withheld; its content hash leaves them out too.
+type SavedInstance struct {
+	ContentHash string      `json:"content_hash"`
+	Group       string      `json:"group"`
+	ThreadID    string      `json:"thread_id"`
+	Service     string      `json:"service"`
+	From        string      `json:"from"`
+	SendAt      time.Time   `json:"send_at"`
+	ExpiresAt   time.Time   `json:"expires_at"`
+	Sensitive   bool        `json:"sensitive,omitempty"`
+	Text        string      `json:"text,omitempty"`
+	Media       *SavedMedia `json:"media,omitempty"`
+}
+
+// SavedMedia is an attachment; URL and caption are empty when sensitive.
+type SavedMedia struct {
+	URL     string `json:"url,omitempty"`
+	Type    string `json:"type"`
+	Caption string `json:"caption,omitempty"`
+}
+
+// wirePlan is the file's top level: the kind marker, then the plan.
+type wirePlan struct {
+	Kind string `json:"kind"`
+	*SavedPlan
+}
+
+// Encode renders a plan in the saved-plan format.
+func Encode(p *Plan) ([]byte, error) {
+	sp := &SavedPlan{
+		FormatVersion: PlanFormatVersion,
+		At:            p.At,
+		Lineage:       p.Lineage,
+		Serial:        p.Serial,
+		ConfigHash:    p.ConfigHash,
+		Changes:       make([]SavedChange, 0, len(p.Changes)),
+	}
+	for _, c := range p.Changes {
+		sc := SavedChange{
+			Address: c.Addr.String(),
+			Action:  c.Action.String(),
+			Reason:  c.Reason,
+			Replace: c.Replace,
+		}
+		if c.MovedFrom != nil {
+			sc.MovedFrom = c.MovedFrom.String()
+		}
+		if c.LikelyRenameOf != nil {
+			sc.LikelyRenameOf = c.LikelyRenameOf.String()
+		}
+		switch {
+		case c.Action == Orphan && c.Instance != nil:
+			return nil, fmt.Errorf("cannot save the plan: orphan %s has a configured instance", sc.Address)
+		case c.Action != Orphan && c.Instance == nil:
+			return nil, fmt.Errorf("cannot save the plan: %s (%s) has no configured instance", sc.Address, sc.Action)
+		case c.Action == Orphan && c.Record == nil:
+			return nil, fmt.Errorf("cannot save the plan: orphan %s has no record", sc.Address)
+		}
+		if c.Instance != nil {
+			sc.Instance = saveInstance(c.Instance)
+		}
+		if c.Record != nil {
+			r := *c.Record
+			r.Answer = nil
+			sc.Record = &r
+		}
+		sp.Changes = append(sp.Changes, sc)
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	// Texts are shown to people by show PLANFILE; keep <, > and & readable.
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(wirePlan{Kind: planKind, SavedPlan: sp}); err != nil {
+		return nil, fmt.Errorf("cannot save the plan: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func saveInstance(inst *spec.Instance) *SavedInstance {
+	si := &SavedInstance{
+		ContentHash: inst.ContentHash(),
+		Group:       groupName(inst),
+		ThreadID:    inst.ThreadID,
+		Service:     inst.Service,
+		From:        inst.From,
+		SendAt:      inst.SendAt,
+		ExpiresAt:   inst.ExpiresAt(),
+		Sensitive:   inst.Sensitive,
+	}
+	switch {
+	case inst.Media != nil && inst.Sensitive:
+		si.Media = &SavedMedia{Type: inst.Media.Type}
+	case inst.Media != nil:
+		si.Media = &SavedMedia{URL: inst.Media.URL, Type: inst.Media.Type, Caption: inst.Media.Caption}
+	case !inst.Sensitive:
+		si.Text = inst.Text
+	}
+	return si
+}
+
+// WriteFile saves a plan to path, readable by its owner only. The file is
+// written beside its final name and renamed into place, so a reader never
+// sees half a plan.
+func WriteFile(path string, p *Plan) (err error) {
+	data, err := Encode(p)
+	if err != nil {
+		return err
+	}
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("cannot save the plan to %s: %w", path, err)
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	// CreateTemp already makes the file 0600; say so in case that changes.
+	if err = f.Chmod(0o600); err != nil {
+		return fmt.Errorf("cannot save the plan to %s: %w", path, err)
+	}
+	if _, err = f.Write(data); err != nil {
+		return fmt.Errorf("cannot save the plan to %s: %w", path, err)
+	}
+	if err = f.Sync(); err != nil {
+		return fmt.Errorf("cannot save the plan to %s: %w", path, err)
+	}
+	if err = f.Close(); err != nil {
+		return fmt.Errorf("cannot save the plan to %s: %w", path, err)
+	}
+	if err = os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("cannot save the plan to %s: %w", path, err)
+	}
+	// The rename is durable only once the directory is; a failure here
+	// leaves a complete file, so it is not reported.
+	if d, derr := os.Open(dir); derr == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// ReadFile reads a plan saved by WriteFile.
+func ReadFile(path string) (*SavedPlan, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the plan file: %w", err)
+	}
+	sp, err := Decode(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return sp, nil
+}
+
+// Decode reads a saved plan from its bytes and checks that it is whole and
+// consistent: every address readable, every action known, every content
+// hash matching the content it was saved with.
+func Decode(data []byte) (*SavedPlan, error) {
+	var w wirePlan
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&w); err != nil {
+		return nil, damaged("%v", err)
+	}
+	if dec.More() {
+		return nil, damaged("unexpected data after the plan")
+	}
+	if w.Kind != planKind {
+		return nil, errors.New("not a herald plan file (made by herald plan -out=FILE)")
+	}
+	sp := w.SavedPlan
+	if sp == nil {
+		return nil, damaged("no plan in the file")
+	}
+	if sp.FormatVersion != PlanFormatVersion {
+		return nil, fmt.Errorf("plan file format version %q is not supported (this herald reads version %s); run herald plan again", sp.FormatVersion, PlanFormatVersion)
+	}
+	if sp.At.IsZero() {
+		return nil, damaged("the plan has no time")
+	}
+	seen := make(map[string]bool, len(sp.Changes))
+	sp.changes = make([]*Change, 0, len(sp.Changes))
+	for i := range sp.Changes {
+		sc := &sp.Changes[i]
+		c, err := sc.decode()
+		if err != nil {
+			return nil, damaged("change %d (%s): %v", i+1, sc.Address, err)
+		}
+		if seen[sc.Address] {
+			return nil, damaged("%s is planned twice", sc.Address)
+		}
+		seen[sc.Address] = true
+		sp.changes = append(sp.changes, c)
+	}
+	return sp, nil
+}
+
+func damaged(format string, args ...any) error {
+	return fmt.Errorf("the plan file is damaged: "+format+"; run herald plan -out again", args...)
+}
+
+func (sc *SavedChange) decode() (*Change, error) {
+	a, err := addrs.ParseMessage(sc.Address)
+	if err != nil {
+		return nil, err
+	}
+	action, ok := ParseAction(sc.Action)
+	if !ok {
+		return nil, fmt.Errorf("unknown action %q", sc.Action)
+	}
+	c := &Change{Addr: a, Action: action, Reason: sc.Reason, Replace: sc.Replace}
+	if sc.MovedFrom != "" {
+		m, err := addrs.ParseMessage(sc.MovedFrom)
+		if err != nil {
+			return nil, fmt.Errorf("moved_from: %v", err)
+		}
+		c.MovedFrom = &m
+	}
+	if sc.LikelyRenameOf != "" {
+		m, err := addrs.ParseMessage(sc.LikelyRenameOf)
+		if err != nil {
+			return nil, fmt.Errorf("likely_rename_of: %v", err)
+		}
+		c.LikelyRenameOf = &m
+	}
+	if sc.Record != nil {
+		r := *sc.Record
+		c.Record = &r
+	}
+	switch {
+	case action == Orphan && sc.Instance != nil:
+		return nil, errors.New("an orphan with a configured instance")
+	case action == Orphan && sc.Record == nil:
+		return nil, errors.New("an orphan without its record")
+	case action == Orphan:
+		return c, nil
+	case sc.Instance == nil:
+		return nil, errors.New("no instance")
+	}
+	inst, err := sc.Instance.instance(a)
+	if err != nil {
+		return nil, err
+	}
+	c.Instance = inst
+	return c, nil
+}
+
+// instance rebuilds the configured instance as far as the file holds it.
+// Its content hash must come out as saved: that is what catches a file
+// edited or cut short since it was written.
+func (si *SavedInstance) instance(a addrs.Message) (*spec.Instance, error) {
+	if si.SendAt.IsZero() {
+		return nil, errors.New("no send_at")
+	}
+	if si.ExpiresAt.Before(si.SendAt) {
+		return nil, errors.New("expires_at is before send_at")
+	}
+	inst := &spec.Instance{
+		Addr:         a,
+		Group:        &spec.Group{Name: si.Group, ThreadID: si.ThreadID, Service: si.Service, From: si.From},
+		From:         si.From,
+		Service:      si.Service,
+		ThreadID:     si.ThreadID,
+		SendAt:       si.SendAt,
+		ExpiresAfter: si.ExpiresAt.Sub(si.SendAt),
+		Text:         si.Text,
+		Sensitive:    si.Sensitive,
+	}
+	if si.Media != nil {
+		if si.Text != "" {
+			return nil, errors.New("both text and media")
+		}
+		inst.Media = &spec.Media{URL: si.Media.URL, Type: si.Media.Type, Caption: si.Media.Caption}
+	}
+	if si.Sensitive && (si.Text != "" || (si.Media != nil && (si.Media.URL != "" || si.Media.Caption != ""))) {
+		return nil, errors.New("sensitive content written out")
+	}
+	if got := inst.ContentHash(); got != si.ContentHash {
+		return nil, errors.New("content does not match its hash")
+	}
+	return inst, nil
+}
+
+// Plan returns the saved plan as a Plan for rendering (show PLANFILE). Its
+// instances are rebuilt from the file: a sensitive one has Sensitive set and
+// no text, media URL or caption. To apply a saved plan, use Check and
+// Resolve instead, which put the configuration's instances in its place.
+func (sp *SavedPlan) Plan() *Plan {
+	p := &Plan{At: sp.At, Lineage: sp.Lineage, Serial: sp.Serial, ConfigHash: sp.ConfigHash}
+	p.Changes = make([]*Change, len(sp.changes))
+	for i, c := range sp.changes {
+		cc := *c
+		if c.Instance != nil {
+			inst := *c.Instance
+			cc.Instance = &inst
+		}
+		p.Changes[i] = &cc
+	}
+	return p
+}
+
+// StalePlanError is why a saved plan may no longer be applied.
+type StalePlanError struct {
+	Problems []string
+}
+
+func (e *StalePlanError) Error() string {
+	return "the saved plan is stale: " + strings.Join(e.Problems, "; ") + "; run herald plan again"
+}
+
+// Check refuses a saved plan made from another configuration (files or
+// variable values) or another state than the ones given. It returns nil or
+// a *StalePlanError saying what differs.
+func (sp *SavedPlan) Check(cfg *spec.Config, snap *state.Snapshot) error {
+	var problems []string
+	hash := ""
+	if cfg != nil {
+		hash = cfg.Hash
+	}
+	if hash != sp.ConfigHash {
+		problems = append(problems, "the configuration or its variable values changed since the plan was made")
+	}
+	var lineage string
+	var serial uint64
+	if snap != nil {
+		lineage, serial = snap.Lineage, snap.Serial
+	}
+	switch {
+	case lineage != sp.Lineage:
+		problems = append(problems, fmt.Sprintf("the plan was made for state lineage %q, this state is lineage %q", sp.Lineage, lineage))
+	case serial != sp.Serial:
+		problems = append(problems, fmt.Sprintf("the state changed since the plan was made (serial %d then, %d now)", sp.Serial, serial))
+	}
+	if len(problems) > 0 {
+		return &StalePlanError{Problems: problems}
+	}
+	return nil
+}
+
+// Resolve returns the saved plan with each change pointing at the instance
+// of cfg under the same address, so that apply sends what the configuration
+// says now, and only if that is what the plan showed: it refuses with a
+// *StalePlanError when an instance is gone or its content, group, thread,
+// service, sender, send_at or expiry differ from the saved ones. Records are
+// those saved in the plan (the API's answers left out); Check has made sure
+// the state they came from is the current one.
+func (sp *SavedPlan) Resolve(cfg *spec.Config) (*Plan, error) {
+	byAddr := make(map[string]*spec.Instance)
+	if cfg != nil {
+		for _, inst := range cfg.Instances {
+			if inst != nil {
+				byAddr[inst.Addr.String()] = inst
+			}
+		}
+	}
+	p := sp.Plan()
+	var problems []string
+	for i, c := range p.Changes {
+		if c.Instance == nil {
+			continue
+		}
+		addr := sp.Changes[i].Address
+		inst := byAddr[addr]
+		if inst == nil {
+			problems = append(problems, addr+" is no longer in the configuration")
+			continue
+		}
+		for _, d := range mismatches(sp.Changes[i].Instance, inst) {
+			problems = append(problems, addr+": "+d+" changed since the plan was made")
+		}
+		c.Instance = inst
+	}
+	if len(problems) > 0 {
+		return nil, &StalePlanError{Problems: problems}
+	}
+	return p, nil
+}
+
+func mismatches(saved *SavedInstance, inst *spec.Instance) []string {
+	var out []string
+	if saved.ContentHash != inst.ContentHash() {
+		out = append(out, "content")
+	}
+	if saved.Sensitive != inst.Sensitive {
+		out = append(out, "sensitivity")
+	}
+	if saved.Group != groupName(inst) {
+		out = append(out, "group")
+	}
+	if saved.ThreadID != inst.ThreadID {
+		out = append(out, "thread_id")
+	}
+	if saved.Service != inst.Service {
+		out = append(out, "service")
+	}
+	if saved.From != inst.From {
+		out = append(out, "from")
+	}
+	if !saved.SendAt.Equal(inst.SendAt) {
+		out = append(out, "send_at")
+	}
+	if !saved.ExpiresAt.Equal(inst.ExpiresAt()) {
+		out = append(out, "expires_after")
+	}
+	return out
+}

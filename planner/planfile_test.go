@@ -1,0 +1,346 @@
+package planner
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/heraldhq/herald/spec"
+	"github.com/heraldhq/herald/state"
+)
+
+const (
+	secretText    = "the door code is 4711-SECRET"
+	secretURL     = "https://example.com/private-token-Zq9"
+	secretCaption = "caption with token-Zq9"
+)
+
+// samplePlan has one change of each kind that the file must carry: plain
+// text, media, sensitive text, sensitive media, moved, replaced, a likely
+// rename and an orphan.
+func samplePlan(t *testing.T) (*spec.Config, *state.Snapshot, *Plan) {
+	due := ago_(time.Hour)
+	plain := newInst(t, "message.plain", due, text(`Launch <b>&</b> "go"`))
+	pic := newInst(t, `message.pic["eng"]`, in(time.Hour), media("https://example.com/q3.pdf", "Q3"), group("sales"))
+	secret := newInst(t, "message.secret", due, text(secretText), sensitive())
+	secretPic := newInst(t, "message.secret_pic", due, media(secretURL, secretCaption), sensitive())
+	moved := newInst(t, "message.moved", ago_(2*time.Hour))
+	again := newInst(t, "message.again", due, text("again"))
+	renamed := newInst(t, "message.renamed", in(2*time.Hour), text("same"))
+	cfg := configOf([]*spec.Instance{plain, pic, secret, secretPic, moved, again, renamed}, move(t, "message.was", "message.moved"))
+	sentSecret := rec(secret, state.StatusSent, delivered(ago_(30*time.Minute)), func(r *state.Record) {
+		r.Answer = &state.Answer{Body: secretText, ChatGroupID: "cg-1"}
+	})
+	snap := snapOf(
+		rec(moved, state.StatusSent, under("message.was"), delivered(ago_(time.Hour))),
+		rec(again, state.StatusSent, func(r *state.Record) { r.Answer = &state.Answer{Body: "again"} }),
+		rec(newInst(t, "message.original", in(2*time.Hour), text("same")), state.StatusSent),
+		sentSecret,
+	)
+	p := New(cfg, snap, clock, Options{Replace: addrList(t, "message.again")})
+	return cfg, snap, p
+}
+
+func TestPlanFileRoundTrip(t *testing.T) {
+	_, _, p := samplePlan(t)
+	path := filepath.Join(t.TempDir(), "tomorrow.plan")
+	require.NoError(t, WriteFile(path, p))
+
+	fi, err := os.Stat(path)
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+	entries, err := os.ReadDir(filepath.Dir(path))
+	require.NoError(t, err)
+	require.Len(t, entries, 1, "no temporary file left behind")
+
+	sp, err := ReadFile(path)
+	require.NoError(t, err)
+	require.Equal(t, PlanFormatVersion, sp.FormatVersion)
+	got := sp.Plan()
+	require.True(t, got.At.Equal(p.At))
+	require.Equal(t, p.Lineage, got.Lineage)
+	require.Equal(t, p.Serial, got.Serial)
+	require.Equal(t, p.ConfigHash, got.ConfigHash)
+	require.Equal(t, p.Summary(), got.Summary())
+	require.Len(t, got.Changes, len(p.Changes))
+	for i, want := range p.Changes {
+		c := got.Changes[i]
+		name := want.Addr.String()
+		require.Equal(t, want.Addr, c.Addr, name)
+		require.Equal(t, want.Action, c.Action, name)
+		require.Equal(t, want.Reason, c.Reason, name)
+		require.Equal(t, want.Replace, c.Replace, name)
+		require.Equal(t, want.MovedFrom, c.MovedFrom, name)
+		require.Equal(t, want.LikelyRenameOf, c.LikelyRenameOf, name)
+		if want.Record != nil {
+			require.NotNil(t, c.Record, name)
+			require.Equal(t, want.Record.Status, c.Record.Status, name)
+			require.Equal(t, want.Record.ContentHash, c.Record.ContentHash, name)
+			require.Nil(t, c.Record.Answer, name)
+		}
+		if want.Instance == nil {
+			require.Nil(t, c.Instance, name)
+			continue
+		}
+		wi, gi := want.Instance, c.Instance
+		require.Equal(t, wi.ContentHash(), gi.ContentHash(), name)
+		require.Equal(t, wi.Sensitive, gi.Sensitive, name)
+		require.Equal(t, wi.Group.Name, gi.Group.Name, name)
+		require.Equal(t, wi.ThreadID, gi.ThreadID, name)
+		require.Equal(t, wi.Service, gi.Service, name)
+		require.Equal(t, wi.From, gi.From, name)
+		require.True(t, wi.SendAt.Equal(gi.SendAt), name)
+		require.Equal(t, wi.ExpiresAfter, gi.ExpiresAfter, name)
+		if wi.Sensitive {
+			require.Empty(t, gi.Text, name)
+			if wi.Media != nil {
+				require.Equal(t, wi.Media.Type, gi.Media.Type, name)
+				require.Empty(t, gi.Media.URL, name)
+				require.Empty(t, gi.Media.Caption, name)
+			}
+		} else {
+			require.Equal(t, wi.Text, gi.Text, name)
+			require.Equal(t, wi.Media, gi.Media, name)
+		}
+	}
+	// The plan exercised what it should.
+	require.True(t, changeByAddr(got, "message.again").Replace)
+	require.Equal(t, "message.was", changeByAddr(got, "message.moved").MovedFrom.String())
+	require.Equal(t, "message.original", changeByAddr(got, "message.renamed").LikelyRenameOf.String())
+	require.Equal(t, Orphan, changeByAddr(got, "message.original").Action)
+
+	// Plan hands out copies: changing one does not change the next.
+	got.Changes[0].Instance.Text = "changed"
+	require.NotEqual(t, "changed", sp.Plan().Changes[0].Instance.Text)
+}
+
+func TestPlanFileWithholdsSensitiveContent(t *testing.T) {
+	_, _, p := samplePlan(t)
+	data, err := Encode(p)
+	require.NoError(t, err)
+	for _, secret := range []string{secretText, "4711", secretURL, "private-token", secretCaption, "token-Zq9"} {
+		require.False(t, bytes.Contains(data, []byte(secret)), "plan file holds %q", secret)
+	}
+	// Non-sensitive content is there for show PLANFILE, unescaped.
+	require.True(t, bytes.Contains(data, []byte(`Launch <b>&</b> \"go\"`)))
+	require.True(t, bytes.Contains(data, []byte("https://example.com/q3.pdf")))
+	// The API's answers are never written, sensitive or not.
+	require.False(t, bytes.Contains(data, []byte(`"answer"`)))
+	require.False(t, bytes.Contains(data, []byte("cg-1")))
+
+	sp, err := Decode(data)
+	require.NoError(t, err)
+	inst := changeByAddr(sp.Plan(), "message.secret").Instance
+	require.True(t, inst.Sensitive)
+	require.Empty(t, inst.Text)
+	require.Nil(t, inst.Media)
+}
+
+func TestCheck(t *testing.T) {
+	cfg, snap, p := samplePlan(t)
+	data, err := Encode(p)
+	require.NoError(t, err)
+	sp, err := Decode(data)
+	require.NoError(t, err)
+	require.NoError(t, sp.Check(cfg, snap))
+
+	changedCfg := *cfg
+	changedCfg.Hash = "sha256:config-2"
+	otherLineage := *snap
+	otherLineage.Lineage = "lineage-2"
+	newer := *snap
+	newer.Serial++
+
+	tests := []struct {
+		name string
+		cfg  *spec.Config
+		snap *state.Snapshot
+		want string
+	}{
+		{"configuration changed", &changedCfg, snap, "the saved plan is stale: the configuration or its variable values changed since the plan was made; run herald plan again"},
+		{"other state", cfg, &otherLineage, `the saved plan is stale: the plan was made for state lineage "lineage-1", this state is lineage "lineage-2"; run herald plan again`},
+		{"state moved on", cfg, &newer, "the saved plan is stale: the state changed since the plan was made (serial 7 then, 8 now); run herald plan again"},
+		{"no state", cfg, nil, `the saved plan is stale: the plan was made for state lineage "lineage-1", this state is lineage ""; run herald plan again`},
+		{"everything", &changedCfg, &newer, "the saved plan is stale: the configuration or its variable values changed since the plan was made; " +
+			"the state changed since the plan was made (serial 7 then, 8 now); run herald plan again"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := sp.Check(tt.cfg, tt.snap)
+			var stale *StalePlanError
+			require.True(t, errors.As(err, &stale))
+			require.Equal(t, tt.want, err.Error())
+		})
+	}
+}
+
+func TestResolve(t *testing.T) {
+	cfg, _, p := samplePlan(t)
+	data, err := Encode(p)
+	require.NoError(t, err)
+	sp, err := Decode(data)
+	require.NoError(t, err)
+
+	resolved, err := sp.Resolve(cfg)
+	require.NoError(t, err)
+	require.Len(t, resolved.Changes, len(p.Changes))
+	byAddr := map[string]*spec.Instance{}
+	for _, inst := range cfg.Instances {
+		byAddr[inst.Addr.String()] = inst
+	}
+	for i, c := range resolved.Changes {
+		require.Equal(t, p.Changes[i].Action, c.Action)
+		if c.Action == Orphan {
+			require.Nil(t, c.Instance)
+			continue
+		}
+		// The configuration's own instance, sensitive text included, is
+		// what apply sends.
+		require.Same(t, byAddr[c.Addr.String()], c.Instance)
+	}
+	require.Equal(t, secretText, changeByAddr(resolved, "message.secret").Instance.Text)
+
+	edit := func(addr string, f func(*spec.Instance)) *spec.Config {
+		c := *cfg
+		c.Instances = nil
+		for _, inst := range cfg.Instances {
+			cp := *inst
+			if inst.Addr.String() == addr {
+				f(&cp)
+			}
+			c.Instances = append(c.Instances, &cp)
+		}
+		return &c
+	}
+	tests := []struct {
+		name string
+		cfg  *spec.Config
+		want string
+	}{
+		{"text changed", edit("message.plain", func(i *spec.Instance) { i.Text = "other" }), "message.plain: content changed since the plan was made"},
+		{"media changed", edit(`message.pic["eng"]`, func(i *spec.Instance) { i.Media = &spec.Media{URL: "https://x/y", Type: "image"} }),
+			`message.pic["eng"]: content changed since the plan was made`},
+		{"no longer sensitive", edit("message.secret", func(i *spec.Instance) { i.Sensitive = false }),
+			"message.secret: content changed since the plan was made; message.secret: sensitivity changed since the plan was made"},
+		{"send_at changed", edit("message.moved", func(i *spec.Instance) { i.SendAt = i.SendAt.Add(time.Minute) }),
+			"message.moved: send_at changed since the plan was made; message.moved: expires_after changed since the plan was made"},
+		{"group changed", edit("message.plain", func(i *spec.Instance) { group("sales")(i) }),
+			"message.plain: group changed since the plan was made; message.plain: thread_id changed since the plan was made; " +
+				"message.plain: service changed since the plan was made; message.plain: from changed since the plan was made"},
+		{"gone", configOf(cfg.Instances[1:]), "message.plain is no longer in the configuration"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := sp.Resolve(tt.cfg)
+			var stale *StalePlanError
+			require.True(t, errors.As(err, &stale))
+			require.Equal(t, "the saved plan is stale: "+tt.want+"; run herald plan again", err.Error())
+		})
+	}
+	// Sensitive text is outside the hash, so Resolve cannot see it change;
+	// the configuration hash Check compares covers it.
+	_, err = sp.Resolve(edit("message.secret", func(i *spec.Instance) { i.Text = "another secret" }))
+	require.NoError(t, err)
+}
+
+func TestDamagedPlanFile(t *testing.T) {
+	_, _, p := samplePlan(t)
+	good, err := Encode(p)
+	require.NoError(t, err)
+
+	// mutate decodes the good file, changes it and encodes it again.
+	mutate := func(f func(m map[string]any)) []byte {
+		var m map[string]any
+		require.NoError(t, json.Unmarshal(good, &m))
+		f(m)
+		b, err := json.Marshal(m)
+		require.NoError(t, err)
+		return b
+	}
+	change := func(m map[string]any, i int) map[string]any { return m["changes"].([]any)[i].(map[string]any) }
+	tests := []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"empty", nil, "the plan file is damaged: EOF"},
+		{"cut short", good[:len(good)/2], "the plan file is damaged: unexpected EOF"},
+		{"not JSON", []byte("plan:\n  - send"), "the plan file is damaged: invalid character"},
+		{"trailing data", append(append([]byte{}, good...), "{}"...), "the plan file is damaged: unexpected data after the plan"},
+		{"a state file", []byte(`{"version": 1, "lineage": "x", "serial": 2, "records": {}}`), "not a herald plan file"},
+		{"newer format", mutate(func(m map[string]any) { m["format_version"] = "2" }), `plan file format version "2" is not supported`},
+		{"no time", mutate(func(m map[string]any) { delete(m, "at") }), "the plan file is damaged: the plan has no time"},
+		{"unknown action", mutate(func(m map[string]any) { change(m, 0)["action"] = "explode" }), `unknown action "explode"`},
+		{"bad address", mutate(func(m map[string]any) { change(m, 0)["address"] = "group.eng" }), `invalid address "group.eng"`},
+		{"bad moved_from", mutate(func(m map[string]any) { change(m, 0)["moved_from"] = "x" }), "moved_from: invalid address"},
+		{"text edited", mutate(func(m map[string]any) {
+			for _, c := range m["changes"].([]any) {
+				if c.(map[string]any)["address"] == "message.plain" {
+					c.(map[string]any)["instance"].(map[string]any)["text"] = "rm -rf"
+				}
+			}
+		}), "(message.plain): content does not match its hash"},
+		{"twice", mutate(func(m map[string]any) {
+			cs := m["changes"].([]any)
+			m["changes"] = append(cs, cs[0])
+		}), "is planned twice"},
+		{"instance missing", mutate(func(m map[string]any) { delete(change(m, 0), "instance") }), "no instance"},
+		{"orphan with instance", mutate(func(m map[string]any) { change(m, 0)["action"] = "orphan" }), "an orphan with a configured instance"},
+		{"wrong type", mutate(func(m map[string]any) { m["serial"] = "seven" }), "the plan file is damaged: json: cannot unmarshal"},
+		{"sensitive text written", mutate(func(m map[string]any) {
+			for _, c := range m["changes"].([]any) {
+				if c.(map[string]any)["address"] == "message.secret" {
+					c.(map[string]any)["instance"].(map[string]any)["text"] = "leak"
+				}
+			}
+		}), "(message.secret): sensitive content written out"},
+		{"window before send_at", mutate(func(m map[string]any) {
+			change(m, 0)["instance"].(map[string]any)["expires_at"] = "2000-01-01T00:00:00Z"
+		}), "expires_at is before send_at"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Decode(tt.data)
+			require.Error(t, err)
+			require.Contains(t, err.Error(), tt.want)
+		})
+	}
+
+	_, err = ReadFile(filepath.Join(t.TempDir(), "missing.plan"))
+	require.ErrorContains(t, err, "cannot read the plan file")
+
+	path := filepath.Join(t.TempDir(), "bad.plan")
+	require.NoError(t, os.WriteFile(path, good[:10], 0o600))
+	_, err = ReadFile(path)
+	require.ErrorContains(t, err, path+": the plan file is damaged")
+	require.True(t, strings.HasSuffix(err.Error(), "run herald plan -out again"))
+}
+
+func TestWriteFileErrors(t *testing.T) {
+	_, _, p := samplePlan(t)
+	err := WriteFile(filepath.Join(t.TempDir(), "no", "such", "dir", "x.plan"), p)
+	require.ErrorContains(t, err, "cannot save the plan to")
+
+	bad := &Plan{At: clock, Changes: []*Change{{Addr: mustAddr(t, "message.a"), Action: Send}}}
+	path := filepath.Join(t.TempDir(), "x.plan")
+	require.ErrorContains(t, WriteFile(path, bad), "message.a (send) has no configured instance")
+	_, statErr := os.Stat(path)
+	require.True(t, os.IsNotExist(statErr))
+
+	// Overwriting an existing plan replaces it whole.
+	require.NoError(t, os.WriteFile(path, []byte("old"), 0o644))
+	require.NoError(t, WriteFile(path, p))
+	sp, err := ReadFile(path)
+	require.NoError(t, err)
+	require.Len(t, sp.Changes, len(p.Changes))
+	fi, err := os.Stat(path)
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+}

@@ -1,0 +1,257 @@
+package spec
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/agext/levenshtein"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+)
+
+// scope says which roots an expression may refer to.
+type scope struct {
+	vars   bool // var.NAME
+	locals bool // local.NAME
+	groups bool // group, group.NAME
+	each   bool // each.key, each.value
+	// where names the place for messages about disallowed roots,
+	// such as "a group block".
+	where string
+}
+
+// refs is what an expression refers to, for ordering evaluation.
+type refs struct {
+	locals    []string
+	groups    []string
+	allGroups bool // the whole group object, or group[expr]
+}
+
+// checkRefs reports references to things that do not exist or are not
+// available where expr is written, with a suggestion when a declared name
+// is close. It returns what expr refers to.
+func (l *loader) checkRefs(expr hcl.Expression, sc scope) (refs, hcl.Diagnostics) {
+	var r refs
+	var diags hcl.Diagnostics
+	if expr == nil {
+		return r, nil
+	}
+	for _, trav := range expr.Variables() {
+		root := trav.RootName()
+		name, hasName := traversalName(trav)
+		rng := trav.SourceRange()
+		switch {
+		case root == "var" && sc.vars:
+			if !hasName {
+				continue
+			}
+			if _, ok := l.mod.variableByName[name]; !ok {
+				diags = append(diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  "Reference to undeclared input variable",
+					Detail:   fmt.Sprintf("An input variable with the name %q has not been declared.%s", name, didYouMean(name, sortedKeys(l.mod.variableByName))),
+					Subject:  rng.Ptr(),
+				})
+			}
+		case root == "local" && sc.locals:
+			if !hasName {
+				diags = append(diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  "Invalid reference",
+					Detail:   `The "local" object must be followed by the name of a local value, such as local.teams.`,
+					Subject:  rng.Ptr(),
+				})
+				continue
+			}
+			if _, ok := l.mod.localByName[name]; !ok {
+				diags = append(diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  "Reference to undeclared local value",
+					Detail:   fmt.Sprintf("A local value with the name %q has not been declared.%s", name, didYouMean(name, sortedKeys(l.mod.localByName))),
+					Subject:  rng.Ptr(),
+				})
+				continue
+			}
+			r.locals = append(r.locals, name)
+		case root == "group" && sc.groups:
+			if !hasName {
+				r.allGroups = true
+				continue
+			}
+			if _, ok := l.mod.groupByName[name]; !ok {
+				diags = append(diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  "Reference to undeclared group",
+					Detail:   fmt.Sprintf("A group with the name %q has not been declared.%s", name, didYouMean(name, sortedKeys(l.mod.groupByName))),
+					Subject:  rng.Ptr(),
+				})
+				continue
+			}
+			r.groups = append(r.groups, name)
+		case root == "each" && sc.each:
+			if !hasName || (name != "key" && name != "value") {
+				diags = append(diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  `Invalid "each" attribute`,
+					Detail:   `The "each" object has two attributes: each.key and each.value.`,
+					Subject:  rng.Ptr(),
+				})
+			}
+		case root == "each":
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  `Reference to "each" in context without for_each`,
+				Detail:   fmt.Sprintf(`The "each" object can be used only in a message block that sets for_each, and not in for_each itself; this is %s.`, sc.where),
+				Subject:  rng.Ptr(),
+			})
+		case root == "var" || root == "local" || root == "group":
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Invalid reference",
+				Detail:   fmt.Sprintf("References to %q are not allowed in %s.", root, sc.where),
+				Subject:  rng.Ptr(),
+			})
+		default:
+			var roots []string
+			for _, r := range []struct {
+				ok   bool
+				name string
+			}{{sc.vars, "var"}, {sc.locals, "local"}, {sc.groups, "group"}, {sc.each, "each"}} {
+				if r.ok {
+					roots = append(roots, r.name)
+				}
+			}
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Unknown variable",
+				Detail:   fmt.Sprintf("There is no variable named %q.%s", root, didYouMean(root, roots)),
+				Subject:  rng.Ptr(),
+			})
+		}
+	}
+	return r, diags
+}
+
+// traversalName returns NAME in root.NAME or root["NAME"].
+func traversalName(trav hcl.Traversal) (string, bool) {
+	if len(trav) < 2 {
+		return "", false
+	}
+	switch step := trav[1].(type) {
+	case hcl.TraverseAttr:
+		return step.Name, true
+	case hcl.TraverseIndex:
+		k := step.Key
+		if k.IsKnown() && !k.IsNull() && k.Type() == cty.String && !k.IsMarked() {
+			return k.AsString(), true
+		}
+	}
+	return "", false
+}
+
+// didYouMean suggests the option closest to given, if one is close enough
+// to be a likely typo.
+func didYouMean(given string, options []string) string {
+	best, bestDist := "", 3
+	for _, o := range options {
+		if d := levenshtein.Distance(given, o, nil); d < bestDist {
+			best, bestDist = o, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" Did you mean %q?", best)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// evalAs evaluates expr and converts the result to ty. The returned value
+// has its marks removed; sensitive reports whether it carried any. ok is
+// false when no usable value came out; diags then explain why, unless the
+// value was unknown because something it depends on already failed. A null
+// result is returned as is (ok true), for the caller to treat as unset or
+// as an error.
+func (l *loader) evalAs(expr hcl.Expression, ctx *hcl.EvalContext, ty cty.Type, attr string) (val cty.Value, sensitive, ok bool, diags hcl.Diagnostics) {
+	raw, diags := expr.Value(ctx)
+	if diags.HasErrors() {
+		return cty.NilVal, false, false, diags
+	}
+	plain, marks := raw.UnmarkDeep()
+	sensitive = len(marks) > 0
+	if !plain.IsWhollyKnown() {
+		l.unknownSkipped = true
+		return cty.NilVal, sensitive, false, diags
+	}
+	if plain.IsNull() {
+		return cty.NullVal(ty), sensitive, true, diags
+	}
+	conv, err := convert.Convert(plain, ty)
+	if err != nil {
+		return cty.NilVal, sensitive, false, append(diags, &hcl.Diagnostic{
+			Severity:   hcl.DiagError,
+			Summary:    "Incorrect attribute value type",
+			Detail:     fmt.Sprintf("Inappropriate value for attribute %q: %s.", attr, err),
+			Subject:    expr.Range().Ptr(),
+			Expression: expr,
+		})
+	}
+	return conv, sensitive, true, diags
+}
+
+// evalString evaluates an optional string attribute; set is false when it
+// is absent or null.
+func (l *loader) evalString(expr hcl.Expression, ctx *hcl.EvalContext, attr string) (s string, set, sensitive, ok bool, diags hcl.Diagnostics) {
+	if expr == nil {
+		return "", false, false, true, nil
+	}
+	v, sensitive, ok, diags := l.evalAs(expr, ctx, cty.String, attr)
+	if !ok || v.IsNull() {
+		return "", false, sensitive, ok, diags
+	}
+	return v.AsString(), true, sensitive, true, diags
+}
+
+// evalRequiredString is evalString for an attribute that must have a value.
+func (l *loader) evalRequiredString(expr hcl.Expression, ctx *hcl.EvalContext, attr string) (string, bool, bool, hcl.Diagnostics) {
+	s, set, sensitive, ok, diags := l.evalString(expr, ctx, attr)
+	if ok && !set {
+		return "", sensitive, false, append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Invalid " + attr,
+			Detail:   fmt.Sprintf("The %s argument is required and must not be null.", attr),
+			Subject:  expr.Range().Ptr(),
+		})
+	}
+	return s, sensitive, ok, diags
+}
+
+// attrError is a diagnostic about the value of an attribute.
+func attrError(summary, detail string, expr hcl.Expression) *hcl.Diagnostic {
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  summary,
+		Detail:   detail,
+		Subject:  expr.Range().Ptr(),
+	}
+}
+
+// joinNames lists names for a message: "a", "a and b", "a, b and c".
+func joinNames(names []string) string {
+	switch len(names) {
+	case 0:
+		return ""
+	case 1:
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+}

@@ -1,0 +1,312 @@
+package spec
+
+import (
+	"fmt"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/function"
+)
+
+// node is one thing evaluated before messages: the provider, a local value
+// or a group. They may refer to each other, so they are evaluated in
+// dependency order.
+type node struct {
+	kind  string // "provider", "local" or "group"
+	name  string
+	exprs []hcl.Expression
+	rng   hcl.Range // where a cycle through this node is reported
+	deps  []int
+	refs  refs
+	// bad: its references are wrong, or it is in a cycle; it is not
+	// evaluated and what depends on it sees an unknown value.
+	bad bool
+}
+
+func (n *node) String() string {
+	if n.kind == "provider" {
+		return `provider "a1base"`
+	}
+	return n.kind + "." + n.name
+}
+
+// evaluate evaluates everything after the variables: the provider, locals
+// and groups in dependency order, then the backend, the messages and the
+// moved blocks.
+func (l *loader) evaluate() hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	mod := l.mod
+	var provider *providerBlock
+	if len(mod.providers) > 0 {
+		provider = mod.providers[0]
+	}
+
+	// Nodes: the provider (if any), then locals, then groups.
+	var nodes []*node
+	providerIdx := -1
+	if provider != nil {
+		providerIdx = 0
+		nodes = append(nodes, &node{kind: "provider", exprs: provider.expressions(), rng: provider.DeclRange})
+	}
+	localIdx := make(map[string]int, len(mod.locals))
+	for _, lv := range mod.locals {
+		localIdx[lv.Name] = len(nodes)
+		nodes = append(nodes, &node{kind: "local", name: lv.Name, exprs: []hcl.Expression{lv.Expr}, rng: lv.DeclRange})
+	}
+	groupIdx := make(map[string]int, len(mod.groups))
+	firstGroup := len(nodes)
+	for _, g := range mod.groups {
+		groupIdx[g.Name] = len(nodes)
+		nodes = append(nodes, &node{kind: "group", name: g.Name, exprs: g.expressions(), rng: g.DeclRange})
+	}
+	for _, n := range nodes {
+		sc := scope{vars: true, locals: true, groups: n.kind == "local", where: n.kindDescription()}
+		for _, expr := range n.exprs {
+			r, d := l.checkRefs(expr, sc)
+			diags = append(diags, d...)
+			if d.HasErrors() {
+				n.bad = true
+			}
+			n.refs.locals = append(n.refs.locals, r.locals...)
+			n.refs.groups = append(n.refs.groups, r.groups...)
+			n.refs.allGroups = n.refs.allGroups || r.allGroups
+		}
+		for _, name := range n.refs.locals {
+			n.deps = append(n.deps, localIdx[name])
+		}
+		for _, name := range n.refs.groups {
+			n.deps = append(n.deps, groupIdx[name])
+		}
+		if n.refs.allGroups {
+			for i := firstGroup; i < len(nodes); i++ {
+				n.deps = append(n.deps, i)
+			}
+		}
+		// A group's from defaults to the provider's.
+		if n.kind == "group" && providerIdx >= 0 {
+			n.deps = append(n.deps, providerIdx)
+		}
+	}
+	order, cdiags := topoSort(nodes)
+	diags = append(diags, cdiags...)
+
+	varObj := l.varObject()
+	funcs := l.functions()
+	locals := make(map[string]cty.Value, len(mod.locals))
+	groups := make(map[string]cty.Value, len(mod.groups))
+	for _, lv := range mod.locals {
+		locals[lv.Name] = cty.DynamicVal
+	}
+	for _, g := range mod.groups {
+		groups[g.Name] = cty.DynamicVal
+	}
+
+	// Without a usable provider block, the defaults and the environment
+	// still apply.
+	prov, providerFromOK, pdiags := l.evalProvider(nil, nil)
+	if provider == nil || nodes[providerIdx].bad {
+		diags = append(diags, pdiags...)
+	}
+	if provider != nil && nodes[providerIdx].bad {
+		providerFromOK = false
+	}
+	l.cfg.Provider = prov
+	var allGroups cty.Value // built once every group is done
+	for _, i := range order {
+		n := nodes[i]
+		if n.bad {
+			continue
+		}
+		ctx := &hcl.EvalContext{Variables: map[string]cty.Value{"var": varObj}, Functions: funcs}
+		if len(n.refs.locals) > 0 {
+			obj := make(map[string]cty.Value, len(n.refs.locals))
+			for _, name := range n.refs.locals {
+				obj[name] = locals[name]
+			}
+			ctx.Variables["local"] = cty.ObjectVal(obj)
+		}
+		if n.refs.allGroups {
+			if allGroups == cty.NilVal {
+				allGroups = cty.ObjectVal(groups)
+			}
+			ctx.Variables["group"] = allGroups
+		} else if len(n.refs.groups) > 0 {
+			obj := make(map[string]cty.Value, len(n.refs.groups))
+			for _, name := range n.refs.groups {
+				obj[name] = groups[name]
+			}
+			ctx.Variables["group"] = cty.ObjectVal(obj)
+		}
+		switch n.kind {
+		case "provider":
+			p, fromOK, d := l.evalProvider(provider, ctx)
+			diags = append(diags, d...)
+			l.cfg.Provider, providerFromOK = p, fromOK
+		case "local":
+			lv := mod.localByName[n.name]
+			val, d := lv.Expr.Value(ctx)
+			diags = append(diags, d...)
+			if !d.HasErrors() {
+				locals[n.name] = val
+			}
+		case "group":
+			g, d := l.evalGroup(mod.groupByName[n.name], ctx, &l.cfg.Provider, providerFromOK)
+			diags = append(diags, d...)
+			if g != nil {
+				l.cfg.Groups[g.Name] = g
+				groups[g.Name] = groupValue(g)
+			}
+		}
+	}
+
+	ctx := &hcl.EvalContext{
+		Variables: map[string]cty.Value{
+			"var":   varObj,
+			"local": cty.ObjectVal(locals),
+			"group": cty.ObjectVal(groups),
+		},
+		Functions: funcs,
+	}
+	if len(mod.backends) > 0 {
+		b := mod.backends[0]
+		bad := false
+		for _, expr := range b.expressions() {
+			_, d := l.checkRefs(expr, scope{vars: true, locals: true, groups: true, where: "a backend block"})
+			diags = append(diags, d...)
+			bad = bad || d.HasErrors()
+		}
+		if !bad {
+			backend, d := l.evalBackend(b, ctx)
+			diags = append(diags, d...)
+			l.cfg.Backend = backend
+		}
+	}
+
+	instances := make(map[string]bool)
+	for _, m := range mod.messages {
+		insts, d := l.expandMessage(m, ctx, &l.cfg.Provider)
+		diags = append(diags, d...)
+		for _, in := range insts {
+			key := in.Addr.String()
+			if instances[key] {
+				// Names are unique and for_each keys are unique, so this
+				// cannot happen; it is checked because two instances with
+				// one address would share their state.
+				diags = append(diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  "Duplicate message address",
+					Detail:   fmt.Sprintf("%s is produced twice.", key),
+					Subject:  m.DeclRange.Ptr(),
+				})
+				continue
+			}
+			instances[key] = true
+			l.cfg.Instances = append(l.cfg.Instances, in)
+		}
+	}
+	sortInstances(l.cfg.Instances)
+
+	moved, d := l.checkMoved(mod.moved, instances)
+	diags = append(diags, d...)
+	l.cfg.Moved = moved
+	return diags
+}
+
+func (n *node) kindDescription() string {
+	switch n.kind {
+	case "provider":
+		return `the provider "a1base" block`
+	case "group":
+		return "a group block"
+	}
+	return "a local value"
+}
+
+// topoSort orders nodes so that each comes after what it depends on. Each
+// cycle is reported once, naming every node in it, and its nodes are
+// marked bad.
+func topoSort(nodes []*node) ([]int, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	const (
+		unvisited = iota
+		visiting
+		done
+	)
+	state := make([]int, len(nodes))
+	order := make([]int, 0, len(nodes))
+	var stack []int
+	var visit func(i int)
+	visit = func(i int) {
+		state[i] = visiting
+		stack = append(stack, i)
+		for _, dep := range nodes[i].deps {
+			switch state[dep] {
+			case unvisited:
+				visit(dep)
+			case visiting:
+				// The cycle is the stack from dep to the top.
+				start := len(stack) - 1
+				for stack[start] != dep {
+					start--
+				}
+				cycle := stack[start:]
+				first := cycle[0]
+				names := make([]string, 0, len(cycle)+1)
+				for _, c := range cycle {
+					if c < first {
+						first = c
+					}
+				}
+				for _, c := range cycle {
+					nodes[c].bad = true
+					names = append(names, nodes[c].String())
+				}
+				names = append(names, nodes[dep].String())
+				var path string
+				for k, name := range names {
+					if k > 0 {
+						path += " -> "
+					}
+					path += name
+				}
+				diags = append(diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  "Reference cycle",
+					Detail:   fmt.Sprintf("%s refer to each other: %s. Each value must be computable without itself.", joinNames(uniqueNames(names)), path),
+					Subject:  nodes[first].rng.Ptr(),
+				})
+			}
+			if nodes[dep].bad {
+				nodes[i].bad = true
+			}
+		}
+		stack = stack[:len(stack)-1]
+		state[i] = done
+		order = append(order, i)
+	}
+	for i := range nodes {
+		if state[i] == unvisited {
+			visit(i)
+		}
+	}
+	return order, diags
+}
+
+func uniqueNames(names []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, n := range names {
+		if !seen[n] {
+			seen[n] = true
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func (l *loader) functions() map[string]function.Function {
+	if l.funcs == nil {
+		l.funcs = Functions(l.cfg.Dir)
+	}
+	return l.funcs
+}

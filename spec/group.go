@@ -1,0 +1,143 @@
+package spec
+
+import (
+	"fmt"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+)
+
+var groupSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "thread_id", Required: true},
+		{Name: "service"},
+		{Name: "from"},
+		{Name: "rate_limit"},
+	},
+}
+
+// groupBlock is a decoded group block. Absent optional attributes are nil.
+type groupBlock struct {
+	Name      string
+	ThreadID  hcl.Expression
+	Service   hcl.Expression
+	From      hcl.Expression
+	RateLimit hcl.Expression
+	DeclRange hcl.Range
+}
+
+func decodeGroupBlock(block *hcl.Block) (*groupBlock, hcl.Diagnostics) {
+	diags := checkName("group", block)
+	content, cdiags := block.Body.Content(groupSchema)
+	diags = append(diags, cdiags...)
+	g := &groupBlock{
+		Name:      block.Labels[0],
+		ThreadID:  attrExpr(content, "thread_id"),
+		Service:   attrExpr(content, "service"),
+		From:      attrExpr(content, "from"),
+		RateLimit: attrExpr(content, "rate_limit"),
+		DeclRange: block.DefRange,
+	}
+	return g, diags
+}
+
+func (g *groupBlock) expressions() []hcl.Expression {
+	return nonNil(g.ThreadID, g.Service, g.From, g.RateLimit)
+}
+
+// groupType is the type of a group's value in expressions: the same for
+// every group, so that the group object converts to a map.
+var groupType = cty.Object(map[string]cty.Type{
+	"name":       cty.String,
+	"thread_id":  cty.String,
+	"service":    cty.String,
+	"from":       cty.String,
+	"rate_limit": cty.String,
+})
+
+// evalGroup evaluates a group block. It returns nil when the group is
+// unusable; the diagnostics say why.
+func (l *loader) evalGroup(g *groupBlock, ctx *hcl.EvalContext, provider *Provider, providerFromOK bool) (*Group, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	out := &Group{Name: g.Name, Service: "whatsapp", DeclRange: g.DeclRange}
+	ok := g.ThreadID != nil
+
+	if g.ThreadID != nil {
+		s, _, tok, d := l.evalRequiredString(g.ThreadID, ctx, "thread_id")
+		diags = append(diags, d...)
+		switch {
+		case !tok:
+			ok = false
+		case s == "":
+			diags = append(diags, attrError("Invalid thread_id", "The thread_id must not be empty.", g.ThreadID))
+			ok = false
+		default:
+			out.ThreadID = s
+		}
+	}
+	s, set, sensitive, sok, d := l.evalString(g.Service, ctx, "service")
+	diags = append(diags, d...)
+	ok = ok && sok
+	if set {
+		if !oneOf(s, services) {
+			diags = append(diags, attrError("Invalid service", detail(fmt.Errorf("%q is not a service: use \"whatsapp\" or \"telegram\"", s), s, sensitive), g.Service))
+			ok = false
+		} else {
+			out.Service = s
+		}
+	}
+	s, set, sensitive, sok, d = l.evalString(g.From, ctx, "from")
+	diags = append(diags, d...)
+	ok = ok && sok
+	switch {
+	case set:
+		if err := checkE164(s); err != nil {
+			diags = append(diags, attrError("Invalid from", detail(err, s, sensitive), g.From))
+			ok = false
+		} else {
+			out.From = s
+		}
+	case sok && provider.From != "":
+		out.From = provider.From
+	case sok && providerFromOK:
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Missing sending number",
+			Detail:   fmt.Sprintf("Group %q has no from, and the provider \"a1base\" block sets none. Set from (an E.164 number) in one of them.", g.Name),
+			Subject:  g.DeclRange.Ptr(),
+		})
+		ok = false
+	default:
+		ok = false
+	}
+	s, set, sensitive, sok, d = l.evalString(g.RateLimit, ctx, "rate_limit")
+	diags = append(diags, d...)
+	ok = ok && sok
+	if set {
+		rl, err := ParseRateLimit(s)
+		if err != nil {
+			diags = append(diags, attrError("Invalid rate_limit", detail(err, s, sensitive), g.RateLimit))
+			ok = false
+		}
+		out.RateLimit = rl
+	}
+	if !ok {
+		return nil, diags
+	}
+	return out, diags
+}
+
+// groupValue is a group as expressions see it: its attributes plus name.
+func groupValue(g *Group) cty.Value {
+	rl := cty.NullVal(cty.String)
+	if g.RateLimit != nil {
+		rl = cty.StringVal(g.RateLimit.Text)
+	}
+	return cty.ObjectVal(map[string]cty.Value{
+		"name":       cty.StringVal(g.Name),
+		"thread_id":  cty.StringVal(g.ThreadID),
+		"service":    cty.StringVal(g.Service),
+		"from":       cty.StringVal(g.From),
+		"rate_limit": rl,
+	})
+}

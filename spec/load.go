@@ -1,0 +1,415 @@
+package spec
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty/function"
+	ctyjson "github.com/zclconf/go-cty/cty/json"
+)
+
+// VarArg is one -var or -var-file flag, kept in command-line order.
+type VarArg struct {
+	// File reports that Value is the path of a variables file (-var-file);
+	// otherwise Value is "name=value" (-var).
+	File  bool
+	Value string
+}
+
+// LoadOptions are the inputs to Load besides the directory.
+type LoadOptions struct {
+	Vars []VarArg
+	// Getenv reads HERALD_VAR_name, A1BASE_ACCOUNT_ID (used when the
+	// provider sets no account_id) and A1BASE_BASE_URL (wins over base_url).
+	// nil means os.Getenv.
+	Getenv func(string) string
+}
+
+const (
+	configSuffix   = ".hcl"
+	varsSuffix     = ".vars.hcl"
+	autoVarsSuffix = ".auto.vars.hcl"
+)
+
+// Load parses every *.hcl file in dir (not recursive; files ending .vars.hcl
+// are variable files, not configuration), evaluates and checks it.
+//
+// The returned *Config is never nil and always has Dir and Files set, so
+// diagnostics can be printed with snippets; the rest is only meaningful when
+// !diags.HasErrors(). A relative -var-file path resolves against dir, as
+// the working directory given with -chdir.
+func Load(dir string, opts LoadOptions) (*Config, hcl.Diagnostics) {
+	cfg := &Config{
+		Dir:    dir,
+		Files:  map[string]*hcl.File{},
+		Groups: map[string]*Group{},
+	}
+	getenv := opts.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	l := &loader{cfg: cfg, opts: opts, getenv: getenv}
+	return cfg, l.load()
+}
+
+// loader carries one Load from files to the evaluated Config.
+type loader struct {
+	cfg    *Config
+	opts   LoadOptions
+	getenv func(string) string
+
+	configNames []string // configuration file paths, sorted
+	mod         *module
+	vars        map[string]*varValue
+	funcs       map[string]function.Function
+
+	// unknownSkipped records that an evaluation was skipped because it
+	// depended on a value that had already failed; it must never be the
+	// only sign of a problem.
+	unknownSkipped bool
+}
+
+// module is every declaration of the configuration files, in file order.
+type module struct {
+	providers []*providerBlock
+	backends  []*backendBlock
+	variables []*variableBlock
+	locals    []*localValue
+	groups    []*groupBlock
+	messages  []*messageBlock
+	moved     []*movedBlock
+
+	variableByName map[string]*variableBlock
+	localByName    map[string]*localValue
+	groupByName    map[string]*groupBlock
+	messageByName  map[string]*messageBlock
+}
+
+func (l *loader) load() hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	names, autoVars, err := listDir(l.cfg.Dir)
+	if err != nil {
+		return append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Failed to read configuration directory",
+			Detail:   fmt.Sprintf("Cannot list %s: %s.", l.cfg.Dir, err),
+		})
+	}
+	if len(names) == 0 {
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "No configuration files",
+			Detail:   fmt.Sprintf("The directory %s contains no *.hcl configuration files (files ending .vars.hcl hold variable values only).", l.cfg.Dir),
+		})
+	}
+	l.configNames = names
+
+	files, decls, syntaxOK, fdiags := parseAndDecode(names)
+	diags = append(diags, fdiags...)
+	for i, name := range names {
+		if files[i] != nil {
+			l.cfg.Files[name] = files[i]
+		}
+	}
+	l.mod, fdiags = mergeModule(decls)
+	diags = append(diags, fdiags...)
+
+	if !syntaxOK {
+		// A file that does not parse has lost blocks or attributes, and
+		// evaluating the rest would report their absence as if it were
+		// the problem.
+		return diags
+	}
+	diags = append(diags, l.loadVariables(autoVars)...)
+	diags = append(diags, l.evaluate()...)
+
+	if l.unknownSkipped && !diags.HasErrors() {
+		// Unknown values only come from evaluations that already failed;
+		// reaching here means a case the loader does not explain, and a
+		// configuration with holes in it must not pass as valid.
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Unknown value",
+			Detail:   "A value in the configuration could not be determined.",
+		})
+	}
+	if !diags.HasErrors() {
+		l.cfg.Hash = l.hash()
+	}
+	return diags
+}
+
+// listDir returns the configuration files and the *.auto.vars.hcl files of
+// dir, each sorted by name.
+func listDir(dir string) (config, autoVars []string, err error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || !strings.HasSuffix(name, configSuffix) || strings.HasPrefix(name, ".") {
+			continue
+		}
+		if e.Type()&os.ModeType != 0 && e.Type()&os.ModeSymlink == 0 {
+			continue
+		}
+		switch {
+		case strings.HasSuffix(name, autoVarsSuffix):
+			autoVars = append(autoVars, filepath.Join(dir, name))
+		case strings.HasSuffix(name, varsSuffix):
+			// loaded only when named by -var-file
+		default:
+			config = append(config, filepath.Join(dir, name))
+		}
+	}
+	// os.ReadDir already sorts by name; the order is part of the meaning
+	// (later auto vars files win), so it is stated here rather than assumed.
+	sort.Strings(config)
+	sort.Strings(autoVars)
+	return config, autoVars, nil
+}
+
+// parseAndDecode reads, parses and decodes the files concurrently: parsing
+// dominates the cost of a large configuration, and files are independent
+// until they are merged.
+func parseAndDecode(names []string) ([]*hcl.File, []*module, bool, hcl.Diagnostics) {
+	files := make([]*hcl.File, len(names))
+	syntaxOK := make([]bool, len(names))
+	decls := make([]*module, len(names))
+	fileDiags := make([]hcl.Diagnostics, len(names))
+
+	workers := runtime.GOMAXPROCS(0)
+	if workers > len(names) {
+		workers = len(names)
+	}
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				files[i], decls[i], syntaxOK[i], fileDiags[i] = parseAndDecodeFile(names[i])
+			}
+		}()
+	}
+	for i := range names {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+
+	var diags hcl.Diagnostics
+	allOK := true
+	for i, d := range fileDiags {
+		diags = append(diags, d...)
+		allOK = allOK && syntaxOK[i]
+	}
+	return files, decls, allOK, diags
+}
+
+// parseAndDecodeFile reads one file; ok is false when it could not be read
+// or parsed.
+func parseAndDecodeFile(name string) (file *hcl.File, mod *module, ok bool, diags hcl.Diagnostics) {
+	src, err := os.ReadFile(name)
+	if err != nil {
+		return nil, &module{}, false, hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Failed to read file",
+			Detail:   fmt.Sprintf("Cannot read %s: %s.", name, err),
+		}}
+	}
+	file, diags = hclsyntax.ParseConfig(src, name, hcl.InitialPos)
+	if file == nil || file.Body == nil {
+		return file, &module{}, false, diags
+	}
+	ok = !diags.HasErrors()
+	mod, ddiags := decodeFile(file.Body)
+	return file, mod, ok, append(diags, ddiags...)
+}
+
+var fileSchema = &hcl.BodySchema{
+	Blocks: []hcl.BlockHeaderSchema{
+		{Type: "provider", LabelNames: []string{"name"}},
+		{Type: "backend", LabelNames: []string{"type"}},
+		{Type: "variable", LabelNames: []string{"name"}},
+		{Type: "locals"},
+		{Type: "group", LabelNames: []string{"name"}},
+		{Type: "message", LabelNames: []string{"name"}},
+		{Type: "moved"},
+	},
+}
+
+// decodeFile decodes the top-level blocks of one file. It keeps going after
+// errors so that one run reports as many problems as it can.
+func decodeFile(body hcl.Body) (*module, hcl.Diagnostics) {
+	mod := &module{}
+	content, diags := body.Content(fileSchema)
+	for _, block := range content.Blocks {
+		switch block.Type {
+		case "provider":
+			p, d := decodeProviderBlock(block)
+			diags = append(diags, d...)
+			if p != nil {
+				mod.providers = append(mod.providers, p)
+			}
+		case "backend":
+			b, d := decodeBackendBlock(block)
+			diags = append(diags, d...)
+			if b != nil {
+				mod.backends = append(mod.backends, b)
+			}
+		case "variable":
+			v, d := decodeVariableBlock(block)
+			diags = append(diags, d...)
+			if v != nil {
+				mod.variables = append(mod.variables, v)
+			}
+		case "locals":
+			ls, d := decodeLocalsBlock(block)
+			diags = append(diags, d...)
+			mod.locals = append(mod.locals, ls...)
+		case "group":
+			g, d := decodeGroupBlock(block)
+			diags = append(diags, d...)
+			if g != nil {
+				mod.groups = append(mod.groups, g)
+			}
+		case "message":
+			m, d := decodeMessageBlock(block)
+			diags = append(diags, d...)
+			if m != nil {
+				mod.messages = append(mod.messages, m)
+			}
+		case "moved":
+			m, d := decodeMovedBlock(block)
+			diags = append(diags, d...)
+			if m != nil {
+				mod.moved = append(mod.moved, m)
+			}
+		}
+	}
+	return mod, diags
+}
+
+// mergeModule joins the files' declarations in file order and rejects
+// names declared twice.
+func mergeModule(parts []*module) (*module, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	mod := &module{
+		variableByName: map[string]*variableBlock{},
+		localByName:    map[string]*localValue{},
+		groupByName:    map[string]*groupBlock{},
+		messageByName:  map[string]*messageBlock{},
+	}
+	dup := func(kind, name string, prev, rng hcl.Range) *hcl.Diagnostic {
+		return &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Duplicate " + kind,
+			Detail:   fmt.Sprintf("A %s named %q was already declared at %s. Names must be unique.", kind, name, prev),
+			Subject:  rng.Ptr(),
+		}
+	}
+	for _, p := range parts {
+		if p == nil {
+			continue
+		}
+		for _, pb := range p.providers {
+			if len(mod.providers) > 0 {
+				diags = append(diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  "Duplicate provider configuration",
+					Detail:   fmt.Sprintf("A provider \"a1base\" block was already declared at %s. Only one is allowed.", mod.providers[0].DeclRange),
+					Subject:  pb.DeclRange.Ptr(),
+				})
+				continue
+			}
+			mod.providers = append(mod.providers, pb)
+		}
+		for _, b := range p.backends {
+			if len(mod.backends) > 0 {
+				diags = append(diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  "Duplicate backend configuration",
+					Detail:   fmt.Sprintf("A backend block was already declared at %s. Only one is allowed.", mod.backends[0].DeclRange),
+					Subject:  b.DeclRange.Ptr(),
+				})
+				continue
+			}
+			mod.backends = append(mod.backends, b)
+		}
+		for _, v := range p.variables {
+			if prev, ok := mod.variableByName[v.Name]; ok {
+				diags = append(diags, dup("variable", v.Name, prev.DeclRange, v.DeclRange))
+				continue
+			}
+			mod.variableByName[v.Name] = v
+			mod.variables = append(mod.variables, v)
+		}
+		for _, lv := range p.locals {
+			if prev, ok := mod.localByName[lv.Name]; ok {
+				diags = append(diags, dup("local value", lv.Name, prev.DeclRange, lv.DeclRange))
+				continue
+			}
+			mod.localByName[lv.Name] = lv
+			mod.locals = append(mod.locals, lv)
+		}
+		for _, g := range p.groups {
+			if prev, ok := mod.groupByName[g.Name]; ok {
+				diags = append(diags, dup("group", g.Name, prev.DeclRange, g.DeclRange))
+				continue
+			}
+			mod.groupByName[g.Name] = g
+			mod.groups = append(mod.groups, g)
+		}
+		for _, m := range p.messages {
+			if prev, ok := mod.messageByName[m.Name]; ok {
+				diags = append(diags, dup("message", m.Name, prev.DeclRange, m.DeclRange))
+				continue
+			}
+			mod.messageByName[m.Name] = m
+			mod.messages = append(mod.messages, m)
+		}
+		mod.moved = append(mod.moved, p.moved...)
+	}
+	return mod, diags
+}
+
+// hash identifies the configuration files and the non-sensitive variable
+// values. Sensitive values are left out: the hash is stored in saved plans.
+func (l *loader) hash() string {
+	h := sha256.New()
+	for _, name := range l.configNames {
+		f := l.cfg.Files[name]
+		if f == nil {
+			continue
+		}
+		fmt.Fprintf(h, "file\x00%s\x00%d\x00", filepath.Base(name), len(f.Bytes))
+		h.Write(f.Bytes)
+	}
+	for _, name := range sortedKeys(l.mod.variableByName) {
+		v := l.mod.variableByName[name]
+		val, ok := l.vars[name]
+		if !ok || v.Sensitive {
+			continue
+		}
+		plain, _ := val.value.UnmarkDeep()
+		js, err := ctyjson.Marshal(plain, plain.Type())
+		if err != nil {
+			js = []byte(plain.GoString())
+		}
+		fmt.Fprintf(h, "var\x00%s\x00%d\x00", v.Name, len(js))
+		h.Write(js)
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
+}

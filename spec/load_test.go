@@ -1,0 +1,490 @@
+package spec
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/stretchr/testify/require"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+// caseOptions is a test case's optional test.json: the variables and
+// environment it loads with, and the diagnostics expected besides the
+// ones marked in its files.
+type caseOptions struct {
+	Vars []VarArg
+	Env  map[string]string
+	// Warnings are summaries of warnings the case must produce.
+	Warnings []string
+	// Errors are summaries of errors that have no line in the case's
+	// files (about -var values or files that cannot be read).
+	Errors []string
+}
+
+func readCaseOptions(t *testing.T, dir string) caseOptions {
+	t.Helper()
+	var opts caseOptions
+	b, err := os.ReadFile(filepath.Join(dir, "test.json"))
+	if os.IsNotExist(err) {
+		return opts
+	}
+	require.NoError(t, err)
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	require.NoError(t, dec.Decode(&opts))
+	return opts
+}
+
+func (o caseOptions) load(dir string) (*Config, hcl.Diagnostics) {
+	return Load(dir, LoadOptions{
+		Vars:   o.Vars,
+		Getenv: func(k string) string { return o.Env[k] },
+	})
+}
+
+func caseDirs(t *testing.T, kind string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(filepath.Join("testdata", kind))
+	require.NoError(t, err)
+	var dirs []string
+	for _, e := range entries {
+		if e.IsDir() {
+			dirs = append(dirs, filepath.Join("testdata", kind, e.Name()))
+		}
+	}
+	require.NotEmpty(t, dirs)
+	return dirs
+}
+
+func TestValid(t *testing.T) {
+	for _, dir := range caseDirs(t, "valid") {
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			opts := readCaseOptions(t, dir)
+			cfg, diags := opts.load(dir)
+			require.NotNil(t, cfg)
+			require.False(t, diags.HasErrors(), "%s", diagText(cfg, diags))
+			var warnings []string
+			for _, d := range diags {
+				warnings = append(warnings, d.Summary)
+			}
+			require.ElementsMatch(t, opts.Warnings, warnings, "%s", diagText(cfg, diags))
+			require.NotEmpty(t, cfg.Hash)
+
+			got, err := json.MarshalIndent(render(cfg), "", "  ")
+			require.NoError(t, err)
+			got = append(got, '\n')
+			golden := dir + ".out.json"
+			if *update {
+				require.NoError(t, os.WriteFile(golden, got, 0o644))
+			}
+			want, err := os.ReadFile(golden)
+			require.NoError(t, err, "run go test ./spec -update to create the golden file")
+			if diff := cmp.Diff(string(want), string(got)); diff != "" {
+				t.Errorf("evaluated model differs from %s (-want +got):\n%s", golden, diff)
+			}
+		})
+	}
+}
+
+// renderedConfig is the evaluated model as the golden files show it.
+type renderedConfig struct {
+	Provider  map[string]any   `json:"provider"`
+	Backend   map[string]any   `json:"backend,omitempty"`
+	Groups    []map[string]any `json:"groups"`
+	Instances []map[string]any `json:"instances"`
+	Moved     []string         `json:"moved,omitempty"`
+}
+
+func render(cfg *Config) renderedConfig {
+	p := cfg.Provider
+	out := renderedConfig{Provider: map[string]any{
+		"account_id":    p.AccountID,
+		"from":          p.From,
+		"base_url":      p.BaseURL,
+		"rate_limit":    renderRate(p.RateLimit),
+		"expires_after": p.ExpiresAfter.String(),
+		"check_media":   p.CheckMedia,
+	}}
+	if b := cfg.Backend; b != nil {
+		out.Backend = map[string]any{"type": b.Type, "conn_str": b.ConnStr, "schema_name": b.SchemaName, "line": b.DeclRange.Start.Line}
+	}
+	for _, name := range sortedKeys(cfg.Groups) {
+		g := cfg.Groups[name]
+		out.Groups = append(out.Groups, map[string]any{
+			"name": g.Name, "thread_id": g.ThreadID, "service": g.Service, "from": g.From,
+			"rate_limit": renderRate(g.RateLimit), "decl": rangeString(g.DeclRange),
+		})
+	}
+	for _, in := range cfg.Instances {
+		m := map[string]any{
+			"address":       in.Addr.String(),
+			"group":         in.Group.Name,
+			"from":          in.From,
+			"service":       in.Service,
+			"thread_id":     in.ThreadID,
+			"send_at":       in.SendAt.Format("2006-01-02T15:04:05Z07:00"),
+			"expires_after": in.ExpiresAfter.String(),
+			"sensitive":     in.Sensitive,
+			"decl":          rangeString(in.DeclRange),
+		}
+		if in.Media != nil {
+			m["media"] = map[string]string{"url": in.Media.URL, "type": in.Media.Type, "caption": in.Media.Caption}
+		} else if len([]rune(in.Text)) > 200 {
+			m["text"] = fmt.Sprintf("%s... (%d characters)", string([]rune(in.Text)[:20]), len([]rune(in.Text)))
+		} else {
+			m["text"] = in.Text
+		}
+		out.Instances = append(out.Instances, m)
+	}
+	for _, mv := range cfg.Moved {
+		out.Moved = append(out.Moved, mv.From.String()+" -> "+mv.To.String())
+	}
+	return out
+}
+
+func renderRate(r *RateLimit) any {
+	if r == nil {
+		return nil
+	}
+	return fmt.Sprintf("%s (%d per %s, every %s)", r.Text, r.N, r.Per, r.Every())
+}
+
+func rangeString(r hcl.Range) string {
+	return fmt.Sprintf("%s:%d", filepath.Base(r.Filename), r.Start.Line)
+}
+
+func diagText(cfg *Config, diags hcl.Diagnostics) string {
+	var buf bytes.Buffer
+	w := hcl.NewDiagnosticTextWriter(&buf, cfg.Files, 100, false)
+	_ = w.WriteDiagnostics(diags)
+	return buf.String()
+}
+
+// marker is an "# ERROR: summary" comment: a diagnostic with that summary
+// must start on its line.
+type marker struct {
+	file    string
+	line    int
+	summary string
+}
+
+var markerPattern = regexp.MustCompile(`# ERROR: ([^#]+)`)
+
+func readMarkers(t *testing.T, dir string) []marker {
+	t.Helper()
+	var out []marker
+	names, err := filepath.Glob(filepath.Join(dir, "*.hcl"))
+	require.NoError(t, err)
+	for _, name := range names {
+		b, err := os.ReadFile(name)
+		require.NoError(t, err)
+		for i, line := range strings.Split(string(b), "\n") {
+			for _, m := range markerPattern.FindAllStringSubmatch(line, -1) {
+				out = append(out, marker{file: filepath.Base(name), line: i + 1, summary: strings.TrimSpace(m[1])})
+			}
+		}
+	}
+	return out
+}
+
+func TestInvalid(t *testing.T) {
+	dirs := caseDirs(t, "invalid")
+	require.GreaterOrEqual(t, len(dirs), 30, "the issue asks for at least 30 kinds of bad input")
+	for _, dir := range dirs {
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			opts := readCaseOptions(t, dir)
+			markers := readMarkers(t, dir)
+			require.NotEmpty(t, append(markers, make([]marker, len(opts.Errors))...), "an invalid case must expect at least one error")
+			cfg, diags := opts.load(dir)
+			require.NotNil(t, cfg)
+			require.Equal(t, dir, cfg.Dir)
+			text := diagText(cfg, diags)
+
+			matched := make([]bool, len(markers))
+			otherMatched := make([]bool, len(opts.Errors))
+			var unexpected []string
+			var warnings []string
+			for _, d := range diags {
+				if d.Severity != hcl.DiagError {
+					warnings = append(warnings, d.Summary)
+					continue
+				}
+				ok := false
+				if d.Subject != nil && cfg.Files[d.Subject.Filename] != nil && filepath.Dir(d.Subject.Filename) == dir {
+					for i, m := range markers {
+						if m.file == filepath.Base(d.Subject.Filename) && m.line == d.Subject.Start.Line && strings.Contains(d.Summary, m.summary) {
+							matched[i], ok = true, true
+						}
+					}
+				} else {
+					for i, s := range opts.Errors {
+						if strings.Contains(d.Summary, s) {
+							otherMatched[i], ok = true, true
+						}
+					}
+				}
+				if !ok {
+					where := "(no subject)"
+					if d.Subject != nil {
+						where = fmt.Sprintf("%s:%d", d.Subject.Filename, d.Subject.Start.Line)
+					}
+					unexpected = append(unexpected, fmt.Sprintf("%s: %s: %s", where, d.Summary, d.Detail))
+				}
+				// Every error must say where it is, with a snippet,
+				// unless it is about something outside the files.
+				if d.Subject == nil {
+					require.NotEmpty(t, opts.Errors, "error without a subject: %s", d.Summary)
+				}
+			}
+			for i, m := range markers {
+				if !matched[i] {
+					t.Errorf("%s:%d: no error %q here", m.file, m.line, m.summary)
+				}
+			}
+			for i, s := range opts.Errors {
+				if !otherMatched[i] {
+					t.Errorf("no error %q", s)
+				}
+			}
+			for _, u := range unexpected {
+				t.Errorf("unexpected error: %s", u)
+			}
+			require.ElementsMatch(t, opts.Warnings, warnings)
+			if t.Failed() {
+				t.Logf("diagnostics:\n%s", text)
+			}
+		})
+	}
+}
+
+func TestDiagnosticsNeverShowSecrets(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "main.hcl", `
+variable "secret" {
+  type      = string
+  sensitive = true
+  validation {
+    condition     = var.secret == "right"
+    error_message = "Wrong: ${var.secret}."
+  }
+}
+variable "num" {
+  type      = number
+  sensitive = true
+}
+group "g" {
+  thread_id = "t"
+  from      = "+14155552671"
+  service   = var.secret
+}
+message "m" {
+  group   = group.g
+  send_at = var.secret
+  text    = "x"
+  expires_after = var.secret
+}
+backend "postgres" {
+  conn_str = 42
+  schema_name = "${var.secret}"
+}
+`)
+	cfg, diags := Load(dir, LoadOptions{
+		Vars: []VarArg{{Value: "secret=TOPSECRET!"}, {Value: "num=TOPSECRETNUM"}},
+		Getenv: func(string) string {
+			return ""
+		},
+	})
+	require.True(t, diags.HasErrors())
+	text := diagText(cfg, diags)
+	require.NotContains(t, text, "TOPSECRET")
+	require.Contains(t, text, "sensitive")
+	summaries := map[string]bool{}
+	for _, d := range diags {
+		summaries[d.Summary] = true
+	}
+	for _, s := range []string{"Invalid value for variable", "Invalid service", "Invalid send_at", "Invalid expires_after", "Invalid schema_name"} {
+		require.True(t, summaries[s], "missing %q in:\n%s", s, text)
+	}
+}
+
+func TestBackendConnStrNeverInDiagnostics(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "main.hcl", `
+backend "postgres" {
+  conn_str    = "postgres://u:PASSWORD@h/db"
+  schema_name = "bad name"
+}
+`)
+	_, diags := Load(dir, LoadOptions{Getenv: func(string) string { return "" }})
+	require.True(t, diags.HasErrors())
+	for _, d := range diags {
+		require.NotContains(t, d.Summary+d.Detail, "PASSWORD")
+	}
+}
+
+func TestHash(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "main.hcl", `
+variable "secret" {
+  type      = string
+  sensitive = true
+}
+variable "plain" { type = string }
+group "g" {
+  thread_id = "t"
+  from      = "+14155552671"
+}
+message "m" {
+  group   = group.g
+  send_at = "2027-01-01T00:00:00Z"
+  text    = "${var.plain} ${var.secret}"
+}
+`)
+	hash := func(plain, secret string) string {
+		cfg, diags := Load(dir, LoadOptions{
+			Vars:   []VarArg{{Value: "plain=" + plain}, {Value: "secret=" + secret}},
+			Getenv: func(string) string { return "" },
+		})
+		require.False(t, diags.HasErrors(), "%s", diagText(cfg, diags))
+		require.True(t, cfg.Instances[0].Sensitive)
+		return cfg.Hash
+	}
+	base := hash("a", "s1")
+	require.Equal(t, base, hash("a", "s1"), "the hash is deterministic")
+	require.Equal(t, base, hash("a", "s2"), "sensitive values are not part of the hash")
+	require.NotEqual(t, base, hash("b", "s1"), "non-sensitive values are")
+
+	write(t, dir, "other.hcl", "# a comment changes the configuration bytes\n")
+	require.NotEqual(t, base, hash("a", "s1"), "configuration files are")
+	write(t, dir, "x.vars.hcl", "plain = \"ignored\"\n")
+	require.Equal(t, hash("a", "s1"), hash("a", "s1"))
+}
+
+func TestLoadMissingDirectory(t *testing.T) {
+	cfg, diags := Load(filepath.Join(t.TempDir(), "nope"), LoadOptions{})
+	require.NotNil(t, cfg)
+	require.NotNil(t, cfg.Files)
+	require.True(t, diags.HasErrors())
+	require.Equal(t, "Failed to read configuration directory", diags[0].Summary)
+}
+
+func TestLoadEmptyDirectory(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "only.vars.hcl", "a = 1\n")
+	_, diags := Load(dir, LoadOptions{})
+	require.True(t, diags.HasErrors())
+	require.Equal(t, "No configuration files", diags[0].Summary)
+}
+
+func TestInstancesSorted(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "main.hcl", `
+group "g" {
+  thread_id = "t"
+  from      = "+14155552671"
+}
+message "b" {
+  for_each = toset(["y", "x", "z"])
+  group    = group.g
+  send_at  = each.key == "z" ? "2027-01-01T00:00:00Z" : "2027-01-01T01:00:00+01:00"
+  text     = each.key
+}
+message "a" {
+  group   = group.g
+  send_at = "2027-01-01T00:00:00Z"
+  text    = "a"
+}
+message "c" {
+  group   = group.g
+  send_at = "2026-12-31T23:59:59Z"
+  text    = "c"
+}
+`)
+	cfg, diags := Load(dir, LoadOptions{Getenv: func(string) string { return "" }})
+	require.False(t, diags.HasErrors(), "%s", diagText(cfg, diags))
+	var got []string
+	for _, in := range cfg.Instances {
+		got = append(got, in.Addr.String())
+	}
+	// 01:00+01:00 is midnight UTC: equal times order by address.
+	require.Equal(t, []string{`message.c`, `message.a`, `message.b["x"]`, `message.b["y"]`, `message.b["z"]`}, got)
+	require.True(t, sort.SliceIsSorted(cfg.Instances, func(i, j int) bool {
+		return cfg.Instances[i].SendAt.Before(cfg.Instances[j].SendAt)
+	}))
+}
+
+func TestParseRateLimit(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		n    int
+		per  string
+		fail bool
+	}{
+		{in: "10/s", n: 10, per: "1s"},
+		{in: "1/5s", n: 1, per: "5s"},
+		{in: "100/h", n: 100, per: "1h0m0s"},
+		{in: "3/2m", n: 3, per: "2m0s"},
+		{in: "0/s", fail: true},
+		{in: "1/0s", fail: true},
+		{in: "1/d", fail: true},
+		{in: "-1/s", fail: true},
+		{in: "10", fail: true},
+		{in: "10/ s", fail: true},
+		{in: "99999999999999999999/s", fail: true},
+		{in: "1/99999999999h", fail: true},
+	} {
+		rl, err := ParseRateLimit(tc.in)
+		if tc.fail {
+			require.Error(t, err, tc.in)
+			continue
+		}
+		require.NoError(t, err, tc.in)
+		require.Equal(t, tc.n, rl.N)
+		require.Equal(t, tc.per, rl.Per.String())
+		require.Equal(t, tc.in, rl.Text)
+		require.Positive(t, rl.Every())
+	}
+}
+
+func write(t *testing.T, dir, name, content string) {
+	t.Helper()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644))
+}
+
+func TestSuggestions(t *testing.T) {
+	for _, tc := range []struct {
+		dir, summary, want string
+	}{
+		{"undeclared_references", "Reference to undeclared input variable", `Did you mean "launch_day"?`},
+		{"undeclared_references", "Reference to undeclared local value", `Did you mean "greeting"?`},
+		{"undeclared_references", "Reference to undeclared group", `Did you mean "eng"?`},
+		{"undeclared_references", "Unknown variable", `Did you mean "var"?`},
+		{"unknown_block", "Unsupported block type", `Did you mean "message"?`},
+		{"unknown_attribute", "Unsupported argument", `Did you mean "text"?`},
+		{"unknown_attribute", "Unsupported argument", `Did you mean "thread_id"?`},
+		{"unsupported_provider", "Unsupported provider", `"a1base"`},
+		{"moved_errors", "Moved to a message that does not exist", `Did you mean "launch"?`},
+		{"bad_vars_file", "Value for undeclared variable", `Did you mean "name"?`},
+	} {
+		dir := filepath.Join("testdata", "invalid", tc.dir)
+		_, diags := readCaseOptions(t, dir).load(dir)
+		found := false
+		for _, d := range diags {
+			if d.Summary == tc.summary && strings.Contains(d.Detail, tc.want) {
+				found = true
+			}
+		}
+		require.True(t, found, "%s: no %q diagnostic suggesting %s in %v", tc.dir, tc.summary, tc.want, diags)
+	}
+}

@@ -1,0 +1,392 @@
+package spec
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/heraldhq/herald/addrs"
+)
+
+var messageSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "for_each"},
+		{Name: "group", Required: true},
+		{Name: "send_at", Required: true},
+		{Name: "expires_after"},
+		{Name: "text"},
+	},
+	Blocks: []hcl.BlockHeaderSchema{
+		{Type: "media"},
+	},
+}
+
+var mediaSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "url", Required: true},
+		{Name: "type", Required: true},
+		{Name: "caption"},
+	},
+}
+
+// messageBlock is a decoded message block; its expressions are evaluated
+// once per instance. Absent optional attributes are nil.
+type messageBlock struct {
+	Name         string
+	ForEach      hcl.Expression
+	Group        hcl.Expression
+	SendAt       hcl.Expression
+	ExpiresAfter hcl.Expression
+	Text         hcl.Expression
+	Media        *mediaBlock
+	DeclRange    hcl.Range
+}
+
+type mediaBlock struct {
+	URL       hcl.Expression
+	Type      hcl.Expression
+	Caption   hcl.Expression
+	DeclRange hcl.Range
+}
+
+func decodeMessageBlock(block *hcl.Block) (*messageBlock, hcl.Diagnostics) {
+	diags := checkName("message", block)
+	content, cdiags := block.Body.Content(messageSchema)
+	diags = append(diags, cdiags...)
+	m := &messageBlock{
+		Name:         block.Labels[0],
+		ForEach:      attrExpr(content, "for_each"),
+		Group:        attrExpr(content, "group"),
+		SendAt:       attrExpr(content, "send_at"),
+		ExpiresAfter: attrExpr(content, "expires_after"),
+		Text:         attrExpr(content, "text"),
+		DeclRange:    block.DefRange,
+	}
+	for _, b := range content.Blocks {
+		if m.Media != nil {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Duplicate media block",
+				Detail:   fmt.Sprintf("A message has at most one media block; one was already declared at %s.", m.Media.DeclRange),
+				Subject:  b.DefRange.Ptr(),
+			})
+			continue
+		}
+		mc, mdiags := b.Body.Content(mediaSchema)
+		diags = append(diags, mdiags...)
+		m.Media = &mediaBlock{
+			URL:       attrExpr(mc, "url"),
+			Type:      attrExpr(mc, "type"),
+			Caption:   attrExpr(mc, "caption"),
+			DeclRange: b.DefRange,
+		}
+	}
+	switch {
+	case m.Text != nil && m.Media != nil:
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Conflicting message content",
+			Detail:   fmt.Sprintf("A message has exactly one of text or a media block; this one has both (the media block is at %s).", m.Media.DeclRange),
+			Subject:  m.Text.Range().Ptr(),
+		})
+	case m.Text == nil && m.Media == nil:
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Missing message content",
+			Detail:   "A message has exactly one of text or a media block; this one has neither.",
+			Subject:  m.DeclRange.Ptr(),
+		})
+	}
+	return m, diags
+}
+
+// instanceExpressions are the expressions evaluated per instance, where
+// each is available under for_each.
+func (m *messageBlock) instanceExpressions() []hcl.Expression {
+	exprs := nonNil(m.Group, m.SendAt, m.ExpiresAfter, m.Text)
+	if m.Media != nil {
+		exprs = append(exprs, nonNil(m.Media.URL, m.Media.Type, m.Media.Caption)...)
+	}
+	return exprs
+}
+
+// expandMessage evaluates a message block into its instances.
+func (l *loader) expandMessage(m *messageBlock, ctx *hcl.EvalContext, provider *Provider) ([]*Instance, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	if m.Group == nil || m.SendAt == nil || (m.Text == nil) == (m.Media == nil) ||
+		(m.Media != nil && (m.Media.URL == nil || m.Media.Type == nil)) {
+		return nil, nil // decoding already reported what is missing
+	}
+	if m.ForEach != nil {
+		_, d := l.checkRefs(m.ForEach, scope{vars: true, locals: true, groups: true, where: "the for_each argument"})
+		diags = append(diags, d...)
+	}
+	where := fmt.Sprintf("message %q, which has no for_each", m.Name)
+	for _, expr := range m.instanceExpressions() {
+		_, d := l.checkRefs(expr, scope{vars: true, locals: true, groups: true, each: m.ForEach != nil, where: where})
+		diags = append(diags, d...)
+	}
+	if diags.HasErrors() {
+		return nil, diags
+	}
+
+	if m.ForEach == nil {
+		inst, d := l.evalInstance(m, addrs.NoKey(m.Name), ctx, provider)
+		diags = append(diags, d...)
+		if inst == nil {
+			return nil, diags
+		}
+		return []*Instance{inst}, diags
+	}
+
+	elems, d := l.evalForEach(m.ForEach, ctx)
+	diags = append(diags, d...)
+	out := make([]*Instance, 0, len(elems))
+	for _, e := range elems {
+		child := ctx.NewChild()
+		child.Variables = map[string]cty.Value{
+			"each": cty.ObjectVal(map[string]cty.Value{"key": cty.StringVal(e.key), "value": e.value}),
+		}
+		inst, d := l.evalInstance(m, addrs.WithKey(m.Name, e.key), child, provider)
+		diags = append(diags, d...)
+		if inst != nil {
+			out = append(out, inst)
+		}
+	}
+	return out, diags
+}
+
+type forEachElem struct {
+	key   string
+	value cty.Value
+}
+
+// evalForEach evaluates for_each to its elements, in key order. Keys are
+// unique by construction: they are a map's keys or a set's elements.
+func (l *loader) evalForEach(expr hcl.Expression, ctx *hcl.EvalContext) ([]forEachElem, hcl.Diagnostics) {
+	val, diags := expr.Value(ctx)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	bad := func(detail string) hcl.Diagnostics {
+		return append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Invalid for_each argument",
+			Detail:   detail,
+			Subject:  expr.Range().Ptr(),
+		})
+	}
+	if val.IsMarked() {
+		return nil, bad("Sensitive values cannot be used in for_each: its keys become part of message addresses, which are shown and stored.")
+	}
+	ty := val.Type()
+	switch {
+	case !val.IsKnown():
+		// Only a value that already failed elsewhere is unknown here.
+		l.unknownSkipped = true
+		return nil, diags
+	case val.IsNull():
+		return nil, bad("for_each must be a map or set, not null.")
+	case ty.IsMapType() || ty.IsObjectType():
+		out := make([]forEachElem, 0, val.LengthInt())
+		for it := val.ElementIterator(); it.Next(); {
+			k, v := it.Element()
+			out = append(out, forEachElem{key: k.AsString(), value: v})
+		}
+		return out, diags
+	case ty.IsSetType():
+		if !ty.ElementType().Equals(cty.String) && ty.ElementType() != cty.DynamicPseudoType {
+			return nil, bad(fmt.Sprintf("for_each must be a map or set of strings; this is a set of %s. Convert the elements with toset([for v in ... : tostring(v)]).", ty.ElementType().FriendlyName()))
+		}
+		if !val.IsWhollyKnown() {
+			l.unknownSkipped = true
+			return nil, diags
+		}
+		out := make([]forEachElem, 0, val.LengthInt())
+		for it := val.ElementIterator(); it.Next(); {
+			_, v := it.Element()
+			if v.IsMarked() {
+				return nil, bad("Sensitive values cannot be used in for_each: its keys become part of message addresses, which are shown and stored.")
+			}
+			if v.IsNull() {
+				return nil, bad("for_each must not contain null.")
+			}
+			if v.Type() != cty.String {
+				return nil, bad("for_each must be a map or set of strings.")
+			}
+			out = append(out, forEachElem{key: v.AsString(), value: v})
+		}
+		return out, diags
+	case ty.IsListType() || ty.IsTupleType():
+		return nil, bad(fmt.Sprintf("for_each must be a map or set; this is a %s. Convert it with toset(...) for a list of strings, or build a map with a for expression.", ty.FriendlyName()))
+	default:
+		return nil, bad(fmt.Sprintf("for_each must be a map or set; this is a %s.", ty.FriendlyName()))
+	}
+}
+
+// evalInstance evaluates one instance of a message. It returns nil when the
+// instance is unusable; the diagnostics say why.
+func (l *loader) evalInstance(m *messageBlock, addr addrs.Message, ctx *hcl.EvalContext, provider *Provider) (*Instance, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	ok := true
+	inst := &Instance{Addr: addr, DeclRange: m.DeclRange}
+	// In for_each instances, say which instance a problem is about.
+	about := ""
+	if addr.HasKey {
+		about = fmt.Sprintf(" (in %s)", addr)
+	}
+	fail := func(summary, text string, expr hcl.Expression) {
+		diags = append(diags, attrError(summary, text+about, expr))
+		ok = false
+	}
+
+	if g, d := l.resolveGroup(m.Group, ctx, about); g != nil {
+		inst.Group, inst.From, inst.Service, inst.ThreadID = g, g.From, g.Service, g.ThreadID
+	} else {
+		diags = append(diags, d...)
+		ok = false
+	}
+
+	s, sensitive, sok, d := l.evalRequiredString(m.SendAt, ctx, "send_at")
+	diags = append(diags, d...)
+	if sok {
+		t, err := parseSendAt(s)
+		if err != nil {
+			fail("Invalid send_at", detail(err, s, sensitive), m.SendAt)
+		}
+		inst.SendAt = t
+	} else {
+		ok = false
+	}
+
+	inst.ExpiresAfter = provider.ExpiresAfter
+	s, set, sensitive, sok, d := l.evalString(m.ExpiresAfter, ctx, "expires_after")
+	diags = append(diags, d...)
+	ok = ok && sok
+	if set {
+		dur, err := parseExpiresAfter(s)
+		if err != nil {
+			fail("Invalid expires_after", detail(err, s, sensitive), m.ExpiresAfter)
+		}
+		inst.ExpiresAfter = dur
+	}
+
+	if m.Text != nil {
+		s, sensitive, sok, d := l.evalRequiredString(m.Text, ctx, "text")
+		diags = append(diags, d...)
+		ok = ok && sok
+		if sok {
+			if err := checkTextLength(s); err != nil {
+				fail("Text too long", "A message's text is at most 4096 characters; "+err.Error()+".", m.Text)
+			}
+			inst.Text, inst.Sensitive = s, sensitive
+		}
+	} else {
+		media, sensitive, mok, d := l.evalMedia(m.Media, ctx, fail)
+		diags = append(diags, d...)
+		ok = ok && mok
+		inst.Media, inst.Sensitive = media, sensitive
+	}
+	if !ok {
+		return nil, diags
+	}
+	return inst, diags
+}
+
+func (l *loader) evalMedia(mb *mediaBlock, ctx *hcl.EvalContext, fail func(summary, text string, expr hcl.Expression)) (*Media, bool, bool, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	media := &Media{}
+	ok := true
+	anySensitive := false
+
+	s, sensitive, sok, d := l.evalRequiredString(mb.URL, ctx, "url")
+	diags = append(diags, d...)
+	ok = ok && sok
+	anySensitive = anySensitive || sensitive
+	if sok {
+		if err := checkMediaURL(s); err != nil {
+			fail("Invalid media url", detail(err, s, sensitive), mb.URL)
+			ok = false
+		}
+		media.URL = s
+	}
+
+	s, sensitive, sok, d = l.evalRequiredString(mb.Type, ctx, "type")
+	diags = append(diags, d...)
+	ok = ok && sok
+	anySensitive = anySensitive || sensitive
+	if sok {
+		if !oneOf(s, mediaTypes) {
+			fail("Invalid media type", detail(fmt.Errorf("%q is not a media type: use image, video, audio or document", s), s, sensitive), mb.Type)
+			ok = false
+		}
+		media.Type = s
+	}
+
+	s, set, sensitive, sok, d := l.evalString(mb.Caption, ctx, "caption")
+	diags = append(diags, d...)
+	ok = ok && sok
+	anySensitive = anySensitive || sensitive
+	if set {
+		if err := checkTextLength(s); err != nil {
+			fail("Caption too long", "A media caption is at most 4096 characters; "+err.Error()+".", mb.Caption)
+			ok = false
+		}
+		media.Caption = s
+	}
+	return media, anySensitive, ok, diags
+}
+
+// resolveGroup evaluates a message's group argument, which must be one of
+// the declared groups' values; the group is identified by its name.
+func (l *loader) resolveGroup(expr hcl.Expression, ctx *hcl.EvalContext, about string) (*Group, hcl.Diagnostics) {
+	val, diags := expr.Value(ctx)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	val, _ = val.UnmarkDeep()
+	if !val.IsWhollyKnown() {
+		l.unknownSkipped = true
+		return nil, diags
+	}
+	bad := fmt.Sprintf("The group argument must be a declared group, such as group.eng or each.value under for_each = group%s.", about)
+	ty := val.Type()
+	if val.IsNull() || !ty.IsObjectType() || !ty.HasAttribute("name") {
+		what := "null"
+		if !val.IsNull() {
+			what = "a " + ty.FriendlyName()
+		}
+		return nil, append(diags, attrError("Invalid group", bad+" This is "+what+".", expr))
+	}
+	name := val.GetAttr("name")
+	if name.IsNull() || name.Type() != cty.String {
+		return nil, append(diags, attrError("Invalid group", bad, expr))
+	}
+	g, ok := l.cfg.Groups[name.AsString()]
+	if !ok {
+		if _, declared := l.mod.groupByName[name.AsString()]; declared {
+			// The group failed to evaluate; that is already reported.
+			l.unknownSkipped = true
+			return nil, diags
+		}
+		return nil, append(diags, attrError("Invalid group", fmt.Sprintf("No group named %q is declared.%s%s", name.AsString(), didYouMean(name.AsString(), sortedKeys(l.mod.groupByName)), about), expr))
+	}
+	return g, diags
+}
+
+// sortInstances orders instances by send_at, then by address.
+func sortInstances(insts []*Instance) {
+	keys := make(map[*Instance]string, len(insts))
+	for _, in := range insts {
+		keys[in] = in.Addr.String()
+	}
+	sort.Slice(insts, func(i, j int) bool {
+		a, b := insts[i], insts[j]
+		if !a.SendAt.Equal(b.SendAt) {
+			return a.SendAt.Before(b.SendAt)
+		}
+		return keys[a] < keys[b]
+	})
+}

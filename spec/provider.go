@@ -1,0 +1,162 @@
+package spec
+
+import (
+	"fmt"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// providerName is the only provider herald knows.
+const providerName = "a1base"
+
+var providerSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "account_id"},
+		{Name: "from"},
+		{Name: "base_url"},
+		{Name: "rate_limit"},
+		{Name: "expires_after"},
+		{Name: "check_media"},
+	},
+}
+
+// providerBlock is a decoded provider "a1base" block. Absent attributes
+// are nil.
+type providerBlock struct {
+	AccountID    hcl.Expression
+	From         hcl.Expression
+	BaseURL      hcl.Expression
+	RateLimit    hcl.Expression
+	ExpiresAfter hcl.Expression
+	CheckMedia   hcl.Expression
+	DeclRange    hcl.Range
+}
+
+func decodeProviderBlock(block *hcl.Block) (*providerBlock, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	if block.Labels[0] != providerName {
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Unsupported provider",
+			Detail:   fmt.Sprintf("herald has one provider, %q; %q is not one.%s", providerName, block.Labels[0], didYouMean(block.Labels[0], []string{providerName})),
+			Subject:  block.LabelRanges[0].Ptr(),
+		})
+	}
+	content, cdiags := block.Body.Content(providerSchema)
+	diags = append(diags, cdiags...)
+	if block.Labels[0] != providerName {
+		return nil, diags
+	}
+	p := &providerBlock{DeclRange: block.DefRange}
+	p.AccountID = attrExpr(content, "account_id")
+	p.From = attrExpr(content, "from")
+	p.BaseURL = attrExpr(content, "base_url")
+	p.RateLimit = attrExpr(content, "rate_limit")
+	p.ExpiresAfter = attrExpr(content, "expires_after")
+	p.CheckMedia = attrExpr(content, "check_media")
+	return p, diags
+}
+
+// attrExpr returns the expression of an attribute, or nil when absent.
+func attrExpr(content *hcl.BodyContent, name string) hcl.Expression {
+	if content == nil {
+		return nil
+	}
+	if attr, ok := content.Attributes[name]; ok {
+		return attr.Expr
+	}
+	return nil
+}
+
+func (p *providerBlock) expressions() []hcl.Expression {
+	return nonNil(p.AccountID, p.From, p.BaseURL, p.RateLimit, p.ExpiresAfter, p.CheckMedia)
+}
+
+func nonNil(exprs ...hcl.Expression) []hcl.Expression {
+	out := exprs[:0]
+	for _, e := range exprs {
+		if e != nil {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// evalProvider evaluates the provider block (or its absence) with the
+// environment fallbacks. ok is false when from could not be evaluated, so
+// that groups do not also complain about a missing sending number.
+func (l *loader) evalProvider(p *providerBlock, ctx *hcl.EvalContext) (Provider, bool, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	out := Provider{BaseURL: DefaultBaseURL, ExpiresAfter: DefaultExpiresAfter}
+	fromOK := true
+	if p != nil {
+		out.DeclRange = p.DeclRange
+		s, set, _, _, d := l.evalString(p.AccountID, ctx, "account_id")
+		diags = append(diags, d...)
+		if set {
+			out.AccountID = s
+		}
+		s, set, sensitive, ok, d := l.evalString(p.From, ctx, "from")
+		diags = append(diags, d...)
+		fromOK = ok
+		if set {
+			if err := checkE164(s); err != nil {
+				diags = append(diags, attrError("Invalid from", detail(err, s, sensitive), p.From))
+				fromOK = false
+			} else {
+				out.From = s
+			}
+		}
+		s, set, sensitive, _, d = l.evalString(p.BaseURL, ctx, "base_url")
+		diags = append(diags, d...)
+		if set {
+			if err := checkBaseURL(s); err != nil {
+				diags = append(diags, attrError("Invalid base_url", detail(err, s, sensitive), p.BaseURL))
+			} else {
+				out.BaseURL = s
+			}
+		}
+		s, set, sensitive, _, d = l.evalString(p.RateLimit, ctx, "rate_limit")
+		diags = append(diags, d...)
+		if set {
+			rl, err := ParseRateLimit(s)
+			if err != nil {
+				diags = append(diags, attrError("Invalid rate_limit", detail(err, s, sensitive), p.RateLimit))
+			}
+			out.RateLimit = rl
+		}
+		s, set, sensitive, _, d = l.evalString(p.ExpiresAfter, ctx, "expires_after")
+		diags = append(diags, d...)
+		if set {
+			dur, err := parseExpiresAfter(s)
+			if err != nil {
+				diags = append(diags, attrError("Invalid expires_after", detail(err, s, sensitive), p.ExpiresAfter))
+			} else {
+				out.ExpiresAfter = dur
+			}
+		}
+		if p.CheckMedia != nil {
+			v, _, ok, d := l.evalAs(p.CheckMedia, ctx, cty.Bool, "check_media")
+			diags = append(diags, d...)
+			if ok && !v.IsNull() {
+				out.CheckMedia = v.True()
+			}
+		}
+	}
+	if out.AccountID == "" {
+		out.AccountID = l.getenv("A1BASE_ACCOUNT_ID")
+	}
+	if env := l.getenv("A1BASE_BASE_URL"); env != "" {
+		if err := checkBaseURL(env); err != nil {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Invalid A1BASE_BASE_URL",
+				Detail:   detail(err, env, false),
+			})
+		} else {
+			out.BaseURL = env
+		}
+	}
+	return out, fromOK, diags
+}

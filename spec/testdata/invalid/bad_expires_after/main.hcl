@@ -1,0 +1,22 @@
+provider "a1base" {
+  from          = "+14155552671"
+  expires_after = "1d" # ERROR: Invalid expires_after
+}
+
+group "g" {
+  thread_id = "t"
+}
+
+message "negative" {
+  group         = group.g
+  send_at       = "2027-01-01T00:00:00Z"
+  expires_after = "-1h" # ERROR: Invalid expires_after
+  text          = "x"
+}
+
+message "zero" {
+  group         = group.g
+  send_at       = "2027-01-01T00:00:00Z"
+  expires_after = "0s" # ERROR: Invalid expires_after
+  text          = "x"
+}

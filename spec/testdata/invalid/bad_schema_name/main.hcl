@@ -1,0 +1,3 @@
+backend "postgres" {
+  schema_name = "drop table;" # ERROR: Invalid schema_name
+}

@@ -1,0 +1,11 @@
+variable "count" {
+  type = number
+}
+
+variable "name" {
+  type = string
+}
+
+variable "third" {
+  default = "x"
+}

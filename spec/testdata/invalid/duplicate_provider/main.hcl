@@ -1,0 +1,3 @@
+provider "a1base" {
+  from = "+14155552671"
+}

@@ -1,0 +1,3 @@
+group "g" { # ERROR: Missing sending number
+  thread_id = "t"
+}

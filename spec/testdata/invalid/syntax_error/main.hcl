@@ -1,0 +1,3 @@
+group "eng" {
+  thread_id = # ERROR: Invalid expression
+}

@@ -1,0 +1,3 @@
+mesage "hello" { # ERROR: Unsupported block type
+  text = "hi"
+}

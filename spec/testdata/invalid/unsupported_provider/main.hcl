@@ -1,0 +1,3 @@
+provider "twilio" { # ERROR: Unsupported provider
+  from = "+14155552671"
+}

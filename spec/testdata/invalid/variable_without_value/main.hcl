@@ -1,0 +1,3 @@
+variable "launch_day" { # ERROR: No value for required variable
+  type = string
+}

@@ -1,0 +1,2 @@
+from_auto  = "auto-a"
+auto_order = "auto-a"

@@ -1,0 +1,2 @@
+auto_order = "auto-b"
+unknown    = "only a warning"

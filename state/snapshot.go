@@ -1,0 +1,190 @@
+package state
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+)
+
+// NewSnapshot returns an empty state with a fresh lineage and serial 0.
+func NewSnapshot() *Snapshot {
+	return &Snapshot{Lineage: NewLineage(), Records: map[string]*Record{}}
+}
+
+// NewLineage returns a random identifier in the UUID version 4 layout. A
+// lineage tells apart states that merely share a serial: a saved plan or a
+// journal made against one state is never applied to another.
+func NewLineage() string {
+	var b [16]byte
+	// crypto/rand.Read never returns an error on supported platforms.
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+// Apply folds one event into s. It is the single definition of what an event
+// means: Record uses it on the live state and loading uses it to replay a
+// journal, so both always agree. Events that fail ValidateEvent are ignored.
+//
+// An attempt sets the record's description (group, thread, service, from,
+// content hash, send_at) from the event, sets the status to sending and adds
+// (or restarts) attempt number e.Attempt. An outcome sets the status, the
+// answer and the last error, and finishes attempt e.Attempt when it is not 0;
+// an outcome with attempt 0 (an expiry, a reconciliation result) touches no
+// attempt. The description fields of an outcome only overwrite the record's
+// when they are set, so a short outcome event does not erase what an
+// attempt recorded.
+func (s *Snapshot) Apply(e Event) {
+	if ValidateEvent(e) != nil {
+		return
+	}
+	if s.Records == nil {
+		s.Records = map[string]*Record{}
+	}
+	r := s.Records[e.Address]
+	if r == nil {
+		r = &Record{Address: e.Address}
+		s.Records[e.Address] = r
+	}
+	describe(r, e)
+	switch e.Kind {
+	case EventAttempt:
+		r.Status = StatusSending
+		a := r.attempt(e.Attempt, e)
+		*a = Attempt{Number: e.Attempt, StartedAt: e.At}
+	case EventOutcome:
+		r.Status = e.Status
+		if e.Attempt > 0 {
+			a := r.attempt(e.Attempt, e)
+			at := e.At
+			a.FinishedAt = &at
+			a.Outcome = e.Outcome
+			a.Error = e.Error
+		}
+		if e.Answer != nil {
+			ans := *e.Answer
+			r.Answer = &ans
+		}
+		switch {
+		case e.Status == StatusSent:
+			r.LastError = ""
+		case e.Error != "":
+			r.LastError = e.Error
+		}
+	}
+	r.UpdatedAt = e.At
+}
+
+func describe(r *Record, e Event) {
+	set := func(dst *string, v string) {
+		if v != "" || e.Kind == EventAttempt {
+			*dst = v
+		}
+	}
+	set(&r.Group, e.Group)
+	set(&r.ThreadID, e.ThreadID)
+	set(&r.Service, e.Service)
+	set(&r.From, e.From)
+	set(&r.ContentHash, e.ContentHash)
+	if !e.SendAt.IsZero() || e.Kind == EventAttempt {
+		r.SendAt = e.SendAt
+	}
+}
+
+// attempt returns attempt n of r, adding it when r has none by that number
+// (an outcome whose attempt event was never seen still keeps its result).
+func (r *Record) attempt(n int, e Event) *Attempt {
+	for i := range r.Attempts {
+		if r.Attempts[i].Number == n {
+			return &r.Attempts[i]
+		}
+	}
+	r.Attempts = append(r.Attempts, Attempt{Number: n, StartedAt: e.At})
+	return &r.Attempts[len(r.Attempts)-1]
+}
+
+// ValidateEvent reports why e cannot be recorded, or nil.
+func ValidateEvent(e Event) error {
+	if e.Address == "" {
+		return fmt.Errorf("state event has no address")
+	}
+	switch e.Kind {
+	case EventAttempt:
+		if e.Attempt < 1 {
+			return fmt.Errorf("attempt event for %s has attempt number %d; attempts count from 1", e.Address, e.Attempt)
+		}
+		if e.Status != "" && e.Status != StatusSending {
+			return fmt.Errorf("attempt event for %s has status %q; an attempt's status is %q", e.Address, e.Status, StatusSending)
+		}
+	case EventOutcome:
+		if e.Attempt < 0 {
+			return fmt.Errorf("outcome event for %s has attempt number %d", e.Address, e.Attempt)
+		}
+		switch e.Status {
+		case StatusSent, StatusFailed, StatusUnknown, StatusExpired:
+		default:
+			return fmt.Errorf("outcome event for %s has status %q; want sent, failed, unknown or expired", e.Address, e.Status)
+		}
+	default:
+		return fmt.Errorf("state event for %s has unknown kind %q", e.Address, e.Kind)
+	}
+	return nil
+}
+
+// Clone returns a deep copy of s: nothing the copy shares with s can change
+// when s does.
+func (s *Snapshot) Clone() *Snapshot {
+	if s == nil {
+		return nil
+	}
+	c := &Snapshot{Lineage: s.Lineage, Serial: s.Serial, Records: make(map[string]*Record, len(s.Records))}
+	for k, r := range s.Records {
+		c.Records[k] = r.clone()
+	}
+	return c
+}
+
+func (r *Record) clone() *Record {
+	if r == nil {
+		return nil
+	}
+	c := *r
+	if r.Attempts != nil {
+		c.Attempts = make([]Attempt, len(r.Attempts))
+		for i, a := range r.Attempts {
+			if a.FinishedAt != nil {
+				t := *a.FinishedAt
+				a.FinishedAt = &t
+			}
+			c.Attempts[i] = a
+		}
+	}
+	if r.Answer != nil {
+		ans := *r.Answer
+		c.Answer = &ans
+	}
+	return &c
+}
+
+// markInterrupted turns every record still sending into unknown: read back,
+// an attempt without an outcome belongs to a run that ended before its
+// answer was recorded, and nobody can say whether the message went out. It
+// reports whether anything changed.
+func markInterrupted(s *Snapshot) bool {
+	changed := false
+	for _, r := range s.Records {
+		if r.Status != StatusSending {
+			continue
+		}
+		r.Status = StatusUnknown
+		n := 0
+		if len(r.Attempts) > 0 {
+			n = r.Attempts[len(r.Attempts)-1].Number
+		}
+		r.LastError = fmt.Sprintf("no outcome was recorded for attempt %d: the run that made it ended before the answer arrived", n)
+		changed = true
+	}
+	return changed
+}
