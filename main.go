@@ -43,8 +43,11 @@ func run() int {
 		Now:              time.Now,
 		Version:          command.ResolveVersion(version, info),
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	sigs := make(chan os.Signal, 3)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	ctx, abort := command.WatchInterrupts(context.Background(), sigs, os.Exit)
+	env.Abort = abort
 	return command.Main(ctx, env, os.Args[1:])
 }
 

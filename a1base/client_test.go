@@ -625,3 +625,18 @@ func TestOutcomeString(t *testing.T) {
 	assert.Equal(t, "ambiguous", a1base.Ambiguous.String())
 	assert.Equal(t, "outcome(9)", a1base.Outcome(9).String())
 }
+
+// BenchmarkSendGroup measures a send through the client to the fake over
+// loopback, validation and recording included.
+func BenchmarkSendGroup(b *testing.B) {
+	srv := a1basetest.NewServer()
+	defer srv.Close()
+	c := newClient(srv.URL)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if res := c.SendGroup(ctx, textSend); res.Outcome != a1base.Delivered {
+			b.Fatal(res.Err)
+		}
+	}
+}

@@ -32,6 +32,11 @@ type Env struct {
 	Now func() time.Time
 	// Version is herald's version, for `herald version` and User-Agent.
 	Version string
+	// Abort is closed on the second interrupt. The first one cancels the
+	// context a command runs with, which asks it to stop gracefully; apply
+	// then lets requests in flight finish, and only Abort cuts them short.
+	// Commands that have nothing in flight ignore it. Nil: never closed.
+	Abort <-chan struct{}
 }
 
 // Command is one subcommand. Run returns nil for exit 0, an *ExitError for

@@ -105,12 +105,19 @@ func openBackend(env *Env, cfg *spec.Config, stateFlag string) (state.Backend, e
 	return state.OpenLocal(statePath(env, stateFlag)), nil
 }
 
-// buildPlan loads the configuration, reads a snapshot of the state (without
-// the lock: a plan only reads) and plans at the -at clock. Configuration
-// diagnostics are printed on v (warnings too); an error return after they
-// were printed is ErrReported. On success the caller closes the run.
-// replace is apply's -replace, nil for plan.
-func buildPlan(ctx context.Context, env *Env, v *views.View, f *planFlags, replace []string) (*planRun, error) {
+// planInputs is what a plan is made from besides the state: the clock,
+// the -target and -replace selections, and the loaded configuration.
+type planInputs struct {
+	At     time.Time
+	Opts   planner.Options
+	Config *spec.Config
+}
+
+// loadPlanInputs reads the clock and the address flags and loads the
+// configuration. Configuration diagnostics are printed on v (warnings too);
+// an error return after they were printed is ErrReported. replace is
+// apply's -replace, nil for plan.
+func loadPlanInputs(env *Env, v *views.View, f *planFlags, replace []string) (*planInputs, error) {
 	at, err := f.clock(env)
 	if err != nil {
 		return nil, err
@@ -123,33 +130,46 @@ func buildPlan(ctx context.Context, env *Env, v *views.View, f *planFlags, repla
 	if err != nil {
 		return nil, err
 	}
-
 	cfg, diags := spec.Load(env.Dir, spec.LoadOptions{Vars: f.Vars, Getenv: env.Getenv})
 	v.Diagnostics(diags, cfg.Files)
 	if diags.HasErrors() {
 		return nil, ErrReported
 	}
+	return &planInputs{At: at, Opts: planner.Options{Targets: targets, Replace: replaces}, Config: cfg}, nil
+}
 
-	backend, err := openBackend(env, cfg, f.StatePath)
-	if err != nil {
-		return nil, err
-	}
+// plan reads a snapshot of backend and plans against it. Apply calls it
+// with the lock held, so that the snapshot is the state it will change.
+func (in *planInputs) plan(ctx context.Context, backend state.Backend) (*state.Snapshot, *planner.Plan, error) {
 	snap, err := backend.Snapshot(ctx)
 	if err != nil {
-		backend.Close()
-		return nil, fmt.Errorf("reading state %s: %w", backend.Describe(), err)
+		return nil, nil, fmt.Errorf("reading state %s: %w", backend.Describe(), err)
 	}
-	opts := planner.Options{Targets: targets, Replace: replaces}
 	// New ignores addresses that select nothing; a typo must not become a
 	// quietly empty plan.
-	if err := planner.Validate(cfg, snap, opts); err != nil {
+	if err := planner.Validate(in.Config, snap, in.Opts); err != nil {
+		return nil, nil, err
+	}
+	return snap, planner.New(in.Config, snap, in.At, in.Opts), nil
+}
+
+// buildPlan loads the configuration, reads a snapshot of the state (without
+// the lock: a plan only reads) and plans at the -at clock. Configuration
+// diagnostics are printed on v (warnings too); an error return after they
+// were printed is ErrReported. On success the caller closes the run.
+func buildPlan(ctx context.Context, env *Env, v *views.View, f *planFlags, replace []string) (*planRun, error) {
+	in, err := loadPlanInputs(env, v, f, replace)
+	if err != nil {
+		return nil, err
+	}
+	backend, err := openBackend(env, in.Config, f.StatePath)
+	if err != nil {
+		return nil, err
+	}
+	snap, plan, err := in.plan(ctx, backend)
+	if err != nil {
 		backend.Close()
 		return nil, err
 	}
-	return &planRun{
-		Config:  cfg,
-		Backend: backend,
-		Snap:    snap,
-		Plan:    planner.New(cfg, snap, at, opts),
-	}, nil
+	return &planRun{Config: in.Config, Backend: backend, Snap: snap, Plan: plan}, nil
 }

@@ -2,11 +2,15 @@ package command
 
 import (
 	"context"
+	"flag"
 	"fmt"
+	"io"
 	"path/filepath"
+	"strings"
 
 	"github.com/heraldhq/herald/command/views"
 	"github.com/heraldhq/herald/planner"
+	"github.com/heraldhq/herald/spec"
 	"github.com/heraldhq/herald/state"
 )
 
@@ -30,6 +34,14 @@ type showOptions struct {
 	JSON      bool
 	Markdown  bool
 	NoColor   bool
+
+	// Schedule draws the sends on a time axis; At, Days, Vars and Targets
+	// only apply to it.
+	Schedule bool
+	At       string
+	Days     int
+	Vars     []spec.VarArg
+	Targets  stringList
 }
 
 func parseShowFlags(env *Env, args []string) (showOptions, error) {
@@ -39,13 +51,42 @@ func parseShowFlags(env *Env, args []string) (showOptions, error) {
 With a plan file (made by "herald plan -out=FILE"), show that plan the way
 "herald plan" showed it; "show -json PLANFILE" prints the same document as
 "plan -json". Without one, show the state: its lineage and serial, and one
-line per recorded message. Show reads the local state file and takes no lock.`)
+line per recorded message. Show reads the local state file and takes no lock.
+
+With -schedule, draw the sends of the next days per group on a time axis,
+one row per group and a column per hour (up to 2 days) or per day: a count
+where sends land, "=" where state records a send, and "!" where a send lands
+at night (22:00-07:00) or comes within a minute of another to the group, or
+faster than the group's rate_limit allows. Like "herald plan", it reads the
+configuration and the state at the -at clock; with a PLANFILE it draws that
+plan at the plan's clock.`)
 	fs.BoolVar(&opts.JSON, "json", false, "Print one JSON object: the plan document, or the state.")
 	fs.BoolVar(&opts.Markdown, "markdown", false, "Print a saved plan as markdown for a pull-request comment.")
 	fs.BoolVar(&opts.NoColor, "no-color", false, "Print no colour codes.")
 	fs.StringVar(&opts.StatePath, "state", "", "The local state `PATH`. Default: "+state.DefaultPath+" in the working directory.")
+	fs.BoolVar(&opts.Schedule, "schedule", false, "Draw the sends to come per group on a time axis.")
+	fs.IntVar(&opts.Days, "days", 0, "With -schedule: draw `N` days from the start of today (UTC). Default: the shortest of 1, 2, 7, 14 or 28 days that shows every send to come.")
+	fs.StringVar(&opts.At, "at", "", "With -schedule: plan as if the clock read `RFC3339`. Default: now.")
+	addVarFlags(fs, &opts.Vars)
+	fs.Var(&opts.Targets, "target", "With -schedule: only draw the message `ADDR`. Repeatable.")
 	if err := parseFlags(fs, env, args); err != nil {
 		return opts, err
+	}
+	if !opts.Schedule {
+		var only []string
+		fs.Visit(func(f *flag.Flag) {
+			switch f.Name {
+			case "days", "at", "var", "var-file", "target":
+				only = append(only, "-"+f.Name)
+			}
+		})
+		if len(only) > 0 {
+			verb := "applies"
+			if len(only) > 1 {
+				verb = "apply"
+			}
+			return opts, usageError(fs, env, "%s %s only with -schedule", strings.Join(only, ", "), verb)
+		}
 	}
 	switch {
 	case fs.NArg() > 1:
@@ -54,6 +95,16 @@ line per recorded message. Show reads the local state file and takes no lock.`)
 		return opts, usageError(fs, env, "-json and -markdown cannot be used together")
 	}
 	opts.PlanFile = fs.Arg(0)
+	if opts.Schedule {
+		switch {
+		case opts.JSON || opts.Markdown:
+			return opts, usageError(fs, env, "-schedule draws text; \"herald plan -markdown\" includes the same schedule")
+		case opts.Days < 0 || opts.Days > views.MaxScheduleDays:
+			return opts, usageError(fs, env, "-days=%d: expected a number of days from 1 to %d", opts.Days, views.MaxScheduleDays)
+		case opts.PlanFile != "" && (opts.At != "" || len(opts.Vars) > 0 || len(opts.Targets) > 0):
+			return opts, usageError(fs, env, "a plan file holds its own clock, variables and targets; -at, -var, -var-file and -target do not apply to it")
+		}
+	}
 	if opts.Markdown && opts.PlanFile == "" {
 		return opts, usageError(fs, env, "-markdown renders a plan file; name one")
 	}
@@ -70,6 +121,9 @@ func runShow(ctx context.Context, env *Env, opts showOptions) error {
 		format = views.PlanJSONFormat
 	case opts.Markdown:
 		format = views.PlanMarkdownFormat
+	}
+	if opts.Schedule {
+		return runShowSchedule(ctx, env, opts)
 	}
 	view := views.NewShow(format, newView(env, opts.NoColor || opts.JSON || opts.Markdown))
 
@@ -99,6 +153,51 @@ func runShow(ctx context.Context, env *Env, opts showOptions) error {
 		snap = nil
 	}
 	return view.State(views.NewStateDocument(where, snap))
+}
+
+// runShowSchedule draws the schedule of a saved plan, or of the plan the
+// configuration and state make at the clock, as "herald plan" would.
+func runShowSchedule(ctx context.Context, env *Env, opts showOptions) error {
+	v := newView(env, opts.NoColor)
+	var (
+		doc    *views.PlanDocument
+		groups map[string]views.ScheduleGroupInfo
+	)
+	if opts.PlanFile != "" {
+		path := opts.PlanFile
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(env.Dir, path)
+		}
+		saved, err := planner.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		doc = views.NewPlanDocument(saved.Plan())
+	} else {
+		flags := planFlags{At: opts.At, StatePath: opts.StatePath, Vars: opts.Vars, Targets: opts.Targets, NoColor: opts.NoColor}
+		run, err := buildPlan(ctx, env, v, &flags, nil)
+		if err != nil {
+			return err
+		}
+		defer run.Close()
+		doc = views.NewPlanDocument(run.Plan)
+		groups = scheduleGroups(run.Config)
+	}
+	sched, err := views.NewSchedule(doc, views.ScheduleOptions{Days: opts.Days, Groups: groups})
+	if err != nil {
+		return err
+	}
+	_, err = io.WriteString(v.Stdout, views.RenderSchedule(sched, v.StdoutColor))
+	return err
+}
+
+// scheduleGroups is what the schedule needs of each configured group.
+func scheduleGroups(cfg *spec.Config) map[string]views.ScheduleGroupInfo {
+	out := make(map[string]views.ScheduleGroupInfo, len(cfg.Groups))
+	for name, g := range cfg.Groups {
+		out[name] = views.ScheduleGroupInfo{RateLimit: g.RateLimit}
+	}
+	return out
 }
 
 // displayPath shows a path under the working directory relative to it, as

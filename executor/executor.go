@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/heraldhq/herald/a1base"
@@ -119,7 +118,6 @@ func Run(ctx context.Context, plan *planner.Plan, client Sender, rec state.Recor
 		go func() {
 			select {
 			case <-opts.Abort:
-				r.aborted.Store(true)
 				reqCancel()
 				stopCancel()
 			case <-done:
@@ -154,10 +152,13 @@ func Run(ctx context.Context, plan *planner.Plan, client Sender, rec state.Recor
 
 	sum := r.summary()
 	r.hooks.Finished(sum)
+	r.mu.Lock()
+	fault := r.fault
+	r.mu.Unlock()
 	switch {
-	case r.fault != nil:
-		return sum, r.fault
-	case r.aborted.Load():
+	case fault != nil:
+		return sum, fault
+	case r.aborted():
 		return sum, errAborted
 	case ctx.Err() != nil:
 		return sum, fmt.Errorf("apply interrupted: %w", ctx.Err())
@@ -263,7 +264,6 @@ type runner struct {
 	stopAll context.CancelFunc
 	reqCtx  context.Context
 	recCtx  context.Context
-	aborted atomic.Bool
 
 	// fields holds each change's record fields, computed once: the
 	// content hash is the costliest part of an event.
@@ -272,6 +272,23 @@ type runner struct {
 	mu    sync.Mutex
 	sum   Summary
 	fault error
+}
+
+// aborted reads the channel itself rather than a flag the watcher sets,
+// so that no request cut short by Abort is mistaken for one to retry.
+func (r *runner) aborted() bool {
+	select {
+	case <-r.abort:
+		return true
+	default:
+		return false
+	}
+}
+
+// stopping reports that no new work may start. It looks at Abort too:
+// the watcher that cancels stopCtx on Abort may not have run yet.
+func (r *runner) stopping() bool {
+	return r.stopCtx.Err() != nil || r.aborted()
 }
 
 func (r *runner) drain(q *queue) {
@@ -320,7 +337,7 @@ func (r *runner) summary() Summary {
 // recordCtx is the context for recording: it survives the first
 // interrupt, and after Abort it gives the recorder only a moment.
 func (r *runner) recordCtx() (context.Context, context.CancelFunc) {
-	if r.aborted.Load() {
+	if r.aborted() {
 		return context.WithTimeout(r.recCtx, abortRecordWait)
 	}
 	return r.recCtx, func() {}
@@ -372,7 +389,7 @@ func recordFields(c *planner.Change) state.Event {
 // expirePlanned records an expire change. It sends nothing, but it is
 // still new work, so an interrupt or a fault leaves it for the next run.
 func (r *runner) expirePlanned(c *planner.Change) {
-	if r.stopCtx.Err() != nil {
+	if r.stopping() {
 		r.notStarted()
 		return
 	}
@@ -461,7 +478,7 @@ func forHooks(inst *spec.Instance, res a1base.Result) a1base.Result {
 // send takes one message through its attempts.
 func (r *runner) send(c *planner.Change, group string) {
 	inst := c.Instance
-	if r.stopCtx.Err() != nil {
+	if r.stopping() {
 		r.notStarted()
 		return
 	}
@@ -471,7 +488,7 @@ func (r *runner) send(c *planner.Change, group string) {
 	}
 	if r.opts.CheckMedia && inst.Media != nil {
 		if err := r.client.CheckMedia(r.stopCtx, inst.Media.URL, inst.Media.Type); err != nil {
-			if r.stopCtx.Err() != nil {
+			if r.stopping() {
 				r.notStarted()
 				return
 			}
@@ -508,6 +525,10 @@ func (r *runner) send(c *planner.Change, group string) {
 			leave()
 			return
 		}
+		if r.stopping() {
+			leave()
+			return
+		}
 		if r.pastExpiry(inst) {
 			r.expire(c)
 			return
@@ -538,7 +559,7 @@ func (r *runner) send(c *planner.Change, group string) {
 			r.failed(c, fmt.Sprintf("%s (gave up after %d attempts)", lastReason, try))
 			return
 		}
-		if r.stopCtx.Err() != nil {
+		if r.stopping() {
 			leave()
 			return
 		}
@@ -591,7 +612,7 @@ func (r *runner) finish(c *planner.Change, n int, res a1base.Result) (retry bool
 		r.sent()
 	case res.Outcome == a1base.Permanent:
 		r.failed(c, e.Error)
-	case res.Outcome == a1base.Transient && r.aborted.Load():
+	case res.Outcome == a1base.Transient && r.aborted():
 		r.failed(c, e.Error)
 	case res.Outcome == a1base.Transient:
 		return true

@@ -120,9 +120,12 @@ func TestAccountRateLimitIsNeverExceeded(t *testing.T) {
 	}
 	rec := &memRecorder{}
 	f := newFake(rec, b.plan)
-	sum, err := run(t, b, f, rec, Options{Parallelism: 6, AccountLimit: limitOf(20, 200*time.Millisecond)}, nil)
+	h := &hookLog{}
+	sum, err := run(t, b, f, rec, Options{Parallelism: 6, AccountLimit: limitOf(20, 200*time.Millisecond)}, h)
 	require.NoError(t, err)
 	require.Equal(t, 60, sum.Sent)
+	assert.False(t, h.overlap, "hooks ran concurrently")
+	assert.Len(t, h.before, 60)
 	var times []time.Time
 	for _, a := range f.sent() {
 		times = append(times, a.at)
@@ -567,6 +570,33 @@ func TestAbortCancelsInFlightRequests(t *testing.T) {
 	assert.Equal(t, state.StatusUnknown, evs[1].Status)
 	assert.Contains(t, evs[1].Error, "cancel")
 	assert.Empty(t, rec.of("message.later"))
+}
+
+func TestAbortAfterAttemptRecordedSendsNothing(t *testing.T) {
+	b := newPlan()
+	b.send("eng", "launch", t0)
+	b.send("eng", "later", t0.Add(time.Second))
+	abort := make(chan struct{})
+	rec := &memRecorder{fail: func(e state.Event) error {
+		if e.Kind == state.EventAttempt {
+			close(abort) // the second interrupt comes while the attempt is written
+		}
+		return nil
+	}}
+	f := newFake(rec, b.plan)
+	h := &hookLog{}
+	sum, err := Run(context.Background(), b.plan, f, rec, Options{Now: fixedClock(), Abort: abort}, h)
+	require.ErrorIs(t, err, ErrAborted)
+	assert.Empty(t, f.sent())
+	assert.Equal(t, 1, sum.Failed)
+	assert.Equal(t, 1, sum.NotStarted)
+	assert.Zero(t, sum.Attempts)
+	evs := rec.of("message.launch")
+	require.Len(t, evs, 2)
+	// Not unknown: the request never left, so the next run may retry it.
+	assert.Equal(t, state.StatusFailed, evs[1].Status)
+	assert.Equal(t, "aborted before the request was sent", evs[1].Error)
+	assert.Equal(t, []string{"message.launch#1:failed"}, h.after)
 }
 
 func TestExpirePlannedIsRecordedWithoutSending(t *testing.T) {

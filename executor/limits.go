@@ -12,12 +12,15 @@ import (
 	"github.com/heraldhq/herald/spec"
 )
 
-// startSlack widens every window the start gate enforces. A start is
-// stamped just before the request is handed to the client, and the API
-// sees it a little later by an amount that varies from one request to the
-// next; without slack two such delays could crowd N+1 arrivals into one
-// window as the server measures it.
-const startSlack = time.Millisecond
+// maxStartSlack bounds how much wider than its period the start gate
+// makes each window. A start is stamped just before the request is handed
+// to the client, and the API sees it a little later, by an amount that
+// varies from one request to the next (scheduling, a new connection);
+// without slack two such delays could crowd N+1 arrivals into one window
+// as the server measures it. The slack is at most a tenth of the period,
+// and costs no more than 1% of the allowed rate for periods of a second
+// or more.
+const maxStartSlack = 10 * time.Millisecond
 
 // limit is one "N/period" rate limit. It is enforced twice:
 //
@@ -32,7 +35,7 @@ const startSlack = time.Millisecond
 type limit struct {
 	desc   string
 	n      int
-	per    time.Duration
+	window time.Duration // the period plus slack: what the start gate keeps
 	pace   *rate.Limiter
 	starts []time.Time // ring of the last n starts, oldest at next
 	next   int
@@ -46,10 +49,10 @@ func newLimit(desc string, rl spec.RateLimit) (*limit, error) {
 		return nil, fmt.Errorf("%s: invalid rate limit %q: %d sends do not fit in %s", desc, rl.Text, rl.N, rl.Per)
 	}
 	return &limit{
-		desc: desc,
-		n:    rl.N,
-		per:  rl.Per,
-		pace: rate.NewLimiter(rate.Every(rl.Every()), 1),
+		desc:   desc,
+		n:      rl.N,
+		window: rl.Per + min(maxStartSlack, rl.Per/10),
+		pace:   rate.NewLimiter(rate.Every(rl.Every()), 1),
 	}, nil
 }
 
@@ -69,10 +72,10 @@ func (l *limit) startWait(now time.Time) time.Duration {
 		return 0
 	}
 	elapsed := now.Sub(l.starts[l.next])
-	if elapsed >= l.per+startSlack {
+	if elapsed >= l.window {
 		return 0
 	}
-	return l.per + startSlack - elapsed
+	return l.window - elapsed
 }
 
 func (l *limit) noteStart(now time.Time) {
@@ -153,16 +156,21 @@ func (ls *limits) takeTokens(ctx context.Context, group string, report func(time
 }
 
 // admitStart waits until one more start fits in every window of both
-// limits and notes it. The wait is short (it only absorbs differences in
+// limits and notes it, or returns errAborted once abort is closed. The wait is short (it only absorbs differences in
 // how long recording took), and it is not cut short by the first
 // interrupt: the attempt is already recorded, so the request should go.
 // Only abort stops it.
 func (ls *limits) admitStart(abort <-chan struct{}, group string) error {
 	g := ls.forGroup(group)
-	if ls.account == nil && g == nil {
-		return nil
-	}
 	for {
+		select {
+		case <-abort:
+			return errAborted
+		default:
+		}
+		if ls.account == nil && g == nil {
+			return nil
+		}
 		ls.mu.Lock()
 		now := time.Now()
 		d, _ := pending(now, (*limit).startWait, ls.account, g)

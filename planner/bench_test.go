@@ -43,6 +43,7 @@ func benchmarkPlan(b *testing.B, n int) {
 		b.Run(form.name, func(b *testing.B) {
 			cfg, snap := benchWorld(n, form.forEach)
 			b.ReportAllocs()
+			start, ok := processCPU()
 			b.ResetTimer()
 			for b.Loop() {
 				p := New(cfg, snap, clock, Options{})
@@ -50,6 +51,7 @@ func benchmarkPlan(b *testing.B, n int) {
 					b.Fatalf("unexpected plan: %d changes, first %s", len(p.Changes), p.Changes[0].Action)
 				}
 			}
+			reportCPU(b, start, ok)
 		})
 	}
 }
@@ -63,6 +65,7 @@ func BenchmarkPlanFile10k(b *testing.B) {
 	cfg, snap := benchWorld(10_000, true)
 	p := New(cfg, snap, clock, Options{})
 	b.ReportAllocs()
+	start, ok := processCPU()
 	b.ResetTimer()
 	for b.Loop() {
 		data, err := Encode(p)
@@ -76,5 +79,16 @@ func BenchmarkPlanFile10k(b *testing.B) {
 		if _, err := sp.Resolve(cfg); err != nil {
 			b.Fatal(err)
 		}
+	}
+	reportCPU(b, start, ok)
+}
+
+// reportCPU adds the process CPU time per operation (GC included) since
+// start to the benchmark's figures.
+func reportCPU(b *testing.B, start time.Duration, ok bool) {
+	b.StopTimer()
+	end, ok2 := processCPU()
+	if ok && ok2 && b.N > 0 {
+		b.ReportMetric(float64(end-start)/float64(b.N), "cpu-ns/op")
 	}
 }

@@ -25,7 +25,8 @@ const planKind = "herald-plan"
 
 // SavedPlan is a plan read back from a file written by WriteFile. Its
 // exported fields are the file's contents; Plan, Check and Resolve are how
-// the CLI uses it.
+// the CLI uses it. Only ReadFile and Decode make a usable SavedPlan: they
+// check the changes and keep them decoded for those methods.
 type SavedPlan struct {
 	FormatVersion string        `json:"format_version"`
 	At            time.Time     `json:"at"`
@@ -92,6 +93,9 @@ func Encode(p *Plan) ([]byte, error) {
 		Changes:       make([]SavedChange, 0, len(p.Changes)),
 	}
 	for _, c := range p.Changes {
+		if c == nil {
+			continue
+		}
 		sc := SavedChange{
 			Address: c.Addr.String(),
 			Action:  c.Action.String(),

@@ -189,7 +189,7 @@ func (l *loader) evalAs(expr hcl.Expression, ctx *hcl.EvalContext, ty cty.Type, 
 	plain, marks := raw.UnmarkDeep()
 	sensitive = len(marks) > 0
 	if !plain.IsWhollyKnown() {
-		l.unknownSkipped = true
+		l.unknownSkipped.Store(true)
 		return cty.NilVal, sensitive, false, diags
 	}
 	if plain.IsNull() {

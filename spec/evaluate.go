@@ -2,6 +2,9 @@ package spec
 
 import (
 	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
@@ -182,9 +185,10 @@ func (l *loader) evaluate() hcl.Diagnostics {
 		}
 	}
 
+	expanded := l.expandMessages(ctx)
 	instances := make(map[string]bool)
-	for _, m := range mod.messages {
-		insts, d := l.expandMessage(m, ctx, &l.cfg.Provider)
+	for i, m := range mod.messages {
+		insts, d := expanded[i].instances, expanded[i].diags
 		diags = append(diags, d...)
 		for _, in := range insts {
 			key := in.Addr.String()
@@ -309,4 +313,39 @@ func (l *loader) functions() map[string]function.Function {
 		l.funcs = Functions(l.cfg.Dir)
 	}
 	return l.funcs
+}
+
+type expansion struct {
+	instances []*Instance
+	diags     hcl.Diagnostics
+}
+
+// expandMessages expands every message block. Blocks are independent and
+// the evaluation context is only read, so they are expanded in parallel:
+// with thousands of messages this is the largest cost after parsing. The
+// results keep declaration order.
+func (l *loader) expandMessages(ctx *hcl.EvalContext) []expansion {
+	msgs := l.mod.messages
+	out := make([]expansion, len(msgs))
+	const chunk = 64
+	workers := min(runtime.GOMAXPROCS(0), (len(msgs)+chunk-1)/chunk)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				start := int(next.Add(chunk)) - chunk
+				if start >= len(msgs) {
+					return
+				}
+				for i := start; i < min(start+chunk, len(msgs)); i++ {
+					out[i].instances, out[i].diags = l.expandMessage(msgs[i], ctx, &l.cfg.Provider)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return out
 }

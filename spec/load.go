@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -75,7 +76,7 @@ type loader struct {
 	// unknownSkipped records that an evaluation was skipped because it
 	// depended on a value that had already failed; it must never be the
 	// only sign of a problem.
-	unknownSkipped bool
+	unknownSkipped atomic.Bool
 }
 
 // module is every declaration of the configuration files, in file order.
@@ -132,7 +133,7 @@ func (l *loader) load() hcl.Diagnostics {
 	diags = append(diags, l.loadVariables(autoVars)...)
 	diags = append(diags, l.evaluate()...)
 
-	if l.unknownSkipped && !diags.HasErrors() {
+	if l.unknownSkipped.Load() && !diags.HasErrors() {
 		// Unknown values only come from evaluations that already failed;
 		// reaching here means a case the loader does not explain, and a
 		// configuration with holes in it must not pass as valid.

@@ -488,3 +488,66 @@ func TestSuggestions(t *testing.T) {
 		require.True(t, found, "%s: no %q diagnostic suggesting %s in %v", tc.dir, tc.summary, tc.want, diags)
 	}
 }
+
+func TestGetenvDefaultsToOSEnvironment(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "main.hcl", `
+variable "name" { type = string }
+variable "n" { type = number }
+group "g" {
+  thread_id = "t-${var.name}"
+  from      = "+14155552671"
+}
+`)
+	t.Setenv("HERALD_VAR_name", "from-os")
+	t.Setenv("HERALD_VAR_n", "2 + 3")
+	t.Setenv("A1BASE_ACCOUNT_ID", "acc_os")
+	t.Setenv("A1BASE_BASE_URL", "")
+	cfg, diags := Load(dir, LoadOptions{})
+	require.False(t, diags.HasErrors(), "%s", diagText(cfg, diags))
+	require.Equal(t, "t-from-os", cfg.Groups["g"].ThreadID)
+	require.Equal(t, "acc_os", cfg.Provider.AccountID)
+	require.Equal(t, DefaultBaseURL, cfg.Provider.BaseURL)
+	require.Nil(t, cfg.Backend)
+}
+
+// TestManyMessages loads enough message blocks to be expanded in parallel
+// (go test -race checks the sharing) and checks the result is complete,
+// ordered and the same on every load.
+func TestManyMessages(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "body.tmpl", "Hello ${who}")
+	var sb strings.Builder
+	sb.WriteString(`
+locals { names = { a = "Ann", b = "Bob" } }
+group "g" {
+  thread_id = "t"
+  from      = "+14155552671"
+}
+`)
+	for i := 0; i < 500; i++ {
+		fmt.Fprintf(&sb, `
+message "m%03d" {
+  for_each = local.names
+  group    = group.g
+  send_at  = timeadd("2027-01-01T00:00:00Z", "%dm")
+  text     = "${templatefile("body.tmpl", { who = each.value })} %s #%d"
+}
+`, i, 500-i, "${upper(each.key)}", i)
+	}
+	write(t, dir, "main.hcl", sb.String())
+	opts := LoadOptions{Getenv: func(string) string { return "" }}
+	first, diags := Load(dir, opts)
+	require.False(t, diags.HasErrors(), "%s", diagText(first, diags))
+	require.Len(t, first.Instances, 1000)
+	require.Equal(t, `message.m499["a"]`, first.Instances[0].Addr.String())
+	require.Equal(t, "Hello Ann A #499", first.Instances[0].Text)
+	require.Equal(t, `message.m000["b"]`, first.Instances[999].Addr.String())
+	require.Equal(t, "Hello Bob B #0", first.Instances[999].Text)
+	again, _ := Load(dir, opts)
+	for i := range first.Instances {
+		require.Equal(t, first.Instances[i].Addr, again.Instances[i].Addr)
+		require.Equal(t, first.Instances[i].Text, again.Instances[i].Text)
+	}
+	require.Equal(t, first.Hash, again.Hash)
+}

@@ -185,7 +185,7 @@ func (l *loader) evalForEach(expr hcl.Expression, ctx *hcl.EvalContext) ([]forEa
 	switch {
 	case !val.IsKnown():
 		// Only a value that already failed elsewhere is unknown here.
-		l.unknownSkipped = true
+		l.unknownSkipped.Store(true)
 		return nil, diags
 	case val.IsNull():
 		return nil, bad("for_each must be a map or set, not null.")
@@ -201,7 +201,7 @@ func (l *loader) evalForEach(expr hcl.Expression, ctx *hcl.EvalContext) ([]forEa
 			return nil, bad(fmt.Sprintf("for_each must be a map or set of strings; this is a set of %s. Convert the elements with toset([for v in ... : tostring(v)]).", ty.ElementType().FriendlyName()))
 		}
 		if !val.IsWhollyKnown() {
-			l.unknownSkipped = true
+			l.unknownSkipped.Store(true)
 			return nil, diags
 		}
 		out := make([]forEachElem, 0, val.LengthInt())
@@ -348,7 +348,7 @@ func (l *loader) resolveGroup(expr hcl.Expression, ctx *hcl.EvalContext, about s
 	}
 	val, _ = val.UnmarkDeep()
 	if !val.IsWhollyKnown() {
-		l.unknownSkipped = true
+		l.unknownSkipped.Store(true)
 		return nil, diags
 	}
 	bad := fmt.Sprintf("The group argument must be a declared group, such as group.eng or each.value under for_each = group%s.", about)
@@ -368,7 +368,7 @@ func (l *loader) resolveGroup(expr hcl.Expression, ctx *hcl.EvalContext, about s
 	if !ok {
 		if _, declared := l.mod.groupByName[name.AsString()]; declared {
 			// The group failed to evaluate; that is already reported.
-			l.unknownSkipped = true
+			l.unknownSkipped.Store(true)
 			return nil, diags
 		}
 		return nil, append(diags, attrError("Invalid group", fmt.Sprintf("No group named %q is declared.%s%s", name.AsString(), didYouMean(name.AsString(), sortedKeys(l.mod.groupByName)), about), expr))

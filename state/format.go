@@ -81,17 +81,21 @@ func decodeBytes(data []byte) (*Snapshot, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, &FormatError{Offset: -1, Msg: "state file is empty"}
 	}
-	var head struct {
-		Version *int `json:"version"`
+	version, ok := leadingVersion(data)
+	if !ok {
+		var head struct {
+			Version *int `json:"version"`
+		}
+		if err := json.Unmarshal(data, &head); err != nil {
+			return nil, jsonError(data, err)
+		}
+		if head.Version == nil {
+			return nil, &FormatError{Offset: -1, Msg: "not a herald state file: it has no \"version\""}
+		}
+		version = *head.Version
 	}
-	if err := json.Unmarshal(data, &head); err != nil {
-		return nil, jsonError(data, err)
-	}
-	if head.Version == nil {
-		return nil, &FormatError{Offset: -1, Msg: "not a herald state file: it has no \"version\""}
-	}
-	if *head.Version != FormatVersion {
-		return nil, &VersionError{Version: *head.Version}
+	if version != FormatVersion {
+		return nil, &VersionError{Version: version}
 	}
 
 	var f fileV1
@@ -100,9 +104,12 @@ func decodeBytes(data []byte) (*Snapshot, error) {
 	if err := dec.Decode(&f); err != nil {
 		return nil, jsonError(data, err)
 	}
+	end := dec.InputOffset()
 	if _, err := dec.Token(); err != io.EOF {
-		off := dec.InputOffset()
-		return nil, positioned(data, off, "unexpected data after the state document")
+		for end < int64(len(data)) && bytes.IndexByte([]byte(" \t\r\n"), data[end]) >= 0 {
+			end++
+		}
+		return nil, positioned(data, end, "unexpected data after the state document")
 	}
 	if f.Lineage == "" {
 		return nil, &FormatError{Offset: -1, Msg: "state has no lineage"}
@@ -124,6 +131,25 @@ func decodeBytes(data []byte) (*Snapshot, error) {
 		snap.Records[r.Address] = r
 	}
 	return snap, nil
+}
+
+// leadingVersion reads the version when it is the document's first key, as
+// Encode writes it, without scanning the rest: the version has to be known
+// before the whole document is read, and reading a large state twice would
+// double the cost of every load.
+func leadingVersion(data []byte) (int, bool) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return 0, false
+	}
+	if key, err := dec.Token(); err != nil || key != "version" {
+		return 0, false
+	}
+	var v int
+	if err := dec.Decode(&v); err != nil {
+		return 0, false
+	}
+	return v, true
 }
 
 func knownStatus(s Status) bool {

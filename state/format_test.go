@@ -72,7 +72,7 @@ func TestDecodeRefusesBadFiles(t *testing.T) {
 		{name: "null record", in: `{"version":1,"lineage":"l","serial":1,"records":[null]}`, want: "record 0 is null"},
 		{name: "bad status", in: `{"version":1,"lineage":"l","serial":1,"records":[{"address":"message.a","status":"maybe"}]}`, want: `unknown status "maybe"`},
 		{name: "duplicate", in: `{"version":1,"lineage":"l","serial":1,"records":[{"address":"message.a","status":"sent"},{"address":"message.a","status":"sent"}]}`, want: "appears twice"},
-		{name: "trailing", in: `{"version":1,"lineage":"l","serial":1,"records":[]} {}`, want: "after top-level value", line: 1, col: 53},
+		{name: "trailing", in: `{"version":1,"lineage":"l","serial":1,"records":[]} {}`, want: "after the state document", line: 1, col: 53},
 		{name: "not an object", in: `[1,2]`, want: "JSON array"},
 	}
 	for _, tc := range cases {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -301,4 +302,32 @@ func TestRecentKeepsLastFive(t *testing.T) {
 	assert.Equal(t, "+14155552671", newest["from"])
 	_, err := time.Parse(time.RFC3339, newest["date_created"].(string))
 	assert.NoError(t, err)
+}
+
+// The sandbox serves the handler on a listener of its own.
+func TestHandlerOnOwnListener(t *testing.T) {
+	api := a1basetest.NewHandler(a1basetest.WithWrappedAnswers())
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	srv := &http.Server{Handler: api}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(l) }()
+
+	c := a1base.New(a1base.Config{BaseURL: "http://" + l.Addr().String() + "/v1", AccountID: "acc", APIKey: key, APISecret: secret})
+	res := c.SendGroup(context.Background(), hello)
+	require.Equal(t, a1base.Delivered, res.Outcome, "%v", res.Err)
+	assert.Equal(t, "queued", res.Answer.Status)
+	assert.Len(t, api.Sends(), 1)
+
+	api.Close()
+	require.NoError(t, srv.Shutdown(context.Background()))
+	assert.ErrorIs(t, <-served, http.ErrServerClosed)
+}
+
+func TestServerAccessors(t *testing.T) {
+	s := a1basetest.NewServer()
+	defer s.Close()
+	assert.Same(t, s.API, s.Handler())
+	c := a1base.New(a1base.Config{BaseURL: s.URL, AccountID: "acc", APIKey: key, APISecret: secret, HTTPClient: s.Client()})
+	assert.Equal(t, a1base.Delivered, c.SendGroup(context.Background(), hello).Outcome)
 }

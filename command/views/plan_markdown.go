@@ -12,15 +12,24 @@ import (
 // The markdown form counts bytes, which are never fewer than characters.
 const GitHubCommentLimit = 65536
 
+// PlanCommentMarker opens every markdown plan. It is an HTML comment, so
+// GitHub does not show it; a workflow finds its earlier plan comment by it
+// and edits that one instead of adding a new comment on every push.
+const PlanCommentMarker = "<!-- herald-plan -->"
+
 // PlanMarkdown renders a plan as a pull-request comment.
 type PlanMarkdown struct {
 	view *View
 	// MaxLen bounds the comment's length in bytes; 0 means no bound.
 	MaxLen int
+	// Groups adds what the configuration knows about each group (time
+	// zone, rate limit) to the schedule; without it nights are UTC and
+	// only sends within a minute of each other count as collisions.
+	Groups map[string]ScheduleGroupInfo
 }
 
 func (p *PlanMarkdown) Plan(doc *PlanDocument, _ PlanNext) error {
-	_, err := io.WriteString(p.view.Stdout, RenderPlanMarkdown(doc, p.MaxLen))
+	_, err := io.WriteString(p.view.Stdout, renderPlanMarkdown(doc, p.MaxLen, p.Groups))
 	return err
 }
 
@@ -46,14 +55,18 @@ func (s *mdSection) render(b *strings.Builder) {
 	b.WriteString(s.tail)
 }
 
-// RenderPlanMarkdown renders the plan for a pull-request comment: title,
-// summary, warnings, then one table per group followed by each message in
-// full. When the comment would exceed maxLen bytes, whole items are left
-// out — message details first, then table rows, then warnings — and a note
-// says how many.
+// RenderPlanMarkdown renders the plan for a pull-request comment: the
+// marker, title, summary, warnings, the schedule, then one table per group
+// followed by each message in full. When the comment would exceed maxLen
+// bytes, whole items are left out — message details first, then the
+// schedule, then table rows, then warnings — and a note says how many.
 func RenderPlanMarkdown(doc *PlanDocument, maxLen int) string {
+	return renderPlanMarkdown(doc, maxLen, nil)
+}
+
+func renderPlanMarkdown(doc *PlanDocument, maxLen int, groups map[string]ScheduleGroupInfo) string {
 	var head strings.Builder
-	head.WriteString("### herald plan\n\n")
+	head.WriteString(PlanCommentMarker + "\n### herald plan\n\n")
 	fmt.Fprintf(&head, "**%s**\n\n", mdInline(doc.SummaryLine()))
 	fmt.Fprintf(&head, "Planned at `%s` (UTC).\n\n", doc.At.Format("2006-01-02 15:04:05"))
 
@@ -79,15 +92,20 @@ func RenderPlanMarkdown(doc *PlanDocument, maxLen int) string {
 			}
 			t.items = append(t.items, fmt.Sprintf("| %s | %s | %s | %s | %s |\n",
 				c.SendAt.Format("2006-01-02 15:04"), Relative(c.SendAt, doc.At),
-				mdCodeSpan(c.Address), mdInline(action), mdInline(preview(c, 60))))
+				mdCodeSpan(c.Address), mdInline(action), mdPreview(c, 60)))
 			d.items = append(d.items, mdDetails(c))
 		}
 		tables = append(tables, t)
 		details = append(details, d)
 	}
 
+	schedule := &mdSection{kind: "schedule"}
+	if sched, err := NewSchedule(doc, ScheduleOptions{Groups: groups}); err == nil && sched.Drawn() > 0 {
+		schedule.items = []string{mdSchedule(sched)}
+	}
+
 	// Fill the budget in order of importance; lay out in reading order.
-	priority := append(append([]*mdSection{warnings}, tables...), details...)
+	priority := append(append(append([]*mdSection{warnings}, tables...), schedule), details...)
 	budget := maxLen - head.Len()
 	if maxLen <= 0 {
 		budget = int(^uint(0) >> 1)
@@ -113,6 +131,7 @@ fill:
 
 	b := &head
 	warnings.render(b)
+	schedule.render(b)
 	for i := range tables {
 		tables[i].render(b)
 		details[i].render(b)
@@ -159,12 +178,14 @@ func mdDetails(c *PlanChange) string {
 	switch {
 	case c.Media != nil:
 		if c.Sensitive {
-			fmt.Fprintf(&b, "<p>%s %s</p>\n\n", htmlText(c.Media.Type), htmlText(Sensitive))
+			fmt.Fprintf(&b, "<p><b>%s</b> %s</p>\n\n", htmlText(c.Media.Type), htmlText(Sensitive))
 		} else {
-			fmt.Fprintf(&b, "<p><a href=\"%s\">%s</a></p>\n\n", htmlAttr(c.Media.URL), htmlText(c.Media.Type))
+			fmt.Fprintf(&b, "<p><b>%s</b> <a href=\"%s\">%s</a></p>\n\n", htmlText(c.Media.Type), htmlAttr(c.Media.URL), htmlText(c.Media.URL))
 		}
 		if c.Media.Caption != "" {
-			fmt.Fprintf(&b, "<pre>\n%s</pre>\n\n", htmlPre(c.Media.Caption))
+			fmt.Fprintf(&b, "<p>Caption:</p>\n\n<pre>\n%s</pre>\n\n", htmlPre(c.Media.Caption))
+		} else {
+			b.WriteString("<p>No caption.</p>\n\n")
 		}
 	case c.Text != nil:
 		fmt.Fprintf(&b, "<pre>\n%s</pre>\n\n", htmlPre(*c.Text))
@@ -175,28 +196,71 @@ func mdDetails(c *PlanChange) string {
 	return b.String()
 }
 
-// preview is the first characters of a message's content on one line.
-func preview(c *PlanChange, n int) string {
-	var s string
+// mdPreview is the first characters of a message's content on one line,
+// for a table cell. Media is its type and a link to it named by the file,
+// then the start of its caption.
+func mdPreview(c *PlanChange, n int) string {
 	switch {
 	case c.Media != nil && c.Sensitive:
-		s = c.Media.Type + " " + Sensitive
+		return mdInline(c.Media.Type + " " + Sensitive)
 	case c.Media != nil:
-		s = c.Media.Type + ": " + c.Media.URL
+		s := fmt.Sprintf("%s <a href=\"%s\">%s</a>", mdInline(c.Media.Type), mdAttr(c.Media.URL), mdInline(clipLine(mediaName(c.Media.URL), 40)))
 		if c.Media.Caption != "" {
-			s += " — " + c.Media.Caption
+			s += " — " + mdInline(clipLine(c.Media.Caption, n))
 		}
+		return s
 	case c.Text != nil:
-		s = *c.Text
-	default:
-		return ""
+		return mdInline(clipLine(*c.Text, n))
 	}
+	return ""
+}
+
+// clipLine puts s on one line and keeps its first n characters.
+func clipLine(s string, n int) string {
 	s = strings.Join(strings.Fields(s), " ")
 	if utf8.RuneCountInString(s) > n {
 		r := []rune(s)
 		s = string(r[:n]) + "…"
 	}
 	return s
+}
+
+// mediaName is what a media link reads as: the file name at the end of the
+// URL's path, or the URL itself when the path has none.
+func mediaName(u string) string {
+	rest := u
+	if i := strings.Index(rest, "://"); i >= 0 {
+		rest = rest[i+3:]
+	}
+	rest, _, _ = strings.Cut(rest, "?")
+	rest, _, _ = strings.Cut(rest, "#")
+	if i := strings.LastIndexByte(rest, '/'); i >= 0 && i+1 < len(rest) {
+		return rest[i+1:]
+	}
+	return u
+}
+
+// mdAttr escapes a URL for an href inside a table cell: as htmlAttr, and a
+// pipe, which would end the cell before any HTML is read, is
+// percent-encoded.
+func mdAttr(u string) string { return strings.ReplaceAll(htmlAttr(u), "|", "%7C") }
+
+// mdSchedule is the schedule folded, as text in a fence, opened when
+// something needs a look.
+func mdSchedule(s *Schedule) string {
+	body := RenderSchedule(s, false)
+	// A fence longer than any run of backticks inside cannot be closed
+	// early by a group name or address from a hand-edited plan file.
+	fence := "```"
+	for strings.Contains(body, fence) {
+		fence += "`"
+	}
+	open := ""
+	if len(s.Flags()) > 0 {
+		open = " open"
+	}
+	return fmt.Sprintf("<details%s><summary>Schedule: %s</summary>\n\n%stext\n%s%s\n\n</details>\n\n",
+		open, htmlText(s.Summary()), fence, body, fence)
 }
 
 // mdInline escapes text for a markdown paragraph or table cell: HTML is

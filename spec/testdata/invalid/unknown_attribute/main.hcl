@@ -3,10 +3,9 @@ group "eng" {
   from      = "+14155552671"
 }
 
-message "hello" {
+message "hello" { # ERROR: Missing message content
   group   = group.eng
   send_at = "2027-01-01T00:00:00Z"
-  text    = "hi"
   txet    = "typo" # ERROR: Unsupported argument
 }
 

@@ -1,0 +1,232 @@
+package command
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/heraldhq/herald/a1base/a1basetest"
+	"github.com/heraldhq/herald/command/views"
+)
+
+func init() {
+	register(&Command{
+		Name:     "sandbox",
+		Synopsis: "Run a local A1Base-compatible server for trying configurations",
+		Run: func(ctx context.Context, env *Env, args []string) error {
+			opts, err := parseSandboxFlags(env, args)
+			if err != nil {
+				return err
+			}
+			return runSandbox(ctx, env, opts)
+		},
+	})
+}
+
+type sandboxOptions struct {
+	Listen    string
+	APIKey    string
+	APISecret string
+	AccountID string
+	Faults    a1basetest.Faults
+	LoseMode  string
+	Seed      uint64
+	Wrapped   bool
+	NoColor   bool
+}
+
+func parseSandboxFlags(env *Env, args []string) (sandboxOptions, error) {
+	var opts sandboxOptions
+	fs := newFlagSet("sandbox", env)
+	setUsage(fs, "[options]", `
+Serve a fake A1Base API on a real listener, for trying a configuration (or
+any program that speaks the A1Base API) without sending anything. It checks
+requests the way A1Base does, prints every message it receives, and answers
+thread look-ups from what it received. Point herald at it with the exports
+it prints. It keeps everything in memory and stops on Ctrl-C (exit 0).
+
+The fault flags make it misbehave on purpose, each on that share of sends
+(0 to 1), drawn from a seeded random source so that a run can be repeated.`)
+	fs.StringVar(&opts.Listen, "listen", "127.0.0.1:8080", "Listen on `ADDR` (host:port; port 0 picks a free one).")
+	fs.StringVar(&opts.APIKey, "api-key", "", "Accept only this `KEY` in X-API-Key. Default: any non-empty key.")
+	fs.StringVar(&opts.APISecret, "api-secret", "", "Accept only this `SECRET` in X-API-Secret. Default: any non-empty secret.")
+	fs.StringVar(&opts.AccountID, "account-id", "", "Accept only this account `ID` in paths. Default: any.")
+	fs.Float64Var(&opts.Faults.ErrorRate, "fail-rate", 0, "Answer this share of sends with an error, as a `FRACTION`, without delivering them.")
+	fs.IntVar(&opts.Faults.ErrorStatus, "fail-status", 500, "The HTTP `STATUS` of -fail-rate's errors.")
+	fs.Float64Var(&opts.Faults.RateLimitRate, "rate-429", 0, "Answer this share of sends with 429 Too Many Requests, as a `FRACTION`.")
+	fs.StringVar(&opts.Faults.RetryAfter, "retry-after", "1", "The Retry-After `VALUE` of -rate-429's answers (seconds or an HTTP date; empty for none).")
+	fs.DurationVar(&opts.Faults.Latency, "latency", 0, "Delay every answer by `DURATION` (e.g. 200ms).")
+	fs.Float64Var(&opts.Faults.LoseRate, "lose-rate", 0, "Deliver this share of sends and lose the answer, as a `FRACTION`.")
+	fs.StringVar(&opts.LoseMode, "lose", "drop", "How -lose-rate loses answers: `drop` closes the connection, hang never answers.")
+	fs.Uint64Var(&opts.Seed, "seed", 1, "Seed the faults' random source with `N`.")
+	fs.BoolVar(&opts.Wrapped, "wrapped", false, "Wrap send answers in {\"data\": ...}, as some A1Base deployments do.")
+	fs.BoolVar(&opts.NoColor, "no-color", false, "Print no colour codes.")
+	if err := parseFlags(fs, env, args); err != nil {
+		return opts, err
+	}
+	if fs.NArg() > 0 {
+		return opts, usageError(fs, env, "sandbox takes no arguments, got %q", fs.Arg(0))
+	}
+	for _, r := range []struct {
+		name string
+		v    float64
+	}{{"fail-rate", opts.Faults.ErrorRate}, {"rate-429", opts.Faults.RateLimitRate}, {"lose-rate", opts.Faults.LoseRate}} {
+		if r.v < 0 || r.v > 1 {
+			return opts, usageError(fs, env, "-%s must be a fraction between 0 and 1, got %g", r.name, r.v)
+		}
+	}
+	if opts.Faults.ErrorStatus < 400 || opts.Faults.ErrorStatus > 599 {
+		return opts, usageError(fs, env, "-fail-status must be an HTTP error status (400 to 599), got %d", opts.Faults.ErrorStatus)
+	}
+	if opts.Faults.Latency < 0 {
+		return opts, usageError(fs, env, "-latency must not be negative")
+	}
+	switch opts.LoseMode {
+	case "drop":
+		opts.Faults.Lose = a1basetest.Drop
+	case "hang":
+		opts.Faults.Lose = a1basetest.Hang
+	default:
+		return opts, usageError(fs, env, "-lose must be drop or hang, got %q", opts.LoseMode)
+	}
+	if (opts.APIKey == "") != (opts.APISecret == "") {
+		return opts, usageError(fs, env, "-api-key and -api-secret go together")
+	}
+	return opts, nil
+}
+
+func runSandbox(ctx context.Context, env *Env, opts sandboxOptions) error {
+	v := newView(env, opts.NoColor)
+	// Received sends are printed from the server's goroutines.
+	var mu sync.Mutex
+	options := []a1basetest.Option{
+		a1basetest.WithFaults(opts.Faults),
+		a1basetest.WithSeed(opts.Seed),
+		a1basetest.WithOnReceive(func(r a1basetest.Received) {
+			line := views.SandboxLine(r.Request, v.StdoutColor)
+			if r.AnswerLost {
+				line += " (answer lost on purpose)"
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			io.WriteString(env.Stdout, line+"\n")
+		}),
+	}
+	if opts.APIKey != "" {
+		options = append(options, a1basetest.WithCredentials(opts.APIKey, opts.APISecret))
+	}
+	if opts.AccountID != "" {
+		options = append(options, a1basetest.WithAccountID(opts.AccountID))
+	}
+	if opts.Wrapped {
+		options = append(options, a1basetest.WithWrappedAnswers())
+	}
+	api := a1basetest.NewHandler(options...)
+	defer api.Close()
+
+	ln, err := net.Listen("tcp", opts.Listen)
+	if err != nil {
+		return fmt.Errorf("sandbox: %w", err)
+	}
+	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+
+	key, secret, account := opts.APIKey, opts.APISecret, opts.AccountID
+	if key == "" {
+		key, secret = "sandbox", "sandbox"
+	}
+	if account == "" {
+		account = sandboxAccount
+	}
+	mu.Lock()
+	fmt.Fprint(env.Stdout, sandboxBanner("http://"+hostPort(ln.Addr()), key, secret, account, opts, v))
+	mu.Unlock()
+
+	select {
+	case <-ctx.Done():
+	case err := <-served:
+		return fmt.Errorf("sandbox: %w", err)
+	}
+	// Requests held by latency or a hanging answer are released first, so
+	// that shutting down does not wait for them.
+	api.Close()
+	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("sandbox: stopping: %w", err)
+	}
+	mu.Lock()
+	fmt.Fprintf(env.Stdout, "\nSandbox stopped after %s.\n", countOf(len(api.Sends()), "message", "messages"))
+	mu.Unlock()
+	return nil
+}
+
+// hostPort names a listening address the way a client dials it: an
+// unspecified host (":8080", "0.0.0.0") is reached through loopback.
+func hostPort(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok {
+		return a.String()
+	}
+	ip := tcp.IP
+	if ip == nil || ip.IsUnspecified() {
+		ip = net.IPv4(127, 0, 0, 1)
+	}
+	return net.JoinHostPort(ip.String(), fmt.Sprint(tcp.Port))
+}
+
+func sandboxBanner(base, key, secret, account string, opts sandboxOptions, v *views.View) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s listening on %s/v1\n\n", v.Out("A1Base sandbox", views.Bold, views.Cyan), base)
+	b.WriteString("Point herald at it (in another terminal):\n\n")
+	fmt.Fprintf(&b, "  export A1BASE_BASE_URL=%s/v1\n", base)
+	fmt.Fprintf(&b, "  export A1BASE_API_KEY=%s\n", shellWord(key))
+	fmt.Fprintf(&b, "  export A1BASE_API_SECRET=%s\n", shellWord(secret))
+	fmt.Fprintf(&b, "  export A1BASE_ACCOUNT_ID=%s   # unless the provider block sets account_id\n", shellWord(account))
+	b.WriteString("  herald apply\n")
+	f := opts.Faults
+	var faults []string
+	if f.ErrorRate > 0 {
+		faults = append(faults, fmt.Sprintf("%g of sends fail with %d", f.ErrorRate, f.ErrorStatus))
+	}
+	if f.RateLimitRate > 0 {
+		faults = append(faults, fmt.Sprintf("%g answered 429 (Retry-After %q)", f.RateLimitRate, f.RetryAfter))
+	}
+	if f.LoseRate > 0 {
+		faults = append(faults, fmt.Sprintf("%g delivered with the answer lost (%s)", f.LoseRate, opts.LoseMode))
+	}
+	if f.Latency > 0 {
+		faults = append(faults, fmt.Sprintf("every answer %s late", f.Latency))
+	}
+	if len(faults) > 0 {
+		fmt.Fprintf(&b, "\nFaults (seed %d): %s.\n", opts.Seed, strings.Join(faults, "; "))
+	}
+	b.WriteString("\nMessages it receives are printed below. Press Ctrl-C to stop.\n\n")
+	return b.String()
+}
+
+// shellWord quotes a value for the export lines when a shell would split
+// or expand it.
+func shellWord(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:+=@,", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// countOf is "1 message" or "3 messages".
+func countOf(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}

@@ -1,0 +1,279 @@
+package views
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/heraldhq/herald/planner"
+	"github.com/heraldhq/herald/spec"
+	"github.com/heraldhq/herald/state"
+)
+
+func checkScheduleGolden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("../testdata/schedule", name)
+	if updating() {
+		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+		require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
+		return
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err, "run go test -update to create it")
+	if diff := cmp.Diff(string(want), got); diff != "" {
+		t.Errorf("%s differs from the golden file (-want +got):\n%s", name, diff)
+	}
+}
+
+// at is the fixtures' clock plus an offset in hours; the clock is 12:00 UTC.
+func at(hours float64) time.Time { return clock.Add(time.Duration(hours * float64(time.Hour))) }
+
+func waiting(address string, g *spec.Group, t time.Time) *planner.Change {
+	return change(textInstance(address, g, t, "text of "+address), planner.Wait, "send_at is after the clock", nil)
+}
+
+func sched(t *testing.T, p *planner.Plan, opts ScheduleOptions) *Schedule {
+	t.Helper()
+	s, err := NewSchedule(NewPlanDocument(p), opts)
+	require.NoError(t, err)
+	return s
+}
+
+func sendsOf(s *Schedule, group string) map[string]*ScheduleSend {
+	out := map[string]*ScheduleSend{}
+	for _, g := range s.Groups {
+		if g.Name == group {
+			for _, send := range g.Sends {
+				out[send.Address] = send
+			}
+		}
+	}
+	return out
+}
+
+// scheduleFixtures are drawn in the golden tests: an hourly and a daily
+// span, with night sends, collisions and sent history.
+func scheduleFixtures() map[string]struct {
+	plan *planner.Plan
+	opts ScheduleOptions
+} {
+	sent := textInstance("message.welcome", groupEng, at(-4), "Welcome!")
+	maybe := textInstance("message.maybe", groupSales, at(-2), "Did it go?")
+	due := textInstance("message.launch", groupEng, at(-1), "Launch!")
+	busy := []*planner.Change{
+		change(sent, planner.Noop, "already sent, unchanged", recordFor(sent, state.StatusSent, 1, "")),
+		change(maybe, planner.Unknown, "an attempt has no recorded outcome", recordFor(maybe, state.StatusUnknown, 1, "")),
+		change(due, planner.Send, "due and never sent", nil),
+		waiting("message.burst_a", groupEng, at(3)),
+		waiting("message.burst_b", groupEng, at(3).Add(20*time.Second)),
+		waiting("message.night", groupSales, at(15)), // 03:00 UTC
+		waiting("message.evening", groupSales, at(9)),
+		waiting("message.tomorrow", groupEng, at(22)),
+	}
+	for i := range 4 {
+		busy = append(busy, waiting(fmt.Sprintf("message.digest[%d]", i), groupSales, at(26).Add(time.Duration(i)*10*time.Minute)))
+	}
+	var month []*planner.Change
+	for d := range 20 {
+		month = append(month, waiting(fmt.Sprintf("message.daily[%d]", d), groupEng, at(float64(24*d)-3)))
+	}
+	for i := range 25 {
+		month = append(month, waiting(fmt.Sprintf("message.flood[%d]", i), groupSales, at(48).Add(time.Duration(i)*30*time.Second)))
+	}
+	month = append(month, waiting("message.far", groupSales, at(24*40)))
+	return map[string]struct {
+		plan *planner.Plan
+		opts ScheduleOptions
+	}{
+		"empty":  {plan(), ScheduleOptions{}},
+		"hourly": {plan(busy...), ScheduleOptions{Groups: map[string]ScheduleGroupInfo{"sales": {RateLimit: &spec.RateLimit{N: 2, Per: time.Hour, Text: "2/1h"}}, "quiet": {}}}},
+		"daily":  {plan(month...), ScheduleOptions{}},
+	}
+}
+
+func TestScheduleGolden(t *testing.T) {
+	for name, fx := range scheduleFixtures() {
+		t.Run(name, func(t *testing.T) {
+			s := sched(t, fx.plan, fx.opts)
+			checkScheduleGolden(t, name+".out.txt", RenderSchedule(s, false))
+		})
+	}
+}
+
+func TestScheduleSpan(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		last       time.Time
+		days       int
+		wantDays   int
+		wantHourly bool
+		wantLater  int
+	}{
+		{"today", at(11), 0, 1, true, 0},
+		{"tomorrow", at(20), 0, 2, true, 0},
+		{"in three days", at(72), 0, 7, false, 0},
+		{"in ten days", at(240), 0, 14, false, 0},
+		{"past 28 days", at(24 * 40), 0, 28, false, 1},
+		{"asked for 3 days", at(1), 3, 3, false, 0},
+		{"asked for 1 day, one later", at(13), 1, 1, true, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := sched(t, plan(waiting("message.a", groupEng, at(1)), waiting("message.b", groupEng, tc.last)), ScheduleOptions{Days: tc.days})
+			assert.Equal(t, time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), s.Start, "starts at midnight UTC of the clock's day")
+			assert.Equal(t, s.Start.AddDate(0, 0, tc.wantDays), s.End)
+			assert.Equal(t, tc.wantHourly, s.Hourly())
+			assert.Equal(t, tc.wantLater, s.Later)
+		})
+	}
+	for _, days := range []int{-1, MaxScheduleDays + 1} {
+		_, err := NewSchedule(NewPlanDocument(plan()), ScheduleOptions{Days: days})
+		assert.ErrorContains(t, err, "expected a number of days from 1 to 366")
+	}
+}
+
+func TestScheduleDueSendsGoOutNow(t *testing.T) {
+	late := textInstance("message.late", groupEng, at(-5), "late")
+	expired := textInstance("message.expired", groupEng, at(-10), "expired")
+	s := sched(t, plan(
+		change(late, planner.Retry, "the last attempt failed", recordFor(late, state.StatusFailed, 1, "HTTP 503")),
+		change(expired, planner.Expire, "past expires_after", nil),
+		orphan("message.gone", "eng", "t-eng", at(2)),
+	), ScheduleOptions{})
+	sends := sendsOf(s, "eng")
+	require.Contains(t, sends, "message.late")
+	assert.Equal(t, clock, sends["message.late"].At, "a retry goes out at the next apply, not at its old send_at")
+	assert.NotContains(t, sends, "message.expired", "an expired message is never sent")
+	assert.NotContains(t, sends, "message.gone", "an orphan is never sent")
+}
+
+func TestScheduleNight(t *testing.T) {
+	newYork := time.FixedZone("EST", -5*3600) // 03:00 UTC is 22:00 the day before
+	tokyo := time.FixedZone("JST", 9*3600)    // 03:00 UTC is 12:00
+	p := plan(
+		waiting("message.three", groupEng, at(15)),   // 03:00 UTC
+		waiting("message.seven", groupEng, at(19)),   // 07:00 UTC
+		waiting("message.ten_pm", groupEng, at(10)),  // 22:00 UTC
+		waiting("message.nine_pm", groupEng, at(9)),  // 21:00 UTC
+		waiting("message.sales", groupSales, at(15)), // 03:00 UTC
+	)
+	s := sched(t, p, ScheduleOptions{})
+	eng := sendsOf(s, "eng")
+	assert.True(t, eng["message.three"].Night)
+	assert.False(t, eng["message.seven"].Night, "night ends at 07:00")
+	assert.True(t, eng["message.ten_pm"].Night, "night starts at 22:00")
+	assert.False(t, eng["message.nine_pm"].Night)
+
+	s = sched(t, p, ScheduleOptions{Groups: map[string]ScheduleGroupInfo{"eng": {Zone: tokyo}, "sales": {Zone: newYork}}})
+	assert.False(t, sendsOf(s, "eng")["message.three"].Night, "noon in Tokyo")
+	assert.True(t, sendsOf(s, "eng")["message.nine_pm"].Night, "06:00 in Tokyo")
+	assert.True(t, sendsOf(s, "sales")["message.sales"].Night, "22:00 in New York")
+	out := RenderSchedule(s, false)
+	assert.Contains(t, out, "eng (JST)")
+	assert.Contains(t, out, "message.sales to group sales at Wed 02 Dec 03:00 UTC (22:00 EST)\n      lands at night (22:00-07:00)")
+}
+
+func TestScheduleCollisions(t *testing.T) {
+	base := at(2)
+	tests := []struct {
+		name   string
+		limit  *spec.RateLimit
+		offset []time.Duration
+		want   []bool // which sends are flagged
+		reason string
+	}{
+		{"same minute", nil, []time.Duration{0, 30 * time.Second}, []bool{false, true}, "comes 30s after message.s0: two sends to group \"eng\" within 1m"},
+		{"same time", nil, []time.Duration{0, 0}, []bool{false, true}, "comes at the same time as message.s0: two sends"},
+		{"a minute apart", nil, []time.Duration{0, time.Minute}, []bool{false, false}, ""},
+		{"within the rate limit period", &spec.RateLimit{N: 1, Per: 5 * time.Minute, Text: "1/5m"}, []time.Duration{0, 2 * time.Minute}, []bool{false, true}, "makes 2 sends to group \"eng\" within 5m, over its rate_limit 1/5m"},
+		{"two per hour", &spec.RateLimit{N: 2, Per: time.Hour, Text: "2/h"}, []time.Duration{0, 20 * time.Minute, 40 * time.Minute, 80 * time.Minute}, []bool{false, false, true, false}, "makes 3 sends to group \"eng\" within 1h"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var changes []*planner.Change
+			for i, d := range tt.offset {
+				changes = append(changes, waiting(fmt.Sprintf("message.s%d", i), groupEng, base.Add(d)))
+			}
+			s := sched(t, plan(changes...), ScheduleOptions{Groups: map[string]ScheduleGroupInfo{"eng": {RateLimit: tt.limit}}})
+			sends := sendsOf(s, "eng")
+			var reasons []string
+			for i, want := range tt.want {
+				send := sends[fmt.Sprintf("message.s%d", i)]
+				assert.Equal(t, want, send.Collision != "", "message.s%d: %q", i, send.Collision)
+				if send.Collision != "" {
+					reasons = append(reasons, send.Collision)
+				}
+			}
+			if tt.reason != "" {
+				require.NotEmpty(t, reasons)
+				assert.Contains(t, reasons[0], tt.reason)
+			}
+		})
+	}
+
+	// Sent history does not collide with what is to come.
+	old := textInstance("message.old", groupEng, at(-1), "old")
+	s := sched(t, plan(
+		change(old, planner.Noop, "already sent", recordFor(old, state.StatusSent, 1, "")),
+		change(textInstance("message.now", groupEng, at(-1).Add(10*time.Second), "now"), planner.Send, "due", nil),
+	), ScheduleOptions{})
+	assert.Empty(t, sendsOf(s, "eng")["message.now"].Collision)
+}
+
+func TestScheduleCells(t *testing.T) {
+	var changes []*planner.Change
+	for i := range 12 {
+		changes = append(changes, waiting(fmt.Sprintf("message.many[%d]", i), groupEng, at(1).Add(time.Duration(i)*2*time.Minute)))
+	}
+	for i := range 3 {
+		changes = append(changes, waiting(fmt.Sprintf("message.few[%d]", i), groupSales, at(2).Add(time.Duration(i)*5*time.Minute)))
+	}
+	// Both names fit the label column, which is as wide as "group".
+	row := func(out, group string) string {
+		for _, line := range strings.Split(out, "\n") {
+			if strings.HasPrefix(line, group+" ") {
+				return line[len("group")+2:]
+			}
+		}
+		t.Fatalf("no row for %s in:\n%s", group, out)
+		return ""
+	}
+
+	hourly := RenderSchedule(sched(t, plan(changes...), ScheduleOptions{Days: 1}), false)
+	assert.Equal(t, "~~~~~~~......+........~~", row(hourly, "eng"), "more than 9 in an hour is +")
+	assert.Equal(t, "~~~~~~~.......3.......~~", row(hourly, "sales"), "three in one hour")
+
+	daily := RenderSchedule(sched(t, plan(changes...), ScheduleOptions{Days: 7}), false)
+	assert.True(t, strings.HasPrefix(row(daily, "eng"), "12  ."), "a day counts to 99: %q", row(daily, "eng"))
+	assert.True(t, strings.HasPrefix(row(daily, "sales"), " 3  ."), "%q", row(daily, "sales"))
+
+	// A flagged cell keeps its count in a daily column.
+	flagged := append(changes, waiting("message.clash", groupSales, at(2)))
+	daily = RenderSchedule(sched(t, plan(flagged...), ScheduleOptions{Days: 7}), false)
+	assert.True(t, strings.HasPrefix(row(daily, "sales"), "4!  ."), "%q", row(daily, "sales"))
+	hourly = RenderSchedule(sched(t, plan(flagged...), ScheduleOptions{Days: 1}), false)
+	assert.Equal(t, byte('!'), row(hourly, "sales")[14])
+	assert.Contains(t, hourly, "Needs a look:\n  ! message.few[\"0\"] to group sales at Tue 01 Dec 14:00 UTC\n      comes at the same time as message.clash")
+}
+
+func TestScheduleColour(t *testing.T) {
+	fx := scheduleFixtures()["hourly"]
+	s := sched(t, fx.plan, fx.opts)
+	plain := RenderSchedule(s, false)
+	coloured := RenderSchedule(s, true)
+	assert.Contains(t, coloured, "\x1b[31;1m!\x1b[0m")
+	assert.Equal(t, plain, regexp.MustCompile("\x1b\\[[0-9;]*m").ReplaceAllString(coloured, ""))
+}
+
+func TestScheduleSummary(t *testing.T) {
+	fx := scheduleFixtures()["hourly"]
+	assert.Equal(t, "10 sends to come, 1 at night, 3 collisions", sched(t, fx.plan, fx.opts).Summary())
+	assert.Equal(t, "0 sends to come, none at night, no collisions", sched(t, plan(), ScheduleOptions{}).Summary())
+}

@@ -1,0 +1,75 @@
+package pgtest
+
+import (
+	"context"
+	"os"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+)
+
+func TestMain(m *testing.M) { os.Exit(Main(m)) }
+
+func TestStartGivesEachCallItsOwnDatabase(t *testing.T) {
+	ctx := context.Background()
+	a, b := Start(t), Start(t)
+	if a == b {
+		t.Fatalf("two calls returned the same database: %s", a)
+	}
+	ca, err := pgx.Connect(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ca.Close(ctx)
+	if _, err := ca.Exec(ctx, "CREATE TABLE only_in_a (x int)"); err != nil {
+		t.Fatal(err)
+	}
+	cb, err := pgx.Connect(ctx, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cb.Close(ctx)
+	var n int
+	if err := cb.QueryRow(ctx, "SELECT count(*) FROM pg_tables WHERE tablename = 'only_in_a'").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Fatalf("a table created in one test database is visible in another")
+	}
+	t.Logf("server start-up took %s", StartupTime())
+}
+
+func TestWithDatabase(t *testing.T) {
+	for in, want := range map[string]string{
+		"postgres://u:p@h:5/old?sslmode=disable": "postgres://u:p@h:5/new?sslmode=disable",
+		"postgresql://h/":                        "postgresql://h/new",
+		"host=h user=u dbname=old":               "host=h user=u dbname=old dbname=new",
+	} {
+		if got := withDatabase(in, "new"); got != want {
+			t.Errorf("withDatabase(%q) = %q, want %q", in, got, want)
+		}
+	}
+	cfg, err := pgx.ParseConfig(withDatabase("host=h user=u dbname=old", "new"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Database != "new" {
+		t.Errorf("a later dbname does not win: database %q", cfg.Database)
+	}
+}
+
+func TestDBNameIsValidAndUnique(t *testing.T) {
+	long := "TestSomething/with spaces and/Ü/" + string(make([]byte, 100))
+	a, b := dbName(long), dbName(long)
+	if a == b {
+		t.Fatalf("same name twice: %s", a)
+	}
+	if len(a) > 63 {
+		t.Fatalf("name longer than 63 bytes: %q", a)
+	}
+	for _, r := range a {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_') {
+			t.Fatalf("name %q has %q", a, r)
+		}
+	}
+}

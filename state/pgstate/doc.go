@@ -1,0 +1,29 @@
+// Package pgstate is herald's PostgreSQL state backend: one state shared by a
+// team in a PostgreSQL database, selected with
+//
+//	backend "postgres" {
+//	  conn_str    = "postgres://user@host/db"  # empty: the standard PG* variables
+//	  schema_name = "herald"                   # optional
+//	}
+//
+// It owns the tables in its schema, which it creates and upgrades itself
+// (migrate.go), the durability of each recorded event (one transaction each,
+// committed before Record returns), and the writer lock (a session-level
+// advisory lock held on a connection of its own, so that PostgreSQL releases
+// it when the holder's connection drops, kill -9 included).
+//
+// Tables, in the schema named by schema_name:
+//
+//	schema_version  one row per applied migration
+//	states          one row: lineage, serial, lock_generation
+//	messages        one row per message instance, keyed by address
+//	lock_holder     who holds the lock (pid, host, operation, since), for messages
+//
+// What an event means is defined once, by (*state.Snapshot).Apply: Record
+// loads the instance's row, applies the event with it and writes the row
+// back, all in one transaction.
+//
+// The package must not decide what to send or print anything, and it must
+// never show a connection string's password: Describe and every error it
+// returns are scrubbed.
+package pgstate

@@ -1,0 +1,262 @@
+package pgstate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/heraldhq/herald/state"
+	"github.com/jackc/pgx/v5"
+)
+
+// ErrLockLost is returned by a write after the lock was lost: its
+// connection was closed (PostgreSQL then released the lock) or another
+// process has taken it since. Nothing of that write is stored.
+var ErrLockLost = errors.New("lost the state lock")
+
+// heldLock is the lock as held: a session-level advisory lock on a
+// connection of its own, alive as long as that connection is.
+type heldLock struct {
+	conn       *pgx.Conn
+	backendPID uint32
+	generation int64
+}
+
+// lockName names the lock in messages.
+func (b *Backend) lockName() string {
+	return fmt.Sprintf("advisory lock %d on %s", lockKey("state", b.schema), b.describe)
+}
+
+// advisoryMatch selects the writer lock's row in pg_locks: a bigint key
+// shows as its high half in classid and its low half in objid, with objsubid
+// 1, in the current database. $1 and $2 are the halves.
+const advisoryMatch = `l.locktype = 'advisory' AND l.objsubid = 1
+	AND l.classid::bigint = $1 AND l.objid::bigint = $2
+	AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`
+
+func (b *Backend) keyHalves() (int64, int64) {
+	k := uint64(lockKey("state", b.schema))
+	return int64(k >> 32), int64(k & 0xffffffff)
+}
+
+// Lock takes the exclusive writer lock: pg_try_advisory_lock on a
+// connection kept open until Unlock, so that PostgreSQL releases the lock
+// when the holder's connection drops, whether the holder exited, was killed
+// or lost its network. With timeout 0 it tries once; otherwise it polls until
+// timeout has passed or ctx ends. When the lock is held elsewhere it returns
+// a *state.LockedError whose Path names the lock and whose Holder is what
+// the holder stored (pid, host, operation, since). Locking a Backend that
+// already holds the lock does nothing.
+//
+// Having taken the lock, it stores the holder's note, increments the lock
+// generation (which fences off a previous holder that lost the lock without
+// knowing), and turns records left sending by an earlier run into unknown,
+// which counts as this run's first change.
+func (b *Backend) Lock(ctx context.Context, timeout time.Duration) error {
+	b.gate.Lock()
+	defer b.gate.Unlock()
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return errClosed
+	}
+	if b.lock != nil {
+		b.mu.Unlock()
+		return nil
+	}
+	op := b.operation
+	b.mu.Unlock()
+	if op == "" {
+		op = filepath.Base(os.Args[0])
+	}
+
+	conn, err := pgx.ConnectConfig(ctx, b.lockCfg)
+	if err != nil {
+		return b.fail("connecting to take the lock", err)
+	}
+	lk, err := b.acquire(ctx, conn, timeout)
+	if err == nil {
+		var interrupted bool
+		interrupted, err = b.claim(ctx, lk, op)
+		if err == nil {
+			b.mu.Lock()
+			b.lock = lk
+			b.mu.Unlock()
+			b.run.Lock()
+			b.changed = interrupted
+			b.run.Unlock()
+			return nil
+		}
+	}
+	_ = conn.Close(context.Background())
+	var le *state.LockedError
+	if errors.As(err, &le) {
+		return err
+	}
+	return b.fail("taking the lock", err)
+}
+
+// acquire polls pg_try_advisory_lock on conn.
+func (b *Backend) acquire(ctx context.Context, conn *pgx.Conn, timeout time.Duration) (*heldLock, error) {
+	key := lockKey("state", b.schema)
+	start := time.Now()
+	for {
+		var ok bool
+		if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", key).Scan(&ok); err != nil {
+			if ctx.Err() != nil {
+				return nil, b.lockedError(conn, time.Since(start), ctx.Err())
+			}
+			return nil, err
+		}
+		if ok {
+			return &heldLock{conn: conn, backendPID: conn.PgConn().PID()}, nil
+		}
+		waited := time.Since(start)
+		if timeout <= 0 || waited >= timeout {
+			return nil, b.lockedError(conn, waited, nil)
+		}
+		if b.onLockRetry != nil {
+			b.onLockRetry()
+		}
+		t := time.NewTimer(min(b.opts.lockPoll, timeout-waited))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, b.lockedError(conn, time.Since(start), ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+// claim writes the holder's note, fences off earlier holders and marks the
+// sends earlier runs left in flight, in one transaction on the lock's
+// connection. It reports whether any record changed.
+func (b *Backend) claim(ctx context.Context, lk *heldLock, op string) (bool, error) {
+	host, _ := os.Hostname()
+	var changed bool
+	err := pgx.BeginFunc(ctx, lk.conn, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, b.sql(`INSERT INTO {schema}.lock_holder (backend_pid, pid, host, operation, since)
+VALUES (pg_backend_pid(), $1, $2, $3, date_trunc('second', now()))
+ON CONFLICT (id) DO UPDATE SET backend_pid = EXCLUDED.backend_pid, pid = EXCLUDED.pid,
+	host = EXCLUDED.host, operation = EXCLUDED.operation, since = EXCLUDED.since`), os.Getpid(), host, op); err != nil {
+			return err
+		}
+		if err := tx.QueryRow(ctx, b.sql("UPDATE {schema}.states SET lock_generation = lock_generation + 1 RETURNING lock_generation")).Scan(&lk.generation); err != nil {
+			if errors.Is(err, pgx.ErrNoRows) {
+				return errNoState
+			}
+			return err
+		}
+		rows, err := tx.Query(ctx, b.sql("SELECT "+recordColumns+" FROM {schema}.messages WHERE status = $1 FOR UPDATE"), string(state.StatusSending))
+		if err != nil {
+			return err
+		}
+		recs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*state.Record, error) { return scanRecord(row) })
+		if err != nil {
+			return err
+		}
+		for _, r := range recs {
+			if _, err := tx.Exec(ctx, b.sql("UPDATE {schema}.messages SET status = $2, last_error = $3 WHERE address = $1"),
+				r.Address, string(state.StatusUnknown), interruptedError(lastAttempt(r))); err != nil {
+				return err
+			}
+		}
+		if len(recs) > 0 {
+			changed = true
+			_, err = tx.Exec(ctx, b.sql("UPDATE {schema}.states SET serial = serial + 1"))
+		}
+		return err
+	})
+	return changed, err
+}
+
+// lockedError describes who holds the lock, as far as the database knows:
+// the holder's note when its backend still holds the lock (a note left by a
+// holder that died is ignored).
+func (b *Backend) lockedError(conn *pgx.Conn, waited time.Duration, cause error) *state.LockedError {
+	le := &state.LockedError{Path: b.lockName(), Waited: waited, Cause: cause}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	hi, lo := b.keyHalves()
+	var (
+		pid             int32
+		host, operation string
+		since           time.Time
+	)
+	err := conn.QueryRow(ctx, b.sql(`SELECT h.pid, h.host, h.operation, h.since
+FROM pg_locks l JOIN {schema}.lock_holder h ON h.backend_pid = l.pid
+WHERE l.granted AND `+advisoryMatch), hi, lo).Scan(&pid, &host, &operation, &since)
+	if err == nil {
+		le.Holder = &state.LockInfo{PID: int(pid), Host: host, Operation: operation, Since: since.UTC()}
+	}
+	return le
+}
+
+// fence fails with ErrLockLost unless lk is still the lock: its session
+// still holds the advisory lock and nobody has taken the lock since. The
+// states row is read FOR SHARE, so a new holder's claim (which updates it)
+// waits until this transaction ends, and every write after that claim
+// fails here.
+func (b *Backend) fence(ctx context.Context, tx pgx.Tx, lk *heldLock) error {
+	hi, lo := b.keyHalves()
+	var gen int64
+	var held bool
+	err := tx.QueryRow(ctx, b.sql(`SELECT s.lock_generation,
+	EXISTS (SELECT 1 FROM pg_locks l WHERE l.granted AND l.pid = $3 AND `+advisoryMatch+`)
+FROM {schema}.states s FOR SHARE OF s`), hi, lo, int64(lk.backendPID)).Scan(&gen, &held)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return errNoState
+	case err != nil:
+		return err
+	case gen != lk.generation:
+		return fmt.Errorf("%w on %s: another process has taken it since; nothing was written", ErrLockLost, b.describe)
+	case !held:
+		return fmt.Errorf("%w on %s: its connection (PostgreSQL backend pid %d) is gone, and with it the lock; nothing was written", ErrLockLost, b.describe, lk.backendPID)
+	}
+	return nil
+}
+
+// Unlock releases the lock and closes its connection. When that connection
+// was already gone (and the lock with it) it says so. Unlocking a Backend
+// that holds no lock does nothing.
+func (b *Backend) Unlock() error {
+	b.gate.Lock()
+	defer b.gate.Unlock()
+	return b.unlock()
+}
+
+// unlock is Unlock with gate held exclusively.
+func (b *Backend) unlock() error {
+	b.mu.Lock()
+	lk := b.lock
+	b.lock = nil
+	b.mu.Unlock()
+	if lk == nil {
+		return nil
+	}
+	b.run.Lock()
+	b.changed = false
+	b.run.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), b.opts.writeTimeout)
+	defer cancel()
+	defer lk.conn.Close(ctx)
+	// Drop the note first, so that nobody reads a finished run as the
+	// holder; if this fails the next holder overwrites it anyway.
+	_, err := lk.conn.Exec(ctx, b.sql("DELETE FROM {schema}.lock_holder WHERE backend_pid = pg_backend_pid()"))
+	if err == nil {
+		var released bool
+		err = lk.conn.QueryRow(ctx, "SELECT pg_advisory_unlock($1)", lockKey("state", b.schema)).Scan(&released)
+		if err == nil && !released {
+			err = errors.New("the lock was not held")
+		}
+	}
+	if err != nil {
+		return b.fail("releasing the lock (backend pid "+strconv.Itoa(int(lk.backendPID))+")", err)
+	}
+	return nil
+}

@@ -1,0 +1,176 @@
+package pgstate
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/heraldhq/herald/state"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+func versions(t *testing.T, conn, schema string) []int {
+	t.Helper()
+	rows, err := admin(t, conn).Query(context.Background(), "SELECT version FROM "+pgx.Identifier{schema}.Sanitize()+".schema_version ORDER BY version")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := pgx.CollectRows(rows, pgx.RowTo[int])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func TestMigrateEmptyDatabase(t *testing.T) {
+	conn := newDB(t)
+	b := open(t, conn)
+	if diff := cmp.Diff([]int{1, 2}, versions(t, conn, "herald")); diff != "" {
+		t.Errorf("versions (-want +got):\n%s", diff)
+	}
+	s := snapshot(t, b)
+	if s.Lineage == "" || s.Serial != 0 || len(s.Records) != 0 {
+		t.Errorf("new state: %+v", s)
+	}
+	// Opening again keeps the state.
+	if again := snapshot(t, open(t, conn)); again.Lineage != s.Lineage {
+		t.Errorf("reopening changed the lineage from %s to %s", s.Lineage, again.Lineage)
+	}
+}
+
+// TestMigrateFromVersion1 makes a version 1 schema holding a record, as the
+// herald that had only migration 1 left it, and opens it with this one.
+func TestMigrateFromVersion1(t *testing.T) {
+	conn := newDB(t)
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := &Backend{pool: pool, schema: "herald", qschema: `"herald"`}
+	if err := old.migrate(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	pool.Close()
+	db := admin(t, conn)
+	if _, err := db.Exec(ctx, `
+UPDATE herald.states SET lineage = 'lineage-v1', serial = 7;
+INSERT INTO herald.messages (address, group_name, thread_id, service, from_number, content_hash, send_at, status, attempts, answer, last_error)
+VALUES ('message.a', 'group.eng', 't-1', 'whatsapp', '+1', 'h', '2026-12-01T09:00:00Z', 'sent',
+	'[{"number":1,"started_at":"2026-12-01T09:00:01.5Z","finished_at":"2026-12-01T09:00:02.25Z","outcome":"delivered"}]',
+	'{"chat_group_id":"cg"}', ''),
+	('message.b', 'group.eng', 't-1', 'whatsapp', '+1', 'h', '2026-12-01T10:00:00Z', 'expired', '[]', NULL, '')`); err != nil {
+		t.Fatal(err)
+	}
+
+	b := open(t, conn)
+	if diff := cmp.Diff([]int{1, 2}, versions(t, conn, "herald")); diff != "" {
+		t.Errorf("versions after upgrade (-want +got):\n%s", diff)
+	}
+	got := snapshot(t, b)
+	finished := time.Date(2026, 12, 1, 9, 0, 2, 250_000_000, time.UTC)
+	want := &state.Snapshot{Lineage: "lineage-v1", Serial: 7, Records: map[string]*state.Record{
+		"message.a": {Address: "message.a", Group: "group.eng", ThreadID: "t-1", Service: "whatsapp", From: "+1", ContentHash: "h",
+			SendAt: t0, Status: state.StatusSent,
+			Attempts:  []state.Attempt{{Number: 1, StartedAt: time.Date(2026, 12, 1, 9, 0, 1, 500_000_000, time.UTC), FinishedAt: &finished, Outcome: "delivered"}},
+			Answer:    &state.Answer{ChatGroupID: "cg"},
+			UpdatedAt: finished},
+		"message.b": {Address: "message.b", Group: "group.eng", ThreadID: "t-1", Service: "whatsapp", From: "+1", ContentHash: "h",
+			SendAt: t0.Add(time.Hour), Status: state.StatusExpired, UpdatedAt: t0.Add(time.Hour)},
+	}}
+	if diff := cmp.Diff(want, got, timesEqual); diff != "" {
+		t.Errorf("state after upgrade (-want +got):\n%s", diff)
+	}
+	var indexed bool
+	if err := db.QueryRow(ctx, "SELECT to_regclass('herald.messages_group_send_at') IS NOT NULL").Scan(&indexed); err != nil || !indexed {
+		t.Errorf("version 2 index missing: %v", err)
+	}
+}
+
+func TestConcurrentOpenMigratesOnce(t *testing.T) {
+	conn := newDB(t)
+	const n = 8
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	lineages := make([]string, n)
+	start := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			b, err := Open(context.Background(), conn, "")
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			defer b.Close()
+			s, err := b.Snapshot(context.Background())
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			lineages[i] = s.Lineage
+		}()
+	}
+	close(start)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("Open %d: %v", i, err)
+		}
+	}
+	for _, l := range lineages[1:] {
+		if l != lineages[0] {
+			t.Errorf("concurrent opens see different lineages: %v", lineages)
+			break
+		}
+	}
+	if diff := cmp.Diff([]int{1, 2}, versions(t, conn, "herald")); diff != "" {
+		t.Errorf("versions (-want +got):\n%s", diff)
+	}
+}
+
+func TestNewerSchemaRefused(t *testing.T) {
+	conn := newDB(t)
+	open(t, conn)
+	if _, err := admin(t, conn).Exec(context.Background(), "INSERT INTO herald.schema_version (version) VALUES (99)"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Open(context.Background(), conn, "")
+	var ve *VersionError
+	if !errors.As(err, &ve) || ve.Version != 99 {
+		t.Fatalf("Open of a newer schema: %v, want a *VersionError for 99", err)
+	}
+}
+
+func TestSchemaNames(t *testing.T) {
+	conn := newDB(t)
+	ctx := context.Background()
+	odd := `Team "A"; DROP`
+	a, err := Open(ctx, conn, odd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if err := a.Lock(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	record(t, a, attempt("message.a", 1, t0))
+	// The default schema is another state.
+	if n := len(snapshot(t, open(t, conn)).Records); n != 0 {
+		t.Errorf("default schema sees %d records of schema %q", n, odd)
+	}
+	if n := len(snapshot(t, a).Records); n != 1 {
+		t.Errorf("schema %q holds %d records, want 1", odd, n)
+	}
+	for _, bad := range []string{string(make([]byte, 64)), "a\x00b"} {
+		if _, err := Open(ctx, conn, bad); err == nil {
+			t.Errorf("schema name %q accepted", bad)
+		}
+	}
+}
