@@ -377,6 +377,12 @@ func (r *applyRun) plan(ctx context.Context) (*planner.Plan, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading state %s: %w", r.backend.Describe(), err)
 	}
+	if snap.Serial == 0 && len(snap.Records) == 0 && r.saved.Serial == 0 {
+		// Neither the plan nor this apply found a state file: a state
+		// that does not exist yet has no lineage of its own (each read
+		// makes one up), and nothing can have changed in between.
+		snap.Lineage = r.saved.Lineage
+	}
 	if err := r.saved.Check(r.inputs.Config, snap); err != nil {
 		return nil, fmt.Errorf("%w; nothing was sent", err)
 	}

@@ -94,15 +94,29 @@ func (r *planRun) Close() error {
 	return r.Backend.Close()
 }
 
-// openBackend opens the state named by the configuration, or the local file.
+// openBackend opens the state named by the configuration, or the local file
+// (backend.go decides).
 func openBackend(env *Env, cfg *spec.Config, stateFlag string) (state.Backend, error) {
-	if cfg != nil && cfg.Backend != nil {
-		if stateFlag != "" {
-			return nil, fmt.Errorf("-state names a local state file, but the configuration declares backend %q", cfg.Backend.Type)
-		}
-		return nil, fmt.Errorf("backend %q is not available in this build of herald; remove the backend block to use the local state file", cfg.Backend.Type)
+	return openBackendContext(context.Background(), env, cfg, stateFlag)
+}
+
+// openBackendContext is openBackend with a context bounding the connection.
+func openBackendContext(ctx context.Context, env *Env, cfg *spec.Config, stateFlag string) (state.Backend, error) {
+	var b *spec.Backend
+	if cfg != nil {
+		b = cfg.Backend
 	}
-	return state.OpenLocal(statePath(env, stateFlag)), nil
+	return openConfiguredBackend(ctx, env, b, stateFlag)
+}
+
+// openStateForRead opens the state for a command that reads only the state
+// (show), and names it for messages.
+func openStateForRead(ctx context.Context, env *Env, v *views.View, stateFlag string, vars []spec.VarArg) (state.Backend, string, error) {
+	b, err := openStateOnly(ctx, env, v, stateFlag, vars)
+	if err != nil {
+		return nil, "", err
+	}
+	return b, describeState(env, b), nil
 }
 
 // planInputs is what a plan is made from besides the state: the clock,
@@ -162,7 +176,7 @@ func buildPlan(ctx context.Context, env *Env, v *views.View, f *planFlags, repla
 	if err != nil {
 		return nil, err
 	}
-	backend, err := openBackend(env, in.Config, f.StatePath)
+	backend, err := openBackendContext(ctx, env, in.Config, f.StatePath)
 	if err != nil {
 		return nil, err
 	}

@@ -139,9 +139,10 @@ func runShow(ctx context.Context, env *Env, opts showOptions) error {
 		return view.Plan(views.NewPlanDocument(saved.Plan()), views.PlanNext{})
 	}
 
-	path := statePath(env, opts.StatePath)
-	where := displayPath(env, path)
-	backend := state.OpenLocal(path)
+	backend, where, err := openStateForRead(ctx, env, newView(env, opts.NoColor), opts.StatePath, opts.Vars)
+	if err != nil {
+		return err
+	}
 	defer backend.Close()
 	snap, err := backend.Snapshot(ctx)
 	if err != nil {

@@ -14,17 +14,17 @@ import (
 // because every event is in the journal before it counts, and the kernel
 // releases the state lock with the process.
 //
-// The caller owns sigs (signal.Notify) and stops the watcher by closing it
-// or by cancelling parent.
+// The caller owns sigs (signal.Notify); the watcher ends when sigs is
+// closed or parent ends.
 func WatchInterrupts(parent context.Context, sigs <-chan os.Signal, exit func(code int)) (context.Context, <-chan struct{}) {
 	ctx, cancel := context.WithCancel(parent)
 	abort := make(chan struct{})
 	go func() {
-		defer cancel()
 		n := 0
 		for {
 			select {
 			case <-parent.Done():
+				cancel()
 				return
 			case _, ok := <-sigs:
 				if !ok {

@@ -389,16 +389,53 @@ func (sp *SavedPlan) Check(cfg *spec.Config, snap *state.Snapshot) error {
 	if snap != nil {
 		lineage, serial = snap.Lineage, snap.Serial
 	}
+	// A state that was never written gets a fresh lineage in every
+	// process; two of them are the same empty state.
+	neverWritten := serial == 0 && sp.Serial == 0 && (snap == nil || len(snap.Records) == 0)
 	switch {
-	case lineage != sp.Lineage:
+	case lineage != sp.Lineage && !neverWritten:
 		problems = append(problems, fmt.Sprintf("the plan was made for state lineage %q, this state is lineage %q", sp.Lineage, lineage))
 	case serial != sp.Serial:
 		problems = append(problems, fmt.Sprintf("the state changed since the plan was made (serial %d then, %d now)", sp.Serial, serial))
+	default:
+		// The serial moves when a run's events are folded in; a run that
+		// died before folding leaves its events in the journal, which the
+		// snapshot already shows. Compare the records the plan relied on.
+		problems = append(problems, sp.recordProblems(snap)...)
 	}
 	if len(problems) > 0 {
 		return &StalePlanError{Problems: problems}
 	}
 	return nil
+}
+
+// recordProblems lists changes whose record in snap is not the one the
+// plan was made from.
+func (sp *SavedPlan) recordProblems(snap *state.Snapshot) []string {
+	var problems []string
+	current := func(addr string) *state.Record {
+		if snap == nil {
+			return nil
+		}
+		return snap.Records[addr]
+	}
+	for _, c := range sp.Changes {
+		if c.Record == nil {
+			if r := current(c.Address); r != nil {
+				problems = append(problems, fmt.Sprintf("%s: state now holds a record (%s) that the plan did not see", c.Address, r.Status))
+			}
+			continue
+		}
+		r := current(c.Record.Address)
+		switch {
+		case r == nil:
+			problems = append(problems, fmt.Sprintf("%s: its record is no longer in state", c.Address))
+		case r.Status != c.Record.Status || len(r.Attempts) != len(c.Record.Attempts):
+			problems = append(problems, fmt.Sprintf("%s: state changed since the plan was made (%s with %d attempts then, %s with %d now)",
+				c.Address, c.Record.Status, len(c.Record.Attempts), r.Status, len(r.Attempts)))
+		}
+	}
+	return problems
 }
 
 // Resolve returns the saved plan with each change pointing at the instance

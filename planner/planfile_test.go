@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/heraldhq/herald/addrs"
 	"github.com/heraldhq/herald/spec"
 	"github.com/heraldhq/herald/state"
 )
@@ -343,4 +344,46 @@ func TestWriteFileErrors(t *testing.T) {
 	fi, err := os.Stat(path)
 	require.NoError(t, err)
 	require.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+}
+
+// A run that died after sending leaves its events in the journal and the
+// serial where it was; the snapshot shows the events. A plan saved before
+// that run must still be refused, or apply would send again.
+func TestCheckSeesUnfoldedRuns(t *testing.T) {
+	launch := newInst(t, "message.launch", ago_(time.Hour))
+	cfg := configOf([]*spec.Instance{launch})
+	before := snapOf()
+	p := New(cfg, before, clock, Options{})
+	require.Equal(t, Send, changeByAddr(p, "message.launch").Action)
+	data, err := Encode(p)
+	require.NoError(t, err)
+	sp, err := Decode(data)
+	require.NoError(t, err)
+	require.NoError(t, sp.Check(cfg, before))
+
+	crashed := snapOf(rec(launch, state.StatusUnknown, failedAttempts(1, "")))
+	err = sp.Check(cfg, crashed)
+	require.ErrorContains(t, err, "message.launch: state now holds a record (unknown) that the plan did not see")
+
+	sent := snapOf(rec(launch, state.StatusSent, delivered(ago_(time.Minute))))
+	p2 := New(cfg, sent, clock, Options{Replace: []addrs.Message{launch.Addr}})
+	data, err = Encode(p2)
+	require.NoError(t, err)
+	sp2, err := Decode(data)
+	require.NoError(t, err)
+	resent := snapOf(rec(launch, state.StatusSent, delivered(ago_(time.Minute)), delivered(ago_(time.Second))))
+	require.ErrorContains(t, sp2.Check(cfg, resent), "sent with 1 attempts then, sent with 2 now")
+}
+
+// Two processes reading a state that was never written see different fresh
+// lineages; that is still the same empty state.
+func TestCheckNeverWrittenState(t *testing.T) {
+	launch := newInst(t, "message.launch", ago_(time.Hour))
+	cfg := configOf([]*spec.Instance{launch})
+	p := New(cfg, &state.Snapshot{Lineage: "fresh-1", Records: map[string]*state.Record{}}, clock, Options{})
+	data, err := Encode(p)
+	require.NoError(t, err)
+	sp, err := Decode(data)
+	require.NoError(t, err)
+	require.NoError(t, sp.Check(cfg, &state.Snapshot{Lineage: "fresh-2", Records: map[string]*state.Record{}}))
 }

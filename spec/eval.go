@@ -7,6 +7,7 @@ import (
 
 	"github.com/agext/levenshtein"
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 )
@@ -38,7 +39,7 @@ func (l *loader) checkRefs(expr hcl.Expression, sc scope) (refs, hcl.Diagnostics
 	if expr == nil {
 		return r, nil
 	}
-	for _, trav := range expr.Variables() {
+	for _, trav := range variables(expr) {
 		root := trav.RootName()
 		name, hasName := traversalName(trav)
 		rng := trav.SourceRange()
@@ -186,8 +187,17 @@ func (l *loader) evalAs(expr hcl.Expression, ctx *hcl.EvalContext, ty cty.Type, 
 	if diags.HasErrors() {
 		return cty.NilVal, false, false, diags
 	}
-	plain, marks := raw.UnmarkDeep()
-	sensitive = len(marks) > 0
+	var plain cty.Value
+	if raw.Type().IsPrimitiveType() {
+		// A string or number carries its marks on itself alone.
+		var marks cty.ValueMarks
+		plain, marks = raw.Unmark()
+		sensitive = len(marks) > 0
+	} else {
+		var marks cty.ValueMarks
+		plain, marks = raw.UnmarkDeep()
+		sensitive = len(marks) > 0
+	}
 	if !plain.IsWhollyKnown() {
 		l.unknownSkipped.Store(true)
 		return cty.NilVal, sensitive, false, diags
@@ -254,4 +264,21 @@ func joinNames(names []string) string {
 		return names[0]
 	}
 	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+}
+
+// variables is expr.Variables() without walking the common expressions
+// that cannot hold more than one reference: string literals and plain
+// references make up most of a large configuration.
+func variables(expr hcl.Expression) []hcl.Traversal {
+	switch e := expr.(type) {
+	case *hclsyntax.LiteralValueExpr:
+		return nil
+	case *hclsyntax.TemplateExpr:
+		if e.IsStringLiteral() {
+			return nil
+		}
+	case *hclsyntax.ScopeTraversalExpr:
+		return []hcl.Traversal{e.Traversal}
+	}
+	return expr.Variables()
 }

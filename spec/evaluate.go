@@ -276,7 +276,7 @@ func topoSort(nodes []*node) ([]int, hcl.Diagnostics) {
 				diags = append(diags, &hcl.Diagnostic{
 					Severity: hcl.DiagError,
 					Summary:  "Reference cycle",
-					Detail:   fmt.Sprintf("%s refer to each other: %s. Each value must be computable without itself.", joinNames(uniqueNames(names)), path),
+					Detail:   cycleDetail(uniqueNames(names), path),
 					Subject:  nodes[first].rng.Ptr(),
 				})
 			}
@@ -348,4 +348,11 @@ func (l *loader) expandMessages(ctx *hcl.EvalContext) []expansion {
 	}
 	wg.Wait()
 	return out
+}
+
+func cycleDetail(names []string, path string) string {
+	if len(names) == 1 {
+		return fmt.Sprintf("%s refers to itself. Each value must be computable without itself.", names[0])
+	}
+	return fmt.Sprintf("%s refer to each other: %s. Each value must be computable without itself.", joinNames(names), path)
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/stretchr/testify/require"
 )
 
@@ -550,4 +551,15 @@ message "m%03d" {
 		require.Equal(t, first.Instances[i].Text, again.Instances[i].Text)
 	}
 	require.Equal(t, first.Hash, again.Hash)
+}
+
+func TestValidName(t *testing.T) {
+	for _, s := range []string{"a", "_", "eng", "eng-team", "a1", "Ünïcode", "x_y-z9"} {
+		require.True(t, validName(s), s)
+		require.Equal(t, hclsyntax.ValidIdentifier(s), validName(s), s)
+	}
+	for _, s := range []string{"", "1a", "-a", "a b", "a.b", "a/b", "é b", "a\x00"} {
+		require.False(t, validName(s), s)
+		require.Equal(t, hclsyntax.ValidIdentifier(s), validName(s), s)
+	}
 }

@@ -123,7 +123,7 @@ func (l *loader) expandMessage(m *messageBlock, ctx *hcl.EvalContext, provider *
 		_, d := l.checkRefs(m.ForEach, scope{vars: true, locals: true, groups: true, where: "the for_each argument"})
 		diags = append(diags, d...)
 	}
-	where := fmt.Sprintf("message %q, which has no for_each", m.Name)
+	const where = "a message block without for_each"
 	for _, expr := range m.instanceExpressions() {
 		_, d := l.checkRefs(expr, scope{vars: true, locals: true, groups: true, each: m.ForEach != nil, where: where})
 		diags = append(diags, d...)
@@ -346,8 +346,10 @@ func (l *loader) resolveGroup(expr hcl.Expression, ctx *hcl.EvalContext, about s
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	val, _ = val.UnmarkDeep()
-	if !val.IsWhollyKnown() {
+	// Only the name matters, so only the marks on the way to it are
+	// removed; unmarking the whole group value would copy it.
+	val, _ = val.Unmark()
+	if !val.IsKnown() {
 		l.unknownSkipped.Store(true)
 		return nil, diags
 	}
@@ -360,7 +362,11 @@ func (l *loader) resolveGroup(expr hcl.Expression, ctx *hcl.EvalContext, about s
 		}
 		return nil, append(diags, attrError("Invalid group", bad+" This is "+what+".", expr))
 	}
-	name := val.GetAttr("name")
+	name, _ := val.GetAttr("name").Unmark()
+	if !name.IsKnown() {
+		l.unknownSkipped.Store(true)
+		return nil, diags
+	}
 	if name.IsNull() || name.Type() != cty.String {
 		return nil, append(diags, attrError("Invalid group", bad, expr))
 	}

@@ -121,7 +121,7 @@ func decodeVariableBlock(block *hcl.Block) (*variableBlock, hcl.Diagnostics) {
 
 // checkName rejects block names that could not be referred to.
 func checkName(kind string, block *hcl.Block) hcl.Diagnostics {
-	if len(block.Labels) == 0 || hclsyntax.ValidIdentifier(block.Labels[0]) {
+	if len(block.Labels) == 0 || validName(block.Labels[0]) {
 		return nil
 	}
 	return hcl.Diagnostics{{
@@ -139,4 +139,24 @@ func (v *variableBlock) convertValue(val cty.Value) (cty.Value, error) {
 		val = v.Defaults.Apply(val)
 	}
 	return convert.Convert(val, v.Type)
+}
+
+// validName is hclsyntax.ValidIdentifier with a fast path for the ASCII
+// names nearly everyone writes.
+func validName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 0x80:
+			return hclsyntax.ValidIdentifier(s)
+		case c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'):
+		case i > 0 && (c == '-' || (c >= '0' && c <= '9')):
+		default:
+			return false
+		}
+	}
+	return true
 }

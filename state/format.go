@@ -98,39 +98,141 @@ func decodeBytes(data []byte) (*Snapshot, error) {
 		return nil, &VersionError{Version: version}
 	}
 
-	var f fileV1
+	return decodeBody(data)
+}
+
+// decodeBody reads the document one record at a time: the decoder then
+// never holds more than a record, where decoding the whole document at once
+// would copy all of it into the decoder's buffer first.
+func decodeBody(data []byte) (*Snapshot, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&f); err != nil {
-		return nil, jsonError(data, err)
+	fail := func(err error) (*Snapshot, error) { return nil, jsonError(data, err) }
+	at := func(off int64, format string, args ...any) (*Snapshot, error) {
+		return nil, positioned(data, skipSpace(data, off), fmt.Sprintf(format, args...))
+	}
+
+	if tok, err := dec.Token(); err != nil {
+		return fail(err)
+	} else if tok != json.Delim('{') {
+		return at(0, "a state file is a JSON object")
+	}
+	snap := &Snapshot{Records: map[string]*Record{}}
+	seen := map[string]bool{}
+	for dec.More() {
+		keyAt := dec.InputOffset()
+		tok, err := dec.Token()
+		if err != nil {
+			return fail(err)
+		}
+		key, _ := tok.(string)
+		if seen[key] {
+			return at(keyAt, "%q appears twice", key)
+		}
+		seen[key] = true
+		switch key {
+		case "version":
+			var v int
+			if err := decodeField(dec, key, &v); err != nil {
+				return fail(err)
+			}
+		case "lineage":
+			if err := decodeField(dec, key, &snap.Lineage); err != nil {
+				return fail(err)
+			}
+		case "serial":
+			if err := decodeField(dec, key, &snap.Serial); err != nil {
+				return fail(err)
+			}
+		case "records":
+			if err := decodeRecords(dec, data, snap); err != nil {
+				return nil, err
+			}
+		default:
+			return at(keyAt, "unknown field %q", key)
+		}
+	}
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return fail(err)
 	}
 	end := dec.InputOffset()
 	if _, err := dec.Token(); err != io.EOF {
-		for end < int64(len(data)) && bytes.IndexByte([]byte(" \t\r\n"), data[end]) >= 0 {
-			end++
-		}
-		return nil, positioned(data, end, "unexpected data after the state document")
+		return at(end, "unexpected data after the state document")
 	}
-	if f.Lineage == "" {
+	if snap.Lineage == "" {
 		return nil, &FormatError{Offset: -1, Msg: "state has no lineage"}
 	}
-	snap := &Snapshot{Lineage: f.Lineage, Serial: f.Serial, Records: make(map[string]*Record, len(f.Records))}
-	for i, r := range f.Records {
-		if r == nil {
-			return nil, &FormatError{Offset: -1, Msg: fmt.Sprintf("record %d is null", i)}
+	return snap, nil
+}
+
+func decodeRecords(dec *json.Decoder, data []byte, snap *Snapshot) error {
+	valueAt := skipSpace(data, dec.InputOffset())
+	tok, err := dec.Token()
+	if err != nil {
+		return jsonError(data, err)
+	}
+	if tok == nil {
+		return nil
+	}
+	if tok != json.Delim('[') {
+		return positioned(data, valueAt, "field \"records\" is not a JSON array")
+	}
+	for i := 0; dec.More(); i++ {
+		recAt := dec.InputOffset()
+		var r *Record
+		if err := decodeAt(dec, &r); err != nil {
+			return jsonError(data, err)
 		}
-		if r.Address == "" {
-			return nil, &FormatError{Offset: -1, Msg: fmt.Sprintf("record %d has no address", i)}
-		}
-		if !knownStatus(r.Status) {
-			return nil, &FormatError{Offset: -1, Msg: fmt.Sprintf("record %s has unknown status %q", r.Address, r.Status)}
+		recAt = skipSpace(data, recAt)
+		switch {
+		case r == nil:
+			return positioned(data, recAt, fmt.Sprintf("record %d is null", i))
+		case r.Address == "":
+			return positioned(data, recAt, fmt.Sprintf("record %d has no address", i))
+		case !knownStatus(r.Status):
+			return positioned(data, recAt, fmt.Sprintf("record %s has unknown status %q", r.Address, r.Status))
 		}
 		if _, dup := snap.Records[r.Address]; dup {
-			return nil, &FormatError{Offset: -1, Msg: fmt.Sprintf("record %s appears twice", r.Address)}
+			return positioned(data, recAt, fmt.Sprintf("record %s appears twice", r.Address))
 		}
 		snap.Records[r.Address] = r
 	}
-	return snap, nil
+	if _, err := dec.Token(); err != nil { // the closing bracket
+		return jsonError(data, err)
+	}
+	return nil
+}
+
+// decodeAt decodes the next value, making the offset of a type error
+// count from the start of the document rather than of the value.
+func decodeAt(dec *json.Decoder, v any) error {
+	start := dec.InputOffset()
+	err := dec.Decode(v)
+	var typ *json.UnmarshalTypeError
+	if errors.As(err, &typ) {
+		typ.Offset += start
+	}
+	return err
+}
+
+// decodeField is decodeAt for a top-level field, which a type error then
+// names.
+func decodeField(dec *json.Decoder, key string, v any) error {
+	err := decodeAt(dec, v)
+	var typ *json.UnmarshalTypeError
+	if errors.As(err, &typ) && typ.Field == "" {
+		typ.Field = key
+	}
+	return err
+}
+
+// skipSpace moves off past JSON whitespace and a separating comma or
+// colon, to the start of the next value.
+func skipSpace(data []byte, off int64) int64 {
+	for off < int64(len(data)) && bytes.IndexByte([]byte(" \t\r\n,:"), data[off]) >= 0 {
+		off++
+	}
+	return off
 }
 
 // leadingVersion reads the version when it is the document's first key, as
@@ -165,6 +267,13 @@ func knownStatus(s Status) bool {
 func jsonError(data []byte, err error) error {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
+	if errors.As(err, &syn) || errors.Is(err, io.ErrUnexpectedEOF) {
+		// A streaming decoder counts offsets from the value it was reading;
+		// one pass over the whole document finds the absolute position.
+		if verr := json.Unmarshal(data, &struct{}{}); verr != nil {
+			err = verr
+		}
+	}
 	switch {
 	case errors.As(err, &syn):
 		// Offset counts the offending byte as read; point at it, unless
@@ -231,12 +340,40 @@ func Encode(w io.Writer, snap *Snapshot) error {
 	}
 	sort.Slice(f.Records, func(i, j int) bool { return f.Records[i].Address < f.Records[j].Address })
 
+	// One record at a time, in the layout json.Encoder's indenting gives
+	// the whole document: indenting all of a large state at once would
+	// build it twice in memory.
 	bw := bufio.NewWriterSize(w, 64<<10)
-	enc := json.NewEncoder(bw)
-	enc.SetIndent("", "  ")
+	var rec bytes.Buffer
+	enc := json.NewEncoder(&rec)
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(&f); err != nil {
-		return fmt.Errorf("encoding state: %w", err)
+	value := func(v any) ([]byte, error) {
+		rec.Reset()
+		if err := enc.Encode(v); err != nil {
+			return nil, fmt.Errorf("encoding state: %w", err)
+		}
+		return bytes.TrimSuffix(rec.Bytes(), []byte{'\n'}), nil
 	}
+	lineage, err := value(f.Lineage)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(bw, "{\n  \"version\": %d,\n  \"lineage\": %s,\n  \"serial\": %d,\n  \"records\": [", f.Version, lineage, f.Serial)
+	enc.SetIndent("    ", "  ")
+	for i, r := range f.Records {
+		if i > 0 {
+			bw.WriteByte(',')
+		}
+		bw.WriteString("\n    ")
+		b, err := value(r)
+		if err != nil {
+			return err
+		}
+		bw.Write(b)
+	}
+	if len(f.Records) > 0 {
+		bw.WriteString("\n  ")
+	}
+	bw.WriteString("]\n}\n")
 	return bw.Flush()
 }

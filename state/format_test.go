@@ -2,8 +2,10 @@ package state
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -74,6 +76,11 @@ func TestDecodeRefusesBadFiles(t *testing.T) {
 		{name: "duplicate", in: `{"version":1,"lineage":"l","serial":1,"records":[{"address":"message.a","status":"sent"},{"address":"message.a","status":"sent"}]}`, want: "appears twice"},
 		{name: "trailing", in: `{"version":1,"lineage":"l","serial":1,"records":[]} {}`, want: "after the state document", line: 1, col: 53},
 		{name: "not an object", in: `[1,2]`, want: "JSON array"},
+		{name: "type in a record", in: "{\"version\":1,\"lineage\":\"l\",\"serial\":1,\"records\":[\n{\"address\":\"message.a\",\"status\":\"sent\"},\n  {\"address\":\"message.b\",\"status\":\"sent\",\"attempts\":[{\"number\":\"x\"}]}]}", want: `"attempts.number" is a JSON string`, line: 3},
+		{name: "status in a record", in: "{\"version\":1,\"lineage\":\"l\",\"serial\":1,\"records\":[\n{\"address\":\"message.a\",\"status\":\"sent\"},\n  {\"address\":\"message.b\",\"status\":\"gone\"}]}", want: `record message.b has unknown status "gone"`, line: 3, col: 3},
+		{name: "unknown field in a record", in: "{\"version\":1,\"lineage\":\"l\",\"serial\":1,\"records\":[\n{\"address\":\"message.a\",\"status\":\"sent\",\"text\":\"hi\"}]}", want: `unknown field "text"`},
+		{name: "duplicate key", in: `{"version":1,"lineage":"l","lineage":"m","serial":1,"records":[]}`, want: `"lineage" appears twice`, line: 1, col: 28},
+		{name: "records not an array", in: `{"version":1,"lineage":"l","serial":1,"records":{}}`, want: `"records" is not a JSON array`, line: 1, col: 49},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -92,6 +99,15 @@ func TestDecodeRefusesBadFiles(t *testing.T) {
 	}
 }
 
+func TestDecodeAcceptsAnyKeyOrder(t *testing.T) {
+	s, err := Decode(strings.NewReader(`{"records":null,"serial":4,"lineage":"l","version":1}`))
+	require.NoError(t, err)
+	require.Equal(t, &Snapshot{Lineage: "l", Serial: 4, Records: map[string]*Record{}}, s)
+	_, err = Decode(strings.NewReader(`{"records":[{"address":"message.a","status":"sent","extra":1}],"version":2}`))
+	var ve *VersionError
+	require.True(t, errors.As(err, &ve), "the version is checked before anything else: %v", err)
+}
+
 func TestDecodeRefusesOtherVersions(t *testing.T) {
 	for _, v := range []int{0, 2, 99} {
 		_, err := Decode(strings.NewReader(fmt.Sprintf(`{"version":%d,"lineage":"l","serial":1,"records":[]}`, v)))
@@ -101,4 +117,34 @@ func TestDecodeRefusesOtherVersions(t *testing.T) {
 	}
 	_, err := Decode(strings.NewReader(`{"version":2}`))
 	require.ErrorContains(t, err, "newer herald")
+}
+
+// Encode writes record by record; the result is the document indented as a
+// whole would be, so the layout stays plain indented JSON.
+func TestEncodeLayoutIsIndentedJSON(t *testing.T) {
+	for _, s := range []*Snapshot{NewSnapshot(), bigSnapshot(3)} {
+		s.Lineage = `odd "lineage" <&>`
+		var got bytes.Buffer
+		require.NoError(t, Encode(&got, s))
+
+		f := fileV1{Version: FormatVersion, Lineage: s.Lineage, Serial: s.Serial, Records: []*Record{}}
+		for _, addr := range sortedKeys(s.Records) {
+			f.Records = append(f.Records, s.Records[addr])
+		}
+		var want bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		require.NoError(t, enc.Encode(&f))
+		require.Equal(t, want.String(), got.String())
+	}
+}
+
+func sortedKeys(m map[string]*Record) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

@@ -3,10 +3,9 @@ package pgstate
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/heraldhq/herald/state"
 )
 
 // BenchmarkRecord measures one attempt event, committed, with the lock
@@ -29,17 +28,13 @@ func BenchmarkRecord(b *testing.B) {
 func BenchmarkRecordParallel(b *testing.B) {
 	be := openLocked(b, newDB(b))
 	ctx := context.Background()
-	var n int64
+	var n atomic.Int64
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			i := int(time.Now().UnixNano() ^ n)
-			n++
-			_ = i
-			if err := be.Record(ctx, attempt(fmt.Sprintf("message.p[%d]", time.Now().UnixNano()), 1, t0)); err != nil {
+			if err := be.Record(ctx, attempt(fmt.Sprintf("message.p[%d]", n.Add(1)), 1, t0)); err != nil {
 				b.Error(err)
 				return
 			}
 		}
 	})
-	_ = state.StatusSent
 }

@@ -1,0 +1,561 @@
+package command
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/heraldhq/herald/a1base/a1basetest"
+	"github.com/heraldhq/herald/state"
+)
+
+// applyClock is the clock of the apply tests: a, b and c of
+// testdata/apply/basic are due, "later" waits.
+var applyClock = time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
+
+// applyFixture is a working directory holding testdata/apply/basic and a
+// fake A1Base whose base URL the environment points at.
+type applyFixture struct {
+	dir string
+	api *a1basetest.API
+	url string
+	env map[string]string
+}
+
+func newApplyFixture(t *testing.T) *applyFixture {
+	t.Helper()
+	api := a1basetest.NewHandler(a1basetest.WithClock(func() time.Time { return applyClock }))
+	srv := httptest.NewServer(api)
+	t.Cleanup(func() { api.Close(); srv.Close() })
+	return newApplyFixtureWith(t, api, srv.URL)
+}
+
+func newApplyFixtureWith(t *testing.T, api *a1basetest.API, url string) *applyFixture {
+	t.Helper()
+	dir := t.TempDir()
+	src, err := os.ReadFile(testdataDir(t, "apply", "basic", "main.hcl"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.hcl"), src, 0o644))
+	return &applyFixture{dir: dir, api: api, url: url, env: map[string]string{
+		"A1BASE_BASE_URL":   url + "/v1",
+		"A1BASE_API_KEY":    "key-9c1e",
+		"A1BASE_API_SECRET": "secret-4d7a",
+	}}
+}
+
+// run runs herald in the fixture's directory; edit adjusts the
+// environment first.
+func (f *applyFixture) run(t *testing.T, edit func(*Env), args ...string) result {
+	t.Helper()
+	return f.runCtx(t, context.Background(), edit, args...)
+}
+
+func (f *applyFixture) runCtx(t *testing.T, ctx context.Context, edit func(*Env), args ...string) result {
+	t.Helper()
+	var out, errOut syncBuffer
+	env := &Env{
+		Dir:     f.dir,
+		Stdin:   strings.NewReader(""),
+		Stdout:  &out,
+		Stderr:  &errOut,
+		Getenv:  func(k string) string { return f.env[k] },
+		Environ: func() []string { return nil },
+		Now:     func() time.Time { return applyClock },
+		Version: "1.2.3",
+	}
+	if edit != nil {
+		edit(env)
+	}
+	code := Main(ctx, env, args)
+	return result{code, out.String(), errOut.String()}
+}
+
+// syncBuffer is a buffer the sandbox's goroutines may write to while the
+// command does.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func (f *applyFixture) snapshot(t *testing.T, name string) *state.Snapshot {
+	t.Helper()
+	snap, err := state.OpenLocal(filepath.Join(f.dir, name)).Snapshot(context.Background())
+	require.NoError(t, err)
+	return snap
+}
+
+func statuses(snap *state.Snapshot) map[string]state.Status {
+	out := map[string]state.Status{}
+	for addr, r := range snap.Records {
+		out[addr] = r.Status
+	}
+	return out
+}
+
+// contents lists what the fake received, sorted.
+func contents(api *a1basetest.API) []string {
+	var out []string
+	for _, s := range api.Sends() {
+		out = append(out, s.Request.Content)
+	}
+	sort.Strings(out)
+	return out
+}
+
+const at = "-at=2026-12-01T08:00:00Z"
+
+func TestApplySendsAndRecords(t *testing.T) {
+	f := newApplyFixture(t)
+	r := f.run(t, nil, "apply", "-auto-approve", at)
+	require.Equal(t, 0, r.code, "stdout:\n%s\nstderr:\n%s", r.stdout, r.stderr)
+
+	assert.Equal(t, []string{"First for eng", "Only for sales", "Second for eng"}, contents(f.api))
+	for _, s := range f.api.Sends() {
+		assert.Equal(t, "acc_test", s.AccountID)
+	}
+	snap := f.snapshot(t, state.DefaultPath)
+	assert.Equal(t, map[string]state.Status{"message.a": "sent", "message.b": "sent", "message.c": "sent"}, statuses(snap))
+	a := snap.Records["message.a"]
+	require.NotNil(t, a.Answer)
+	assert.Equal(t, "t-eng", a.Answer.ChatGroupID)
+	assert.Equal(t, "First for eng", a.Answer.Body)
+	require.Len(t, a.Attempts, 1)
+	assert.Equal(t, "delivered", a.Attempts[0].Outcome)
+
+	assert.Contains(t, r.stdout, "Plan: 3 to send, 1 waiting.")
+	assert.Contains(t, r.stdout, "message.a: sent (attempt 1)\n")
+	assert.Contains(t, r.stdout, "Apply complete: 3 sent, 0 failed, 0 expired, 0 unknown.")
+	// Groups send in send_at order.
+	assert.Less(t, strings.Index(r.stdout, "message.a: sent"), strings.Index(r.stdout, "message.b: sent"))
+	assert.NotContains(t, r.stdout+r.stderr, "secret-4d7a")
+	assert.NoFileExists(t, filepath.Join(f.dir, state.DefaultPath+".journal"), "the journal is folded")
+
+	again := f.run(t, nil, "apply", "-auto-approve", at)
+	require.Equal(t, 0, again.code, again.stderr)
+	assert.Contains(t, again.stdout, "Nothing to send or expire now.")
+	assert.Len(t, f.api.Sends(), 3, "nothing is sent twice")
+}
+
+func TestApplyRefusesWithoutTerminal(t *testing.T) {
+	f := newApplyFixture(t)
+	r := f.run(t, nil, "apply", at)
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "standard input is not a terminal")
+	assert.Contains(t, r.stderr, "-auto-approve")
+	assert.Empty(t, f.api.Arrivals(), "nothing is sent")
+	assert.Empty(t, f.snapshot(t, state.DefaultPath).Records)
+
+	// The lock was released.
+	ok := f.run(t, nil, "apply", "-auto-approve", at)
+	assert.Equal(t, 0, ok.code, ok.stderr)
+}
+
+func TestApplyPrompt(t *testing.T) {
+	tests := []struct {
+		answer   string
+		wantCode int
+		wantSent int
+	}{
+		{"yes\n", 0, 3},
+		{"  yes  \n", 0, 3},
+		{"no\n", 1, 0},
+		{"YES\n", 1, 0},
+		{"", 1, 0},
+	}
+	for _, tt := range tests {
+		t.Run(strings.TrimSpace(tt.answer), func(t *testing.T) {
+			f := newApplyFixture(t)
+			r := f.run(t, func(e *Env) {
+				e.StdinIsTerminal = true
+				e.Stdin = strings.NewReader(tt.answer)
+			}, "apply", at)
+			assert.Equal(t, tt.wantCode, r.code, r.stderr)
+			assert.Contains(t, r.stdout, "Do you want to send these messages?\n  Only 'yes' will be accepted.\n\n  Enter a value: ")
+			assert.Len(t, f.api.Sends(), tt.wantSent)
+			if tt.wantCode != 0 {
+				assert.Contains(t, r.stdout, "Apply cancelled.")
+				assert.Empty(t, f.snapshot(t, state.DefaultPath).Records)
+			}
+		})
+	}
+}
+
+func TestApplyNeedsCredentials(t *testing.T) {
+	tests := []struct {
+		name    string
+		unset   []string
+		want    string
+		notWant string
+	}{
+		{"no key", []string{"A1BASE_API_KEY"}, "A1BASE_API_KEY is not set", ""},
+		{"no secret", []string{"A1BASE_API_SECRET"}, "A1BASE_API_SECRET is not set", "key-9c1e"},
+		{"neither", []string{"A1BASE_API_KEY", "A1BASE_API_SECRET"}, "A1BASE_API_KEY and A1BASE_API_SECRET are not set", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newApplyFixture(t)
+			for _, k := range tt.unset {
+				delete(f.env, k)
+			}
+			r := f.run(t, nil, "apply", "-auto-approve", at)
+			assert.Equal(t, 1, r.code)
+			assert.Contains(t, r.stderr, tt.want)
+			if tt.notWant != "" {
+				assert.NotContains(t, r.stderr+r.stdout, tt.notWant)
+			}
+			assert.Empty(t, f.api.Arrivals())
+			assert.NoFileExists(t, filepath.Join(f.dir, state.DefaultPath+".lock"), "nothing was locked")
+		})
+	}
+}
+
+func TestApplyNeedsAccountID(t *testing.T) {
+	f := newApplyFixture(t)
+	cfg := filepath.Join(f.dir, "main.hcl")
+	src, err := os.ReadFile(cfg)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(cfg, bytes.Replace(src, []byte(`account_id = "acc_test"`), nil, 1), 0o644))
+
+	r := f.run(t, nil, "apply", "-auto-approve", at)
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "A1BASE_ACCOUNT_ID")
+	assert.Empty(t, f.api.Arrivals())
+
+	f.env["A1BASE_ACCOUNT_ID"] = "acc_env"
+	r = f.run(t, nil, "apply", "-auto-approve", at)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, "acc_env", f.api.Sends()[0].AccountID)
+}
+
+func TestApplyPermanentFailure(t *testing.T) {
+	f := newApplyFixture(t)
+	f.api.RejectThread("t-sales", http.StatusBadRequest, "thread is archived")
+	r := f.run(t, nil, "apply", "-auto-approve", at)
+	assert.Equal(t, 1, r.code)
+	assert.Equal(t, []string{"First for eng", "Second for eng"}, contents(f.api))
+	assert.Contains(t, r.stdout, "message.c: failed: ")
+	assert.Contains(t, r.stdout, "thread is archived")
+	assert.Contains(t, r.stdout, "Apply complete: 2 sent, 1 failed, 0 expired, 0 unknown.")
+	snap := f.snapshot(t, state.DefaultPath)
+	assert.Equal(t, state.StatusFailed, snap.Records["message.c"].Status)
+	assert.Contains(t, snap.Records["message.c"].LastError, "thread is archived")
+}
+
+func TestApplyTransientFailureGivesUp(t *testing.T) {
+	f := newApplyFixture(t)
+	f.api.Script(
+		a1basetest.Reply{Status: http.StatusServiceUnavailable, Header: http.Header{"Retry-After": {"0"}}},
+		a1basetest.Reply{Status: http.StatusServiceUnavailable, Header: http.Header{"Retry-After": {"0"}}},
+	)
+	r := f.run(t, nil, "apply", "-auto-approve", at, "-target=message.c", "-max-attempts=2")
+	assert.Equal(t, 1, r.code)
+	assert.Regexp(t, `message\.c: retrying in [0-9.]+m?s \(503 service unavailable\)`, r.stdout)
+	assert.Contains(t, r.stdout, "message.c: failed: ")
+	assert.Contains(t, r.stdout, "gave up after 2 attempts")
+	assert.Equal(t, 1, strings.Count(r.stdout, "message.c: failed: "), "a failure is listed once as it happens")
+}
+
+func TestApplyUnknownThenReconciled(t *testing.T) {
+	f := newApplyFixture(t)
+	f.api.Script(a1basetest.Reply{Lost: true})
+	r := f.run(t, nil, "apply", "-auto-approve", at, "-target=message.c")
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stdout, "message.c: unknown: ")
+	assert.Contains(t, r.stdout, "Apply complete: 0 sent, 0 failed, 0 expired, 1 unknown.")
+	assert.Contains(t, r.stdout, "herald apply -replace=message.c")
+	assert.Equal(t, state.StatusUnknown, f.snapshot(t, state.DefaultPath).Records["message.c"].Status)
+
+	// The fake delivered it: the next apply finds it in the thread and
+	// does not send it again.
+	again := f.run(t, nil, "apply", "-auto-approve", at, "-target=message.c")
+	require.Equal(t, 0, again.code, again.stdout+again.stderr)
+	assert.Contains(t, again.stdout, "message.c: found in its thread: recorded as sent")
+	assert.Len(t, f.api.Sends(), 1)
+	assert.Equal(t, state.StatusSent, f.snapshot(t, state.DefaultPath).Records["message.c"].Status)
+}
+
+func TestApplyReplaceResends(t *testing.T) {
+	f := newApplyFixture(t)
+	require.Equal(t, 0, f.run(t, nil, "apply", "-auto-approve", at).code)
+	r := f.run(t, nil, "apply", "-auto-approve", at, "-replace=message.a")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "Apply complete: 1 sent")
+	assert.Equal(t, []string{"First for eng", "First for eng", "Only for sales", "Second for eng"}, contents(f.api))
+	assert.Len(t, f.snapshot(t, state.DefaultPath).Records["message.a"].Attempts, 2)
+
+	bad := f.run(t, nil, "apply", "-auto-approve", at, "-replace=message.nope")
+	assert.Equal(t, 1, bad.code)
+	assert.Contains(t, bad.stderr, "message.nope")
+	assert.Len(t, f.api.Sends(), 4)
+}
+
+func TestApplyPlanFile(t *testing.T) {
+	plan := func(t *testing.T, f *applyFixture) {
+		t.Helper()
+		r := f.run(t, nil, "plan", at, "-out=saved.plan")
+		require.Equal(t, 0, r.code, r.stderr)
+	}
+
+	t.Run("fresh", func(t *testing.T) {
+		f := newApplyFixture(t)
+		plan(t, f)
+		r := f.run(t, nil, "apply", "saved.plan")
+		require.Equal(t, 0, r.code, r.stdout+r.stderr)
+		assert.NotContains(t, r.stdout, "Enter a value")
+		assert.Len(t, f.api.Sends(), 3)
+		assert.Contains(t, r.stdout, "Apply complete: 3 sent")
+	})
+
+	t.Run("configuration changed", func(t *testing.T) {
+		f := newApplyFixture(t)
+		plan(t, f)
+		cfg := filepath.Join(f.dir, "main.hcl")
+		src, err := os.ReadFile(cfg)
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(cfg, bytes.Replace(src, []byte("Only for sales"), []byte("Only for sales!"), 1), 0o644))
+		r := f.run(t, nil, "apply", "saved.plan")
+		assert.Equal(t, 1, r.code)
+		assert.Contains(t, r.stderr, "the saved plan is stale")
+		assert.Contains(t, r.stderr, "nothing was sent")
+		assert.Empty(t, f.api.Arrivals())
+	})
+
+	t.Run("state changed", func(t *testing.T) {
+		f := newApplyFixture(t)
+		require.Equal(t, 0, f.run(t, nil, "apply", "-auto-approve", at, "-target=message.a").code)
+		plan(t, f)
+		require.Equal(t, 0, f.run(t, nil, "apply", "-auto-approve", at, "-target=message.c").code)
+		r := f.run(t, nil, "apply", "saved.plan")
+		assert.Equal(t, 1, r.code)
+		assert.Contains(t, r.stderr, "the saved plan is stale: the state changed since the plan was made (serial 1 then, 2 now)")
+		assert.Len(t, f.api.Sends(), 2, "only the earlier applies sent")
+	})
+
+	t.Run("flags that a plan file fixes", func(t *testing.T) {
+		f := newApplyFixture(t)
+		plan(t, f)
+		r := f.run(t, nil, "apply", "-target=message.a", "-replace=message.b", "saved.plan")
+		assert.Equal(t, 1, r.code)
+		assert.Contains(t, r.stderr, "-target, -replace cannot be used with a plan file")
+		assert.Empty(t, f.api.Arrivals())
+	})
+}
+
+func TestApplySandbox(t *testing.T) {
+	f := newApplyFixture(t)
+	f.env = map[string]string{} // no credentials, no account
+	r := f.run(t, nil, "apply", "-sandbox", "-auto-approve", at)
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.Contains(t, r.stdout, `sandbox received → thread t-eng (whatsapp) from +14155552671: "First for eng"`)
+	assert.Contains(t, r.stdout, `sandbox received → thread t-sales (telegram) from +14155552671: "Only for sales"`)
+	assert.Contains(t, r.stdout, "Apply complete: 3 sent")
+	assert.Empty(t, f.api.Arrivals(), "the sandbox is in process")
+
+	assert.NoFileExists(t, filepath.Join(f.dir, state.DefaultPath))
+	assert.NoFileExists(t, filepath.Join(f.dir, state.DefaultPath+".lock"))
+	assert.Len(t, f.snapshot(t, SandboxStatePath).Records, 3)
+
+	// The real apply still sends everything: the sandbox marked nothing.
+	f.env = newApplyFixtureWith(t, f.api, f.url).env
+	real := f.run(t, nil, "apply", "-auto-approve", at)
+	require.Equal(t, 0, real.code, real.stderr)
+	assert.Len(t, f.api.Sends(), 3)
+
+	custom := f.run(t, nil, "apply", "-sandbox", "-auto-approve", at, "-state=elsewhere.json")
+	require.Equal(t, 0, custom.code, custom.stderr)
+	assert.Len(t, f.snapshot(t, "elsewhere.json").Records, 3)
+}
+
+func TestApplyJSONStream(t *testing.T) {
+	f := newApplyFixture(t)
+	f.api.Script(a1basetest.Reply{Status: http.StatusTooManyRequests, Header: http.Header{"Retry-After": {"0"}}})
+	r := f.run(t, nil, "apply", "-auto-approve", "-json", at, "-parallelism=1")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Empty(t, r.stderr)
+
+	var types []string
+	var summary map[string]any
+	lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
+	for i, line := range lines {
+		var e map[string]any
+		require.NoError(t, json.Unmarshal([]byte(line), &e), "line %d: %s", i+1, line)
+		typ, _ := e["type"].(string)
+		types = append(types, typ)
+		ts, _ := e["timestamp"].(string)
+		_, err := time.Parse(time.RFC3339Nano, ts)
+		assert.NoError(t, err, "line %d has a timestamp", i+1)
+		switch typ {
+		case "send_start", "send_result", "retry":
+			assert.Regexp(t, `^message\.[abc]$`, e["address"])
+			assert.NotZero(t, e["attempt"])
+		case "summary":
+			summary = e["summary"].(map[string]any)
+		}
+	}
+	assert.Equal(t, "plan", types[0])
+	assert.Equal(t, "summary", types[len(types)-1])
+	assert.Contains(t, types, "retry")
+	count := func(typ string) int {
+		n := 0
+		for _, t := range types {
+			if t == typ {
+				n++
+			}
+		}
+		return n
+	}
+	assert.Equal(t, 4, count("send_start"), "three messages, one retried")
+	assert.Equal(t, 4, count("send_result"))
+	require.NotNil(t, summary)
+	assert.EqualValues(t, 3, summary["sent"])
+	assert.EqualValues(t, 4, summary["attempts"])
+
+	refused := f.run(t, nil, "apply", "-json", at)
+	assert.Equal(t, 1, refused.code)
+	assert.Contains(t, refused.stderr, "-json needs -auto-approve")
+}
+
+func TestApplyLockHeld(t *testing.T) {
+	f := newApplyFixture(t)
+	holder := state.OpenLocal(filepath.Join(f.dir, state.DefaultPath))
+	holder.SetOperation("herald apply")
+	require.NoError(t, holder.Lock(context.Background(), 0))
+	t.Cleanup(func() { holder.Close() })
+
+	r := f.run(t, nil, "apply", "-auto-approve", at)
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "state is locked: "+filepath.Join(f.dir, state.DefaultPath+".lock"))
+	assert.Contains(t, r.stderr, "herald apply")
+	assert.Empty(t, f.api.Arrivals())
+
+	require.NoError(t, holder.Unlock())
+	r = f.run(t, nil, "apply", "-auto-approve", at)
+	assert.Equal(t, 0, r.code, r.stderr)
+}
+
+func TestApplyProgressBar(t *testing.T) {
+	f := newApplyFixture(t)
+	r := f.run(t, func(e *Env) { e.StderrIsTerminal = true }, "apply", "-auto-approve", at, "-no-color")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "sending (3 sent)")
+	assert.Contains(t, r.stderr, "3/3")
+	assert.NotContains(t, r.stdout, "sent (attempt", "no per-message lines beside the bar")
+	assert.Contains(t, r.stdout, "Apply complete: 3 sent")
+}
+
+// gate holds sends at the fake after the first pass have gone through,
+// until it is opened: an interrupt then arrives with sends in flight.
+type gate struct {
+	next    http.Handler
+	pass    int32
+	seen    atomic.Int32
+	held    chan struct{}
+	release chan struct{}
+	once    sync.Once
+}
+
+func newGate(next http.Handler, pass int32) *gate {
+	return &gate{next: next, pass: pass, held: make(chan struct{}, 100), release: make(chan struct{})}
+}
+
+func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodPost && g.seen.Add(1) > g.pass {
+		// Reading the body to its end lets the server notice a client
+		// that goes away while the send is held.
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		g.held <- struct{}{}
+		select {
+		case <-g.release:
+		case <-r.Context().Done():
+			return
+		}
+	}
+	g.next.ServeHTTP(w, r)
+}
+
+func (g *gate) open() { g.once.Do(func() { close(g.release) }) }
+
+func newGatedFixture(t *testing.T, pass int32) (*applyFixture, *gate) {
+	t.Helper()
+	api := a1basetest.NewHandler(a1basetest.WithClock(func() time.Time { return applyClock }))
+	g := newGate(api, pass)
+	srv := httptest.NewServer(g)
+	t.Cleanup(func() { g.open(); api.Close(); srv.Close() })
+	return newApplyFixtureWith(t, api, srv.URL), g
+}
+
+func TestApplyInterrupted(t *testing.T) {
+	f, g := newGatedFixture(t, 0)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		<-g.held
+		cancel()
+		g.open()
+	}()
+	r := f.runCtx(t, ctx, nil, "apply", "-auto-approve", at, "-parallelism=1")
+	assert.Equal(t, 130, r.code, r.stdout+r.stderr)
+	assert.Contains(t, r.stderr, "Interrupt received")
+	assert.Contains(t, r.stdout, "Interrupted: 1 sent, 2 not started. Run apply again to continue.")
+	snap := f.snapshot(t, state.DefaultPath)
+	assert.Len(t, snap.Records, 1)
+	for _, rec := range snap.Records {
+		assert.Equal(t, state.StatusSent, rec.Status)
+	}
+
+	rest := f.run(t, nil, "apply", "-auto-approve", at)
+	require.Equal(t, 0, rest.code, rest.stderr)
+	assert.Equal(t, []string{"First for eng", "Only for sales", "Second for eng"}, contents(f.api))
+}
+
+func TestApplyAborted(t *testing.T) {
+	f, g := newGatedFixture(t, 0)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	abort := make(chan struct{})
+	go func() {
+		<-g.held
+		cancel()
+		close(abort)
+	}()
+	r := f.runCtx(t, ctx, func(e *Env) { e.Abort = abort }, "apply", "-auto-approve", at, "-parallelism=1")
+	assert.Equal(t, 130, r.code, r.stdout+r.stderr)
+	assert.Contains(t, r.stdout, "Aborted: 0 sent, 1 unknown, 2 not started.")
+	snap := f.snapshot(t, state.DefaultPath)
+	require.Len(t, snap.Records, 1)
+	for _, rec := range snap.Records {
+		assert.Equal(t, state.StatusUnknown, rec.Status)
+	}
+	assert.Empty(t, f.api.Sends(), "the held send never reached the fake")
+	assert.NoFileExists(t, filepath.Join(f.dir, state.DefaultPath+".journal"))
+}

@@ -1,0 +1,352 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/heraldhq/herald/a1base/a1basetest"
+	"github.com/heraldhq/herald/state"
+)
+
+// heraldBin is the binary under test, built by TestMain.
+var heraldBin string
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "herald-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	heraldBin = filepath.Join(dir, "herald")
+	if runtime.GOOS == "windows" {
+		heraldBin += ".exe"
+	}
+	build := exec.Command("go", "build", "-o", heraldBin, "github.com/heraldhq/herald")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building herald:", err)
+		return 1
+	}
+	return m.Run()
+}
+
+// gate lets the first pass sends through to the fake and holds the others
+// until it is opened, so that a test can act while sends are in flight
+// without guessing how long anything takes.
+type gate struct {
+	next    http.Handler
+	pass    int32
+	seen    atomic.Int32
+	held    chan struct{}
+	release chan struct{}
+	once    sync.Once
+	// inflight counts held sends until the fake has dealt with them.
+	inflight sync.WaitGroup
+}
+
+func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodPost && g.seen.Add(1) > g.pass {
+		g.inflight.Add(1)
+		defer g.inflight.Done()
+		// Reading the body to its end lets the server notice a client
+		// that goes away while the send is held.
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		g.held <- struct{}{}
+		select {
+		case <-g.release:
+		case <-r.Context().Done():
+			return
+		}
+	}
+	g.next.ServeHTTP(w, r)
+}
+
+func (g *gate) open() { g.once.Do(func() { close(g.release) }) }
+
+// fixture is a working directory with groups × perGroup due messages, and
+// the fake they are sent to.
+type fixture struct {
+	dir  string
+	api  *a1basetest.API
+	gate *gate
+	url  string
+	// want lists every message's text, which names its address.
+	want []string
+}
+
+func newFixture(t *testing.T, groups, perGroup int, pass int32) *fixture {
+	t.Helper()
+	api := a1basetest.NewHandler()
+	g := &gate{next: api, pass: pass, held: make(chan struct{}, 1000), release: make(chan struct{})}
+	if pass < 0 {
+		g.pass = 1 << 30
+	}
+	srv := httptest.NewServer(g)
+	t.Cleanup(func() { g.open(); api.Close(); srv.Close() })
+
+	f := &fixture{dir: t.TempDir(), api: api, gate: g, url: srv.URL}
+	// Due a minute ago on the real clock, as the binary reads it; the
+	// fake stamps answers with the same clock, which reconciliation
+	// compares attempts with.
+	due := time.Now().Add(-time.Minute).UTC().Format(time.RFC3339)
+	var b strings.Builder
+	b.WriteString("provider \"a1base\" {\n  account_id = \"acc_e2e\"\n  from = \"+14155552671\"\n}\n")
+	for gi := range groups {
+		fmt.Fprintf(&b, "group \"g%d\" {\n  thread_id = \"t-%d\"\n}\n", gi, gi)
+		for mi := range perGroup {
+			name := fmt.Sprintf("m%d_%d", gi, mi)
+			fmt.Fprintf(&b, "message %q {\n  group = group.g%d\n  send_at = %q\n  expires_after = \"1h\"\n  text = \"message.%s\"\n}\n", name, gi, due, name)
+			f.want = append(f.want, "message."+name)
+		}
+	}
+	sort.Strings(f.want)
+	require.NoError(t, os.WriteFile(filepath.Join(f.dir, "main.hcl"), []byte(b.String()), 0o644))
+	return f
+}
+
+// syncBuffer collects a process's output while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// command is herald apply as a process, its output captured.
+func (f *fixture) command(args ...string) (*exec.Cmd, *syncBuffer) {
+	cmd := exec.Command(heraldBin, append([]string{"apply", "-auto-approve", "-no-color"}, args...)...)
+	cmd.Dir = f.dir
+	cmd.Env = append(os.Environ(),
+		"A1BASE_BASE_URL="+f.url+"/v1",
+		"A1BASE_API_KEY=key-e2e",
+		"A1BASE_API_SECRET=secret-e2e",
+		"NO_COLOR=1",
+	)
+	var out syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	return cmd, &out
+}
+
+func (f *fixture) apply(t *testing.T, args ...string) (int, string) {
+	t.Helper()
+	cmd, out := f.command(args...)
+	return exitCode(t, cmd.Run()), out.String()
+}
+
+func exitCode(t *testing.T, err error) int {
+	t.Helper()
+	if err == nil {
+		return 0
+	}
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee)
+	return ee.ExitCode()
+}
+
+// delivered lists the texts the fake delivered, sorted, duplicates kept.
+func (f *fixture) delivered() []string {
+	var out []string
+	for _, s := range f.api.Sends() {
+		out = append(out, s.Request.Content)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (f *fixture) snapshot(t *testing.T) *state.Snapshot {
+	t.Helper()
+	snap, err := state.OpenLocal(filepath.Join(f.dir, state.DefaultPath)).Snapshot(context.Background())
+	require.NoError(t, err)
+	return snap
+}
+
+// assertNoDuplicates checks that no message was delivered twice.
+func assertNoDuplicates(t *testing.T, delivered []string) {
+	t.Helper()
+	seen := map[string]bool{}
+	for _, d := range delivered {
+		assert.False(t, seen[d], "%s was delivered twice", d)
+		seen[d] = true
+	}
+}
+
+func TestInterruptFinishesInFlightSends(t *testing.T) {
+	f := newFixture(t, 3, 5, 3)
+	cmd, out := f.command()
+	require.NoError(t, cmd.Start())
+	<-f.gate.held // three sends went through, one is held at the fake
+	require.NoError(t, cmd.Process.Signal(os.Interrupt))
+	// The held sends may only go on once the interrupt was seen; opening
+	// the gate right away still leaves it to herald not to start more.
+	f.gate.open()
+	code := exitCode(t, cmd.Wait())
+	require.Equal(t, 130, code, out.String())
+	assert.Contains(t, out.String(), "Interrupted: ")
+	assert.Contains(t, out.String(), "Run apply again to continue.")
+
+	delivered := f.delivered()
+	assertNoDuplicates(t, delivered)
+	snap := f.snapshot(t)
+	assert.NotEmpty(t, delivered)
+	assert.Less(t, len(delivered), len(f.want), "the interrupt stopped the run")
+	for _, d := range delivered {
+		rec := snap.Records[d]
+		if assert.NotNil(t, rec, "%s was delivered and is not in state", d) {
+			assert.Equal(t, state.StatusSent, rec.Status, d)
+		}
+	}
+	for addr, rec := range snap.Records {
+		assert.NotEqual(t, state.StatusUnknown, rec.Status, addr)
+	}
+	assert.NoFileExists(t, filepath.Join(f.dir, state.DefaultPath+".journal"), "the journal was folded")
+
+	// The lock was released: the next apply sends the rest, once each.
+	code, text := f.apply(t)
+	require.Equal(t, 0, code, text)
+	assert.Equal(t, f.want, f.delivered())
+}
+
+func TestSecondInterruptAborts(t *testing.T) {
+	f := newFixture(t, 2, 3, 0)
+	cmd, out := f.command()
+	require.NoError(t, cmd.Start())
+	<-f.gate.held
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	require.NoError(t, cmd.Process.Signal(os.Interrupt))
+	waitForOutput(t, out, exited, "Interrupt received")
+	require.NoError(t, cmd.Process.Signal(os.Interrupt))
+	code := exitCode(t, <-exited)
+	require.Equal(t, 130, code, out.String())
+	assert.Contains(t, out.String(), "Aborted: 0 sent")
+	assert.Empty(t, f.delivered())
+
+	snap := f.snapshot(t)
+	require.NotEmpty(t, snap.Records)
+	for addr, rec := range snap.Records {
+		assert.Equal(t, state.StatusUnknown, rec.Status, addr)
+	}
+	// herald has exited, so the held requests end with their connections
+	// and are never delivered.
+	f.gate.inflight.Wait()
+	assert.Empty(t, f.delivered())
+	// The lock was released; the unknown messages are not sent again.
+	f.gate.open()
+	code, text := f.apply(t)
+	require.Equal(t, 0, code, text)
+	assertNoDuplicates(t, f.delivered())
+	for _, d := range f.delivered() {
+		assert.NotContains(t, snap.Records, d, "%s was unknown and was sent again", d)
+	}
+}
+
+// waitForOutput waits until the process printed want (herald prints it as
+// soon as it sees the interrupt), failing if it exits first.
+func waitForOutput(t *testing.T, out *syncBuffer, exited <-chan error, want string) {
+	t.Helper()
+	for !strings.Contains(out.String(), want) {
+		select {
+		case err := <-exited:
+			t.Fatalf("herald exited (%v) before printing %q:\n%s", err, want, out.String())
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
+
+func TestKillDuringApplyThenApplyAgain(t *testing.T) {
+	f := newFixture(t, 3, 4, 4)
+	cmd, out := f.command()
+	require.NoError(t, cmd.Start())
+	<-f.gate.held
+	require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
+	_ = cmd.Wait()
+	// What was held arrives after herald died: delivered, never answered.
+	f.gate.open()
+	f.gate.inflight.Wait()
+	assert.NotContains(t, out.String(), "Apply complete")
+
+	first := f.delivered()
+	snap := f.snapshot(t)
+	for _, d := range first {
+		rec := snap.Records[d]
+		if assert.NotNil(t, rec, "%s was delivered and is not in state", d) {
+			assert.Contains(t, []state.Status{state.StatusSent, state.StatusUnknown}, rec.Status, d)
+		}
+	}
+
+	code, text := f.apply(t)
+	require.Equal(t, 0, code, text)
+	delivered := f.delivered()
+	assertNoDuplicates(t, delivered)
+	snap = f.snapshot(t)
+	for _, d := range delivered {
+		rec := snap.Records[d]
+		if assert.NotNil(t, rec, d) {
+			assert.Contains(t, []state.Status{state.StatusSent, state.StatusUnknown}, rec.Status, d)
+		}
+	}
+	// Every message is delivered now except those whose held send never
+	// arrived: they are unknown, and stay so rather than risk a repeat.
+	for _, w := range f.want {
+		rec := snap.Records[w]
+		require.NotNil(t, rec, w)
+		if rec.Status == state.StatusUnknown {
+			assert.NotContains(t, delivered, w)
+		} else {
+			assert.Equal(t, state.StatusSent, rec.Status, w)
+		}
+	}
+}
+
+func TestConcurrentApplies(t *testing.T) {
+	f := newFixture(t, 2, 3, 1)
+	first, firstOut := f.command()
+	require.NoError(t, first.Start())
+	<-f.gate.held // the first apply holds the lock and is sending
+
+	code, text := f.apply(t)
+	assert.Equal(t, 1, code, text)
+	assert.Contains(t, text, "state is locked: "+filepath.Join(f.dir, state.DefaultPath+".lock"))
+	assert.Contains(t, text, "herald apply")
+
+	f.gate.open()
+	require.Equal(t, 0, exitCode(t, first.Wait()), firstOut.String())
+	assert.Equal(t, f.want, f.delivered(), "each message once, all from the first apply")
+}

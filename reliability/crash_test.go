@@ -1,0 +1,102 @@
+package reliability
+
+import (
+	"math/rand/v2"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/heraldhq/herald/state"
+)
+
+// base is the first send_at of generated configurations. The fake's clock
+// is the real one, which is later, so that a thread's date_created is never
+// before the attempt herald recorded (reconciliation needs that).
+var base = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// TestCrash kills herald apply with SIGKILL at seeded random moments:
+// mostly while it sends (after a random number of deliveries), some while
+// it starts up, loads state or plans. Every kill is followed by another
+// apply, and a last one runs to the end. Nothing may be delivered twice
+// and every delivery must be in state as sent or unknown.
+func TestCrash(t *testing.T) {
+	t.Parallel()
+	n, kills := size(2000, 400), size(50, 12)
+	cfg := Messages{N: n, Groups: 8, Start: base, Every: time.Second, ExpiresAfter: "720h"}
+	w := newWorkspace(t, FakeOptions{Seed: 1, JitterMin: time.Millisecond, JitterMax: 3 * time.Millisecond})
+	if err := w.WriteConfig(cfg.HCL()); err != nil {
+		t.Fatal(err)
+	}
+	f := &Figures{Scenario: "1 crash (kill -9)"}
+	apply := func(clock time.Time) []string {
+		return []string{"apply", "-auto-approve", "-no-color", "-parallelism=8", at(clock)}
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	// Run k sees the first (k+1)/kills of the messages due, so that every
+	// run has sending left to be killed in.
+	perKill := n / kills
+	killed := 0
+	for k := 0; k < kills; k++ {
+		p, err := w.Herald.Start(apply(cfg.SendAt((k + 1) * perKill))...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Runs++
+		if rng.IntN(5) == 0 {
+			// Anywhere in the run's life, start-up and planning included.
+			sleepOrDone(p, time.Duration(rng.Int64N(int64(800*time.Millisecond))))
+		} else {
+			target := w.Fake.Delivered() + rng.IntN(perKill+1)
+			for w.Fake.Delivered() < target && !isDone(p) {
+				time.Sleep(200 * time.Microsecond)
+			}
+			sleepOrDone(p, time.Duration(rng.Int64N(int64(3*time.Millisecond))))
+		}
+		if !isDone(p) {
+			_ = p.Signal(syscall.SIGKILL)
+		}
+		res := p.Wait(runTimeout)
+		if res.Signal == "killed" {
+			killed++
+		} else if res.Code != 0 && res.Code != 1 {
+			f.Fail("apply ended with exit %d before it was killed:\n%s", res.Code, res)
+		}
+		noPanic(f, res)
+	}
+	// One more apply to the end: it reconciles what the kills left
+	// unknown and sends the rest.
+	f.Runs++
+	res := w.Herald.Run(runTimeout, apply(cfg.SendAt(n).Add(time.Hour))...)
+	if res.Code != 0 && res.Code != 1 {
+		f.Fail("final apply: %s", res)
+	}
+	noPanic(f, res)
+	snap := checkState(t, w, f)
+	counts := statusCounts(snap)
+	if settled := counts[state.StatusSent] + counts[state.StatusUnknown]; settled != n {
+		f.Fail("after the last apply %d of %d messages are sent or unknown (%v)", settled, n, counts)
+	}
+	if killed < kills/2 {
+		f.Fail("only %d of %d runs were killed: the scenario did not exercise crashes", killed, kills)
+	}
+	t.Logf("%d runs killed with SIGKILL; states at the end: %v", killed, counts)
+	report(t, f)
+}
+
+func isDone(p *Proc) bool {
+	select {
+	case <-p.Done():
+		return true
+	default:
+		return false
+	}
+}
+
+func sleepOrDone(p *Proc, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-p.Done():
+	}
+}

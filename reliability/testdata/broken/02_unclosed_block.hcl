@@ -1,0 +1,6 @@
+provider "a1base" {
+  account_id = "acc_rel"
+  from       = "+14155552671"
+}
+group "eng" { # ERROR: Unclosed configuration block
+  thread_id = "t-eng"

@@ -1,0 +1,10 @@
+provider "a1base" {
+  account_id = "acc_rel"
+  from       = "+14155552671"
+}
+group "eng" {
+  thread_id = "t-eng"
+}
+messages "m" { # ERROR: Unsupported block type
+  text = "hello"
+}

@@ -1,0 +1,7 @@
+provider "a1base" {
+  account_id = "acc_rel"
+  from       = "+14155552671"
+}
+group { # ERROR
+  thread_id = "t-eng"
+}

@@ -1,0 +1,8 @@
+provider "a1base" {
+  account_id = "acc_rel"
+  from       = "+14155552671"
+}
+group "eng" {
+  thread_id = "t-eng"
+  timezone  = "Mars/Olympus_Mons" # ERROR
+}

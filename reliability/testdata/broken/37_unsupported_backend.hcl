@@ -1,0 +1,10 @@
+provider "a1base" {
+  account_id = "acc_rel"
+  from       = "+14155552671"
+}
+group "eng" {
+  thread_id = "t-eng"
+}
+backend "s3" { # ERROR: Unsupported backend type
+  bucket = "b"
+}
