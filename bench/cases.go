@@ -216,6 +216,7 @@ func applyThroughput(h *harness) error {
 	journal := filepath.Join(h.work, "bare.journal")
 	par := fmt.Sprint(sz.Parallelism)
 
+	var heraldConns, bareConns []float64
 	runHerald := func() (proc, error) {
 		if err := removeState(dir); err != nil {
 			return proc{}, err
@@ -232,6 +233,7 @@ func applyThroughput(h *harness) error {
 		if got := len(f.API.Sends()); got != sz.ApplySends {
 			return p, fmt.Errorf("herald apply delivered %d sends, want %d", got, sz.ApplySends)
 		}
+		heraldConns = append(heraldConns, float64(f.conns.Load()))
 		return p, nil
 	}
 	runBare := func() (time.Duration, error) {
@@ -247,6 +249,7 @@ func applyThroughput(h *harness) error {
 		if got := len(f.API.Sends()); got != sz.ApplySends {
 			return d, fmt.Errorf("bare loop delivered %d sends, want %d", got, sz.ApplySends)
 		}
+		bareConns = append(bareConns, float64(f.conns.Load()))
 		return d, nil
 	}
 
@@ -287,6 +290,7 @@ func applyThroughput(h *harness) error {
 	r := median(ratios(herald, bare))
 	t.target(cs, "herald / bare loop (wall)", fmt.Sprintf("%.2f", r), "≤ 1.25", r <= 1.25)
 	t.info(cs, "herald sends per second", fmt.Sprintf("%.0f", float64(sz.ApplySends)/median(herald)))
+	t.info(cs, "connections opened to the fake: herald / bare loop", fmt.Sprintf("%.0f / %.0f", median(heraldConns), median(bareConns)))
 	return nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/heraldhq/herald/a1base"
@@ -25,6 +26,9 @@ type fake struct {
 	API *a1basetest.API
 	URL string
 	srv *http.Server
+	// conns counts the connections clients opened: a client that keeps
+	// too few idle connections for its parallelism dials again and again.
+	conns atomic.Int64
 }
 
 func startFake() (*fake, error) {
@@ -33,7 +37,12 @@ func startFake() (*fake, error) {
 		return nil, err
 	}
 	api := a1basetest.NewHandler(a1basetest.WithCredentials(benchKey, benchSecret), a1basetest.WithAccountID(benchAccount))
-	f := &fake{API: api, URL: "http://" + ln.Addr().String() + "/v1", srv: &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}}
+	f := &fake{API: api, URL: "http://" + ln.Addr().String() + "/v1"}
+	f.srv = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, ConnState: func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			f.conns.Add(1)
+		}
+	}}
 	go f.srv.Serve(ln)
 	return f, nil
 }

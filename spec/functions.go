@@ -58,7 +58,7 @@ func Functions(baseDir string) map[string]function.Function {
 		"jsondecode":      stdlib.JSONDecodeFunc,
 		"jsonencode":      stdlib.JSONEncodeFunc,
 		"keys":            stdlib.KeysFunc,
-		"length":          stdlib.LengthFunc,
+		"length":          lengthFunc,
 		"log":             stdlib.LogFunc,
 		"lookup":          stdlib.LookupFunc,
 		"lower":           stdlib.LowerFunc,
@@ -378,5 +378,40 @@ var sensitiveFunc = function.New(&function.Spec{
 	Type: func(args []cty.Value) (cty.Type, error) { return args[0].Type(), nil },
 	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
 		return args[0].Mark(SensitiveMark), nil
+	},
+})
+
+// lengthFunc is Terraform's length: of a collection, or of a string in
+// Unicode characters (cty's own length takes collections only).
+var lengthFunc = function.New(&function.Spec{
+	Description: "Returns the number of elements of a collection, or of characters of a string.",
+	Params: []function.Parameter{{
+		Name: "value", Type: cty.DynamicPseudoType, AllowDynamicType: true, AllowUnknown: true, AllowMarked: true,
+	}},
+	Type: func(args []cty.Value) (cty.Type, error) {
+		ty := args[0].Type()
+		if ty == cty.String || ty == cty.DynamicPseudoType || ty.IsCollectionType() || ty.IsTupleType() || ty.IsObjectType() {
+			return cty.Number, nil
+		}
+		return cty.NilType, function.NewArgErrorf(0, "argument must be a string, a collection or a structural type")
+	},
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+		v, marks := args[0].Unmark()
+		if v.Type() == cty.String {
+			if !v.IsKnown() {
+				return cty.UnknownVal(cty.Number).WithMarks(marks), nil
+			}
+			return stdlib.Strlen(v)
+		}
+		switch {
+		case v.Type().IsObjectType():
+			return cty.NumberIntVal(int64(len(v.Type().AttributeTypes()))).WithMarks(marks), nil
+		case !v.IsKnown() || v.IsNull():
+			if v.IsNull() {
+				return cty.UnknownVal(cty.Number), function.NewArgErrorf(0, "argument must not be null")
+			}
+			return cty.UnknownVal(cty.Number).WithMarks(marks), nil
+		}
+		return cty.NumberIntVal(int64(v.LengthInt())).WithMarks(marks), nil
 	},
 })

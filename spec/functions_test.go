@@ -104,3 +104,19 @@ func TestSensitiveSurvivesTemplates(t *testing.T) {
 	require.False(t, diags.HasErrors(), diags.Error())
 	require.True(t, got.HasMark(SensitiveMark))
 }
+
+func TestLength(t *testing.T) {
+	for src, want := range map[string]int64{`length("héllo")`: 5, `length(["a", "b"])`: 2, `length({ a = 1 })`: 1, `length("")`: 0} {
+		got, diags := evalWithFunctions(t, t.TempDir(), src, nil)
+		require.False(t, diags.HasErrors(), diags.Error())
+		require.True(t, cty.NumberIntVal(want).RawEquals(got), "%s = %#v", src, got)
+	}
+	_, diags := evalWithFunctions(t, t.TempDir(), `length(true)`, nil)
+	require.True(t, diags.HasErrors())
+}
+
+func TestLengthOfSets(t *testing.T) {
+	got, diags := evalWithFunctions(t, t.TempDir(), `length(toset(["a", "b", "a"]))`, nil)
+	require.False(t, diags.HasErrors(), diags.Error())
+	require.True(t, cty.NumberIntVal(2).RawEquals(got))
+}
