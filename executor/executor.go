@@ -292,9 +292,11 @@ func (r *runner) stopping() bool {
 }
 
 func (r *runner) drain(q *queue) {
+	w := &worker{}
 	for _, c := range q.changes {
-		r.send(c, q.group)
+		r.send(c, q.group, w)
 	}
+	_ = r.settle(w) // a failure is reported and stops the run
 }
 
 // setFault stops the run after a storage fault; the first fault is the
@@ -475,9 +477,14 @@ func forHooks(inst *spec.Instance, res a1base.Result) a1base.Result {
 	return res
 }
 
-// send takes one message through its attempts.
-func (r *runner) send(c *planner.Change, group string) {
+// send takes one message through its attempts. w carries the outcome of
+// the worker's previous send while it is queued (see queueingRecorder).
+func (r *runner) send(c *planner.Change, group string, w *worker) {
 	inst := c.Instance
+	if r.stopping() || r.pastExpiry(inst) || (r.opts.CheckMedia && inst.Media != nil) {
+		// Nothing is sent right away: report the previous send first.
+		_ = r.settle(w)
+	}
 	if r.stopping() {
 		r.notStarted()
 		return
@@ -517,6 +524,10 @@ func (r *runner) send(c *planner.Change, group string) {
 	n := lastAttempt(c.Record)
 	for try := 1; ; try++ {
 		err := r.lim.takeTokens(r.stopCtx, group, func(d time.Duration, by string) {
+			// A rate limit holds this send back: report the previous
+			// one now rather than after the wait. A failure stops the
+			// run, which the check after the wait sees.
+			_ = r.settle(w)
 			if d >= r.opts.ReportWait {
 				r.hooks.RateLimited(c, d, by)
 			}
@@ -534,9 +545,23 @@ func (r *runner) send(c *planner.Change, group string) {
 			return
 		}
 		n++
-		if err := r.record(r.event(c, state.EventAttempt, n, state.StatusSending)); err != nil {
+		err = r.record(r.event(c, state.EventAttempt, n, state.StatusSending))
+		// The previous send's queued outcome went to the journal before
+		// this attempt, so the same fsync made it durable.
+		settleErr := r.settle(w)
+		if err != nil {
 			r.setFault(fmt.Errorf("recording attempt %d of %s: %w", n, c.Addr, err))
 			leave()
+			return
+		}
+		if settleErr != nil {
+			// Recording stopped: the attempt is recorded but its request
+			// never leaves; say so, so the message is retried rather than
+			// left unknown.
+			notSent := errors.New("not sent: the outcome of an earlier send could not be recorded")
+			if r.finish(c, n, a1base.Result{Outcome: a1base.Transient, Err: notSent}, nil) {
+				r.failed(c, notSent.Error())
+			}
 			return
 		}
 		r.hooks.BeforeSend(c, n)
@@ -544,14 +569,14 @@ func (r *runner) send(c *planner.Change, group string) {
 			// The attempt is recorded but its request never left: say
 			// so, so the message is retried rather than left unknown.
 			notSent := errors.New("aborted before the request was sent")
-			if r.finish(c, n, a1base.Result{Outcome: a1base.Transient, Err: notSent}) {
+			if r.finish(c, n, a1base.Result{Outcome: a1base.Transient, Err: notSent}, nil) {
 				r.failed(c, notSent.Error())
 			}
 			return
 		}
 		r.count(func(s *Summary) { s.Attempts++ })
 		res := r.client.SendGroup(r.reqCtx, request(inst))
-		if !r.finish(c, n, res) {
+		if !r.finish(c, n, res, w) {
 			return
 		}
 		lastReason = reason(res)
@@ -578,8 +603,9 @@ func (r *runner) send(c *planner.Change, group string) {
 
 // finish records the outcome of attempt n and reports whether the
 // message should be tried again (a transient failure). Every final
-// outcome is counted here.
-func (r *runner) finish(c *planner.Change, n int, res a1base.Result) (retry bool) {
+// outcome is counted here, or, for a delivered send whose outcome it
+// queued on w, by settle.
+func (r *runner) finish(c *planner.Change, n int, res a1base.Result, w *worker) (retry bool) {
 	inst := c.Instance
 	e := r.event(c, state.EventOutcome, n, "")
 	e.Outcome = res.Outcome.String()
@@ -598,6 +624,9 @@ func (r *runner) finish(c *planner.Change, n int, res a1base.Result) (retry bool
 	default:
 		e.Status = state.StatusUnknown
 		e.Error = reason(res)
+	}
+	if r.queueOutcome(w, c, n, res, e) {
+		return false
 	}
 	if err := r.record(e); err != nil {
 		r.setFault(fmt.Errorf("recording the outcome of attempt %d of %s: %w", n, c.Addr, err))

@@ -129,6 +129,31 @@ func MaxWindow(times []time.Time, period time.Duration) int {
 	return best
 }
 
+// busiest describes the busiest window: when it starts and the gaps
+// between its arrivals, to tell a burst from transport jitter.
+func busiest(times []time.Time, period time.Duration) string {
+	ts := slices.Clone(times)
+	slices.SortFunc(ts, func(a, b time.Time) int { return a.Compare(b) })
+	best, bestLo, lo := 0, 0, 0
+	for hi := range ts {
+		for ts[hi].Sub(ts[lo]) >= period {
+			lo++
+		}
+		if hi-lo+1 > best {
+			best, bestLo = hi-lo+1, lo
+		}
+	}
+	if best == 0 {
+		return "no arrivals"
+	}
+	var gaps []string
+	for i := bestLo + 1; i < bestLo+best; i++ {
+		gaps = append(gaps, ts[i].Sub(ts[i-1]).Round(100*time.Microsecond).String())
+	}
+	return fmt.Sprintf("from %s, first to last %s, gaps %s", ts[bestLo].Format("15:04:05.000000"),
+		ts[bestLo+best-1].Sub(ts[bestLo]).Round(100*time.Microsecond), strings.Join(gaps, " "))
+}
+
 // SendArrivals are the moments send requests reached the fake, all of
 // them and by thread. Every request counts, refused and retried ones too:
 // a retry is a start.
@@ -153,7 +178,7 @@ func CheckWindows(f *Figures, arrivals []a1basetest.Arrival, accountN int, accou
 		w := MaxWindow(all, accountPer)
 		f.AccountWindow, f.AccountLimit = max(f.AccountWindow, w), accountN
 		if w > accountN {
-			f.Fail("account rate limit %d/%s exceeded: %d sends arrived within one %s", accountN, accountPer, w, accountPer)
+			f.Fail("account rate limit %d/%s exceeded: %d sends arrived within one %s (%s)", accountN, accountPer, w, accountPer, busiest(all, accountPer))
 		}
 	}
 	if groupN > 0 {
@@ -167,7 +192,7 @@ func CheckWindows(f *Figures, arrivals []a1basetest.Arrival, accountN int, accou
 			w := MaxWindow(byThread[t], groupPer)
 			f.GroupWindow = max(f.GroupWindow, w)
 			if w > groupN {
-				f.Fail("group rate limit %d/%s exceeded in thread %s: %d sends arrived within one %s", groupN, groupPer, t, w, groupPer)
+				f.Fail("group rate limit %d/%s exceeded in thread %s: %d sends arrived within one %s (%s)", groupN, groupPer, t, w, groupPer, busiest(byThread[t], groupPer))
 			}
 		}
 	}

@@ -14,12 +14,14 @@ var messageSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{
 		{Name: "for_each"},
 		{Name: "group", Required: true},
-		{Name: "send_at", Required: true},
+		{Name: "send_at"},
 		{Name: "expires_after"},
 		{Name: "text"},
+		{Name: "timezone"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "media"},
+		{Type: "repeat"},
 	},
 }
 
@@ -40,7 +42,9 @@ type messageBlock struct {
 	SendAt       hcl.Expression
 	ExpiresAfter hcl.Expression
 	Text         hcl.Expression
+	Timezone     hcl.Expression
 	Media        *mediaBlock
+	Repeat       *repeatBlock
 	DeclRange    hcl.Range
 }
 
@@ -62,9 +66,25 @@ func decodeMessageBlock(block *hcl.Block) (*messageBlock, hcl.Diagnostics) {
 		SendAt:       attrExpr(content, "send_at"),
 		ExpiresAfter: attrExpr(content, "expires_after"),
 		Text:         attrExpr(content, "text"),
+		Timezone:     attrExpr(content, "timezone"),
 		DeclRange:    block.DefRange,
 	}
 	for _, b := range content.Blocks {
+		if b.Type == "repeat" {
+			if m.Repeat != nil {
+				diags = append(diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  "Duplicate repeat block",
+					Detail:   fmt.Sprintf("A message has at most one repeat block; one was already declared at %s.", m.Repeat.DeclRange),
+					Subject:  b.DefRange.Ptr(),
+				})
+				continue
+			}
+			r, rdiags := decodeRepeatBlock(b)
+			diags = append(diags, rdiags...)
+			m.Repeat = r
+			continue
+		}
 		if m.Media != nil {
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
@@ -83,6 +103,7 @@ func decodeMessageBlock(block *hcl.Block) (*messageBlock, hcl.Diagnostics) {
 			DeclRange: b.DefRange,
 		}
 	}
+	diags = append(diags, m.checkSchedule(content)...)
 	switch {
 	case m.Text != nil && m.Media != nil:
 		diags = append(diags, &hcl.Diagnostic{
@@ -102,22 +123,67 @@ func decodeMessageBlock(block *hcl.Block) (*messageBlock, hcl.Diagnostics) {
 	return m, diags
 }
 
+// checkSchedule checks that the message says when it is sent in exactly
+// one way: send_at, or a repeat block without for_each.
+func (m *messageBlock) checkSchedule(content *hcl.BodyContent) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	switch {
+	case m.Repeat == nil && m.SendAt == nil:
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Missing required argument",
+			Detail:   `The argument "send_at" is required, but no definition was found. A message has send_at, or a repeat block for a recurring message.`,
+			Subject:  m.DeclRange.Ptr(),
+		})
+	case m.Repeat != nil && m.SendAt != nil:
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Conflicting send_at and repeat",
+			Detail:   fmt.Sprintf("A message has send_at or a repeat block, not both: a repeat message is sent at each occurrence of its rule (the repeat block is at %s).", m.Repeat.DeclRange),
+			Subject:  content.Attributes["send_at"].NameRange.Ptr(),
+		})
+	}
+	if m.Repeat != nil && m.ForEach != nil {
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Conflicting for_each and repeat",
+			Detail:   fmt.Sprintf("A repeat message has no for_each: its instances are its occurrences, keyed by their time (the repeat block is at %s). Declare one repeat message per group instead.", m.Repeat.DeclRange),
+			Subject:  content.Attributes["for_each"].NameRange.Ptr(),
+		})
+	}
+	return diags
+}
+
 // instanceExpressions are the expressions evaluated per instance, where
-// each is available under for_each.
+// each is available under for_each or repeat. The group and timezone of a
+// repeat message decide its occurrences, so they are evaluated before
+// there is an each (see repeatMessageExpressions).
 func (m *messageBlock) instanceExpressions() []hcl.Expression {
-	exprs := nonNil(m.Group, m.SendAt, m.ExpiresAfter, m.Text)
+	if m.Repeat != nil {
+		exprs := nonNil(m.ExpiresAfter, m.Text)
+		if m.Media != nil {
+			exprs = append(exprs, nonNil(m.Media.URL, m.Media.Type, m.Media.Caption)...)
+		}
+		return exprs
+	}
+	exprs := nonNil(m.Group, m.SendAt, m.ExpiresAfter, m.Text, m.Timezone)
 	if m.Media != nil {
 		exprs = append(exprs, nonNil(m.Media.URL, m.Media.Type, m.Media.Caption)...)
 	}
 	return exprs
 }
 
-// expandMessage evaluates a message block into its instances.
-func (l *loader) expandMessage(m *messageBlock, ctx *hcl.EvalContext, provider *Provider) ([]*Instance, hcl.Diagnostics) {
+// expandMessage evaluates a message block into its instances; for a
+// repeat message also its rule.
+func (l *loader) expandMessage(m *messageBlock, ctx *hcl.EvalContext, provider *Provider) ([]*Instance, *Repeat, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
-	if m.Group == nil || m.SendAt == nil || (m.Text == nil) == (m.Media == nil) ||
+	if m.Group == nil || (m.SendAt == nil) == (m.Repeat == nil) || (m.Repeat != nil && (m.ForEach != nil || m.Repeat.Cron == nil)) ||
+		(m.Text == nil) == (m.Media == nil) ||
 		(m.Media != nil && (m.Media.URL == nil || m.Media.Type == nil)) {
-		return nil, nil // decoding already reported what is missing
+		return nil, nil, nil // decoding already reported what is missing
+	}
+	if m.Repeat != nil {
+		return l.expandRepeat(m, ctx, provider)
 	}
 	if m.ForEach != nil {
 		_, d := l.checkRefs(m.ForEach, scope{vars: true, locals: true, groups: true, where: "the for_each argument"})
@@ -129,33 +195,38 @@ func (l *loader) expandMessage(m *messageBlock, ctx *hcl.EvalContext, provider *
 		diags = append(diags, d...)
 	}
 	if diags.HasErrors() {
-		return nil, diags
+		return nil, nil, diags
 	}
 
 	if m.ForEach == nil {
-		inst, d := l.evalInstance(m, addrs.NoKey(m.Name), ctx, provider)
+		inst, d := l.evalInstance(m, addrs.NoKey(m.Name), ctx, provider, nil)
 		diags = append(diags, d...)
 		if inst == nil {
-			return nil, diags
+			return nil, nil, diags
 		}
-		return []*Instance{inst}, diags
+		return []*Instance{inst}, nil, diags
 	}
 
 	elems, d := l.evalForEach(m.ForEach, ctx)
 	diags = append(diags, d...)
 	out := make([]*Instance, 0, len(elems))
 	for _, e := range elems {
-		child := ctx.NewChild()
-		child.Variables = map[string]cty.Value{
-			"each": cty.ObjectVal(map[string]cty.Value{"key": cty.StringVal(e.key), "value": e.value}),
-		}
-		inst, d := l.evalInstance(m, addrs.WithKey(m.Name, e.key), child, provider)
+		inst, d := l.evalInstance(m, addrs.WithKey(m.Name, e.key), eachContext(ctx, e.key, e.value), provider, nil)
 		diags = append(diags, d...)
 		if inst != nil {
 			out = append(out, inst)
 		}
 	}
-	return out, diags
+	return out, nil, diags
+}
+
+// eachContext is ctx with each.key and each.value.
+func eachContext(ctx *hcl.EvalContext, key string, value cty.Value) *hcl.EvalContext {
+	child := ctx.NewChild()
+	child.Variables = map[string]cty.Value{
+		"each": cty.ObjectVal(map[string]cty.Value{"key": cty.StringVal(key), "value": value}),
+	}
+	return child
 }
 
 type forEachElem struct {
@@ -228,7 +299,10 @@ func (l *loader) evalForEach(expr hcl.Expression, ctx *hcl.EvalContext) ([]forEa
 
 // evalInstance evaluates one instance of a message. It returns nil when the
 // instance is unusable; the diagnostics say why.
-func (l *loader) evalInstance(m *messageBlock, addr addrs.Message, ctx *hcl.EvalContext, provider *Provider) (*Instance, hcl.Diagnostics) {
+//
+// An occurrence of a repeat message comes with occ set: its group, zone and
+// send_at are already known.
+func (l *loader) evalInstance(m *messageBlock, addr addrs.Message, ctx *hcl.EvalContext, provider *Provider, occ *occurrence) (*Instance, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	ok := true
 	inst := &Instance{Addr: addr, DeclRange: m.DeclRange}
@@ -242,26 +316,48 @@ func (l *loader) evalInstance(m *messageBlock, addr addrs.Message, ctx *hcl.Eval
 		ok = false
 	}
 
-	if g, d := l.resolveGroup(m.Group, ctx, about); g != nil {
+	if occ != nil {
+		g := occ.group
 		inst.Group, inst.From, inst.Service, inst.ThreadID = g, g.From, g.Service, g.ThreadID
+		inst.SendAt, inst.Timezone, inst.Repeat = occ.at, occ.zone, occ.info
+	} else if g, d := l.resolveGroup(m.Group, ctx, about); g != nil {
+		inst.Group, inst.From, inst.Service, inst.ThreadID = g, g.From, g.Service, g.ThreadID
+		inst.Timezone = g.Timezone
 	} else {
 		diags = append(diags, d...)
 		ok = false
 	}
 
-	s, sensitive, sok, d := l.evalRequiredString(m.SendAt, ctx, "send_at")
-	diags = append(diags, d...)
-	if sok {
-		t, err := parseSendAt(s)
-		if err != nil {
-			fail("Invalid send_at", detail(err, s, sensitive), m.SendAt)
+	if occ == nil {
+		zone, zset, zok, d := l.evalZone(m.Timezone, ctx, about)
+		diags = append(diags, d...)
+		ok = ok && zok
+		if zset {
+			inst.Timezone = zone
 		}
-		inst.SendAt = t
-	} else {
-		ok = false
+		s, sensitive, sok, d := l.evalRequiredString(m.SendAt, ctx, "send_at")
+		diags = append(diags, d...)
+		switch {
+		case !sok:
+			ok = false
+		case !zok || (inst.Group == nil && !zset):
+			// The zone in scope is not known, so neither is a wall time.
+		default:
+			t, note, err := parseMoment(s, inst.Timezone)
+			if err != nil {
+				fail("Invalid send_at", detail(err, s, sensitive), m.SendAt)
+			} else if note != "" {
+				diags = append(diags, wallWarning("send_at", note+about, m.SendAt))
+			}
+			inst.SendAt = t
+		}
 	}
 
 	inst.ExpiresAfter = provider.ExpiresAfter
+	if occ != nil && occ.info.Period > 0 && occ.info.Period < inst.ExpiresAfter {
+		// An occurrence must not stay due into the next one.
+		inst.ExpiresAfter = occ.info.Period
+	}
 	s, set, sensitive, sok, d := l.evalString(m.ExpiresAfter, ctx, "expires_after")
 	diags = append(diags, d...)
 	ok = ok && sok

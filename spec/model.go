@@ -27,6 +27,10 @@ type Config struct {
 	// by address.
 	Instances []*Instance
 	Moved     []*Moved
+	// Repeats are the repeat messages by name, whatever the clock: their
+	// rules, for previews of later occurrences. Only the occurrences a
+	// plan considers are in Instances (see LoadOptions.At).
+	Repeats map[string]*Repeat
 
 	// Hash identifies the configuration files and the variable values they
 	// were evaluated with (sensitive values excluded), for saved plans.
@@ -42,7 +46,9 @@ type Provider struct {
 	RateLimit    *RateLimit // nil: no account-wide limit
 	ExpiresAfter time.Duration
 	CheckMedia   bool
-	DeclRange    hcl.Range
+	// Timezone is the provider's timezone; nil when it sets none.
+	Timezone  *time.Location
+	DeclRange hcl.Range
 }
 
 // DefaultBaseURL is A1Base's public API.
@@ -69,6 +75,9 @@ type Group struct {
 	Service   string // whatsapp or telegram
 	From      string // the sending number: the group's, else the provider's
 	RateLimit *RateLimit
+	// Timezone is the group's timezone, else the provider's; nil when
+	// neither sets one.
+	Timezone  *time.Location
 	DeclRange hcl.Range
 }
 
@@ -95,6 +104,14 @@ type Instance struct {
 	// built from a sensitive value: it is shown as (sensitive) and never
 	// written anywhere.
 	Sensitive bool
+	// Timezone is the zone in scope for the instance: the repeat block's,
+	// else the message's, its group's or the provider's; nil when none is
+	// set (times are then read as written, or UTC for a repeat).
+	Timezone *time.Location
+	// Repeat marks an occurrence of a repeat message; nil for any other
+	// instance. Records of a repeat message's other occurrences are past
+	// occurrences, never orphans.
+	Repeat    *RepeatInfo
 	DeclRange hcl.Range
 }
 

@@ -247,6 +247,9 @@ func TestSecondInterruptAborts(t *testing.T) {
 	f := newFixture(t, 2, 3, 0)
 	cmd, out := f.command()
 	require.NoError(t, cmd.Start())
+	// Both groups' first sends are written and held. (A send cancelled
+	// before it was written is recorded failed, and rightly sent again.)
+	<-f.gate.held
 	<-f.gate.held
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
