@@ -190,6 +190,12 @@ func (l *loader) evaluate() hcl.Diagnostics {
 	for i, m := range mod.messages {
 		insts, d := expanded[i].instances, expanded[i].diags
 		diags = append(diags, d...)
+		if r := expanded[i].repeat; r != nil {
+			if l.cfg.Repeats == nil {
+				l.cfg.Repeats = map[string]*Repeat{}
+			}
+			l.cfg.Repeats[m.Name] = r
+		}
 		for _, in := range insts {
 			key := in.Addr.String()
 			if instances[key] {
@@ -317,6 +323,7 @@ func (l *loader) functions() map[string]function.Function {
 
 type expansion struct {
 	instances []*Instance
+	repeat    *Repeat // the rule of a repeat message
 	diags     hcl.Diagnostics
 }
 
@@ -341,7 +348,7 @@ func (l *loader) expandMessages(ctx *hcl.EvalContext) []expansion {
 					return
 				}
 				for i := start; i < min(start+chunk, len(msgs)); i++ {
-					out[i].instances, out[i].diags = l.expandMessage(msgs[i], ctx, &l.cfg.Provider)
+					out[i].instances, out[i].repeat, out[i].diags = l.expandMessage(msgs[i], ctx, &l.cfg.Provider)
 				}
 			}
 		}()

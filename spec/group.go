@@ -13,6 +13,7 @@ var groupSchema = &hcl.BodySchema{
 		{Name: "service"},
 		{Name: "from"},
 		{Name: "rate_limit"},
+		{Name: "timezone"},
 	},
 }
 
@@ -23,6 +24,7 @@ type groupBlock struct {
 	Service   hcl.Expression
 	From      hcl.Expression
 	RateLimit hcl.Expression
+	Timezone  hcl.Expression
 	DeclRange hcl.Range
 }
 
@@ -36,13 +38,14 @@ func decodeGroupBlock(block *hcl.Block) (*groupBlock, hcl.Diagnostics) {
 		Service:   attrExpr(content, "service"),
 		From:      attrExpr(content, "from"),
 		RateLimit: attrExpr(content, "rate_limit"),
+		Timezone:  attrExpr(content, "timezone"),
 		DeclRange: block.DefRange,
 	}
 	return g, diags
 }
 
 func (g *groupBlock) expressions() []hcl.Expression {
-	return nonNil(g.ThreadID, g.Service, g.From, g.RateLimit)
+	return nonNil(g.ThreadID, g.Service, g.From, g.RateLimit, g.Timezone)
 }
 
 // groupType is the type of a group's value in expressions: the same for
@@ -120,6 +123,13 @@ func (l *loader) evalGroup(g *groupBlock, ctx *hcl.EvalContext, provider *Provid
 			ok = false
 		}
 		out.RateLimit = rl
+	}
+	out.Timezone = provider.Timezone
+	zone, set, zok, d := l.evalZone(g.Timezone, ctx, "")
+	diags = append(diags, d...)
+	ok = ok && zok
+	if set {
+		out.Timezone = zone
 	}
 	if !ok {
 		return nil, diags

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -33,6 +34,16 @@ type LoadOptions struct {
 	// provider sets no account_id) and A1BASE_BASE_URL (wins over base_url).
 	// nil means os.Getenv.
 	Getenv func(string) string
+	// At is the clock a plan is made at. A repeat message expands to the
+	// occurrences a plan at At considers (CONTRACT §2b): the latest at or
+	// before At and the next after it. Applying a saved plan must load
+	// with the plan's own At, or it would find other occurrences.
+	//
+	// Zero (validate, or reading only the backend block): repeat messages
+	// are checked, their body evaluated against their first occurrence,
+	// and they contribute no instances; Config.Repeats still holds their
+	// rules. Plan and apply must pass their clock.
+	At time.Time
 }
 
 const (

@@ -18,6 +18,7 @@ var providerSchema = &hcl.BodySchema{
 		{Name: "rate_limit"},
 		{Name: "expires_after"},
 		{Name: "check_media"},
+		{Name: "timezone"},
 	},
 }
 
@@ -30,6 +31,7 @@ type providerBlock struct {
 	RateLimit    hcl.Expression
 	ExpiresAfter hcl.Expression
 	CheckMedia   hcl.Expression
+	Timezone     hcl.Expression
 	DeclRange    hcl.Range
 }
 
@@ -55,6 +57,7 @@ func decodeProviderBlock(block *hcl.Block) (*providerBlock, hcl.Diagnostics) {
 	p.RateLimit = attrExpr(content, "rate_limit")
 	p.ExpiresAfter = attrExpr(content, "expires_after")
 	p.CheckMedia = attrExpr(content, "check_media")
+	p.Timezone = attrExpr(content, "timezone")
 	return p, diags
 }
 
@@ -70,7 +73,7 @@ func attrExpr(content *hcl.BodyContent, name string) hcl.Expression {
 }
 
 func (p *providerBlock) expressions() []hcl.Expression {
-	return nonNil(p.AccountID, p.From, p.BaseURL, p.RateLimit, p.ExpiresAfter, p.CheckMedia)
+	return nonNil(p.AccountID, p.From, p.BaseURL, p.RateLimit, p.ExpiresAfter, p.CheckMedia, p.Timezone)
 }
 
 func nonNil(exprs ...hcl.Expression) []hcl.Expression {
@@ -135,6 +138,11 @@ func (l *loader) evalProvider(p *providerBlock, ctx *hcl.EvalContext) (Provider,
 			} else {
 				out.ExpiresAfter = dur
 			}
+		}
+		zone, set, _, d := l.evalZone(p.Timezone, ctx, "")
+		diags = append(diags, d...)
+		if set {
+			out.Timezone = zone
 		}
 		if p.CheckMedia != nil {
 			v, _, ok, d := l.evalAs(p.CheckMedia, ctx, cty.Bool, "check_media")

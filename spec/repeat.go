@@ -85,9 +85,9 @@ type RepeatInfo struct {
 
 // MaxRemaining bounds RepeatInfo.Remaining: counting every minute of a
 // year would cost more than the count is worth.
-const MaxRemaining = 10000
+const MaxRemaining = 1000
 
-// repeatYearSpan bounds the search for one occurrence. The cron parser
+// repeatSearchRounds bounds the search for one occurrence. The cron parser
 // looks five years ahead at a time; a rule such as "0 9 29 2 *" can go
 // eight years without one (2096 to 2104).
 const repeatSearchRounds = 4

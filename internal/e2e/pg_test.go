@@ -358,4 +358,3 @@ func testPGConnectionDropped(t *testing.T) {
 		}
 	}
 }
-
