@@ -114,8 +114,15 @@ func newTransport(dial func(ctx context.Context, network, addr string) (net.Conn
 		}
 		return &countingConn{Conn: conn}, nil
 	}
+	// Go keeps two idle connections per host by default; with several
+	// groups sending at once every other request would open a new
+	// connection (a TLS handshake against the real API).
+	t.MaxIdleConnsPerHost = maxIdleConnsPerHost
 	return t
 }
+
+// maxIdleConnsPerHost covers any sensible -parallelism.
+const maxIdleConnsPerHost = 64
 
 // countingConn counts the bytes written to a connection.
 type countingConn struct {

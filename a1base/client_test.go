@@ -640,3 +640,33 @@ func BenchmarkSendGroup(b *testing.B) {
 		}
 	}
 }
+
+// Parallel sends reuse their connections instead of opening one per
+// request (Go keeps only two idle connections per host by default).
+func TestSendGroupReusesConnections(t *testing.T) {
+	api := a1basetest.NewHandler(a1basetest.WithCredentials(testKey, testSecret), a1basetest.WithAccountID("acc_123"))
+	ts := httptest.NewUnstartedServer(api)
+	var opened atomic.Int32
+	ts.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			opened.Add(1)
+		}
+	}
+	ts.Start()
+	t.Cleanup(func() { api.Close(); ts.Close() })
+	c := newClient(ts.URL)
+	const workers, each = 8, 100
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < each; i++ {
+				res := c.SendGroup(context.Background(), textSend)
+				assert.Equal(t, a1base.Delivered, res.Outcome, "%v", res.Err)
+			}
+		}()
+	}
+	wg.Wait()
+	require.LessOrEqual(t, int(opened.Load()), workers+workers/2, "connections opened for %d sends", workers*each)
+}
