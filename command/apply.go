@@ -5,13 +5,11 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"fmt"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/heraldhq/herald/a1base"
-	"github.com/heraldhq/herald/a1base/a1basetest"
 	"github.com/heraldhq/herald/command/views"
 	"github.com/heraldhq/herald/executor"
 	"github.com/heraldhq/herald/planner"
@@ -162,253 +160,61 @@ func runApply(ctx context.Context, env *Env, opts applyOptions) (err error) {
 	if r.inputs, err = loadPlanInputs(env, diagView, &opts.planFlags, opts.Replace); err != nil {
 		return err
 	}
-	if err := r.connect(); err != nil {
-		return err
-	}
-	if closer, ok := r.client.(interface{ Close() }); ok {
-		defer closer.Close()
-	}
-
-	if l, ok := r.backend.(interface{ SetOperation(string) }); ok {
-		l.SetOperation("herald apply")
-	}
-	if err := r.backend.Lock(ctx, opts.LockTimeout); err != nil {
-		r.backend.Close()
-		return err
-	}
-	// From here on, whatever happens, the journal is folded into the
-	// state file and the lock released.
-	defer func() { err = r.release(ctx, err) }()
-
-	// The first interrupt is acknowledged at once, not when the sends in
-	// flight have finished.
-	stopWatch := make(chan struct{})
-	defer close(stopWatch)
-	go r.watchInterrupts(ctx, stopWatch)
-
-	return r.apply(ctx, now)
-}
-
-// connect chooses the A1Base client and the state: the real ones, with
-// credentials checked before anything is locked or sent, or the sandbox.
-func (r *applyRun) connect() error {
-	cfg := r.inputs.Config
-	if r.opts.Sandbox {
-		sensitive := map[string]bool{}
-		for _, inst := range cfg.Instances {
-			if inst != nil && inst.Sensitive {
-				sensitive[inst.Content()] = true
-				if inst.Media != nil {
-					sensitive[inst.Media.URL] = true
-				}
-			}
-		}
-		srv := a1basetest.NewServer(a1basetest.WithOnReceive(func(rc a1basetest.Received) {
-			req := rc.Request
-			r.view.SandboxReceived(req, sensitive[req.Content] || (req.AttachmentURI != "" && sensitive[req.AttachmentURI]))
-		}))
-		account := cfg.Provider.AccountID
-		if account == "" {
-			account = sandboxAccount
-		}
-		r.client = &sandboxClient{
-			Client: a1base.New(a1base.Config{
-				BaseURL: srv.URL + "/v1", AccountID: account,
-				APIKey: "sandbox", APISecret: "sandbox",
-				UserAgent: a1base.UserAgent(r.env.Version), HTTPClient: srv.Client(),
-			}),
-			srv: srv,
-		}
-		path := statePath(r.env, r.opts.StatePath)
-		if r.opts.StatePath == "" {
-			path = filepath.Join(r.env.Dir, SandboxStatePath)
-		}
-		r.backend = state.OpenLocal(path)
-		r.view.Sandbox(srv.URL+"/v1", displayPath(r.env, path))
-		return nil
-	}
-
-	key, secret, err := a1base.CredentialsFromEnv(r.env.Getenv)
+	closeClient, err := r.connect()
 	if err != nil {
 		return err
 	}
-	if cfg.Provider.AccountID == "" {
-		return errors.New(`no A1Base account id: set account_id in the provider "a1base" block or the environment variable A1BASE_ACCOUNT_ID (or try the configuration with -sandbox, which needs none)`)
-	}
-	r.client = a1base.New(a1base.Config{
-		BaseURL: cfg.Provider.BaseURL, AccountID: cfg.Provider.AccountID,
-		APIKey: key, APISecret: secret, UserAgent: a1base.UserAgent(r.env.Version),
-	})
-	r.backend, err = openBackend(r.env, cfg, r.opts.StatePath)
-	return err
-}
-
-// sandboxClient is the client of apply -sandbox, which owns its server.
-type sandboxClient struct {
-	*a1base.Client
-	srv *a1basetest.Server
-}
-
-func (c *sandboxClient) Close() { c.srv.Close() }
-
-// watchInterrupts tells the user that an interrupt was seen and what a
-// second one does.
-func (r *applyRun) watchInterrupts(ctx context.Context, stop <-chan struct{}) {
-	select {
-	case <-ctx.Done():
-		r.view.Interrupting()
-	case <-stop:
-		return
-	}
-	select {
-	case <-r.env.Abort:
-		r.view.Aborting()
-	case <-stop:
-	}
-}
-
-// release folds the journal into the state file and releases the lock,
-// and turns a failure to do so into the command's error.
-func (r *applyRun) release(ctx context.Context, err error) error {
-	// The state must be saved even when ctx was cancelled by an interrupt.
-	perr := r.backend.Persist(context.WithoutCancel(ctx))
-	uerr := r.backend.Unlock()
-	cerr := r.backend.Close()
-	if perr != nil {
-		perr = fmt.Errorf("saving state %s: %w; every recorded send is kept in its journal, and the next herald run reads it", r.backend.Describe(), perr)
-	}
-	if uerr != nil {
-		uerr = fmt.Errorf("releasing the state lock of %s: %w", r.backend.Describe(), uerr)
-	}
-	if errors.Is(perr, state.ErrNotLocked) {
-		perr = nil
-	}
-	serr := errors.Join(perr, uerr, cerr)
-	if serr == nil {
-		return err
-	}
-	if err == nil || ExitCode(err) == ExitOK {
-		return serr
-	}
-	// The command's own outcome stands (an interrupt stays 130); the
-	// storage error is still shown.
-	newView(r.env, r.opts.NoColor).Error(serr)
-	return err
-}
-
-func (r *applyRun) apply(ctx context.Context, now func() time.Time) error {
-	plan, err := r.plan(ctx)
-	if err != nil {
-		return err
-	}
-	if err := r.view.Plan(views.NewPlanDocument(plan)); err != nil {
-		return err
-	}
-	counts := plan.Summary()
-	actionable := counts[planner.Send] + counts[planner.Retry] + counts[planner.Expire]
-	unknowns := 0
-	for _, c := range plan.Changes {
-		if c.Action == planner.Unknown && c.Instance != nil {
-			unknowns++
-		}
-	}
-	if actionable == 0 && unknowns == 0 {
-		r.view.NothingToDo()
-		return nil
-	}
-	if actionable > 0 && !r.opts.AutoApprove && r.saved == nil {
-		if err := r.approve(ctx); err != nil {
-			return err
-		}
-	}
-
-	// Looking unknown messages up sends nothing, so it needs no approval.
-	if unknowns > 0 {
-		resolved, err := executor.Reconcile(ctx, plan, r.client, r.backend, r.view)
-		if err != nil {
-			return r.interrupted(ctx, err, views.ApplyResult{})
-		}
-		if len(resolved) > 0 && r.saved == nil {
-			if _, plan, err = r.inputs.plan(ctx, r.backend); err != nil {
-				return err
-			}
-		}
-	}
-	if actionable == 0 {
-		r.view.NothingToDo()
-		return nil
-	}
+	defer closeClient()
 
 	clock := now
-	if r.opts.At != "" {
+	if opts.At != "" {
 		// -at sets the clock the run starts at; it moves on from there,
 		// so that expiry during a long run is still noticed.
 		start := now()
 		clock = func() time.Time { return r.inputs.At.Add(now().Sub(start)) }
 	}
-	cfg := r.inputs.Config
-	sum, err := executor.Run(ctx, plan, r.client, r.backend, executor.Options{
-		Parallelism:  r.opts.Parallelism,
-		MaxAttempts:  r.opts.MaxAttempts,
-		AccountLimit: cfg.Provider.RateLimit,
-		CheckMedia:   cfg.Provider.CheckMedia,
-		Now:          clock,
-		Abort:        r.env.Abort,
-	}, r.view)
-	res := views.ApplyResult{Summary: sum}
-	if err != nil {
-		return r.interrupted(ctx, err, res)
+	pass := &applyPass{
+		env: env, view: r.view, inputs: r.inputs, client: r.client, backend: r.backend,
+		saved: r.saved, watch: true, operation: "herald apply",
+		lockTimeout: opts.LockTimeout, parallelism: opts.Parallelism, maxAttempts: opts.MaxAttempts,
+		clock: clock, noColor: opts.NoColor,
 	}
-	r.view.Result(res)
-	if sum.Failed+sum.Unknown > 0 {
+	if !opts.AutoApprove && r.saved == nil {
+		pass.approve = r.approve
+	}
+	out, err := pass.run(ctx)
+	if err != nil {
+		return err
+	}
+	if s := out.Result.Summary; s.Failed+s.Unknown > 0 {
 		return ErrReported
 	}
 	return nil
 }
 
-// plan makes the plan to carry out, from the state read under the lock:
-// afresh, or the saved plan once it is checked against that state.
-func (r *applyRun) plan(ctx context.Context) (*planner.Plan, error) {
-	if r.saved == nil {
-		_, plan, err := r.inputs.plan(ctx, r.backend)
-		return plan, err
+// connect chooses the A1Base client and the state: the real ones, with
+// credentials checked before anything is locked or sent, or the sandbox.
+// The returned function stops the sandbox.
+func (r *applyRun) connect() (func(), error) {
+	cfg := r.inputs.Config
+	if r.opts.Sandbox {
+		sb := newSandbox(r.view.SandboxReceived)
+		r.client = sb.configure(r.env, cfg)
+		path := sandboxStatePath(r.env, r.opts.StatePath)
+		r.backend = state.OpenLocal(path)
+		r.view.Sandbox(sb.URL(), displayPath(r.env, path))
+		return sb.Close, nil
 	}
-	snap, err := r.backend.Snapshot(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("reading state %s: %w", r.backend.Describe(), err)
-	}
-	if snap.Serial == 0 && len(snap.Records) == 0 && r.saved.Serial == 0 {
-		// Neither the plan nor this apply found a state file: a state
-		// that does not exist yet has no lineage of its own (each read
-		// makes one up), and nothing can have changed in between.
-		snap.Lineage = r.saved.Lineage
-	}
-	if err := r.saved.Check(r.inputs.Config, snap); err != nil {
-		return nil, fmt.Errorf("%w; nothing was sent", err)
-	}
-	plan, err := r.saved.Resolve(r.inputs.Config)
-	if err != nil {
-		return nil, fmt.Errorf("%w; nothing was sent", err)
-	}
-	return plan, nil
-}
 
-// interrupted reports how a run that stopped early ended: an interrupt
-// (exit 130, with what was left), or another error.
-func (r *applyRun) interrupted(ctx context.Context, err error, res views.ApplyResult) error {
-	switch {
-	case errors.Is(err, executor.ErrAborted):
-		res.Aborted = true
-	case ctx.Err() != nil && errors.Is(err, context.Canceled):
-		res.Interrupted = true
-	default:
-		if res.Summary.Attempts > 0 || res.Summary.Sent+res.Summary.Expired > 0 {
-			r.view.Result(res)
-		}
-		return err
+	key, secret, err := a1base.CredentialsFromEnv(r.env.Getenv)
+	if err != nil {
+		return nil, err
 	}
-	r.view.Result(res)
-	return &ExitError{Code: ExitInterrupted}
+	if r.client, err = apiClient(r.env, cfg, key, secret); err != nil {
+		return nil, err
+	}
+	r.backend, err = openBackend(r.env, cfg, r.opts.StatePath)
+	return func() {}, err
 }
 
 // approve asks for "yes" on a terminal and refuses at once without one:

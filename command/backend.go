@@ -110,12 +110,15 @@ func quoteConnValue(v string) string {
 // backend block in them, it returns nil: the local state file.
 func loadBackendBlock(env *Env, v *views.View, vars []spec.VarArg) (*spec.Backend, error) {
 	cfg, diags := spec.Load(env.Dir, spec.LoadOptions{Vars: vars, Getenv: env.Getenv})
-	if cfg.Backend != nil {
+	declared := declaredBackends(cfg.Files)
+	switch {
+	case declared == 0:
+		return nil, nil
+	case declared == 1 && cfg.Backend != nil:
 		return cfg.Backend, nil
 	}
-	if !declaresBackend(cfg.Files) {
-		return nil, nil
-	}
+	// Two backend blocks are an error Load reports; using either one would
+	// be a guess about where the state is.
 	var errs hcl.Diagnostics
 	for _, d := range diags {
 		if d.Severity == hcl.DiagError {
@@ -132,9 +135,10 @@ func loadBackendBlock(env *Env, v *views.View, vars []spec.VarArg) (*spec.Backen
 	return nil, ErrReported
 }
 
-// declaresBackend reports whether any configuration file has a backend
-// block at its top level.
-func declaresBackend(files map[string]*hcl.File) bool {
+// declaredBackends counts the backend blocks at the top level of the
+// configuration files.
+func declaredBackends(files map[string]*hcl.File) int {
+	n := 0
 	for _, f := range files {
 		if f == nil {
 			continue
@@ -145,11 +149,11 @@ func declaresBackend(files map[string]*hcl.File) bool {
 		}
 		for _, b := range body.Blocks {
 			if b.Type == "backend" {
-				return true
+				n++
 			}
 		}
 	}
-	return false
+	return n
 }
 
 // openStateOnly opens the state for a command that needs no more of the

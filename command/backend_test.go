@@ -176,6 +176,15 @@ backend "s3" {
 	r = runEnv(t, dir, nil, "", "show")
 	assert.Equal(t, 1, r.code)
 	assert.Contains(t, r.stderr, "Unsupported backend type")
+
+	// Two blocks: neither is guessed at.
+	writeConfig(t, dir, backendTestConfig+unreachableBackend)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "other.hcl"), []byte("backend \"postgres\" {\n}\n"), 0o644))
+	r = runEnv(t, dir, nil, "", "state", "list")
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "Duplicate backend configuration")
+	assert.NotContains(t, r.stderr, "127.0.0.1:1", "no connection was tried")
+	assert.NoFileExists(t, filepath.Join(dir, state.DefaultPath))
 }
 
 // The state commands read only the backend block: a configuration broken

@@ -30,6 +30,10 @@ type Env struct {
 	Environ func() []string
 	// Now is the clock used when -at is not given.
 	Now func() time.Time
+	// Sleep waits d, or returns ctx's error as soon as ctx ends: how run
+	// waits for the next message and the executor for a retry. Nil: a
+	// timer. Tests drive it together with Now as a fake clock.
+	Sleep func(ctx context.Context, d time.Duration) error
 	// Version is herald's version, for `herald version` and User-Agent.
 	Version string
 	// Abort is closed on the second interrupt. The first one cancels the

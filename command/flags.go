@@ -23,6 +23,12 @@ type planFlags struct {
 	Targets     stringList
 	LockTimeout time.Duration
 	NoColor     bool
+
+	// expandAt, when set, is the clock the configuration is loaded at
+	// instead of the plan's: apply with a plan file sets it to the saved
+	// plan's At, because repeat messages expand to the occurrences around
+	// the load clock and Resolve must find the ones the plan lists.
+	expandAt time.Time
 }
 
 // addTo registers the shared flags on fs.
@@ -144,7 +150,13 @@ func loadPlanInputs(env *Env, v *views.View, f *planFlags, replace []string) (*p
 	if err != nil {
 		return nil, err
 	}
-	cfg, diags := spec.Load(env.Dir, spec.LoadOptions{Vars: f.Vars, Getenv: env.Getenv})
+	// Repeat messages expand to the occurrences a plan at this clock
+	// considers (spec.LoadOptions.At).
+	loadAt := at
+	if !f.expandAt.IsZero() {
+		loadAt = f.expandAt
+	}
+	cfg, diags := spec.Load(env.Dir, spec.LoadOptions{Vars: f.Vars, Getenv: env.Getenv, At: loadAt})
 	v.Diagnostics(diags, cfg.Files)
 	if diags.HasErrors() {
 		return nil, ErrReported

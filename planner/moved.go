@@ -20,6 +20,10 @@ type instanceIndex struct {
 	// byName groups instance positions by message block; built only when
 	// some record is not under a configured address.
 	byName map[string][]int
+	// repeats names the repeat messages: their instances are marked
+	// (spec.Instance.Repeat), and the configuration lists their rules even
+	// when no occurrence is planned.
+	repeats map[string]bool
 }
 
 func indexInstances(instances []*spec.Instance) *instanceIndex {
@@ -41,8 +45,18 @@ func indexInstances(instances []*spec.Instance) *instanceIndex {
 		}
 		idx.list = append(idx.list, inst)
 		idx.addr = append(idx.addr, s)
+		if inst.Repeat != nil {
+			idx.markRepeat(inst.Addr.Name)
+		}
 	}
 	return idx
+}
+
+func (idx *instanceIndex) markRepeat(name string) {
+	if idx.repeats == nil {
+		idx.repeats = make(map[string]bool)
+	}
+	idx.repeats[name] = true
 }
 
 func (idx *instanceIndex) block(name string) []int {
@@ -149,8 +163,8 @@ type claims struct {
 // into those moved to an instance and orphans. An instance's own record
 // always wins over a moved one; among moved records the one fewest moves
 // away wins, then the lowest address, so that the outcome does not depend
-// on map order. A past occurrence of a repeat message is neither (see
-// pastOccurrence).
+// on map order. An occurrence of a repeat message that the plan does not
+// consider is neither (see pastOccurrence).
 func resolveRecords(idx *instanceIndex, records map[string]*state.Record, moves []*spec.Moved) claims {
 	var cl claims
 	var loose []string
@@ -238,37 +252,17 @@ func resolveRecords(idx *instanceIndex, records map[string]*state.Record, moves 
 }
 
 // pastOccurrence reports whether a record belongs to an occurrence of a
-// repeat message older than the ones a plan considers (CONTRACT §2b): such
-// records stay in state and are neither listed nor orphans.
-//
-// The evaluated configuration does not mark repeat messages, so they are
-// recognised by shape: at most two instances (the latest occurrence and the
-// next), each keyed by its own send_at in RFC 3339. A for_each message
-// keyed by the send_at of at most two instances looks the same; the only
-// effect on it is that a record older than both of them is not reported.
+// repeat message other than the ones a plan considers (CONTRACT §2b): such
+// records stay in state as the message's history and are neither listed
+// nor orphans. An occurrence is known by its message, marked as a repeat
+// message by the configuration, and its key, an RFC 3339 time. A record
+// of the same message under any other key is an orphan like any other.
 func pastOccurrence(a addrs.Message, idx *instanceIndex) bool {
-	if !a.HasKey {
+	if !a.HasKey || !idx.repeats[a.Name] {
 		return false
 	}
-	when, err := time.Parse(time.RFC3339, a.Key)
-	if err != nil {
-		return false
-	}
-	block := idx.block(a.Name)
-	if len(block) == 0 || len(block) > 2 {
-		return false
-	}
-	for _, i := range block {
-		inst := idx.list[i]
-		if !inst.Addr.HasKey {
-			return false
-		}
-		k, err := time.Parse(time.RFC3339, inst.Addr.Key)
-		if err != nil || !k.Equal(inst.SendAt) || !when.Before(inst.SendAt) {
-			return false
-		}
-	}
-	return true
+	_, err := time.Parse(time.RFC3339, a.Key)
+	return err == nil
 }
 
 // parseAddr reads a state record's address. Records are written by herald

@@ -67,6 +67,23 @@ type SavedInstance struct {
 	Sensitive   bool        `json:"sensitive,omitempty"`
 	Text        string      `json:"text,omitempty"`
 	Media       *SavedMedia `json:"media,omitempty"`
+	// Repeat describes an occurrence of a repeat message, so that show
+	// PLANFILE can say which rule it belongs to.
+	Repeat *SavedRepeat `json:"repeat,omitempty"`
+}
+
+// SavedRepeat is spec.RepeatInfo as written in a plan file.
+type SavedRepeat struct {
+	Rule      string     `json:"rule"`
+	Cron      string     `json:"cron"`
+	Timezone  string     `json:"timezone"`
+	From      *time.Time `json:"from,omitempty"`
+	Until     *time.Time `json:"until,omitempty"`
+	Next      *time.Time `json:"next,omitempty"`
+	Remaining int        `json:"remaining"`
+	// Period is a Go duration ("168h0m0s"); absent when there is no next
+	// occurrence.
+	Period string `json:"period,omitempty"`
 }
 
 // SavedMedia is an attachment; URL and caption are empty when sensitive.
@@ -156,7 +173,50 @@ func saveInstance(inst *spec.Instance) *SavedInstance {
 	case !inst.Sensitive:
 		si.Text = inst.Text
 	}
+	if r := inst.Repeat; r != nil {
+		si.Repeat = saveRepeat(r)
+	}
 	return si
+}
+
+func saveRepeat(r *spec.RepeatInfo) *SavedRepeat {
+	opt := func(t time.Time) *time.Time {
+		if t.IsZero() {
+			return nil
+		}
+		return &t
+	}
+	sr := &SavedRepeat{Rule: r.Rule, Cron: r.Cron, Timezone: "UTC", From: opt(r.From), Until: opt(r.Until), Next: opt(r.Next), Remaining: r.Remaining}
+	if r.Timezone != nil {
+		sr.Timezone = r.Timezone.String()
+	}
+	if r.Period > 0 {
+		sr.Period = r.Period.String()
+	}
+	return sr
+}
+
+// info rebuilds the repeat description of a saved occurrence.
+func (sr *SavedRepeat) info() (*spec.RepeatInfo, error) {
+	loc, err := time.LoadLocation(sr.Timezone)
+	if err != nil || sr.Timezone == "" || sr.Timezone == "Local" {
+		return nil, fmt.Errorf("repeat: unknown timezone %q", sr.Timezone)
+	}
+	ri := &spec.RepeatInfo{Rule: sr.Rule, Cron: sr.Cron, Timezone: loc, Remaining: sr.Remaining}
+	for _, p := range []struct {
+		dst *time.Time
+		src *time.Time
+	}{{&ri.From, sr.From}, {&ri.Until, sr.Until}, {&ri.Next, sr.Next}} {
+		if p.src != nil {
+			*p.dst = p.src.In(loc)
+		}
+	}
+	if sr.Period != "" {
+		if ri.Period, err = time.ParseDuration(sr.Period); err != nil || ri.Period <= 0 {
+			return nil, fmt.Errorf("repeat: bad period %q", sr.Period)
+		}
+	}
+	return ri, nil
 }
 
 // WriteFile saves a plan to path, readable by its owner only. The file is
@@ -341,6 +401,14 @@ func (si *SavedInstance) instance(a addrs.Message) (*spec.Instance, error) {
 	}
 	if got := inst.ContentHash(); got != si.ContentHash {
 		return nil, errors.New("content does not match its hash")
+	}
+	if si.Repeat != nil {
+		ri, err := si.Repeat.info()
+		if err != nil {
+			return nil, err
+		}
+		inst.Repeat, inst.Timezone = ri, ri.Timezone
+		inst.SendAt = inst.SendAt.In(ri.Timezone)
 	}
 	return inst, nil
 }

@@ -34,6 +34,11 @@ func New(cfg *spec.Config, snap *state.Snapshot, at time.Time, opts Options) *Pl
 	}
 
 	idx := indexInstances(instances)
+	if cfg != nil {
+		for name := range cfg.Repeats {
+			idx.markRepeat(name)
+		}
+	}
 	claims := resolveRecords(idx, records, moves)
 
 	entries := make([]entry, 0, len(idx.list)+len(claims.orphans))

@@ -168,16 +168,18 @@ func TestParseAddr(t *testing.T) {
 	}
 }
 
-// TestPastOccurrences: records of older occurrences of a repeat message
-// are neither listed nor orphans (CONTRACT §2b); other records of the same
-// block still are.
+// TestPastOccurrences: records of other occurrences of a repeat message
+// are neither listed nor orphans (CONTRACT §2b); records of the same block
+// under a key that is not a time still are orphans, and a for_each message
+// keyed by times is not taken for a repeat message.
 func TestPastOccurrences(t *testing.T) {
 	berlin := time.FixedZone("CEST", 2*3600)
 	latest := time.Date(2026, 12, 1, 9, 0, 0, 0, berlin)
 	next := latest.Add(7 * 24 * time.Hour)
 	key := func(t time.Time) string { return `message.standup["` + t.Format(time.RFC3339) + `"]` }
-	cur := newInst(t, key(latest), latest)
-	nxt := newInst(t, key(next), next)
+	repeat := func(i *spec.Instance) { i.Repeat = &spec.RepeatInfo{Cron: "0 9 * * TUE", Remaining: -1} }
+	cur := newInst(t, key(latest), latest, repeat)
+	nxt := newInst(t, key(next), next, repeat)
 	older := rec(newInst(t, key(latest.Add(-7*24*time.Hour)), latest.Add(-7*24*time.Hour)), state.StatusSent)
 	between := rec(newInst(t, key(latest.Add(24*time.Hour)), latest.Add(24*time.Hour)), state.StatusSent)
 	notATime := rec(newInst(t, `message.standup["x"]`, latest), state.StatusSent)
@@ -190,15 +192,22 @@ func TestPastOccurrences(t *testing.T) {
 	require.Equal(t, []string{
 		"noop " + key(latest),
 		"wait " + key(next),
-		"orphan " + key(latest.Add(24*time.Hour)),
 		`orphan message.standup["x"]`,
 	}, got)
 
-	// A for_each message with more instances than a repeat has is not
-	// taken for one: its old records stay orphans.
-	third := newInst(t, key(next.Add(7*24*time.Hour)), next.Add(7*24*time.Hour))
-	p = New(configOf([]*spec.Instance{cur, nxt, third}), snapOf(older), clock, Options{})
+	// The same instances without the marker are a for_each message: its
+	// old records are orphans.
+	plain := []*spec.Instance{newInst(t, key(latest), latest), newInst(t, key(next), next)}
+	p = New(configOf(plain), snapOf(older), clock, Options{})
 	require.Equal(t, Orphan, changeByAddr(p, older.Address).Action)
+
+	// A repeat message with no occurrence planned (say, -target left them
+	// out elsewhere, or its window has none now) is still known by the
+	// configuration's list of rules.
+	cfg := configOf(nil)
+	cfg.Repeats = map[string]*spec.Repeat{"standup": {Name: "standup"}}
+	p = New(cfg, snapOf(older), clock, Options{})
+	require.Empty(t, p.Changes)
 }
 
 func TestDuplicateInstanceAddress(t *testing.T) {

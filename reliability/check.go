@@ -28,6 +28,8 @@ type Figures struct {
 	// UnknownsLeft is how many records are unknown at the end: sends
 	// herald cannot tell were delivered. Allowed, and reported.
 	UnknownsLeft int
+	// UnknownsDelivered is how many of those the fake did deliver.
+	UnknownsDelivered int
 	// AccountWindow and GroupWindow are the most send requests the fake
 	// saw in any window of the limit's period, account-wide and for any
 	// one thread; AccountLimit and GroupLimit are the configured N.
@@ -67,6 +69,7 @@ func Deliveries(sends []a1basetest.Received) []Delivery {
 func Check(f *Figures, delivered []Delivery, snap *state.Snapshot, addrOf func(string) (string, bool)) {
 	f.Deliveries = len(delivered)
 	seen := map[Delivery]int{}
+	deliveredAddr := map[string]bool{}
 	for _, d := range delivered {
 		seen[d]++
 		if seen[d] == 2 {
@@ -76,6 +79,7 @@ func Check(f *Figures, delivered []Delivery, snap *state.Snapshot, addrOf func(s
 			f.Duplicates++
 		}
 		addr, ok := addrOf(d.Content)
+		deliveredAddr[addr] = ok
 		if !ok {
 			f.Unrecorded++
 			f.Fail("delivered a text no configured message has: %q", d.Content)
@@ -86,11 +90,14 @@ func Check(f *Figures, delivered []Delivery, snap *state.Snapshot, addrOf func(s
 			f.Fail("%s was delivered but %s", addr, why)
 		}
 	}
-	f.UnknownsLeft = 0
+	f.UnknownsLeft, f.UnknownsDelivered = 0, 0
 	if snap != nil {
-		for _, r := range snap.Records {
+		for addr, r := range snap.Records {
 			if r.Status == state.StatusUnknown || r.Status == state.StatusSending {
 				f.UnknownsLeft++
+				if deliveredAddr[addr] {
+					f.UnknownsDelivered++
+				}
 			}
 		}
 	}
@@ -200,7 +207,7 @@ func CheckWindows(f *Figures, arrivals []a1basetest.Arrival, accountN int, accou
 
 // Table renders figures as a fixed-width table.
 func Table(rows []Figures) string {
-	head := []string{"scenario", "runs", "deliveries", "duplicates", "unrecorded", "unknowns left", "max window / limit", "result"}
+	head := []string{"scenario", "runs", "deliveries", "duplicates", "unrecorded", "unknowns left (delivered)", "max window / limit", "result"}
 	cells := [][]string{head}
 	for _, f := range rows {
 		window := "-"
@@ -219,7 +226,7 @@ func Table(rows []Figures) string {
 			result = fmt.Sprintf("FAIL (%d)", len(f.Failures))
 		}
 		cells = append(cells, []string{f.Scenario, fmt.Sprint(f.Runs), fmt.Sprint(f.Deliveries), fmt.Sprint(f.Duplicates),
-			fmt.Sprint(f.Unrecorded), fmt.Sprint(f.UnknownsLeft), window, result})
+			fmt.Sprint(f.Unrecorded), fmt.Sprintf("%d (%d)", f.UnknownsLeft, f.UnknownsDelivered), window, result})
 	}
 	widths := make([]int, len(head))
 	for _, row := range cells {

@@ -35,23 +35,25 @@ func TestCheckerCatchesBrokenGuarantees(t *testing.T) {
 		snap      *state.Snapshot
 		dups, unr int
 		unknowns  int
+		unknownsD int
 	}{
-		{"clean", []Delivery{delivery(0), delivery(1)}, snapWith(rec(0, state.StatusSent, 1), rec(1, state.StatusUnknown, 1)), 0, 0, 1},
-		{"delivered twice", []Delivery{delivery(0), delivery(1), delivery(0)}, snapWith(rec(0, state.StatusSent, 2), rec(1, state.StatusSent, 1)), 1, 0, 0},
-		{"delivered three times", []Delivery{delivery(0), delivery(0), delivery(0)}, snapWith(rec(0, state.StatusSent, 1)), 2, 0, 0},
-		{"no record", []Delivery{delivery(0), delivery(1)}, snapWith(rec(0, state.StatusSent, 1)), 0, 1, 0},
-		{"recorded failed", []Delivery{delivery(0)}, snapWith(rec(0, state.StatusFailed, 1)), 0, 1, 0},
-		{"recorded expired", []Delivery{delivery(0)}, snapWith(rec(0, state.StatusExpired, 0)), 0, 1, 0},
-		{"sent without attempt", []Delivery{delivery(0)}, snapWith(rec(0, state.StatusSent, 0)), 0, 1, 0},
-		{"unknown text", []Delivery{{ThreadID: "t", Content: "spam"}}, snapWith(), 0, 1, 0},
-		{"no state", []Delivery{delivery(0)}, nil, 0, 1, 0},
+		{"clean", []Delivery{delivery(0), delivery(1)}, snapWith(rec(0, state.StatusSent, 1), rec(1, state.StatusUnknown, 1)), 0, 0, 1, 1},
+		{"unknown, not delivered", []Delivery{delivery(0)}, snapWith(rec(0, state.StatusSent, 1), rec(1, state.StatusUnknown, 1)), 0, 0, 1, 0},
+		{"delivered twice", []Delivery{delivery(0), delivery(1), delivery(0)}, snapWith(rec(0, state.StatusSent, 2), rec(1, state.StatusSent, 1)), 1, 0, 0, 0},
+		{"delivered three times", []Delivery{delivery(0), delivery(0), delivery(0)}, snapWith(rec(0, state.StatusSent, 1)), 2, 0, 0, 0},
+		{"no record", []Delivery{delivery(0), delivery(1)}, snapWith(rec(0, state.StatusSent, 1)), 0, 1, 0, 0},
+		{"recorded failed", []Delivery{delivery(0)}, snapWith(rec(0, state.StatusFailed, 1)), 0, 1, 0, 0},
+		{"recorded expired", []Delivery{delivery(0)}, snapWith(rec(0, state.StatusExpired, 0)), 0, 1, 0, 0},
+		{"sent without attempt", []Delivery{delivery(0)}, snapWith(rec(0, state.StatusSent, 0)), 0, 1, 0, 0},
+		{"unknown text", []Delivery{{ThreadID: "t", Content: "spam"}}, snapWith(), 0, 1, 0, 0},
+		{"no state", []Delivery{delivery(0)}, nil, 0, 1, 0, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := &Figures{}
 			Check(f, tc.delivered, tc.snap, AddrOf)
-			if f.Duplicates != tc.dups || f.Unrecorded != tc.unr || f.UnknownsLeft != tc.unknowns {
-				t.Errorf("duplicates %d, unrecorded %d, unknowns %d; want %d, %d, %d",
-					f.Duplicates, f.Unrecorded, f.UnknownsLeft, tc.dups, tc.unr, tc.unknowns)
+			if f.Duplicates != tc.dups || f.Unrecorded != tc.unr || f.UnknownsLeft != tc.unknowns || f.UnknownsDelivered != tc.unknownsD {
+				t.Errorf("duplicates %d, unrecorded %d, unknowns %d (%d delivered); want %d, %d, %d (%d)",
+					f.Duplicates, f.Unrecorded, f.UnknownsLeft, f.UnknownsDelivered, tc.dups, tc.unr, tc.unknowns, tc.unknownsD)
 			}
 			if broken := tc.dups+tc.unr > 0; broken == f.OK() {
 				t.Errorf("OK() = %v for a result set that is broken=%v: %v", f.OK(), broken, f.Failures)

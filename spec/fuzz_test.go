@@ -7,9 +7,12 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
+
+var fuzzClock = time.Date(2027, 3, 29, 7, 0, 0, 0, time.UTC)
 
 // FuzzLoad loads arbitrary text as a configuration: whatever it is, Load
 // returns diagnostics, never panics, and never returns a nil Config.
@@ -20,7 +23,8 @@ func FuzzLoad(f *testing.F) {
 		if err := os.WriteFile(filepath.Join(dir, "main.hcl"), src, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		cfg, diags := Load(dir, LoadOptions{Getenv: func(string) string { return "" }})
+		// A clock, so that repeat messages expand too.
+		cfg, diags := Load(dir, LoadOptions{Getenv: func(string) string { return "" }, At: fuzzClock})
 		if cfg == nil || cfg.Files == nil || cfg.Dir != dir {
 			t.Fatal("Load must always return a Config with Dir and Files")
 		}

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/hashicorp/hcl/v2"
@@ -31,6 +32,8 @@ type caseOptions struct {
 	// Errors are summaries of errors that have no line in the case's
 	// files (about -var values or files that cannot be read).
 	Errors []string
+	// At is the clock, RFC 3339, for cases with repeat messages.
+	At string
 }
 
 func readCaseOptions(t *testing.T, dir string) caseOptions {
@@ -48,9 +51,17 @@ func readCaseOptions(t *testing.T, dir string) caseOptions {
 }
 
 func (o caseOptions) load(dir string) (*Config, hcl.Diagnostics) {
+	var at time.Time
+	if o.At != "" {
+		var err error
+		if at, err = time.Parse(time.RFC3339, o.At); err != nil {
+			panic("test.json: bad At: " + err.Error())
+		}
+	}
 	return Load(dir, LoadOptions{
 		Vars:   o.Vars,
 		Getenv: func(k string) string { return o.Env[k] },
+		At:     at,
 	})
 }
 
@@ -105,6 +116,7 @@ type renderedConfig struct {
 	Groups    []map[string]any `json:"groups"`
 	Instances []map[string]any `json:"instances"`
 	Moved     []string         `json:"moved,omitempty"`
+	Repeats   []string         `json:"repeats,omitempty"`
 }
 
 func render(cfg *Config) renderedConfig {
@@ -117,15 +129,22 @@ func render(cfg *Config) renderedConfig {
 		"expires_after": p.ExpiresAfter.String(),
 		"check_media":   p.CheckMedia,
 	}}
+	if p.Timezone != nil {
+		out.Provider["timezone"] = p.Timezone.String()
+	}
 	if b := cfg.Backend; b != nil {
 		out.Backend = map[string]any{"type": b.Type, "conn_str": b.ConnStr, "schema_name": b.SchemaName, "line": b.DeclRange.Start.Line}
 	}
 	for _, name := range sortedKeys(cfg.Groups) {
 		g := cfg.Groups[name]
-		out.Groups = append(out.Groups, map[string]any{
+		rg := map[string]any{
 			"name": g.Name, "thread_id": g.ThreadID, "service": g.Service, "from": g.From,
 			"rate_limit": renderRate(g.RateLimit), "decl": rangeString(g.DeclRange),
-		})
+		}
+		if g.Timezone != nil {
+			rg["timezone"] = g.Timezone.String()
+		}
+		out.Groups = append(out.Groups, rg)
 	}
 	for _, in := range cfg.Instances {
 		m := map[string]any{
@@ -139,6 +158,18 @@ func render(cfg *Config) renderedConfig {
 			"sensitive":     in.Sensitive,
 			"decl":          rangeString(in.DeclRange),
 		}
+		if in.Timezone != nil {
+			m["timezone"] = in.Timezone.String()
+		}
+		if r := in.Repeat; r != nil {
+			rep := map[string]any{"rule": r.Rule, "cron": r.Cron, "timezone": r.Timezone.String(), "remaining": r.Remaining, "period": r.Period.String()}
+			for name, t := range map[string]time.Time{"from": r.From, "until": r.Until, "next": r.Next} {
+				if !t.IsZero() {
+					rep[name] = t.Format(time.RFC3339)
+				}
+			}
+			m["repeat"] = rep
+		}
 		if in.Media != nil {
 			m["media"] = map[string]string{"url": in.Media.URL, "type": in.Media.Type, "caption": in.Media.Caption}
 		} else if len([]rune(in.Text)) > 200 {
@@ -147,6 +178,14 @@ func render(cfg *Config) renderedConfig {
 			m["text"] = in.Text
 		}
 		out.Instances = append(out.Instances, m)
+	}
+	for _, name := range sortedKeys(cfg.Repeats) {
+		r := cfg.Repeats[name]
+		start := r.From
+		if start.IsZero() {
+			start = time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
+		}
+		out.Repeats = append(out.Repeats, fmt.Sprintf("%s: %s; first %v", name, r.Rule, formatAll(r.Occurrences(start, start.AddDate(10, 0, 0), 3))))
 	}
 	for _, mv := range cfg.Moved {
 		out.Moved = append(out.Moved, mv.From.String()+" -> "+mv.To.String())

@@ -340,11 +340,12 @@ func (l *loader) evalInstance(m *messageBlock, addr addrs.Message, ctx *hcl.Eval
 		switch {
 		case !sok:
 			ok = false
-		case !zok || (inst.Group == nil && !zset):
+		case !zok:
 			// The zone in scope is not known, so neither is a wall time.
 		default:
 			t, note, err := parseMoment(s, inst.Timezone)
-			if err != nil {
+			zoneUnknown := inst.Group == nil && !zset && wallTimePattern.MatchString(s)
+			if err != nil && !zoneUnknown {
 				fail("Invalid send_at", detail(err, s, sensitive), m.SendAt)
 			} else if note != "" {
 				diags = append(diags, wallWarning("send_at", note+about, m.SendAt))

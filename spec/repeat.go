@@ -139,14 +139,27 @@ func (r *Repeat) wallNext(w time.Time) time.Time {
 
 // margin is how far before t's wall time the walk must start: a wall time
 // that daylight saving skips is shifted forward by the gap, so an earlier
-// wall time can land after t. Away from any transition nothing can.
+// wall time can land after t, by at most the gap of a transition near t.
+// Away from any transition nothing can.
 func (r *Repeat) margin(t time.Time) time.Duration {
 	const near = 50 * time.Hour
+	var m time.Duration
 	start, end := t.In(r.Timezone).ZoneBounds()
-	if (!start.IsZero() && t.Sub(start) < near) || (!end.IsZero() && end.Sub(t) < near) {
-		return 26 * time.Hour
+	for _, tr := range []time.Time{start, end} {
+		if tr.IsZero() || tr.Sub(t) > near || t.Sub(tr) > near {
+			continue
+		}
+		_, before := tr.Add(-time.Nanosecond).In(r.Timezone).Zone()
+		_, after := tr.In(r.Timezone).Zone()
+		if gap := time.Duration(after-before) * time.Second; gap > m {
+			m = gap
+		}
 	}
-	return 0
+	if m > 0 {
+		// The wall time just before the gap, too.
+		m += time.Minute
+	}
+	return m
 }
 
 // walk yields the occurrences after a, in order, until yield returns
@@ -158,7 +171,7 @@ func (r *Repeat) margin(t time.Time) time.Duration {
 // that nothing later can come before them.
 func (r *Repeat) walk(a time.Time, yield func(time.Time) bool) {
 	lo := a
-	if !r.From.IsZero() && !r.From.Before(lo) {
+	if !r.From.IsZero() && r.From.After(lo) {
 		lo = r.From.Add(-time.Nanosecond)
 	}
 	w := wallOf(lo, r.Timezone).Add(-r.margin(lo))
@@ -272,16 +285,29 @@ func (r *Repeat) remainingAfter(t time.Time) int {
 	return n
 }
 
-// info describes the occurrence at t.
-func (r *Repeat) info(t time.Time) *RepeatInfo {
-	ri := &RepeatInfo{
-		Rule: r.Rule, Cron: r.Cron, Timezone: r.Timezone, From: r.From, Until: r.Until,
-		Next: r.next(t), Remaining: r.remainingAfter(t),
+// infos describes consecutive occurrences, in order. The next of each but
+// the last is the one after it, and its count one more, so the walk to
+// until is made once.
+func (r *Repeat) infos(occs []time.Time) []*RepeatInfo {
+	out := make([]*RepeatInfo, len(occs))
+	for i := len(occs) - 1; i >= 0; i-- {
+		t := occs[i]
+		ri := &RepeatInfo{Rule: r.Rule, Cron: r.Cron, Timezone: r.Timezone, From: r.From, Until: r.Until}
+		if i+1 < len(occs) {
+			ri.Next = occs[i+1]
+			ri.Remaining = out[i+1].Remaining
+			if ri.Remaining >= 0 && ri.Remaining < MaxRemaining {
+				ri.Remaining++
+			}
+		} else {
+			ri.Next, ri.Remaining = r.next(t), r.remainingAfter(t)
+		}
+		if !ri.Next.IsZero() {
+			ri.Period = ri.Next.Sub(t)
+		}
+		out[i] = ri
 	}
-	if !ri.Next.IsZero() {
-		ri.Period = ri.Next.Sub(t)
-	}
-	return ri
+	return out
 }
 
 // occurrenceKey is an occurrence's instance key: RFC 3339 with the zone's

@@ -289,6 +289,7 @@ func writeHumanChange(b *strings.Builder, at time.Time, c *PlanChange, paint fun
 	if c.ExpiresAt != nil && c.Action != planner.Noop.String() {
 		field("expires_at", fmt.Sprintf("%s (%s)", c.ExpiresAt.Format(time.RFC3339), Relative(*c.ExpiresAt, at)))
 	}
+	writeHumanRepeat(field, c, at)
 	if c.Reason != "" {
 		field("reason", c.Reason)
 	}

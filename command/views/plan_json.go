@@ -104,6 +104,8 @@ type PlanChange struct {
 	Replace bool `json:"replace,omitempty"`
 	// Recorded is what state holds for the message, when it holds anything.
 	Recorded *PlanRecorded `json:"recorded,omitempty"`
+	// Repeat is set on an occurrence of a repeat message.
+	Repeat *PlanRepeat `json:"repeat,omitempty"`
 }
 
 // PlanMedia is a media message's attachment.
@@ -186,6 +188,9 @@ func newPlanChange(c *planner.Change) PlanChange {
 		exp := in.ExpiresAt().UTC()
 		pc.ExpiresAt = &exp
 		pc.Sensitive = in.Sensitive
+		if in.Repeat != nil {
+			pc.Repeat = newPlanRepeat(in.Repeat, in.SendAt)
+		}
 		switch {
 		case in.Media != nil && in.Sensitive:
 			pc.Media = &PlanMedia{URL: Sensitive, Type: in.Media.Type, Caption: Sensitive}

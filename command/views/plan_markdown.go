@@ -175,6 +175,7 @@ func mdDetails(c *PlanChange) string {
 	if c.Reason != "" {
 		fmt.Fprintf(&b, "<p>%s</p>\n\n", htmlText(c.Reason))
 	}
+	b.WriteString(mdRepeat(c))
 	switch {
 	case c.Media != nil:
 		if c.Sensitive {

@@ -29,13 +29,9 @@ import (
 
 // TestPostgres runs herald binaries from two checkouts of one repository
 // (two directories, one configuration, one backend block) against a real
-// PostgreSQL. Its subtests share one server, stopped when they are done.
+// PostgreSQL. Its subtests share one server, which dies with the test
+// binary (pgtest.Main, run from TestMain, also removes its files).
 func TestPostgres(t *testing.T) {
-	t.Cleanup(func() {
-		if err := pgtest.Stop(); err != nil {
-			t.Error(err)
-		}
-	})
 	t.Run("ConcurrentApplies", testPGConcurrentApplies)
 	t.Run("LockTimeoutQueues", testPGLockTimeoutQueues)
 	t.Run("KillHoldingLock", testPGKillHoldingLock)

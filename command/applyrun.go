@@ -1,0 +1,314 @@
+package command
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/heraldhq/herald/a1base"
+	"github.com/heraldhq/herald/a1base/a1basetest"
+	"github.com/heraldhq/herald/command/views"
+	"github.com/heraldhq/herald/executor"
+	"github.com/heraldhq/herald/planner"
+	"github.com/heraldhq/herald/spec"
+	"github.com/heraldhq/herald/state"
+)
+
+// applyPass is one pass of the send protocol, what apply does once and run
+// at every wake: take the state lock, plan against the state read under
+// it, look unknown messages up, send and expire what is due, then save the
+// state and release the lock, whatever happened.
+type applyPass struct {
+	env     *Env
+	view    views.Apply
+	inputs  *planInputs
+	client  executor.Sender
+	backend state.Backend
+	// saved is apply's plan file, checked against the state under the
+	// lock; nil plans afresh.
+	saved *planner.SavedPlan
+	// approve, when set, is asked before anything is sent.
+	approve func(ctx context.Context) error
+	// watch reports interrupts while the lock is held; run, which watches
+	// for them across passes and sleeps, leaves it off.
+	watch bool
+	// operation names the lock holder for whoever finds the state locked.
+	operation   string
+	lockTimeout time.Duration
+	parallelism int
+	maxAttempts int
+	// clock is the executor's clock: records and expiry during the pass.
+	clock   func() time.Time
+	noColor bool
+
+	// saveErr is a failure to save the state or release the lock that
+	// was printed because the pass's own error (an interrupt) stands.
+	saveErr error
+}
+
+// passOutcome is what a pass did.
+type passOutcome struct {
+	// Plan is the plan the pass carried out, after reconciliation; nil
+	// when the pass stopped before planning (the lock was held, say).
+	Plan *planner.Plan
+	// Executed is set when the executor ran; Result is then its summary.
+	Executed bool
+	Result   views.ApplyResult
+}
+
+// run carries the pass out. An error is returned for what stopped it: the
+// lock (a *state.LockedError), an interrupt (an *ExitError with
+// ExitInterrupted, after the view was given the result), a stale plan, a
+// storage fault. Sends that failed are no error: they are in the result.
+func (p *applyPass) run(ctx context.Context) (out passOutcome, err error) {
+	setOperation(p.backend, p.operation)
+	if err := p.backend.Lock(ctx, p.lockTimeout); err != nil {
+		p.backend.Close()
+		return out, err
+	}
+	// From here on, whatever happens, the journal is folded into the
+	// state file and the lock released.
+	defer func() { err = p.release(ctx, err) }()
+
+	if p.watch {
+		// The first interrupt is acknowledged at once, not when the sends
+		// in flight have finished.
+		stop := make(chan struct{})
+		defer close(stop)
+		go watchInterrupts(ctx, p.env.Abort, p.view, stop)
+	}
+
+	plan, err := p.plan(ctx)
+	if err != nil {
+		return out, err
+	}
+	out.Plan = plan
+	if err := p.view.Plan(views.NewPlanDocument(plan)); err != nil {
+		return out, err
+	}
+	counts := plan.Summary()
+	actionable := counts[planner.Send] + counts[planner.Retry] + counts[planner.Expire]
+	unknowns := 0
+	for _, c := range plan.Changes {
+		if c.Action == planner.Unknown && c.Instance != nil {
+			unknowns++
+		}
+	}
+	if actionable == 0 && unknowns == 0 {
+		p.view.NothingToDo()
+		return out, nil
+	}
+	if actionable > 0 && p.approve != nil {
+		if err := p.approve(ctx); err != nil {
+			return out, err
+		}
+	}
+
+	// Looking unknown messages up sends nothing, so it needs no approval.
+	if unknowns > 0 {
+		resolved, err := executor.Reconcile(ctx, plan, p.client, p.backend, p.view)
+		if err != nil {
+			return out, p.interrupted(ctx, err, &out)
+		}
+		if len(resolved) > 0 && p.saved == nil {
+			if _, plan, err = p.inputs.plan(ctx, p.backend); err != nil {
+				return out, err
+			}
+			out.Plan = plan
+		}
+	}
+	if actionable == 0 {
+		p.view.NothingToDo()
+		return out, nil
+	}
+
+	cfg := p.inputs.Config
+	sum, err := executor.Run(ctx, plan, p.client, p.backend, executor.Options{
+		Parallelism:  p.parallelism,
+		MaxAttempts:  p.maxAttempts,
+		AccountLimit: cfg.Provider.RateLimit,
+		CheckMedia:   cfg.Provider.CheckMedia,
+		Now:          p.clock,
+		Sleep:        p.env.Sleep,
+		Abort:        p.env.Abort,
+	}, p.view)
+	out.Executed = true
+	out.Result = views.ApplyResult{Summary: sum}
+	if err != nil {
+		return out, p.interrupted(ctx, err, &out)
+	}
+	p.view.Result(out.Result)
+	return out, nil
+}
+
+// plan makes the plan to carry out, from the state read under the lock:
+// afresh, or the saved plan once it is checked against that state.
+func (p *applyPass) plan(ctx context.Context) (*planner.Plan, error) {
+	if p.saved == nil {
+		_, plan, err := p.inputs.plan(ctx, p.backend)
+		return plan, err
+	}
+	snap, err := p.backend.Snapshot(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reading state %s: %w", p.backend.Describe(), err)
+	}
+	if snap.Serial == 0 && len(snap.Records) == 0 && p.saved.Serial == 0 {
+		// Neither the plan nor this apply found a state file: a state
+		// that does not exist yet has no lineage of its own (each read
+		// makes one up), and nothing can have changed in between.
+		snap.Lineage = p.saved.Lineage
+	}
+	if err := p.saved.Check(p.inputs.Config, snap); err != nil {
+		return nil, fmt.Errorf("%w; nothing was sent", err)
+	}
+	plan, err := p.saved.Resolve(p.inputs.Config)
+	if err != nil {
+		return nil, fmt.Errorf("%w; nothing was sent", err)
+	}
+	return plan, nil
+}
+
+// interrupted reports how a pass that stopped early ended: an interrupt
+// (exit 130, with what was left), or another error.
+func (p *applyPass) interrupted(ctx context.Context, err error, out *passOutcome) error {
+	res := &out.Result
+	switch {
+	case errors.Is(err, executor.ErrAborted):
+		res.Aborted = true
+	case ctx.Err() != nil && errors.Is(err, context.Canceled):
+		res.Interrupted = true
+	default:
+		if res.Summary.Attempts > 0 || res.Summary.Sent+res.Summary.Expired > 0 {
+			p.view.Result(*res)
+		}
+		return err
+	}
+	p.view.Result(*res)
+	return &ExitError{Code: ExitInterrupted}
+}
+
+// release folds the journal into the state file and releases the lock,
+// and turns a failure to do so into the pass's error.
+func (p *applyPass) release(ctx context.Context, err error) error {
+	// The state must be saved even when ctx was cancelled by an interrupt.
+	perr := p.backend.Persist(context.WithoutCancel(ctx))
+	uerr := p.backend.Unlock()
+	cerr := p.backend.Close()
+	if perr != nil {
+		perr = fmt.Errorf("saving state %s: %w; every recorded send is kept in its journal, and the next herald run reads it", p.backend.Describe(), perr)
+	}
+	if uerr != nil {
+		uerr = fmt.Errorf("releasing the state lock of %s: %w", p.backend.Describe(), uerr)
+	}
+	if errors.Is(perr, state.ErrNotLocked) {
+		perr = nil
+	}
+	serr := errors.Join(perr, uerr, cerr)
+	if serr == nil {
+		return err
+	}
+	if err == nil || ExitCode(err) == ExitOK {
+		return serr
+	}
+	// The pass's own outcome stands (an interrupt stays 130); the storage
+	// error is still shown.
+	newView(p.env, p.noColor).Error(serr)
+	p.saveErr = serr
+	return err
+}
+
+// watchInterrupts tells the user that an interrupt was seen (ctx ended)
+// and what a second one does, and then that the second one came.
+func watchInterrupts(ctx context.Context, abort <-chan struct{}, v interface {
+	Interrupting()
+	Aborting()
+}, stop <-chan struct{}) {
+	select {
+	case <-ctx.Done():
+		v.Interrupting()
+	case <-stop:
+		return
+	}
+	select {
+	case <-abort:
+		v.Aborting()
+	case <-stop:
+	}
+}
+
+// apiClient is the real A1Base client for cfg's provider, with
+// credentials already read from the environment.
+func apiClient(env *Env, cfg *spec.Config, key, secret string) (*a1base.Client, error) {
+	if cfg.Provider.AccountID == "" {
+		return nil, errors.New(`no A1Base account id: set account_id in the provider "a1base" block or the environment variable A1BASE_ACCOUNT_ID (or try the configuration with -sandbox, which needs none)`)
+	}
+	return a1base.New(a1base.Config{
+		BaseURL: cfg.Provider.BaseURL, AccountID: cfg.Provider.AccountID,
+		APIKey: key, APISecret: secret, UserAgent: a1base.UserAgent(env.Version),
+	}), nil
+}
+
+// sandbox is the in-process A1Base of -sandbox. It reports each message it
+// receives on a view, hiding the content of sensitive ones; which contents
+// are sensitive follows the configuration, which run reloads.
+type sandbox struct {
+	srv *a1basetest.Server
+
+	mu        sync.Mutex
+	sensitive map[string]bool
+}
+
+func newSandbox(received func(req a1base.SendRequest, sensitive bool)) *sandbox {
+	s := &sandbox{}
+	s.srv = a1basetest.NewServer(a1basetest.WithOnReceive(func(rc a1basetest.Received) {
+		req := rc.Request
+		s.mu.Lock()
+		hide := s.sensitive[req.Content] || (req.AttachmentURI != "" && s.sensitive[req.AttachmentURI])
+		s.mu.Unlock()
+		received(req, hide)
+	}))
+	return s
+}
+
+// URL is the sandbox's API root.
+func (s *sandbox) URL() string { return s.srv.URL + "/v1" }
+
+// configure notes cfg's sensitive contents and returns a client for its
+// account (a made-up one when none is configured).
+func (s *sandbox) configure(env *Env, cfg *spec.Config) *a1base.Client {
+	sensitive := map[string]bool{}
+	for _, inst := range cfg.Instances {
+		if inst != nil && inst.Sensitive {
+			sensitive[inst.Content()] = true
+			if inst.Media != nil {
+				sensitive[inst.Media.URL] = true
+			}
+		}
+	}
+	s.mu.Lock()
+	s.sensitive = sensitive
+	s.mu.Unlock()
+	account := cfg.Provider.AccountID
+	if account == "" {
+		account = sandboxAccount
+	}
+	return a1base.New(a1base.Config{
+		BaseURL: s.URL(), AccountID: account,
+		APIKey: "sandbox", APISecret: "sandbox",
+		UserAgent: a1base.UserAgent(env.Version), HTTPClient: s.srv.Client(),
+	})
+}
+
+func (s *sandbox) Close() { s.srv.Close() }
+
+// sandboxStatePath is the state file of -sandbox: -state if given, else
+// SandboxStatePath in the working directory, never the real state.
+func sandboxStatePath(env *Env, stateFlag string) string {
+	if stateFlag == "" {
+		return filepath.Join(env.Dir, SandboxStatePath)
+	}
+	return statePath(env, stateFlag)
+}

@@ -1,0 +1,513 @@
+package command
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/heraldhq/herald/a1base"
+	"github.com/heraldhq/herald/command/views"
+	"github.com/heraldhq/herald/executor"
+	"github.com/heraldhq/herald/planner"
+	"github.com/heraldhq/herald/spec"
+	"github.com/heraldhq/herald/state"
+)
+
+func init() {
+	register(&Command{
+		Name:     "run",
+		Synopsis: "Keep running: send each message when it is due, until stopped",
+		Run: func(ctx context.Context, env *Env, args []string) error {
+			opts, err := parseRunFlags(env, args)
+			if err != nil {
+				return err
+			}
+			return runRun(ctx, env, opts)
+		},
+	})
+}
+
+const (
+	// DefaultPoll is the longest run sleeps before it reads the
+	// configuration again.
+	DefaultPoll = time.Minute
+	// DefaultRunLockTimeout is how long each of run's passes waits for a
+	// state lock someone else holds before it leaves the pass to the next
+	// wake.
+	DefaultRunLockTimeout = time.Minute
+)
+
+type runOptions struct {
+	planFlags
+	Poll        time.Duration
+	Parallelism int
+	MaxAttempts int
+	JSON        bool
+	Sandbox     bool
+	Once        bool
+}
+
+func parseRunFlags(env *Env, args []string) (runOptions, error) {
+	var opts runOptions
+	fs := newFlagSet("run", env)
+	setUsage(fs, "[options]", `
+Keep running, for setups without CI: send each message when it falls due
+and record it, as "herald apply -auto-approve" would at that moment, then
+sleep until the next send_at or for -poll, whichever is sooner. The
+configuration is read again at every wake, so a change merged into the
+working directory takes effect at the next one; while it is invalid, the
+errors are shown and nothing is sent until it is fixed.
+
+Run holds the state lock only while it sends: a manual apply (or plan) can
+take it in between, and when another process holds it at a wake, run says
+so and tries again at the next one. Run never asks for approval: starting
+it is the approval. It logs one line per event, or one JSON object per line
+with -json.
+
+Credentials come from A1BASE_API_KEY and A1BASE_API_SECRET only; with
+-sandbox none are needed, messages go to an A1Base sandbox inside herald,
+and the state is `+SandboxStatePath+` (or -state).
+
+The first interrupt (Ctrl-C or SIGTERM) lets the sends in flight finish and
+records them, saves the state, releases the lock and exits 0. A second one
+cancels the sends in flight, which are then recorded as unknown (exit 130).
+
+Exit codes: 0 on a stop by interrupt; 1 when the configuration or the state
+is unusable at the start (or, with -once, on anything apply exits 1 for);
+130 after a second interrupt.`)
+	fs.DurationVar(&opts.Poll, "poll", DefaultPoll, "Read the configuration at least this often, as a `DURATION`, even when no message is due sooner.")
+	fs.StringVar(&opts.StatePath, "state", "", "The local state `PATH`. Default: herald.state.json in the working directory.")
+	addVarFlags(fs, &opts.Vars)
+	fs.Var(&opts.Targets, "target", "Only send the message `ADDR` (message.NAME or message.NAME[\"KEY\"]). Repeatable.")
+	fs.DurationVar(&opts.LockTimeout, "lock-timeout", DefaultRunLockTimeout, "How long each pass waits for a state lock held elsewhere, as a `DURATION`, before it tries again at the next wake.")
+	fs.IntVar(&opts.Parallelism, "parallelism", executor.DefaultParallelism, "How many groups send at the same time, as a number `N`.")
+	fs.IntVar(&opts.MaxAttempts, "max-attempts", executor.DefaultMaxAttempts, "How many requests one message may take in one pass, as a number `N`, before a 429 or 5xx is final for that pass.")
+	fs.BoolVar(&opts.JSON, "json", false, "Log one JSON object per line, each with type and timestamp.")
+	fs.BoolVar(&opts.Sandbox, "sandbox", false, "Send to an in-process A1Base sandbox, with its own state file, instead of A1Base.")
+	fs.BoolVar(&opts.Once, "once", false, "Make one pass, then exit (for cron and tests).")
+	fs.BoolVar(&opts.NoColor, "no-color", false, "Print no colour codes.")
+	if err := parseFlags(fs, env, args); err != nil {
+		return opts, err
+	}
+	switch {
+	case fs.NArg() > 0:
+		return opts, usageError(fs, env, "run takes no arguments, got %q", fs.Arg(0))
+	case opts.Poll <= 0:
+		return opts, usageError(fs, env, "-poll must be a positive duration, got %s", opts.Poll)
+	case opts.LockTimeout < 0:
+		return opts, usageError(fs, env, "-lock-timeout must not be negative, got %s", opts.LockTimeout)
+	case opts.Parallelism < 1:
+		return opts, usageError(fs, env, "-parallelism must be at least 1, got %d", opts.Parallelism)
+	case opts.MaxAttempts < 1:
+		return opts, usageError(fs, env, "-max-attempts must be at least 1, got %d", opts.MaxAttempts)
+	}
+	return opts, nil
+}
+
+// scheduler is a herald run in progress: what it keeps from one wake to
+// the next.
+type scheduler struct {
+	env  *Env
+	opts *runOptions
+	view views.Run
+	// diag prints configuration diagnostics: errors on stderr, warnings
+	// on diagWarn (stdout, or stderr beside a JSON log).
+	diag     *views.View
+	diagWarn io.Writer
+	now      func() time.Time
+	sleep    func(ctx context.Context, d time.Duration) error
+
+	key, secret string
+	sandbox     *sandbox
+	// client is reused while the provider's endpoint and account stay.
+	client    executor.Sender
+	clientFor string
+
+	started bool
+	// stateName is the state the run started with: a configuration that
+	// later names another is refused rather than followed.
+	stateName string
+	// configHash is the last valid configuration's, to log reloads that
+	// change something; invalid is set while the configuration is not.
+	configHash string
+	invalid    bool
+	// lastErrors is the last invalid configuration's diagnostics, shown
+	// again only when they change.
+	lastErrors string
+	lastSleep  string
+	// lookedUp holds the unknown messages already looked up in their
+	// threads: a later pass does not lock the state for them alone.
+	lookedUp map[string]bool
+	totals   views.RunTotals
+	notices  *interruptNotices
+	// failedPass is set when the last pass had sends fail or become
+	// unknown, for -once's exit code.
+	failedPass bool
+}
+
+// configError is an invalid configuration whose diagnostics were printed.
+type configError struct{ unchanged bool }
+
+func (e *configError) Error() string { return "the configuration is invalid" }
+
+// errRunAborted ends a run whose sends in flight a second interrupt
+// cancelled.
+var errRunAborted = &ExitError{Code: ExitInterrupted}
+
+// errStateNotSaved ends an interrupted run whose state could not be saved
+// or released; the reason was printed.
+var errStateNotSaved = errors.New("the state was not saved")
+
+func runRun(ctx context.Context, env *Env, opts runOptions) error {
+	v := newView(env, opts.NoColor || opts.JSON)
+	format := views.RunLinesFormat
+	diag, diagWarn := v, v.Stdout
+	if opts.JSON {
+		format = views.RunJSONFormat
+		// Diagnostics stay out of the JSON log.
+		dv := *v
+		dv.Stdout, dv.StdoutColor = v.Stderr, v.StderrColor
+		diag, diagWarn = &dv, v.Stderr
+	}
+	now := env.Now
+	if now == nil {
+		now = time.Now
+	}
+	sleep := env.Sleep
+	if sleep == nil {
+		sleep = sleepContext
+	}
+	s := &scheduler{
+		env: env, opts: &opts, view: views.NewRun(format, v, now),
+		diag: diag, diagWarn: diagWarn, now: now, sleep: sleep,
+		lookedUp: map[string]bool{},
+	}
+	if opts.Sandbox {
+		s.sandbox = newSandbox(s.view.SandboxReceived)
+		defer s.sandbox.Close()
+	} else {
+		var err error
+		if s.key, s.secret, err = a1base.CredentialsFromEnv(env.Getenv); err != nil {
+			return err
+		}
+	}
+
+	s.notices = &interruptNotices{view: s.view}
+	stop := make(chan struct{})
+	defer close(stop)
+	go watchInterrupts(ctx, env.Abort, s.notices, stop)
+
+	for first := true; ; first = false {
+		plan, err := s.wake(ctx)
+		wakeAt, nextAt, next := nextWake(plan, s.now(), opts.Poll)
+		if stopped, err := s.settle(ctx, err, first, wakeAt); stopped {
+			return err
+		}
+		if opts.Once {
+			s.view.Stopped(s.totals)
+			if s.failedPass {
+				return ErrReported
+			}
+			return nil
+		}
+		if plan != nil {
+			s.sleeping(views.RunSleep{WakeAt: wakeAt, NextAt: nextAt, Next: next})
+		} else {
+			// The wake failed before planning: what it sleeps for is
+			// unknown, and worth saying again once it is known.
+			s.lastSleep = ""
+		}
+		if d := wakeAt.Sub(s.now()); d > 0 {
+			if err := s.sleep(ctx, d); err != nil && ctx.Err() == nil {
+				return err
+			}
+		}
+		if ctx.Err() != nil {
+			s.stopped()
+			return nil
+		}
+	}
+}
+
+// settle decides what a wake's error means: the end of the run (stopped,
+// with the command's error) or something to log and retry at retryAt.
+func (s *scheduler) settle(ctx context.Context, err error, first bool, retryAt time.Time) (stopped bool, _ error) {
+	var cerr *configError
+	var lerr *state.LockedError
+	switch {
+	case errors.Is(err, errRunAborted):
+		s.notices.Aborting()
+		s.stopped()
+		return true, err
+	case ctx.Err() != nil:
+		// An interrupt: whatever it cut short was recorded and saved,
+		// unless saving failed.
+		s.stopped()
+		if errors.Is(err, errStateNotSaved) {
+			return true, ErrReported
+		}
+		return true, nil
+	case err == nil:
+		return false, nil
+	case errors.As(err, &cerr):
+		if first || s.opts.Once {
+			return true, ErrReported
+		}
+		s.view.ConfigInvalid(cerr.unchanged, retryAt)
+	case errors.As(err, &lerr):
+		if s.opts.Once {
+			return true, err
+		}
+		s.view.LockBusy(err, retryAt)
+	default:
+		if first || s.opts.Once {
+			return true, err
+		}
+		s.view.PassFailed(err, retryAt)
+	}
+	return false, nil
+}
+
+// stopped closes the log of a run that an interrupt stopped.
+func (s *scheduler) stopped() {
+	s.notices.Interrupting()
+	s.view.Stopped(s.totals)
+}
+
+// interruptNotices says each interrupt once, whoever notices it first:
+// the watcher as it comes, or the loop as it stops, so that the log always
+// says why the run stopped.
+type interruptNotices struct {
+	view                   views.Run
+	interrupting, aborting sync.Once
+}
+
+func (n *interruptNotices) Interrupting() { n.interrupting.Do(n.view.Interrupting) }
+func (n *interruptNotices) Aborting()     { n.aborting.Do(n.view.Aborting) }
+
+// sleeping logs what run sleeps until, when that changed since the last
+// sleep: a poll that finds nothing new stays quiet.
+func (s *scheduler) sleeping(sl views.RunSleep) {
+	key := "nothing"
+	if !sl.NextAt.IsZero() {
+		key = sl.NextAt.UTC().Format(time.RFC3339Nano) + fmt.Sprint(sl.Next)
+	}
+	if key == s.lastSleep {
+		return
+	}
+	s.lastSleep = key
+	s.view.Sleeping(sl)
+}
+
+// wake makes one pass: read the configuration and, without the lock, the
+// state; when anything is due, apply it under the lock. It returns the
+// latest plan it made, from which the next wake is computed (nil when it
+// made none).
+func (s *scheduler) wake(ctx context.Context) (*planner.Plan, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	in, err := s.load()
+	if err != nil {
+		return nil, err
+	}
+	if s.sandbox == nil && in.Config.Provider.AccountID == "" {
+		return nil, errors.New(`no A1Base account id: set account_id in the provider "a1base" block or the environment variable A1BASE_ACCOUNT_ID (or try the configuration with -sandbox, which needs none)`)
+	}
+	backend, err := s.openState(ctx, in.Config)
+	if err != nil {
+		return nil, err
+	}
+	// A look without the lock decides whether this wake needs it at all:
+	// most wakes find nothing due and leave the lock to others.
+	_, plan, err := in.plan(ctx, backend)
+	if err != nil {
+		backend.Close()
+		return nil, err
+	}
+	s.noteConfig(in.Config, plan)
+	if !s.due(plan) {
+		return plan, backend.Close()
+	}
+
+	client, err := s.clientOf(in.Config)
+	if err != nil {
+		backend.Close()
+		return plan, err
+	}
+	pass := &applyPass{
+		env: s.env, view: s.view, inputs: in, client: client, backend: backend,
+		operation: "herald run", lockTimeout: s.opts.LockTimeout,
+		parallelism: s.opts.Parallelism, maxAttempts: s.opts.MaxAttempts,
+		clock: s.now, noColor: s.opts.NoColor,
+	}
+	out, err := pass.run(ctx)
+	if out.Plan != nil {
+		plan = out.Plan
+		if err == nil {
+			for _, c := range plan.Changes {
+				if c.Action == planner.Unknown {
+					s.lookedUp[c.Addr.String()] = true
+				}
+			}
+		}
+	}
+	s.failedPass = false
+	if out.Executed {
+		sum := out.Result.Summary
+		s.totals.Sent += sum.Sent
+		s.totals.Failed += sum.Failed
+		s.totals.Expired += sum.Expired
+		s.totals.Unknown += sum.Unknown
+		s.failedPass = sum.Failed+sum.Unknown > 0
+	}
+	switch {
+	case out.Result.Aborted:
+		return plan, errRunAborted
+	case pass.saveErr != nil && ExitCode(err) == ExitInterrupted:
+		return plan, errStateNotSaved
+	}
+	return plan, err
+}
+
+// load reads the configuration. Its diagnostics are printed when they
+// differ from the last wake's, so that a configuration left broken does
+// not repeat them at every poll.
+func (s *scheduler) load() (*planInputs, error) {
+	var warn, errs bytes.Buffer
+	cv := *s.diag
+	cv.Stdout, cv.Stderr = &warn, &errs
+	in, err := loadPlanInputs(s.env, &cv, &s.opts.planFlags, nil)
+	if err != nil {
+		if !errors.Is(err, ErrReported) {
+			return nil, err
+		}
+		unchanged := s.invalid && errs.String() == s.lastErrors
+		if !unchanged {
+			s.diagWarn.Write(warn.Bytes())
+			s.diag.Stderr.Write(errs.Bytes())
+		}
+		s.invalid, s.lastErrors = true, errs.String()
+		return nil, &configError{unchanged: unchanged}
+	}
+	if s.invalid || in.Config.Hash != s.configHash {
+		// Warnings accompany a configuration that changed, once.
+		s.diagWarn.Write(warn.Bytes())
+	}
+	return in, nil
+}
+
+// noteConfig logs a configuration seen for the first time, or changed.
+func (s *scheduler) noteConfig(cfg *spec.Config, plan *planner.Plan) {
+	if !s.invalid && cfg.Hash == s.configHash {
+		return
+	}
+	reloaded := s.configHash != "" || s.invalid
+	s.configHash, s.invalid, s.lastErrors = cfg.Hash, false, ""
+	s.view.ConfigLoaded(plan.Summary()[planner.Wait], reloaded)
+}
+
+// openState opens the state the run keeps, without locking it; the
+// first time, it also opens the log.
+func (s *scheduler) openState(ctx context.Context, cfg *spec.Config) (state.Backend, error) {
+	var backend state.Backend
+	if s.sandbox != nil {
+		backend = state.OpenLocal(sandboxStatePath(s.env, s.opts.StatePath))
+	} else {
+		var err error
+		if backend, err = openBackendContext(ctx, s.env, cfg, s.opts.StatePath); err != nil {
+			return nil, err
+		}
+	}
+	name := describeState(s.env, backend)
+	switch {
+	case !s.started:
+		s.started, s.stateName = true, name
+		s.view.Started(views.RunStart{Poll: s.opts.Poll, State: name, Once: s.opts.Once})
+		if s.sandbox != nil {
+			s.view.Sandbox(s.sandbox.URL(), name)
+		}
+	case name != s.stateName:
+		backend.Close()
+		return nil, fmt.Errorf("the configuration now keeps state in %s, but this run started with %s; restart herald run to switch (nothing is sent until then)", name, s.stateName)
+	}
+	return backend, nil
+}
+
+// due reports whether plan has work that needs the lock: a send, a
+// retry, an expiry, or an unknown message this run has not looked up yet.
+func (s *scheduler) due(plan *planner.Plan) bool {
+	for _, c := range plan.Changes {
+		switch c.Action {
+		case planner.Send, planner.Retry, planner.Expire:
+			return true
+		case planner.Unknown:
+			if c.Instance != nil && !s.lookedUp[c.Addr.String()] {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// clientOf is the A1Base client for cfg's provider.
+func (s *scheduler) clientOf(cfg *spec.Config) (executor.Sender, error) {
+	if s.sandbox != nil {
+		return s.sandbox.configure(s.env, cfg), nil
+	}
+	key := cfg.Provider.BaseURL + "\x00" + cfg.Provider.AccountID
+	if s.client != nil && key == s.clientFor {
+		return s.client, nil
+	}
+	c, err := apiClient(s.env, cfg, s.key, s.secret)
+	if err != nil {
+		return nil, err
+	}
+	s.client, s.clientFor = c, key
+	return c, nil
+}
+
+// nextWake is when run wakes after a pass that ended at now: at the
+// earliest send_at still waiting in plan, or a poll interval from now,
+// whichever is sooner. nextAt and next name that send_at and the messages
+// due then (zero when nothing waits).
+func nextWake(plan *planner.Plan, now time.Time, poll time.Duration) (wakeAt, nextAt time.Time, next []string) {
+	wakeAt = now.Add(poll)
+	if plan == nil {
+		return wakeAt, time.Time{}, nil
+	}
+	for _, c := range plan.Changes {
+		if c.Action != planner.Wait || c.Instance == nil {
+			continue
+		}
+		t := c.Instance.SendAt
+		switch {
+		case nextAt.IsZero() || t.Before(nextAt):
+			nextAt, next = t, []string{c.Addr.String()}
+		case t.Equal(nextAt):
+			next = append(next, c.Addr.String())
+		}
+	}
+	sort.Strings(next)
+	if !nextAt.IsZero() && nextAt.Before(wakeAt) {
+		wakeAt = nextAt
+	}
+	return wakeAt, nextAt, next
+}
+
+// sleepContext waits d, or until ctx ends.
+func sleepContext(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,195 @@
+package spec
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/heraldhq/herald/addrs"
+)
+
+// occurrence is what a repeat message's instance takes from its rule.
+type occurrence struct {
+	at    time.Time
+	zone  *time.Location
+	group *Group
+	info  *RepeatInfo
+}
+
+// representativeStart is where Load without a clock looks for the
+// occurrence it evaluates a repeat message's body against, when the rule
+// has no from: any fixed moment keeps validation deterministic.
+var representativeStart = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// expandRepeat evaluates a repeat message: its rule, then the occurrences
+// a plan at LoadOptions.At considers (the latest at or before the clock
+// and the next after it) as instances keyed by their time.
+func (l *loader) expandRepeat(m *messageBlock, ctx *hcl.EvalContext, provider *Provider) ([]*Instance, *Repeat, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	rb := m.Repeat
+	ruleScope := scope{vars: true, locals: true, groups: true,
+		where: "the group, timezone or repeat block of a repeat message, which decide the occurrences each.key names"}
+	for _, expr := range append(rb.expressions(), nonNil(m.Group, m.Timezone)...) {
+		_, d := l.checkRefs(expr, ruleScope)
+		diags = append(diags, d...)
+	}
+	for _, expr := range m.instanceExpressions() {
+		_, d := l.checkRefs(expr, scope{vars: true, locals: true, groups: true, each: true, where: "a repeat message"})
+		diags = append(diags, d...)
+	}
+	if diags.HasErrors() {
+		return nil, nil, diags
+	}
+
+	ok := true
+	g, d := l.resolveGroup(m.Group, ctx, "")
+	diags = append(diags, d...)
+	ok = ok && g != nil
+	msgZone, msgSet, zok, d := l.evalZone(m.Timezone, ctx, "")
+	diags = append(diags, d...)
+	ok = ok && zok
+	repZone, repSet, zok, d := l.evalZone(rb.Timezone, ctx, "")
+	diags = append(diags, d...)
+	ok = ok && zok
+
+	// The zone in scope, for wall times in from and until; the rule itself
+	// falls back to UTC.
+	var scoped *time.Location
+	switch {
+	case repSet:
+		scoped = repZone
+	case msgSet:
+		scoped = msgZone
+	case g != nil:
+		scoped = g.Timezone
+	}
+	zone := scoped
+	if zone == nil {
+		zone = time.UTC
+	}
+
+	r := &Repeat{Name: m.Name, Timezone: zone, DeclRange: rb.DeclRange}
+	s, sensitive, sok, d := l.evalRequiredString(rb.Cron, ctx, "cron")
+	diags = append(diags, d...)
+	ok = ok && sok
+	if sok {
+		sched, err := parseCron(s)
+		switch {
+		case sensitive:
+			diags = append(diags, attrError("Invalid cron expression", "The cron expression cannot be sensitive: it is shown in every plan.", rb.Cron))
+			ok = false
+		case err != nil:
+			diags = append(diags, attrError("Invalid cron expression", detail(err, s, false), rb.Cron))
+			ok = false
+		default:
+			r.Cron, r.sched = s, sched
+		}
+	}
+	var fromOK, untilOK bool
+	r.From, fromOK, d = l.evalRepeatMoment(rb.From, ctx, "from", scoped)
+	diags = append(diags, d...)
+	r.Until, untilOK, d = l.evalRepeatMoment(rb.Until, ctx, "until", scoped)
+	diags = append(diags, d...)
+	ok = ok && fromOK && untilOK
+	if fromOK && untilOK && !r.From.IsZero() && !r.Until.IsZero() && r.Until.Before(r.From) {
+		diags = append(diags, attrError("Invalid until", fmt.Sprintf("until (%s) is before from (%s): the rule would never fire.",
+			r.Until.Format(time.RFC3339), r.From.Format(time.RFC3339)), rb.Until))
+		ok = false
+	}
+	if !ok {
+		return nil, nil, diags
+	}
+	r.Rule = describeRule(r.Cron, r.sched, zone)
+
+	var occs []time.Time
+	at := l.opts.At
+	if at.IsZero() {
+		start := representativeStart
+		if !r.From.IsZero() {
+			start = r.From.Add(-time.Nanosecond)
+		}
+		if first := r.next(start); !first.IsZero() {
+			occs = append(occs, first)
+		}
+	} else {
+		if latest := r.latest(at); !latest.IsZero() {
+			occs = append(occs, latest)
+		}
+		if next := r.next(at); !next.IsZero() {
+			occs = append(occs, next)
+		}
+	}
+	if len(occs) == 0 {
+		window := ""
+		if !r.From.IsZero() || !r.Until.IsZero() {
+			window = " between from and until"
+		}
+		diags = append(diags, attrError("Repeat never fires", fmt.Sprintf("The rule %q (%s) has no occurrence%s.", r.Cron, r.Rule, window), rb.Cron))
+		return nil, nil, diags
+	}
+
+	out := make([]*Instance, 0, len(occs))
+	infos := r.infos(occs)
+	for i, t := range occs {
+		key := occurrenceKey(t, zone)
+		addr := addrs.WithKey(m.Name, key)
+		occ := &occurrence{at: t.In(zone), zone: zone, group: g, info: infos[i]}
+		inst, d := l.evalInstance(m, addr, eachContext(ctx, key, cty.StringVal(key)), provider, occ)
+		diags = append(diags, d...)
+		if inst == nil {
+			continue
+		}
+		if note := r.shiftNote(t); note != "" && !at.IsZero() {
+			diags = append(diags, wallWarning("occurrence", note+fmt.Sprintf(" (in %s)", addr), rb.Cron))
+		}
+		out = append(out, inst)
+	}
+	if at.IsZero() {
+		// Without a clock the body was only checked.
+		out = nil
+	}
+	return out, r, diags
+}
+
+// evalRepeatMoment evaluates a repeat block's from or until: RFC 3339, or
+// a wall time when a zone is in scope. Zero when absent.
+func (l *loader) evalRepeatMoment(expr hcl.Expression, ctx *hcl.EvalContext, attr string, scoped *time.Location) (time.Time, bool, hcl.Diagnostics) {
+	s, set, sensitive, ok, diags := l.evalString(expr, ctx, attr)
+	if !ok || !set {
+		return time.Time{}, ok, diags
+	}
+	t, note, err := parseMoment(s, scoped)
+	if err != nil {
+		return time.Time{}, false, append(diags, attrError("Invalid "+attr, detail(err, s, sensitive), expr))
+	}
+	if note != "" {
+		diags = append(diags, wallWarning(attr, note, expr))
+	}
+	return t, true, diags
+}
+
+// evalZone evaluates an optional timezone argument.
+func (l *loader) evalZone(expr hcl.Expression, ctx *hcl.EvalContext, about string) (*time.Location, bool, bool, hcl.Diagnostics) {
+	s, set, sensitive, ok, diags := l.evalString(expr, ctx, "timezone")
+	if !ok || !set {
+		return nil, false, ok, diags
+	}
+	loc, err := loadZone(s)
+	if err != nil {
+		return nil, false, false, append(diags, attrError("Unknown time zone", detail(err, s, sensitive)+about, expr))
+	}
+	return loc, true, true, diags
+}
+
+// wallWarning reports the instant herald picked for a wall time that
+// daylight saving makes ambiguous or skips.
+func wallWarning(what, note string, expr hcl.Expression) *hcl.Diagnostic {
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagWarning,
+		Summary:  "Wall time changed by daylight saving",
+		Detail:   fmt.Sprintf("The %s %s", what, note),
+		Subject:  expr.Range().Ptr(),
+	}
+}
