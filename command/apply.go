@@ -156,6 +156,10 @@ func runApply(ctx context.Context, env *Env, opts applyOptions) (err error) {
 		if r.saved, err = planner.ReadFile(path); err != nil {
 			return err
 		}
+		// Repeat messages expand to the occurrences around the clock the
+		// configuration is loaded at: load it at the plan's clock, or
+		// Resolve would look for the occurrences of another moment.
+		opts.planFlags.expandAt = r.saved.At
 	}
 	if r.inputs, err = loadPlanInputs(env, diagView, &opts.planFlags, opts.Replace); err != nil {
 		return err

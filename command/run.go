@@ -36,6 +36,9 @@ const (
 	// DefaultPoll is the longest run sleeps before it reads the
 	// configuration again.
 	DefaultPoll = time.Minute
+	// maxRetryWait caps how long run leaves a failed message before it
+	// tries it again.
+	maxRetryWait = time.Hour
 	// DefaultRunLockTimeout is how long each of run's passes waits for a
 	// state lock someone else holds before it leaves the pass to the next
 	// wake.
@@ -129,9 +132,10 @@ type scheduler struct {
 	clientFor string
 
 	started bool
-	// stateName is the state the run started with: a configuration that
-	// later names another is refused rather than followed.
-	stateName string
+	// backendKey identifies the backend block the run started with: a
+	// configuration that later names another state is refused rather
+	// than followed.
+	backendKey string
 	// configHash is the last valid configuration's, to log reloads that
 	// change something; invalid is set while the configuration is not.
 	configHash string
@@ -143,11 +147,22 @@ type scheduler struct {
 	// lookedUp holds the unknown messages already looked up in their
 	// threads: a later pass does not lock the state for them alone.
 	lookedUp map[string]bool
-	totals   views.RunTotals
-	notices  *interruptNotices
+	// retries holds, per message that failed in this run, when the next
+	// try is due: a message A1Base keeps refusing is tried ever less often
+	// instead of at every poll until it expires.
+	retries map[string]retryWait
+	totals  views.RunTotals
+	notices *interruptNotices
 	// failedPass is set when the last pass had sends fail or become
 	// unknown, for -once's exit code.
 	failedPass bool
+}
+
+// retryWait is when a failed message is tried again, and how long the
+// wait before that was.
+type retryWait struct {
+	at   time.Time
+	wait time.Duration
 }
 
 // configError is an invalid configuration whose diagnostics were printed.
@@ -185,7 +200,7 @@ func runRun(ctx context.Context, env *Env, opts runOptions) error {
 	s := &scheduler{
 		env: env, opts: &opts, view: views.NewRun(format, v, now),
 		diag: diag, diagWarn: diagWarn, now: now, sleep: sleep,
-		lookedUp: map[string]bool{},
+		lookedUp: map[string]bool{}, retries: map[string]retryWait{},
 	}
 	if opts.Sandbox {
 		s.sandbox = newSandbox(s.view.SandboxReceived)
@@ -241,8 +256,9 @@ func (s *scheduler) settle(ctx context.Context, err error, first bool, retryAt t
 	var lerr *state.LockedError
 	switch {
 	case errors.Is(err, errRunAborted):
+		s.notices.Interrupting()
 		s.notices.Aborting()
-		s.stopped()
+		s.view.Stopped(s.totals)
 		return true, err
 	case ctx.Err() != nil:
 		// An interrupt: whatever it cut short was recorded and saved,
@@ -331,7 +347,7 @@ func (s *scheduler) wake(ctx context.Context) (*planner.Plan, error) {
 		return nil, err
 	}
 	s.noteConfig(in.Config, plan)
-	if !s.due(plan) {
+	if !s.due(plan, s.now()) {
 		return plan, backend.Close()
 	}
 
@@ -365,6 +381,7 @@ func (s *scheduler) wake(ctx context.Context) (*planner.Plan, error) {
 		s.totals.Expired += sum.Expired
 		s.totals.Unknown += sum.Unknown
 		s.failedPass = sum.Failed+sum.Unknown > 0
+		s.noteFailures(sum.Failures)
 	}
 	switch {
 	case out.Result.Aborted:
@@ -415,6 +432,13 @@ func (s *scheduler) noteConfig(cfg *spec.Config, plan *planner.Plan) {
 // openState opens the state the run keeps, without locking it; the
 // first time, it also opens the log.
 func (s *scheduler) openState(ctx context.Context, cfg *spec.Config) (state.Backend, error) {
+	key := "sandbox"
+	if s.sandbox == nil {
+		key = backendKey(cfg.Backend)
+	}
+	if s.started && key != s.backendKey {
+		return nil, errors.New("the configuration's backend block changed since herald run started; restart herald run to use the new state (nothing is sent until then)")
+	}
 	var backend state.Backend
 	if s.sandbox != nil {
 		backend = state.OpenLocal(sandboxStatePath(s.env, s.opts.StatePath))
@@ -424,28 +448,53 @@ func (s *scheduler) openState(ctx context.Context, cfg *spec.Config) (state.Back
 			return nil, err
 		}
 	}
-	name := describeState(s.env, backend)
-	switch {
-	case !s.started:
-		s.started, s.stateName = true, name
+	if !s.started {
+		name := describeState(s.env, backend)
+		s.started, s.backendKey = true, key
 		s.view.Started(views.RunStart{Poll: s.opts.Poll, State: name, Once: s.opts.Once})
 		if s.sandbox != nil {
 			s.view.Sandbox(s.sandbox.URL(), name)
 		}
-	case name != s.stateName:
-		backend.Close()
-		return nil, fmt.Errorf("the configuration now keeps state in %s, but this run started with %s; restart herald run to switch (nothing is sent until then)", name, s.stateName)
 	}
 	return backend, nil
 }
 
-// due reports whether plan has work that needs the lock: a send, a
-// retry, an expiry, or an unknown message this run has not looked up yet.
-func (s *scheduler) due(plan *planner.Plan) bool {
+// backendKey identifies where a backend block keeps state; it holds the
+// connection string, so it is compared, never shown.
+func backendKey(b *spec.Backend) string {
+	if b == nil {
+		return "local"
+	}
+	return b.Type + "\x00" + b.ConnStr + "\x00" + b.SchemaName
+}
+
+// noteFailures schedules the next try of each message that failed: a
+// poll interval after the first failure, twice as long after each further
+// one, up to maxRetryWait.
+func (s *scheduler) noteFailures(failures []executor.Failure) {
+	now := s.now()
+	for _, f := range failures {
+		addr := f.Addr.String()
+		wait := s.opts.Poll
+		if prev, ok := s.retries[addr]; ok {
+			wait = min(max(prev.wait*2, wait), max(maxRetryWait, wait))
+		}
+		s.retries[addr] = retryWait{at: now.Add(wait), wait: wait}
+	}
+}
+
+// due reports whether plan has work that needs the lock at now: a send,
+// an expiry, a retry whose wait is over, or an unknown message this run
+// has not looked up yet.
+func (s *scheduler) due(plan *planner.Plan, now time.Time) bool {
 	for _, c := range plan.Changes {
 		switch c.Action {
-		case planner.Send, planner.Retry, planner.Expire:
+		case planner.Send, planner.Expire:
 			return true
+		case planner.Retry:
+			if r, ok := s.retries[c.Addr.String()]; !ok || !now.Before(r.at) {
+				return true
+			}
 		case planner.Unknown:
 			if c.Instance != nil && !s.lookedUp[c.Addr.String()] {
 				return true

@@ -520,3 +520,64 @@ func TestNextWake(t *testing.T) {
 		})
 	}
 }
+
+func TestRunBacksOffFailedMessages(t *testing.T) {
+	f := newRunFixture(t, "schedule")
+	f.clock.now = runStart.Add(time.Hour) // standup is due
+	f.api.RejectThread("t-eng", http.StatusBadRequest, "thread is archived")
+	f.clock.during = func(n int, until time.Time) {
+		if until.Equal(runStart.Add(130 * time.Minute)) {
+			f.api.AcceptThread("t-eng")
+		}
+	}
+	r := f.run(t, runStart.Add(3*time.Hour), "-poll=10m", "-target=message.standup")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+
+	var tries []string
+	for _, a := range f.api.Arrivals() {
+		if a.Method == http.MethodPost {
+			tries = append(tries, a.Arrived.UTC().Format("15:04")+" "+http.StatusText(a.Status))
+		}
+	}
+	// Tried again a poll after failing, then twice as long after each
+	// further failure, until A1Base takes it.
+	assert.Equal(t, []string{"09:00 Bad Request", "09:10 Bad Request", "09:30 Bad Request", "10:10 OK"}, tries)
+	assert.Equal(t, 3, strings.Count(r.stdout, "message.standup failed: "), r.stdout)
+	assert.Contains(t, r.stdout, "2026-12-01T10:10:00Z message.standup sent (attempt 4)\n")
+}
+
+func TestRunRefusesAMovedState(t *testing.T) {
+	f := newRunFixture(t, "schedule")
+	cfg := filepath.Join(f.dir, "main.hcl")
+	f.clock.during = func(n int, until time.Time) {
+		switch n {
+		case 1: // 08:00 → 09:00
+			src, err := os.ReadFile(cfg)
+			require.NoError(t, err)
+			pg := "\nbackend \"postgres\" {\n  conn_str = \"postgres://herald:s3cret@db.invalid/herald\"\n}\n"
+			require.NoError(t, os.WriteFile(cfg, append(src, pg...), 0o644))
+		case 2: // 09:00 → 10:00
+			f.useConfig(t, "schedule")
+		}
+	}
+	r := f.run(t, runStart.Add(2*time.Hour+15*time.Minute), "-poll=1h")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.Contains(t, r.stdout, "2026-12-01T09:00:00Z error: the configuration's backend block changed since herald run started; restart herald run to use the new state (nothing is sent until then); trying again at 2026-12-01T10:00:00Z\n")
+	assert.NotContains(t, r.stdout+r.stderr, "s3cret")
+	assert.Equal(t, []string{"10:00 Standup at 09:15"}, sentAt(f.api), "sent to the state it started with, once that is back")
+}
+
+func TestRunSendsRepeatOccurrences(t *testing.T) {
+	f := newRunFixture(t, "repeat")
+	r := f.run(t, runStart.Add(4*time.Hour+15*time.Minute), "-poll=1h")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.Equal(t, []string{
+		"08:30 Check the queue (08:30)",
+		"09:30 Check the queue (09:30)",
+		"10:30 Check the queue (10:30)",
+		"11:30 Check the queue (11:30)",
+	}, sentAt(f.api), "each occurrence at its time, once")
+	assert.Equal(t, []time.Duration{30 * time.Minute, time.Hour, time.Hour, time.Hour, time.Hour}, f.clock.Sleeps())
+	assert.Contains(t, r.stdout, `2026-12-01T08:30:00Z sleeping until 2026-12-01T09:30:00Z (message.hourly["2026-12-01T09:30:00Z"])`+"\n")
+	assert.Contains(t, r.stdout, "2026-12-01T11:30:00Z nothing waiting")
+}

@@ -526,3 +526,16 @@ func BenchmarkRepeatExpansion(b *testing.B) {
 		})
 	}
 }
+
+// TestNextRightAfterTheGap: walls skipped by the gap land on real times
+// after it; next and latest see each instant once.
+func TestNextRightAfterTheGap(t *testing.T) {
+	r := mustRepeat(t, "* * * * *", "Europe/Berlin")
+	at := utc("2027-03-28T01:00:30Z") // 03:00:30 CEST
+	require.Equal(t, "2027-03-28T03:01:00+02:00", r.next(at).Format(time.RFC3339))
+	require.Equal(t, "2027-03-28T03:00:00+02:00", r.latest(at).Format(time.RFC3339))
+	r = mustRepeat(t, "30 2 * * *", "Europe/Berlin")
+	require.Equal(t, "2027-03-28T03:30:00+02:00", r.next(at).Format(time.RFC3339))
+	require.Equal(t, "2027-03-27T02:30:00+01:00", r.latest(at).Format(time.RFC3339))
+	require.Equal(t, "2027-03-28T03:30:00+02:00", r.latest(utc("2027-03-28T01:45:00Z")).Format(time.RFC3339))
+}

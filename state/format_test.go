@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -86,6 +88,8 @@ func TestDecodeRefusesBadFiles(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Decode(strings.NewReader(tc.in))
 			require.Error(t, err)
+			_, taken := decodeFast([]byte(tc.in))
+			require.False(t, taken, "the fast reader took a file the strict reader refuses")
 			require.Contains(t, err.Error(), tc.want)
 			if tc.line > 0 {
 				var fe *FormatError
@@ -147,4 +151,109 @@ func sortedKeys(m map[string]*Record) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// richSnapshot has what the fast reader must read like the strict one:
+// escapes, non-ASCII text, offsets, retries, records without an answer.
+func richSnapshot() *Snapshot {
+	s := NewSnapshot()
+	s.Serial = 12
+	s.Apply(attemptEvent(`message.b["ü \"q\""]`, 1, t0))
+	s.Apply(failedEvent(`message.b["ü \"q\""]`, 1, t0.Add(time.Second), "503: \"busy\"\n\tretry"))
+	s.Apply(attemptEvent(`message.b["ü \"q\""]`, 2, t0.In(time.FixedZone("", 2*3600)).Add(time.Minute)))
+	sent := sentEvent(`message.b["ü \"q\""]`, 2, t0.Add(time.Minute+1500*time.Millisecond))
+	sent.Answer.Body = "Line one\nLine \"two\" <b>&</b> \u2028 😀 é\x00"
+	s.Apply(sent)
+	s.Apply(attemptEvent("message.a", 1, t0))
+	s.Apply(Event{Kind: EventOutcome, Address: "message.c", Group: "sales", SendAt: t0, At: t0, Status: StatusExpired})
+	return s
+}
+
+// requireFastAgrees fails t when the fast reader takes data that the
+// strict reader refuses or reads differently; it says whether the fast
+// reader took it.
+func requireFastAgrees(t testing.TB, data []byte) bool {
+	t.Helper()
+	fast, ok := decodeFast(data)
+	if !ok {
+		return false
+	}
+	if err := checkVersion(data); err != nil {
+		t.Fatalf("the fast reader took a file of the wrong version: %v\n%s", err, data)
+	}
+	strict, err := decodeBody(data)
+	if err != nil {
+		t.Fatalf("the fast reader took a file the strict reader refuses: %v\n%s", err, data)
+	}
+	// DeepEqual: an empty list must stay empty rather than become nil, and
+	// a time keep its zone.
+	if !reflect.DeepEqual(strict, fast) {
+		t.Fatalf("the fast reader read differently (-strict +fast):\n%s\n%s", cmp.Diff(strict, fast), data)
+	}
+	return true
+}
+
+func TestDecodeFastReadsWhatEncodeWrites(t *testing.T) {
+	for _, s := range []*Snapshot{NewSnapshot(), richSnapshot(), bigSnapshot(50)} {
+		var buf bytes.Buffer
+		require.NoError(t, Encode(&buf, s))
+		require.True(t, requireFastAgrees(t, buf.Bytes()), "the fast reader declined what Encode wrote:\n%s", buf.Bytes())
+		got, err := Decode(&buf)
+		require.NoError(t, err)
+		if d := cmp.Diff(s, got); d != "" {
+			t.Fatal(d)
+		}
+	}
+	// Any layout and key order, empty lists and objects.
+	for _, doc := range []string{
+		`{"serial":3,"records":[{"status":"sent","answer":{},"attempts":[],"address":"message.a"}],"lineage":"l","version":1}`,
+		"{\"version\":1,\r\n\t\"lineage\":\"l\\u00e9\",\"records\":[]}",
+		`{"version":1,"lineage":"l","records":[{"address":"message.a","status":"unknown","attempts":[{"number":-0,"error":"x"},{"number":2,"finished_at":"2026-12-01T10:00:00+02:00"}]}]}`,
+	} {
+		require.True(t, requireFastAgrees(t, []byte(doc)), "the fast reader declined:\n%s", doc)
+	}
+}
+
+// Every one-byte change to a valid document is either declined by the
+// fast reader or read by it exactly as the strict reader reads it.
+func TestDecodeFastAgreesWithStrictReaderOnEdits(t *testing.T) {
+	var buf bytes.Buffer
+	require.NoError(t, Encode(&buf, richSnapshot()))
+	// Compact: edits of the indentation teach little.
+	var compact bytes.Buffer
+	require.NoError(t, json.Compact(&compact, buf.Bytes()))
+	doc := compact.Bytes()
+	bytesToTry := []byte(" \"\\,}0e\xc3")
+	taken, edits := 0, 0
+	try := func(edited []byte) {
+		edits++
+		if requireFastAgrees(t, edited) {
+			taken++
+		}
+	}
+	for i := range doc {
+		try(append(slices.Clone(doc[:i]), doc[i+1:]...))
+		for _, c := range bytesToTry {
+			replaced := slices.Clone(doc)
+			replaced[i] = c
+			try(replaced)
+			try(slices.Concat(doc[:i], []byte{c}, doc[i:]))
+		}
+	}
+	// Whitespace, digits and letters inside strings keep many edits valid:
+	// the comparison above must have had something to compare.
+	require.Greater(t, taken, edits/10, "the fast reader took %d of %d edits", taken, edits)
+}
+
+// FuzzDecodeFast checks the fast reader against the strict one on any input.
+func FuzzDecodeFast(f *testing.F) {
+	for _, s := range []*Snapshot{NewSnapshot(), richSnapshot(), bigSnapshot(2)} {
+		var buf bytes.Buffer
+		require.NoError(f, Encode(&buf, s))
+		f.Add(buf.Bytes())
+	}
+	f.Add([]byte(`{"serial":3,"records":[{"status":"sent","answer":{},"attempts":[],"address":"message.a"}],"lineage":"l","version":1}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		requireFastAgrees(t, data)
+	})
 }
