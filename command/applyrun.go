@@ -97,12 +97,21 @@ func (p *applyPass) run(ctx context.Context) (out passOutcome, err error) {
 			unknowns++
 		}
 	}
-	if actionable == 0 && unknowns == 0 {
+	moves := executor.PendingMoves(plan)
+	if actionable == 0 && unknowns == 0 && moves == 0 {
 		p.view.NothingToDo()
 		return out, nil
 	}
 	if actionable > 0 && p.approve != nil {
 		if err := p.approve(ctx); err != nil {
+			return out, err
+		}
+	}
+	// Carrying records to their moved-to addresses sends nothing either;
+	// it comes first so that every later record lands under the new
+	// address.
+	if moves > 0 {
+		if err := executor.RecordMoves(ctx, plan, p.backend); err != nil {
 			return out, err
 		}
 	}

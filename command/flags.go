@@ -171,12 +171,44 @@ func (in *planInputs) plan(ctx context.Context, backend state.Backend) (*state.S
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading state %s: %w", backend.Describe(), err)
 	}
+	plan, err := in.planFrom(snap)
+	if err != nil {
+		return nil, nil, err
+	}
+	return snap, plan, nil
+}
+
+// planFrom plans against a snapshot already read.
+func (in *planInputs) planFrom(snap *state.Snapshot) (*planner.Plan, error) {
 	// New ignores addresses that select nothing; a typo must not become a
 	// quietly empty plan.
 	if err := planner.Validate(in.Config, snap, in.Opts); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return snap, planner.New(in.Config, snap, in.At, in.Opts), nil
+	return planner.New(in.Config, snap, in.At, in.Opts), nil
+}
+
+// localAhead is a snapshot of the local state file, read while the
+// configuration loads. The two do not depend on each other unless the
+// configuration has a backend block, and a large state takes about as long
+// to read as its configuration takes to evaluate; where state lives
+// elsewhere, the read is simply not used.
+type localAhead struct {
+	backend *state.Local
+	done    chan struct{} // closed when snap and err are set
+	snap    *state.Snapshot
+	err     error
+}
+
+// readLocalAhead starts reading the local state file -state names (or the
+// default one), without the lock, as a plan reads it.
+func readLocalAhead(ctx context.Context, env *Env, stateFlag string) *localAhead {
+	a := &localAhead{backend: state.OpenLocal(statePath(env, stateFlag)), done: make(chan struct{})}
+	go func() {
+		defer close(a.done)
+		a.snap, a.err = a.backend.Snapshot(ctx)
+	}()
+	return a
 }
 
 // buildPlan loads the configuration, reads a snapshot of the state (without
@@ -184,18 +216,35 @@ func (in *planInputs) plan(ctx context.Context, backend state.Backend) (*state.S
 // diagnostics are printed on v (warnings too); an error return after they
 // were printed is ErrReported. On success the caller closes the run.
 func buildPlan(ctx context.Context, env *Env, v *views.View, f *planFlags, replace []string) (*planRun, error) {
+	ahead := readLocalAhead(ctx, env, f.StatePath)
 	in, err := loadPlanInputs(env, v, f, replace)
 	if err != nil {
 		return nil, err
 	}
-	backend, err := openBackendContext(ctx, env, in.Config, f.StatePath)
-	if err != nil {
-		return nil, err
+	if in.Config != nil && in.Config.Backend != nil {
+		backend, err := openBackendContext(ctx, env, in.Config, f.StatePath)
+		if err != nil {
+			return nil, err
+		}
+		snap, plan, err := in.plan(ctx, backend)
+		if err != nil {
+			backend.Close()
+			return nil, err
+		}
+		return &planRun{Config: in.Config, Backend: backend, Snap: snap, Plan: plan}, nil
 	}
-	snap, plan, err := in.plan(ctx, backend)
+	// The local file: what openBackend opens for a configuration without
+	// a backend block.
+	<-ahead.done
+	backend := ahead.backend
+	if ahead.err != nil {
+		backend.Close()
+		return nil, fmt.Errorf("reading state %s: %w", backend.Describe(), ahead.err)
+	}
+	plan, err := in.planFrom(ahead.snap)
 	if err != nil {
 		backend.Close()
 		return nil, err
 	}
-	return &planRun{Config: in.Config, Backend: backend, Snap: snap, Plan: plan}, nil
+	return &planRun{Config: in.Config, Backend: backend, Snap: ahead.snap, Plan: plan}, nil
 }

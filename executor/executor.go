@@ -83,6 +83,10 @@ func Run(ctx context.Context, plan *planner.Plan, client Sender, rec state.Recor
 	if err != nil {
 		return Summary{}, fmt.Errorf("executor: %w", err)
 	}
+	// Attempts must join a moved record, not start a second one.
+	if err := RecordMoves(ctx, plan, rec); err != nil {
+		return Summary{}, fmt.Errorf("executor: %w", err)
+	}
 
 	r := &runner{
 		client:  client,

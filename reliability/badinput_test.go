@@ -116,7 +116,7 @@ func TestFuzzTargets(t *testing.T) {
 	}{
 		{"./spec", "FuzzLoad", 20000, 4000},
 		{"./state", "FuzzDecode", 200000, 40000},
-		{"./state", "FuzzJournal", 20000, 4000},
+		{"./state", "FuzzJournal", 200000, 40000},
 	} {
 		t.Run(target.name, func(t *testing.T) {
 			f := &Figures{Scenario: "7 bad input: fuzz " + target.name, Runs: 1}

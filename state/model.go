@@ -72,6 +72,10 @@ const (
 	// EventOutcome is recorded after the answer (or its absence) is known,
 	// and for instances apply marks expired without sending.
 	EventOutcome EventKind = "outcome"
+	// EventMove carries the record under MovedFrom over to Address, as a
+	// moved block says, so that state keeps it under the new address even
+	// after the moved block is deleted.
+	EventMove EventKind = "move"
 )
 
 // Event is one journal entry. The record fields (Group ... SendAt) describe
@@ -94,6 +98,8 @@ type Event struct {
 	Outcome string  `json:"outcome,omitempty"`
 	Answer  *Answer `json:"answer,omitempty"`
 	Error   string  `json:"error,omitempty"`
+	// MovedFrom is the record's old address, for EventMove.
+	MovedFrom string `json:"moved_from,omitempty"`
 }
 
 // Recorder is how the executor writes state. Record returns only once the

@@ -43,6 +43,10 @@ func (s *Snapshot) Apply(e Event) {
 	if s.Records == nil {
 		s.Records = map[string]*Record{}
 	}
+	if e.Kind == EventMove {
+		s.move(e)
+		return
+	}
 	r := s.Records[e.Address]
 	if r == nil {
 		r = &Record{Address: e.Address}
@@ -75,6 +79,20 @@ func (s *Snapshot) Apply(e Event) {
 		}
 	}
 	r.UpdatedAt = e.At
+}
+
+// move renames a record. Replaying a move twice, or a move whose target
+// already has a record of its own (which then wins, as in planning), changes
+// nothing.
+func (s *Snapshot) move(e Event) {
+	r := s.Records[e.MovedFrom]
+	if r == nil || s.Records[e.Address] != nil {
+		return
+	}
+	delete(s.Records, e.MovedFrom)
+	r.Address = e.Address
+	r.UpdatedAt = e.At
+	s.Records[e.Address] = r
 }
 
 func describe(r *Record, e Event) {
@@ -126,6 +144,10 @@ func ValidateEvent(e Event) error {
 		case StatusSent, StatusFailed, StatusUnknown, StatusExpired:
 		default:
 			return fmt.Errorf("outcome event for %s has status %q; want sent, failed, unknown or expired", e.Address, e.Status)
+		}
+	case EventMove:
+		if e.MovedFrom == "" || e.MovedFrom == e.Address {
+			return fmt.Errorf("move event for %s has no other address to move from", e.Address)
 		}
 	default:
 		return fmt.Errorf("state event for %s has unknown kind %q", e.Address, e.Kind)

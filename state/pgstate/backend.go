@@ -341,15 +341,29 @@ func (b *Backend) recordTx(ctx context.Context, lk *heldLock, e state.Event, bum
 			return err
 		}
 		snap := &state.Snapshot{Records: map[string]*state.Record{}}
-		r, err := scanRecord(tx.QueryRow(ctx, b.sql("SELECT "+recordColumns+" FROM {schema}.messages WHERE address = $1 FOR UPDATE"), e.Address))
-		switch {
-		case err == nil:
-			snap.Records[r.Address] = r
-		case !errors.Is(err, pgx.ErrNoRows):
-			return err
+		addrs := []string{e.Address}
+		if e.Kind == state.EventMove {
+			addrs = append(addrs, e.MovedFrom)
+		}
+		for _, addr := range addrs {
+			r, err := scanRecord(tx.QueryRow(ctx, b.sql("SELECT "+recordColumns+" FROM {schema}.messages WHERE address = $1 FOR UPDATE"), addr))
+			switch {
+			case err == nil:
+				snap.Records[r.Address] = r
+			case !errors.Is(err, pgx.ErrNoRows):
+				return err
+			}
 		}
 		snap.Apply(e)
-		r = snap.Records[e.Address]
+		if e.Kind == state.EventMove {
+			if snap.Records[e.MovedFrom] != nil || snap.Records[e.Address] == nil {
+				return nil // nothing to move, or the target has its own record
+			}
+			if _, err := tx.Exec(ctx, b.sql("DELETE FROM {schema}.messages WHERE address = $1"), e.MovedFrom); err != nil {
+				return err
+			}
+		}
+		r := snap.Records[e.Address]
 		if r == nil {
 			return fmt.Errorf("event for %s changed no record", e.Address)
 		}
