@@ -164,12 +164,6 @@ func (p *applyPass) plan(ctx context.Context) (*planner.Plan, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading state %s: %w", p.backend.Describe(), err)
 	}
-	if snap.Serial == 0 && len(snap.Records) == 0 && p.saved.Serial == 0 {
-		// Neither the plan nor this apply found a state file: a state
-		// that does not exist yet has no lineage of its own (each read
-		// makes one up), and nothing can have changed in between.
-		snap.Lineage = p.saved.Lineage
-	}
 	if err := p.saved.Check(p.inputs.Config, snap); err != nil {
 		return nil, fmt.Errorf("%w; nothing was sent", err)
 	}
