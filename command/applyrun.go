@@ -47,6 +47,9 @@ type applyPass struct {
 	// saveErr is a failure to save the state or release the lock that
 	// was printed because the pass's own error (an interrupt) stands.
 	saveErr error
+	// stateRead is set once the state was read under the lock; before
+	// that nothing can have been recorded, and nothing is saved.
+	stateRead bool
 }
 
 // passOutcome is what a pass did.
@@ -85,6 +88,7 @@ func (p *applyPass) run(ctx context.Context) (out passOutcome, err error) {
 	if err != nil {
 		return out, err
 	}
+	p.stateRead = true
 	out.Plan = plan
 	if err := p.view.Plan(views.NewPlanDocument(plan)); err != nil {
 		return out, err
@@ -197,7 +201,10 @@ func (p *applyPass) interrupted(ctx context.Context, err error, out *passOutcome
 // and turns a failure to do so into the pass's error.
 func (p *applyPass) release(ctx context.Context, err error) error {
 	// The state must be saved even when ctx was cancelled by an interrupt.
-	perr := p.backend.Persist(context.WithoutCancel(ctx))
+	var perr error
+	if p.stateRead {
+		perr = p.backend.Persist(context.WithoutCancel(ctx))
+	}
 	uerr := p.backend.Unlock()
 	cerr := p.backend.Close()
 	if perr != nil {

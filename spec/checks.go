@@ -3,11 +3,14 @@ package spec
 import (
 	"fmt"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/hashicorp/hcl/v2"
 )
 
 // MaxTextLength is the longest text (or media caption) a message may have,
@@ -121,4 +124,11 @@ func detail(err error, value string, sensitive bool) string {
 		msg = strings.ReplaceAll(msg, strconv.Quote(value), "(sensitive value)")
 	}
 	return strings.ToUpper(msg[:1]) + msg[1:] + "."
+}
+
+// sourcePos names a place in the configuration for a diagnostic's detail
+// text: the file's name and the line, without the directory, which would
+// only leak the machine's paths into logs.
+func sourcePos(r hcl.Range) string {
+	return fmt.Sprintf("%s:%d", filepath.Base(r.Filename), r.Start.Line)
 }

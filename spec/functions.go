@@ -125,7 +125,7 @@ func readTextFile(baseDir, p string) (string, error) {
 	b, err := os.ReadFile(resolvePath(baseDir, p))
 	if err != nil {
 		if os.IsNotExist(err) {
-			return "", fmt.Errorf("no file exists at %q (relative paths resolve against %s)", p, baseDir)
+			return "", fmt.Errorf("no file exists at %q (relative paths resolve against the working directory)", p)
 		}
 		return "", fmt.Errorf("failed to read %q: %s", p, pathErrReason(err))
 	}

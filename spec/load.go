@@ -238,7 +238,7 @@ func parseAndDecodeFile(name string) (file *hcl.File, mod *module, ok bool, diag
 		return nil, &module{}, false, hcl.Diagnostics{{
 			Severity: hcl.DiagError,
 			Summary:  "Failed to read file",
-			Detail:   fmt.Sprintf("Cannot read %s: %s.", name, err),
+			Detail:   fmt.Sprintf("Cannot read %s: %s.", filepath.Base(name), pathErrReason(err)),
 		}}
 	}
 	file, diags = hclsyntax.ParseConfig(src, name, hcl.InitialPos)
@@ -328,7 +328,7 @@ func mergeModule(parts []*module) (*module, hcl.Diagnostics) {
 		return &hcl.Diagnostic{
 			Severity: hcl.DiagError,
 			Summary:  "Duplicate " + kind,
-			Detail:   fmt.Sprintf("A %s named %q was already declared at %s. Names must be unique.", kind, name, prev),
+			Detail:   fmt.Sprintf("A %s named %q was already declared at %s. Names must be unique.", kind, name, sourcePos(prev)),
 			Subject:  rng.Ptr(),
 		}
 	}
@@ -341,7 +341,7 @@ func mergeModule(parts []*module) (*module, hcl.Diagnostics) {
 				diags = append(diags, &hcl.Diagnostic{
 					Severity: hcl.DiagError,
 					Summary:  "Duplicate provider configuration",
-					Detail:   fmt.Sprintf("A provider \"a1base\" block was already declared at %s. Only one is allowed.", mod.providers[0].DeclRange),
+					Detail:   fmt.Sprintf("A provider \"a1base\" block was already declared at %s. Only one is allowed.", sourcePos(mod.providers[0].DeclRange)),
 					Subject:  pb.DeclRange.Ptr(),
 				})
 				continue
@@ -353,7 +353,7 @@ func mergeModule(parts []*module) (*module, hcl.Diagnostics) {
 				diags = append(diags, &hcl.Diagnostic{
 					Severity: hcl.DiagError,
 					Summary:  "Duplicate backend configuration",
-					Detail:   fmt.Sprintf("A backend block was already declared at %s. Only one is allowed.", mod.backends[0].DeclRange),
+					Detail:   fmt.Sprintf("A backend block was already declared at %s. Only one is allowed.", sourcePos(mod.backends[0].DeclRange)),
 					Subject:  b.DeclRange.Ptr(),
 				})
 				continue

@@ -256,6 +256,7 @@ func TestInvalid(t *testing.T) {
 			var unexpected []string
 			var warnings []string
 			for _, d := range diags {
+				require.NotContains(t, d.Detail, dir, "a diagnostic's text names the machine's directory")
 				if d.Severity != hcl.DiagError {
 					warnings = append(warnings, d.Summary)
 					continue

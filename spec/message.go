@@ -75,7 +75,7 @@ func decodeMessageBlock(block *hcl.Block) (*messageBlock, hcl.Diagnostics) {
 				diags = append(diags, &hcl.Diagnostic{
 					Severity: hcl.DiagError,
 					Summary:  "Duplicate repeat block",
-					Detail:   fmt.Sprintf("A message has at most one repeat block; one was already declared at %s.", m.Repeat.DeclRange),
+					Detail:   fmt.Sprintf("A message has at most one repeat block; one was already declared at %s.", sourcePos(m.Repeat.DeclRange)),
 					Subject:  b.DefRange.Ptr(),
 				})
 				continue
@@ -89,7 +89,7 @@ func decodeMessageBlock(block *hcl.Block) (*messageBlock, hcl.Diagnostics) {
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Duplicate media block",
-				Detail:   fmt.Sprintf("A message has at most one media block; one was already declared at %s.", m.Media.DeclRange),
+				Detail:   fmt.Sprintf("A message has at most one media block; one was already declared at %s.", sourcePos(m.Media.DeclRange)),
 				Subject:  b.DefRange.Ptr(),
 			})
 			continue
@@ -109,7 +109,7 @@ func decodeMessageBlock(block *hcl.Block) (*messageBlock, hcl.Diagnostics) {
 		diags = append(diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
 			Summary:  "Conflicting message content",
-			Detail:   fmt.Sprintf("A message has exactly one of text or a media block; this one has both (the media block is at %s).", m.Media.DeclRange),
+			Detail:   fmt.Sprintf("A message has exactly one of text or a media block; this one has both (the media block is at %s).", sourcePos(m.Media.DeclRange)),
 			Subject:  m.Text.Range().Ptr(),
 		})
 	case m.Text == nil && m.Media == nil:
@@ -139,7 +139,7 @@ func (m *messageBlock) checkSchedule(content *hcl.BodyContent) hcl.Diagnostics {
 		diags = append(diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
 			Summary:  "Conflicting send_at and repeat",
-			Detail:   fmt.Sprintf("A message has send_at or a repeat block, not both: a repeat message is sent at each occurrence of its rule (the repeat block is at %s).", m.Repeat.DeclRange),
+			Detail:   fmt.Sprintf("A message has send_at or a repeat block, not both: a repeat message is sent at each occurrence of its rule (the repeat block is at %s).", sourcePos(m.Repeat.DeclRange)),
 			Subject:  content.Attributes["send_at"].NameRange.Ptr(),
 		})
 	}
@@ -147,7 +147,7 @@ func (m *messageBlock) checkSchedule(content *hcl.BodyContent) hcl.Diagnostics {
 		diags = append(diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
 			Summary:  "Conflicting for_each and repeat",
-			Detail:   fmt.Sprintf("A repeat message has no for_each: its instances are its occurrences, keyed by their time (the repeat block is at %s). Declare one repeat message per group instead.", m.Repeat.DeclRange),
+			Detail:   fmt.Sprintf("A repeat message has no for_each: its instances are its occurrences, keyed by their time (the repeat block is at %s). Declare one repeat message per group instead.", sourcePos(m.Repeat.DeclRange)),
 			Subject:  content.Attributes["for_each"].NameRange.Ptr(),
 		})
 	}

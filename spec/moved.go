@@ -125,7 +125,7 @@ func (l *loader) checkMoved(blocks []*movedBlock, instances map[string]bool) ([]
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Ambiguous move statements",
-				Detail:   fmt.Sprintf("%s is already moved by the block at %s.", m.From, prev.DeclRange),
+				Detail:   fmt.Sprintf("%s is already moved by the block at %s.", m.From, sourcePos(prev.DeclRange)),
 				Subject:  m.FromRange.Ptr(),
 			})
 			continue

@@ -96,7 +96,7 @@ func (l *loader) loadVariables(autoVars []string) hcl.Diagnostics {
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Invalid value for variable",
-				Detail:   fmt.Sprintf("The given value is not suitable for var.%s declared at %s: %s.", v.Name, v.DeclRange, err),
+				Detail:   fmt.Sprintf("The given value is not suitable for var.%s declared at %s: %s.", v.Name, sourcePos(v.DeclRange), err),
 				Subject:  val.rng.Ptr(),
 			})
 			continue
@@ -161,7 +161,7 @@ func (l *loader) loadVarsFile(name string, raw map[string]*varValue) hcl.Diagnos
 		return hcl.Diagnostics{{
 			Severity: hcl.DiagError,
 			Summary:  "Failed to read variables file",
-			Detail:   fmt.Sprintf("Cannot read %s: %s.", name, err),
+			Detail:   fmt.Sprintf("Cannot read %s: %s.", filepath.Base(name), pathErrReason(err)),
 		}}
 	}
 	file, diags := hclsyntax.ParseConfig(src, name, hcl.InitialPos)
@@ -245,7 +245,7 @@ func (l *loader) validateVariables() hcl.Diagnostics {
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Invalid value for variable",
-				Detail:   fmt.Sprintf("%s\n\nThis was checked by the validation rule at %s.", msg, vc.DeclRange),
+				Detail:   fmt.Sprintf("%s\n\nThis was checked by the validation rule at %s.", msg, sourcePos(vc.DeclRange)),
 				Subject:  vc.Condition.Range().Ptr(),
 			})
 		}
