@@ -281,9 +281,22 @@ func TestApplyTransientFailureGivesUp(t *testing.T) {
 	assert.Equal(t, 1, strings.Count(r.stdout, "message.c: failed: "), "a failure is listed once as it happens")
 }
 
-func TestApplyUnknownThenReconciled(t *testing.T) {
+func TestApplyFindsLostAnswerAtOnce(t *testing.T) {
 	f := newApplyFixture(t)
 	f.api.Script(a1basetest.Reply{Lost: true})
+	r := f.run(t, nil, "apply", "-auto-approve", at, "-target=message.c")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.Contains(t, r.stdout, "message.c: unknown: ")
+	assert.Contains(t, r.stdout, "message.c: found in its thread: recorded as sent")
+	assert.Contains(t, r.stdout, "Apply complete: 1 sent, 0 failed, 0 expired, 0 unknown.")
+	assert.Len(t, f.api.Sends(), 1)
+	assert.Equal(t, state.StatusSent, f.snapshot(t, state.DefaultPath).Records["message.c"].Status)
+}
+
+func TestApplyUnknownThenReconciled(t *testing.T) {
+	f := newApplyFixture(t)
+	// The answer is lost and the thread does not show the message yet.
+	f.api.Script(a1basetest.Reply{Lost: true, Undelivered: true})
 	r := f.run(t, nil, "apply", "-auto-approve", at, "-target=message.c")
 	assert.Equal(t, 1, r.code)
 	assert.Contains(t, r.stdout, "message.c: unknown: ")
@@ -291,12 +304,13 @@ func TestApplyUnknownThenReconciled(t *testing.T) {
 	assert.Contains(t, r.stdout, "herald apply -replace=message.c")
 	assert.Equal(t, state.StatusUnknown, f.snapshot(t, state.DefaultPath).Records["message.c"].Status)
 
-	// The fake delivered it: the next apply finds it in the thread and
+	// It shows up in the thread later: the next apply finds it there and
 	// does not send it again.
+	f.api.AddThreadMessage("t-sales", "+14155552671", "Only for sales", applyClock)
 	again := f.run(t, nil, "apply", "-auto-approve", at, "-target=message.c")
 	require.Equal(t, 0, again.code, again.stdout+again.stderr)
 	assert.Contains(t, again.stdout, "message.c: found in its thread: recorded as sent")
-	assert.Len(t, f.api.Sends(), 1)
+	assert.Empty(t, f.api.Sends())
 	assert.Equal(t, state.StatusSent, f.snapshot(t, state.DefaultPath).Records["message.c"].Status)
 }
 

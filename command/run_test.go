@@ -462,9 +462,9 @@ func TestRunLooksUnknownMessagesUpOnce(t *testing.T) {
 			lookups++
 		}
 	}
-	assert.Equal(t, 1, lookups, "looked up at the next wake, then left alone")
+	assert.Equal(t, 2, lookups, "looked up right after the send and at the next wake, then left alone")
 	assert.Equal(t, 1, strings.Count(r.stdout, "not found in its thread's recent messages"), r.stdout)
-	assert.Len(t, f.api.Arrivals(), 2, "one send, one look-up")
+	assert.Len(t, f.api.Arrivals(), 3, "one send, two look-ups")
 }
 
 func TestRunFlags(t *testing.T) {

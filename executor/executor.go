@@ -276,6 +276,9 @@ type runner struct {
 	mu    sync.Mutex
 	sum   Summary
 	fault error
+	// started holds when each change's latest attempt started, to find
+	// a send whose answer was lost in its thread.
+	started map[*planner.Change]time.Time
 }
 
 // aborted reads the channel itself rather than a flag the watcher sets,
@@ -549,7 +552,9 @@ func (r *runner) send(c *planner.Change, group string, w *worker) {
 			return
 		}
 		n++
-		err = r.record(r.event(c, state.EventAttempt, n, state.StatusSending))
+		attempt := r.event(c, state.EventAttempt, n, state.StatusSending)
+		r.setStarted(c, attempt.At)
+		err = r.record(attempt)
 		// The previous send's queued outcome went to the journal before
 		// this attempt, so the same fsync made it durable.
 		settleErr := r.settle(w)
@@ -650,7 +655,49 @@ func (r *runner) finish(c *planner.Change, n int, res a1base.Result, w *worker) 
 	case res.Outcome == a1base.Transient:
 		return true
 	default:
+		if r.findLost(c, n) {
+			r.sent()
+			return false
+		}
 		r.unknown(c, e.Error)
 	}
 	return false
+}
+
+func (r *runner) setStarted(c *planner.Change, at time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.started == nil {
+		r.started = map[*planner.Change]time.Time{}
+	}
+	r.started[c] = at
+}
+
+// findLost looks for a send whose answer was lost among its thread's
+// recent messages right away, while it is still among the last five: its
+// group sends nothing else meanwhile, so only the group's own members can
+// have pushed it out. Found, it is recorded as sent; otherwise it stays
+// unknown for the next apply's reconciliation or -replace.
+func (r *runner) findLost(c *planner.Change, n int) bool {
+	if r.stopping() || c.Instance.Content() == "" {
+		return false
+	}
+	r.mu.Lock()
+	started := r.started[c]
+	r.mu.Unlock()
+	msgs, err := r.client.RecentMessages(r.reqCtx, c.Instance.ThreadID)
+	if err != nil {
+		return false
+	}
+	cand := &candidate{change: c, attempt: n, since: started.Truncate(time.Second)}
+	m := match([]*candidate{cand}, msgs)[0]
+	if m.msg == nil {
+		return false
+	}
+	if err := r.record(cand.event(m.msg)); err != nil {
+		r.setFault(fmt.Errorf("recording %s as sent: %w", c.Addr, err))
+		return false
+	}
+	r.hooks.Reconciled(c, true)
+	return true
 }

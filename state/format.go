@@ -465,6 +465,7 @@ type fastReader struct {
 	// interned holds the values that recur from record to record (group,
 	// sender, status...), so that a large state keeps one copy of each.
 	interned map[string]string
+	scratch  []byte // unescape's buffer
 }
 
 func (r *fastReader) skipSpace() {
@@ -583,6 +584,9 @@ func (r *fastReader) str(intern bool) (string, bool) {
 		return "", false
 	}
 	if !plain {
+		if s, ok := r.unescape(lit[1 : len(lit)-1]); ok {
+			return s, true
+		}
 		var s string
 		if err := json.Unmarshal(lit, &s); err != nil {
 			return "", false
@@ -601,6 +605,43 @@ func (r *fastReader) str(intern bool) (string, bool) {
 		r.interned[s] = s
 	}
 	return s, true
+}
+
+// unescape decodes the one-character escapes of a string's contents; false
+// for \u escapes and anything but valid UTF-8, which encoding/json decodes
+// instead. Addresses always hold escaped quotes, so this is common.
+func (r *fastReader) unescape(b []byte) (string, bool) {
+	buf := r.scratch[:0]
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if c == '\\' {
+			i++
+			if i == len(b) {
+				return "", false
+			}
+			switch c = b[i]; c {
+			case '"', '\\', '/':
+			case 'b':
+				c = '\b'
+			case 'f':
+				c = '\f'
+			case 'n':
+				c = '\n'
+			case 'r':
+				c = '\r'
+			case 't':
+				c = '\t'
+			default:
+				return "", false
+			}
+		}
+		buf = append(buf, c)
+	}
+	r.scratch = buf
+	if !utf8.Valid(buf) {
+		return "", false
+	}
+	return string(buf), true
 }
 
 // time reads a time as encoding/json does, through time.Time's
