@@ -4,15 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/heraldhq/herald/a1base/a1basetest"
+	"github.com/heraldhq/herald/internal/testkit"
 	"github.com/heraldhq/herald/state"
 )
 
@@ -66,7 +64,7 @@ func (f *applyFixture) run(t *testing.T, edit func(*Env), args ...string) result
 
 func (f *applyFixture) runCtx(t *testing.T, ctx context.Context, edit func(*Env), args ...string) result {
 	t.Helper()
-	var out, errOut syncBuffer
+	var out, errOut testkit.SyncBuffer
 	env := &Env{
 		Dir:     f.dir,
 		Stdin:   strings.NewReader(""),
@@ -82,25 +80,6 @@ func (f *applyFixture) runCtx(t *testing.T, ctx context.Context, edit func(*Env)
 	}
 	code := Main(ctx, env, args)
 	return result{code, out.String(), errOut.String()}
-}
-
-// syncBuffer is a buffer the sandbox's goroutines may write to while the
-// command does.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func (f *applyFixture) snapshot(t *testing.T, name string) *state.Snapshot {
@@ -483,48 +462,12 @@ func TestApplyProgressBar(t *testing.T) {
 	assert.Contains(t, r.stdout, "Apply complete: 3 sent")
 }
 
-// gate holds sends at the fake after the first pass have gone through,
-// until it is opened: an interrupt then arrives with sends in flight.
-type gate struct {
-	next    http.Handler
-	pass    int32
-	seen    atomic.Int32
-	held    chan struct{}
-	release chan struct{}
-	once    sync.Once
-}
-
-func newGate(next http.Handler, pass int32) *gate {
-	return &gate{next: next, pass: pass, held: make(chan struct{}, 100), release: make(chan struct{})}
-}
-
-func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method == http.MethodPost && g.seen.Add(1) > g.pass {
-		// Reading the body to its end lets the server notice a client
-		// that goes away while the send is held.
-		body, err := io.ReadAll(r.Body)
-		if err != nil {
-			return
-		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		g.held <- struct{}{}
-		select {
-		case <-g.release:
-		case <-r.Context().Done():
-			return
-		}
-	}
-	g.next.ServeHTTP(w, r)
-}
-
-func (g *gate) open() { g.once.Do(func() { close(g.release) }) }
-
-func newGatedFixture(t *testing.T, pass int32) (*applyFixture, *gate) {
+func newGatedFixture(t *testing.T, pass int32) (*applyFixture, *a1basetest.Gate) {
 	t.Helper()
 	api := a1basetest.NewHandler(a1basetest.WithClock(func() time.Time { return applyClock }))
-	g := newGate(api, pass)
+	g := a1basetest.NewGate(api, pass)
 	srv := httptest.NewServer(g)
-	t.Cleanup(func() { g.open(); api.Close(); srv.Close() })
+	t.Cleanup(func() { g.Open(); api.Close(); srv.Close() })
 	return newApplyFixtureWith(t, api, srv.URL), g
 }
 
@@ -533,9 +476,9 @@ func TestApplyInterrupted(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() {
-		<-g.held
+		<-g.Held()
 		cancel()
-		g.open()
+		g.Open()
 	}()
 	r := f.runCtx(t, ctx, nil, "apply", "-auto-approve", at, "-parallelism=1")
 	assert.Equal(t, 130, r.code, r.stdout+r.stderr)
@@ -558,7 +501,7 @@ func TestApplyAborted(t *testing.T) {
 	defer cancel()
 	abort := make(chan struct{})
 	go func() {
-		<-g.held
+		<-g.Held()
 		cancel()
 		close(abort)
 	}()

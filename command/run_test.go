@@ -270,9 +270,9 @@ func TestRunInterruptedWhileSending(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() {
-		<-g.held // the first send is in flight
+		<-g.Held() // the first send is in flight
 		cancel()
-		g.open()
+		g.Open()
 	}()
 	r := f.runCtx(t, ctx, func(e *Env) { e.Now, e.Sleep = clock.Now, clock.Sleep }, "run", "-parallelism=1")
 	assert.Equal(t, 0, r.code, r.stdout+r.stderr)
@@ -306,7 +306,7 @@ func TestRunAbortedBySecondInterrupt(t *testing.T) {
 	defer cancel()
 	abort := make(chan struct{})
 	go func() {
-		<-g.held
+		<-g.Held()
 		cancel()
 		close(abort)
 	}()

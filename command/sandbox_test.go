@@ -11,11 +11,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/heraldhq/herald/a1base"
+	"github.com/heraldhq/herald/internal/testkit"
 )
 
 // waitFor polls out until re matches, or fails the test when the sandbox
 // ended first.
-func waitFor(t *testing.T, out *syncBuffer, done <-chan int, re *regexp.Regexp) []string {
+func waitFor(t *testing.T, out *testkit.SyncBuffer, done <-chan int, re *regexp.Regexp) []string {
 	t.Helper()
 	for {
 		if m := re.FindStringSubmatch(out.String()); m != nil {
@@ -30,7 +31,7 @@ func waitFor(t *testing.T, out *syncBuffer, done <-chan int, re *regexp.Regexp) 
 }
 
 func TestSandboxServesAndStops(t *testing.T) {
-	var out, errOut syncBuffer
+	var out, errOut testkit.SyncBuffer
 	env := &Env{
 		Dir: t.TempDir(), Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut,
 		Getenv: func(string) string { return "" }, Now: time.Now,
@@ -60,7 +61,7 @@ func TestSandboxServesAndStops(t *testing.T) {
 }
 
 func TestSandboxFaults(t *testing.T) {
-	var out syncBuffer
+	var out testkit.SyncBuffer
 	env := &Env{Dir: t.TempDir(), Stdin: strings.NewReader(""), Stdout: &out, Stderr: &out, Getenv: func(string) string { return "" }}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

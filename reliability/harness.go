@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/a1base/a1basetest"
+	"github.com/heraldhq/herald/internal/testkit"
 	"github.com/heraldhq/herald/state"
 )
 
@@ -193,7 +194,7 @@ func environ(extra []string) []string {
 type Proc struct {
 	cmd            *exec.Cmd
 	args           []string
-	stdout, stderr *syncBuffer
+	stdout, stderr *testkit.SyncBuffer
 	done           chan struct{}
 	res            Result
 }
@@ -203,7 +204,7 @@ func (h *Herald) Start(args ...string) (*Proc, error) {
 	cmd := exec.Command(h.Bin, args...)
 	cmd.Dir = h.Dir
 	cmd.Env = environ(h.Env)
-	p := &Proc{cmd: cmd, args: args, stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
+	p := &Proc{cmd: cmd, args: args, stdout: &testkit.SyncBuffer{}, stderr: &testkit.SyncBuffer{}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.stdout, p.stderr
 	if err := cmd.Start(); err != nil {
 		return nil, err
@@ -258,23 +259,6 @@ func (h *Herald) Run(timeout time.Duration, args ...string) Result {
 		return Result{Args: args, Code: -1, Stderr: err.Error()}
 	}
 	return p.Wait(timeout)
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // ReadState reads the local state at path as herald's next run would see

@@ -1,11 +1,8 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -13,8 +10,6 @@ import (
 	"runtime"
 	"sort"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -23,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/heraldhq/herald/a1base/a1basetest"
+	"github.com/heraldhq/herald/internal/testkit"
 	"github.com/heraldhq/herald/state"
 )
 
@@ -53,49 +49,12 @@ func run(m *testing.M) int {
 	return m.Run()
 }
 
-// gate lets the first pass sends through to the fake and holds the others
-// until it is opened, so that a test can act while sends are in flight
-// without guessing how long anything takes.
-type gate struct {
-	next    http.Handler
-	pass    int32
-	seen    atomic.Int32
-	held    chan struct{}
-	release chan struct{}
-	once    sync.Once
-	// inflight counts held sends until the fake has dealt with them.
-	inflight sync.WaitGroup
-}
-
-func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method == http.MethodPost && g.seen.Add(1) > g.pass {
-		g.inflight.Add(1)
-		defer g.inflight.Done()
-		// Reading the body to its end lets the server notice a client
-		// that goes away while the send is held.
-		body, err := io.ReadAll(r.Body)
-		if err != nil {
-			return
-		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		g.held <- struct{}{}
-		select {
-		case <-g.release:
-		case <-r.Context().Done():
-			return
-		}
-	}
-	g.next.ServeHTTP(w, r)
-}
-
-func (g *gate) open() { g.once.Do(func() { close(g.release) }) }
-
 // fixture is a working directory with groups × perGroup due messages, and
 // the fake they are sent to.
 type fixture struct {
 	dir  string
 	api  *a1basetest.API
-	gate *gate
+	gate *a1basetest.Gate
 	url  string
 	// want lists every message's text, which names its address.
 	want []string
@@ -104,12 +63,12 @@ type fixture struct {
 func newFixture(t *testing.T, groups, perGroup int, pass int32) *fixture {
 	t.Helper()
 	api := a1basetest.NewHandler()
-	g := &gate{next: api, pass: pass, held: make(chan struct{}, 1000), release: make(chan struct{})}
 	if pass < 0 {
-		g.pass = 1 << 30
+		pass = 1 << 30
 	}
+	g := a1basetest.NewGate(api, pass)
 	srv := httptest.NewServer(g)
-	t.Cleanup(func() { g.open(); api.Close(); srv.Close() })
+	t.Cleanup(func() { g.Open(); api.Close(); srv.Close() })
 
 	f := &fixture{dir: t.TempDir(), api: api, gate: g, url: srv.URL}
 	// Due a minute ago on the real clock, as the binary reads it; the
@@ -131,26 +90,8 @@ func newFixture(t *testing.T, groups, perGroup int, pass int32) *fixture {
 	return f
 }
 
-// syncBuffer collects a process's output while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // command is herald apply as a process, its output captured.
-func (f *fixture) command(args ...string) (*exec.Cmd, *syncBuffer) {
+func (f *fixture) command(args ...string) (*exec.Cmd, *testkit.SyncBuffer) {
 	cmd := exec.Command(heraldBin, append([]string{"apply", "-auto-approve", "-no-color"}, args...)...)
 	cmd.Dir = f.dir
 	cmd.Env = append(os.Environ(),
@@ -159,7 +100,7 @@ func (f *fixture) command(args ...string) (*exec.Cmd, *syncBuffer) {
 		"A1BASE_API_SECRET=secret-e2e",
 		"NO_COLOR=1",
 	)
-	var out syncBuffer
+	var out testkit.SyncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	return cmd, &out
 }
@@ -172,12 +113,9 @@ func (f *fixture) apply(t *testing.T, args ...string) (int, string) {
 
 func exitCode(t *testing.T, err error) int {
 	t.Helper()
-	if err == nil {
-		return 0
-	}
-	var ee *exec.ExitError
-	require.ErrorAs(t, err, &ee)
-	return ee.ExitCode()
+	code, err := testkit.ExitCode(err)
+	require.NoError(t, err)
+	return code
 }
 
 // delivered lists the texts the fake delivered, sorted, duplicates kept.
@@ -211,11 +149,11 @@ func TestInterruptFinishesInFlightSends(t *testing.T) {
 	f := newFixture(t, 3, 5, 3)
 	cmd, out := f.command()
 	require.NoError(t, cmd.Start())
-	<-f.gate.held // three sends went through, one is held at the fake
+	<-f.gate.Held() // three sends went through, one is held at the fake
 	require.NoError(t, cmd.Process.Signal(os.Interrupt))
 	// The held sends may only go on once the interrupt was seen; opening
 	// the gate right away still leaves it to herald not to start more.
-	f.gate.open()
+	f.gate.Open()
 	code := exitCode(t, cmd.Wait())
 	require.Equal(t, 130, code, out.String())
 	assert.Contains(t, out.String(), "Interrupted: ")
@@ -249,8 +187,8 @@ func TestSecondInterruptAborts(t *testing.T) {
 	require.NoError(t, cmd.Start())
 	// Both groups' first sends are written and held. (A send cancelled
 	// before it was written is recorded failed, and rightly sent again.)
-	<-f.gate.held
-	<-f.gate.held
+	<-f.gate.Held()
+	<-f.gate.Held()
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 	require.NoError(t, cmd.Process.Signal(os.Interrupt))
@@ -268,10 +206,10 @@ func TestSecondInterruptAborts(t *testing.T) {
 	}
 	// herald has exited, so the held requests end with their connections
 	// and are never delivered.
-	f.gate.inflight.Wait()
+	f.gate.Wait()
 	assert.Empty(t, f.delivered())
 	// The lock was released; the unknown messages are not sent again.
-	f.gate.open()
+	f.gate.Open()
 	code, text := f.apply(t)
 	require.Equal(t, 0, code, text)
 	assertNoDuplicates(t, f.delivered())
@@ -282,7 +220,7 @@ func TestSecondInterruptAborts(t *testing.T) {
 
 // waitForOutput waits until the process printed want (herald prints it as
 // soon as it sees the interrupt), failing if it exits first.
-func waitForOutput(t *testing.T, out *syncBuffer, exited <-chan error, want string) {
+func waitForOutput(t *testing.T, out *testkit.SyncBuffer, exited <-chan error, want string) {
 	t.Helper()
 	for !strings.Contains(out.String(), want) {
 		select {
@@ -297,12 +235,12 @@ func TestKillDuringApplyThenApplyAgain(t *testing.T) {
 	f := newFixture(t, 3, 4, 4)
 	cmd, out := f.command()
 	require.NoError(t, cmd.Start())
-	<-f.gate.held
+	<-f.gate.Held()
 	require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
 	_ = cmd.Wait()
 	// What was held arrives after herald died: delivered, never answered.
-	f.gate.open()
-	f.gate.inflight.Wait()
+	f.gate.Open()
+	f.gate.Wait()
 	assert.NotContains(t, out.String(), "Apply complete")
 
 	first := f.delivered()
@@ -342,14 +280,14 @@ func TestConcurrentApplies(t *testing.T) {
 	f := newFixture(t, 2, 3, 1)
 	first, firstOut := f.command()
 	require.NoError(t, first.Start())
-	<-f.gate.held // the first apply holds the lock and is sending
+	<-f.gate.Held() // the first apply holds the lock and is sending
 
 	code, text := f.apply(t)
 	assert.Equal(t, 1, code, text)
 	assert.Contains(t, text, "state is locked: "+filepath.Join(f.dir, state.DefaultPath+".lock"))
 	assert.Contains(t, text, "herald apply")
 
-	f.gate.open()
+	f.gate.Open()
 	require.Equal(t, 0, exitCode(t, first.Wait()), firstOut.String())
 	assert.Equal(t, f.want, f.delivered(), "each message once, all from the first apply")
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -12,7 +11,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -38,40 +36,11 @@ func TestPostgres(t *testing.T) {
 	t.Run("ConnectionDropped", testPGConnectionDropped)
 }
 
-// pgGate lets the first pass sends through to the fake and holds the
-// others until it is opened, so that a test acts while an apply is
-// sending, without guessing how long anything takes.
-type pgGate struct {
-	next     http.Handler
-	pass     int32
-	seen     atomic.Int32
-	held     chan struct{}
-	release  chan struct{}
-	once     sync.Once
-	inflight sync.WaitGroup
-}
-
-func (g *pgGate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method == http.MethodPost && g.seen.Add(1) > g.pass {
-		g.inflight.Add(1)
-		defer g.inflight.Done()
-		g.held <- struct{}{}
-		select {
-		case <-g.release:
-		case <-r.Context().Done():
-			return
-		}
-	}
-	g.next.ServeHTTP(w, r)
-}
-
-func (g *pgGate) open() { g.once.Do(func() { close(g.release) }) }
-
 // pgFixture is one database, the fake it sends to, and two checkouts.
 type pgFixture struct {
 	conn string
 	api  *a1basetest.API
-	gate *pgGate
+	gate *a1basetest.Gate
 	url  string
 	a, b string
 	want []string // every message's text, which is its address
@@ -80,9 +49,9 @@ type pgFixture struct {
 func newPGFixture(t *testing.T, groups, perGroup int, pass int32) *pgFixture {
 	t.Helper()
 	api := a1basetest.NewHandler()
-	g := &pgGate{next: api, pass: pass, held: make(chan struct{}, 1000), release: make(chan struct{})}
+	g := a1basetest.NewGate(api, pass)
 	srv := httptest.NewServer(g)
-	t.Cleanup(func() { g.open(); api.Close(); srv.Close() })
+	t.Cleanup(func() { g.Open(); api.Close(); srv.Close() })
 	f := &pgFixture{conn: pgtest.Start(t), api: api, gate: g, url: srv.URL}
 
 	due := time.Now().Add(-time.Minute).UTC().Format(time.RFC3339)
@@ -144,17 +113,7 @@ func (f *pgFixture) apply(dir string, args ...string) (*exec.Cmd, *pgOutput) {
 func (f *pgFixture) run(t *testing.T, dir string, args ...string) (int, string) {
 	t.Helper()
 	cmd, out := f.cmd(dir, args...)
-	return pgExitCode(t, cmd.Run()), out.String()
-}
-
-func pgExitCode(t *testing.T, err error) int {
-	t.Helper()
-	if err == nil {
-		return 0
-	}
-	var ee *exec.ExitError
-	require.ErrorAs(t, err, &ee)
-	return ee.ExitCode()
+	return exitCode(t, cmd.Run()), out.String()
 }
 
 // delivered lists the texts the fake delivered, sorted, duplicates kept.
@@ -224,7 +183,7 @@ func testPGConcurrentApplies(t *testing.T) {
 	f := newPGFixture(t, 2, 3, 1)
 	first, firstOut := f.apply(f.a)
 	require.NoError(t, first.Start())
-	<-f.gate.held // the first apply holds the lock and is sending
+	<-f.gate.Held() // the first apply holds the lock and is sending
 
 	code, text := f.run(t, f.b, "apply", "-auto-approve", "-no-color")
 	assert.Equal(t, 1, code, text)
@@ -233,8 +192,8 @@ func testPGConcurrentApplies(t *testing.T) {
 	assert.Contains(t, text, "herald apply")
 	assert.NotContains(t, text, "message.m")
 
-	f.gate.open()
-	require.Equal(t, 0, pgExitCode(t, first.Wait()), firstOut.String())
+	f.gate.Open()
+	require.Equal(t, 0, exitCode(t, first.Wait()), firstOut.String())
 	assert.Equal(t, f.want, f.delivered(), "each message once, all from the first apply")
 
 	code, text = f.run(t, f.b, "plan", "-detailed-exitcode", "-no-color")
@@ -254,7 +213,7 @@ func testPGLockTimeoutQueues(t *testing.T) {
 	c := f.db(t)
 	first, firstOut := f.apply(f.a)
 	require.NoError(t, first.Start())
-	<-f.gate.held
+	<-f.gate.Held()
 
 	second, secondOut := f.apply(f.b, "-lock-timeout=5m")
 	require.NoError(t, second.Start())
@@ -266,9 +225,9 @@ func testPGLockTimeoutQueues(t *testing.T) {
 			t.Fatal("the second apply never asked for the lock")
 		}
 	}
-	f.gate.open()
-	require.Equal(t, 0, pgExitCode(t, first.Wait()), firstOut.String())
-	require.Equal(t, 0, pgExitCode(t, second.Wait()), secondOut.String())
+	f.gate.Open()
+	require.Equal(t, 0, exitCode(t, first.Wait()), firstOut.String())
+	require.Equal(t, 0, exitCode(t, second.Wait()), secondOut.String())
 	assert.Equal(t, f.want, f.delivered(), "each message once")
 	snap := f.snapshot(t)
 	for _, w := range f.want {
@@ -285,12 +244,12 @@ func testPGKillHoldingLock(t *testing.T) {
 	f := newPGFixture(t, 3, 4, 4)
 	cmd, out := f.apply(f.a)
 	require.NoError(t, cmd.Start())
-	<-f.gate.held
+	<-f.gate.Held()
 	require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
 	_ = cmd.Wait()
 	// What was held arrives after herald died: delivered, never answered.
-	f.gate.open()
-	f.gate.inflight.Wait()
+	f.gate.Open()
+	f.gate.Wait()
 	assert.NotContains(t, out.String(), "Apply complete")
 	first := f.delivered()
 	pgAccounted(t, f.snapshot(t), first)
@@ -324,22 +283,22 @@ func testPGConnectionDropped(t *testing.T) {
 	c := f.db(t)
 	cmd, out := f.apply(f.a)
 	require.NoError(t, cmd.Start())
-	<-f.gate.held // one send delivered, another in flight
+	<-f.gate.Held() // one send delivered, another in flight
 
 	var killed int
 	require.NoError(t, c.QueryRow(context.Background(), `SELECT count(*) FROM (
 		SELECT pg_terminate_backend(pid) FROM pg_stat_activity
 		WHERE datname = current_database() AND pid <> pg_backend_pid()) t`).Scan(&killed))
 	require.NotZero(t, killed, "the apply had connections to drop")
-	f.gate.open()
-	code := pgExitCode(t, cmd.Wait())
+	f.gate.Open()
+	code := exitCode(t, cmd.Wait())
 	text := out.String()
 	assert.Equal(t, 1, code, text)
 	assert.Contains(t, text, "Error: ")
 	assert.Contains(t, text, "PostgreSQL state postgres://postgres@")
 	assert.Contains(t, text, "terminating connection due to administrator command")
 	assert.NotContains(t, text, "panic")
-	f.gate.inflight.Wait()
+	f.gate.Wait()
 
 	code, text = f.run(t, f.b, "apply", "-auto-approve", "-no-color", "-lock-timeout=1m")
 	require.Equal(t, 0, code, text)

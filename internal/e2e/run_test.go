@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/heraldhq/herald/a1base/a1basetest"
+	"github.com/heraldhq/herald/internal/testkit"
 	"github.com/heraldhq/herald/state"
 )
 
@@ -45,7 +46,7 @@ func TestRunSendsWhenDueAndStopsOnSIGTERM(t *testing.T) {
 		"A1BASE_API_KEY=key-e2e",
 		"A1BASE_API_SECRET=secret-e2e",
 	)
-	var out syncBuffer
+	var out testkit.SyncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	require.NoError(t, cmd.Start())
 	exited := make(chan error, 1)
