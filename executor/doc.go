@@ -19,9 +19,11 @@
 // For every attempt, in this order:
 //
 //  1. Wait for the account and the group rate limit. A retry is a start
-//     like any other. A limit "N/period" is a burst-1 token bucket with a
-//     token every period/N, and a window over the moments requests
-//     actually leave keeps any period to at most N of them.
+//     like any other. A limit "N/period" paces starts evenly with a
+//     golang.org/x/time/rate token bucket (one token per period/N, room
+//     for two, so a start that went late is made up once), and a window
+//     over the moments requests actually leave keeps any period to at
+//     most N of them.
 //  2. Record the attempt (status sending). Nothing is sent unless this
 //     returned without error; if it fails, the run stops.
 //  3. Send.

@@ -24,21 +24,32 @@ const maxStartSlack = 10 * time.Millisecond
 
 // limit is one "N/period" rate limit. It is enforced twice:
 //
-//   - pace, a burst-1 token bucket with one token every period/N, is
-//     waited on before the attempt is recorded. It spaces starts evenly,
-//     so that a long run never sends in bursts.
+//   - the pace, waited on before the attempt is recorded, spaces starts
+//     one interval apart, so that a long run never sends in bursts. The
+//     interval is the window over N rather than the period over N: paced
+//     at that, N starts never crowd into one window and the window check
+//     below seldom makes a start wait.
 //   - starts remembers the moments of the last N requests. Recording an
-//     attempt takes a variable time (a shared fsync), so a token taken
+//     attempt takes a variable time (a shared fsync), so a pace taken
 //     before it does not by itself bound when the request leaves; the
 //     window over actual starts is what makes "no more than N starts in
 //     any window of the period" hold exactly.
+//
+// The pace is a token bucket (golang.org/x/time/rate) filled one token per
+// interval with room for two: a start that went late (a timer that fired
+// late on a busy machine, a send that was not ready) lets the next one go
+// sooner by as much. A burst-1 bucket would lose that time for good, and
+// with it a few percent of the rate on a loaded machine. At most one
+// interval of lateness is made up, so that after an idle time at most two
+// starts come together; whether they may is for the window check to say.
 type limit struct {
-	desc   string
-	n      int
-	window time.Duration // the period plus slack: what the start gate keeps
-	pace   *rate.Limiter
-	starts []time.Time // ring of the last n starts, oldest at next
-	next   int
+	desc     string
+	n        int
+	window   time.Duration // the period plus slack: what the start gate keeps
+	interval time.Duration // window / n: the pace
+	pace     *rate.Limiter // one token per interval, room for two; nil before the first start
+	starts   []time.Time   // ring of the last n starts, oldest at next
+	next     int
 }
 
 func newLimit(desc string, rl spec.RateLimit) (*limit, error) {
@@ -48,22 +59,55 @@ func newLimit(desc string, rl spec.RateLimit) (*limit, error) {
 	if rl.Every() <= 0 {
 		return nil, fmt.Errorf("%s: invalid rate limit %q: %d sends do not fit in %s", desc, rl.Text, rl.N, rl.Per)
 	}
+	window := rl.Per + min(maxStartSlack, rl.Per/10)
+	interval := window / time.Duration(rl.N)
 	return &limit{
-		desc:   desc,
-		n:      rl.N,
-		window: rl.Per + min(maxStartSlack, rl.Per/10),
-		pace:   rate.NewLimiter(rate.Every(rl.Every()), 1),
+		desc:     desc,
+		n:        rl.N,
+		window:   window,
+		interval: interval,
 	}, nil
 }
 
-// paceWait is how long until the token bucket holds a whole token.
+// paceBurst is how many starts the pace lets go together: one on time,
+// and one more to make up a late one.
+const paceBurst = 2
+
+// newPace makes the pace at its first start: it holds a single token
+// then, so that the first start goes at once and the next one interval
+// later, not two together.
+func newPace(interval time.Duration, now time.Time) *rate.Limiter {
+	p := rate.NewLimiter(rate.Every(interval), paceBurst)
+	p.AllowN(now, paceBurst-1)
+	return p
+}
+
+// paceWait is how long until the pace lets the next start go, and one
+// more start fits in the window as it stands: a pace taken while the
+// window is full would only wait again at the start gate, unreported.
 func (l *limit) paceWait(now time.Time) time.Duration {
-	tokens := l.pace.TokensAt(now)
-	if tokens >= 1 {
-		return 0
+	var d time.Duration
+	if l.pace == nil {
+		return max(l.startWait(now), 0)
 	}
-	secs := (1 - tokens) / float64(l.pace.Limit())
-	return time.Duration(math.Ceil(secs * float64(time.Second)))
+	if tokens := l.pace.TokensAt(now); tokens < 1 {
+		// The bucket counts in floating point; a wait a nanosecond
+		// short of the token would only be waited again.
+		d = time.Duration(math.Ceil((1 - tokens) * float64(l.interval))).Round(time.Microsecond)
+	}
+	return max(d, l.startWait(now), 0)
+}
+
+// takePace takes a start's token from the pace at now.
+func (l *limit) takePace(now time.Time) {
+	if l.pace == nil {
+		l.pace = newPace(l.interval, now)
+	}
+	if !l.pace.AllowN(now, 1) {
+		// paceWait said the token was there; rounding may make it a hair
+		// short. Take it anyway, so that the debt is paid by the next.
+		l.pace.ReserveN(now, 1)
+	}
 }
 
 // startWait is how long until one more start fits in every window.
@@ -88,8 +132,8 @@ func (l *limit) noteStart(now time.Time) {
 }
 
 // limits holds the account limit and one limit per group. A single mutex
-// makes taking both an account and a group token one step, so that no
-// token is held while waiting for the other (a token held early would let
+// makes taking both the account and the group pace one step, so that
+// neither is held while waiting for the other (a pace taken early would let
 // starts bunch up behind it).
 type limits struct {
 	mu      sync.Mutex
@@ -119,8 +163,8 @@ func pending(now time.Time, wait func(*limit, time.Time) time.Duration, ls ...*l
 	return longest, by
 }
 
-// takeTokens waits until both the account and the group bucket hold a
-// token and takes both at once. report is called once, with the first
+// takeTokens waits until both the account and the group pace let a start
+// go and takes both at once. report is called once, with the first
 // wait, when there is one to wait for.
 func (ls *limits) takeTokens(ctx context.Context, group string, report func(time.Duration, string)) error {
 	g := ls.forGroup(group)
@@ -138,7 +182,7 @@ func (ls *limits) takeTokens(ctx context.Context, group string, report func(time
 		if d == 0 {
 			for _, l := range []*limit{ls.account, g} {
 				if l != nil {
-					l.pace.AllowN(now, 1)
+					l.takePace(now)
 				}
 			}
 			ls.mu.Unlock()

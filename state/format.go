@@ -377,11 +377,17 @@ func Encode(w io.Writer, snap *Snapshot) error {
 	}
 	fmt.Fprintf(bw, "{\n  \"version\": %d,\n  \"lineage\": %s,\n  \"serial\": %d,\n  \"records\": [", f.Version, lineage, f.Serial)
 	enc.SetIndent("    ", "  ")
+	var fast []byte
 	for i, r := range f.Records {
 		if i > 0 {
 			bw.WriteByte(',')
 		}
 		bw.WriteString("\n    ")
+		var ok bool
+		if fast, ok = appendRecord(fast[:0], r); ok {
+			bw.Write(fast)
+			continue
+		}
 		b, err := value(r)
 		if err != nil {
 			return err
@@ -835,4 +841,124 @@ func (r *fastReader) answer(ans *Answer) bool {
 		seen |= bit
 		return true
 	})
+}
+
+// appendRecord appends r as Encode lays it out, byte for byte what
+// json.Encoder gives with the record's indentation, without its
+// reflection and second pass to indent. It gives up (false) at a string
+// with anything but printable ASCII, or a time json would refuse; Encode
+// then has json.Encoder write that record.
+func appendRecord(b []byte, r *Record) ([]byte, bool) {
+	const in1, in2, in3 = "\n      ", "\n        ", "\n          "
+	ok := true
+	str := func(indent, key, v string) {
+		b = append(b, indent...)
+		b = append(b, '"')
+		b = append(b, key...)
+		b = append(b, `": "`...)
+		for i := 0; i < len(v); i++ {
+			switch c := v[i]; {
+			case c == '"' || c == '\\':
+				b = append(b, '\\', c)
+			case c < 0x20 || c >= 0x7f:
+				ok = false
+				return
+			default:
+				b = append(b, c)
+			}
+		}
+		b = append(b, '"')
+	}
+	tm := func(indent, key string, t time.Time) {
+		b = append(b, indent...)
+		b = append(b, '"')
+		b = append(b, key...)
+		b = append(b, `": `...)
+		j, err := t.MarshalJSON()
+		if err != nil {
+			ok = false
+			return
+		}
+		b = append(b, j...)
+	}
+	b = append(b, '{')
+	str(in1, "address", r.Address)
+	b = append(b, ',')
+	str(in1, "group", r.Group)
+	b = append(b, ',')
+	str(in1, "thread_id", r.ThreadID)
+	b = append(b, ',')
+	str(in1, "service", r.Service)
+	b = append(b, ',')
+	str(in1, "from", r.From)
+	b = append(b, ',')
+	str(in1, "content_hash", r.ContentHash)
+	b = append(b, ',')
+	tm(in1, "send_at", r.SendAt)
+	b = append(b, ',')
+	str(in1, "status", string(r.Status))
+	b = append(b, ',')
+	if len(r.Attempts) > 0 {
+		b = append(b, in1...)
+		b = append(b, `"attempts": [`...)
+		for i, a := range r.Attempts {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, in2...)
+			b = append(b, '{')
+			b = append(b, in3...)
+			b = append(b, `"number": `...)
+			b = strconv.AppendInt(b, int64(a.Number), 10)
+			b = append(b, ',')
+			tm(in3, "started_at", a.StartedAt)
+			if a.FinishedAt != nil {
+				b = append(b, ',')
+				tm(in3, "finished_at", *a.FinishedAt)
+			}
+			if a.Outcome != "" {
+				b = append(b, ',')
+				str(in3, "outcome", a.Outcome)
+			}
+			if a.Error != "" {
+				b = append(b, ',')
+				str(in3, "error", a.Error)
+			}
+			b = append(b, in2...)
+			b = append(b, '}')
+		}
+		b = append(b, in1...)
+		b = append(b, "],"...)
+	}
+	if ans := r.Answer; ans != nil {
+		b = append(b, in1...)
+		b = append(b, `"answer": {`...)
+		first := true
+		field := func(key, v string) {
+			if v == "" {
+				return
+			}
+			if !first {
+				b = append(b, ',')
+			}
+			first = false
+			str(in2, key, v)
+		}
+		field("chat_group_id", ans.ChatGroupID)
+		field("from", ans.From)
+		field("body", ans.Body)
+		field("status", ans.Status)
+		field("date_created", ans.DateCreated)
+		if !first {
+			b = append(b, in1...)
+		}
+		b = append(b, "},"...)
+	}
+	if r.LastError != "" {
+		str(in1, "last_error", r.LastError)
+		b = append(b, ',')
+	}
+	tm(in1, "updated_at", r.UpdatedAt)
+	b = append(b, "\n    }"...)
+	return b, ok
 }

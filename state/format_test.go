@@ -126,7 +126,13 @@ func TestDecodeRefusesOtherVersions(t *testing.T) {
 // Encode writes record by record; the result is the document indented as a
 // whole would be, so the layout stays plain indented JSON.
 func TestEncodeLayoutIsIndentedJSON(t *testing.T) {
-	for _, s := range []*Snapshot{NewSnapshot(), bigSnapshot(3)} {
+	full := func() *Snapshot {
+		var r Record
+		fillAll(reflect.ValueOf(&r).Elem())
+		r.Address, r.Status = "message.a", StatusSent
+		return &Snapshot{Records: map[string]*Record{r.Address: &r}}
+	}
+	for _, s := range []*Snapshot{NewSnapshot(), bigSnapshot(3), richSnapshot(), full()} {
 		s.Lineage = `odd "lineage" <&>`
 		var got bytes.Buffer
 		require.NoError(t, Encode(&got, s))
@@ -296,4 +302,71 @@ func TestDecodeFastKnowsEveryField(t *testing.T) {
 	var buf bytes.Buffer
 	require.NoError(t, Encode(&buf, s))
 	require.True(t, requireFastAgrees(t, buf.Bytes()), "the fast reader declined a record with every field set:\n%s", buf.Bytes())
+}
+
+// appendRecord writes what json.Encoder writes, or declines.
+func TestAppendRecordIsWhatJSONWrites(t *testing.T) {
+	var records []*Record
+	for _, s := range []*Snapshot{bigSnapshot(2), richSnapshot()} {
+		for _, addr := range sortedKeys(s.Records) {
+			records = append(records, s.Records[addr])
+		}
+	}
+	var full Record
+	fillAll(reflect.ValueOf(&full).Elem())
+	finished := t0.In(time.FixedZone("", -7*3600)).Add(123456789 * time.Nanosecond)
+	records = append(records, &full,
+		&Record{Address: "message.empty", Status: StatusSent, Answer: &Answer{}, Attempts: []Attempt{}},
+		&Record{Address: "message.two", Status: StatusFailed, LastError: "x", Attempts: []Attempt{
+			{Number: 1, StartedAt: t0, FinishedAt: &finished, Outcome: "transient", Error: "HTTP 503"},
+			{Number: -2, StartedAt: t0},
+		}, Answer: &Answer{Status: "queued"}},
+		&Record{Address: "message.del\x7f", Status: StatusSent},
+		&Record{Address: "message.far", Status: StatusSent, SendAt: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)},
+	)
+	var ref bytes.Buffer
+	enc := json.NewEncoder(&ref)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("    ", "  ")
+	taken := 0
+	for _, r := range records {
+		ref.Reset()
+		refErr := enc.Encode(r)
+		got, ok := appendRecord(nil, r)
+		if !ok {
+			continue
+		}
+		taken++
+		require.NoError(t, refErr, "appendRecord wrote what json refuses: %s", got)
+		require.Equal(t, strings.TrimSuffix(ref.String(), "\n"), string(got))
+	}
+	// Every record of printable ASCII and ordinary times is written by
+	// the fast path, quotes in addresses included.
+	require.Equal(t, len(records)-3, taken)
+}
+
+// BenchmarkDecode100k compares the two readers on what Encode writes; the
+// strict one is what a file herald did not write is read with.
+func BenchmarkDecode100k(b *testing.B) {
+	var buf bytes.Buffer
+	if err := Encode(&buf, bigSnapshot(100_000)); err != nil {
+		b.Fatal(err)
+	}
+	data := buf.Bytes()
+	b.Run("fast", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		for range b.N {
+			if _, ok := decodeFast(data); !ok {
+				b.Fatal("the fast reader declined what Encode wrote")
+			}
+		}
+	})
+	b.Run("strict", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		for range b.N {
+			if _, err := decodeBody(data); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
