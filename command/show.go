@@ -7,7 +7,9 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
+	"time"
 
+	"github.com/heraldhq/herald/addrs"
 	"github.com/heraldhq/herald/command/views"
 	"github.com/heraldhq/herald/planner"
 	"github.com/heraldhq/herald/spec"
@@ -183,6 +185,7 @@ func runShowSchedule(ctx context.Context, env *Env, opts showOptions) error {
 		defer run.Close()
 		doc = views.NewPlanDocument(run.Plan)
 		groups = scheduleGroups(run.Config)
+		addRepeatOccurrences(doc, run.Config, opts.Days)
 	}
 	sched, err := views.NewSchedule(doc, views.ScheduleOptions{Days: opts.Days, Groups: groups})
 	if err != nil {
@@ -196,9 +199,54 @@ func runShowSchedule(ctx context.Context, env *Env, opts showOptions) error {
 func scheduleGroups(cfg *spec.Config) map[string]views.ScheduleGroupInfo {
 	out := make(map[string]views.ScheduleGroupInfo, len(cfg.Groups))
 	for name, g := range cfg.Groups {
-		out[name] = views.ScheduleGroupInfo{RateLimit: g.RateLimit}
+		out[name] = views.ScheduleGroupInfo{RateLimit: g.RateLimit, Zone: g.Timezone}
 	}
 	return out
+}
+
+// repeatPreviewDays is how far ahead the schedule draws a repeat message's
+// occurrences when -days does not say.
+const repeatPreviewDays = 7
+
+// maxPreviewOccurrences bounds the occurrences drawn per repeat message:
+// "* * * * *" over a year would be half a million.
+const maxPreviewOccurrences = 2000
+
+// addRepeatOccurrences adds the occurrences of each repeat message that
+// come after the two a plan considers, up to the schedule's span, so the
+// preview shows a recurring message at every time it will go out.
+func addRepeatOccurrences(doc *views.PlanDocument, cfg *spec.Config, days int) {
+	if days <= 0 {
+		days = repeatPreviewDays
+	}
+	at := doc.At.UTC()
+	end := time.Date(at.Year(), at.Month(), at.Day(), 0, 0, 0, 0, time.UTC).AddDate(0, 0, days)
+	for name, r := range cfg.Repeats {
+		// The plan holds the occurrences the planner considered; the
+		// latest of them is where the preview carries on.
+		var last time.Time
+		var group string
+		for _, c := range doc.Changes {
+			if c.Repeat == nil || !strings.HasPrefix(c.Address, "message."+name+"[") {
+				continue
+			}
+			group = c.Group
+			if c.SendAt.After(last) {
+				last = c.SendAt
+			}
+		}
+		if group == "" || !last.Before(end) {
+			continue
+		}
+		for _, t := range r.Occurrences(last.Add(time.Nanosecond), end, maxPreviewOccurrences) {
+			doc.Changes = append(doc.Changes, views.PlanChange{
+				Address: addrs.WithKey(name, t.In(r.Timezone).Format(time.RFC3339)).String(),
+				Action:  planner.Wait.String(),
+				Group:   group,
+				SendAt:  t,
+			})
+		}
+	}
 }
 
 // displayPath shows a path under the working directory relative to it, as

@@ -117,3 +117,25 @@ func TestShowScheduleErrors(t *testing.T) {
 	assert.Contains(t, r.stderr, "thread_id", "configuration errors are shown as diagnostics")
 	assert.Empty(t, r.stdout)
 }
+
+// TestShowScheduleDrawsEveryOccurrence: a repeat message is drawn at each
+// occurrence within the span, not only the two a plan considers, and a
+// group's time zone labels its row.
+func TestShowScheduleDrawsEveryOccurrence(t *testing.T) {
+	dir := t.TempDir()
+	src, err := os.ReadFile(filepath.Join("..", "examples", "standup", "main.hcl"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.hcl"), src, 0o644))
+	r := runMain(t, dir, "", "show", "-schedule", "-days=28", "-at=2027-03-29T07:05:00Z")
+	require.Equal(t, 0, r.code, r.stderr)
+	// Four weeks come in two blocks of 14 days, a row for eng in each.
+	var rows []string
+	for _, line := range strings.Split(r.stdout, "\n") {
+		if strings.HasPrefix(line, "eng (Europe/Berlin)") {
+			rows = append(rows, strings.TrimPrefix(line, "eng (Europe/Berlin)"))
+		}
+	}
+	require.Len(t, rows, 2, r.stdout)
+	// Mondays 29 Mar, 5, 12 and 19 Apr, and the retro on 31 Mar.
+	assert.Equal(t, 5, strings.Count(strings.Join(rows, ""), "1"), r.stdout)
+}
