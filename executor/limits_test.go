@@ -134,6 +134,6 @@ func TestPaceKeepsTheRateWhenTimersFireLate(t *testing.T) {
 func TestNewLimitPacesByTheWindow(t *testing.T) {
 	l, err := newLimit("test", spec.RateLimit{N: 50, Per: time.Second, Text: "50/s"})
 	require.NoError(t, err)
-	assert.Equal(t, time.Second+10*time.Millisecond, l.window)
-	assert.Equal(t, 20200*time.Microsecond, l.interval)
+	assert.Equal(t, time.Second+20*time.Millisecond, l.window)
+	assert.Equal(t, 20400*time.Microsecond, l.interval)
 }
