@@ -345,6 +345,16 @@ func (b *Backend) recordTx(ctx context.Context, lk *heldLock, e state.Event, bum
 		if e.Kind == state.EventMove {
 			addrs = append(addrs, e.MovedFrom)
 		}
+		// FOR UPDATE locks nothing while a message has no row yet: two
+		// first events for one message would both insert, and one would
+		// be lost. A lock per address, taken in a fixed order, makes
+		// events on one message take turns.
+		sort.Strings(addrs)
+		for _, addr := range addrs {
+			if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))", b.schema, addr); err != nil {
+				return err
+			}
+		}
 		for _, addr := range addrs {
 			r, err := scanRecord(tx.QueryRow(ctx, b.sql("SELECT "+recordColumns+" FROM {schema}.messages WHERE address = $1 FOR UPDATE"), addr))
 			switch {
