@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/heraldhq/herald/a1base/a1basetest"
+	"github.com/heraldhq/herald/internal/pgtest"
 	"github.com/heraldhq/herald/internal/testkit"
 	"github.com/heraldhq/herald/state"
 )
@@ -46,7 +47,8 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "building herald:", err)
 		return 1
 	}
-	return m.Run()
+	// Stops the PostgreSQL server the pg tests start, if any.
+	return pgtest.Main(m)
 }
 
 // fixture is a working directory with groups × perGroup due messages, and

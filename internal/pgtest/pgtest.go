@@ -101,6 +101,8 @@ func Stop() error {
 	}
 	s := srv
 	srv = nil
+	// A Start after Stop starts a new server rather than use the old one.
+	once = sync.Once{}
 	return s.stop()
 }
 
