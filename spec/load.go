@@ -360,41 +360,30 @@ func mergeModule(parts []*module) (*module, hcl.Diagnostics) {
 			}
 			mod.backends = append(mod.backends, b)
 		}
-		for _, v := range p.variables {
-			if prev, ok := mod.variableByName[v.Name]; ok {
-				diags = append(diags, dup("variable", v.Name, prev.DeclRange, v.DeclRange))
-				continue
-			}
-			mod.variableByName[v.Name] = v
-			mod.variables = append(mod.variables, v)
-		}
-		for _, lv := range p.locals {
-			if prev, ok := mod.localByName[lv.Name]; ok {
-				diags = append(diags, dup("local value", lv.Name, prev.DeclRange, lv.DeclRange))
-				continue
-			}
-			mod.localByName[lv.Name] = lv
-			mod.locals = append(mod.locals, lv)
-		}
-		for _, g := range p.groups {
-			if prev, ok := mod.groupByName[g.Name]; ok {
-				diags = append(diags, dup("group", g.Name, prev.DeclRange, g.DeclRange))
-				continue
-			}
-			mod.groupByName[g.Name] = g
-			mod.groups = append(mod.groups, g)
-		}
-		for _, m := range p.messages {
-			if prev, ok := mod.messageByName[m.Name]; ok {
-				diags = append(diags, dup("message", m.Name, prev.DeclRange, m.DeclRange))
-				continue
-			}
-			mod.messageByName[m.Name] = m
-			mod.messages = append(mod.messages, m)
-		}
+		diags = append(diags, mergeUnique(&mod.variables, mod.variableByName, p.variables, "variable", func(v *variableBlock) (string, hcl.Range) { return v.Name, v.DeclRange }, dup)...)
+		diags = append(diags, mergeUnique(&mod.locals, mod.localByName, p.locals, "local value", func(v *localValue) (string, hcl.Range) { return v.Name, v.DeclRange }, dup)...)
+		diags = append(diags, mergeUnique(&mod.groups, mod.groupByName, p.groups, "group", func(g *groupBlock) (string, hcl.Range) { return g.Name, g.DeclRange }, dup)...)
+		diags = append(diags, mergeUnique(&mod.messages, mod.messageByName, p.messages, "message", func(m *messageBlock) (string, hcl.Range) { return m.Name, m.DeclRange }, dup)...)
 		mod.moved = append(mod.moved, p.moved...)
 	}
 	return mod, diags
+}
+
+// mergeUnique adds the blocks of one file to the module's list and index,
+// refusing a name declared before.
+func mergeUnique[T any](list *[]T, byName map[string]T, items []T, kind string, id func(T) (string, hcl.Range), dup func(kind, name string, prev, rng hcl.Range) *hcl.Diagnostic) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, it := range items {
+		name, rng := id(it)
+		if prev, ok := byName[name]; ok {
+			_, prevRng := id(prev)
+			diags = append(diags, dup(kind, name, prevRng, rng))
+			continue
+		}
+		byName[name] = it
+		*list = append(*list, it)
+	}
+	return diags
 }
 
 // hash identifies the configuration files and the non-sensitive variable
