@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -149,11 +148,7 @@ func runApply(ctx context.Context, env *Env, opts applyOptions) (err error) {
 	r := &applyRun{env: env, opts: &opts, view: views.NewApply(format, v, now)}
 
 	if opts.PlanFile != "" {
-		path := opts.PlanFile
-		if !filepath.IsAbs(path) {
-			path = filepath.Join(env.Dir, path)
-		}
-		if r.saved, err = planner.ReadFile(path); err != nil {
+		if r.saved, err = planner.ReadFile(env.Path(opts.PlanFile)); err != nil {
 			return err
 		}
 		// Repeat messages expand to the occurrences around the clock the

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"sort"
 	"time"
 )
@@ -41,6 +42,15 @@ type Env struct {
 	// then lets requests in flight finish, and only Abort cuts them short.
 	// Commands that have nothing in flight ignore it. Nil: never closed.
 	Abort <-chan struct{}
+}
+
+// Path resolves a path the user gave against the working directory (what
+// -chdir set), as every file flag and argument is.
+func (e *Env) Path(p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(e.Dir, p)
 }
 
 // Command is one subcommand. Run returns nil for exit 0, an *ExitError for

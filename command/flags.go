@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"path/filepath"
 	"time"
 
 	"github.com/heraldhq/herald/addrs"
@@ -59,14 +58,10 @@ func (f *planFlags) clock(env *Env) (time.Time, error) {
 // statePath is the local state file: -state, relative to the working
 // directory, or the default file there.
 func statePath(env *Env, flagValue string) string {
-	p := flagValue
-	if p == "" {
-		p = state.DefaultPath
+	if flagValue == "" {
+		return env.Path(state.DefaultPath)
 	}
-	if !filepath.IsAbs(p) {
-		p = filepath.Join(env.Dir, p)
-	}
-	return p
+	return env.Path(flagValue)
 }
 
 // parseAddrs reads -target or -replace values; a bad address is an error

@@ -2,7 +2,6 @@ package command
 
 import (
 	"context"
-	"path/filepath"
 
 	"github.com/heraldhq/herald/command/views"
 	"github.com/heraldhq/herald/planner"
@@ -92,11 +91,7 @@ func runPlan(ctx context.Context, env *Env, opts planOptions) error {
 
 	next := views.PlanNext{Apply: true}
 	if opts.Out != "" {
-		path := opts.Out
-		if !filepath.IsAbs(path) {
-			path = filepath.Join(env.Dir, path)
-		}
-		if err := planner.WriteFile(path, run.Plan); err != nil {
+		if err := planner.WriteFile(env.Path(opts.Out), run.Plan); err != nil {
 			return err
 		}
 		next.SavedTo = opts.Out

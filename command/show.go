@@ -130,11 +130,7 @@ func runShow(ctx context.Context, env *Env, opts showOptions) error {
 	view := views.NewShow(format, newView(env, opts.NoColor || opts.JSON || opts.Markdown))
 
 	if opts.PlanFile != "" {
-		path := opts.PlanFile
-		if !filepath.IsAbs(path) {
-			path = filepath.Join(env.Dir, path)
-		}
-		saved, err := planner.ReadFile(path)
+		saved, err := planner.ReadFile(env.Path(opts.PlanFile))
 		if err != nil {
 			return err
 		}
@@ -167,11 +163,7 @@ func runShowSchedule(ctx context.Context, env *Env, opts showOptions) error {
 		groups map[string]views.ScheduleGroupInfo
 	)
 	if opts.PlanFile != "" {
-		path := opts.PlanFile
-		if !filepath.IsAbs(path) {
-			path = filepath.Join(env.Dir, path)
-		}
-		saved, err := planner.ReadFile(path)
+		saved, err := planner.ReadFile(env.Path(opts.PlanFile))
 		if err != nil {
 			return err
 		}

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -348,10 +347,7 @@ func readPushFile(env *Env, name string) (*state.Snapshot, error) {
 		}
 		return snap, nil
 	}
-	path := name
-	if !filepath.IsAbs(path) {
-		path = filepath.Join(env.Dir, path)
-	}
+	path := env.Path(name)
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading the state to push: %w", err)
