@@ -97,11 +97,36 @@ func runPlan(ctx context.Context, env *Env, opts planOptions) error {
 		next.SavedTo = opts.Out
 	}
 	doc := views.NewPlanDocument(run.Plan)
-	if err := views.NewPlan(opts.format(), v).Plan(doc, next); err != nil {
+	if err := newPlanView(opts.format(), v, run.Plan).Plan(doc, next); err != nil {
 		return err
 	}
 	if opts.DetailedExitCode && doc.Summary.Sends() > 0 {
 		return &ExitError{Code: ExitChanges}
 	}
 	return nil
+}
+
+// newPlanView is views.NewPlan with what the markdown schedule needs of
+// each group (rate limit, time zone), taken from the plan's instances so
+// that a saved plan renders as the plan it was made from.
+func newPlanView(format views.PlanFormat, v *views.View, p *planner.Plan) views.Plan {
+	pv := views.NewPlan(format, v)
+	if md, ok := pv.(*views.PlanMarkdown); ok {
+		md.Groups = planGroups(p)
+	}
+	return pv
+}
+
+// planGroups is what the schedule needs of each group the plan's instances
+// go to.
+func planGroups(p *planner.Plan) map[string]views.ScheduleGroupInfo {
+	out := map[string]views.ScheduleGroupInfo{}
+	for _, c := range p.Changes {
+		if c.Instance == nil || c.Instance.Group == nil {
+			continue
+		}
+		g := c.Instance.Group
+		out[g.Name] = views.ScheduleGroupInfo{RateLimit: g.RateLimit, Zone: g.Timezone}
+	}
+	return out
 }

@@ -134,7 +134,8 @@ func runShow(ctx context.Context, env *Env, opts showOptions) error {
 		if err != nil {
 			return err
 		}
-		return view.Plan(views.NewPlanDocument(saved.Plan()), views.PlanNext{})
+		p := saved.Plan()
+		return newPlanView(format, newView(env, opts.NoColor || opts.JSON || opts.Markdown), p).Plan(views.NewPlanDocument(p), views.PlanNext{})
 	}
 
 	backend, where, err := openStateForRead(ctx, env, newView(env, opts.NoColor), opts.StatePath, opts.Vars)
@@ -167,7 +168,9 @@ func runShowSchedule(ctx context.Context, env *Env, opts showOptions) error {
 		if err != nil {
 			return err
 		}
-		doc = views.NewPlanDocument(saved.Plan())
+		p := saved.Plan()
+		doc = views.NewPlanDocument(p)
+		groups = planGroups(p)
 	} else {
 		flags := planFlags{At: opts.At, StatePath: opts.StatePath, Vars: opts.Vars, Targets: opts.Targets, NoColor: opts.NoColor}
 		run, err := buildPlan(ctx, env, v, &flags, nil)

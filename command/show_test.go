@@ -71,7 +71,7 @@ func TestShowScheduleOfSavedPlan(t *testing.T) {
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.Contains(t, r.stdout, "now is Tue 01 Dec 2026 08:00 UTC", "a saved plan is drawn at its own clock")
 	assert.Contains(t, r.stdout, "message.rules to group community")
-	assert.NotContains(t, r.stdout, "rate_limit", "a saved plan does not carry group limits")
+	assert.Contains(t, r.stdout, "over its rate_limit 2/1h", "a saved plan carries its groups' limits")
 }
 
 func TestPlanMarkdownIncludesSchedule(t *testing.T) {
@@ -79,11 +79,16 @@ func TestPlanMarkdownIncludesSchedule(t *testing.T) {
 	md := runMain(t, dir, "", "plan", "-markdown", "-at=2026-12-01T08:00:00Z")
 	require.Equal(t, 0, md.code, md.stderr)
 	assert.True(t, strings.HasPrefix(md.stdout, views.PlanCommentMarker+"\n### herald plan\n"))
-	assert.Contains(t, md.stdout, "<details open><summary>Schedule: 9 sends to come, 1 at night, 1 collision</summary>\n\n```text\nSchedule from Tue 01 Dec 2026 00:00")
+	assert.Contains(t, md.stdout, "<details open><summary>Schedule: 9 sends to come, 1 at night, 2 collisions</summary>\n\n```text\nSchedule from Tue 01 Dec 2026 00:00")
 	assert.Contains(t, md.stdout, "lands at night (22:00-07:00)\n")
-	// A plan document carries no group limits: the markdown schedule
-	// flags sends within a minute, not sends over a group's rate_limit.
-	assert.NotContains(t, md.stdout, "rate_limit")
+	assert.Contains(t, md.stdout, "over its rate_limit 2/1h", "the groups' limits come from the configuration")
+
+	// The saved plan's comment is the same, limits included.
+	out := runMain(t, dir, "", "plan", "-at=2026-12-01T08:00:00Z", "-out=saved.plan")
+	require.Equal(t, 0, out.code, out.stderr)
+	shown := runMain(t, dir, "", "show", "-markdown", "saved.plan")
+	require.Equal(t, 0, shown.code, shown.stderr)
+	assert.Equal(t, md.stdout, shown.stdout)
 }
 
 func TestShowScheduleErrors(t *testing.T) {

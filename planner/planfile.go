@@ -70,6 +70,10 @@ type SavedInstance struct {
 	// Repeat describes an occurrence of a repeat message, so that show
 	// PLANFILE can say which rule it belongs to.
 	Repeat *SavedRepeat `json:"repeat,omitempty"`
+	// GroupRateLimit and GroupTimezone are the group's, so that the
+	// schedule of a saved plan flags what the plan's own did.
+	GroupRateLimit string `json:"group_rate_limit,omitempty"`
+	GroupTimezone  string `json:"group_timezone,omitempty"`
 }
 
 // SavedRepeat is spec.RepeatInfo as written in a plan file.
@@ -164,6 +168,14 @@ func saveInstance(inst *spec.Instance) *SavedInstance {
 		SendAt:      inst.SendAt,
 		ExpiresAt:   inst.ExpiresAt(),
 		Sensitive:   inst.Sensitive,
+	}
+	if g := inst.Group; g != nil {
+		if g.RateLimit != nil {
+			si.GroupRateLimit = g.RateLimit.Text
+		}
+		if g.Timezone != nil {
+			si.GroupTimezone = g.Timezone.String()
+		}
 	}
 	switch {
 	case inst.Media != nil && inst.Sensitive:
@@ -389,6 +401,20 @@ func (si *SavedInstance) instance(a addrs.Message) (*spec.Instance, error) {
 		ExpiresAfter: si.ExpiresAt.Sub(si.SendAt),
 		Text:         si.Text,
 		Sensitive:    si.Sensitive,
+	}
+	if si.GroupRateLimit != "" {
+		rl, err := spec.ParseRateLimit(si.GroupRateLimit)
+		if err != nil {
+			return nil, fmt.Errorf("group rate limit: %w", err)
+		}
+		inst.Group.RateLimit = rl
+	}
+	if si.GroupTimezone != "" {
+		loc, err := time.LoadLocation(si.GroupTimezone)
+		if err != nil {
+			return nil, fmt.Errorf("group time zone: %w", err)
+		}
+		inst.Group.Timezone = loc
 	}
 	if si.Media != nil {
 		if si.Text != "" {
