@@ -75,6 +75,9 @@ type Fake struct {
 	mu        sync.Mutex
 	rng       *rand.Rand
 	sends     int
+	// inflight counts sends being served, so a test can wait for the
+	// requests a killed process left behind.
+	inflight atomic.Int64
 }
 
 // NewFake starts a fake server.
@@ -105,6 +108,8 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 		f.API.ServeHTTP(w, r)
 		return
 	}
+	f.inflight.Add(1)
+	defer f.inflight.Add(-1)
 	f.mu.Lock()
 	f.sends++
 	n := f.sends
@@ -133,6 +138,19 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 		r.Body = io.NopCloser(bytes.NewReader(body))
 	}
 	f.API.ServeHTTP(w, r)
+}
+
+// Settle waits until the sends a killed process had written are served:
+// none in flight, and no new delivery for a while (a request still in the
+// kernel's buffers is read a moment after its sender died).
+func (f *Fake) Settle() {
+	for {
+		n := f.Delivered()
+		time.Sleep(100 * time.Millisecond)
+		if f.inflight.Load() == 0 && f.Delivered() == n {
+			return
+		}
+	}
 }
 
 // Delivered is how many sends the fake has delivered so far.
