@@ -99,10 +99,7 @@ func statuses(snap *state.Snapshot) map[string]state.Status {
 
 // contents lists what the fake received, sorted.
 func contents(api *a1basetest.API) []string {
-	var out []string
-	for _, s := range api.Sends() {
-		out = append(out, s.Request.Content)
-	}
+	out := api.Contents()
 	sort.Strings(out)
 	return out
 }

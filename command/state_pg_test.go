@@ -94,14 +94,6 @@ func pgFake(t *testing.T) (*a1basetest.Server, map[string]string) {
 	}
 }
 
-func sentTexts(srv *a1basetest.Server) []string {
-	var out []string
-	for _, s := range srv.Sends() {
-		out = append(out, s.Request.Content)
-	}
-	return out
-}
-
 func planSummary(t *testing.T, dir string, vars map[string]string) map[string]int {
 	t.Helper()
 	r := runEnv(t, dir, vars, "", "plan", "-json")
@@ -129,7 +121,7 @@ func TestPostgresTwoCheckoutsShareState(t *testing.T) {
 
 	r = runEnv(t, a, vars, "", "apply", "-auto-approve")
 	require.Equal(t, 0, r.code, r.stdout+r.stderr)
-	assert.ElementsMatch(t, []string{"First for eng", "Second for eng", "Only for sales"}, sentTexts(srv))
+	assert.ElementsMatch(t, []string{"First for eng", "Second for eng", "Only for sales"}, srv.Contents())
 
 	r = runEnv(t, b, nil, "", "plan", "-detailed-exitcode")
 	assert.Equal(t, 0, r.code, "the other checkout sees the sends: %s", r.stdout+r.stderr)

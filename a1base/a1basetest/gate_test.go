@@ -52,4 +52,7 @@ func TestGateHoldsAfterPass(t *testing.T) {
 	if n := len(api.Sends()); n != 2 {
 		t.Fatalf("%d sends delivered, want 2", n)
 	}
+	if got := api.Contents(); len(got) != 2 || got[0] != "hi" || got[1] != "hi" {
+		t.Fatalf("contents %q, want two \"hi\"", got)
+	}
 }

@@ -241,6 +241,17 @@ func (a *API) AddThreadMessage(threadID, from, body string, at time.Time) {
 }
 
 // Sends returns the delivered sends in delivery order.
+// Contents lists the content of every delivered send, in delivery order.
+func (a *API) Contents() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := make([]string, len(a.sends))
+	for i, s := range a.sends {
+		out[i] = s.Request.Content
+	}
+	return out
+}
+
 func (a *API) Sends() []Received {
 	a.mu.Lock()
 	defer a.mu.Unlock()

@@ -121,11 +121,10 @@ func exitCode(t *testing.T, err error) int {
 }
 
 // delivered lists the texts the fake delivered, sorted, duplicates kept.
-func (f *fixture) delivered() []string {
-	var out []string
-	for _, s := range f.api.Sends() {
-		out = append(out, s.Request.Content)
-	}
+func (f *fixture) delivered() []string { return sortedContents(f.api) }
+
+func sortedContents(api *a1basetest.API) []string {
+	out := api.Contents()
 	sort.Strings(out)
 	return out
 }

@@ -117,14 +117,7 @@ func (f *pgFixture) run(t *testing.T, dir string, args ...string) (int, string) 
 }
 
 // delivered lists the texts the fake delivered, sorted, duplicates kept.
-func (f *pgFixture) delivered() []string {
-	var out []string
-	for _, s := range f.api.Sends() {
-		out = append(out, s.Request.Content)
-	}
-	sort.Strings(out)
-	return out
-}
+func (f *pgFixture) delivered() []string { return sortedContents(f.api) }
 
 func (f *pgFixture) snapshot(t *testing.T) *state.Snapshot {
 	t.Helper()
