@@ -44,7 +44,7 @@ func TestImportAgainstFake(t *testing.T) {
 	srv.AddThreadMessage("thread-eng", from, "text of message.found", t0.Add(time.Second))
 	srv.AddThreadMessage("thread-eng", from, "Standup in 15 minutes", t0.Add(time.Hour+time.Minute))
 	srv.AddThreadMessage("thread-eng", "+14155559999", "text of message.member", t0) // a member, not the group's sender
-	srv.AddThreadMessage("thread-ops", from, "text of message.pinned", t0)                // msg_5
+	srv.AddThreadMessage("thread-ops", from, "text of message.pinned", t0)           // msg_5
 	srv.AddThreadMessage("thread-ops", from, "text of message.pinned", t0.Add(time.Minute))
 	pinned.ImportID = "msg_6"
 
