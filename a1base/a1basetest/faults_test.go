@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heraldhq/herald/internal/clock"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -209,7 +211,7 @@ func TestConcurrentUse(t *testing.T) {
 			_ = s.Sends()
 			_ = s.Arrivals()
 			_ = s.Pending()
-			s.AddThreadMessage("t-1", "+14155550100", "member", time.Now())
+			s.AddThreadMessage("t-1", "+14155550100", "member", clock.Now())
 			time.Sleep(time.Millisecond)
 		}
 	}()
