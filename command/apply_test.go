@@ -567,3 +567,54 @@ func TestApplyRefusesForeignJournal(t *testing.T) {
 	require.Equal(t, 0, r.code, r.stdout+r.stderr)
 	assert.Equal(t, []string{"First for eng", "Only for sales", "Second for eng"}, contents(f.api))
 }
+
+// TestApplyGatewayErrorsAreNeverResent: a 502 or 504 may come from a
+// gateway after A1Base processed the send, so herald does not retry it: the
+// message is unknown until its thread shows it. Delivered, it is found and
+// recorded as sent; not delivered, it stays unknown. Either way it reaches
+// A1Base once, over any number of applies.
+func TestApplyGatewayErrorsAreNeverResent(t *testing.T) {
+	for _, status := range []int{http.StatusBadGateway, http.StatusGatewayTimeout} {
+		t.Run(http.StatusText(status)+" after delivery", func(t *testing.T) {
+			f := newApplyFixture(t)
+			f.api.Script(a1basetest.Reply{Status: status, Delivered: true})
+			r := f.run(t, nil, "apply", "-auto-approve", at, "-target=message.c")
+			require.Equal(t, 0, r.code, r.stdout+r.stderr)
+			assert.Contains(t, r.stdout, "message.c: unknown: ")
+			assert.Contains(t, r.stdout, "message.c: found in its thread: recorded as sent")
+			assert.NotContains(t, r.stdout, "retrying")
+			rec := f.snapshot(t, state.DefaultPath).Records["message.c"]
+			assert.Equal(t, state.StatusSent, rec.Status)
+			assert.Len(t, rec.Attempts, 1)
+
+			again := f.run(t, nil, "apply", "-auto-approve", at, "-target=message.c")
+			require.Equal(t, 0, again.code, again.stdout+again.stderr)
+			assert.Equal(t, []string{"Only for sales"}, contents(f.api), "delivered once")
+			assert.Len(t, f.api.Arrivals(), 2, "one send and one look-up in all (the second apply has nothing to do)")
+		})
+		t.Run(http.StatusText(status)+" not delivered", func(t *testing.T) {
+			f := newApplyFixture(t)
+			f.api.Script(a1basetest.Reply{Status: status})
+			r := f.run(t, nil, "apply", "-auto-approve", at, "-target=message.c")
+			assert.Equal(t, 1, r.code, r.stdout+r.stderr)
+			assert.Contains(t, r.stdout, "message.c: unknown: ")
+			assert.Contains(t, r.stdout, "may or may not have been delivered")
+			assert.Contains(t, r.stdout, "herald apply -replace=message.c")
+			assert.NotContains(t, r.stdout, "retrying")
+			for range 2 {
+				again := f.run(t, nil, "apply", "-auto-approve", at, "-target=message.c")
+				require.Equal(t, 0, again.code, again.stdout+again.stderr)
+				assert.Contains(t, again.stdout, "message.c: not found in its thread's recent messages: still unknown")
+				assert.Equal(t, state.StatusUnknown, f.snapshot(t, state.DefaultPath).Records["message.c"].Status)
+			}
+			sends := 0
+			for _, a := range f.api.Arrivals() {
+				if a.Method == http.MethodPost {
+					sends++
+				}
+			}
+			assert.Equal(t, 1, sends, "an ambiguous gateway error is never sent again without -replace")
+			assert.Empty(t, f.api.Sends())
+		})
+	}
+}

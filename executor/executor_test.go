@@ -346,7 +346,7 @@ func TestMaxAttemptsThenFailed(t *testing.T) {
 	b.send("eng", "launch", t0)
 	rec := &memRecorder{}
 	f := newFake(rec, b.plan)
-	f.respond = func(context.Context, string, int, a1base.SendRequest) a1base.Result { return transient(502, 0) }
+	f.respond = func(context.Context, string, int, a1base.SendRequest) a1base.Result { return transient(503, 0) }
 	sleeps := &noSleep{}
 	sum, err := run(t, b, f, rec, Options{MaxAttempts: 3, Sleep: sleeps.sleep}, nil)
 	require.NoError(t, err)
@@ -359,7 +359,7 @@ func TestMaxAttemptsThenFailed(t *testing.T) {
 		if e.Kind == state.EventOutcome {
 			assert.Equal(t, "transient", e.Outcome, i)
 			assert.Equal(t, state.StatusFailed, e.Status, i)
-			assert.Equal(t, "A1Base answered 502", e.Error, i)
+			assert.Equal(t, "A1Base answered 503", e.Error, i)
 		}
 	}
 }
