@@ -618,3 +618,23 @@ func TestApplyGatewayErrorsAreNeverResent(t *testing.T) {
 		})
 	}
 }
+
+// TestApplyMemberCopyIsNotTakenAsSent: a member of the group posts the
+// message's exact text from their own number while herald's send of it is
+// lost. Neither the look-up right after the lost answer nor the next
+// apply's reconciliation takes the member's copy for herald's delivery.
+func TestApplyMemberCopyIsNotTakenAsSent(t *testing.T) {
+	f := newApplyFixture(t)
+	f.api.AddThreadMessage("t-sales", "+19995550123", "Only for sales", applyClock)
+	f.api.Script(a1basetest.Reply{Lost: true, Undelivered: true})
+	r := f.run(t, nil, "apply", "-auto-approve", at, "-target=message.c")
+	assert.Equal(t, 1, r.code, r.stdout+r.stderr)
+	assert.Contains(t, r.stdout, "message.c: unknown: ")
+	assert.NotContains(t, r.stdout, "found in its thread")
+
+	again := f.run(t, nil, "apply", "-auto-approve", at, "-target=message.c")
+	require.Equal(t, 0, again.code, again.stdout+again.stderr)
+	assert.Contains(t, again.stdout, "message.c: not found in its thread's recent messages: still unknown")
+	assert.Equal(t, state.StatusUnknown, f.snapshot(t, state.DefaultPath).Records["message.c"].Status)
+	assert.Empty(t, f.api.Sends())
+}
