@@ -67,7 +67,7 @@ func TestReconcile(t *testing.T) {
 		return nil, nil
 	}
 	h := &hookLog{}
-	resolved, err := Reconcile(context.Background(), b.plan, f, rec, h)
+	resolved, err := Reconcile(context.Background(), b.plan, f, rec, Options{Now: fixedClock()}, h)
 	require.NoError(t, err)
 	assert.ElementsMatch(t, []addrs.Message{found.Addr, sameSecond.Addr, secret.Addr}, resolved)
 	assert.Equal(t, map[string]bool{
@@ -107,7 +107,7 @@ func TestReconcileUsesEachThreadMessageOnce(t *testing.T) {
 	f.recent = func(string) ([]a1base.ThreadMessage, error) {
 		return []a1base.ThreadMessage{{From: own, Body: one.Instance.Text, DateCreated: started.Add(5 * time.Second)}}, nil
 	}
-	resolved, err := Reconcile(context.Background(), b.plan, f, rec, nil)
+	resolved, err := Reconcile(context.Background(), b.plan, f, rec, Options{Now: fixedClock()}, nil)
 	require.NoError(t, err)
 	assert.Equal(t, []addrs.Message{one.Addr}, resolved)
 	assert.Empty(t, rec.of("message.two"))
@@ -135,7 +135,7 @@ func TestReconcileLookupErrorsAreReportedNotFatal(t *testing.T) {
 		}, nil
 	}
 	h := &hookLog{}
-	resolved, err := Reconcile(context.Background(), b.plan, f, rec, h)
+	resolved, err := Reconcile(context.Background(), b.plan, f, rec, Options{Now: fixedClock()}, h)
 	require.NoError(t, err)
 	assert.Equal(t, []addrs.Message{ok.Addr}, resolved)
 	require.Len(t, h.lookErrs, 3)
@@ -155,7 +155,7 @@ func TestReconcileRecordFailureIsAnError(t *testing.T) {
 	f.recent = func(string) ([]a1base.ThreadMessage, error) {
 		return []a1base.ThreadMessage{{From: own, Body: c.Instance.Text, DateCreated: started}}, nil
 	}
-	resolved, err := Reconcile(context.Background(), b.plan, f, rec, nil)
+	resolved, err := Reconcile(context.Background(), b.plan, f, rec, Options{Now: fixedClock()}, nil)
 	require.ErrorIs(t, err, errDisk)
 	assert.Empty(t, resolved)
 }
@@ -165,7 +165,7 @@ func TestReconcileWithNothingUnknownMakesNoCalls(t *testing.T) {
 	b.send("eng", "m", t0)
 	rec := &memRecorder{}
 	f := newFake(rec, b.plan)
-	resolved, err := Reconcile(context.Background(), b.plan, f, rec, nil)
+	resolved, err := Reconcile(context.Background(), b.plan, f, rec, Options{Now: fixedClock()}, nil)
 	require.NoError(t, err)
 	assert.Empty(t, resolved)
 	assert.Empty(t, f.lookups)
