@@ -26,7 +26,8 @@ const ClockSkew = 2 * time.Minute
 // messages. A message is found when the thread holds a message from the
 // same sender (the instance's from number) with the same body, created
 // within its last attempt's window (see ClockSkew; an attempt that a crash
-// cut short has no recorded end, and its window stays open); it is then
+// cut short has no recorded end, and its window ends at the look-up, by
+// opts.Now); it is then
 // recorded as sent and its address returned. Anything else
 // stays unknown: a look-up that fails is reported through hooks and does
 // not stop the others. The error is non-nil only when ctx ends or a
@@ -50,7 +51,7 @@ func Reconcile(ctx context.Context, plan *planner.Plan, client Sender, rec state
 		if c == nil || c.Action != planner.Unknown {
 			continue
 		}
-		cand, why := newCandidate(c)
+		cand, why := newCandidate(c, opts.Now())
 		if why != nil {
 			h.ReconcileFailed(c, why)
 			continue
@@ -107,12 +108,12 @@ type candidate struct {
 	from, content string
 	// since and until bound its delivery's date_created: the attempt's
 	// start and end, widened by ClockSkew (the API's dates have whole
-	// seconds). A zero until leaves the window open.
+	// seconds).
 	since, until time.Time
 }
 
 // newCandidateFor is c's attempt n, which started at started and ended at
-// ended (zero: not known).
+// ended.
 func newCandidateFor(c *planner.Change, n int, started, ended time.Time) *candidate {
 	cand := &candidate{
 		change:  c,
@@ -120,9 +121,7 @@ func newCandidateFor(c *planner.Change, n int, started, ended time.Time) *candid
 		from:    c.Instance.From,
 		content: c.Instance.Content(),
 		since:   started.Add(-ClockSkew).Truncate(time.Second),
-	}
-	if !ended.IsZero() {
-		cand.until = ended.Add(ClockSkew)
+		until:   ended.Add(ClockSkew),
 	}
 	return cand
 }
@@ -135,7 +134,7 @@ func (cand *candidate) accepts(m *a1base.ThreadMessage) bool {
 	return m.Body == cand.content &&
 		sameNumber(m.From, cand.from) &&
 		!m.DateCreated.Before(cand.since) &&
-		(cand.until.IsZero() || !m.DateCreated.After(cand.until))
+		!m.DateCreated.After(cand.until)
 }
 
 // sameNumber compares two phone numbers by their digits, so that
@@ -155,7 +154,9 @@ func digits(s string) string {
 	}, s)
 }
 
-func newCandidate(c *planner.Change) (*candidate, error) {
+// newCandidate is c's last attempt; one whose end was not recorded (a
+// crash cut it short) is taken to have lasted until now.
+func newCandidate(c *planner.Change, now time.Time) (*candidate, error) {
 	inst := c.Instance
 	if inst == nil {
 		return nil, errors.New("not in configuration, so there is no content to look for")
@@ -174,7 +175,7 @@ func newCandidate(c *planner.Change) (*candidate, error) {
 	if last == nil {
 		return nil, errors.New("state holds no attempt to compare the thread's messages with")
 	}
-	var ended time.Time
+	ended := now
 	if last.FinishedAt != nil {
 		ended = *last.FinishedAt
 	}

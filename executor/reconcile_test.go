@@ -180,6 +180,7 @@ func TestReconcileWithNothingUnknownMakesNoCalls(t *testing.T) {
 func TestReconcileMatchesSenderAndWindow(t *testing.T) {
 	started := t0.Add(10 * time.Minute)
 	ended := started.Add(30 * time.Second)
+	lookup := ended.Add(time.Hour) // the clock of the next apply
 	cases := []struct {
 		name  string
 		from  string
@@ -195,7 +196,9 @@ func TestReconcileMatchesSenderAndWindow(t *testing.T) {
 		{name: "too_early", from: own, at: started.Add(-ClockSkew - time.Second), ended: true},
 		{name: "api_clock_ahead", from: own, at: ended.Add(ClockSkew), ended: true, found: true},
 		{name: "too_late", from: own, at: ended.Add(ClockSkew + time.Second), ended: true},
-		{name: "crashed_open_window", from: own, at: ended.Add(time.Hour), found: true},
+		// A crash cut the attempt short: its window ends at the look-up.
+		{name: "crashed_before_lookup", from: own, at: lookup, found: true},
+		{name: "crashed_after_lookup", from: own, at: lookup.Add(ClockSkew + time.Second)},
 	}
 	b := newPlan()
 	byThread := map[string][]a1base.ThreadMessage{}
@@ -213,7 +216,7 @@ func TestReconcileMatchesSenderAndWindow(t *testing.T) {
 	f := newFake(rec, b.plan)
 	f.recent = func(thread string) ([]a1base.ThreadMessage, error) { return byThread[thread], nil }
 	h := &hookLog{}
-	_, err := Reconcile(context.Background(), b.plan, f, rec, h)
+	_, err := Reconcile(context.Background(), b.plan, f, rec, Options{Now: func() time.Time { return lookup }}, h)
 	require.NoError(t, err)
 	assert.Equal(t, want, h.found)
 	for addr, found := range want {
