@@ -95,14 +95,14 @@ type Fake struct {
 func (f *Fake) followClock(at time.Time) {
 	f.clockMu.Lock()
 	defer f.clockMu.Unlock()
-	f.clockFrom, f.clockSet = at, time.Now()
+	f.clockFrom, f.clockSet = at, clock.Now()
 }
 
 func (f *Fake) now() time.Time {
 	f.clockMu.Lock()
 	defer f.clockMu.Unlock()
 	if f.clockFrom.IsZero() {
-		return time.Now()
+		return clock.Now()
 	}
 	return f.clockFrom.Add(time.Since(f.clockSet))
 }
