@@ -395,16 +395,6 @@ func BenchmarkDecode100k(b *testing.B) {
 			}
 		}
 	})
-	b.Run("handwritten", func(b *testing.B) {
-		b.SetBytes(int64(len(data)))
-		b.ReportAllocs()
-		defer reportCPU(b)()
-		for range b.N {
-			if _, ok := decodeFast(data); !ok {
-				b.Fatal("declined")
-			}
-		}
-	})
 	b.Run("encoding-json", func(b *testing.B) {
 		b.SetBytes(int64(len(data)))
 		b.ReportAllocs()
