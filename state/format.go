@@ -122,6 +122,8 @@ func decodeBytes(data []byte) (*Snapshot, error) {
 			msg = fmt.Sprintf("record %d has no address", i)
 		case !knownStatus(r.Status):
 			msg = fmt.Sprintf("record %s has unknown status %q", r.Address, r.Status)
+		case r.Imported != "" && !knownImported(r.Imported):
+			msg = fmt.Sprintf("record %s has unknown imported %q; want %q or %q", r.Address, r.Imported, ImportedFound, ImportedForced)
 		case snap.Records[r.Address] != nil:
 			msg = fmt.Sprintf("record %s appears twice", r.Address)
 		default:
@@ -494,6 +496,10 @@ func appendRecord(b []byte, r *Record) ([]byte, bool) {
 	b = append(b, ',')
 	str(in1, "status", string(r.Status))
 	b = append(b, ',')
+	if r.Imported != "" {
+		str(in1, "imported", string(r.Imported))
+		b = append(b, ',')
+	}
 	if len(r.Attempts) > 0 {
 		b = append(b, in1...)
 		b = append(b, `"attempts": [`...)
@@ -541,6 +547,7 @@ func appendRecord(b []byte, r *Record) ([]byte, bool) {
 			str(in2, key, v)
 		}
 		field("chat_group_id", ans.ChatGroupID)
+		field("message_id", ans.MessageID)
 		field("from", ans.From)
 		field("body", ans.Body)
 		field("status", ans.Status)
