@@ -12,7 +12,8 @@ import (
 	"runtime/metrics"
 	"sync/atomic"
 	"syscall"
-	"time"
+
+	"github.com/heraldhq/herald/internal/clock"
 
 	"github.com/mattn/go-isatty"
 
@@ -109,7 +110,7 @@ func run() int {
 		StderrIsTerminal: isTerminal(os.Stderr),
 		Getenv:           os.Getenv,
 		Environ:          os.Environ,
-		Now:              time.Now,
+		Now:              clock.Now,
 		Version:          command.ResolveVersion(version, info),
 	}
 	env.Commit, env.Date = command.ResolveBuild(commit, date, info)
