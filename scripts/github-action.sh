@@ -81,10 +81,11 @@ resolve_tag() {
 }
 
 cmd_resolve() {
-	local tag version os arch dir
+	local tag version os arch dir plat
 	tag=$(resolve_tag "${HERALD_VERSION:-latest}")
 	version=${tag#v}
-	read -r os arch <<<"$(platform)"
+	plat=$(platform)
+	read -r os arch <<<"$plat"
 	dir="${HERALD_INSTALL_DIR:-${RUNNER_TOOL_CACHE:-${RUNNER_TEMP:-/tmp}}/herald/$version/$arch}"
 	output version "$version"
 	output tag "$tag"
@@ -120,10 +121,11 @@ extract() {
 }
 
 cmd_install() {
-	local tag version os arch dir bin asset sums base tmp want got
+	local tag version os arch dir bin asset sums base tmp want got plat
 	tag=$(resolve_tag "${HERALD_VERSION:-latest}")
 	version=${tag#v}
-	read -r os arch <<<"$(platform)"
+	plat=$(platform)
+	read -r os arch <<<"$plat"
 	dir="${HERALD_INSTALL_DIR:-${RUNNER_TOOL_CACHE:-${RUNNER_TEMP:-/tmp}}/herald/$version/$arch}"
 	bin=herald
 	[ "$os" = windows ] && bin=herald.exe
@@ -369,8 +371,11 @@ cmd_run() {
 	HERALD=${HERALD_BIN:-herald}
 	dir=$(normal_dir "${HERALD_WORKING_DIRECTORY:-.}")
 	[ -d "$dir" ] || die "working-directory $dir does not exist"
-	local args=()
-	while IFS= read -r a; do args+=("$a"); done < <(split_args)
+	local args=() words a
+	words=$(split_args)
+	if [ -n "$words" ]; then
+		while IFS= read -r a; do args+=("$a"); done <<<"$words"
+	fi
 	local work
 	work=$(mktemp -d "${RUNNER_TEMP:-/tmp}/herald-run.XXXXXX")
 	errfile="$work/stderr.txt"

@@ -216,6 +216,15 @@ func TestPlanExitCodes(t *testing.T) {
 		r = w.action(t, srv.URL, "apply", "q", map[string]string{"HERALD_ARGS": "-sandbox -at=not-a-time"})
 		assert.Equal(t, 1, r.code)
 	})
+	t.Run("args are split into words, quotes honoured", func(t *testing.T) {
+		w.write(t, "vars", "main.hcl", "variable \"who\" {\n  type = string\n}\n\ngroup \"eng\" {\n  thread_id = \"t\"\n  from      = \"+14155550000\"\n}\n\nmessage \"m\" {\n  group   = group.eng\n  send_at = \"2026-12-01T08:00:00Z\"\n  text    = \"hello ${var.who}\"\n}\n")
+		r := w.action(t, srv.URL, "plan", "vars", map[string]string{"HERALD_COMMENT": "false", "HERALD_ARGS": `-at=2026-12-01T08:30:00Z "-var=who=the whole team"`})
+		require.Equal(t, 0, r.code, r.stderr)
+		assert.Contains(t, r.stdout, "hello the whole team")
+		r = w.action(t, srv.URL, "plan", "vars", map[string]string{"HERALD_ARGS": `'-var=who=unclosed`})
+		assert.Equal(t, 1, r.code)
+		assert.Contains(t, r.stderr, "args: cannot split into words")
+	})
 	t.Run("an unknown command", func(t *testing.T) {
 		r := w.action(t, srv.URL, "destroy", "q", nil)
 		assert.Equal(t, 1, r.code)
