@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/heraldhq/herald/internal/clock"
+
 	"github.com/heraldhq/herald/a1base"
 	"github.com/heraldhq/herald/addrs"
 	"github.com/heraldhq/herald/command/views"
@@ -102,7 +104,7 @@ func runImport(ctx context.Context, env *Env, opts importOptions) error {
 	}
 	now := env.Now
 	if now == nil {
-		now = time.Now
+		now = clock.Now
 	}
 	res, err := importOne(ctx, in, backend, client, opts, now)
 	perr := backend.Persist(context.WithoutCancel(ctx))

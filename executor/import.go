@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/heraldhq/herald/internal/clock"
+
 	"github.com/heraldhq/herald/a1base"
 	"github.com/heraldhq/herald/planner"
 	"github.com/heraldhq/herald/state"
@@ -149,7 +151,7 @@ type ImportOptions struct {
 	// Force records a message for which no thread message matched, as
 	// sent without evidence.
 	Force bool
-	// Now is the time the records carry; nil means time.Now.
+	// Now is the time the records carry; nil means clock.Now.
 	Now func() time.Time
 }
 
@@ -169,7 +171,7 @@ func Import(ctx context.Context, plan *planner.Plan, client Sender, rec state.Re
 	}
 	now := opts.Now
 	if now == nil {
-		now = time.Now
+		now = clock.Now
 	}
 	var changes []*planner.Change
 	var refused []ImportResult
