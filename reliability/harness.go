@@ -104,7 +104,7 @@ func (f *Fake) now() time.Time {
 	if f.clockFrom.IsZero() {
 		return clock.Now()
 	}
-	return f.clockFrom.Add(time.Since(f.clockSet))
+	return f.clockFrom.Add(clock.Since(f.clockSet))
 }
 
 // NewFake starts a fake server.

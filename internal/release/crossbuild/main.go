@@ -15,6 +15,8 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/heraldhq/herald/internal/clock"
+
 	"github.com/heraldhq/herald/internal/release"
 )
 
@@ -55,7 +57,7 @@ func run(ctx context.Context, config, keep string) error {
 	var native string
 	for _, b := range c.Builds {
 		for _, t := range b.Targets() {
-			start := time.Now()
+			start := clock.Now()
 			bin := filepath.Join(out, t.String(), b.BinaryName(t.GOOS))
 			cmd, err := b.GoBuild(ctx, root, t, v, bin)
 			if err != nil {
@@ -65,7 +67,7 @@ func run(ctx context.Context, config, keep string) error {
 			if err := cmd.Run(); err != nil {
 				return fmt.Errorf("build %s for %s: %w", b.ID, t, err)
 			}
-			fmt.Printf("built %s for %s in %s\n", b.ID, t, time.Since(start).Round(time.Millisecond))
+			fmt.Printf("built %s for %s in %s\n", b.ID, t, clock.Since(start).Round(time.Millisecond))
 			if t.GOOS == runtime.GOOS && t.GOARCH == runtime.GOARCH {
 				native = bin
 			}
