@@ -311,6 +311,8 @@ type hookLog struct {
 	expired  []string
 	media    []string
 	found    map[string]bool
+	lookUps  map[string]state.LookUp
+	settled  map[string]state.Status
 	lookErrs map[string]error
 	finished *Summary
 }
@@ -364,6 +366,19 @@ func (h *hookLog) Reconciled(c *planner.Change, found bool) {
 		h.found = map[string]bool{}
 	}
 	h.found[c.Addr.String()] = found
+}
+func (h *hookLog) LookedUp(c *planner.Change, lu state.LookUp, st state.Status) {
+	defer h.enter()()
+	if h.found == nil {
+		h.found = map[string]bool{}
+	}
+	if h.lookUps == nil {
+		h.lookUps = map[string]state.LookUp{}
+		h.settled = map[string]state.Status{}
+	}
+	h.found[c.Addr.String()] = false
+	h.lookUps[c.Addr.String()] = lu
+	h.settled[c.Addr.String()] = st
 }
 func (h *hookLog) ReconcileFailed(c *planner.Change, err error) {
 	defer h.enter()()

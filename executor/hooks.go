@@ -41,6 +41,11 @@ type Hooks interface {
 	// Reconciled reports whether an unknown message was found in its
 	// thread (and recorded as sent).
 	Reconciled(c *planner.Change, found bool)
+	// LookedUp reports a look-up that did not find an unknown message in
+	// its thread: status is state.StatusNotDelivered when it proved the
+	// absence (lu is the evidence), state.StatusUnknown when it settled
+	// nothing (lu.Unsettled says why).
+	LookedUp(c *planner.Change, lu state.LookUp, status state.Status)
 	// ReconcileFailed reports that an unknown message could not be looked
 	// up; it stays unknown.
 	ReconcileFailed(c *planner.Change, err error)
@@ -61,6 +66,7 @@ func (NopHooks) Retrying(*planner.Change, int, time.Duration, a1base.Result) {}
 func (NopHooks) Expired(*planner.Change)                                     {}
 func (NopHooks) MediaRejected(*planner.Change, error)                        {}
 func (NopHooks) Reconciled(*planner.Change, bool)                            {}
+func (NopHooks) LookedUp(*planner.Change, state.LookUp, state.Status)        {}
 func (NopHooks) ReconcileFailed(*planner.Change, error)                      {}
 func (NopHooks) Finished(Summary)                                            {}
 
@@ -102,6 +108,9 @@ func (s *serialHooks) MediaRejected(c *planner.Change, err error) {
 }
 func (s *serialHooks) Reconciled(c *planner.Change, found bool) {
 	s.do(func(h Hooks) { h.Reconciled(c, found) })
+}
+func (s *serialHooks) LookedUp(c *planner.Change, lu state.LookUp, status state.Status) {
+	s.do(func(h Hooks) { h.LookedUp(c, lu, status) })
 }
 func (s *serialHooks) ReconcileFailed(c *planner.Change, err error) {
 	s.do(func(h Hooks) { h.ReconcileFailed(c, err) })

@@ -22,21 +22,44 @@ import (
 // ClockSkew.
 const ClockSkew = 2 * time.Minute
 
-// Reconcile looks for the plan's unknown messages in their threads' recent
-// messages. A message is found when the thread holds a message from the
-// same sender (the instance's from number) with the same body, created
-// within its last attempt's window (see ClockSkew; an attempt that a crash
-// cut short has no recorded end, and its window ends at the look-up, by
-// opts.Now); it is then
-// recorded as sent and its address returned. Anything else
-// stays unknown: a look-up that fails is reported through hooks and does
-// not stop the others. The error is non-nil only when ctx ends or a
-// record cannot be written.
+// recentPage is how many messages a look-up of a thread returns at most:
+// A1Base's get-recent lists the last five and takes no paging or limit
+// parameter, so one page is all a look-up can read.
+const recentPage = 5
+
+// Reconcile settles the plan's unknown messages against their threads'
+// recent messages, on every pass until each is settled. A message is found
+// when the thread holds a message from the same sender (the instance's
+// from number) with the same body, created within its last attempt's
+// window (see ClockSkew; an attempt that a crash cut short has no recorded
+// end, and its window ends at the look-up, by opts.Now); it is then
+// recorded as sent.
+//
+// A message not found is proven not delivered, and recorded so
+// (state.StatusNotDelivered, with the look-up as evidence), only when the
+// look-up is settled and covers the attempt's window:
+//   - settled: it reads the thread at least the instance's unknown_settle
+//     after the attempt's end (for an attempt a crash cut short, its
+//     start), so that a delivery has had time to show in the thread;
+//   - covered: a delivery would be among the messages read, because the
+//     thread holds fewer than a page of them, or the oldest one read was
+//     created before the window opened, or one of them is a message herald
+//     delivered to the thread before the attempt started (the API lists
+//     the most recent messages, so anything the attempt delivered, created
+//     later, would be listed too).
+//
+// Any other look-up settles nothing: its evidence and the reason are noted
+// on the attempt (state.EventLookUp) and it stays unknown. A thread busier
+// than one page since the attempt can never be covered again; the note
+// says so. A look-up that fails is reported through hooks and does not
+// stop the others. resolved lists the messages recorded as sent or not
+// delivered; the error is non-nil only when ctx ends or a record cannot be
+// written.
 //
 // Each thread is fetched once however many of its messages are unknown,
 // and each recent message accounts for at most one unknown message, so two
 // unknown copies of the same text are not both taken as delivered by one
-// delivery. Of opts only the clock (Now) is used: it stamps the records.
+// delivery. Of opts only the clock (Now) is used.
 func Reconcile(ctx context.Context, plan *planner.Plan, client Sender, rec state.Recorder, opts Options, hooks Hooks) (resolved []addrs.Message, err error) {
 	if plan == nil {
 		return nil, errors.New("executor: no plan to reconcile")
@@ -48,7 +71,7 @@ func Reconcile(ctx context.Context, plan *planner.Plan, client Sender, rec state
 	var threads []string
 	byThread := map[string][]*candidate{}
 	for _, c := range plan.Changes {
-		if c == nil || c.Action != planner.Unknown {
+		if c == nil || c.Action != planner.Unknown || !unsettled(c.Record) {
 			continue
 		}
 		cand, why := newCandidate(c, opts.Now())
@@ -71,6 +94,7 @@ func Reconcile(ctx context.Context, plan *planner.Plan, client Sender, rec state
 	if rec == nil {
 		return nil, errors.New("executor: no state recorder")
 	}
+	earlier := deliveredByThread(plan)
 
 	for _, t := range threads {
 		cands := byThread[t]
@@ -84,20 +108,179 @@ func Reconcile(ctx context.Context, plan *planner.Plan, client Sender, rec state
 			}
 			continue
 		}
+		now := opts.Now()
 		for _, m := range match(cands, msgs) {
 			c := m.cand.change
-			if m.msg == nil {
-				h.Reconciled(c, false)
+			lu := readOf(msgs, now)
+			if m.msg != nil {
+				if err := rec.Record(context.WithoutCancel(ctx), m.cand.event(m.msg, now, &lu)); err != nil {
+					return resolved, fmt.Errorf("recording %s as sent: %w", c.Addr, err)
+				}
+				resolved = append(resolved, c.Addr)
+				h.Reconciled(c, true)
 				continue
 			}
-			if err := rec.Record(context.WithoutCancel(ctx), m.cand.event(m.msg, opts.Now())); err != nil {
-				return resolved, fmt.Errorf("recording %s as sent: %w", c.Addr, err)
+			e := m.cand.settle(msgs, earlier[t], now, &lu)
+			what := "its look-up"
+			if e.Status == state.StatusNotDelivered {
+				what = "as not delivered"
 			}
-			resolved = append(resolved, c.Addr)
-			h.Reconciled(c, true)
+			if err := rec.Record(context.WithoutCancel(ctx), e); err != nil {
+				return resolved, fmt.Errorf("recording %s %s: %w", c.Addr, what, err)
+			}
+			if e.Status == state.StatusNotDelivered {
+				resolved = append(resolved, c.Addr)
+			}
+			h.LookedUp(c, lu, e.Status)
 		}
 	}
 	return resolved, nil
+}
+
+// unsettled says whether a record's outcome is still to be settled by a
+// look-up: unknown, or sending (read back from a run that ended).
+func unsettled(r *state.Record) bool {
+	return r != nil && (r.Status == state.StatusUnknown || r.Status == state.StatusSending)
+}
+
+// readOf is the evidence of a read: when, how many messages, which span.
+func readOf(msgs []a1base.ThreadMessage, now time.Time) state.LookUp {
+	lu := state.LookUp{At: now, Messages: len(msgs)}
+	for _, m := range msgs {
+		if m.DateCreated.IsZero() {
+			continue
+		}
+		d := m.DateCreated.UTC()
+		if lu.Oldest == nil || d.Before(*lu.Oldest) {
+			lu.Oldest = &d
+		}
+		if lu.Newest == nil || d.After(*lu.Newest) {
+			d := d
+			lu.Newest = &d
+		}
+	}
+	return lu
+}
+
+// settle decides what a look-up that did not find the candidate proves:
+// a not_delivered outcome, or a note of why it proves nothing (yet).
+func (cand *candidate) settle(msgs []a1base.ThreadMessage, earlier []earlierDelivery, now time.Time, lu *state.LookUp) state.Event {
+	e := recordFields(cand.change)
+	e.Attempt, e.At, e.LookUp = cand.attempt, now, lu
+	inst := cand.change.Instance
+	settles := cand.end.Add(inst.Unknown.Settle)
+	switch {
+	case now.Before(settles):
+		lu.Unsettled = fmt.Sprintf("too early to prove an absence: a delivery may not show in the thread before %s (unknown_settle %s after the attempt)", stamp(settles), inst.Unknown.Settle)
+	case cand.undated(msgs):
+		lu.Unsettled = "a message read has the same text and sender but no readable date: it may be the delivery"
+	default:
+		lu.Covered = cand.covered(msgs, earlier)
+		if lu.Covered == "" {
+			lu.Unsettled = fmt.Sprintf("the thread is busier than one page since the attempt: the %d messages read (the most a look-up returns) reach back only to %s, after the attempt's window opened at %s, and include none herald sent before it; no later look-up can prove the absence: check the thread, then -replace to send it or state rm to forget it",
+				len(msgs), stampOf(lu.Oldest), stamp(cand.since))
+		}
+	}
+	if lu.Unsettled != "" {
+		e.Kind = state.EventLookUp
+		return e
+	}
+	e.Kind = state.EventOutcome
+	e.Status = state.StatusNotDelivered
+	e.Outcome = state.OutcomeAbsent
+	e.Error = "not delivered, proven by look-up " + planner.DescribeLookUp(lu) + " (" + lu.Covered + ")"
+	return e
+}
+
+// undated reports whether a message with the candidate's text and sender
+// has no date to place it in or out of the window.
+func (cand *candidate) undated(msgs []a1base.ThreadMessage) bool {
+	for _, m := range msgs {
+		if m.DateCreated.IsZero() && m.Body == cand.content && sameNumber(m.From, cand.from) {
+			return true
+		}
+	}
+	return false
+}
+
+// covered says why a delivery by the candidate's attempt would be among
+// msgs, or "" when it might have fallen off the page.
+func (cand *candidate) covered(msgs []a1base.ThreadMessage, earlier []earlierDelivery) string {
+	if len(msgs) < recentPage {
+		return fmt.Sprintf("the thread holds only these %d, fewer than a page of %d", len(msgs), recentPage)
+	}
+	for _, m := range msgs {
+		if !m.DateCreated.IsZero() && m.DateCreated.Before(cand.since) {
+			return "the oldest message read was created before the attempt's window opened at " + stamp(cand.since)
+		}
+	}
+	for _, m := range msgs {
+		for _, d := range earlier {
+			if d.finished.After(cand.started) {
+				continue
+			}
+			if m.DateCreated.Equal(d.created) && m.Body == d.content && sameNumber(m.From, d.from) {
+				return fmt.Sprintf("it includes %s, which herald delivered to the thread before the attempt started", d.addr)
+			}
+		}
+	}
+	return ""
+}
+
+// earlierDelivery is a message herald delivered to a thread, as state records
+// it: a look-up that still lists it lists everything created after it.
+type earlierDelivery struct {
+	addr          string
+	content, from string
+	created       time.Time
+	// finished is when its delivering attempt ended.
+	finished time.Time
+}
+
+// deliveredByThread lists the plan's sent messages with a recorded
+// delivery (attempt end, API date) by thread.
+func deliveredByThread(plan *planner.Plan) map[string][]earlierDelivery {
+	out := map[string][]earlierDelivery{}
+	for _, c := range plan.Changes {
+		r := c.Record
+		if r == nil || r.Status != state.StatusSent || r.Answer == nil {
+			continue
+		}
+		created, err := time.Parse(time.RFC3339, r.Answer.DateCreated)
+		if err != nil {
+			continue
+		}
+		var finished *time.Time
+		for i := range r.Attempts {
+			if a := &r.Attempts[i]; a.Outcome == a1base.Delivered.String() && a.FinishedAt != nil {
+				finished = a.FinishedAt
+			}
+		}
+		if finished == nil {
+			continue
+		}
+		content := r.Answer.Body
+		if c.Instance != nil && c.Instance.ContentHash() == r.ContentHash {
+			content = c.Instance.Content()
+		}
+		if content == "" {
+			continue
+		}
+		out[r.ThreadID] = append(out[r.ThreadID], earlierDelivery{
+			addr: c.Addr.String(), content: content, from: cmp.Or(r.Answer.From, r.From),
+			created: created, finished: *finished,
+		})
+	}
+	return out
+}
+
+func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+func stampOf(t *time.Time) string {
+	if t == nil {
+		return "(no dates)"
+	}
+	return stamp(*t)
 }
 
 // candidate is an unknown message that may be found in its thread.
@@ -110,6 +293,9 @@ type candidate struct {
 	// start and end, widened by ClockSkew (the API's dates have whole
 	// seconds).
 	since, until time.Time
+	// started and end are the attempt's start and end as recorded (end
+	// is its start when a crash cut it short), for settling.
+	started, end time.Time
 }
 
 // newCandidateFor is c's attempt n, which started at started and ended at
@@ -122,6 +308,8 @@ func newCandidateFor(c *planner.Change, n int, started, ended time.Time) *candid
 		content: c.Instance.Content(),
 		since:   started.Add(-ClockSkew).Truncate(time.Second),
 		until:   ended.Add(ClockSkew),
+		started: started,
+		end:     ended,
 	}
 	return cand
 }
@@ -166,11 +354,7 @@ func newCandidate(c *planner.Change, now time.Time) (*candidate, error) {
 	}
 	var last *state.Attempt
 	if c.Record != nil {
-		for i := range c.Record.Attempts {
-			if a := &c.Record.Attempts[i]; last == nil || a.Number > last.Number {
-				last = a
-			}
-		}
+		last = c.Record.LastAttempt()
 	}
 	if last == nil {
 		return nil, errors.New("state holds no attempt to compare the thread's messages with")
@@ -179,10 +363,14 @@ func newCandidate(c *planner.Change, now time.Time) (*candidate, error) {
 	if last.FinishedAt != nil {
 		ended = *last.FinishedAt
 	}
-	return newCandidateFor(c, last.Number, last.StartedAt, ended), nil
+	cand := newCandidateFor(c, last.Number, last.StartedAt, ended)
+	cand.end = last.End()
+	return cand, nil
 }
 
-func (cand *candidate) event(m *a1base.ThreadMessage, at time.Time) state.Event {
+// event records the candidate as found: m is its delivery, lu the look-up
+// that found it (nil for the look-up right after a lost answer).
+func (cand *candidate) event(m *a1base.ThreadMessage, at time.Time, lu *state.LookUp) state.Event {
 	inst := cand.change.Instance
 	e := recordFields(cand.change)
 	e.Kind = state.EventOutcome
@@ -191,6 +379,11 @@ func (cand *candidate) event(m *a1base.ThreadMessage, at time.Time) state.Event 
 	e.Status = state.StatusSent
 	e.Outcome = a1base.Delivered.String()
 	e.Answer = &state.Answer{From: m.From, Body: m.Body, DateCreated: m.DateCreated.UTC().Format(time.RFC3339)}
+	if lu != nil {
+		found := *lu
+		found.Covered = "it lists the delivery, created " + stamp(m.DateCreated)
+		e.LookUp = &found
+	}
 	if inst.Sensitive {
 		e.Answer.Body = ""
 	}

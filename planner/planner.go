@@ -164,9 +164,11 @@ func decide(inst *spec.Instance, rec *state.Record, at time.Time) (Action, strin
 			return Retry, failed + "; retry within window (" + ago(inst.ExpiresAt().Sub(at)) + " left)"
 		}
 	case state.StatusUnknown:
-		return Unknown, "an earlier apply may have sent it (answer lost); -replace to resend"
+		return decideUnknown(inst, rec, at, "an earlier apply may have sent it (answer lost)")
 	case state.StatusSending:
-		return Unknown, "an earlier apply stopped while sending it (no answer recorded); -replace to resend"
+		return decideUnknown(inst, rec, at, "an earlier apply stopped while sending it (no answer recorded)")
+	case state.StatusNotDelivered:
+		return decideNotDelivered(inst, rec, at)
 	default:
 		// A status this herald does not know may hide a delivery: never
 		// send on a guess.
@@ -361,7 +363,7 @@ func markLikelyRenames(entries []entry) {
 // duplicate.
 func mayHaveBeenDelivered(s state.Status) bool {
 	switch s {
-	case state.StatusFailed, state.StatusExpired:
+	case state.StatusFailed, state.StatusExpired, state.StatusNotDelivered:
 		return false
 	}
 	return true

@@ -14,6 +14,8 @@ var groupSchema = &hcl.BodySchema{
 		{Name: "from"},
 		{Name: "rate_limit"},
 		{Name: "timezone"},
+		{Name: "on_unknown"},
+		{Name: "unknown_settle"},
 	},
 }
 
@@ -25,6 +27,8 @@ type groupBlock struct {
 	From      hcl.Expression
 	RateLimit hcl.Expression
 	Timezone  hcl.Expression
+	OnUnknown hcl.Expression
+	Settle    hcl.Expression
 	DeclRange hcl.Range
 }
 
@@ -39,13 +43,15 @@ func decodeGroupBlock(block *hcl.Block) (*groupBlock, hcl.Diagnostics) {
 		From:      attrExpr(content, "from"),
 		RateLimit: attrExpr(content, "rate_limit"),
 		Timezone:  attrExpr(content, "timezone"),
+		OnUnknown: attrExpr(content, "on_unknown"),
+		Settle:    attrExpr(content, "unknown_settle"),
 		DeclRange: block.DefRange,
 	}
 	return g, diags
 }
 
 func (g *groupBlock) expressions() []hcl.Expression {
-	return nonNil(g.ThreadID, g.Service, g.From, g.RateLimit, g.Timezone)
+	return nonNil(g.ThreadID, g.Service, g.From, g.RateLimit, g.Timezone, g.OnUnknown, g.Settle)
 }
 
 // groupType is the type of a group's value in expressions: the same for
@@ -131,6 +137,12 @@ func (l *loader) evalGroup(g *groupBlock, ctx *hcl.EvalContext, provider *Provid
 	if set {
 		out.Timezone = zone
 	}
+	policy, pok, d := l.evalUnknownPolicy(g.OnUnknown, g.Settle, ctx, provider.Unknown, func(summary, text string, expr hcl.Expression) {
+		diags = append(diags, attrError(summary, text, expr))
+	})
+	diags = append(diags, d...)
+	ok = ok && pok
+	out.Unknown = policy
 	if !ok {
 		return nil, diags
 	}

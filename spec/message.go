@@ -18,6 +18,8 @@ var messageSchema = &hcl.BodySchema{
 		{Name: "expires_after"},
 		{Name: "text"},
 		{Name: "timezone"},
+		{Name: "on_unknown"},
+		{Name: "unknown_settle"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "media"},
@@ -43,6 +45,8 @@ type messageBlock struct {
 	ExpiresAfter hcl.Expression
 	Text         hcl.Expression
 	Timezone     hcl.Expression
+	OnUnknown    hcl.Expression
+	Settle       hcl.Expression
 	Media        *mediaBlock
 	Repeat       *repeatBlock
 	DeclRange    hcl.Range
@@ -67,6 +71,8 @@ func decodeMessageBlock(block *hcl.Block) (*messageBlock, hcl.Diagnostics) {
 		ExpiresAfter: attrExpr(content, "expires_after"),
 		Text:         attrExpr(content, "text"),
 		Timezone:     attrExpr(content, "timezone"),
+		OnUnknown:    attrExpr(content, "on_unknown"),
+		Settle:       attrExpr(content, "unknown_settle"),
 		DeclRange:    block.DefRange,
 	}
 	for _, b := range content.Blocks {
@@ -160,13 +166,13 @@ func (m *messageBlock) checkSchedule(content *hcl.BodyContent) hcl.Diagnostics {
 // there is an each (see repeatMessageExpressions).
 func (m *messageBlock) instanceExpressions() []hcl.Expression {
 	if m.Repeat != nil {
-		exprs := nonNil(m.ExpiresAfter, m.Text)
+		exprs := nonNil(m.ExpiresAfter, m.Text, m.OnUnknown, m.Settle)
 		if m.Media != nil {
 			exprs = append(exprs, nonNil(m.Media.URL, m.Media.Type, m.Media.Caption)...)
 		}
 		return exprs
 	}
-	exprs := nonNil(m.Group, m.SendAt, m.ExpiresAfter, m.Text, m.Timezone)
+	exprs := nonNil(m.Group, m.SendAt, m.ExpiresAfter, m.Text, m.Timezone, m.OnUnknown, m.Settle)
 	if m.Media != nil {
 		exprs = append(exprs, nonNil(m.Media.URL, m.Media.Type, m.Media.Caption)...)
 	}
@@ -369,6 +375,15 @@ func (l *loader) evalInstance(m *messageBlock, addr addrs.Message, ctx *hcl.Eval
 		}
 		inst.ExpiresAfter = dur
 	}
+
+	inherit := provider.Unknown
+	if inst.Group != nil {
+		inherit = inst.Group.Unknown
+	}
+	policy, pok, d := l.evalUnknownPolicy(m.OnUnknown, m.Settle, ctx, inherit, fail)
+	diags = append(diags, d...)
+	ok = ok && pok
+	inst.Unknown = policy
 
 	if m.Text != nil {
 		s, sensitive, sok, d := l.evalRequiredString(m.Text, ctx, "text")

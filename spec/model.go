@@ -49,7 +49,9 @@ type Provider struct {
 	ExpiresAfter time.Duration
 	CheckMedia   bool
 	// Timezone is the provider's timezone; nil when it sets none.
-	Timezone  *time.Location
+	Timezone *time.Location
+	// Unknown is its on_unknown and unknown_settle.
+	Unknown   UnknownPolicy
 	DeclRange hcl.Range
 }
 
@@ -79,7 +81,10 @@ type Group struct {
 	RateLimit *RateLimit
 	// Timezone is the group's timezone, else the provider's; nil when
 	// neither sets one.
-	Timezone  *time.Location
+	Timezone *time.Location
+	// Unknown is the group's on_unknown and unknown_settle, each else the
+	// provider's.
+	Unknown   UnknownPolicy
 	DeclRange hcl.Range
 }
 
@@ -113,7 +118,10 @@ type Instance struct {
 	// Repeat marks an occurrence of a repeat message; nil for any other
 	// instance. Records of a repeat message's other occurrences are past
 	// occurrences, never orphans.
-	Repeat    *RepeatInfo
+	Repeat *RepeatInfo
+	// Unknown is the message's on_unknown and unknown_settle, each else
+	// its group's.
+	Unknown   UnknownPolicy
 	DeclRange hcl.Range
 }
 

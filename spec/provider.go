@@ -19,6 +19,8 @@ var providerSchema = &hcl.BodySchema{
 		{Name: "expires_after"},
 		{Name: "check_media"},
 		{Name: "timezone"},
+		{Name: "on_unknown"},
+		{Name: "unknown_settle"},
 	},
 }
 
@@ -32,6 +34,8 @@ type providerBlock struct {
 	ExpiresAfter hcl.Expression
 	CheckMedia   hcl.Expression
 	Timezone     hcl.Expression
+	OnUnknown    hcl.Expression
+	Settle       hcl.Expression
 	DeclRange    hcl.Range
 }
 
@@ -58,6 +62,8 @@ func decodeProviderBlock(block *hcl.Block) (*providerBlock, hcl.Diagnostics) {
 	p.ExpiresAfter = attrExpr(content, "expires_after")
 	p.CheckMedia = attrExpr(content, "check_media")
 	p.Timezone = attrExpr(content, "timezone")
+	p.OnUnknown = attrExpr(content, "on_unknown")
+	p.Settle = attrExpr(content, "unknown_settle")
 	return p, diags
 }
 
@@ -73,7 +79,7 @@ func attrExpr(content *hcl.BodyContent, name string) hcl.Expression {
 }
 
 func (p *providerBlock) expressions() []hcl.Expression {
-	return nonNil(p.AccountID, p.From, p.BaseURL, p.RateLimit, p.ExpiresAfter, p.CheckMedia, p.Timezone)
+	return nonNil(p.AccountID, p.From, p.BaseURL, p.RateLimit, p.ExpiresAfter, p.CheckMedia, p.Timezone, p.OnUnknown, p.Settle)
 }
 
 func nonNil(exprs ...hcl.Expression) []hcl.Expression {
@@ -91,7 +97,7 @@ func nonNil(exprs ...hcl.Expression) []hcl.Expression {
 // that groups do not also complain about a missing sending number.
 func (l *loader) evalProvider(p *providerBlock, ctx *hcl.EvalContext) (Provider, bool, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
-	out := Provider{BaseURL: DefaultBaseURL, ExpiresAfter: DefaultExpiresAfter}
+	out := Provider{BaseURL: DefaultBaseURL, ExpiresAfter: DefaultExpiresAfter, Unknown: DefaultUnknownPolicy}
 	fromOK := true
 	if p != nil {
 		out.DeclRange = p.DeclRange
@@ -144,6 +150,11 @@ func (l *loader) evalProvider(p *providerBlock, ctx *hcl.EvalContext) (Provider,
 		if set {
 			out.Timezone = zone
 		}
+		policy, _, d := l.evalUnknownPolicy(p.OnUnknown, p.Settle, ctx, out.Unknown, func(summary, text string, expr hcl.Expression) {
+			diags = append(diags, attrError(summary, text, expr))
+		})
+		diags = append(diags, d...)
+		out.Unknown = policy
 		if p.CheckMedia != nil {
 			v, _, ok, d := l.evalAs(p.CheckMedia, ctx, cty.Bool, "check_media")
 			diags = append(diags, d...)

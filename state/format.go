@@ -350,7 +350,7 @@ func within(p jsontext.Pointer) string {
 
 func knownStatus(s Status) bool {
 	switch s {
-	case StatusSending, StatusSent, StatusFailed, StatusExpired, StatusUnknown:
+	case StatusSending, StatusSent, StatusFailed, StatusExpired, StatusUnknown, StatusNotDelivered:
 		return true
 	}
 	return false

@@ -16,7 +16,16 @@ const (
 	StatusFailed  Status = "failed"
 	StatusExpired Status = "expired"
 	StatusUnknown Status = "unknown"
+	// StatusNotDelivered: the last attempt was unknown, and a settled
+	// look-up of its thread proved it was not delivered (the attempt's
+	// LookUp is the evidence). Nothing of the message reached the group;
+	// whether it is sent again is the on_unknown policy's call.
+	StatusNotDelivered Status = "not_delivered"
 )
+
+// OutcomeAbsent is the outcome of an attempt that a settled look-up proved
+// was not delivered.
+const OutcomeAbsent = "absent"
 
 // Record is what state keeps about one message instance.
 type Record struct {
@@ -48,8 +57,44 @@ type Attempt struct {
 	// the request is in flight (or when the process died during it).
 	Outcome string `json:"outcome,omitempty"`
 	Error   string `json:"error,omitempty"`
+	// LookUp is the latest look-up of the attempt's thread made to settle
+	// an unknown outcome: the evidence of absent (or of delivered, when it
+	// found the message), or why it could not settle yet.
+	LookUp *LookUp `json:"look_up,omitempty"`
 }
 
+// LookUp is what one read of a thread's recent messages showed about an
+// attempt whose outcome was unknown.
+type LookUp struct {
+	// At is when the thread was read (herald's clock).
+	At time.Time `json:"at"`
+	// Messages is how many messages the read returned; Oldest and Newest
+	// the span of their date_created (absent when none had one).
+	Messages int        `json:"messages"`
+	Oldest   *time.Time `json:"oldest,omitempty"`
+	Newest   *time.Time `json:"newest,omitempty"`
+	// Covered says why the messages read cover the attempt's window, so
+	// that a delivery would be among them; empty when they do not.
+	Covered string `json:"covered,omitempty"`
+	// Unsettled says why the read settled nothing; empty when it did.
+	Unsettled string `json:"unsettled,omitempty"`
+}
+
+func (l *LookUp) clone() *LookUp {
+	if l == nil {
+		return nil
+	}
+	c := *l
+	if l.Oldest != nil {
+		t := *l.Oldest
+		c.Oldest = &t
+	}
+	if l.Newest != nil {
+		t := *l.Newest
+		c.Newest = &t
+	}
+	return &c
+}
 // Imported tells how an imported record knows its message was sent.
 type Imported string
 
@@ -99,6 +144,10 @@ const (
 	// changes a record that exists: an import is for what state does not
 	// know.
 	EventImport EventKind = "import"
+	// EventLookUp notes a look-up of an unknown attempt that settled
+	// nothing (too early, or the thread too busy): it sets the attempt's
+	// LookUp and changes nothing else, so the record stays unknown.
+	EventLookUp EventKind = "look_up"
 )
 
 // Event is one journal entry. The record fields (Group ... SendAt) describe
@@ -116,7 +165,8 @@ type Event struct {
 	Attempt     int       `json:"attempt"`
 	At          time.Time `json:"at"`
 	// Status is the instance's status after the event: sending for an
-	// attempt; sent, failed, unknown or expired for an outcome.
+	// attempt; sent, failed, unknown, not_delivered or expired for an
+	// outcome.
 	Status  Status  `json:"status"`
 	Outcome string  `json:"outcome,omitempty"`
 	Answer  *Answer `json:"answer,omitempty"`
@@ -125,6 +175,9 @@ type Event struct {
 	MovedFrom string `json:"moved_from,omitempty"`
 	// Imported is how an EventImport knows the message was sent.
 	Imported Imported `json:"imported,omitempty"`
+	// LookUp is the look-up that settled an unknown attempt (an outcome
+	// of sent or not_delivered), or that settled nothing (EventLookUp).
+	LookUp *LookUp `json:"look_up,omitempty"`
 }
 
 // Recorder is how the executor writes state. Record returns only once the
@@ -154,4 +207,26 @@ type Backend interface {
 	// Describe names the state for messages: a path, or a database.
 	Describe() string
 	Close() error
+}
+
+// End is when the attempt ended as far as state knows: its recorded end,
+// or, for an attempt a crash cut short, its start (the request left right
+// after it was recorded).
+func (a *Attempt) End() time.Time {
+	if a.FinishedAt != nil {
+		return *a.FinishedAt
+	}
+	return a.StartedAt
+}
+
+// LastAttempt is the record's attempt with the highest number; nil when it
+// has none.
+func (r *Record) LastAttempt() *Attempt {
+	var last *Attempt
+	for i := range r.Attempts {
+		if a := &r.Attempts[i]; last == nil || a.Number > last.Number {
+			last = a
+		}
+	}
+	return last
 }

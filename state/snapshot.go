@@ -50,6 +50,9 @@ func (s *Snapshot) Apply(e Event) {
 	case EventImport:
 		s.importRecord(e)
 		return
+	case EventLookUp:
+		s.lookUp(e)
+		return
 	}
 	r := s.Records[e.Address]
 	if r == nil {
@@ -66,10 +69,17 @@ func (s *Snapshot) Apply(e Event) {
 		r.Status = e.Status
 		if e.Attempt > 0 {
 			a := r.attempt(e.Attempt, e)
-			at := e.At
-			a.FinishedAt = &at
+			// A look-up settles an attempt after the fact: the end the
+			// attempt recorded, if any, stays its end.
+			if e.LookUp == nil || a.FinishedAt == nil {
+				at := e.At
+				a.FinishedAt = &at
+			}
 			a.Outcome = e.Outcome
 			a.Error = e.Error
+			if e.LookUp != nil {
+				a.LookUp = e.LookUp.clone()
+			}
 		}
 		if e.Answer != nil {
 			ans := *e.Answer
@@ -114,6 +124,23 @@ func (s *Snapshot) importRecord(e Event) {
 		r.Answer = &ans
 	}
 	s.Records[e.Address] = r
+}
+
+// lookUp notes an unsettled look-up on its attempt. A record or attempt
+// that does not exist, or one no longer unknown, is left alone: a note
+// never creates or changes an outcome.
+func (s *Snapshot) lookUp(e Event) {
+	r := s.Records[e.Address]
+	if r == nil || (r.Status != StatusUnknown && r.Status != StatusSending) {
+		return
+	}
+	for i := range r.Attempts {
+		if a := &r.Attempts[i]; a.Number == e.Attempt {
+			a.LookUp = e.LookUp.clone()
+			r.UpdatedAt = e.At
+			return
+		}
+	}
 }
 
 func describe(r *Record, e Event) {
@@ -163,8 +190,16 @@ func ValidateEvent(e Event) error {
 		}
 		switch e.Status {
 		case StatusSent, StatusFailed, StatusUnknown, StatusExpired:
+		case StatusNotDelivered:
+			if e.LookUp == nil || e.Attempt < 1 {
+				return fmt.Errorf("outcome event for %s has status %q without the look-up of an attempt that proves it", e.Address, e.Status)
+			}
 		default:
-			return fmt.Errorf("outcome event for %s has status %q; want sent, failed, unknown or expired", e.Address, e.Status)
+			return fmt.Errorf("outcome event for %s has status %q; want sent, failed, unknown, not_delivered or expired", e.Address, e.Status)
+		}
+	case EventLookUp:
+		if e.Attempt < 1 || e.LookUp == nil {
+			return fmt.Errorf("look-up event for %s needs an attempt number and the look-up", e.Address)
 		}
 	case EventMove:
 		if e.MovedFrom == "" || e.MovedFrom == e.Address {
@@ -210,6 +245,7 @@ func (r *Record) clone() *Record {
 				t := *a.FinishedAt
 				a.FinishedAt = &t
 			}
+			a.LookUp = a.LookUp.clone()
 			c.Attempts[i] = a
 		}
 	}

@@ -117,6 +117,8 @@ type event struct {
 	After      float64 `json:"after_seconds,omitempty"`
 	Limit      string  `json:"limit,omitempty"`
 	Found      *bool   `json:"found,omitempty"`
+	// LookUp is the evidence of a "reconciled" event's look-up.
+	LookUp *state.LookUp `json:"look_up,omitempty"`
 	// Plan is the plan document of a "plan" event.
 	Plan *PlanDocument `json:"plan,omitempty"`
 	// Message is a sandbox_received event's message.
@@ -488,6 +490,32 @@ func (a *applyView) Reconciled(c *planner.Change, found bool) {
 		return
 	}
 	io.WriteString(a.view.Stdout, fmt.Sprintf("%s: not found in its thread's recent messages: still unknown (not sent again unless -replace=%s)\n", c.Addr, c.Addr))
+}
+
+func (a *applyView) LookedUp(c *planner.Change, lu state.LookUp, status state.Status) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.format == ApplyJSONFormat {
+		e := changeEvent("reconciled", c)
+		f := false
+		e.Found, e.Status, e.LookUp = &f, string(status), &lu
+		a.emit(e)
+		return
+	}
+	io.WriteString(a.view.Stdout, LookUpLine(c, lu, status)+"\n")
+}
+
+// LookUpLine says what a look-up that did not find a message showed.
+func LookUpLine(c *planner.Change, lu state.LookUp, status state.Status) string {
+	read := planner.DescribeLookUp(&lu)
+	if status == state.StatusNotDelivered {
+		next := "on_unknown = hold: not sent again unless -replace=" + c.Addr.String()
+		if c.Instance != nil && c.Instance.Unknown.Resend() {
+			next = "on_unknown = resend: sent again while within its expires_after"
+		}
+		return fmt.Sprintf("%s: not delivered, proven by look-up %s (%s); %s", c.Addr, read, lu.Covered, next)
+	}
+	return fmt.Sprintf("%s: not found in its thread (look-up %s), still unknown: %s", c.Addr, read, printable(lu.Unsettled))
 }
 
 func (a *applyView) Imported(r executor.ImportResult) {

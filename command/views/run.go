@@ -422,6 +422,30 @@ func (r *runView) Reconciled(c *planner.Change, found bool) {
 	r.line(fmt.Sprintf("%s not found in its thread's recent messages: still unknown (not sent again unless herald apply -replace=%s)", addr, shellQuote(addr)), Yellow)
 }
 
+func (r *runView) LookedUp(c *planner.Change, lu state.LookUp, status state.Status) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	addr := c.Addr.String()
+	// An unsettled look-up is repeated at every pass; say why once.
+	key := "look-up " + addr + " " + lu.Unsettled
+	if status != state.StatusNotDelivered && r.lookedUp[key] {
+		return
+	}
+	r.lookedUp[key] = true
+	if r.json {
+		e := changeEvent("reconciled", c)
+		f := false
+		e.Found, e.Status, e.LookUp = &f, string(status), &lu
+		r.emit(runEvent{event: e})
+		return
+	}
+	if status == state.StatusNotDelivered {
+		r.line(LookUpLine(c, lu, status))
+		return
+	}
+	r.line(LookUpLine(c, lu, status), Yellow)
+}
+
 func (r *runView) Imported(res executor.ImportResult) {
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -1,0 +1,80 @@
+package spec
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// What apply does with a message whose last attempt's outcome was unknown
+// once a settled look-up of its thread proved it was not delivered.
+const (
+	// OnUnknownHold records the evidence and sends nothing: a person
+	// decides, with -replace.
+	OnUnknownHold = "hold"
+	// OnUnknownResend sends it again, while it is still within its
+	// expires_after.
+	OnUnknownResend = "resend"
+)
+
+var onUnknownValues = []string{OnUnknownHold, OnUnknownResend}
+
+// DefaultOnUnknown keeps the at-most-once promise free of any assumption
+// about the API (see the README's Guarantees).
+const DefaultOnUnknown = OnUnknownHold
+
+// DefaultUnknownSettle is how long after an unknown attempt a look-up of
+// its thread must wait before an absence counts as proof: it covers the
+// clock skew a look-up allows (2 minutes), a request's own time (at most
+// 30 seconds) and more than two minutes of lag before a delivered message
+// shows among the thread's recent messages.
+const DefaultUnknownSettle = 5 * time.Minute
+
+// UnknownPolicy is how unknown outcomes are settled for a scope: the
+// provider, a group (which inherits the provider's) or a message instance
+// (which inherits its group's).
+type UnknownPolicy struct {
+	// OnUnknown is OnUnknownHold or OnUnknownResend.
+	OnUnknown string
+	// Settle is unknown_settle.
+	Settle time.Duration
+}
+
+// DefaultUnknownPolicy applies where nothing sets on_unknown or
+// unknown_settle.
+var DefaultUnknownPolicy = UnknownPolicy{OnUnknown: DefaultOnUnknown, Settle: DefaultUnknownSettle}
+
+// Resend reports whether a proven absence is sent again.
+func (p UnknownPolicy) Resend() bool { return p.OnUnknown == OnUnknownResend }
+
+// evalUnknownPolicy evaluates on_unknown and unknown_settle over inherit.
+// ok is false when either is set and invalid; fail reports the problem.
+func (l *loader) evalUnknownPolicy(onUnknown, settle hcl.Expression, ctx *hcl.EvalContext, inherit UnknownPolicy, fail func(summary, text string, expr hcl.Expression)) (UnknownPolicy, bool, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	out, ok := inherit, true
+	s, set, sensitive, sok, d := l.evalString(onUnknown, ctx, "on_unknown")
+	diags = append(diags, d...)
+	ok = ok && sok
+	if set {
+		if oneOf(s, onUnknownValues) {
+			out.OnUnknown = s
+		} else {
+			fail("Invalid on_unknown", detail(fmt.Errorf("%q is not a policy: use %q (record the evidence, send nothing) or %q (send again once its absence is proven)", s, OnUnknownHold, OnUnknownResend), s, sensitive), onUnknown)
+			ok = false
+		}
+	}
+	s, set, sensitive, sok, d = l.evalString(settle, ctx, "unknown_settle")
+	diags = append(diags, d...)
+	ok = ok && sok
+	if set {
+		dur, err := parseExpiresAfter(s)
+		if err != nil {
+			fail("Invalid unknown_settle", detail(err, s, sensitive), settle)
+			ok = false
+		} else {
+			out.Settle = dur
+		}
+	}
+	return out, ok, diags
+}
