@@ -140,11 +140,27 @@ func (p *applyPass) run(ctx context.Context) (out passOutcome, err error) {
 		if err != nil {
 			return out, p.interrupted(ctx, err, &out)
 		}
+		// What the look-ups settled changes the plan: found ones are
+		// sent, and proven absences are retries under on_unknown =
+		// "resend". A saved plan applies what it showed, so they wait for
+		// the next plan.
 		if len(resolved) > 0 && p.saved == nil {
 			if _, plan, err = p.inputs.plan(ctx, p.backend); err != nil {
 				return out, err
 			}
 			out.Plan = plan
+			before := actionable
+			counts = plan.Summary()
+			actionable = counts[planner.Send] + counts[planner.Retry] + counts[planner.Expire]
+			if actionable > before && before == 0 && p.approve != nil {
+				// Nothing was approved yet: show what will be sent now.
+				if err := p.view.Plan(views.NewPlanDocument(plan)); err != nil {
+					return out, err
+				}
+				if err := p.approve(ctx); err != nil {
+					return out, err
+				}
+			}
 		}
 	}
 	if actionable == 0 {

@@ -71,8 +71,8 @@ func Reconcile(ctx context.Context, plan *planner.Plan, client Sender, rec state
 	var threads []string
 	byThread := map[string][]*candidate{}
 	for _, c := range plan.Changes {
-		if c == nil || c.Action != planner.Unknown || !unsettled(c.Record) {
-			continue
+		if c == nil || c.Action != planner.Unknown || (c.Record != nil && c.Record.Status == state.StatusNotDelivered) {
+			continue // settled already: proven not delivered, held
 		}
 		cand, why := newCandidate(c, opts.Now())
 		if why != nil {
@@ -128,19 +128,15 @@ func Reconcile(ctx context.Context, plan *planner.Plan, client Sender, rec state
 			if err := rec.Record(context.WithoutCancel(ctx), e); err != nil {
 				return resolved, fmt.Errorf("recording %s %s: %w", c.Addr, what, err)
 			}
+			status := state.StatusUnknown
 			if e.Status == state.StatusNotDelivered {
+				status = e.Status
 				resolved = append(resolved, c.Addr)
 			}
-			h.LookedUp(c, lu, e.Status)
+			h.LookedUp(c, lu, status)
 		}
 	}
 	return resolved, nil
-}
-
-// unsettled says whether a record's outcome is still to be settled by a
-// look-up: unknown, or sending (read back from a run that ended).
-func unsettled(r *state.Record) bool {
-	return r != nil && (r.Status == state.StatusUnknown || r.Status == state.StatusSending)
 }
 
 // readOf is the evidence of a read: when, how many messages, which span.
@@ -155,8 +151,8 @@ func readOf(msgs []a1base.ThreadMessage, now time.Time) state.LookUp {
 			lu.Oldest = &d
 		}
 		if lu.Newest == nil || d.After(*lu.Newest) {
-			d := d
-			lu.Newest = &d
+			newest := d
+			lu.Newest = &newest
 		}
 	}
 	return lu

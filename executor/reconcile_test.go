@@ -88,8 +88,16 @@ func TestReconcile(t *testing.T) {
 	assert.Equal(t, found.Instance.ContentHash(), e.ContentHash)
 	assert.Equal(t, &state.Answer{From: own, Body: "text of message.found", DateCreated: "2026-12-01T09:01:35Z"}, e.Answer)
 
-	assert.Empty(t, rec.of("message.missing"))
-	assert.Empty(t, rec.of("message.earlier"))
+	// Not found, and read before the attempt settled: the look-up is
+	// noted on the attempt, and proves nothing.
+	for _, addr := range []string{"message.missing", "message.earlier"} {
+		evs := rec.of(addr)
+		require.Len(t, evs, 1, addr)
+		assert.Equal(t, state.EventLookUp, evs[0].Kind, addr)
+		require.NotNil(t, evs[0].LookUp, addr)
+		assert.Equal(t, 3, evs[0].LookUp.Messages, addr)
+		assert.Contains(t, evs[0].LookUp.Unsettled, "too early", addr)
+	}
 	evs = rec.of("message.secret")
 	require.Len(t, evs, 1)
 	assert.Equal(t, "", evs[0].Answer.Body)
@@ -110,7 +118,8 @@ func TestReconcileUsesEachThreadMessageOnce(t *testing.T) {
 	resolved, err := Reconcile(context.Background(), b.plan, f, rec, Options{Now: fixedClock()}, nil)
 	require.NoError(t, err)
 	assert.Equal(t, []addrs.Message{one.Addr}, resolved)
-	assert.Empty(t, rec.of("message.two"))
+	require.Len(t, rec.of("message.two"), 1)
+	assert.Equal(t, state.EventLookUp, rec.of("message.two")[0].Kind, "one delivery accounts for one message")
 }
 
 func TestReconcileLookupErrorsAreReportedNotFatal(t *testing.T) {
@@ -220,6 +229,8 @@ func TestReconcileMatchesSenderAndWindow(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, want, h.found)
 	for addr, found := range want {
-		assert.Equal(t, found, len(rec.of(addr)) == 1, "%s recorded as sent", addr)
+		evs := rec.of(addr)
+		require.Len(t, evs, 1, addr)
+		assert.Equal(t, found, evs[0].Status == state.StatusSent, "%s recorded as sent", addr)
 	}
 }
