@@ -604,7 +604,8 @@ func TestApplyGatewayErrorsAreNeverResent(t *testing.T) {
 			for range 2 {
 				again := f.run(t, nil, "apply", "-auto-approve", at, "-target=message.c")
 				require.Equal(t, 0, again.code, again.stdout+again.stderr)
-				assert.Contains(t, again.stdout, "message.c: not found in its thread's recent messages: still unknown")
+				assert.Contains(t, again.stdout, "message.c: not found in its thread (look-up at 2026-12-01T08:00:00Z read ")
+				assert.Contains(t, again.stdout, "still unknown: too early to prove an absence")
 				assert.Equal(t, state.StatusUnknown, f.snapshot(t, state.DefaultPath).Records["message.c"].Status)
 			}
 			sends := 0
@@ -634,7 +635,8 @@ func TestApplyMemberCopyIsNotTakenAsSent(t *testing.T) {
 
 	again := f.run(t, nil, "apply", "-auto-approve", at, "-target=message.c")
 	require.Equal(t, 0, again.code, again.stdout+again.stderr)
-	assert.Contains(t, again.stdout, "message.c: not found in its thread's recent messages: still unknown")
+	assert.Contains(t, again.stdout, "message.c: not found in its thread (look-up at 2026-12-01T08:00:00Z read ")
+	assert.Contains(t, again.stdout, "still unknown: too early to prove an absence")
 	assert.Equal(t, state.StatusUnknown, f.snapshot(t, state.DefaultPath).Records["message.c"].Status)
 	assert.Empty(t, f.api.Sends())
 }

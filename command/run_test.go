@@ -462,8 +462,8 @@ func TestRunLooksUnknownMessagesUpOnce(t *testing.T) {
 			lookups++
 		}
 	}
-	assert.Equal(t, 2, lookups, "looked up right after the send and at the next wake, then left alone")
-	assert.Equal(t, 1, strings.Count(r.stdout, "not found in its thread's recent messages"), r.stdout)
+	assert.Equal(t, 2, lookups, "looked up right after the send and at the next wake, which settles it, then left alone")
+	assert.Equal(t, 1, strings.Count(r.stdout, "message.standup: not delivered, proven by look-up at 2026-12-01T09:15:00Z read 0 messages"), r.stdout)
 	assert.Len(t, f.api.Arrivals(), 3, "one send, two look-ups")
 }
 
