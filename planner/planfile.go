@@ -75,6 +75,10 @@ type SavedInstance struct {
 	// schedule of a saved plan flags what the plan's own did.
 	GroupRateLimit string `json:"group_rate_limit,omitempty"`
 	GroupTimezone  string `json:"group_timezone,omitempty"`
+	// OnUnknown and UnknownSettle are the message's policy for unknown
+	// outcomes; absent in plans of older versions (the defaults then).
+	OnUnknown     string `json:"on_unknown,omitempty"`
+	UnknownSettle string `json:"unknown_settle,omitempty"`
 }
 
 // SavedRepeat is spec.RepeatInfo as written in a plan file.
@@ -170,6 +174,10 @@ func saveInstance(inst *spec.Instance) *SavedInstance {
 		SendAt:      inst.SendAt,
 		ExpiresAt:   inst.ExpiresAt(),
 		Sensitive:   inst.Sensitive,
+		OnUnknown:   inst.Unknown.OnUnknown,
+	}
+	if inst.Unknown.Settle > 0 {
+		si.UnknownSettle = inst.Unknown.Settle.String()
 	}
 	if g := inst.Group; g != nil {
 		if g.RateLimit != nil {
@@ -403,6 +411,21 @@ func (si *SavedInstance) instance(a addrs.Message) (*spec.Instance, error) {
 		ExpiresAfter: si.ExpiresAt.Sub(si.SendAt),
 		Text:         si.Text,
 		Sensitive:    si.Sensitive,
+		Unknown:      spec.DefaultUnknownPolicy,
+	}
+	switch si.OnUnknown {
+	case "":
+	case spec.OnUnknownHold, spec.OnUnknownResend:
+		inst.Unknown.OnUnknown = si.OnUnknown
+	default:
+		return nil, fmt.Errorf("on_unknown %q is not a policy", si.OnUnknown)
+	}
+	if si.UnknownSettle != "" {
+		d, err := time.ParseDuration(si.UnknownSettle)
+		if err != nil || d <= 0 {
+			return nil, fmt.Errorf("unknown_settle %q is not a positive duration", si.UnknownSettle)
+		}
+		inst.Unknown.Settle = d
 	}
 	if si.GroupRateLimit != "" {
 		rl, err := spec.ParseRateLimit(si.GroupRateLimit)

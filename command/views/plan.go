@@ -9,6 +9,7 @@ import (
 	"unicode"
 
 	"github.com/heraldhq/herald/planner"
+	"github.com/heraldhq/herald/state"
 )
 
 // Magenta marks drift: content that changed after it was sent.
@@ -208,7 +209,15 @@ func (d *PlanDocument) Warnings() []PlanWarning {
 			}
 			w.Text += ". Apply records it as expired and never sends it."
 		case planner.Unknown.String():
-			w.Text = fmt.Sprintf("An earlier apply may or may not have sent %s. It will not be sent again unless you ask for it.", c.Address)
+			st := c.Settlement
+			switch {
+			case st != nil && st.State == state.StatusNotDelivered:
+				w.Text = fmt.Sprintf("A look-up proved that %s was not delivered (%s); on_unknown = %q holds it: check its thread, then send it on purpose.", c.Address, c.Reason, st.OnUnknown)
+			case st != nil && st.Resend:
+				w.Text = fmt.Sprintf("An earlier apply may or may not have sent %s. Apply looks it up and sends it again only once a settled look-up proves it absent (on_unknown = \"resend\").", c.Address)
+			default:
+				w.Text = fmt.Sprintf("An earlier apply may or may not have sent %s. It will not be sent again unless you ask for it.", c.Address)
+			}
 			w.Hint = "herald apply -replace=" + c.Address
 		case planner.Orphan.String():
 			w.Text = fmt.Sprintf("%s is in state but no longer in the configuration. Its record is kept; remove it, or add a moved block if the message was renamed.", c.Address)
@@ -282,6 +291,14 @@ func writeHumanChange(b *strings.Builder, at time.Time, c *PlanChange, paint fun
 	phrase := st.phrase
 	if c.Replace {
 		phrase += " again (-replace)"
+	}
+	if set := c.Settlement; set != nil && set.State == state.StatusNotDelivered {
+		switch c.Action {
+		case planner.Unknown.String():
+			phrase = "was not delivered, proven by look-up (held: not resent)"
+		case planner.Retry.String():
+			phrase = "will be sent again (not delivered, proven by look-up)"
+		}
 	}
 	fmt.Fprintf(b, "  %s %s %s\n", paint(st.symbol, st.styles...), paint(c.Address, Bold), paint(phrase, st.styles...))
 	field := func(name, value string) {

@@ -111,6 +111,58 @@ type PlanChange struct {
 	Recorded *PlanRecorded `json:"recorded,omitempty"`
 	// Repeat is set on an occurrence of a repeat message.
 	Repeat *PlanRepeat `json:"repeat,omitempty"`
+	// Settlement is set on a configured message whose last attempt's
+	// outcome was unknown: how look-ups settle it and what they showed.
+	Settlement *PlanSettlement `json:"settlement,omitempty"`
+}
+
+// PlanSettlement is where an unknown outcome stands: still to be settled
+// by a look-up, or proven not delivered.
+type PlanSettlement struct {
+	// State is "unknown" (apply looks it up again) or "not_delivered"
+	// (a settled look-up proved it absent).
+	State state.Status `json:"state"`
+	// OnUnknown and UnknownSettle are the policy in force.
+	OnUnknown     string `json:"on_unknown"`
+	UnknownSettle string `json:"unknown_settle"`
+	// SettlesAt is the first moment a look-up can prove the absence.
+	SettlesAt time.Time `json:"settles_at"`
+	// Resend is true when apply sends it again: now (a not_delivered
+	// message planned as a retry), or once a look-up proves it absent.
+	Resend bool `json:"resend"`
+	// LookUp is the last look-up's evidence: for not_delivered the proof,
+	// for unknown why it settled nothing. Absent before the first.
+	LookUp *state.LookUp `json:"look_up,omitempty"`
+}
+
+func newPlanSettlement(c *planner.Change) *PlanSettlement {
+	r, in := c.Record, c.Instance
+	if r == nil || in == nil {
+		return nil
+	}
+	switch r.Status {
+	case state.StatusUnknown, state.StatusSending, state.StatusNotDelivered:
+	default:
+		return nil
+	}
+	a := r.LastAttempt()
+	if a == nil {
+		return nil
+	}
+	st := &PlanSettlement{
+		State:         state.StatusUnknown,
+		OnUnknown:     in.Unknown.OnUnknown,
+		UnknownSettle: in.Unknown.Settle.String(),
+		SettlesAt:     planner.SettlesAt(in, a).UTC(),
+		LookUp:        a.LookUp,
+	}
+	if r.Status == state.StatusNotDelivered {
+		st.State = state.StatusNotDelivered
+		st.Resend = c.Action == planner.Retry
+	} else {
+		st.Resend = in.Unknown.Resend() && c.Action == planner.Unknown
+	}
+	return st
 }
 
 // PlanMedia is a media message's attachment.
@@ -178,6 +230,7 @@ func newPlanChange(c *planner.Change) PlanChange {
 	if c.LikelyRenameOf != nil {
 		pc.LikelyRenameOf = c.LikelyRenameOf.String()
 	}
+	pc.Settlement = newPlanSettlement(c)
 	if r := c.Record; r != nil {
 		pc.Recorded = newPlanRecorded(r)
 		// An orphan is described by its record alone; a configured

@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/heraldhq/herald/planner"
 	"github.com/heraldhq/herald/state"
 )
 
@@ -120,6 +121,9 @@ var statusStyles = map[state.Status][]Style{
 	state.StatusExpired: {Dim},
 	state.StatusUnknown: {Yellow},
 	state.StatusSending: {Yellow},
+	// Proven absent: nothing reached the group, but nothing was sent
+	// again either (unless on_unknown = "resend" does).
+	state.StatusNotDelivered: {Yellow},
 }
 
 // State is the view of `herald state list|show|rm`.
@@ -195,6 +199,15 @@ func RenderRecord(r *state.Record, color bool) string {
 				line += " (" + oneLine(a.Error) + ")"
 			}
 			b.WriteString(line + "\n")
+			if lu := a.LookUp; lu != nil {
+				b.WriteString("       look-up " + planner.DescribeLookUp(lu) + "\n")
+				if lu.Covered != "" {
+					b.WriteString("         covers the attempt: " + oneLine(lu.Covered) + "\n")
+				}
+				if lu.Unsettled != "" {
+					b.WriteString("         settled nothing: " + oneLine(lu.Unsettled) + "\n")
+				}
+			}
 		}
 	}
 	if ans := r.Answer; ans != nil {
