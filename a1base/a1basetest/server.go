@@ -84,6 +84,11 @@ func WithClock(now func() time.Time) Option { return func(a *API) { a.now = now 
 // WithOnReceive calls f for every delivered send, after it is recorded.
 func WithOnReceive(f func(Received)) Option { return func(a *API) { a.onReceive = f } }
 
+// WithRecentLag makes a delivered message show in get-recent only lag
+// after it was created (by the fake's clock), as an API whose read side
+// trails its write side does. Zero: at once.
+func WithRecentLag(lag time.Duration) Option { return func(a *API) { a.lag = lag } }
+
 // WithFaults starts the fake with these faults.
 func WithFaults(f Faults) Option { return func(a *API) { a.faults = f } }
 
@@ -93,10 +98,13 @@ type rejection struct {
 }
 
 type threadMessage struct {
-	id          string
-	from, body  string
-	attachment  string
-	created     time.Time
+	id         string
+	from, body string
+	attachment string
+	created    time.Time
+	// visible is when get-recent starts listing it (created plus the
+	// recent-messages lag in force when it was created).
+	visible     time.Time
 	fromOutside bool
 }
 
@@ -119,6 +127,7 @@ type API struct {
 	arrivals  []Arrival
 	messages  map[string][]threadMessage
 	nextMsg   int
+	lag       time.Duration
 
 	done      chan struct{}
 	closeOnce sync.Once
@@ -230,16 +239,40 @@ func (a *API) addThreads(ids []string) {
 	}
 }
 
+// SetRecentLag changes the recent-messages lag (see WithRecentLag) for
+// messages delivered from now on.
+func (a *API) SetRecentLag(lag time.Duration) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.lag = lag
+}
+
 // AddThreadMessage puts a message into a thread as if a member had posted
-// it, for look-ups to find among the sends.
+// it, for look-ups to find among the sends. It shows at once.
 func (a *API) AddThreadMessage(threadID, from, body string, at time.Time) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	a.addMember(threadID, from, body, at)
+}
+
+func (a *API) addMember(threadID, from, body string, at time.Time) {
 	a.nextMsg++
+	created := at.UTC().Truncate(time.Second)
 	a.messages[threadID] = append(a.messages[threadID], threadMessage{
 		id: fmt.Sprintf("msg_%d", a.nextMsg), from: from, body: body,
-		created: at.UTC().Truncate(time.Second), fromOutside: true,
+		created: created, visible: created, fromOutside: true,
 	})
+}
+
+// AddChatter makes a thread busy: n messages from a member, the first at
+// first and one every every after it, so that a page of get-recent holds
+// only them once n reaches its size.
+func (a *API) AddChatter(threadID, from string, n int, first time.Time, every time.Duration) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for i := range n {
+		a.addMember(threadID, from, fmt.Sprintf("chatter %d", a.nextMsg+1), first.Add(time.Duration(i)*every))
+	}
 }
 
 // Sends returns the delivered sends in delivery order.
@@ -493,7 +526,7 @@ func (a *API) deliver(account string, sr a1base.SendRequest, ans a1base.GroupAns
 	a.nextMsg++
 	a.messages[sr.ThreadID] = append(a.messages[sr.ThreadID], threadMessage{
 		id: fmt.Sprintf("msg_%d", a.nextMsg), from: sr.From, body: sr.Content,
-		attachment: sr.AttachmentURI, created: created,
+		attachment: sr.AttachmentURI, created: created, visible: a.now().Add(a.lag),
 	})
 	hook := a.onReceive
 	a.mu.Unlock()
@@ -524,9 +557,13 @@ func (a *API) serveRecent(w http.ResponseWriter, r *http.Request, idx int, accou
 	}
 	a.mu.Lock()
 	msgs := a.messages[thread]
+	now := a.now()
 	data := make([]map[string]any, 0, recentLimit)
 	for i := len(msgs) - 1; i >= 0 && len(data) < recentLimit; i-- {
 		m := msgs[i]
+		if now.Before(m.visible) {
+			continue // not readable yet: the lag
+		}
 		item := map[string]any{
 			"message_id":   m.id,
 			"thread_id":    thread,

@@ -331,3 +331,61 @@ func TestServerAccessors(t *testing.T) {
 	c := a1base.New(a1base.Config{BaseURL: s.URL, AccountID: "acc", APIKey: key, APISecret: secret, HTTPClient: s.Client()})
 	assert.Equal(t, a1base.Delivered, c.SendGroup(context.Background(), hello).Outcome)
 }
+
+// TestRecentLag: with a lag, a delivered message shows in get-recent only
+// once the fake's clock has passed its creation by the lag; until then the
+// page lists the messages before it.
+func TestRecentLag(t *testing.T) {
+	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+	advance := func(d time.Duration) { mu.Lock(); defer mu.Unlock(); clock = clock.Add(d) }
+	s := a1basetest.NewServer(a1basetest.WithClock(now), a1basetest.WithRecentLag(30*time.Second))
+	defer s.Close()
+	s.AddThreadMessage("t-1", "+19995550123", "from a member", now().Add(-time.Minute))
+	require.Equal(t, http.StatusOK, call(t, http.MethodPost, sendURL(s, "acc"), hello, nil).status)
+	c := client(s, time.Second)
+	bodies := func() []string {
+		msgs, err := c.RecentMessages(context.Background(), "t-1")
+		require.NoError(t, err)
+		var out []string
+		for _, m := range msgs {
+			out = append(out, m.Body)
+		}
+		return out
+	}
+	assert.Equal(t, []string{"from a member"}, bodies(), "the send does not show yet")
+	advance(29 * time.Second)
+	assert.Equal(t, []string{"from a member"}, bodies())
+	advance(time.Second)
+	assert.Equal(t, []string{"hello", "from a member"}, bodies(), "shown once the lag has passed")
+
+	s.SetRecentLag(0)
+	m := hello
+	m.Content = "at once"
+	require.Equal(t, http.StatusOK, call(t, http.MethodPost, sendURL(s, "acc"), m, nil).status)
+	assert.Equal(t, []string{"at once", "hello", "from a member"}, bodies())
+}
+
+// TestChatter: a busy thread's page holds only the members' messages once
+// more of them than a page came after a send.
+func TestChatter(t *testing.T) {
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	clock := at
+	s := a1basetest.NewServer(a1basetest.WithClock(func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }))
+	defer s.Close()
+	require.Equal(t, http.StatusOK, call(t, http.MethodPost, sendURL(s, "acc"), hello, nil).status)
+	mu.Lock()
+	clock = at.Add(time.Minute)
+	mu.Unlock()
+	s.AddChatter("t-1", "+19995550123", 5, at.Add(time.Second), time.Second)
+	msgs, err := client(s, time.Second).RecentMessages(context.Background(), "t-1")
+	require.NoError(t, err)
+	require.Len(t, msgs, 5)
+	for i, m := range msgs {
+		assert.Equal(t, "+19995550123", m.From)
+		assert.NotEqual(t, "hello", m.Body)
+		assert.Equal(t, at.Add(time.Duration(5-i)*time.Second), m.DateCreated, "newest first, a second apart")
+	}
+}
