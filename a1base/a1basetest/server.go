@@ -260,7 +260,7 @@ func (a *API) addMember(threadID, from, body string, at time.Time) {
 	created := at.UTC().Truncate(time.Second)
 	a.messages[threadID] = append(a.messages[threadID], threadMessage{
 		id: fmt.Sprintf("msg_%d", a.nextMsg), from: from, body: body,
-		created: created, visible: created, fromOutside: true,
+		created: created, fromOutside: true,
 	})
 }
 
