@@ -59,12 +59,16 @@ func decideNotDelivered(inst *spec.Instance, rec *state.Record, at time.Time) (A
 	if !inst.Unknown.Resend() {
 		check := ""
 		if a != nil {
-			check = fmt.Sprintf("; on_unknown = hold: check that thread %q shows no %q from %s between %s and %s, then -replace=%s sends it",
-				inst.ThreadID, clip(inst.Content()), inst.From, stamp(a.StartedAt), stamp(a.End()), inst.Addr)
-			if inst.Sensitive {
-				check = fmt.Sprintf("; on_unknown = hold: check that thread %q shows no message from %s between %s and %s, then -replace=%s sends it",
-					inst.ThreadID, inst.From, stamp(a.StartedAt), stamp(a.End()), inst.Addr)
+			when := "from " + stamp(a.StartedAt.Add(-2*time.Minute)) + " on"
+			if a.FinishedAt != nil {
+				when = "between " + stamp(a.StartedAt.Add(-2*time.Minute)) + " and " + stamp(a.FinishedAt.Add(2*time.Minute))
 			}
+			what := fmt.Sprintf("%q", clip(inst.Content()))
+			if inst.Sensitive {
+				what = "message"
+			}
+			check = fmt.Sprintf("; on_unknown = hold: check that thread %q shows no %s from %s %s, then -replace=%s sends it",
+				inst.ThreadID, what, inst.From, when, inst.Addr)
 		}
 		return Unknown, evidence + check
 	}

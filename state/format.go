@@ -448,6 +448,12 @@ func Encode(w io.Writer, snap *Snapshot) error {
 // then has json.Encoder write that record.
 func appendRecord(b []byte, r *Record) ([]byte, bool) {
 	const in1, in2, in3 = "\n      ", "\n        ", "\n          "
+	for _, a := range r.Attempts {
+		if a.LookUp != nil {
+			// Rare (unknown outcomes only): json.Encoder lays it out.
+			return b, false
+		}
+	}
 	ok := true
 	str := func(indent, key, v string) {
 		b = append(b, indent...)

@@ -195,7 +195,7 @@ func TestWritingNeedsTheLock(t *testing.T) {
 func TestRecordRejectsInvalidEvents(t *testing.T) {
 	l := locked(t, statePath(t))
 	err := l.Record(context.Background(), Event{Kind: EventOutcome, Address: "message.a", Status: StatusSending})
-	require.ErrorContains(t, err, "want sent, failed, unknown or expired")
+	require.ErrorContains(t, err, "want sent, failed, unknown, not_delivered or expired")
 	s, err := l.Snapshot(context.Background())
 	require.NoError(t, err)
 	require.Empty(t, s.Records)

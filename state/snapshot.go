@@ -69,9 +69,9 @@ func (s *Snapshot) Apply(e Event) {
 		r.Status = e.Status
 		if e.Attempt > 0 {
 			a := r.attempt(e.Attempt, e)
-			// A look-up settles an attempt after the fact: the end the
-			// attempt recorded, if any, stays its end.
-			if e.LookUp == nil || a.FinishedAt == nil {
+			// A look-up settles an attempt after the fact: it keeps the
+			// end the attempt recorded, or none (a crash cut it short).
+			if e.LookUp == nil {
 				at := e.At
 				a.FinishedAt = &at
 			}
