@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/heraldhq/herald/a1base/a1basetest"
+	"github.com/heraldhq/herald/command/views"
 	"github.com/heraldhq/herald/internal/testkit"
 	"github.com/heraldhq/herald/state"
 )
@@ -639,4 +640,126 @@ func TestApplyMemberCopyIsNotTakenAsSent(t *testing.T) {
 	assert.Contains(t, again.stdout, "still unknown: too early to prove an absence")
 	assert.Equal(t, state.StatusUnknown, f.snapshot(t, state.DefaultPath).Records["message.c"].Status)
 	assert.Empty(t, f.api.Sends())
+}
+
+// TestApplySettlesUnknowns: an unknown send is looked up again by later
+// applies; once a look-up made unknown_settle after the attempt proves it
+// was not delivered, it is recorded so with the evidence, and then held
+// (on_unknown = "hold", the default) or sent again ("resend"). Plan says
+// which, and on what evidence; state show prints the evidence.
+func TestApplySettlesUnknowns(t *testing.T) {
+	for _, policy := range []string{"hold", "resend"} {
+		t.Run(policy, func(t *testing.T) {
+			f := newApplyFixture(t)
+			if policy == "resend" {
+				path := filepath.Join(f.dir, "main.hcl")
+				src, err := os.ReadFile(path)
+				require.NoError(t, err)
+				src = bytes.Replace(src, []byte(`service   = "telegram"`), []byte("service   = \"telegram\"\n  on_unknown = \"resend\""), 1)
+				require.NoError(t, os.WriteFile(path, src, 0o644))
+			}
+			f.api.Script(a1basetest.Reply{Lost: true, Undelivered: true})
+			r := f.run(t, nil, "apply", "-auto-approve", at, "-target=message.c")
+			require.Equal(t, 1, r.code, r.stdout+r.stderr)
+
+			// Before the settle time: a look-up proves nothing, and says so.
+			early := f.run(t, nil, "apply", "-auto-approve", "-at=2026-12-01T08:02:00Z", "-target=message.c")
+			require.Equal(t, 0, early.code, early.stdout+early.stderr)
+			assert.Contains(t, early.stdout, "still unknown: too early to prove an absence")
+			assert.Equal(t, state.StatusUnknown, f.snapshot(t, state.DefaultPath).Records["message.c"].Status)
+
+			p := f.run(t, nil, "plan", "-json", "-at=2026-12-01T08:03:00Z", "-target=message.c")
+			require.Equal(t, 0, p.code, p.stderr)
+			var doc views.PlanDocument
+			require.NoError(t, json.Unmarshal([]byte(p.stdout), &doc))
+			require.Len(t, doc.Changes, 1)
+			c := doc.Changes[0]
+			assert.Equal(t, "unknown", c.Action)
+			require.NotNil(t, c.Settlement)
+			assert.Equal(t, state.StatusUnknown, c.Settlement.State)
+			assert.Equal(t, policy, c.Settlement.OnUnknown)
+			assert.Equal(t, policy == "resend", c.Settlement.Resend)
+			assert.Equal(t, "5m0s", c.Settlement.UnknownSettle)
+			require.NotNil(t, c.Settlement.LookUp)
+			assert.Contains(t, c.Settlement.LookUp.Unsettled, "too early")
+			assert.Contains(t, c.Reason, "on_unknown = "+policy)
+
+			settled := f.run(t, nil, "apply", "-auto-approve", "-at=2026-12-01T08:10:00Z", "-target=message.c")
+			require.Equal(t, 0, settled.code, settled.stdout+settled.stderr)
+			assert.Contains(t, settled.stdout, "message.c: not delivered, proven by look-up at 2026-12-01T08:10:00Z read 0 messages (the thread holds only these 0, fewer than a page of 5)")
+			rec := f.snapshot(t, state.DefaultPath).Records["message.c"]
+			require.NotEmpty(t, rec.Attempts)
+			first := rec.Attempts[0]
+			assert.Equal(t, state.OutcomeAbsent, first.Outcome)
+			require.NotNil(t, first.LookUp)
+			assert.Equal(t, time.Date(2026, 12, 1, 8, 10, 0, 0, time.UTC), first.LookUp.At)
+
+			show := f.run(t, nil, "state", "show", "message.c")
+			require.Equal(t, 0, show.code, show.stderr)
+			assert.Contains(t, show.stdout, "look-up at 2026-12-01T08:10:00Z read 0 messages")
+			assert.Contains(t, show.stdout, "covers the attempt: the thread holds only these 0, fewer than a page of 5")
+
+			if policy == "hold" {
+				assert.Equal(t, state.StatusNotDelivered, rec.Status)
+				assert.Empty(t, f.api.Sends(), "held: nothing sent again")
+				assert.Contains(t, settled.stdout, "on_unknown = hold: not sent again unless -replace=message.c")
+				after := f.run(t, nil, "plan", "-at=2026-12-01T08:20:00Z", "-target=message.c")
+				assert.Contains(t, after.stdout, "message.c was not delivered, proven by look-up (held: not resent)")
+				assert.Contains(t, after.stdout, `check that thread "t-sales" shows no "Only for sales" from +14155552671 between 2026-12-01T07:58:00Z and 2026-12-01T08:02:00Z, then -replace=message.c sends it`)
+				again := f.run(t, nil, "apply", "-auto-approve", "-at=2026-12-01T08:30:00Z", "-target=message.c")
+				require.Equal(t, 0, again.code, again.stdout+again.stderr)
+				assert.Empty(t, f.api.Sends(), "a held absence is neither looked up nor sent again")
+				replaced := f.run(t, nil, "apply", "-auto-approve", "-at=2026-12-01T08:30:00Z", "-replace=message.c", "-target=message.c")
+				require.Equal(t, 0, replaced.code, replaced.stdout+replaced.stderr)
+				assert.Equal(t, []string{"Only for sales"}, f.api.Contents())
+				return
+			}
+			assert.Equal(t, state.StatusSent, rec.Status, "resent in the same apply")
+			assert.Equal(t, []string{"Only for sales"}, f.api.Contents(), "sent once: the first attempt never arrived")
+			assert.Len(t, rec.Attempts, 2)
+		})
+	}
+}
+
+// TestPlanShowsProvenAbsenceAsRetry: under on_unknown = "resend", a
+// message proven not delivered is planned as a retry whose reason and
+// settlement carry the evidence; past its expiry it expires instead.
+func TestPlanShowsProvenAbsenceAsRetry(t *testing.T) {
+	f := newApplyFixture(t)
+	path := filepath.Join(f.dir, "main.hcl")
+	src, err := os.ReadFile(path)
+	require.NoError(t, err)
+	src = bytes.Replace(src, []byte(`from       = "+14155552671"`), []byte("from       = \"+14155552671\"\n  on_unknown = \"resend\"\n  unknown_settle = \"1m\""), 1)
+	require.NoError(t, os.WriteFile(path, src, 0o644))
+	f.api.Script(a1basetest.Reply{Lost: true, Undelivered: true})
+	require.Equal(t, 1, f.run(t, nil, "apply", "-auto-approve", at, "-target=message.c").code)
+	// A saved plan applies what it showed: the look-up settles, the resend
+	// waits for the next plan.
+	require.Equal(t, 0, f.run(t, nil, "plan", "-out=p.plan", "-at=2026-12-01T08:02:00Z", "-target=message.c").code)
+	r := f.run(t, func(e *Env) { e.Now = func() time.Time { return time.Date(2026, 12, 1, 8, 2, 0, 0, time.UTC) } }, "apply", "p.plan")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.Contains(t, r.stdout, "not delivered, proven by look-up")
+	assert.Empty(t, f.api.Sends())
+
+	p := f.run(t, nil, "plan", "-json", "-at=2026-12-01T08:03:00Z", "-target=message.c")
+	var doc views.PlanDocument
+	require.NoError(t, json.Unmarshal([]byte(p.stdout), &doc))
+	require.Len(t, doc.Changes, 1)
+	c := doc.Changes[0]
+	assert.Equal(t, "retry", c.Action)
+	assert.Contains(t, c.Reason, "not delivered, proven by look-up at 2026-12-01T08:02:00Z read 0 messages")
+	assert.Contains(t, c.Reason, "on_unknown = resend: sent again within window")
+	require.NotNil(t, c.Settlement)
+	assert.Equal(t, state.StatusNotDelivered, c.Settlement.State)
+	assert.True(t, c.Settlement.Resend)
+	assert.Equal(t, "1m0s", c.Settlement.UnknownSettle)
+	require.NotNil(t, c.Settlement.LookUp)
+	assert.Contains(t, c.Settlement.LookUp.Covered, "fewer than a page")
+	human := f.run(t, nil, "plan", "-at=2026-12-01T08:03:00Z", "-target=message.c")
+	assert.Contains(t, human.stdout, "message.c will be sent again (not delivered, proven by look-up)")
+
+	late := f.run(t, nil, "plan", "-json", "-at=2026-12-03T08:00:00Z", "-target=message.c")
+	require.NoError(t, json.Unmarshal([]byte(late.stdout), &doc))
+	assert.Equal(t, "expire", doc.Changes[0].Action)
+	assert.Contains(t, doc.Changes[0].Reason, "not delivered, proven by look-up")
 }
