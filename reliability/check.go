@@ -30,6 +30,21 @@ type Figures struct {
 	UnknownsLeft int
 	// UnknownsDelivered is how many of those the fake did deliver.
 	UnknownsDelivered int
+	// NotDelivered is how many records are proven not delivered and held
+	// (on_unknown = "hold"); FalseAbsences how many of those the fake did
+	// deliver (a broken proof).
+	NotDelivered, FalseAbsences int
+	// Resent is how many messages were delivered by a later attempt after
+	// a look-up proved an earlier one absent; MaxResendDelay is the
+	// longest time from such a message's first attempt to its delivering
+	// one (herald's clock): how late the crash made it.
+	Resent         int
+	MaxResendDelay time.Duration
+	// Expired is how many records ended expired.
+	Expired int
+	// DuplicatesExpected marks a scenario that measures duplicates rather
+	// than forbids them (an API lagging longer than unknown_settle).
+	DuplicatesExpected bool
 	// AccountWindow and GroupWindow are the most send requests the fake
 	// saw in any window of the limit's period, account-wide and for any
 	// one thread; AccountLimit and GroupLimit are the configured N.
@@ -72,7 +87,7 @@ func Check(f *Figures, delivered []Delivery, snap *state.Snapshot, addrOf func(s
 	deliveredAddr := map[string]bool{}
 	for _, d := range delivered {
 		seen[d]++
-		if seen[d] == 2 {
+		if seen[d] == 2 && !f.DuplicatesExpected {
 			f.Fail("delivered more than once: %q to %s", d.Content, d.ThreadID)
 		}
 		if seen[d] > 1 {
@@ -91,16 +106,51 @@ func Check(f *Figures, delivered []Delivery, snap *state.Snapshot, addrOf func(s
 		}
 	}
 	f.UnknownsLeft, f.UnknownsDelivered = 0, 0
+	f.NotDelivered, f.FalseAbsences, f.Resent, f.MaxResendDelay, f.Expired = 0, 0, 0, 0, 0
 	if snap != nil {
 		for addr, r := range snap.Records {
-			if r.Status == state.StatusUnknown || r.Status == state.StatusSending {
+			switch r.Status {
+			case state.StatusUnknown, state.StatusSending:
 				f.UnknownsLeft++
 				if deliveredAddr[addr] {
 					f.UnknownsDelivered++
 				}
+			case state.StatusNotDelivered:
+				f.NotDelivered++
+				if deliveredAddr[addr] {
+					f.FalseAbsences++
+				}
+			case state.StatusExpired:
+				f.Expired++
+			case state.StatusSent:
+				if d, ok := resendDelay(r); ok {
+					f.Resent++
+					f.MaxResendDelay = max(f.MaxResendDelay, d)
+				}
 			}
 		}
 	}
+}
+
+// resendDelay is, for a record delivered by an attempt made after a
+// look-up proved an earlier attempt absent, the time from its first
+// attempt to the delivering one.
+func resendDelay(r *state.Record) (time.Duration, bool) {
+	var first, absent *state.Attempt
+	for i := range r.Attempts {
+		a := &r.Attempts[i]
+		if first == nil || a.Number < first.Number {
+			first = a
+		}
+		if a.Outcome == state.OutcomeAbsent {
+			absent = a
+		}
+	}
+	last := r.LastAttempt()
+	if absent == nil || last == nil || last.Number <= absent.Number {
+		return 0, false
+	}
+	return last.StartedAt.Sub(first.StartedAt), true
 }
 
 // unrecorded says why state does not account for a delivery of addr, or
@@ -207,7 +257,7 @@ func CheckWindows(f *Figures, arrivals []a1basetest.Arrival, accountN int, accou
 
 // Table renders figures as a fixed-width table.
 func Table(rows []Figures) string {
-	head := []string{"scenario", "runs", "deliveries", "duplicates", "unrecorded", "unknowns left (delivered)", "max window / limit", "result"}
+	head := []string{"scenario", "runs", "deliveries", "duplicates", "unrecorded", "unknowns left (delivered)", "proven absent: held / resent (max delay)", "expired", "max window / limit", "result"}
 	cells := [][]string{head}
 	for _, f := range rows {
 		window := "-"
@@ -225,8 +275,15 @@ func Table(rows []Figures) string {
 		if !f.OK() {
 			result = fmt.Sprintf("FAIL (%d)", len(f.Failures))
 		}
+		absent := "-"
+		if f.NotDelivered+f.Resent > 0 {
+			absent = fmt.Sprintf("%d / %d", f.NotDelivered, f.Resent)
+			if f.Resent > 0 {
+				absent += fmt.Sprintf(" (%s)", f.MaxResendDelay.Round(time.Second))
+			}
+		}
 		cells = append(cells, []string{f.Scenario, fmt.Sprint(f.Runs), fmt.Sprint(f.Deliveries), fmt.Sprint(f.Duplicates),
-			fmt.Sprint(f.Unrecorded), fmt.Sprintf("%d (%d)", f.UnknownsLeft, f.UnknownsDelivered), window, result})
+			fmt.Sprint(f.Unrecorded), fmt.Sprintf("%d (%d)", f.UnknownsLeft, f.UnknownsDelivered), absent, fmt.Sprint(f.Expired), window, result})
 	}
 	widths := make([]int, len(head))
 	for _, row := range cells {

@@ -64,6 +64,9 @@ type FakeOptions struct {
 	Clock func() time.Time
 	// Key and Secret, when set, are the only credentials the fake accepts.
 	Key, Secret string
+	// RecentLag delays a delivered message's appearance in get-recent by
+	// this much of the fake's clock (see a1basetest.WithRecentLag).
+	RecentLag time.Duration
 }
 
 // Fake is the fake A1Base API on a loopback listener, with the harness's
@@ -121,6 +124,9 @@ func NewFake(o FakeOptions) *Fake {
 	opts = append(opts, a1basetest.WithClock(clock))
 	if o.Key != "" || o.Secret != "" {
 		opts = append(opts, a1basetest.WithCredentials(o.Key, o.Secret))
+	}
+	if o.RecentLag > 0 {
+		opts = append(opts, a1basetest.WithRecentLag(o.RecentLag))
 	}
 	f.API = a1basetest.NewHandler(opts...)
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
@@ -347,6 +353,9 @@ type Messages struct {
 	AccountLimit, GroupLimit string
 	// ExpiresAfter is the provider's expires_after ("" for the default).
 	ExpiresAfter string
+	// OnUnknown and UnknownSettle are the provider's on_unknown and
+	// unknown_settle ("" for the defaults).
+	OnUnknown, UnknownSettle string
 	// AccountID is the provider's account_id (default acc_rel).
 	AccountID string
 	// Extra is appended to the configuration as it is.
@@ -390,6 +399,12 @@ func (m Messages) HCL() string {
 	}
 	if m.ExpiresAfter != "" {
 		fmt.Fprintf(&b, "  expires_after = %q\n", m.ExpiresAfter)
+	}
+	if m.OnUnknown != "" {
+		fmt.Fprintf(&b, "  on_unknown = %q\n", m.OnUnknown)
+	}
+	if m.UnknownSettle != "" {
+		fmt.Fprintf(&b, "  unknown_settle = %q\n", m.UnknownSettle)
 	}
 	b.WriteString("}\n\n")
 	for g := 0; g < m.Groups; g++ {
