@@ -146,9 +146,11 @@ type scheduler struct {
 	// again only when they change.
 	lastErrors string
 	lastSleep  string
-	// lookedUp holds the unknown messages already looked up in their
-	// threads: a later pass does not lock the state for them alone.
-	lookedUp map[string]bool
+	// lookedUp holds when this run last looked each unknown message up in
+	// its thread: a later pass locks the state for it alone only once a
+	// look-up can settle it (its unknown_settle has passed since the
+	// attempt) and none made since could.
+	lookedUp map[string]time.Time
 	// retries holds, per message that failed in this run, when the next
 	// try is due: a message A1Base keeps refusing is tried ever less often
 	// instead of at every poll until it expires.
@@ -202,7 +204,7 @@ func runRun(ctx context.Context, env *Env, opts runOptions) error {
 	s := &scheduler{
 		env: env, opts: &opts, view: views.NewRun(format, v, now),
 		diag: diag, diagWarn: diagWarn, now: now, sleep: sleep,
-		lookedUp: map[string]bool{}, retries: map[string]retryWait{},
+		lookedUp: map[string]time.Time{}, retries: map[string]retryWait{},
 	}
 	if opts.Sandbox {
 		s.sandbox = newSandbox(s.view.SandboxReceived)
@@ -368,10 +370,16 @@ func (s *scheduler) wake(ctx context.Context) (*planner.Plan, error) {
 	if out.Plan != nil {
 		plan = out.Plan
 		if err == nil {
+			looked := s.now()
 			for _, c := range plan.Changes {
 				if c.Action == planner.Unknown {
-					s.lookedUp[c.Addr.String()] = true
+					s.lookedUp[c.Addr.String()] = looked
 				}
+			}
+			// A send that became unknown in this pass was looked up
+			// right after its answer was lost.
+			for _, u := range out.Result.Summary.Unknowns {
+				s.lookedUp[u.Addr.String()] = looked
 			}
 		}
 	}
@@ -498,12 +506,31 @@ func (s *scheduler) due(plan *planner.Plan, now time.Time) bool {
 				return true
 			}
 		case planner.Unknown:
-			if c.Instance != nil && !s.lookedUp[c.Addr.String()] {
+			if c.Instance != nil && s.lookUpDue(c, now) {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// lookUpDue reports whether a look-up of an unknown message at now could
+// tell more than this run's last one: it has none, or the last one was
+// made before the message's settle time, which now has passed. A message
+// already proven not delivered (held) has nothing left to look up.
+func (s *scheduler) lookUpDue(c *planner.Change, now time.Time) bool {
+	if c.Record != nil && c.Record.Status == state.StatusNotDelivered {
+		return false
+	}
+	last, ok := s.lookedUp[c.Addr.String()]
+	if !ok {
+		return true
+	}
+	if c.Record == nil || c.Record.LastAttempt() == nil {
+		return false
+	}
+	settles := planner.SettlesAt(c.Instance, c.Record.LastAttempt())
+	return last.Before(settles) && !now.Before(settles)
 }
 
 // clientOf is the A1Base client for cfg's provider.

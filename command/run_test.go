@@ -581,3 +581,23 @@ func TestRunSendsRepeatOccurrences(t *testing.T) {
 	assert.Contains(t, r.stdout, `2026-12-01T08:30:00Z sleeping until 2026-12-01T09:30:00Z (message.hourly["2026-12-01T09:30:00Z"])`+"\n")
 	assert.Contains(t, r.stdout, "2026-12-01T11:30:00Z nothing waiting")
 }
+
+// TestRunLooksUnknownMessagesUpOnceSettled: run does not take the lock for
+// an unknown message again until a look-up can settle it (unknown_settle
+// after the attempt), then settles it and leaves it alone.
+func TestRunLooksUnknownMessagesUpOnceSettled(t *testing.T) {
+	f := newRunFixture(t, "schedule")
+	f.clock.now = runStart.Add(time.Hour)
+	f.api.Script(a1basetest.Reply{Lost: true, Undelivered: true})
+	r := f.run(t, runStart.Add(3*time.Hour), "-poll=2m", "-target=message.standup")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	var gets []time.Time
+	for _, a := range f.api.Arrivals() {
+		if a.Method == http.MethodGet {
+			gets = append(gets, a.Arrived)
+		}
+	}
+	require.Len(t, gets, 2, "right after the send, then once settled:\n%s", r.stdout)
+	assert.Contains(t, r.stdout, "message.standup: not delivered, proven by look-up at 2026-12-01T09:06:00Z")
+	assert.NotContains(t, r.stdout, "too early", "no pass is made for a look-up that cannot settle")
+}
