@@ -74,12 +74,16 @@ func TestCrash(t *testing.T) {
 	noPanic(f, res)
 	snap := checkState(t, w, f)
 	counts := statusCounts(snap)
-	if settled := counts[state.StatusSent] + counts[state.StatusUnknown]; settled != n {
+	if settled := counts[state.StatusSent] + counts[state.StatusUnknown] + counts[state.StatusNotDelivered]; settled != n {
 		f.Fail("after the last apply %d of %d messages are sent or unknown (%v)", settled, n, counts)
 	}
 	if killed < kills/2 {
 		f.Fail("only %d of %d runs were killed: the scenario did not exercise crashes", killed, kills)
 	}
+	// With the default unknown_settle (5m) and applies 40s of clock
+	// apart, the first look-up after a kill is too early, and the next
+	// apply's sends bury the attempt: what is left unknown must say so.
+	explainUnknowns(t, f, snap)
 	t.Logf("%d runs killed with SIGKILL; states at the end: %v", killed, counts)
 	report(t, f)
 }
