@@ -95,6 +95,7 @@ func (l *LookUp) clone() *LookUp {
 	}
 	return &c
 }
+
 // Imported tells how an imported record knows its message was sent.
 type Imported string
 
