@@ -93,7 +93,12 @@ func (s *scheduler) activate(ctx context.Context) error {
 	r := s.rep
 	waited, unreachable := false, ""
 	for {
-		err := r.backend.Lock(ctx, time.Minute)
+		// The first try does not wait, so that a standby says so at once.
+		wait := time.Minute
+		if !waited {
+			wait = 0
+		}
+		err := r.backend.Lock(ctx, wait)
 		if err == nil {
 			break
 		}
