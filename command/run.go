@@ -76,9 +76,10 @@ manual apply (or plan) can take it in between, and when another process
 holds it at a wake, run says so and tries again at the next one. On the
 PostgreSQL backend, any number of runs may share the state as replicas:
 the one holding the lock is active, keeps the lock and sends; the others
-stand by and take over within seconds when it dies or loses the database. Run never asks for approval: starting
-it is the approval. It logs one line per event, or one JSON object per line
-with -json.
+stand by and take over within seconds when it dies or loses the database.
+Run never asks for approval: starting it is the approval. It logs one line
+per event, or one JSON object per line with -json; -listen serves /healthz,
+/readyz and /metrics.
 
 Credentials come from A1BASE_API_KEY and A1BASE_API_SECRET only; with
 -sandbox none are needed, messages go to an A1Base sandbox inside herald,
@@ -331,7 +332,9 @@ func (s *scheduler) settle(ctx context.Context, err error, first bool, retryAt t
 		}
 		s.view.LockBusy(err, retryAt)
 	default:
-		if first || s.opts.Once {
+		// A replica that once reached its state rides out the database's
+		// outages: its standbys do too.
+		if (first && s.rep == nil) || s.opts.Once {
 			return true, err
 		}
 		s.view.PassFailed(err, retryAt)

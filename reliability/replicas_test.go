@@ -59,6 +59,8 @@ type failoverCase struct {
 type FailoverFigures struct {
 	Figures
 	Replicas, Disruptions int
+	// MidSend is how many disruptions came with a send request in flight.
+	MidSend int
 	// Recorded is how many delivered messages state holds as sent.
 	Recorded int
 	// LongestTakeover is the longest time from a disruption until a
@@ -111,7 +113,8 @@ func (r *replicaProc) listenAddr() string {
 func failoverScenario(t *testing.T, fc failoverCase) {
 	conn := pgtest.Start(t)
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 13))
-	w := newWorkspace(t, FakeOptions{Seed: 13, JitterMin: time.Millisecond, JitterMax: 3 * time.Millisecond})
+	// Sends take a while, so that a disruption can catch one in flight.
+	w := newWorkspace(t, FakeOptions{Seed: 13, JitterMin: 10 * time.Millisecond, JitterMax: 40 * time.Millisecond})
 	// Replicas need a moment to start; the schedule begins after it.
 	start := time.Now().Add(3 * time.Second).Truncate(time.Second)
 	cfg := Messages{N: fc.n, Groups: 6, Start: start, Every: fc.every, ExpiresAfter: "1h",
@@ -119,7 +122,7 @@ func failoverScenario(t *testing.T, fc failoverCase) {
 	if err := w.WriteConfig(cfg.HCL()); err != nil {
 		t.Fatal(err)
 	}
-	f := &FailoverFigures{Figures: Figures{Scenario: "7 failover: " + fc.name}, Replicas: fc.replicas}
+	f := &FailoverFigures{Figures: Figures{Scenario: "10 failover: " + fc.name}, Replicas: fc.replicas}
 	defer func() {
 		figuresMu.Lock()
 		failovers = append(failovers, *f)
@@ -186,13 +189,32 @@ WHERE EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = h.backend_pid AND l.locktyp
 		at := start.Add(time.Duration(i)*slot + time.Duration(rng.Int64N(int64(slot))))
 		time.Sleep(time.Until(at))
 		if !scraped && fc.what == killActive {
+			// Before the first kill the first active replica has made
+			// every send, once it has made one.
+			for deadline := time.Now().Add(10 * time.Second); w.Fake.Delivered() == 0 && time.Now().Before(deadline); {
+				time.Sleep(10 * time.Millisecond)
+			}
 			scrapeMetrics(t, f, procs)
 			scraped = true
+		}
+		// Every other disruption, and every restart of the database,
+		// waits for a moment with a send request in flight: mid-pass,
+		// between an attempt's record and its outcome's.
+		midSend := i%2 == 1 || fc.what == restartDB
+		if midSend {
+			for deadline := time.Now().Add(3 * time.Second); w.Fake.inflight.Load() == 0 && time.Now().Before(deadline); {
+				time.Sleep(time.Millisecond)
+			}
+			midSend = w.Fake.inflight.Load() > 0
 		}
 		pid, bpid, ok := holder()
 		if !ok {
 			f.Fail("disruption %d: no replica holds the lock", i+1)
 			continue
+		}
+		lostBefore := map[int]int{}
+		for _, r := range procs {
+			lostBefore[r.p.cmd.Process.Pid] = strings.Count(r.p.Stdout(), "type=lock_lost")
 		}
 		began := time.Now()
 		switch fc.what {
@@ -224,11 +246,34 @@ WHERE EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = h.backend_pid AND l.locktyp
 			f.Fail("disruption %d (%s): no replica took the lock within a minute", i+1, fc.what)
 			continue
 		}
+		if fc.what == cutLock {
+			// The cut-off replica noticed, stopped and stands by (or took
+			// the lock back); it did not die.
+			for _, r := range procs {
+				if r.p.cmd.Process.Pid != pid {
+					continue
+				}
+				lost := func() bool { return strings.Count(r.p.Stdout(), "type=lock_lost") > lostBefore[pid] }
+				deadline := time.Now().Add(10 * time.Second)
+				for !lost() && time.Now().Before(deadline) {
+					time.Sleep(50 * time.Millisecond)
+				}
+				switch {
+				case isDone(r.p):
+					f.Fail("disruption %d: the replica whose lock connection was cut exited:\n%s", i+1, r.p.res)
+				case !lost():
+					f.Fail("disruption %d: the replica whose lock connection was cut did not log that it lost the lock:\n%s", i+1, clip(r.p.Stdout()))
+				}
+			}
+		}
 		f.LongestTakeover = max(f.LongestTakeover, took)
 		if took > fc.maxTakeover {
 			f.Fail("disruption %d (%s): the lock was taken again only after %s (bound %s)", i+1, fc.what, took.Round(time.Millisecond), fc.maxTakeover)
 		}
-		t.Logf("disruption %d (%s) at %s: lock held again after %s", i+1, fc.what, began.Format("15:04:05.000"), took.Round(time.Millisecond))
+		if midSend {
+			f.MidSend++
+		}
+		t.Logf("disruption %d (%s) at %s (a send in flight: %v): lock held again after %s", i+1, fc.what, began.Format("15:04:05.000"), midSend, took.Round(time.Millisecond))
 		windows = append(windows, failover{from: began, to: began.Add(took + time.Second)})
 	}
 
@@ -411,14 +456,14 @@ func scrapeMetrics(t *testing.T, f *FailoverFigures, procs []*replicaProc) {
 
 // FailoverTable renders the failover figures.
 func FailoverTable(rows []FailoverFigures) string {
-	head := []string{"scenario", "replicas", "disruptions", "delivered", "duplicates", "recorded", "unknown left (delivered)", "longest takeover", "longest send_at→delivery in a failover", "result"}
+	head := []string{"scenario", "replicas", "disruptions (a send in flight)", "delivered", "duplicates", "recorded", "unknown left (delivered)", "longest takeover", "longest send_at→delivery in a failover", "result"}
 	cells := [][]string{head}
 	for _, f := range rows {
 		result := "ok"
 		if !f.OK() {
 			result = fmt.Sprintf("FAIL (%d)", len(f.Failures))
 		}
-		cells = append(cells, []string{strings.TrimPrefix(f.Scenario, "7 failover: "), fmt.Sprint(f.Replicas), fmt.Sprint(f.Disruptions),
+		cells = append(cells, []string{strings.TrimPrefix(f.Scenario, "10 failover: "), fmt.Sprint(f.Replicas), fmt.Sprintf("%d (%d)", f.Disruptions, f.MidSend),
 			fmt.Sprint(f.Deliveries), fmt.Sprint(f.Duplicates), fmt.Sprint(f.Recorded),
 			fmt.Sprintf("%d (%d)", f.UnknownsLeft, f.UnknownsDelivered),
 			f.LongestTakeover.Round(10 * time.Millisecond).String(), f.LongestGap.Round(10 * time.Millisecond).String(), result})
