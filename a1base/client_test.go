@@ -668,5 +668,7 @@ func TestSendGroupReusesConnections(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	require.LessOrEqual(t, int(opened.Load()), workers+workers/2, "connections opened for %d sends", workers*each)
+	// Without enough idle connections this opens hundreds; a loaded
+	// machine may close and reopen a few while a worker is descheduled.
+	require.LessOrEqual(t, int(opened.Load()), 3*workers, "connections opened for %d sends", workers*each)
 }

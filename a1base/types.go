@@ -26,6 +26,9 @@ type GroupAnswer struct {
 
 // ThreadMessage is one of a thread's recent messages.
 type ThreadMessage struct {
+	// ID is the message's id, when the API gives one (message_id or id);
+	// an import records it as its evidence.
+	ID          string
 	Body        string
 	DateCreated time.Time
 	// From is the sender's number, when the API names it; reconciliation

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/heraldhq/herald/internal/clock"
+
 	"github.com/heraldhq/herald/state"
 )
 
@@ -419,17 +421,17 @@ func recordSends(path string, n, existing int) (recordTimes, error) {
 		return m, err
 	}
 	defer l.Close()
-	start := time.Now()
+	start := clock.Now()
 	snap, err := l.Snapshot(ctx)
 	if err != nil {
 		return m, err
 	}
-	m.load = time.Since(start)
+	m.load = clock.Since(start)
 	if len(snap.Records) != existing && len(snap.Records) != 0 {
 		return m, fmt.Errorf("state %s holds %d records, want %d", path, len(snap.Records), existing)
 	}
 	at := time.Date(2028, 1, 1, 9, 0, 0, 0, time.UTC)
-	start = time.Now()
+	start = clock.Now()
 	for i := range n {
 		e := state.Event{
 			Kind: state.EventAttempt, Address: fmt.Sprintf("message.new[\"k%05d\"]", i),
@@ -445,12 +447,12 @@ func recordSends(path string, n, existing int) (recordTimes, error) {
 			return m, err
 		}
 	}
-	m.record = time.Since(start)
-	start = time.Now()
+	m.record = clock.Since(start)
+	start = clock.Now()
 	if err := l.Persist(ctx); err != nil {
 		return m, err
 	}
-	m.persist = time.Since(start)
+	m.persist = clock.Since(start)
 	return m, l.Close()
 }
 

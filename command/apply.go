@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/heraldhq/herald/internal/clock"
+
 	"github.com/heraldhq/herald/a1base"
 	"github.com/heraldhq/herald/command/views"
 	"github.com/heraldhq/herald/executor"
@@ -143,7 +145,7 @@ func runApply(ctx context.Context, env *Env, opts applyOptions) (err error) {
 	}
 	now := env.Now
 	if now == nil {
-		now = time.Now
+		now = clock.Now
 	}
 	r := &applyRun{env: env, opts: &opts, view: views.NewApply(format, v, now)}
 
@@ -185,7 +187,7 @@ func runApply(ctx context.Context, env *Env, opts applyOptions) (err error) {
 	if err != nil {
 		return err
 	}
-	if s := out.Result.Summary; s.Failed+s.Unknown > 0 {
+	if s := out.Result.Summary; s.Failed+s.Unknown > 0 || pass.importFailed {
 		return ErrReported
 	}
 	return nil

@@ -52,6 +52,12 @@ type applyPass struct {
 	// active replica holds the lock of a PostgreSQL state across passes.
 	keepLock bool
 
+	// forceImports records imports that no thread message matched, as
+	// sent without evidence (herald import -force).
+	forceImports bool
+	// importFailed is set when an import could not be done.
+	importFailed bool
+
 	// saveErr is a failure to save the state or release the lock that
 	// was printed because the pass's own error (an interrupt) stands.
 	saveErr error
@@ -110,11 +116,13 @@ func (p *applyPass) run(ctx context.Context) (out passOutcome, err error) {
 		}
 	}
 	moves := executor.PendingMoves(plan)
-	if actionable == 0 && unknowns == 0 && moves == 0 {
+	imports := counts[planner.Import]
+	if actionable == 0 && unknowns == 0 && moves == 0 && imports == 0 {
 		p.view.NothingToDo()
 		return out, nil
 	}
-	if actionable > 0 && p.approve != nil {
+	// An import changes state as a send does, so it is approved as one.
+	if actionable+imports > 0 && p.approve != nil {
 		if err := p.approve(ctx); err != nil {
 			return out, err
 		}
@@ -128,9 +136,15 @@ func (p *applyPass) run(ctx context.Context) (out passOutcome, err error) {
 		}
 	}
 
+	if imports > 0 {
+		if err := p.importMessages(ctx, plan); err != nil {
+			return out, p.interrupted(ctx, err, &out)
+		}
+	}
+
 	// Looking unknown messages up sends nothing, so it needs no approval.
 	if unknowns > 0 {
-		resolved, err := executor.Reconcile(ctx, plan, p.client, p.backend, p.executorHooks())
+		resolved, err := executor.Reconcile(ctx, plan, p.client, p.backend, executor.Options{Now: p.clock}, p.executorHooks())
 		if err != nil {
 			return out, p.interrupted(ctx, err, &out)
 		}
@@ -171,6 +185,23 @@ func (p *applyPass) executorHooks() executor.Hooks {
 		return p.view
 	}
 	return service.Tee(p.view, p.hooks)
+}
+
+// importMessages records the plan's imports, each found in its thread (or
+// forced), against the state read under the lock.
+func (p *applyPass) importMessages(ctx context.Context, plan *planner.Plan) error {
+	snap, err := p.backend.Snapshot(ctx)
+	if err != nil {
+		return fmt.Errorf("reading state %s: %w", p.backend.Describe(), err)
+	}
+	results, err := executor.Import(ctx, plan, p.client, p.backend, snap, executor.ImportOptions{Force: p.forceImports, Now: p.clock})
+	for _, r := range results {
+		p.view.Imported(r)
+		if !r.Recorded {
+			p.importFailed = true
+		}
+	}
+	return err
 }
 
 // plan makes the plan to carry out, from the state read under the lock:

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/heraldhq/herald/internal/clock"
+
 	"github.com/heraldhq/herald/a1base"
 	"github.com/heraldhq/herald/command/service"
 	"github.com/heraldhq/herald/command/views"
@@ -209,7 +211,7 @@ func runRun(ctx context.Context, env *Env, opts runOptions) error {
 	}
 	now := env.Now
 	if now == nil {
-		now = time.Now
+		now = clock.Now
 	}
 	sleep := env.Sleep
 	if sleep == nil {
@@ -445,9 +447,9 @@ func (s *scheduler) wake(ctx context.Context) (*planner.Plan, error) {
 		clock: s.now, noColor: s.opts.NoColor,
 		hooks: s.metrics.Hooks(), keepLock: s.rep != nil,
 	}
-	began := time.Now()
+	began := clock.Now()
 	out, err := pass.run(passCtx)
-	s.metrics.ObservePass(time.Since(began))
+	s.metrics.ObservePass(clock.Since(began))
 	if cause := s.lockLost(err); cause != nil && ctx.Err() == nil {
 		s.demote(cause)
 		return plan, &lockLostError{cause: cause}

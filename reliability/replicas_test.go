@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/heraldhq/herald/internal/clock"
 	"github.com/heraldhq/herald/internal/pgtest"
 	"github.com/heraldhq/herald/state"
 	"github.com/heraldhq/herald/state/pgstate"
@@ -116,7 +117,9 @@ func failoverScenario(t *testing.T, fc failoverCase) {
 	// Sends take a while, so that a disruption can catch one in flight.
 	w := newWorkspace(t, FakeOptions{Seed: 13, JitterMin: 10 * time.Millisecond, JitterMax: 40 * time.Millisecond})
 	// Replicas need a moment to start; the schedule begins after it.
-	start := time.Now().Add(3 * time.Second).Truncate(time.Second)
+	// Times of the schedule are on herald's clock, which test builds may
+	// shift.
+	start := clock.Now().Add(3 * time.Second).Truncate(time.Second)
 	cfg := Messages{N: fc.n, Groups: 6, Start: start, Every: fc.every, ExpiresAfter: "1h",
 		Extra: fmt.Sprintf("\nbackend \"postgres\" {\n  conn_str = %q\n}\n", conn)}
 	if err := w.WriteConfig(cfg.HCL()); err != nil {
@@ -187,7 +190,7 @@ WHERE EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = h.backend_pid AND l.locktyp
 	scraped := false
 	for i := range fc.times {
 		at := start.Add(time.Duration(i)*slot + time.Duration(rng.Int64N(int64(slot))))
-		time.Sleep(time.Until(at))
+		time.Sleep(clock.Until(at))
 		if !scraped && fc.what == killActive {
 			// Before the first kill the first active replica has made
 			// every send, once it has made one.
@@ -216,7 +219,7 @@ WHERE EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = h.backend_pid AND l.locktyp
 		for _, r := range procs {
 			lostBefore[r.p.cmd.Process.Pid] = strings.Count(r.p.Stdout(), "type=lock_lost")
 		}
-		began := time.Now()
+		began := clock.Now()
 		switch fc.what {
 		case killActive:
 			for _, r := range procs {
@@ -241,7 +244,7 @@ WHERE EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = h.backend_pid AND l.locktyp
 		}
 		f.Disruptions++
 		_, _, took, ok := waitHolder(bpid, 60*time.Second)
-		took += time.Since(began) - took // from the disruption, restart included
+		took = clock.Since(began) // from the disruption, restart included
 		if !ok {
 			f.Fail("disruption %d (%s): no replica took the lock within a minute", i+1, fc.what)
 			continue
@@ -285,7 +288,7 @@ WHERE EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = h.backend_pid AND l.locktyp
 	}
 	defer b.Close()
 	var snap *state.Snapshot
-	deadline := time.Now().Add(time.Until(cfg.SendAt(fc.n-1)) + 30*time.Second)
+	deadline := time.Now().Add(clock.Until(cfg.SendAt(fc.n-1)) + 30*time.Second)
 	for {
 		if snap, err = b.Snapshot(ctx); err == nil {
 			counts := statusCounts(snap)
@@ -444,7 +447,7 @@ func scrapeMetrics(t *testing.T, f *FailoverFigures, procs []*replicaProc) {
 			if n := fams["herald_attempts_total"].GetMetric()[0].GetCounter().GetValue(); n < 1 {
 				f.Fail("the active replica's herald_attempts_total is %g after sends began", n)
 			}
-			if next := fams["herald_next_send_at_timestamp_seconds"].GetMetric()[0].GetGauge().GetValue(); next < float64(time.Now().Add(-time.Minute).Unix()) {
+			if next := fams["herald_next_send_at_timestamp_seconds"].GetMetric()[0].GetGauge().GetValue(); next < float64(clock.Now().Add(-time.Minute).Unix()) {
 				f.Fail("the active replica's herald_next_send_at_timestamp_seconds is %g while messages wait", next)
 			}
 		}

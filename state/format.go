@@ -208,6 +208,8 @@ func decodeRecords(dec *json.Decoder, data []byte, snap *Snapshot) error {
 			return positioned(data, recAt, fmt.Sprintf("record %d has no address", i))
 		case !knownStatus(r.Status):
 			return positioned(data, recAt, fmt.Sprintf("record %s has unknown status %q", r.Address, r.Status))
+		case r.Imported != "" && !knownImported(r.Imported):
+			return positioned(data, recAt, fmt.Sprintf("record %s has unknown imported %q; want %q or %q", r.Address, r.Imported, ImportedFound, ImportedForced))
 		}
 		if _, dup := snap.Records[r.Address]; dup {
 			return positioned(data, recAt, fmt.Sprintf("record %s appears twice", r.Address))
@@ -708,7 +710,7 @@ func (r *fastReader) uint() (uint64, bool) {
 func (r *fastReader) records(snap *Snapshot) bool {
 	return r.array(func() bool {
 		rec := &Record{}
-		if !r.record(rec) || rec.Address == "" || !knownStatus(rec.Status) {
+		if !r.record(rec) || rec.Address == "" || !knownStatus(rec.Status) || (rec.Imported != "" && !knownImported(rec.Imported)) {
 			return false
 		}
 		if _, dup := snap.Records[rec.Address]; dup {
@@ -772,6 +774,11 @@ func (r *fastReader) record(rec *Record) bool {
 		case "updated_at":
 			bit = 1 << 11
 			rec.UpdatedAt, ok = r.time()
+		case "imported":
+			bit = 1 << 12
+			var s string
+			s, ok = r.str(true)
+			rec.Imported = Imported(s)
 		}
 		if !ok || seen&bit != 0 {
 			return false
@@ -834,6 +841,9 @@ func (r *fastReader) answer(ans *Answer) bool {
 		case "date_created":
 			bit = 1 << 4
 			ans.DateCreated, ok = r.str(false)
+		case "message_id":
+			bit = 1 << 5
+			ans.MessageID, ok = r.str(false)
 		}
 		if !ok || seen&bit != 0 {
 			return false
@@ -898,6 +908,10 @@ func appendRecord(b []byte, r *Record) ([]byte, bool) {
 	b = append(b, ',')
 	str(in1, "status", string(r.Status))
 	b = append(b, ',')
+	if r.Imported != "" {
+		str(in1, "imported", string(r.Imported))
+		b = append(b, ',')
+	}
 	if len(r.Attempts) > 0 {
 		b = append(b, in1...)
 		b = append(b, `"attempts": [`...)
@@ -945,6 +959,7 @@ func appendRecord(b []byte, r *Record) ([]byte, bool) {
 			str(in2, key, v)
 		}
 		field("chat_group_id", ans.ChatGroupID)
+		field("message_id", ans.MessageID)
 		field("from", ans.From)
 		field("body", ans.Body)
 		field("status", ans.Status)

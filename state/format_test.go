@@ -172,6 +172,9 @@ func richSnapshot() *Snapshot {
 	s.Apply(sent)
 	s.Apply(attemptEvent("message.a", 1, t0))
 	s.Apply(Event{Kind: EventOutcome, Address: "message.c", Group: "sales", SendAt: t0, At: t0, Status: StatusExpired})
+	s.Apply(Event{Kind: EventImport, Address: "message.d", Group: "eng", ThreadID: "t", SendAt: t0, At: t0, Imported: ImportedFound,
+		Answer: &Answer{MessageID: "msg_7", From: "+14155550000", Body: "Hi", DateCreated: "2026-12-01T09:00:00Z"}})
+	s.Apply(Event{Kind: EventImport, Address: "message.e", Group: "eng", ThreadID: "t", SendAt: t0, At: t0, Imported: ImportedForced})
 	return s
 }
 
@@ -297,7 +300,7 @@ func fillAll(v reflect.Value) {
 func TestDecodeFastKnowsEveryField(t *testing.T) {
 	var r Record
 	fillAll(reflect.ValueOf(&r).Elem())
-	r.Address, r.Status = "message.a", StatusSent
+	r.Address, r.Status, r.Imported = "message.a", StatusSent, ImportedFound
 	s := &Snapshot{Lineage: "l", Serial: 1, Records: map[string]*Record{r.Address: &r}}
 	var buf bytes.Buffer
 	require.NoError(t, Encode(&buf, s))

@@ -11,8 +11,11 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/heraldhq/herald/state"
+	"github.com/heraldhq/herald/internal/clock"
+
 	"github.com/jackc/pgx/v5"
+
+	"github.com/heraldhq/herald/state"
 )
 
 // ErrLockLost is returned by a write after the lock was lost: its
@@ -192,19 +195,19 @@ func (b *Backend) lostError(lk *heldLock) error {
 // acquire polls pg_try_advisory_lock on conn.
 func (b *Backend) acquire(ctx context.Context, conn *pgx.Conn, timeout time.Duration) (*heldLock, error) {
 	key := lockKey("state", b.schema)
-	start := time.Now()
+	start := clock.Now()
 	for {
 		var ok bool
 		if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", key).Scan(&ok); err != nil {
 			if ctx.Err() != nil {
-				return nil, b.lockedError(conn, time.Since(start), ctx.Err())
+				return nil, b.lockedError(conn, clock.Since(start), ctx.Err())
 			}
 			return nil, err
 		}
 		if ok {
 			return &heldLock{conn: conn, backendPID: conn.PgConn().PID()}, nil
 		}
-		waited := time.Since(start)
+		waited := clock.Since(start)
 		if timeout <= 0 || waited >= timeout {
 			return nil, b.lockedError(conn, waited, nil)
 		}
@@ -215,7 +218,7 @@ func (b *Backend) acquire(ctx context.Context, conn *pgx.Conn, timeout time.Dura
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil, b.lockedError(conn, time.Since(start), ctx.Err())
+			return nil, b.lockedError(conn, clock.Since(start), ctx.Err())
 		case <-t.C:
 		}
 	}
