@@ -68,8 +68,9 @@ type FailoverFigures struct {
 	// replica held the lock again.
 	LongestTakeover time.Duration
 	// LongestGap is the longest time from a message's send_at to its
-	// delivery among messages due during a failover (from the disruption
-	// to a second after the lock was held again); LongestGapAll among all.
+	// delivery among messages a failover held up: due before a second
+	// after the lock was held again, and delivered after the disruption.
+	// LongestGapAll is the longest among all messages.
 	LongestGap, LongestGapAll time.Duration
 }
 
@@ -346,7 +347,9 @@ WHERE EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = h.backend_pid AND l.locktyp
 		gap := s.Arrived.Sub(due)
 		f.LongestGapAll = max(f.LongestGapAll, gap)
 		for _, fw := range windows {
-			if !due.Before(fw.from) && due.Before(fw.to) {
+			// Due before the lock was held again (and the grace after
+			// it), and not yet delivered when the disruption came.
+			if due.Before(fw.to) && s.Arrived.After(fw.from) {
 				f.LongestGap = max(f.LongestGap, gap)
 			}
 		}
