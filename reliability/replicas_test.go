@@ -157,7 +157,7 @@ func failoverScenario(t *testing.T, fc failoverCase) {
 
 	ctx := context.Background()
 	holder := func() (osPID int, backendPID int32, ok bool) {
-		qctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()
 		c, err := pgx.Connect(qctx, conn)
 		if err != nil {
@@ -211,7 +211,9 @@ WHERE EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = h.backend_pid AND l.locktyp
 			}
 			midSend = w.Fake.inflight.Load() > 0
 		}
-		pid, bpid, ok := holder()
+		// A loaded machine can make the look-up itself time out: it is
+		// tried for a while before the lock counts as held by nobody.
+		pid, bpid, _, ok := waitHolder(-1, 10*time.Second)
 		if !ok {
 			f.Fail("disruption %d: no replica holds the lock", i+1)
 			continue
