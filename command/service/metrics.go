@@ -85,7 +85,7 @@ func NewMetrics() *Metrics {
 	})
 	m.stateErrors = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "herald_state_backend_errors_total",
-		Help: "Failures to reach, read, lock or write the state, the lock found lost included.",
+		Help: "Failures to open, read or lock the state at a wake or while standing by, and locks found lost.",
 	})
 	m.takeovers = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "herald_lock_acquired_total",
