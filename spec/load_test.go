@@ -530,6 +530,29 @@ func TestSuggestions(t *testing.T) {
 	}
 }
 
+func TestSuggest(t *testing.T) {
+	commands := []string{"apply", "fmt", "plan", "run", "sandbox", "show", "state", "validate", "version"}
+	for _, tc := range []struct {
+		given   string
+		options []string
+		want    string
+	}{
+		{"foo", commands, ""}, // two edits from "fmt": another word
+		{"fm", commands, "fmt"},
+		{"fnt", commands, "fmt"},
+		{"egn", []string{"eng", "sales"}, "eng"}, // a swap is one edit
+		{"paln", commands, "plan"},
+		{"valdate", commands, "validate"},
+		{"vaildtae", commands, ""}, // three edits
+		{"stat", commands, "state"},
+		{"lanch_day", []string{"launch_day"}, "launch_day"},
+		{"xyzzy", commands, ""},
+		{"", commands, ""},
+	} {
+		require.Equal(t, tc.want, Suggest(tc.given, tc.options), tc.given)
+	}
+}
+
 func TestGetenvDefaultsToOSEnvironment(t *testing.T) {
 	dir := t.TempDir()
 	write(t, dir, "main.hcl", `
