@@ -632,3 +632,24 @@ func TestValidName(t *testing.T) {
 		require.Equal(t, hclsyntax.ValidIdentifier(s), validName(s), s)
 	}
 }
+
+// TestVariableValueTypeErrors checks that a -var or HERALD_VAR_ value of
+// the wrong shape gives one error per value, naming the type var.NAME
+// expects and how to write one.
+func TestVariableValueTypeErrors(t *testing.T) {
+	dir := filepath.Join("testdata", "invalid", "object_variable_values")
+	_, diags := readCaseOptions(t, dir).load(dir)
+	var details []string
+	for _, d := range diags {
+		require.Equal(t, "Invalid value for variable", d.Summary, d.Detail)
+		details = append(details, d.Detail)
+	}
+	require.Len(t, details, 3, "one error per bad value: %q", details)
+	require.Contains(t, details[0], "The value given with the environment variable HERALD_VAR_limits is not a value of the type var.limits expects, map(number)")
+	require.Contains(t, details[0], "HERALD_VAR_limits='{ key = 42 }'")
+	require.Contains(t, details[1], "The value given with -var is not a value of the type var.team expects, object({name=string,size=number})")
+	require.Contains(t, details[1], "-var 'team={ name = \"text\", size = 42 }'")
+	require.NotContains(t, details[1], "Variables not allowed")
+	// A value that parses but has the wrong shape says the same.
+	require.Contains(t, details[2], "var.owners declared at main.hcl:12, which expects list(string)")
+}
