@@ -523,6 +523,8 @@ func TestSuggestions(t *testing.T) {
 		{"unsupported_provider", "Unsupported provider", `"a1base"`},
 		{"moved_errors", "Moved to a message that does not exist", `Did you mean "launch"?`},
 		{"bad_vars_file", "Value for undeclared variable", `Did you mean "name"?`},
+		{"csv_group_typo", "Invalid group", `No group named "ofice" is declared. Did you mean "office"? (in message.schedule["lunch"])`},
+		{"csv_missing_column", "Unsupported attribute", `each.value has the attributes "group", "key" and "send_at". (in all 3 instances of message.schedule, such as message.schedule["fri"])`},
 	} {
 		dir := filepath.Join("testdata", "invalid", tc.dir)
 		_, diags := readCaseOptions(t, dir).load(dir)
@@ -652,4 +654,32 @@ func TestVariableValueTypeErrors(t *testing.T) {
 	require.NotContains(t, details[1], "Variables not allowed")
 	// A value that parses but has the wrong shape says the same.
 	require.Contains(t, details[2], "var.owners declared at main.hcl:12, which expects list(string)")
+}
+
+// TestInstanceErrorsMerged checks that one cause failing several for_each
+// instances is one diagnostic naming them, and that different causes stay
+// apart.
+func TestInstanceErrorsMerged(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "main.hcl", `
+group "g" {
+  thread_id = "t"
+  from      = "+14155552671"
+}
+message "m" {
+  for_each = toset(["a", "b", "c", "d", "e", "f"])
+  group    = group.g
+  send_at  = each.key == "a" ? "2027-01-01T00:00:00Z" : (each.key == "f" ? "later" : "tomorrow")
+  text     = "x"
+}
+`)
+	_, diags := Load(dir, LoadOptions{Getenv: func(string) string { return "" }})
+	var got []string
+	for _, d := range diags {
+		got = append(got, d.Summary+": "+d.Detail)
+	}
+	require.Equal(t, []string{
+		`Invalid send_at: "tomorrow" is not an RFC 3339 time with an offset, such as "2026-12-01T09:00:00+01:00" or "2026-12-01T08:00:00Z". (in message.m["b"], message.m["c"], message.m["d"] and 1 more instances of message.m)`,
+		`Invalid send_at: "later" is not an RFC 3339 time with an offset, such as "2026-12-01T09:00:00+01:00" or "2026-12-01T08:00:00Z". (in message.m["f"])`,
+	}, got)
 }
