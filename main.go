@@ -12,7 +12,8 @@ import (
 	"runtime/metrics"
 	"sync/atomic"
 	"syscall"
-	"time"
+
+	"github.com/heraldhq/herald/internal/clock"
 
 	"github.com/mattn/go-isatty"
 
@@ -105,7 +106,7 @@ func run() int {
 		StderrIsTerminal: isTerminal(os.Stderr),
 		Getenv:           os.Getenv,
 		Environ:          os.Environ,
-		Now:              time.Now,
+		Now:              clock.Now,
 		Version:          command.ResolveVersion(version, info),
 	}
 	sigs := make(chan os.Signal, 3)

@@ -16,6 +16,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/heraldhq/herald/internal/clock"
 )
 
 // DefaultTimeout bounds one request when Config.Timeout is zero.
@@ -94,7 +96,7 @@ func newClient(cfg Config, dial func(ctx context.Context, network, addr string) 
 		timeout: timeout,
 		api:     &api,
 		media:   &media,
-		now:     time.Now,
+		now:     clock.Now,
 	}
 }
 

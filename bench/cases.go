@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/heraldhq/herald/internal/clock"
+
 	"github.com/heraldhq/herald/state"
 )
 
@@ -419,7 +421,7 @@ func recordSends(path string, n, existing int) (recordTimes, error) {
 		return m, err
 	}
 	defer l.Close()
-	start := time.Now()
+	start := clock.Now()
 	snap, err := l.Snapshot(ctx)
 	if err != nil {
 		return m, err
@@ -429,7 +431,7 @@ func recordSends(path string, n, existing int) (recordTimes, error) {
 		return m, fmt.Errorf("state %s holds %d records, want %d", path, len(snap.Records), existing)
 	}
 	at := time.Date(2028, 1, 1, 9, 0, 0, 0, time.UTC)
-	start = time.Now()
+	start = clock.Now()
 	for i := range n {
 		e := state.Event{
 			Kind: state.EventAttempt, Address: fmt.Sprintf("message.new[\"k%05d\"]", i),
@@ -446,7 +448,7 @@ func recordSends(path string, n, existing int) (recordTimes, error) {
 		}
 	}
 	m.record = time.Since(start)
-	start = time.Now()
+	start = clock.Now()
 	if err := l.Persist(ctx); err != nil {
 		return m, err
 	}

@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/heraldhq/herald/internal/clock"
+
 	"github.com/heraldhq/herald/a1base"
 	"github.com/heraldhq/herald/a1base/a1basetest"
 	"github.com/heraldhq/herald/spec"
@@ -110,7 +112,7 @@ func bareLoop(baseURL string, queues [][]a1base.SendRequest, parallelism int, jo
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: parallelism}}
 	url := baseURL + "/messages/group/" + benchAccount + "/send"
 
-	start := time.Now()
+	start := clock.Now()
 	next := make(chan []a1base.SendRequest)
 	errs := make(chan error, parallelism)
 	var wg sync.WaitGroup

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/heraldhq/herald/internal/clock"
 )
 
 func main() {
@@ -138,7 +140,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stderr, "bench: work directory %s, %d run(s) per case\n", work, opts.Runs)
 	for _, c := range selected {
-		start := time.Now()
+		start := clock.Now()
 		if err := cases[c](h); err != nil {
 			return fmt.Errorf("case %s: %w", c, err)
 		}

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/heraldhq/herald/internal/clock"
 )
 
 // proc is one measured child process.
@@ -77,7 +79,7 @@ func measureChild(path string, args []string) int {
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Env = slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, measureEnv+"=") })
 	cmd.Stderr = os.Stderr
-	start := time.Now()
+	start := clock.Now()
 	err := cmd.Run()
 	wall := time.Since(start)
 	if err != nil {

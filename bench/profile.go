@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/heraldhq/herald/internal/clock"
+
 	"github.com/heraldhq/herald/command"
 )
 
@@ -63,9 +65,9 @@ func profileMain(args []string, stderr io.Writer) error {
 	}
 	env := &command.Env{
 		Dir: dir, Stdin: os.Stdin, Stdout: io.Discard, Stderr: stderr,
-		Getenv: os.Getenv, Environ: os.Environ, Now: time.Now, Version: "bench",
+		Getenv: os.Getenv, Environ: os.Environ, Now: clock.Now, Version: "bench",
 	}
-	start := time.Now()
+	start := clock.Now()
 	code := command.Main(context.Background(), env, fs.Args())
 	elapsed := time.Since(start)
 	if *cpu != "" {

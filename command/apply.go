@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/heraldhq/herald/internal/clock"
+
 	"github.com/heraldhq/herald/a1base"
 	"github.com/heraldhq/herald/command/views"
 	"github.com/heraldhq/herald/executor"
@@ -143,7 +145,7 @@ func runApply(ctx context.Context, env *Env, opts applyOptions) (err error) {
 	}
 	now := env.Now
 	if now == nil {
-		now = time.Now
+		now = clock.Now
 	}
 	r := &applyRun{env: env, opts: &opts, view: views.NewApply(format, v, now)}
 

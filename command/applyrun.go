@@ -122,7 +122,7 @@ func (p *applyPass) run(ctx context.Context) (out passOutcome, err error) {
 
 	// Looking unknown messages up sends nothing, so it needs no approval.
 	if unknowns > 0 {
-		resolved, err := executor.Reconcile(ctx, plan, p.client, p.backend, p.view)
+		resolved, err := executor.Reconcile(ctx, plan, p.client, p.backend, executor.Options{Now: p.clock}, p.view)
 		if err != nil {
 			return out, p.interrupted(ctx, err, &out)
 		}

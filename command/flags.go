@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/heraldhq/herald/internal/clock"
+
 	"github.com/heraldhq/herald/addrs"
 	"github.com/heraldhq/herald/command/views"
 	"github.com/heraldhq/herald/planner"
@@ -44,7 +46,7 @@ func (f *planFlags) addTo(fs *flag.FlagSet) {
 func (f *planFlags) clock(env *Env) (time.Time, error) {
 	if f.At == "" {
 		if env.Now == nil {
-			return time.Now(), nil
+			return clock.Now(), nil
 		}
 		return env.Now(), nil
 	}

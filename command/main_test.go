@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heraldhq/herald/internal/clock"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -170,7 +172,7 @@ func TestBinary(t *testing.T) {
 		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
 	}
 	bin := filepath.Join(t.TempDir(), "herald")
-	build := exec.Command(goTool, "build", "-o", bin, "-ldflags", "-X main.version=9.8.7", ".")
+	build := exec.Command(goTool, "build", "-tags="+clock.TestBuildTag, "-o", bin, "-ldflags", "-X main.version=9.8.7", ".")
 	build.Dir = ".."
 	out, err := build.CombinedOutput()
 	require.NoError(t, err, "go build:\n%s", out)

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/heraldhq/herald/internal/clock"
+
 	"github.com/heraldhq/herald/a1base"
 	"github.com/heraldhq/herald/command/views"
 	"github.com/heraldhq/herald/executor"
@@ -191,7 +193,7 @@ func runRun(ctx context.Context, env *Env, opts runOptions) error {
 	}
 	now := env.Now
 	if now == nil {
-		now = time.Now
+		now = clock.Now
 	}
 	sleep := env.Sleep
 	if sleep == nil {

@@ -79,7 +79,7 @@ func Run(ctx context.Context, plan *planner.Plan, client Sender, rec state.Recor
 	if len(queues) > 0 && client == nil {
 		return Summary{}, errors.New("executor: no A1Base client to send with")
 	}
-	lim, err := buildLimits(opts.AccountLimit, queues)
+	lim, err := buildLimits(opts.AccountLimit, queues, opts.Now)
 	if err != nil {
 		return Summary{}, fmt.Errorf("executor: %w", err)
 	}
@@ -233,8 +233,8 @@ func groupName(inst *spec.Instance) string {
 	return "thread " + inst.ThreadID
 }
 
-func buildLimits(account *spec.RateLimit, queues []*queue) (*limits, error) {
-	ls := &limits{groups: map[string]*limit{}}
+func buildLimits(account *spec.RateLimit, queues []*queue, now func() time.Time) (*limits, error) {
+	ls := &limits{groups: map[string]*limit{}, now: now}
 	if account != nil {
 		l, err := newLimit("account rate limit "+account.Text, *account)
 		if err != nil {
@@ -694,7 +694,7 @@ func (r *runner) findLost(c *planner.Change, n int) bool {
 	if m.msg == nil {
 		return false
 	}
-	if err := r.record(cand.event(m.msg)); err != nil {
+	if err := r.record(cand.event(m.msg, r.opts.Now())); err != nil {
 		r.setFault(fmt.Errorf("recording %s as sent: %w", c.Addr, err))
 		return false
 	}

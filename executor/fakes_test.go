@@ -20,7 +20,17 @@ import (
 // stands a minute later, so everything planned is due.
 var t0 = time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
 
+// fixedClock stands still a minute after t0: for runs without rate
+// limits whose records are compared to the second.
 func fixedClock() func() time.Time { return func() time.Time { return t0.Add(time.Minute) } }
+
+// runningClock starts a minute after t0 and moves on with real time, as
+// apply's clock does after -at: rate-limit waits are real sleeps, so
+// runs with limits need a clock that advances.
+func runningClock() func() time.Time {
+	start := time.Now()
+	return func() time.Time { return t0.Add(time.Minute + time.Since(start)) }
+}
 
 // memRecorder keeps events in memory. fail, when set, decides per event
 // whether recording it fails.
@@ -232,6 +242,16 @@ func (b *planBuilder) group(name string, limit *spec.RateLimit) *spec.Group {
 		b.groups[name] = g
 	}
 	return g
+}
+
+// limited tells whether any group has a rate limit.
+func (b *planBuilder) limited() bool {
+	for _, g := range b.groups {
+		if g.RateLimit != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // text adds a text message to group; its text names its address, which

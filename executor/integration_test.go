@@ -78,7 +78,9 @@ func recordOf(rec *memRecorder, addr string) *state.Record {
 // retries, refusals and a lost answer, rate limits measured where the
 // requests arrive, then reconciliation of the lost answer.
 func TestAgainstFakeA1Base(t *testing.T) {
-	srv := a1basetest.NewServer(a1basetest.WithCredentials(testKey, testSecret), a1basetest.WithAccountID("acc_1"))
+	// herald and the fake read one clock, set on the test's dates.
+	now := runningClock()
+	srv := a1basetest.NewServer(a1basetest.WithCredentials(testKey, testSecret), a1basetest.WithAccountID("acc_1"), a1basetest.WithClock(now))
 	defer srv.Close()
 	wire := &stampingTransport{next: srv.Client().Transport}
 	client := a1base.New(a1base.Config{
@@ -108,6 +110,7 @@ func TestAgainstFakeA1Base(t *testing.T) {
 	sum, err := Run(context.Background(), b.plan, client, rec, Options{
 		Parallelism:  1,
 		AccountLimit: limitOf(4, 100*time.Millisecond),
+		Now:          now,
 		Sleep:        sleeps.sleep,
 	}, nil)
 	require.NoError(t, err)

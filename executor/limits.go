@@ -139,6 +139,9 @@ type limits struct {
 	mu      sync.Mutex
 	account *limit
 	groups  map[string]*limit
+	// now is the run's clock. Waits are real sleeps, so it must move on
+	// with real time, as the default clock and a shifted one do.
+	now func() time.Time
 }
 
 func (ls *limits) forGroup(name string) *limit {
@@ -177,7 +180,7 @@ func (ls *limits) takeTokens(ctx context.Context, group string, report func(time
 			return err
 		}
 		ls.mu.Lock()
-		now := time.Now()
+		now := ls.now()
 		d, by := pending(now, (*limit).paceWait, ls.account, g)
 		if d == 0 {
 			for _, l := range []*limit{ls.account, g} {
@@ -216,7 +219,7 @@ func (ls *limits) admitStart(abort <-chan struct{}, group string) error {
 			return nil
 		}
 		ls.mu.Lock()
-		now := time.Now()
+		now := ls.now()
 		d, _ := pending(now, (*limit).startWait, ls.account, g)
 		if d == 0 {
 			for _, l := range []*limit{ls.account, g} {

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/heraldhq/herald/internal/clock"
 	"github.com/heraldhq/herald/spec"
 )
 
@@ -52,8 +53,10 @@ type Options struct {
 	// ReportWait is the shortest rate-limit wait reported through
 	// Hooks.RateLimited.
 	ReportWait time.Duration
-	// Now is the clock for records and for expiry during the run;
-	// time.Now when nil. Rate limits always run on the real clock.
+	// Now is the one clock of a run: records, expiry, rate limits and
+	// look-ups read it; clock.Now when nil. Rate-limit waits are real
+	// sleeps, so with a rate limit set it must advance with real time
+	// (a clock started at another moment, like apply's -at, does).
 	Now func() time.Time
 	// Sleep waits before a retry, or returns ctx's error if ctx ends
 	// first; a timer when nil.
@@ -125,7 +128,7 @@ func (o Options) withDefaults() (Options, error) {
 		o.ReportWait = DefaultReportWait
 	}
 	if o.Now == nil {
-		o.Now = time.Now
+		o.Now = clock.Now
 	}
 	if o.Sleep == nil {
 		o.Sleep = sleepCtx

@@ -25,10 +25,13 @@ import (
 // Each thread is fetched once however many of its messages are unknown,
 // and each recent message accounts for at most one unknown message, so two
 // unknown copies of the same text are not both taken as delivered by one
-// delivery.
-func Reconcile(ctx context.Context, plan *planner.Plan, client Sender, rec state.Recorder, hooks Hooks) (resolved []addrs.Message, err error) {
+// delivery. Of opts only the clock (Now) is used: it stamps the records.
+func Reconcile(ctx context.Context, plan *planner.Plan, client Sender, rec state.Recorder, opts Options, hooks Hooks) (resolved []addrs.Message, err error) {
 	if plan == nil {
 		return nil, errors.New("executor: no plan to reconcile")
+	}
+	if opts, err = opts.withDefaults(); err != nil {
+		return nil, err
 	}
 	h := newSerialHooks(hooks)
 	var threads []string
@@ -76,7 +79,7 @@ func Reconcile(ctx context.Context, plan *planner.Plan, client Sender, rec state
 				h.Reconciled(c, false)
 				continue
 			}
-			if err := rec.Record(context.WithoutCancel(ctx), m.cand.event(m.msg)); err != nil {
+			if err := rec.Record(context.WithoutCancel(ctx), m.cand.event(m.msg, opts.Now())); err != nil {
 				return resolved, fmt.Errorf("recording %s as sent: %w", c.Addr, err)
 			}
 			resolved = append(resolved, c.Addr)
@@ -118,12 +121,12 @@ func newCandidate(c *planner.Change) (*candidate, error) {
 	return &candidate{change: c, attempt: last.Number, since: last.StartedAt.Truncate(time.Second)}, nil
 }
 
-func (cand *candidate) event(m *a1base.ThreadMessage) state.Event {
+func (cand *candidate) event(m *a1base.ThreadMessage, at time.Time) state.Event {
 	inst := cand.change.Instance
 	e := recordFields(cand.change)
 	e.Kind = state.EventOutcome
 	e.Attempt = cand.attempt
-	e.At = time.Now()
+	e.At = at
 	e.Status = state.StatusSent
 	e.Outcome = a1base.Delivered.String()
 	e.Answer = &state.Answer{Body: m.Body, DateCreated: m.DateCreated.UTC().Format(time.RFC3339)}

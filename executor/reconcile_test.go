@@ -62,7 +62,7 @@ func TestReconcile(t *testing.T) {
 		return nil, nil
 	}
 	h := &hookLog{}
-	resolved, err := Reconcile(context.Background(), b.plan, f, rec, h)
+	resolved, err := Reconcile(context.Background(), b.plan, f, rec, Options{Now: fixedClock()}, h)
 	require.NoError(t, err)
 	assert.ElementsMatch(t, []addrs.Message{found.Addr, sameSecond.Addr, secret.Addr}, resolved)
 	assert.Equal(t, map[string]bool{
@@ -102,7 +102,7 @@ func TestReconcileUsesEachThreadMessageOnce(t *testing.T) {
 	f.recent = func(string) ([]a1base.ThreadMessage, error) {
 		return []a1base.ThreadMessage{{Body: one.Instance.Text, DateCreated: started.Add(5 * time.Second)}}, nil
 	}
-	resolved, err := Reconcile(context.Background(), b.plan, f, rec, nil)
+	resolved, err := Reconcile(context.Background(), b.plan, f, rec, Options{Now: fixedClock()}, nil)
 	require.NoError(t, err)
 	assert.Equal(t, []addrs.Message{one.Addr}, resolved)
 	assert.Empty(t, rec.of("message.two"))
@@ -130,7 +130,7 @@ func TestReconcileLookupErrorsAreReportedNotFatal(t *testing.T) {
 		}, nil
 	}
 	h := &hookLog{}
-	resolved, err := Reconcile(context.Background(), b.plan, f, rec, h)
+	resolved, err := Reconcile(context.Background(), b.plan, f, rec, Options{Now: fixedClock()}, h)
 	require.NoError(t, err)
 	assert.Equal(t, []addrs.Message{ok.Addr}, resolved)
 	require.Len(t, h.lookErrs, 3)
@@ -150,7 +150,7 @@ func TestReconcileRecordFailureIsAnError(t *testing.T) {
 	f.recent = func(string) ([]a1base.ThreadMessage, error) {
 		return []a1base.ThreadMessage{{Body: c.Instance.Text, DateCreated: started}}, nil
 	}
-	resolved, err := Reconcile(context.Background(), b.plan, f, rec, nil)
+	resolved, err := Reconcile(context.Background(), b.plan, f, rec, Options{Now: fixedClock()}, nil)
 	require.ErrorIs(t, err, errDisk)
 	assert.Empty(t, resolved)
 }
@@ -160,7 +160,7 @@ func TestReconcileWithNothingUnknownMakesNoCalls(t *testing.T) {
 	b.send("eng", "m", t0)
 	rec := &memRecorder{}
 	f := newFake(rec, b.plan)
-	resolved, err := Reconcile(context.Background(), b.plan, f, rec, nil)
+	resolved, err := Reconcile(context.Background(), b.plan, f, rec, Options{Now: fixedClock()}, nil)
 	require.NoError(t, err)
 	assert.Empty(t, resolved)
 	assert.Empty(t, f.lookups)

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/a1base/a1basetest"
+	"github.com/heraldhq/herald/internal/clock"
 	"github.com/heraldhq/herald/internal/testkit"
 	"github.com/heraldhq/herald/state"
 )
@@ -28,7 +29,7 @@ import (
 // a data race inside herald fails the run that meets it.
 func Build(root, dir string, race bool) (string, error) {
 	bin := filepath.Join(dir, "herald")
-	args := []string{"build", "-o", bin}
+	args := []string{"build", "-tags=" + clock.TestBuildTag, "-o", bin}
 	if race {
 		args = append(args, "-race")
 	}

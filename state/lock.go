@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/heraldhq/herald/internal/clock"
+
 	"github.com/gofrs/flock"
 )
 
@@ -110,7 +112,7 @@ func (l *Local) Lock(ctx context.Context, timeout time.Duration) error {
 
 	path := l.lockPath()
 	fl := flock.New(path, flock.SetPermissions(fileMode))
-	start := time.Now()
+	start := clock.Now()
 	for {
 		ok, err := fl.TryLock()
 		if err != nil {
@@ -162,7 +164,7 @@ func writeLockInfo(path, op string) {
 		op = filepath.Base(os.Args[0])
 	}
 	host, _ := os.Hostname()
-	info := LockInfo{PID: os.Getpid(), Host: host, Operation: op, Since: time.Now().UTC().Truncate(time.Second)}
+	info := LockInfo{PID: os.Getpid(), Host: host, Operation: op, Since: clock.Now().UTC().Truncate(time.Second)}
 	data, err := json.Marshal(info)
 	if err != nil {
 		return

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/heraldhq/herald/internal/clock"
+
 	"github.com/heraldhq/herald/a1base"
 )
 
@@ -125,7 +127,7 @@ type API struct {
 // NewHandler returns the fake API, to serve on any listener.
 func NewHandler(opts ...Option) *API {
 	a := &API{
-		now:      time.Now,
+		now:      clock.Now,
 		rejected: map[string]rejection{},
 		messages: map[string][]threadMessage{},
 		done:     make(chan struct{}),

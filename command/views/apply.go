@@ -10,6 +10,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/heraldhq/herald/internal/clock"
+
 	"github.com/heraldhq/herald/a1base"
 	"github.com/heraldhq/herald/executor"
 	"github.com/heraldhq/herald/planner"
@@ -67,10 +69,10 @@ type Apply interface {
 	Result(r ApplyResult)
 }
 
-// NewApply returns apply's view. now stamps JSON events; nil is time.Now.
+// NewApply returns apply's view. now stamps JSON events; nil is clock.Now.
 func NewApply(format ApplyFormat, v *View, now func() time.Time) Apply {
 	if now == nil {
-		now = time.Now
+		now = clock.Now
 	}
 	a := &applyView{view: v, format: format, now: now, reported: map[string]bool{}}
 	return a

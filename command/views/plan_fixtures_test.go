@@ -54,7 +54,7 @@ func checkPlanGolden(t *testing.T, name, got string) {
 }
 
 var (
-	clock = time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	planClock = time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 
 	groupEng   = &spec.Group{Name: "eng", ThreadID: "t-eng", Service: "whatsapp", From: "+14155550000"}
 	groupSales = &spec.Group{Name: "sales", ThreadID: "t-sales", Service: "telegram", From: "+14155552671"}
@@ -113,12 +113,12 @@ func orphan(address, group, thread string, sendAt time.Time) *planner.Change {
 }
 
 func plan(changes ...*planner.Change) *planner.Plan {
-	return &planner.Plan{At: clock, Changes: changes, Lineage: "lin-1", Serial: 3, ConfigHash: "sha256:cfg"}
+	return &planner.Plan{At: planClock, Changes: changes, Lineage: "lin-1", Serial: 3, ConfigHash: "sha256:cfg"}
 }
 
 // planFixtures is the matrix the golden tests render in every format.
 func planFixtures() map[string]*planner.Plan {
-	h := func(hours float64) time.Time { return clock.Add(time.Duration(hours * float64(time.Hour))) }
+	h := func(hours float64) time.Time { return planClock.Add(time.Duration(hours * float64(time.Hour))) }
 
 	launch := textInstance("message.launch", groupEng, h(-3), "Launch day is 2026-12-01!\nDoors open at 9.")
 	report := mediaInstance(`message.report["eng"]`, groupEng, h(-1), spec.Media{URL: "https://example.com/q3.pdf", Type: "document", Caption: "Q3 report for eng"})

@@ -69,7 +69,7 @@ func TestSummaryLine(t *testing.T) {
 }
 
 func TestRelative(t *testing.T) {
-	at := clock
+	at := planClock
 	for _, tc := range []struct {
 		d    time.Duration
 		want string
@@ -273,7 +273,7 @@ func bigPlan(n int) *planner.Plan {
 		grp.ThreadID = "t-" + g.name
 		for i := range n {
 			in := textInstance("message."+g.name+"_"+strings.Repeat("x", i%5)+string(rune('a'+i%26))+"_"+strconv.Itoa(i), &grp,
-				clock.Add(-time.Duration(i)*time.Minute), strings.Repeat("a long line | with <html> and @who\n", 40))
+				planClock.Add(-time.Duration(i)*time.Minute), strings.Repeat("a long line | with <html> and @who\n", 40))
 			changes = append(changes, change(in, planner.Send, "due and never sent", nil))
 		}
 	}

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/heraldhq/herald/internal/clock"
+
 	"github.com/heraldhq/herald/a1base"
 	"github.com/heraldhq/herald/executor"
 	"github.com/heraldhq/herald/planner"
@@ -82,10 +84,10 @@ const (
 )
 
 // NewRun returns run's view, writing on v.Stdout. now stamps each event;
-// nil is time.Now.
+// nil is clock.Now.
 func NewRun(format RunFormat, v *View, now func() time.Time) Run {
 	if now == nil {
-		now = time.Now
+		now = clock.Now
 	}
 	return &runView{view: v, json: format == RunJSONFormat, now: now, reported: map[string]bool{}, lookedUp: map[string]bool{}}
 }

@@ -34,7 +34,7 @@ func checkScheduleGolden(t *testing.T, name, got string) {
 }
 
 // at is the fixtures' clock plus an offset in hours; the clock is 12:00 UTC.
-func at(hours float64) time.Time { return clock.Add(time.Duration(hours * float64(time.Hour))) }
+func at(hours float64) time.Time { return planClock.Add(time.Duration(hours * float64(time.Hour))) }
 
 func waiting(address string, g *spec.Group, t time.Time) *planner.Change {
 	return change(textInstance(address, g, t, "text of "+address), planner.Wait, "send_at is after the clock", nil)
@@ -149,7 +149,7 @@ func TestScheduleDueSendsGoOutNow(t *testing.T) {
 	), ScheduleOptions{})
 	sends := sendsOf(s, "eng")
 	require.Contains(t, sends, "message.late")
-	assert.Equal(t, clock, sends["message.late"].At, "a retry goes out at the next apply, not at its old send_at")
+	assert.Equal(t, planClock, sends["message.late"].At, "a retry goes out at the next apply, not at its old send_at")
 	assert.NotContains(t, sends, "message.expired", "an expired message is never sent")
 	assert.NotContains(t, sends, "message.gone", "an orphan is never sent")
 }

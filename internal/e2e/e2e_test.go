@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heraldhq/herald/internal/clock"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -41,7 +43,7 @@ func run(m *testing.M) int {
 	if runtime.GOOS == "windows" {
 		heraldBin += ".exe"
 	}
-	build := exec.Command("go", "build", "-o", heraldBin, "github.com/heraldhq/herald")
+	build := exec.Command("go", "build", "-tags="+clock.TestBuildTag, "-o", heraldBin, "github.com/heraldhq/herald")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building herald:", err)

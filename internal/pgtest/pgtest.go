@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heraldhq/herald/internal/clock"
+
 	"github.com/jackc/pgx/v5"
 )
 
@@ -208,7 +210,7 @@ func serverUser() (*runAs, error) {
 
 // startServer returns the running server, or a reason to skip, or an error.
 func startServer() (*server, string, error) {
-	began := time.Now()
+	began := clock.Now()
 	bin, err := binDir()
 	if err != nil {
 		return nil, err.Error(), nil
@@ -294,7 +296,7 @@ func (s *server) run(bin, data, sock string, as *runAs) error {
 	s.exited = make(chan struct{})
 	go func() { _ = cmd.Wait(); close(s.exited) }()
 
-	deadline := time.Now().Add(time.Minute)
+	deadline := clock.Now().Add(time.Minute)
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		c, err := pgx.Connect(ctx, s.connString("postgres"))
@@ -309,7 +311,7 @@ func (s *server) run(bin, data, sock string, as *runAs) error {
 			return fmt.Errorf("postgres exited during start-up:\n%s", out)
 		case <-time.After(20 * time.Millisecond):
 		}
-		if time.Now().After(deadline) {
+		if clock.Now().After(deadline) {
 			_ = s.stop()
 			out, _ := os.ReadFile(logPath)
 			return fmt.Errorf("postgres did not accept connections within a minute: %v\n%s", err, out)

@@ -9,8 +9,11 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/heraldhq/herald/state"
+	"github.com/heraldhq/herald/internal/clock"
+
 	"github.com/jackc/pgx/v5"
+
+	"github.com/heraldhq/herald/state"
 )
 
 // ErrLockLost is returned by a write after the lock was lost: its
@@ -103,7 +106,7 @@ func (b *Backend) Lock(ctx context.Context, timeout time.Duration) error {
 // acquire polls pg_try_advisory_lock on conn.
 func (b *Backend) acquire(ctx context.Context, conn *pgx.Conn, timeout time.Duration) (*heldLock, error) {
 	key := lockKey("state", b.schema)
-	start := time.Now()
+	start := clock.Now()
 	for {
 		var ok bool
 		if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", key).Scan(&ok); err != nil {

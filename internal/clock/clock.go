@@ -1,0 +1,23 @@
+// Package clock is herald's one reading of the wall clock. Every package
+// that needs "now" takes a clock from its options or environment, and
+// the default it falls back to is Now; nothing else calls time.Now for
+// the calendar.
+package clock
+
+import "time"
+
+// shift moves the default clock. It is zero in every build users run;
+// only test builds (the heraldtestclock build tag) can set it, so that
+// the whole suite can be run as if it were another day.
+var shift time.Duration
+
+// Now is the default clock: the wall clock, with a monotonic reading.
+func Now() time.Time { return time.Now().Add(shift) }
+
+// Shift is how far the default clock is moved (zero outside test builds).
+func Shift() time.Duration { return shift }
+
+// TestBuildTag is the build tag of test builds whose default clock can be
+// shifted. Tests that build the herald binary pass it, so that the binary
+// keeps the same time as the test that runs it.
+const TestBuildTag = "heraldtestclock"

@@ -1,0 +1,5 @@
+//go:build !heraldtestclock
+
+package clock
+
+const shiftable = false
