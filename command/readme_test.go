@@ -21,23 +21,23 @@ import (
 // A README code block that shows herald's output is marked, on the line
 // before it, with
 //
-//	<!-- example: dir=examples/NAME [at=RFC3339] [command="herald ARGS"] -->
+//	<!-- example: dir=examples/NAME [command="herald ARGS"] -->
 //
 // and TestReadmeExamples runs it in a copy of that directory and compares.
 // In the block, a line "$ herald ARGS  # comment" runs herald with ARGS;
 // the lines after it, up to the next "$" line, are its output (stdout and
 // stderr as a terminal interleaves them), where a line "..." stands for
 // any number of lines. With command= the block has no "$" lines: it is an
-// excerpt, consecutive lines somewhere in that command's output. at= is
-// the clock of commands without -at. Sends go to a fake A1Base, so a block
-// shows "herald apply" as it is run against the real one.
+// excerpt, consecutive lines somewhere in that command's output. Commands
+// give their clock with -at (the examples are dated), so the output does
+// not depend on the day the test runs. Sends go to a fake A1Base, so a
+// block shows "herald apply" as it is run against the real one.
 var exampleMarker = regexp.MustCompile(`^<!-- example: (.*)-->\s*$`)
 
 // readmeExample is one marked block of the README.
 type readmeExample struct {
 	line    int // of the marker, for messages
 	dir     string
-	at      time.Time
 	command string
 	lines   []string
 }
@@ -64,9 +64,6 @@ func readReadmeExamples(t *testing.T, path string) []readmeExample {
 				switch key {
 				case "dir":
 					cur.dir = val
-				case "at":
-					cur.at, err = time.Parse(time.RFC3339, val)
-					require.NoError(t, err, "README.md:%d: at=", n)
 				case "command":
 					cur.command = val
 				default:
@@ -189,12 +186,13 @@ func copyExample(t *testing.T, src string) string {
 }
 
 // runExampleCommand runs one README command line in dir.
-func runExampleCommand(t *testing.T, dir string, getenv func(string) string, at time.Time, cmdline string) (string, int) {
+func runExampleCommand(t *testing.T, dir string, getenv func(string) string, cmdline string) (string, int) {
 	t.Helper()
 	words := shellWords(cmdline)
 	require.NotEmpty(t, words)
 	require.Equal(t, "herald", words[0], "README examples run herald only: %q", cmdline)
 	var out testkit.SyncBuffer
+	start := time.Now()
 	env := &Env{
 		Dir:     dir,
 		Stdin:   strings.NewReader(""),
@@ -202,12 +200,16 @@ func runExampleCommand(t *testing.T, dir string, getenv func(string) string, at 
 		Stderr:  &out,
 		Getenv:  getenv,
 		Environ: func() []string { return nil },
-		Now:     func() time.Time { return at },
+		// A clock far from every example's dates, so a command that
+		// forgets -at shows; it runs, as apply's rate limits wait on it.
+		Now:     func() time.Time { return readmeClock.Add(time.Since(start)) },
 		Version: "1.2.3",
 	}
 	code := Main(context.Background(), env, words[1:])
 	return out.String(), code
 }
+
+var readmeClock = time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
 
 func TestReadmeExamples(t *testing.T) {
 	examples := readReadmeExamples(t, filepath.Join("..", "README.md"))
@@ -225,12 +227,6 @@ func TestReadmeExamples(t *testing.T) {
 				"A1BASE_API_SECRET": "readme-secret",
 			}
 			getenv := func(k string) string { return vars[k] }
-			at := ex.at
-			if at.IsZero() {
-				// Commands of a block without at= give -at themselves; a
-				// clock far from any example shows one that does not.
-				at = time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
-			}
 
 			type step struct {
 				cmd  string
@@ -253,7 +249,7 @@ func TestReadmeExamples(t *testing.T) {
 			}
 			require.NotEmpty(t, steps, "README.md:%d: no command", ex.line)
 			for _, s := range steps {
-				got, code := runExampleCommand(t, dir, getenv, at, s.cmd)
+				got, code := runExampleCommand(t, dir, getenv, s.cmd)
 				require.Equal(t, 0, code, "README.md:%d: %s exited %d:\n%s", ex.line, s.cmd, code, got)
 				if !matchOutput(s.want, outputLines(got)) {
 					t.Errorf("README.md:%d: the output of %q is not what the README shows.\nREADME:\n%s\n\nherald:\n%s",
