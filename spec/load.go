@@ -281,8 +281,9 @@ func parseAndDecodeFile(name string) (file *hcl.File, mod *module, ok bool, diag
 // syntaxErrors keeps the parser's diagnostics that point at a cause. A
 // string without its closing quote swaps what is inside and outside quotes
 // for the rest of the file: the parser then reports every later line, as
-// part of a block the string is in. Only the first report, on the line
-// that lacks the quote, is kept, and it says what to fix.
+// part of a block the string is in. Only one report is kept, on the line
+// that lacks the quote (the parser's "Unterminated template string" when
+// it gives one), and it says what to fix.
 func syntaxErrors(src []byte, diags hcl.Diagnostics) hcl.Diagnostics {
 	cut := -1
 	for _, d := range diags {
@@ -294,19 +295,22 @@ func syntaxErrors(src []byte, diags hcl.Diagnostics) hcl.Diagnostics {
 		return diags
 	}
 	var out hcl.Diagnostics
+	var cause *hcl.Diagnostic
 	for _, d := range diags {
-		if d.Severity == hcl.DiagError && d.Subject != nil && d.Subject.Start.Byte >= cut {
-			if d.Subject.Start.Byte == cut && d.Summary == "Invalid multi-line string" {
-				c := *d
-				c.Subject = openStringRange(src, *d.Subject).Ptr()
-				c.Detail = "This string has no closing quote on its line. Quoted strings may not be split over multiple lines: add the missing quote, write a newline as \\n, or use a heredoc (<<EOT ... EOT) for text over several lines. The rest of the file is checked once it parses."
-				out = append(out, &c)
-			}
+		if d.Severity != hcl.DiagError || d.Subject == nil || d.Subject.Start.Byte < cut {
+			out = append(out, d)
 			continue
 		}
-		out = append(out, d)
+		if d.Subject.Start.Byte == cut && (cause == nil || d.Summary == "Unterminated template string") {
+			cause = d
+		}
 	}
-	return out
+	c := *cause
+	c.Subject = openStringRange(src, *cause.Subject).Ptr()
+	// The parser's context runs on over the lines the string swallowed.
+	c.Context = nil
+	c.Detail = "This string has no closing quote on its line. Quoted strings may not be split over multiple lines: add the missing quote, write a newline as \\n, or use a heredoc (<<EOT ... EOT) for text over several lines. The rest of the file is checked once it parses."
+	return append(out, &c)
 }
 
 var fileSchema = &hcl.BodySchema{

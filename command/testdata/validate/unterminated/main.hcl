@@ -22,7 +22,7 @@ locals {
 group "eng" {
   thread_id  = "group-thread-eng"
   service    = "whatsapp"
-  rate_limit = "1/5s # ERROR: Invalid multi-line string
+  rate_limit = "1/5s # ERROR: Unterminated template string
 }
 
 group "community" {
