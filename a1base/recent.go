@@ -19,7 +19,7 @@ import (
 // The OpenAPI file leaves the items untyped, so each is read leniently: the
 // text from body, content, text, message or message_content.text; the time
 // from date_created, created_at, timestamp or sent_at (RFC 3339, with or
-// without a zone, or Unix seconds); the sender from from or sender_number.
+// without a zone, or Unix seconds); the sender from from or sender_number; the id from message_id or id.
 // An item whose time cannot be read keeps a zero DateCreated.
 func (c *Client) RecentMessages(ctx context.Context, threadID string) ([]ThreadMessage, error) {
 	u, err := c.endpoint("messages", "threads", c.cfg.AccountID, "get-recent", threadID)
@@ -90,6 +90,7 @@ func parseRecent(data []byte) ([]ThreadMessage, error) {
 			}
 		}
 		m.From = firstString(it, "from", "sender_number", "sender")
+		m.ID = firstString(it, "message_id", "id")
 		for _, k := range []string{"date_created", "created_at", "timestamp", "sent_at"} {
 			if t, ok := parseTime(it[k]); ok {
 				m.DateCreated = t

@@ -34,11 +34,11 @@ func TestRecentMessagesFromFake(t *testing.T) {
 	require.NoError(t, err)
 	start := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
 	assert.Equal(t, []a1base.ThreadMessage{
-		{Body: "a member's reply", From: "+14155550199", DateCreated: start.Add(7 * time.Minute)},
-		{Body: "message 6", From: textSend.From, DateCreated: start.Add(6 * time.Minute)},
-		{Body: "message 5", From: textSend.From, DateCreated: start.Add(5 * time.Minute)},
-		{Body: "message 4", From: textSend.From, DateCreated: start.Add(4 * time.Minute)},
-		{Body: "message 3", From: textSend.From, DateCreated: start.Add(3 * time.Minute)},
+		{ID: "msg_8", Body: "a member's reply", From: "+14155550199", DateCreated: start.Add(7 * time.Minute)},
+		{ID: "msg_7", Body: "message 6", From: textSend.From, DateCreated: start.Add(6 * time.Minute)},
+		{ID: "msg_6", Body: "message 5", From: textSend.From, DateCreated: start.Add(5 * time.Minute)},
+		{ID: "msg_5", Body: "message 4", From: textSend.From, DateCreated: start.Add(4 * time.Minute)},
+		{ID: "msg_4", Body: "message 3", From: textSend.From, DateCreated: start.Add(3 * time.Minute)},
 	}, msgs)
 
 	other, err := c.RecentMessages(context.Background(), "a thread with nothing")
@@ -78,13 +78,13 @@ func TestRecentMessagesLenient(t *testing.T) {
 	}{
 		{
 			name: "documented",
-			body: `{"status":"success","data":[{"body":"hi","from":"+1","date_created":"2026-12-01T09:00:00Z"}]}`,
-			want: []a1base.ThreadMessage{{Body: "hi", From: "+1", DateCreated: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}},
+			body: `{"status":"success","data":[{"message_id":"msg_1","body":"hi","from":"+1","date_created":"2026-12-01T09:00:00Z"}]}`,
+			want: []a1base.ThreadMessage{{ID: "msg_1", Body: "hi", From: "+1", DateCreated: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}},
 		},
 		{
 			name: "other names and a zoneless time",
-			body: `{"status":"success","data":[{"content":"hi","sender_number":"+2","created_at":"2026-12-01T09:00:00.250"}]}`,
-			want: []a1base.ThreadMessage{{Body: "hi", From: "+2", DateCreated: time.Date(2026, 12, 1, 9, 0, 0, 250_000_000, time.UTC)}},
+			body: `{"status":"success","data":[{"id":"m-9","content":"hi","sender_number":"+2","created_at":"2026-12-01T09:00:00.250"}]}`,
+			want: []a1base.ThreadMessage{{ID: "m-9", Body: "hi", From: "+2", DateCreated: time.Date(2026, 12, 1, 9, 0, 0, 250_000_000, time.UTC)}},
 		},
 		{
 			name: "structured content, offset and unix times",

@@ -426,7 +426,7 @@ func recordSends(path string, n, existing int) (recordTimes, error) {
 	if err != nil {
 		return m, err
 	}
-	m.load = time.Since(start)
+	m.load = clock.Since(start)
 	if len(snap.Records) != existing && len(snap.Records) != 0 {
 		return m, fmt.Errorf("state %s holds %d records, want %d", path, len(snap.Records), existing)
 	}
@@ -447,12 +447,12 @@ func recordSends(path string, n, existing int) (recordTimes, error) {
 			return m, err
 		}
 	}
-	m.record = time.Since(start)
+	m.record = clock.Since(start)
 	start = clock.Now()
 	if err := l.Persist(ctx); err != nil {
 		return m, err
 	}
-	m.persist = time.Since(start)
+	m.persist = clock.Since(start)
 	return m, l.Close()
 }
 

@@ -158,7 +158,7 @@ feed:
 	}
 	close(next)
 	wg.Wait()
-	elapsed := time.Since(start)
+	elapsed := clock.Since(start)
 	if failed == nil {
 		select {
 		case failed = <-errs:

@@ -144,7 +144,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		if err := cases[c](h); err != nil {
 			return fmt.Errorf("case %s: %w", c, err)
 		}
-		fmt.Fprintf(stderr, "bench: case %s done in %s\n", c, time.Since(start).Round(time.Millisecond))
+		fmt.Fprintf(stderr, "bench: case %s done in %s\n", c, clock.Since(start).Round(time.Millisecond))
 	}
 	fmt.Fprint(stdout, machine(opts))
 	fmt.Fprintln(stdout)

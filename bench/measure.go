@@ -81,7 +81,7 @@ func measureChild(path string, args []string) int {
 	cmd.Stderr = os.Stderr
 	start := clock.Now()
 	err := cmd.Run()
-	wall := time.Since(start)
+	wall := clock.Since(start)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		if ee, ok := err.(*exec.ExitError); ok && ee.ExitCode() > 0 {

@@ -69,7 +69,7 @@ func profileMain(args []string, stderr io.Writer) error {
 	}
 	start := clock.Now()
 	code := command.Main(context.Background(), env, fs.Args())
-	elapsed := time.Since(start)
+	elapsed := clock.Since(start)
 	if *cpu != "" {
 		pprof.StopCPUProfile()
 	}

@@ -187,7 +187,7 @@ func runApply(ctx context.Context, env *Env, opts applyOptions) (err error) {
 	if err != nil {
 		return err
 	}
-	if s := out.Result.Summary; s.Failed+s.Unknown > 0 {
+	if s := out.Result.Summary; s.Failed+s.Unknown > 0 || pass.importFailed {
 		return ErrReported
 	}
 	return nil

@@ -44,6 +44,12 @@ type applyPass struct {
 	clock   func() time.Time
 	noColor bool
 
+	// forceImports records imports that no thread message matched, as
+	// sent without evidence (herald import -force).
+	forceImports bool
+	// importFailed is set when an import could not be done.
+	importFailed bool
+
 	// saveErr is a failure to save the state or release the lock that
 	// was printed because the pass's own error (an interrupt) stands.
 	saveErr error
@@ -102,11 +108,13 @@ func (p *applyPass) run(ctx context.Context) (out passOutcome, err error) {
 		}
 	}
 	moves := executor.PendingMoves(plan)
-	if actionable == 0 && unknowns == 0 && moves == 0 {
+	imports := counts[planner.Import]
+	if actionable == 0 && unknowns == 0 && moves == 0 && imports == 0 {
 		p.view.NothingToDo()
 		return out, nil
 	}
-	if actionable > 0 && p.approve != nil {
+	// An import changes state as a send does, so it is approved as one.
+	if actionable+imports > 0 && p.approve != nil {
 		if err := p.approve(ctx); err != nil {
 			return out, err
 		}
@@ -117,6 +125,12 @@ func (p *applyPass) run(ctx context.Context) (out passOutcome, err error) {
 	if moves > 0 {
 		if err := executor.RecordMoves(ctx, plan, p.backend); err != nil {
 			return out, err
+		}
+	}
+
+	if imports > 0 {
+		if err := p.importMessages(ctx, plan); err != nil {
+			return out, p.interrupted(ctx, err, &out)
 		}
 	}
 
@@ -155,6 +169,23 @@ func (p *applyPass) run(ctx context.Context) (out passOutcome, err error) {
 	}
 	p.view.Result(out.Result)
 	return out, nil
+}
+
+// importMessages records the plan's imports, each found in its thread (or
+// forced), against the state read under the lock.
+func (p *applyPass) importMessages(ctx context.Context, plan *planner.Plan) error {
+	snap, err := p.backend.Snapshot(ctx)
+	if err != nil {
+		return fmt.Errorf("reading state %s: %w", p.backend.Describe(), err)
+	}
+	results, err := executor.Import(ctx, plan, p.client, p.backend, snap, executor.ImportOptions{Force: p.forceImports, Now: p.clock})
+	for _, r := range results {
+		p.view.Imported(r)
+		if !r.Recorded {
+			p.importFailed = true
+		}
+	}
+	return err
 }
 
 // plan makes the plan to carry out, from the state read under the lock:

@@ -27,6 +27,7 @@ type planOptions struct {
 	JSON             bool
 	Markdown         bool
 	DetailedExitCode bool
+	GenerateImports  bool
 }
 
 func parsePlanFlags(env *Env, args []string) (planOptions, error) {
@@ -49,11 +50,15 @@ would be sent, 2 when at least one message would be sent (or retried),
 	fs.BoolVar(&opts.JSON, "json", false, "Print the plan as one JSON object (format_version 1).")
 	fs.BoolVar(&opts.Markdown, "markdown", false, "Print the plan as markdown for a pull-request comment.")
 	fs.BoolVar(&opts.DetailedExitCode, "detailed-exitcode", false, "Exit 2 when at least one message would be sent, 0 when none.")
+	fs.BoolVar(&opts.GenerateImports, "generate-imports", false, "Instead of the plan, print an import block for every due or overdue message that state does not know and its thread's recent messages already hold. Needs credentials: it reads the threads.")
 	if err := parseFlags(fs, env, args); err != nil {
 		return opts, err
 	}
 	if fs.NArg() > 0 {
 		return opts, usageError(fs, env, "plan takes no arguments, got %q; use -chdir=DIR for another directory", fs.Arg(0))
+	}
+	if opts.GenerateImports && (opts.JSON || opts.Markdown || opts.Out != "" || opts.DetailedExitCode) {
+		return opts, usageError(fs, env, "-generate-imports prints import blocks, not a plan; it cannot be used with -json, -markdown, -out or -detailed-exitcode")
 	}
 	if opts.JSON && opts.Markdown {
 		return opts, usageError(fs, env, "-json and -markdown cannot be used together")
@@ -72,7 +77,7 @@ func (o *planOptions) format() views.PlanFormat {
 }
 
 func runPlan(ctx context.Context, env *Env, opts planOptions) error {
-	machine := opts.JSON || opts.Markdown
+	machine := opts.JSON || opts.Markdown || opts.GenerateImports
 	v := newView(env, opts.NoColor || machine)
 	// Diagnostics go beside the plan, never into a JSON or markdown
 	// document someone pipes elsewhere.
@@ -88,6 +93,9 @@ func runPlan(ctx context.Context, env *Env, opts planOptions) error {
 		return err
 	}
 	defer run.Close()
+	if opts.GenerateImports {
+		return generateImports(ctx, env, v, run)
+	}
 
 	next := views.PlanNext{Apply: true}
 	if opts.Out != "" {

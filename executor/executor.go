@@ -673,11 +673,13 @@ func (r *runner) setStarted(c *planner.Change, at time.Time) {
 	r.started[c] = at
 }
 
-// findLost looks for a send whose answer was lost among its thread's
-// recent messages right away, while it is still among the last five: its
-// group sends nothing else meanwhile, so only the group's own members can
-// have pushed it out. Found, it is recorded as sent; otherwise it stays
-// unknown for the next apply's reconciliation or -replace.
+// findLost looks for a send whose answer was lost (or was an ambiguous
+// gateway error) among its thread's recent messages right away, while it
+// is still among the last five: its group sends nothing else meanwhile, so
+// only the group's own members can have pushed it out. It matches the way
+// Reconcile does, with the attempt's window ending now. Found, it is
+// recorded as sent; otherwise it stays unknown for the next apply's
+// reconciliation or -replace.
 func (r *runner) findLost(c *planner.Change, n int) bool {
 	if r.stopping() || c.Instance.Content() == "" {
 		return false
@@ -689,7 +691,7 @@ func (r *runner) findLost(c *planner.Change, n int) bool {
 	if err != nil {
 		return false
 	}
-	cand := &candidate{change: c, attempt: n, since: started.Truncate(time.Second)}
+	cand := newCandidateFor(c, n, started, r.opts.Now())
 	m := match([]*candidate{cand}, msgs)[0]
 	if m.msg == nil {
 		return false

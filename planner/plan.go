@@ -20,10 +20,13 @@ const (
 	Retry
 	Unknown
 	Orphan
+	// Import records a message as already sent without sending it, as an
+	// import block asks; apply looks for it in its thread first.
+	Import
 )
 
 // Actions lists every action in the order summaries print them.
-var Actions = []Action{Send, Retry, Wait, Noop, Drift, Expire, Unknown, Orphan}
+var Actions = []Action{Send, Retry, Import, Wait, Noop, Drift, Expire, Unknown, Orphan}
 
 func (a Action) String() string {
 	switch a {
@@ -43,6 +46,8 @@ func (a Action) String() string {
 		return "unknown"
 	case Orphan:
 		return "orphan"
+	case Import:
+		return "import"
 	}
 	return "invalid"
 }
@@ -79,6 +84,9 @@ type Change struct {
 	LikelyRenameOf *addrs.Message
 	// Replace is set when -replace forced a send.
 	Replace bool
+	// ImportID is the import block's id, for an import: the A1Base id of
+	// the thread message that shows it was sent ("" to match by content).
+	ImportID string
 }
 
 // Plan is the planner's whole answer.

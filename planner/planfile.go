@@ -47,6 +47,7 @@ type SavedChange struct {
 	Replace        bool   `json:"replace,omitempty"`
 	MovedFrom      string `json:"moved_from,omitempty"`
 	LikelyRenameOf string `json:"likely_rename_of,omitempty"`
+	ImportID       string `json:"import_id,omitempty"`
 	// Instance is absent for an orphan.
 	Instance *SavedInstance `json:"instance,omitempty"`
 	// Record is what state held for the instance, without the API's
@@ -118,10 +119,11 @@ func Encode(p *Plan) ([]byte, error) {
 			continue
 		}
 		sc := SavedChange{
-			Address: c.Addr.String(),
-			Action:  c.Action.String(),
-			Reason:  c.Reason,
-			Replace: c.Replace,
+			Address:  c.Addr.String(),
+			Action:   c.Action.String(),
+			Reason:   c.Reason,
+			Replace:  c.Replace,
+			ImportID: c.ImportID,
 		}
 		if c.MovedFrom != nil {
 			sc.MovedFrom = c.MovedFrom.String()
@@ -344,7 +346,7 @@ func (sc *SavedChange) decode() (*Change, error) {
 	if !ok {
 		return nil, fmt.Errorf("unknown action %q", sc.Action)
 	}
-	c := &Change{Addr: a, Action: action, Reason: sc.Reason, Replace: sc.Replace}
+	c := &Change{Addr: a, Action: action, Reason: sc.Reason, Replace: sc.Replace, ImportID: sc.ImportID}
 	if sc.MovedFrom != "" {
 		m, err := addrs.ParseMessage(sc.MovedFrom)
 		if err != nil {

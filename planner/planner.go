@@ -40,6 +40,13 @@ func New(cfg *spec.Config, snap *state.Snapshot, at time.Time, opts Options) *Pl
 		}
 	}
 	claims := resolveRecords(idx, records, moves)
+	var imports map[string]*spec.Import
+	if cfg != nil && len(cfg.Imports) > 0 {
+		imports = make(map[string]*spec.Import, len(cfg.Imports))
+		for _, im := range cfg.Imports {
+			imports[im.To.String()] = im
+		}
+	}
 
 	entries := make([]entry, 0, len(idx.list)+len(claims.orphans))
 	for i, inst := range idx.list {
@@ -52,6 +59,9 @@ func New(cfg *spec.Config, snap *state.Snapshot, at time.Time, opts Options) *Pl
 			c.MovedFrom = &from
 		}
 		c.Action, c.Reason = decide(inst, c.Record, at)
+		if im := imports[idx.addr[i]]; im != nil {
+			planImport(c, im)
+		}
 		entries = append(entries, entry{change: c, sendAt: inst.SendAt, addr: idx.addr[i]})
 	}
 	for _, o := range claims.orphans {
@@ -164,6 +174,23 @@ func decide(inst *spec.Instance, rec *state.Record, at time.Time) (Action, strin
 	}
 }
 
+// planImport turns a change into an import when state holds nothing for
+// it. Once state has a record (the import was applied, or the message was
+// sent or attempted), the import block does nothing, as Terraform's does
+// for a resource already in state: it can stay in the configuration.
+func planImport(c *Change, im *spec.Import) {
+	if c.Record != nil {
+		c.Reason += "; import block has no effect: already in state"
+		return
+	}
+	c.Action = Import
+	c.ImportID = im.ID
+	c.Reason = "import block: apply records it as already sent, without sending it, once the thread shows it"
+	if im.ID != "" {
+		c.Reason += " (thread message " + im.ID + ")"
+	}
+}
+
 // fresh plans an instance as if it had never been attempted.
 func fresh(inst *spec.Instance, at time.Time) (Action, string) {
 	switch {
@@ -265,6 +292,9 @@ func applyReplace(c *Change, replace []addrs.Message, at time.Time) {
 	late := at.After(c.Instance.ExpiresAt())
 	switch {
 	case c.Action == Send || c.Action == Retry:
+		return
+	case c.Action == Import:
+		c.Reason += "; -replace has no effect: an import sends nothing"
 		return
 	case c.Instance.SendAt.After(at):
 		c.Reason += "; -replace has no effect: not due yet"

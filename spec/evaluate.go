@@ -219,6 +219,9 @@ func (l *loader) evaluate() hcl.Diagnostics {
 	moved, d := l.checkMoved(mod.moved, instances)
 	diags = append(diags, d...)
 	l.cfg.Moved = moved
+	imports, d := l.checkImports(mod.imports, instances)
+	diags = append(diags, d...)
+	l.cfg.Imports = imports
 	return diags
 }
 

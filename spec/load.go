@@ -100,6 +100,7 @@ type module struct {
 	groups    []*groupBlock
 	messages  []*messageBlock
 	moved     []*movedBlock
+	imports   []*importBlock
 
 	variableByName map[string]*variableBlock
 	localByName    map[string]*localValue
@@ -322,6 +323,7 @@ var fileSchema = &hcl.BodySchema{
 		{Type: "group", LabelNames: []string{"name"}},
 		{Type: "message", LabelNames: []string{"name"}},
 		{Type: "moved"},
+		{Type: "import"},
 	},
 }
 
@@ -371,6 +373,12 @@ func decodeFile(body hcl.Body) (*module, hcl.Diagnostics) {
 			diags = append(diags, d...)
 			if m != nil {
 				mod.moved = append(mod.moved, m)
+			}
+		case "import":
+			ib, d := decodeImportBlock(block)
+			diags = append(diags, d...)
+			if ib != nil {
+				mod.imports = append(mod.imports, ib)
 			}
 		}
 	}
@@ -428,6 +436,7 @@ func mergeModule(parts []*module) (*module, hcl.Diagnostics) {
 		diags = append(diags, mergeUnique(&mod.groups, mod.groupByName, p.groups, "group", func(g *groupBlock) (string, hcl.Range) { return g.Name, g.DeclRange }, dup)...)
 		diags = append(diags, mergeUnique(&mod.messages, mod.messageByName, p.messages, "message", func(m *messageBlock) (string, hcl.Range) { return m.Name, m.DeclRange }, dup)...)
 		mod.moved = append(mod.moved, p.moved...)
+		mod.imports = append(mod.imports, p.imports...)
 	}
 	return mod, diags
 }

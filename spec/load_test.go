@@ -116,6 +116,7 @@ type renderedConfig struct {
 	Groups    []map[string]any `json:"groups"`
 	Instances []map[string]any `json:"instances"`
 	Moved     []string         `json:"moved,omitempty"`
+	Imports   []string         `json:"imports,omitempty"`
 	Repeats   []string         `json:"repeats,omitempty"`
 }
 
@@ -186,6 +187,13 @@ func render(cfg *Config) renderedConfig {
 			start = time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
 		}
 		out.Repeats = append(out.Repeats, fmt.Sprintf("%s: %s; first %v", name, r.Rule, formatAll(r.Occurrences(start, start.AddDate(10, 0, 0), 3))))
+	}
+	for _, im := range cfg.Imports {
+		s := im.To.String()
+		if im.ID != "" {
+			s += " id " + im.ID
+		}
+		out.Imports = append(out.Imports, s)
 	}
 	for _, mv := range cfg.Moved {
 		out.Moved = append(out.Moved, mv.From.String()+" -> "+mv.To.String())

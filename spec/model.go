@@ -27,6 +27,8 @@ type Config struct {
 	// by address.
 	Instances []*Instance
 	Moved     []*Moved
+	// Imports are the import blocks: messages to record as already sent.
+	Imports []*Import
 	// Repeats are the repeat messages by name, whatever the clock: their
 	// rules, for previews of later occurrences. Only the occurrences a
 	// plan considers are in Instances (see LoadOptions.At).
@@ -150,6 +152,15 @@ func (i *Instance) ContentHash() string {
 type Moved struct {
 	From      addrs.Message
 	To        addrs.Message
+	DeclRange hcl.Range
+}
+
+// Import is an import block: To was already sent outside herald, and apply
+// records it as sent without sending it. ID, when set, names the thread
+// message that is its evidence.
+type Import struct {
+	To        addrs.Message
+	ID        string
 	DeclRange hcl.Range
 }
 

@@ -124,7 +124,7 @@ func (l *Local) Lock(ctx context.Context, timeout time.Duration) error {
 		if timeout <= 0 {
 			return l.lockedError(0, nil)
 		}
-		waited := time.Since(start)
+		waited := clock.Since(start)
 		if waited >= timeout {
 			return l.lockedError(waited, nil)
 		}
@@ -132,7 +132,7 @@ func (l *Local) Lock(ctx context.Context, timeout time.Duration) error {
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return l.lockedError(time.Since(start), ctx.Err())
+			return l.lockedError(clock.Since(start), ctx.Err())
 		case <-t.C:
 		}
 	}

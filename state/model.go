@@ -28,7 +28,10 @@ type Record struct {
 	ContentHash string    `json:"content_hash"`
 	SendAt      time.Time `json:"send_at"`
 	Status      Status    `json:"status"`
-	Attempts    []Attempt `json:"attempts,omitempty"`
+	// Imported is set on a record an import made: herald recorded the
+	// message as sent without sending it (ImportedFound, ImportedForced).
+	Imported Imported  `json:"imported,omitempty"`
+	Attempts []Attempt `json:"attempts,omitempty"`
 	// Answer is the API's answer to the delivered send. Its body is left
 	// out when the message is sensitive.
 	Answer    *Answer   `json:"answer,omitempty"`
@@ -47,9 +50,24 @@ type Attempt struct {
 	Error   string `json:"error,omitempty"`
 }
 
-// Answer is A1Base's answer to a delivered group send.
+// Imported tells how an imported record knows its message was sent.
+type Imported string
+
+const (
+	// ImportedFound: the thread's recent messages held the message; the
+	// record's answer is that thread message.
+	ImportedFound Imported = "found"
+	// ImportedForced: nothing in the thread matched and the import was
+	// forced: sent, imported without evidence.
+	ImportedForced Imported = "forced"
+)
+
+// Answer is A1Base's answer to a delivered group send, or for an imported
+// record the thread message found for it.
 type Answer struct {
 	ChatGroupID string `json:"chat_group_id,omitempty"`
+	// MessageID is the thread message's id, when an import found one.
+	MessageID   string `json:"message_id,omitempty"`
 	From        string `json:"from,omitempty"`
 	Body        string `json:"body,omitempty"`
 	Status      string `json:"status,omitempty"`
@@ -76,6 +94,11 @@ const (
 	// moved block says, so that state keeps it under the new address even
 	// after the moved block is deleted.
 	EventMove EventKind = "move"
+	// EventImport records a message as sent without sending it, with the
+	// thread message found for it (Answer) or none (forced). It never
+	// changes a record that exists: an import is for what state does not
+	// know.
+	EventImport EventKind = "import"
 )
 
 // Event is one journal entry. The record fields (Group ... SendAt) describe
@@ -100,6 +123,8 @@ type Event struct {
 	Error   string  `json:"error,omitempty"`
 	// MovedFrom is the record's old address, for EventMove.
 	MovedFrom string `json:"moved_from,omitempty"`
+	// Imported is how an EventImport knows the message was sent.
+	Imported Imported `json:"imported,omitempty"`
 }
 
 // Recorder is how the executor writes state. Record returns only once the

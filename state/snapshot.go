@@ -43,8 +43,12 @@ func (s *Snapshot) Apply(e Event) {
 	if s.Records == nil {
 		s.Records = map[string]*Record{}
 	}
-	if e.Kind == EventMove {
+	switch e.Kind {
+	case EventMove:
 		s.move(e)
+		return
+	case EventImport:
+		s.importRecord(e)
 		return
 	}
 	r := s.Records[e.Address]
@@ -92,6 +96,23 @@ func (s *Snapshot) move(e Event) {
 	delete(s.Records, e.MovedFrom)
 	r.Address = e.Address
 	r.UpdatedAt = e.At
+	s.Records[e.Address] = r
+}
+
+// importRecord adds the record of an imported message. An import of an
+// address that already has a record changes nothing: what state knows of a
+// message is never overwritten by an import (the command refuses such an
+// import before recording it; this keeps a replay just as safe).
+func (s *Snapshot) importRecord(e Event) {
+	if s.Records[e.Address] != nil {
+		return
+	}
+	r := &Record{Address: e.Address, Status: StatusSent, Imported: e.Imported, UpdatedAt: e.At}
+	describe(r, e)
+	if e.Answer != nil {
+		ans := *e.Answer
+		r.Answer = &ans
+	}
 	s.Records[e.Address] = r
 }
 
@@ -149,11 +170,20 @@ func ValidateEvent(e Event) error {
 		if e.MovedFrom == "" || e.MovedFrom == e.Address {
 			return fmt.Errorf("move event for %s has no other address to move from", e.Address)
 		}
+	case EventImport:
+		if e.Status != "" && e.Status != StatusSent {
+			return fmt.Errorf("import event for %s has status %q; an import records %q", e.Address, e.Status, StatusSent)
+		}
+		if !knownImported(e.Imported) {
+			return fmt.Errorf("import event for %s has imported %q; want %q or %q", e.Address, e.Imported, ImportedFound, ImportedForced)
+		}
 	default:
 		return fmt.Errorf("state event for %s has unknown kind %q", e.Address, e.Kind)
 	}
 	return nil
 }
+
+func knownImported(i Imported) bool { return i == ImportedFound || i == ImportedForced }
 
 // Clone returns a deep copy of s: nothing the copy shares with s can change
 // when s does.

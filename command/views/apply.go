@@ -65,6 +65,8 @@ type Apply interface {
 	// SandboxReceived shows a message the sandbox received; sensitive
 	// hides its content.
 	SandboxReceived(req a1base.SendRequest, sensitive bool)
+	// Imported reports what became of one import.
+	Imported(r executor.ImportResult)
 	// Result prints the closing summary.
 	Result(r ApplyResult)
 }
@@ -486,6 +488,44 @@ func (a *applyView) Reconciled(c *planner.Change, found bool) {
 		return
 	}
 	io.WriteString(a.view.Stdout, fmt.Sprintf("%s: not found in its thread's recent messages: still unknown (not sent again unless -replace=%s)\n", c.Addr, c.Addr))
+}
+
+func (a *applyView) Imported(r executor.ImportResult) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	c := r.Change
+	if a.format == ApplyJSONFormat {
+		e := changeEvent("imported", c)
+		found := r.Found != nil
+		e.Found = &found
+		if r.Recorded {
+			e.Status = "sent"
+		}
+		if r.Err != nil {
+			e.Error = r.Err.Error()
+		}
+		a.emit(e)
+		return
+	}
+	var line string
+	switch {
+	case r.Err != nil:
+		line = a.paint(fmt.Sprintf("%s: not imported: %s", c.Addr, printable(r.Err.Error())), Red)
+	case r.Found != nil:
+		what := "a message"
+		if r.Found.ID != "" {
+			what = "message " + printable(r.Found.ID)
+		}
+		if !r.Found.DateCreated.IsZero() {
+			what += " of " + r.Found.DateCreated.UTC().Format(time.RFC3339)
+		}
+		line = fmt.Sprintf("%s: found in its thread (%s): imported, recorded as sent", c.Addr, what)
+	case r.Recorded:
+		line = a.paint(fmt.Sprintf("%s: not found in its thread's recent messages: imported without evidence (-force), recorded as sent", c.Addr), Yellow)
+	default:
+		line = a.paint(fmt.Sprintf("%s: not found in its thread's recent messages from %s: not imported, nothing recorded (herald import -force %s records it without evidence)", c.Addr, printable(c.Instance.From), c.Addr), Red)
+	}
+	io.WriteString(a.view.Stdout, line+"\n")
 }
 
 func (a *applyView) ReconcileFailed(c *planner.Change, err error) {

@@ -74,6 +74,7 @@ type actionStyle struct {
 var actionStyles = map[planner.Action]actionStyle{
 	planner.Send:    {"+", "will be sent", []Style{Green}},
 	planner.Retry:   {"~", "will be sent again (retry)", []Style{Yellow}},
+	planner.Import:  {"~>", "will be imported (recorded as sent, never sent)", []Style{Cyan}},
 	planner.Wait:    {">", "waits", []Style{Cyan}},
 	planner.Noop:    {"=", "is unchanged", nil},
 	planner.Drift:   {"!", "has changed since it was sent (not resent)", []Style{Magenta}},
@@ -93,6 +94,7 @@ func styleOf(action string) actionStyle {
 var summaryWords = map[planner.Action]string{
 	planner.Send:    "to send",
 	planner.Retry:   "to retry",
+	planner.Import:  "to import",
 	planner.Wait:    "waiting",
 	planner.Noop:    "unchanged",
 	planner.Drift:   "drifted",

@@ -31,6 +31,7 @@ type PlanDocument struct {
 type PlanSummary struct {
 	Send    int `json:"send"`
 	Retry   int `json:"retry"`
+	Import  int `json:"import"`
 	Wait    int `json:"wait"`
 	Noop    int `json:"noop"`
 	Drift   int `json:"drift"`
@@ -53,6 +54,8 @@ func (s *PlanSummary) field(a planner.Action) *int {
 		return &s.Send
 	case planner.Retry:
 		return &s.Retry
+	case planner.Import:
+		return &s.Import
 	case planner.Wait:
 		return &s.Wait
 	case planner.Noop:
@@ -102,6 +105,8 @@ type PlanChange struct {
 	LikelyRenameOf string `json:"likely_rename_of,omitempty"`
 	// Replace is true when -replace forced the send.
 	Replace bool `json:"replace,omitempty"`
+	// ImportID is an import's thread message id, when its block names one.
+	ImportID string `json:"import_id,omitempty"`
 	// Recorded is what state holds for the message, when it holds anything.
 	Recorded *PlanRecorded `json:"recorded,omitempty"`
 	// Repeat is set on an occurrence of a repeat message.
@@ -161,10 +166,11 @@ func NewPlanDocument(p *planner.Plan) *PlanDocument {
 
 func newPlanChange(c *planner.Change) PlanChange {
 	pc := PlanChange{
-		Address: c.Addr.String(),
-		Action:  c.Action.String(),
-		Reason:  c.Reason,
-		Replace: c.Replace,
+		Address:  c.Addr.String(),
+		Action:   c.Action.String(),
+		Reason:   c.Reason,
+		Replace:  c.Replace,
+		ImportID: c.ImportID,
 	}
 	if c.MovedFrom != nil {
 		pc.MovedFrom = c.MovedFrom.String()

@@ -422,6 +422,41 @@ func (r *runView) Reconciled(c *planner.Change, found bool) {
 	r.line(fmt.Sprintf("%s not found in its thread's recent messages: still unknown (not sent again unless herald apply -replace=%s)", addr, shellQuote(addr)), Yellow)
 }
 
+func (r *runView) Imported(res executor.ImportResult) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	addr := res.Change.Addr.String()
+	// An import that found nothing is tried again at every pass; say so
+	// once.
+	if !res.Recorded && r.lookedUp["import "+addr] {
+		return
+	}
+	r.lookedUp["import "+addr] = true
+	if r.json {
+		e := changeEvent("imported", res.Change)
+		found := res.Found != nil
+		e.Found = &found
+		if res.Recorded {
+			e.Status = "sent"
+		}
+		if res.Err != nil {
+			e.Error = res.Err.Error()
+		}
+		r.emit(runEvent{event: e})
+		return
+	}
+	switch {
+	case res.Err != nil:
+		r.line(fmt.Sprintf("%s not imported: %s", addr, printable(res.Err.Error())), Red)
+	case res.Recorded && res.Found != nil:
+		r.line(addr + " found in its thread: imported, recorded as sent")
+	case res.Recorded:
+		r.line(addr+" imported without evidence, recorded as sent", Yellow)
+	default:
+		r.line(fmt.Sprintf("%s not found in its thread's recent messages: not imported, nothing recorded (herald import -force %s records it without evidence)", addr, shellQuote(addr)), Red)
+	}
+}
+
 func (r *runView) ReconcileFailed(c *planner.Change, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()

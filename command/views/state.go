@@ -96,7 +96,11 @@ func RenderStateHuman(doc *StateDocument, color bool) string {
 	// No colour inside the table: escape codes would skew tabwriter's widths.
 	fmt.Fprintln(tw, "ADDRESS\tSTATUS\tSEND_AT\tLAST ERROR")
 	for _, r := range doc.Records {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", printable(r.Address), r.Status,
+		status := string(r.Status)
+		if r.Imported != "" {
+			status += " (imported)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", printable(r.Address), status,
 			r.SendAt.UTC().Format(time.RFC3339), oneLine(r.LastError))
 	}
 	tw.Flush()
@@ -161,6 +165,12 @@ func RenderRecord(r *state.Record, color bool) string {
 	fmt.Fprintf(&b, "%s\n", Paint(color, printable(r.Address), Bold))
 	field := func(name, value string) { fmt.Fprintf(&b, "  %-13s %s\n", name, value) }
 	field("status", Paint(color, string(r.Status), statusStyles[r.Status]...))
+	switch r.Imported {
+	case state.ImportedFound:
+		field("imported", "yes, found in the thread's recent messages (never sent by herald)")
+	case state.ImportedForced:
+		field("imported", "yes, without evidence (-force; never sent by herald)")
+	}
 	field("group", fmt.Sprintf("%q (%s, thread %q)", r.Group, r.Service, r.ThreadID))
 	field("from", r.From)
 	field("send_at", r.SendAt.UTC().Format(time.RFC3339))
@@ -199,6 +209,7 @@ func RenderRecord(r *state.Record, color bool) string {
 			}
 		}
 		sub("chat_group_id", ans.ChatGroupID)
+		sub("message_id", ans.MessageID)
 		sub("from", ans.From)
 		sub("status", ans.Status)
 		sub("date_created", ans.DateCreated)

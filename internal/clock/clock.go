@@ -21,3 +21,10 @@ func Shift() time.Duration { return shift }
 // shifted. Tests that build the herald binary pass it, so that the binary
 // keeps the same time as the test that runs it.
 const TestBuildTag = "heraldtestclock"
+
+// Since is the time elapsed since t, a time read from Now. (time.Since
+// would compare t's shifted monotonic reading with an unshifted one.)
+func Since(t time.Time) time.Duration { return Now().Sub(t) }
+
+// Until is the duration until t, a time on the Now clock.
+func Until(t time.Time) time.Duration { return t.Sub(Now()) }

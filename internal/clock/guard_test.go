@@ -11,9 +11,9 @@ import (
 )
 
 // TestOnlyThisPackageReadsTheWallClock keeps every shipped package on an
-// injected clock: outside this package and tests, nothing calls time.Now.
-// (time.Since on a time from the clock measures a real duration, through
-// the monotonic reading, so it is allowed.)
+// injected clock: outside this package and tests, nothing calls time.Now,
+// nor time.Since or time.Until, which read it too and would mix a shifted
+// reading with an unshifted one.
 func TestOnlyThisPackageReadsTheWallClock(t *testing.T) {
 	root := filepath.Join("..", "..")
 	fset := token.NewFileSet()
@@ -56,8 +56,9 @@ func TestOnlyThisPackageReadsTheWallClock(t *testing.T) {
 				return true
 			}
 			if id, ok := sel.X.(*ast.Ident); ok && id.Name == timeName {
-				if sel.Sel.Name == "Now" {
-					found = append(found, fset.Position(sel.Pos()).String())
+				switch sel.Sel.Name {
+				case "Now", "Since", "Until":
+					found = append(found, fset.Position(sel.Pos()).String()+": time."+sel.Sel.Name)
 				}
 			}
 			return true

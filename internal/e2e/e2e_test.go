@@ -75,10 +75,10 @@ func newFixture(t *testing.T, groups, perGroup int, pass int32) *fixture {
 	t.Cleanup(func() { g.Open(); api.Close(); srv.Close() })
 
 	f := &fixture{dir: t.TempDir(), api: api, gate: g, url: srv.URL}
-	// Due a minute ago on the real clock, as the binary reads it; the
+	// Due a minute ago on the clock the binary reads (clock.Now); the
 	// fake stamps answers with the same clock, which reconciliation
 	// compares attempts with.
-	due := time.Now().Add(-time.Minute).UTC().Format(time.RFC3339)
+	due := clock.Now().Add(-time.Minute).UTC().Format(time.RFC3339)
 	var b strings.Builder
 	b.WriteString("provider \"a1base\" {\n  account_id = \"acc_e2e\"\n  from = \"+14155552671\"\n}\n")
 	for gi := range groups {

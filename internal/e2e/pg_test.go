@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heraldhq/herald/internal/clock"
+
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -54,7 +56,7 @@ func newPGFixture(t *testing.T, groups, perGroup int, pass int32) *pgFixture {
 	t.Cleanup(func() { g.Open(); api.Close(); srv.Close() })
 	f := &pgFixture{conn: pgtest.Start(t), api: api, gate: g, url: srv.URL}
 
-	due := time.Now().Add(-time.Minute).UTC().Format(time.RFC3339)
+	due := clock.Now().Add(-time.Minute).UTC().Format(time.RFC3339)
 	var b strings.Builder
 	b.WriteString("provider \"a1base\" {\n  account_id = \"acc_e2e\"\n  from = \"+14155552671\"\n}\n")
 	fmt.Fprintf(&b, "backend \"postgres\" {\n  conn_str = %q\n}\n", f.conn)

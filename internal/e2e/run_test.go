@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heraldhq/herald/internal/clock"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -29,7 +31,7 @@ func TestRunSendsWhenDueAndStopsOnSIGTERM(t *testing.T) {
 	t.Cleanup(func() { api.Close(); srv.Close() })
 
 	dir := t.TempDir()
-	now := time.Now().UTC().Truncate(time.Second)
+	now := clock.Now().UTC().Truncate(time.Second)
 	var b strings.Builder
 	b.WriteString("provider \"a1base\" {\n  account_id = \"acc_e2e\"\n  from = \"+14155552671\"\n}\n")
 	b.WriteString("group \"eng\" {\n  thread_id = \"t-eng\"\n}\n")

@@ -258,7 +258,7 @@ func startServer() (*server, string, error) {
 		}
 		s.port = port
 		if lastErr = s.run(bin, data, sock, as); lastErr == nil {
-			s.took = time.Since(began)
+			s.took = clock.Since(began)
 			return s, "", nil
 		}
 	}

@@ -192,7 +192,7 @@ func (b *Backend) writable() (*heldLock, error) {
 	return b.lock, nil
 }
 
-const recordColumns = `address, group_name, thread_id, service, from_number, content_hash, send_at, status, attempts, answer, last_error, updated_at`
+const recordColumns = `address, group_name, thread_id, service, from_number, content_hash, send_at, status, attempts, answer, last_error, updated_at, imported`
 
 // Snapshot reads the whole state in one REPEATABLE READ, read-only
 // transaction, so that it is consistent without taking the lock. Records
@@ -271,12 +271,14 @@ func scanRecord(row pgx.Row) (*state.Record, error) {
 		status   string
 		attempts []byte
 		answer   []byte
+		imported string
 	)
 	if err := row.Scan(&r.Address, &r.Group, &r.ThreadID, &r.Service, &r.From, &r.ContentHash,
-		&r.SendAt, &status, &attempts, &answer, &r.LastError, &r.UpdatedAt); err != nil {
+		&r.SendAt, &status, &attempts, &answer, &r.LastError, &r.UpdatedAt, &imported); err != nil {
 		return nil, err
 	}
 	r.Status = state.Status(status)
+	r.Imported = state.Imported(imported)
 	r.SendAt = r.SendAt.UTC()
 	r.UpdatedAt = r.UpdatedAt.UTC()
 	if err := json.Unmarshal(attempts, &r.Attempts); err != nil {
@@ -397,13 +399,14 @@ func (b *Backend) recordTx(ctx context.Context, lk *heldLock, e state.Event, bum
 }
 
 const upsertSQL = `INSERT INTO {schema}.messages (` + recordColumns + `)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
 ON CONFLICT (address) DO UPDATE SET
 	group_name = EXCLUDED.group_name, thread_id = EXCLUDED.thread_id,
 	service = EXCLUDED.service, from_number = EXCLUDED.from_number,
 	content_hash = EXCLUDED.content_hash, send_at = EXCLUDED.send_at,
 	status = EXCLUDED.status, attempts = EXCLUDED.attempts, answer = EXCLUDED.answer,
-	last_error = EXCLUDED.last_error, updated_at = EXCLUDED.updated_at`
+	last_error = EXCLUDED.last_error, updated_at = EXCLUDED.updated_at,
+	imported = EXCLUDED.imported`
 
 func recordArgs(r *state.Record) ([]any, error) {
 	attempts := r.Attempts
@@ -421,7 +424,7 @@ func recordArgs(r *state.Record) ([]any, error) {
 		}
 	}
 	return []any{r.Address, r.Group, r.ThreadID, r.Service, r.From, r.ContentHash,
-		r.SendAt, string(r.Status), string(aj), nullableJSON(answer), r.LastError, r.UpdatedAt}, nil
+		r.SendAt, string(r.Status), string(aj), nullableJSON(answer), r.LastError, r.UpdatedAt, string(r.Imported)}, nil
 }
 
 func nullableJSON(b []byte) any {

@@ -111,14 +111,14 @@ func (b *Backend) acquire(ctx context.Context, conn *pgx.Conn, timeout time.Dura
 		var ok bool
 		if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", key).Scan(&ok); err != nil {
 			if ctx.Err() != nil {
-				return nil, b.lockedError(conn, time.Since(start), ctx.Err())
+				return nil, b.lockedError(conn, clock.Since(start), ctx.Err())
 			}
 			return nil, err
 		}
 		if ok {
 			return &heldLock{conn: conn, backendPID: conn.PgConn().PID()}, nil
 		}
-		waited := time.Since(start)
+		waited := clock.Since(start)
 		if timeout <= 0 || waited >= timeout {
 			return nil, b.lockedError(conn, waited, nil)
 		}
@@ -129,7 +129,7 @@ func (b *Backend) acquire(ctx context.Context, conn *pgx.Conn, timeout time.Dura
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil, b.lockedError(conn, time.Since(start), ctx.Err())
+			return nil, b.lockedError(conn, clock.Since(start), ctx.Err())
 		case <-t.C:
 		}
 	}

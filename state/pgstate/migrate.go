@@ -59,6 +59,11 @@ UPDATE {schema}.messages m SET updated_at = coalesce(
 ALTER TABLE {schema}.messages ALTER COLUMN updated_at SET NOT NULL;
 CREATE INDEX messages_group_send_at ON {schema}.messages (group_name, send_at);
 `,
+	// 3: how an imported record knows its message was sent ('' for a
+	// record herald sent itself).
+	`
+ALTER TABLE {schema}.messages ADD COLUMN imported text NOT NULL DEFAULT '';
+`,
 }
 
 // SchemaVersion is the version of the tables this herald reads and writes.

@@ -1,0 +1,199 @@
+package executor
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/heraldhq/herald/internal/clock"
+
+	"github.com/heraldhq/herald/a1base"
+	"github.com/heraldhq/herald/planner"
+	"github.com/heraldhq/herald/state"
+)
+
+// ImportResult is what became of one import.
+type ImportResult struct {
+	Change *planner.Change
+	// Found is the thread message that shows the message was sent; nil
+	// when none matched.
+	Found *a1base.ThreadMessage
+	// Recorded reports that the import was recorded: found, or forced.
+	Recorded bool
+	// Err is why the import could not be done (the thread could not be
+	// read, or state already holds the address).
+	Err error
+}
+
+// Evidence finds, for each import change, the thread message that shows it
+// was sent, reading each thread once through the same look-up
+// reconciliation uses. It records nothing: generating import blocks and
+// apply both build on it. A thread message matches when its body is the
+// message's content and its sender is the message's sending number (a
+// message that names no sender is taken at its content); with an id, only
+// the thread message with that id matches. The earliest message (by
+// send_at, then address) takes the earliest matching thread message, and
+// no thread message is used twice, nor one that state already holds as
+// the answer of another message of its thread.
+func Evidence(ctx context.Context, changes []*planner.Change, client Sender, snap *state.Snapshot) ([]ImportResult, error) {
+	out := make([]ImportResult, len(changes))
+	var threads []string
+	byThread := map[string][]int{}
+	for i, c := range changes {
+		out[i].Change = c
+		if c == nil || c.Instance == nil {
+			out[i].Err = errors.New("not in configuration")
+			continue
+		}
+		t := c.Instance.ThreadID
+		if _, ok := byThread[t]; !ok {
+			threads = append(threads, t)
+		}
+		byThread[t] = append(byThread[t], i)
+	}
+	if len(threads) > 0 && client == nil {
+		return nil, errors.New("executor: no A1Base client to look threads up with")
+	}
+	for _, t := range threads {
+		msgs, err := client.RecentMessages(ctx, t)
+		if err != nil {
+			if ctx.Err() != nil {
+				return out, fmt.Errorf("import interrupted: %w", ctx.Err())
+			}
+			for _, i := range byThread[t] {
+				out[i].Err = fmt.Errorf("looking up thread %q: %w", t, err)
+			}
+			continue
+		}
+		used := claimedBy(snap, t, msgs)
+		idx := slices.Clone(byThread[t])
+		slices.SortStableFunc(idx, func(a, b int) int {
+			ca, cb := changes[a].Instance, changes[b].Instance
+			return cmp.Or(ca.SendAt.Compare(cb.SendAt), cmp.Compare(ca.Addr.String(), cb.Addr.String()))
+		})
+		order := make([]int, len(msgs))
+		for i := range order {
+			order[i] = i
+		}
+		slices.SortStableFunc(order, func(a, b int) int { return msgs[a].DateCreated.Compare(msgs[b].DateCreated) })
+		for _, i := range idx {
+			c := changes[i]
+			content := c.Instance.Content()
+			if content == "" {
+				continue // a media message without a caption cannot be recognised
+			}
+			for _, j := range order {
+				m := msgs[j]
+				if used[j] || m.Body != content || !sameNumber(m.From, c.Instance.From) || (c.ImportID != "" && m.ID != c.ImportID) {
+					continue
+				}
+				used[j] = true
+				found := m
+				out[i].Found = &found
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
+// claimedBy marks the thread messages state already holds as the answer of
+// a record of that thread: a message herald sent, or imported, is no
+// evidence for another one.
+func claimedBy(snap *state.Snapshot, thread string, msgs []a1base.ThreadMessage) []bool {
+	used := make([]bool, len(msgs))
+	if snap == nil {
+		return used
+	}
+	for _, r := range snap.Records {
+		if r == nil || r.ThreadID != thread || r.Answer == nil || r.Status != state.StatusSent {
+			continue
+		}
+		for j, m := range msgs {
+			if used[j] {
+				continue
+			}
+			if r.Answer.MessageID != "" && r.Answer.MessageID == m.ID ||
+				r.Answer.MessageID == "" && r.Answer.DateCreated != "" && r.Answer.DateCreated == m.DateCreated.UTC().Format(time.RFC3339) &&
+					(r.Answer.Body == "" || r.Answer.Body == m.Body) {
+				used[j] = true
+				break
+			}
+		}
+	}
+	return used
+}
+
+// ImportOptions steer Import.
+type ImportOptions struct {
+	// Force records a message for which no thread message matched, as
+	// sent without evidence.
+	Force bool
+	// Now is the time the records carry; nil means clock.Now.
+	Now func() time.Time
+}
+
+// Import records the plan's import changes as sent, without sending
+// anything: with the thread message found for each as its answer, or, when
+// none matched and opts.Force is set, without evidence. An import whose
+// address state already holds (read under the lock, in snap) is refused.
+// It needs the state lock. The error is non-nil only when ctx ends, the
+// client is missing or a record cannot be written; per-message problems are
+// in the results.
+func Import(ctx context.Context, plan *planner.Plan, client Sender, rec state.Recorder, snap *state.Snapshot, opts ImportOptions) ([]ImportResult, error) {
+	if plan == nil {
+		return nil, errors.New("executor: no plan to import")
+	}
+	if rec == nil {
+		return nil, errors.New("executor: no state recorder")
+	}
+	now := opts.Now
+	if now == nil {
+		now = clock.Now
+	}
+	var changes []*planner.Change
+	var refused []ImportResult
+	for _, c := range plan.Changes {
+		if c == nil || c.Action != planner.Import {
+			continue
+		}
+		if snap != nil && snap.Records[c.Addr.String()] != nil {
+			refused = append(refused, ImportResult{Change: c, Err: fmt.Errorf("%s is already in state", c.Addr)})
+			continue
+		}
+		changes = append(changes, c)
+	}
+	results, err := Evidence(ctx, changes, client, snap)
+	if err != nil {
+		return append(refused, results...), err
+	}
+	for i := range results {
+		r := &results[i]
+		if r.Err != nil || (r.Found == nil && !opts.Force) {
+			continue
+		}
+		e := recordFields(r.Change)
+		e.Kind = state.EventImport
+		e.Status = state.StatusSent
+		e.At = now()
+		e.Imported = state.ImportedForced
+		if m := r.Found; m != nil {
+			e.Imported = state.ImportedFound
+			e.Answer = &state.Answer{MessageID: m.ID, From: m.From, Body: m.Body}
+			if !m.DateCreated.IsZero() {
+				e.Answer.DateCreated = m.DateCreated.UTC().Format(time.RFC3339)
+			}
+			if r.Change.Instance.Sensitive {
+				e.Answer.Body = ""
+			}
+		}
+		if err := rec.Record(context.WithoutCancel(ctx), e); err != nil {
+			return append(refused, results...), fmt.Errorf("recording the import of %s: %w", r.Change.Addr, err)
+		}
+		r.Recorded = true
+	}
+	return append(refused, results...), nil
+}
