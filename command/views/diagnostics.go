@@ -35,14 +35,8 @@ func (v *View) Diagnostics(diags hcl.Diagnostics, files map[string]*hcl.File) {
 		}
 	}
 	width := uint(max(v.Width, 0))
-	if len(warns) > 0 {
-		w := hcl.NewDiagnosticTextWriter(v.Stdout, files, width, v.StdoutColor)
-		_ = w.WriteDiagnostics(warns)
-	}
-	if len(errs) > 0 {
-		w := hcl.NewDiagnosticTextWriter(v.Stderr, files, width, v.StderrColor)
-		_ = w.WriteDiagnostics(errs)
-	}
+	writeDiagnostics(v.Stdout, files, width, v.StdoutColor, warns)
+	writeDiagnostics(v.Stderr, files, width, v.StderrColor, errs)
 }
 
 // localize renames files under BaseDir to their path relative to it, in
@@ -193,7 +187,7 @@ func snippet(d *hcl.Diagnostic, f *hcl.File) *JSONSnippet {
 	sc := hcl.NewRangeScanner(f.Bytes, highlight.Filename, bufio.ScanLines)
 	for sc.Scan() {
 		line := sc.Range()
-		if !line.Overlaps(covered) {
+		if !lineCovered(line, covered) {
 			continue
 		}
 		if codeStart < 0 {
