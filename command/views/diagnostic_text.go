@@ -115,32 +115,16 @@ func lineCovered(line, covered hcl.Range) bool {
 // variables the failing expression used, as the HCL text writer does;
 // marked (sensitive) and unknown values are left out.
 func writeExpressionValues(w io.Writer, d *hcl.Diagnostic) {
-	if d.Expression == nil || d.EvalContext == nil {
-		return
-	}
 	var stmts []string
-	seen := map[string]bool{}
-	for _, tr := range d.Expression.Variables() {
-		val, diags := tr.TraverseAbs(d.EvalContext)
-		if diags.HasErrors() {
-			continue
-		}
-		name := traversalString(tr)
-		if seen[name] {
-			continue
-		}
+	eachExpressionValue(d, func(name string, val cty.Value) {
 		switch {
-		case !val.IsKnown():
-			continue
+		case !val.IsKnown(), val.IsMarked():
 		case val.IsNull():
 			stmts = append(stmts, name+" set to null")
-		case val.IsMarked():
-			continue
 		default:
 			stmts = append(stmts, name+" as "+textValueString(val))
 		}
-		seen[name] = true
-	}
+	})
 	sort.Strings(stmts)
 	for i, stmt := range stmts {
 		lead, end := "     ", ",\n"

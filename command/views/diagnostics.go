@@ -214,20 +214,7 @@ func snippet(d *hcl.Diagnostic, f *hcl.File) *JSONSnippet {
 // shown.
 func expressionValues(d *hcl.Diagnostic) []JSONExpressionValue {
 	out := []JSONExpressionValue{}
-	if d.Expression == nil || d.EvalContext == nil {
-		return out
-	}
-	seen := map[string]bool{}
-	for _, tr := range d.Expression.Variables() {
-		val, diags := tr.TraverseAbs(d.EvalContext)
-		if diags.HasErrors() {
-			continue
-		}
-		name := traversalString(tr)
-		if seen[name] {
-			continue
-		}
-		seen[name] = true
+	eachExpressionValue(d, func(name string, val cty.Value) {
 		var stmt string
 		switch {
 		case val.ContainsMarked():
@@ -240,9 +227,30 @@ func expressionValues(d *hcl.Diagnostic) []JSONExpressionValue {
 			stmt = "is " + valueString(val)
 		}
 		out = append(out, JSONExpressionValue{Traversal: name, Statement: stmt})
-	}
+	})
 	sort.Slice(out, func(i, j int) bool { return out[i].Traversal < out[j].Traversal })
 	return out
+}
+
+// eachExpressionValue calls f once for each variable the failing
+// expression read that can be resolved, with its value.
+func eachExpressionValue(d *hcl.Diagnostic, f func(name string, val cty.Value)) {
+	if d.Expression == nil || d.EvalContext == nil {
+		return
+	}
+	seen := map[string]bool{}
+	for _, tr := range d.Expression.Variables() {
+		val, diags := tr.TraverseAbs(d.EvalContext)
+		if diags.HasErrors() {
+			continue
+		}
+		name := traversalString(tr)
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		f(name, val)
+	}
 }
 
 func traversalString(tr hcl.Traversal) string {
