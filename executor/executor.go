@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/heraldhq/herald/internal/clock"
+
 	"github.com/heraldhq/herald/a1base"
 	"github.com/heraldhq/herald/addrs"
 	"github.com/heraldhq/herald/planner"
@@ -79,7 +81,7 @@ func Run(ctx context.Context, plan *planner.Plan, client Sender, rec state.Recor
 	if len(queues) > 0 && client == nil {
 		return Summary{}, errors.New("executor: no A1Base client to send with")
 	}
-	lim, err := buildLimits(opts.AccountLimit, queues, opts.Now)
+	lim, err := buildLimits(opts.AccountLimit, queues, paceClock(opts.Now))
 	if err != nil {
 		return Summary{}, fmt.Errorf("executor: %w", err)
 	}
@@ -231,6 +233,17 @@ func groupName(inst *spec.Instance) string {
 		return inst.Group.Name
 	}
 	return "thread " + inst.ThreadID
+}
+
+// paceClock is the clock the rate limits read: the run's clock as it
+// read when the run began, moved on by the time that has really passed.
+// For the default clock, and apply's -at, which moves on from the moment
+// it names, this is the run's clock itself; a clock that stands still, as
+// some callers' tests use, cannot hold up a rate-limit wait, which is a
+// real sleep, forever.
+func paceClock(now func() time.Time) func() time.Time {
+	began, real := now(), clock.Now()
+	return func() time.Time { return began.Add(clock.Since(real)) }
 }
 
 func buildLimits(account *spec.RateLimit, queues []*queue, now func() time.Time) (*limits, error) {

@@ -139,8 +139,8 @@ func explainUnknowns(t *testing.T, f *Figures, snap *state.Snapshot) {
 // proven absence waits with its evidence. Neither duplicates anything.
 func TestCrashSettles(t *testing.T) {
 	kills := size(50, 15)
-	t.Run("resend", crashSettle{scenario: "10 crash, settled look-ups (resend)", policy: "resend", settle: "20s", kills: kills, seed: 10}.run)
-	t.Run("hold", crashSettle{scenario: "10 crash, settled look-ups (hold)", policy: "hold", settle: "20s", kills: kills, seed: 11}.run)
+	t.Run("resend", crashSettle{scenario: "11 crash, settled look-ups (resend)", policy: "resend", settle: "20s", kills: kills, seed: 10}.run)
+	t.Run("hold", crashSettle{scenario: "11 crash, settled look-ups (hold)", policy: "hold", settle: "20s", kills: kills, seed: 11}.run)
 }
 
 // TestCrashSettlesWithLag: the fake lists a delivery among a thread's
@@ -150,9 +150,9 @@ func TestCrashSettles(t *testing.T) {
 // it: the settle time is what protects.
 func TestCrashSettlesWithLag(t *testing.T) {
 	kills := size(20, 8)
-	t.Run("lag_shorter", crashSettle{scenario: "11 crash, lag 40s < settle 50s (resend)", policy: "resend", settle: "50s", lag: 40 * time.Second, kills: kills, seed: 12}.run)
-	t.Run("lag_longer", crashSettle{scenario: "11 crash, lag 70s > settle 50s (resend)", policy: "resend", settle: "50s", lag: 70 * time.Second, kills: kills, seed: 13, duplicatesExpected: true}.run)
-	t.Run("settle_longer", crashSettle{scenario: "11 crash, lag 70s < settle 90s (resend)", policy: "resend", settle: "90s", lag: 70 * time.Second, kills: kills, seed: 14}.run)
+	t.Run("lag_shorter", crashSettle{scenario: "12 crash, lag 40s < settle 50s (resend)", policy: "resend", settle: "50s", lag: 40 * time.Second, kills: kills, seed: 12}.run)
+	t.Run("lag_longer", crashSettle{scenario: "12 crash, lag 70s > settle 50s (resend)", policy: "resend", settle: "50s", lag: 70 * time.Second, kills: kills, seed: 13, duplicatesExpected: true}.run)
+	t.Run("settle_longer", crashSettle{scenario: "12 crash, lag 70s < settle 90s (resend)", policy: "resend", settle: "90s", lag: 70 * time.Second, kills: kills, seed: 14}.run)
 }
 
 // TestBusyThreadStaysUnknown: two sends whose answers are lost (one
@@ -168,7 +168,7 @@ func TestBusyThreadStaysUnknown(t *testing.T) {
 	if err := w.WriteConfig(cfg.HCL()); err != nil {
 		t.Fatal(err)
 	}
-	f := &Figures{Scenario: "12 busy thread (resend)"}
+	f := &Figures{Scenario: "13 busy thread (resend)"}
 	w.Fake.Script(a1basetest.Reply{Lost: true}, a1basetest.Reply{Lost: true, Undelivered: true})
 	mustRun(w, f, 1, "apply", "-auto-approve", "-no-color", at(cfg.SendAt(1)))
 	w.Fake.AddChatter(ThreadID(0), "+19995550123", 6, cfg.SendAt(1).Add(10*time.Second), time.Second)
@@ -202,7 +202,7 @@ func TestExpiredBeforeSettled(t *testing.T) {
 	if err := w.WriteConfig(cfg.HCL()); err != nil {
 		t.Fatal(err)
 	}
-	f := &Figures{Scenario: "13 expired before settled (resend)"}
+	f := &Figures{Scenario: "14 expired before settled (resend)"}
 	w.Fake.Script(a1basetest.Reply{Lost: true, Undelivered: true}, a1basetest.Reply{Lost: true})
 	mustRun(w, f, 1, "apply", "-auto-approve", "-no-color", "-parallelism=1", at(cfg.SendAt(1)))
 	early := mustRun(w, f, 0, "apply", "-auto-approve", "-no-color", at(cfg.SendAt(1).Add(time.Minute)))

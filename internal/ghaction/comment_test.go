@@ -141,8 +141,9 @@ func TestPlanCommentIsCreatedThenEditedInPlace(t *testing.T) {
 	assert.Equal(t, c.ID, edited.ID)
 	assert.Contains(t, edited.Body, "Launch day, at last, is 2026-12-01!")
 	assert.NotContains(t, edited.Body, "Launch day is 2026-12-01!")
-	assert.Equal(t, 1, f.creates)
-	assert.Equal(t, 1, f.updates)
+	_, creates, updates := f.requests()
+	assert.Equal(t, 1, creates)
+	assert.Equal(t, 1, updates)
 
 	// Another directory has a comment of its own.
 	other := w.action(t, srv.URL, "plan", "teams/sales", nil)
@@ -159,8 +160,9 @@ func TestPlanCommentIsCreatedThenEditedInPlace(t *testing.T) {
 	for i := range 120 {
 		assert.Equal(t, fmt.Sprintf("comment %d", i), all[i].Body)
 	}
-	assert.Equal(t, 2, f.creates)
-	assert.Equal(t, 1, f.updates)
+	_, creates, updates = f.requests()
+	assert.Equal(t, 2, creates)
+	assert.Equal(t, 1, updates)
 }
 
 func TestPlanExitCodes(t *testing.T) {
@@ -241,14 +243,15 @@ func TestPlanCommentOffAndOutsidePullRequests(t *testing.T) {
 	r = w.action(t, srv.URL, "plan", ".", map[string]string{"GITHUB_EVENT_PATH": filepath.Join(t.TempDir(), "push.json")})
 	assert.Equal(t, 0, r.code, r.stderr)
 	assert.Contains(t, r.stdout, "Not a pull request")
-	assert.Zero(t, f.lists+f.creates+f.updates, "no request to GitHub")
+	lists, creates, updates := f.requests()
+	assert.Zero(t, lists+creates+updates, "no request to GitHub")
 }
 
 // A fork's pull request gets a token that cannot comment: the job's result
 // is still herald's, with a warning.
 func TestCommentRefusedKeepsHeraldsResult(t *testing.T) {
 	f, srv := newFakeGitHub(t, repoName, token)
-	f.refuse = true
+	f.refuseWrites()
 	w := newWorkspace(t)
 	w.quickstart(t, ".")
 	r := w.action(t, srv.URL, "plan", ".", nil)

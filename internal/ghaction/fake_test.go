@@ -172,3 +172,17 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.WriteHeader(code)
 	_ = json.NewEncoder(w).Encode(v)
 }
+
+// requests counts the list, create and update calls served so far.
+func (f *fakeGitHub) requests() (lists, creates, updates int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.lists, f.creates, f.updates
+}
+
+// refuseWrites makes create and update answer 403 from now on.
+func (f *fakeGitHub) refuseWrites() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.refuse = true
+}
