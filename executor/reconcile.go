@@ -43,10 +43,11 @@ const recentPage = 5
 //     start), so that a delivery has had time to show in the thread;
 //   - covered: a delivery would be among the messages read, because the
 //     thread holds fewer than a page of them, or the oldest one read was
-//     created before the window opened, or one of them is a message herald
-//     delivered to the thread before the attempt started (the API lists
-//     the most recent messages, so anything the attempt delivered, created
-//     later, would be listed too).
+//     created before the window opened, or one of them, not the last
+//     listed, is a message herald delivered to the thread before the
+//     attempt started (the API lists the most recent messages, newest
+//     first, so anything the attempt delivered, created later, would be
+//     listed too).
 //
 // Any other look-up settles nothing: its evidence and the reason are noted
 // on the attempt (state.EventLookUp) and it stays unknown. A thread busier
@@ -210,7 +211,11 @@ func (cand *candidate) covered(msgs []a1base.ThreadMessage, earlier []earlierDel
 			return "the oldest message read was created before the attempt's window opened at " + stamp(cand.since)
 		}
 	}
-	for _, m := range msgs {
+	// The API lists the most recent first. A message herald delivered
+	// before the attempt counts when something is listed after it: a
+	// delivery created in the same second and listed below it would then
+	// still be on the page.
+	for _, m := range msgs[:len(msgs)-1] {
 		for _, d := range earlier {
 			if d.finished.After(cand.started) {
 				continue

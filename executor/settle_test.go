@@ -50,9 +50,16 @@ func TestReconcileSettles(t *testing.T) {
 			return chatter(5, started.Add(-ClockSkew-2*time.Second))
 		}, status: state.StatusNotDelivered, covered: "oldest message read was created before"},
 		{name: "after_predecessor", now: settled, msgs: func(prev *planner.Change) []a1base.ThreadMessage {
+			msgs := chatter(3, started)
+			msgs = append(msgs, a1base.ThreadMessage{From: own, Body: prev.Instance.Text, DateCreated: started.Add(-time.Second)})
+			return append(msgs, a1base.ThreadMessage{From: member, Body: "older", DateCreated: started.Add(-time.Second)})
+		}, status: state.StatusNotDelivered, covered: "includes message.after_predecessor_prev"},
+		// Listed last, the earlier delivery proves nothing: a delivery of
+		// the same second may have been listed below it, off the page.
+		{name: "predecessor_last", now: settled, msgs: func(prev *planner.Change) []a1base.ThreadMessage {
 			msgs := chatter(4, started)
 			return append(msgs, a1base.ThreadMessage{From: own, Body: prev.Instance.Text, DateCreated: started.Add(-time.Second)})
-		}, status: state.StatusNotDelivered, covered: "includes message.after_predecessor_prev"},
+		}, why: "busier than one page"},
 		{name: "busy", now: settled, msgs: func(*planner.Change) []a1base.ThreadMessage { return chatter(5, started) },
 			why: "busier than one page"},
 		{name: "too_early", now: settled.Add(-time.Second), msgs: func(*planner.Change) []a1base.ThreadMessage { return chatter(2, started) },
