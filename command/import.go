@@ -126,7 +126,7 @@ func runImport(ctx context.Context, env *Env, opts importOptions) error {
 // importable checks that addr names one configured message instance.
 func importable(in *planInputs, addr addrs.Message) error {
 	for _, inst := range in.Config.Instances {
-		if inst.Addr == addr {
+		if inst.Addr.Equal(addr) {
 			return nil
 		}
 	}
@@ -153,7 +153,7 @@ func importOne(ctx context.Context, in *planInputs, backend state.Backend, clien
 	plan := planner.New(in.Config, snap, in.At, planner.Options{Targets: []addrs.Message{opts.Addr}})
 	var change *planner.Change
 	for _, c := range plan.Changes {
-		if c.Addr == opts.Addr && c.Instance != nil {
+		if c.Addr.Equal(opts.Addr) && c.Instance != nil {
 			change = c
 		}
 	}

@@ -90,7 +90,7 @@ func (l *loader) checkMoved(blocks []*movedBlock, instances map[string]bool) ([]
 	var out []*Moved
 	for _, m := range blocks {
 		switch {
-		case m.From == m.To:
+		case m.From.Equal(m.To):
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Redundant moved block",
