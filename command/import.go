@@ -13,6 +13,7 @@ import (
 	"github.com/heraldhq/herald/command/views"
 	"github.com/heraldhq/herald/executor"
 	"github.com/heraldhq/herald/planner"
+	"github.com/heraldhq/herald/spec"
 	"github.com/heraldhq/herald/state"
 )
 
@@ -132,12 +133,12 @@ func importable(in *planInputs, addr addrs.Message) error {
 	}
 	hint := ""
 	for _, inst := range in.Config.Instances {
-		if inst.Addr.Name == addr.Name {
+		if inst.Addr.Block().Equal(addr.Block()) {
 			hint = fmt.Sprintf("; %s has instances such as %s", addr.Block(), inst.Addr)
 			break
 		}
 	}
-	if _, ok := in.Config.Repeats[addr.Name]; ok && hint == "" {
+	if _, ok := in.Config.Repeats[spec.RepeatKey(addr)]; ok && hint == "" {
 		hint = "; an occurrence of a repeat message is only known near its time: give -at=TIME"
 	}
 	return fmt.Errorf("%s matches no message in the configuration%s", addr, hint)
