@@ -186,6 +186,7 @@ func (l *loader) load() hcl.Diagnostics {
 	}
 	diags = append(diags, l.loadVariables(autoVars)...)
 	diags = append(diags, l.evaluate()...)
+	diags = uniqueDiagnostics(diags)
 
 	if l.shared.unknownSkipped.Load() && !diags.HasErrors() {
 		// Unknown values only come from evaluations that already failed;
@@ -488,4 +489,29 @@ func (l *loader) hash() string {
 		h.Write(js)
 	}
 	return "sha256:" + hex.EncodeToString(h.Sum(nil))
+}
+
+// uniqueDiagnostics drops repeats of one diagnostic: every instance of a
+// module evaluates the same files, and a problem that does not depend on
+// the instance is reported once.
+func uniqueDiagnostics(diags hcl.Diagnostics) hcl.Diagnostics {
+	type key struct {
+		severity        hcl.DiagnosticSeverity
+		summary, detail string
+		subject         hcl.Range
+	}
+	seen := make(map[key]bool, len(diags))
+	out := diags[:0]
+	for _, d := range diags {
+		k := key{severity: d.Severity, summary: d.Summary, detail: d.Detail}
+		if d.Subject != nil {
+			k.subject = *d.Subject
+		}
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, d)
+	}
+	return out
 }

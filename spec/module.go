@@ -225,6 +225,12 @@ func (l *loader) displayPath(dir string) string {
 	return dir
 }
 
+// pos is where a declaration is, by its file's path from the working
+// directory: module files share names such as main.hcl.
+func (l *loader) pos(r hcl.Range) string {
+	return fmt.Sprintf("%s:%d", l.displayPath(r.Filename), r.Start.Line)
+}
+
 // callChain is the module directories from the root module down to this
 // one, for finding module cycles.
 func (l *loader) callChain() []string {
@@ -354,7 +360,7 @@ func (l *loader) loadModuleVariables(c *moduleCall, ctx *hcl.EvalContext) hcl.Di
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Missing required argument",
-				Detail:   fmt.Sprintf("The module call %s does not set %q, a variable of the module without a default (declared at %s).", l.path, v.Name, sourcePos(v.DeclRange)),
+				Detail:   fmt.Sprintf("The module call %s does not set %q, a variable of the module without a default (declared at %s).", l.path, v.Name, l.pos(v.DeclRange)),
 				Subject:  c.DeclRange.Ptr(),
 			})
 			continue
@@ -364,7 +370,7 @@ func (l *loader) loadModuleVariables(c *moduleCall, ctx *hcl.EvalContext) hcl.Di
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Invalid value for module variable",
-				Detail:   fmt.Sprintf("The value given for var.%s of %s (declared at %s) is not suitable: %s.", v.Name, l.path, sourcePos(v.DeclRange), err),
+				Detail:   fmt.Sprintf("The value given for var.%s of %s (declared at %s) is not suitable: %s.", v.Name, l.path, l.pos(v.DeclRange), err),
 				Subject:  rng.Ptr(),
 			})
 			continue
