@@ -420,11 +420,19 @@ func (l *loader) groupName(label string) string {
 	return l.path.String() + ".group." + label
 }
 
-// pathObject is path.module and path.root: the module's directory and the
-// working directory.
+// pathObject is path.module and path.root. File functions resolve
+// relative paths against the module's own directory, so both are written
+// relative to it: path.module is "." and path.root leads back to the
+// working directory ("../.." for ./modules/weekly). Terraform's
+// file("${path.module}/x") then reads the module's file, and the values
+// do not depend on where the working directory is.
 func (l *loader) pathObject() cty.Value {
+	root := "."
+	if rel, err := filepath.Rel(l.dir, l.cfg.Dir); err == nil {
+		root = filepath.ToSlash(rel)
+	}
 	return cty.ObjectVal(map[string]cty.Value{
-		"module": cty.StringVal(filepath.ToSlash(l.dir)),
-		"root":   cty.StringVal(filepath.ToSlash(l.cfg.Dir)),
+		"module": cty.StringVal("."),
+		"root":   cty.StringVal(root),
 	})
 }
