@@ -225,3 +225,24 @@ func TestMoveIntoModuleWithItsOwnGroup(t *testing.T) {
 	require.Equal(t, 0, r.code, r.stdout+r.stderr)
 	assert.Len(t, f.api.Sends(), 2, "drift is never resent by itself")
 }
+
+// fmt -recursive reaches the module directories; plain fmt formats the
+// working directory only.
+func TestFmtRecursiveCoversModules(t *testing.T) {
+	dir := copyTree(t, "modules", "org")
+	mod := filepath.Join(dir, "modules", "weekly", "main.hcl")
+	src, err := os.ReadFile(mod)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(mod, []byte(strings.Replace(string(src), "  timezone  = var.timezone", "  timezone=var.timezone", 1)), 0o644))
+
+	plain := runMain(t, dir, "", "fmt", "-check")
+	assert.Equal(t, 0, plain.code, plain.stdout+plain.stderr)
+	check := runMain(t, dir, "", "fmt", "-check", "-recursive")
+	assert.Equal(t, 3, check.code, check.stdout+check.stderr)
+	assert.Equal(t, "modules/weekly/main.hcl\n", check.stdout)
+	fix := runMain(t, dir, "", "fmt", "-recursive")
+	require.Equal(t, 0, fix.code, fix.stderr)
+	got, err := os.ReadFile(mod)
+	require.NoError(t, err)
+	assert.Equal(t, string(src), string(got))
+}
