@@ -246,3 +246,37 @@ func TestFmtRecursiveCoversModules(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, string(src), string(got))
 }
+
+// examples/organisation validates, plans and applies against the sandbox:
+// one module for three communities in their own zones and languages.
+func TestOrganisationExample(t *testing.T) {
+	src := exampleDir(t, "organisation")
+	r := runMain(t, src, "", "validate")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	fmtCheck := runMain(t, src, "", "fmt", "-check", "-recursive")
+	require.Equal(t, 0, fmtCheck.code, fmtCheck.stdout+fmtCheck.stderr)
+
+	dir := t.TempDir()
+	require.NoError(t, os.CopyFS(dir, os.DirFS(src)))
+	const exampleAt = "-at=2027-03-01T08:10:00Z"
+	plan := runMain(t, dir, "", "plan", exampleAt, "-json")
+	require.Equal(t, 0, plan.code, plan.stderr)
+	for _, want := range []string{
+		`"address": "module.community[\"berlin\"].message.standup[\"2027-03-01T09:00:00+01:00\"]",
+      "action": "send",`,
+		`"address": "module.community[\"tokyo\"].message.standup[\"2027-03-01T09:00:00+09:00\"]",
+      "action": "expire",`,
+		`"address": "module.community[\"sao_paulo\"].message.standup[\"2027-03-01T09:00:00-03:00\"]",
+      "action": "wait",`,
+		`"text": "おはようございます! 15分後にスタンドアップ. Agenda: https://example.com/standup"`,
+		`"text": "This week's programme goes to berlin (Europe/Berlin), sao_paulo (America/Sao_Paulo), tokyo (Asia/Tokyo)."`,
+	} {
+		assert.Contains(t, plan.stdout, want)
+	}
+	apply := runMain(t, dir, "", "apply", "-sandbox", "-auto-approve", exampleAt)
+	require.Equal(t, 0, apply.code, apply.stdout+apply.stderr)
+	assert.Contains(t, apply.stdout, "Apply complete: 2 sent, 0 failed, 1 expired")
+	again := runMain(t, dir, "", "apply", "-sandbox", "-auto-approve", exampleAt)
+	require.Equal(t, 0, again.code, again.stdout+again.stderr)
+	assert.NotContains(t, again.stdout, "sent (attempt")
+}
