@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/heraldhq/herald/a1base/a1basetest"
+	"github.com/heraldhq/herald/internal/clock"
 	"github.com/heraldhq/herald/state"
 )
 
@@ -273,10 +274,14 @@ func TestOrganisationExample(t *testing.T) {
 	} {
 		assert.Contains(t, plan.stdout, want)
 	}
-	apply := runMain(t, dir, "", "apply", "-sandbox", "-auto-approve", exampleAt)
+	// The example's account rate limit waits on the clock, so apply runs
+	// on one that moves.
+	f := &applyFixture{dir: dir, env: map[string]string{}}
+	moving := func(e *Env) { e.Now = clock.Now }
+	apply := f.run(t, moving, "apply", "-sandbox", "-auto-approve", exampleAt)
 	require.Equal(t, 0, apply.code, apply.stdout+apply.stderr)
 	assert.Contains(t, apply.stdout, "Apply complete: 2 sent, 0 failed, 1 expired")
-	again := runMain(t, dir, "", "apply", "-sandbox", "-auto-approve", exampleAt)
+	again := f.run(t, moving, "apply", "-sandbox", "-auto-approve", exampleAt)
 	require.Equal(t, 0, again.code, again.stdout+again.stderr)
 	assert.NotContains(t, again.stdout, "sent (attempt")
 }
