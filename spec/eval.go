@@ -188,16 +188,55 @@ func traversalName(trav hcl.Traversal) (string, bool) {
 // didYouMean suggests the option closest to given, if one is close enough
 // to be a likely typo.
 func didYouMean(given string, options []string) string {
-	best, bestDist := "", 3
-	for _, o := range options {
-		if d := levenshtein.Distance(given, o, nil); d < bestDist {
-			best, bestDist = o, d
-		}
-	}
+	best := Suggest(given, options)
 	if best == "" {
 		return ""
 	}
 	return fmt.Sprintf(" Did you mean %q?", best)
+}
+
+// Suggest returns the option closest to given when it is close enough to
+// be a likely typo, else "". Close means at most two edits (a swap of two
+// neighbouring characters counts as one), and at most one for names of
+// three characters or fewer: two edits to a three-letter name leave one
+// letter of it, which is a different word, not a typo ("foo" is not
+// "fmt", but "egn" is "eng").
+func Suggest(given string, options []string) string {
+	limit := 2
+	if len([]rune(given)) <= 3 {
+		limit = 1
+	}
+	best, bestDist := "", limit+1
+	for _, o := range options {
+		if d := editDistance(given, o); d < bestDist {
+			best, bestDist = o, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance, except that two neighbouring
+// characters swapped count as one edit, as a typist makes them.
+func editDistance(a, b string) int {
+	d := levenshtein.Distance(a, b, nil)
+	if d != 2 {
+		return d
+	}
+	ra, rb := []rune(a), []rune(b)
+	if len(ra) != len(rb) {
+		return d
+	}
+	first := -1
+	for i := range ra {
+		if ra[i] != rb[i] {
+			first = i
+			break
+		}
+	}
+	if first >= 0 && first+1 < len(ra) && ra[first] == rb[first+1] && ra[first+1] == rb[first] && string(ra[first+2:]) == string(rb[first+2:]) {
+		return 1
+	}
+	return d
 }
 
 func sortedKeys[V any](m map[string]V) []string {

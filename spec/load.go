@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -274,6 +275,28 @@ func parseAndDecode(names []string) ([]*hcl.File, []*module, bool, hcl.Diagnosti
 	return files, decls, allOK, diags
 }
 
+// openStringRange is the unterminated string on its line, from its opening
+// quote to the end of the line, given the parser's range for the line
+// break that ends it (which runs on into the next line).
+func openStringRange(src []byte, lineBreak hcl.Range) hcl.Range {
+	end := lineBreak.Start
+	if end.Byte > len(src) {
+		return lineBreak
+	}
+	start := end
+	for i := end.Byte - 1; i >= 0 && src[i] != '\n'; i-- {
+		if src[i] == '"' && (i == 0 || src[i-1] != '\\') {
+			start = hcl.Pos{Line: end.Line, Column: end.Column - utf8.RuneCount(src[i:end.Byte]), Byte: i}
+			break
+		}
+	}
+	if start.Byte == end.Byte {
+		// No quote found: point at the line's end itself.
+		return hcl.Range{Filename: lineBreak.Filename, Start: end, End: end}
+	}
+	return hcl.Range{Filename: lineBreak.Filename, Start: start, End: end}
+}
+
 // parseAndDecodeFile reads one file; ok is false when it could not be read
 // or parsed.
 func parseAndDecodeFile(name string) (file *hcl.File, mod *module, ok bool, diags hcl.Diagnostics) {
@@ -287,11 +310,51 @@ func parseAndDecodeFile(name string) (file *hcl.File, mod *module, ok bool, diag
 	}
 	file, diags = hclsyntax.ParseConfig(src, name, hcl.InitialPos)
 	if file == nil || file.Body == nil {
-		return file, &module{}, false, diags
+		return file, &module{}, false, syntaxErrors(src, diags)
 	}
-	ok = !diags.HasErrors()
+	if diags.HasErrors() {
+		// The parser recovers by guessing where blocks end; checking the
+		// meaning of what it recovered reports arguments in the wrong
+		// block and missing ones that are only cut off.
+		return file, &module{}, false, syntaxErrors(src, diags)
+	}
 	mod, ddiags := decodeFile(file.Body)
-	return file, mod, ok, append(diags, ddiags...)
+	return file, mod, true, append(diags, ddiags...)
+}
+
+// syntaxErrors keeps the parser's diagnostics that point at a cause. A
+// string without its closing quote swaps what is inside and outside quotes
+// for the rest of the file: the parser then reports every later line, as
+// part of a block the string is in. Only one report is kept, on the line
+// that lacks the quote (the parser's "Unterminated template string" when
+// it gives one), and it says what to fix.
+func syntaxErrors(src []byte, diags hcl.Diagnostics) hcl.Diagnostics {
+	cut := -1
+	for _, d := range diags {
+		if d.Summary == "Invalid multi-line string" && d.Subject != nil && (cut < 0 || d.Subject.Start.Byte < cut) {
+			cut = d.Subject.Start.Byte
+		}
+	}
+	if cut < 0 {
+		return diags
+	}
+	var out hcl.Diagnostics
+	var cause *hcl.Diagnostic
+	for _, d := range diags {
+		if d.Severity != hcl.DiagError || d.Subject == nil || d.Subject.Start.Byte < cut {
+			out = append(out, d)
+			continue
+		}
+		if d.Subject.Start.Byte == cut && (cause == nil || d.Summary == "Unterminated template string") {
+			cause = d
+		}
+	}
+	c := *cause
+	c.Subject = openStringRange(src, *cause.Subject).Ptr()
+	// The parser's context runs on over the lines the string swallowed.
+	c.Context = nil
+	c.Detail = "This string has no closing quote on its line. Quoted strings may not be split over multiple lines: add the missing quote, write a newline as \\n, or use a heredoc (<<EOT ... EOT) for text over several lines. The rest of the file is checked once it parses."
+	return append(out, &c)
 }
 
 var fileSchema = &hcl.BodySchema{

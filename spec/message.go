@@ -5,6 +5,7 @@ import (
 	"sort"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/heraldhq/herald/addrs"
@@ -210,14 +211,18 @@ func (l *loader) expandMessage(m *messageBlock, ctx *hcl.EvalContext, provider *
 	elems, d := l.evalForEach(m.ForEach, ctx)
 	diags = append(diags, d...)
 	out := make([]*Instance, 0, len(elems))
+	var per []instanceDiags
 	for _, e := range elems {
-		inst, d := l.evalInstance(m, addrs.WithKey(m.Name, e.key).In(l.path), eachContext(ctx, e.key, e.value), provider, nil)
-		diags = append(diags, d...)
+		addr := addrs.WithKey(m.Name, e.key).In(l.path)
+		inst, d := l.evalInstance(m, addr, eachContext(ctx, e.key, e.value), provider, nil)
+		if len(d) > 0 {
+			per = append(per, instanceDiags{addr: addr.String(), diags: d})
+		}
 		if inst != nil {
 			out = append(out, inst)
 		}
 	}
-	return out, nil, diags
+	return out, nil, append(diags, mergeInstanceDiags(m.Name, len(elems), per)...)
 }
 
 // eachContext is ctx with each.key and each.value.
@@ -439,6 +444,9 @@ func (l *loader) evalMedia(mb *mediaBlock, ctx *hcl.EvalContext, fail func(summa
 // resolveGroup evaluates a message's group argument, which must be one of
 // the declared groups' values; the group is identified by its name.
 func (l *loader) resolveGroup(expr hcl.Expression, ctx *hcl.EvalContext, about string) (*Group, hcl.Diagnostics) {
+	if d := l.checkGroupIndex(expr, ctx, about); d != nil {
+		return nil, hcl.Diagnostics{d}
+	}
 	val, diags := expr.Value(ctx)
 	if diags.HasErrors() {
 		return nil, diags
@@ -497,4 +505,36 @@ func sortInstances(insts []*Instance) {
 		}
 		return keys[a] < keys[b]
 	})
+}
+
+// checkGroupIndex reports group[KEY] with a KEY that names no declared
+// group, as group.NAME would be: evaluating the index only says that the
+// object of groups has no such attribute, without the name or a
+// suggestion. KEY often comes from data (a CSV column), so the value is
+// what the user has to fix.
+func (l *loader) checkGroupIndex(expr hcl.Expression, ctx *hcl.EvalContext, about string) *hcl.Diagnostic {
+	ix, ok := expr.(*hclsyntax.IndexExpr)
+	if !ok {
+		return nil
+	}
+	coll, ok := ix.Collection.(*hclsyntax.ScopeTraversalExpr)
+	if !ok || len(coll.Traversal) != 1 || coll.Traversal.RootName() != "group" {
+		return nil
+	}
+	key, diags := ix.Key.Value(ctx)
+	if diags.HasErrors() || key.IsMarked() || !key.IsKnown() || key.IsNull() || key.Type() != cty.String {
+		return nil
+	}
+	name := key.AsString()
+	if _, declared := l.mod.groupByName[name]; declared {
+		return nil
+	}
+	return &hcl.Diagnostic{
+		Severity:    hcl.DiagError,
+		Summary:     "Invalid group",
+		Detail:      fmt.Sprintf("No group named %q is declared.%s%s", name, didYouMean(name, sortedKeys(l.mod.groupByName)), about),
+		Subject:     ix.Key.Range().Ptr(),
+		Expression:  ix.Key,
+		EvalContext: ctx,
+	}
 }

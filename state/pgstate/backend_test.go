@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/heraldhq/herald/state"
 )
 
@@ -100,7 +102,19 @@ func TestConcurrentRecords(t *testing.T) {
 	if total != n {
 		t.Errorf("%d attempts stored, want %d: concurrent events on one record were lost", total, n)
 	}
-	_ = want
+	// The events raced, so the order a record's attempts were stored in,
+	// and which of them touched it last, is the database's; everything
+	// else must be what state's own Apply makes of them.
+	byNumber := cmpopts.SortSlices(func(a, b state.Attempt) bool { return a.Number < b.Number })
+	noUpdated := cmpopts.IgnoreFields(state.Record{}, "UpdatedAt")
+	if diff := cmp.Diff(applied(want...), got.Records, timesEqual, byNumber, noUpdated); diff != "" {
+		t.Errorf("records after concurrent attempts (-want +got):\n%s", diff)
+	}
+	for addr, r := range got.Records {
+		if !slices.ContainsFunc(r.Attempts, func(a state.Attempt) bool { return a.StartedAt.Equal(r.UpdatedAt) }) {
+			t.Errorf("%s: updated_at %s is none of its attempts' times", addr, r.UpdatedAt)
+		}
+	}
 }
 
 func TestRecordIsDurableForOtherBackends(t *testing.T) {
