@@ -13,6 +13,7 @@ import (
 	"github.com/heraldhq/herald/command/views"
 	"github.com/heraldhq/herald/executor"
 	"github.com/heraldhq/herald/planner"
+	"github.com/heraldhq/herald/spec"
 	"github.com/heraldhq/herald/state"
 )
 
@@ -126,18 +127,18 @@ func runImport(ctx context.Context, env *Env, opts importOptions) error {
 // importable checks that addr names one configured message instance.
 func importable(in *planInputs, addr addrs.Message) error {
 	for _, inst := range in.Config.Instances {
-		if inst.Addr == addr {
+		if inst.Addr.Equal(addr) {
 			return nil
 		}
 	}
 	hint := ""
 	for _, inst := range in.Config.Instances {
-		if inst.Addr.Name == addr.Name {
+		if inst.Addr.Block().Equal(addr.Block()) {
 			hint = fmt.Sprintf("; %s has instances such as %s", addr.Block(), inst.Addr)
 			break
 		}
 	}
-	if _, ok := in.Config.Repeats[addr.Name]; ok && hint == "" {
+	if _, ok := in.Config.Repeats[spec.RepeatKey(addr)]; ok && hint == "" {
 		hint = "; an occurrence of a repeat message is only known near its time: give -at=TIME"
 	}
 	return fmt.Errorf("%s matches no message in the configuration%s", addr, hint)
@@ -153,7 +154,7 @@ func importOne(ctx context.Context, in *planInputs, backend state.Backend, clien
 	plan := planner.New(in.Config, snap, in.At, planner.Options{Targets: []addrs.Message{opts.Addr}})
 	var change *planner.Change
 	for _, c := range plan.Changes {
-		if c.Addr == opts.Addr && c.Instance != nil {
+		if c.Addr.Equal(opts.Addr) && c.Instance != nil {
 			change = c
 		}
 	}

@@ -9,13 +9,15 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
+
+	"github.com/heraldhq/herald/addrs"
 )
 
 // node is one thing evaluated before messages: the provider, a local value
 // or a group. They may refer to each other, so they are evaluated in
 // dependency order.
 type node struct {
-	kind  string // "provider", "local" or "group"
+	kind  string // "provider", "local", "group" or "module"
 	name  string
 	exprs []hcl.Expression
 	rng   hcl.Range // where a cycle through this node is reported
@@ -33,18 +35,21 @@ func (n *node) String() string {
 	return n.kind + "." + n.name
 }
 
-// evaluate evaluates everything after the variables: the provider, locals
-// and groups in dependency order, then the backend, the messages and the
-// moved blocks.
+// evaluate evaluates everything after the variables: the provider, locals,
+// groups and module calls in dependency order, then the backend, the
+// messages and the outputs. The root module, last, checks the moved and
+// import blocks of every module against every message.
 func (l *loader) evaluate() hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	mod := l.mod
+	root := l.parent == nil
 	var provider *providerBlock
-	if len(mod.providers) > 0 {
+	if root && len(mod.providers) > 0 {
 		provider = mod.providers[0]
 	}
 
-	// Nodes: the provider (if any), then locals, then groups.
+	// Nodes: the provider (if any), then locals, then groups, then module
+	// calls.
 	var nodes []*node
 	providerIdx := -1
 	if provider != nil {
@@ -62,16 +67,34 @@ func (l *loader) evaluate() hcl.Diagnostics {
 		groupIdx[g.Name] = len(nodes)
 		nodes = append(nodes, &node{kind: "group", name: g.Name, exprs: g.expressions(), rng: g.DeclRange})
 	}
+	lastGroup := len(nodes)
+	callIdx := make(map[string]int, len(mod.calls))
+	for _, c := range mod.calls {
+		callIdx[c.Name] = len(nodes)
+		nodes = append(nodes, &node{kind: "module", name: c.Name, exprs: c.expressions(), rng: c.DeclRange})
+	}
 	for _, n := range nodes {
-		sc := scope{vars: true, locals: true, groups: n.kind == "local", where: n.kindDescription()}
-		for _, expr := range n.exprs {
-			r, d := l.checkRefs(expr, sc)
+		sc := scope{vars: true, locals: true, groups: n.kind == "local" || n.kind == "module", modules: n.kind != "provider", where: n.kindDescription()}
+		var call *moduleCall
+		if n.kind == "module" {
+			call = mod.callByName[n.name]
+		}
+		for i, expr := range n.exprs {
+			esc := sc
+			if call != nil && call.ForEach != nil && i > 0 {
+				esc.each = true
+			}
+			if call != nil && call.ForEach != nil && i == 0 {
+				esc.where = "the for_each argument"
+			}
+			r, d := l.checkRefs(expr, esc)
 			diags = append(diags, d...)
 			if d.HasErrors() {
 				n.bad = true
 			}
 			n.refs.locals = append(n.refs.locals, r.locals...)
 			n.refs.groups = append(n.refs.groups, r.groups...)
+			n.refs.modules = append(n.refs.modules, r.modules...)
 			n.refs.allGroups = n.refs.allGroups || r.allGroups
 		}
 		for _, name := range n.refs.locals {
@@ -80,8 +103,11 @@ func (l *loader) evaluate() hcl.Diagnostics {
 		for _, name := range n.refs.groups {
 			n.deps = append(n.deps, groupIdx[name])
 		}
+		for _, name := range n.refs.modules {
+			n.deps = append(n.deps, callIdx[name])
+		}
 		if n.refs.allGroups {
-			for i := firstGroup; i < len(nodes); i++ {
+			for i := firstGroup; i < lastGroup; i++ {
 				n.deps = append(n.deps, i)
 			}
 		}
@@ -94,33 +120,41 @@ func (l *loader) evaluate() hcl.Diagnostics {
 	diags = append(diags, cdiags...)
 
 	varObj := l.varObject()
+	pathObj := l.pathObject()
 	funcs := l.functions()
 	locals := make(map[string]cty.Value, len(mod.locals))
 	groups := make(map[string]cty.Value, len(mod.groups))
+	modules := make(map[string]cty.Value, len(mod.calls))
 	for _, lv := range mod.locals {
 		locals[lv.Name] = cty.DynamicVal
 	}
 	for _, g := range mod.groups {
 		groups[g.Name] = cty.DynamicVal
 	}
+	for _, c := range mod.calls {
+		modules[c.Name] = cty.DynamicVal
+	}
 
-	// Without a usable provider block, the defaults and the environment
-	// still apply.
-	prov, providerFromOK, pdiags := l.evalProvider(nil, nil)
-	if provider == nil || nodes[providerIdx].bad {
-		diags = append(diags, pdiags...)
+	if root {
+		// Without a usable provider block, the defaults and the
+		// environment still apply.
+		prov, providerFromOK, pdiags := l.evalProvider(nil, nil)
+		if provider == nil || nodes[providerIdx].bad {
+			diags = append(diags, pdiags...)
+		}
+		if provider != nil && nodes[providerIdx].bad {
+			providerFromOK = false
+		}
+		l.cfg.Provider = prov
+		l.shared.providerFromOK = providerFromOK
 	}
-	if provider != nil && nodes[providerIdx].bad {
-		providerFromOK = false
-	}
-	l.cfg.Provider = prov
 	var allGroups cty.Value // built once every group is done
 	for _, i := range order {
 		n := nodes[i]
 		if n.bad {
 			continue
 		}
-		ctx := &hcl.EvalContext{Variables: map[string]cty.Value{"var": varObj}, Functions: funcs}
+		ctx := &hcl.EvalContext{Variables: map[string]cty.Value{"var": varObj, "path": pathObj}, Functions: funcs}
 		if len(n.refs.locals) > 0 {
 			obj := make(map[string]cty.Value, len(n.refs.locals))
 			for _, name := range n.refs.locals {
@@ -140,11 +174,18 @@ func (l *loader) evaluate() hcl.Diagnostics {
 			}
 			ctx.Variables["group"] = cty.ObjectVal(obj)
 		}
+		if len(n.refs.modules) > 0 {
+			obj := make(map[string]cty.Value, len(n.refs.modules))
+			for _, name := range n.refs.modules {
+				obj[name] = modules[name]
+			}
+			ctx.Variables["module"] = cty.ObjectVal(obj)
+		}
 		switch n.kind {
 		case "provider":
 			p, fromOK, d := l.evalProvider(provider, ctx)
 			diags = append(diags, d...)
-			l.cfg.Provider, providerFromOK = p, fromOK
+			l.cfg.Provider, l.shared.providerFromOK = p, fromOK
 		case "local":
 			lv := mod.localByName[n.name]
 			val, d := lv.Expr.Value(ctx)
@@ -153,24 +194,30 @@ func (l *loader) evaluate() hcl.Diagnostics {
 				locals[n.name] = val
 			}
 		case "group":
-			g, d := l.evalGroup(mod.groupByName[n.name], ctx, &l.cfg.Provider, providerFromOK)
+			g, d := l.evalGroup(mod.groupByName[n.name], ctx, &l.cfg.Provider, l.shared.providerFromOK)
 			diags = append(diags, d...)
 			if g != nil {
 				l.cfg.Groups[g.Name] = g
-				groups[g.Name] = groupValue(g)
+				groups[n.name] = groupValue(g)
 			}
+		case "module":
+			val, d := l.evalModuleCall(mod.callByName[n.name], ctx)
+			diags = append(diags, d...)
+			modules[n.name] = val
 		}
 	}
 
 	ctx := &hcl.EvalContext{
 		Variables: map[string]cty.Value{
-			"var":   varObj,
-			"local": cty.ObjectVal(locals),
-			"group": cty.ObjectVal(groups),
+			"var":    varObj,
+			"local":  cty.ObjectVal(locals),
+			"group":  cty.ObjectVal(groups),
+			"module": cty.ObjectVal(modules),
+			"path":   pathObj,
 		},
 		Functions: funcs,
 	}
-	if len(mod.backends) > 0 {
+	if root && len(mod.backends) > 0 {
 		b := mod.backends[0]
 		bad := false
 		for _, expr := range b.expressions() {
@@ -186,15 +233,17 @@ func (l *loader) evaluate() hcl.Diagnostics {
 	}
 
 	expanded := l.expandMessages(ctx)
-	instances := make(map[string]bool)
+	instances := l.shared.instances
 	for i, m := range mod.messages {
+		blockAddr := addrs.NoKey(m.Name).In(l.path)
+		l.shared.blocks[blockAddr.String()] = m
 		insts, d := expanded[i].instances, expanded[i].diags
 		diags = append(diags, d...)
 		if r := expanded[i].repeat; r != nil {
 			if l.cfg.Repeats == nil {
 				l.cfg.Repeats = map[string]*Repeat{}
 			}
-			l.cfg.Repeats[m.Name] = r
+			l.cfg.Repeats[RepeatKey(blockAddr)] = r
 		}
 		for _, in := range insts {
 			key := in.Addr.String()
@@ -214,9 +263,18 @@ func (l *loader) evaluate() hcl.Diagnostics {
 			l.cfg.Instances = append(l.cfg.Instances, in)
 		}
 	}
+	diags = append(diags, l.evalOutputs(ctx)...)
+	for _, m := range mod.moved {
+		abs := *m
+		abs.From, abs.To = m.From.In(l.path), m.To.In(l.path)
+		l.shared.moved = append(l.shared.moved, &abs)
+	}
+	if !root {
+		return diags
+	}
 	sortInstances(l.cfg.Instances)
 
-	moved, d := l.checkMoved(mod.moved, instances)
+	moved, d := l.checkMoved(l.shared.moved, instances)
 	diags = append(diags, d...)
 	l.cfg.Moved = moved
 	imports, d := l.checkImports(mod.imports, instances)
@@ -231,6 +289,8 @@ func (n *node) kindDescription() string {
 		return `the provider "a1base" block`
 	case "group":
 		return "a group block"
+	case "module":
+		return "a module block"
 	}
 	return "a local value"
 }
@@ -319,7 +379,7 @@ func uniqueNames(names []string) []string {
 
 func (l *loader) functions() map[string]function.Function {
 	if l.funcs == nil {
-		l.funcs = Functions(l.cfg.Dir)
+		l.funcs = Functions(l.dir)
 	}
 	return l.funcs
 }

@@ -187,12 +187,12 @@ func (l *loader) expandMessage(m *messageBlock, ctx *hcl.EvalContext, provider *
 		return l.expandRepeat(m, ctx, provider)
 	}
 	if m.ForEach != nil {
-		_, d := l.checkRefs(m.ForEach, scope{vars: true, locals: true, groups: true, where: "the for_each argument"})
+		_, d := l.checkRefs(m.ForEach, scope{vars: true, locals: true, groups: true, modules: true, where: "the for_each argument"})
 		diags = append(diags, d...)
 	}
 	const where = "a message block without for_each"
 	for _, expr := range m.instanceExpressions() {
-		_, d := l.checkRefs(expr, scope{vars: true, locals: true, groups: true, each: m.ForEach != nil, where: where})
+		_, d := l.checkRefs(expr, scope{vars: true, locals: true, groups: true, modules: true, each: m.ForEach != nil, where: where})
 		diags = append(diags, d...)
 	}
 	if diags.HasErrors() {
@@ -200,7 +200,7 @@ func (l *loader) expandMessage(m *messageBlock, ctx *hcl.EvalContext, provider *
 	}
 
 	if m.ForEach == nil {
-		inst, d := l.evalInstance(m, addrs.NoKey(m.Name), ctx, provider, nil)
+		inst, d := l.evalInstance(m, addrs.NoKey(m.Name).In(l.path), ctx, provider, nil)
 		diags = append(diags, d...)
 		if inst == nil {
 			return nil, nil, diags
@@ -213,7 +213,7 @@ func (l *loader) expandMessage(m *messageBlock, ctx *hcl.EvalContext, provider *
 	out := make([]*Instance, 0, len(elems))
 	var per []instanceDiags
 	for _, e := range elems {
-		addr := addrs.WithKey(m.Name, e.key)
+		addr := addrs.WithKey(m.Name, e.key).In(l.path)
 		inst, d := l.evalInstance(m, addr, eachContext(ctx, e.key, e.value), provider, nil)
 		if len(d) > 0 {
 			per = append(per, instanceDiags{addr: addr.String(), diags: d})
@@ -261,7 +261,7 @@ func (l *loader) evalForEach(expr hcl.Expression, ctx *hcl.EvalContext) ([]forEa
 	switch {
 	case !val.IsKnown():
 		// Only a value that already failed elsewhere is unknown here.
-		l.unknownSkipped.Store(true)
+		l.shared.unknownSkipped.Store(true)
 		return nil, diags
 	case val.IsNull():
 		return nil, bad("for_each must be a map or set, not null.")
@@ -277,7 +277,7 @@ func (l *loader) evalForEach(expr hcl.Expression, ctx *hcl.EvalContext) ([]forEa
 			return nil, bad(fmt.Sprintf("for_each must be a map or set of strings; this is a set of %s. Convert the elements with toset([for v in ... : tostring(v)]).", ty.ElementType().FriendlyName()))
 		}
 		if !val.IsWhollyKnown() {
-			l.unknownSkipped.Store(true)
+			l.shared.unknownSkipped.Store(true)
 			return nil, diags
 		}
 		out := make([]forEachElem, 0, val.LengthInt())
@@ -313,7 +313,7 @@ func (l *loader) evalInstance(m *messageBlock, addr addrs.Message, ctx *hcl.Eval
 	inst := &Instance{Addr: addr, DeclRange: m.DeclRange}
 	// In for_each instances, say which instance a problem is about.
 	about := ""
-	if addr.HasKey {
+	if addr.HasKey || len(addr.Module) > 0 {
 		about = fmt.Sprintf(" (in %s)", addr)
 	}
 	fail := func(summary, text string, expr hcl.Expression) {
@@ -455,7 +455,7 @@ func (l *loader) resolveGroup(expr hcl.Expression, ctx *hcl.EvalContext, about s
 	// removed; unmarking the whole group value would copy it.
 	val, _ = val.Unmark()
 	if !val.IsKnown() {
-		l.unknownSkipped.Store(true)
+		l.shared.unknownSkipped.Store(true)
 		return nil, diags
 	}
 	bad := fmt.Sprintf("The group argument must be a declared group, such as group.eng or each.value under for_each = group%s.", about)
@@ -469,18 +469,23 @@ func (l *loader) resolveGroup(expr hcl.Expression, ctx *hcl.EvalContext, about s
 	}
 	name, _ := val.GetAttr("name").Unmark()
 	if !name.IsKnown() {
-		l.unknownSkipped.Store(true)
+		l.shared.unknownSkipped.Store(true)
 		return nil, diags
 	}
 	if name.IsNull() || name.Type() != cty.String {
 		return nil, append(diags, attrError("Invalid group", bad, expr))
 	}
+	// A group value's name is the group's name everywhere (a module's
+	// groups are named by their address), so a group passed into a module
+	// as a variable still finds its group.
 	g, ok := l.cfg.Groups[name.AsString()]
 	if !ok {
-		if _, declared := l.mod.groupByName[name.AsString()]; declared {
-			// The group failed to evaluate; that is already reported.
-			l.unknownSkipped.Store(true)
-			return nil, diags
+		for label := range l.mod.groupByName {
+			if l.groupName(label) == name.AsString() {
+				// The group failed to evaluate; that is already reported.
+				l.shared.unknownSkipped.Store(true)
+				return nil, diags
+			}
 		}
 		return nil, append(diags, attrError("Invalid group", fmt.Sprintf("No group named %q is declared.%s%s", name.AsString(), didYouMean(name.AsString(), sortedKeys(l.mod.groupByName)), about), expr))
 	}
