@@ -28,6 +28,9 @@ type node struct {
 
 func (n *node) String() string {
 	if n.kind == "provider" {
+		if n.name != "" {
+			return `provider "a1base" (alias ` + n.name + `)`
+		}
 		return `provider "a1base"`
 	}
 	return n.kind + "." + n.name
@@ -39,17 +42,13 @@ func (n *node) String() string {
 func (l *loader) evaluate() hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	mod := l.mod
-	var provider *providerBlock
-	if len(mod.providers) > 0 {
-		provider = mod.providers[0]
-	}
 
-	// Nodes: the provider (if any), then locals, then groups.
+	// Nodes: the providers (if any), then locals, then groups.
 	var nodes []*node
-	providerIdx := -1
-	if provider != nil {
-		providerIdx = 0
-		nodes = append(nodes, &node{kind: "provider", exprs: provider.expressions(), rng: provider.DeclRange})
+	providerIdx := make(map[string]int, len(mod.providers))
+	for _, pb := range mod.providers {
+		providerIdx[pb.Alias] = len(nodes)
+		nodes = append(nodes, &node{kind: "provider", name: pb.Alias, exprs: pb.expressions(), rng: pb.DeclRange})
 	}
 	localIdx := make(map[string]int, len(mod.locals))
 	for _, lv := range mod.locals {
@@ -85,9 +84,15 @@ func (l *loader) evaluate() hcl.Diagnostics {
 				n.deps = append(n.deps, i)
 			}
 		}
-		// A group's from defaults to the provider's.
-		if n.kind == "group" && providerIdx >= 0 {
-			n.deps = append(n.deps, providerIdx)
+		// A group's from defaults to its provider's.
+		if n.kind == "group" {
+			g := mod.groupByName[n.name]
+			if i, ok := providerIdx[g.ProviderAlias]; ok {
+				n.deps = append(n.deps, i)
+			} else if g.ProviderAlias != "" {
+				diags = append(diags, undefinedAlias(g, mod.providers))
+				n.bad = true
+			}
 		}
 	}
 	order, cdiags := topoSort(nodes)
@@ -106,14 +111,25 @@ func (l *loader) evaluate() hcl.Diagnostics {
 
 	// Without a usable provider block, the defaults and the environment
 	// still apply.
-	prov, providerFromOK, pdiags := l.evalProvider(nil, nil)
-	if provider == nil || nodes[providerIdx].bad {
+	providerFromOK := map[string]bool{}
+	prov, fromOK, pdiags := l.evalProvider("", nil, nil)
+	if i, ok := providerIdx[""]; !ok || nodes[i].bad {
 		diags = append(diags, pdiags...)
-	}
-	if provider != nil && nodes[providerIdx].bad {
-		providerFromOK = false
+		providerFromOK[""] = !ok && fromOK
 	}
 	l.cfg.Provider = prov
+	for _, pb := range mod.providers {
+		if pb.Alias == "" {
+			continue
+		}
+		if l.cfg.Aliases == nil {
+			l.cfg.Aliases = map[string]*Provider{}
+		}
+		// An alias whose block fails still names a provider, so that its
+		// groups report their own problems rather than a missing alias.
+		l.cfg.Aliases[pb.Alias] = &Provider{Alias: pb.Alias, BaseURL: DefaultBaseURL, ExpiresAfter: DefaultExpiresAfter, Endpoint: EndpointGroup, DeclRange: pb.DeclRange}
+	}
+	diags = append(diags, checkEnvNames(mod.providers)...)
 	var allGroups cty.Value // built once every group is done
 	for _, i := range order {
 		n := nodes[i]
@@ -142,9 +158,11 @@ func (l *loader) evaluate() hcl.Diagnostics {
 		}
 		switch n.kind {
 		case "provider":
-			p, fromOK, d := l.evalProvider(provider, ctx)
+			pb := mod.providers[i]
+			p, fromOK, d := l.evalProvider(pb.Alias, pb, ctx)
 			diags = append(diags, d...)
-			l.cfg.Provider, providerFromOK = p, fromOK
+			*l.cfg.ProviderOf(pb.Alias) = p
+			providerFromOK[pb.Alias] = fromOK
 		case "local":
 			lv := mod.localByName[n.name]
 			val, d := lv.Expr.Value(ctx)
@@ -153,7 +171,8 @@ func (l *loader) evaluate() hcl.Diagnostics {
 				locals[n.name] = val
 			}
 		case "group":
-			g, d := l.evalGroup(mod.groupByName[n.name], ctx, &l.cfg.Provider, providerFromOK)
+			gb := mod.groupByName[n.name]
+			g, d := l.evalGroup(gb, ctx, l.cfg.ProviderOf(gb.ProviderAlias), providerFromOK[gb.ProviderAlias])
 			diags = append(diags, d...)
 			if g != nil {
 				l.cfg.Groups[g.Name] = g
@@ -222,6 +241,51 @@ func (l *loader) evaluate() hcl.Diagnostics {
 	imports, d := l.checkImports(mod.imports, instances)
 	diags = append(diags, d...)
 	l.cfg.Imports = imports
+	return diags
+}
+
+// undefinedAlias is the diagnostic of a group whose provider names an
+// alias no provider block declares.
+func undefinedAlias(g *groupBlock, providers []*providerBlock) *hcl.Diagnostic {
+	var aliases, names []string
+	for _, p := range providers {
+		if p.Alias != "" {
+			aliases = append(aliases, p.Alias)
+			names = append(names, p.name())
+		}
+	}
+	declared := "No provider block declares an alias."
+	if len(names) > 0 {
+		declared = "The aliases declared are " + joinNames(names) + "."
+	}
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "Undefined provider alias",
+		Detail: fmt.Sprintf("Group %q names a1base.%s, but no provider \"a1base\" block has alias = %q.%s %s",
+			g.Name, g.ProviderAlias, g.ProviderAlias, didYouMean(g.ProviderAlias, aliases), declared),
+		Subject: g.ProviderRange,
+	}
+}
+
+// checkEnvNames refuses two aliases whose credentials would come from the
+// same environment variables. Aliases are lower case, so this cannot
+// happen today; the check keeps it so if the alias rules loosen.
+func checkEnvNames(providers []*providerBlock) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	seen := map[string]*providerBlock{}
+	for _, p := range providers {
+		env := EnvVar(p.Alias, "API_KEY")
+		if prev, ok := seen[env]; ok {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Conflicting provider aliases",
+				Detail:   fmt.Sprintf("Aliases %q and %q would both read their credentials from %s.", prev.Alias, p.Alias, env),
+				Subject:  p.AliasRange.Ptr(),
+			})
+			continue
+		}
+		seen[env] = p
+	}
 	return diags
 }
 
