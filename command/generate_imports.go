@@ -43,7 +43,7 @@ func generateImports(ctx context.Context, env *Env, v *views.View, run *planRun)
 	if err != nil {
 		return err
 	}
-	results, err := executor.Evidence(ctx, candidates, client, run.Snap)
+	results, err := executor.Evidence(ctx, candidates, client, nil, run.Snap)
 	if err != nil {
 		return err
 	}
