@@ -103,7 +103,9 @@ func TestAccountsHaveTheirOwnRateWindows(t *testing.T) {
 	// long before acc_eu, which needs five windows for its twelve.
 	busiest := maxInWindow(all, per)
 	assert.Greater(t, busiest, 2, "the accounts' sends were paced as one")
-	last := func(ts []time.Time) time.Time { return slices.MaxFunc(ts, func(a, b time.Time) int { return a.Compare(b) }) }
+	last := func(ts []time.Time) time.Time {
+		return slices.MaxFunc(ts, func(a, b time.Time) int { return a.Compare(b) })
+	}
 	first := slices.MinFunc(all, func(a, b time.Time) int { return a.Compare(b) })
 	usSpan, euSpan := last(usTimes).Sub(first), last(euTimes).Sub(first)
 	assert.GreaterOrEqual(t, euSpan, 5*per, "acc_eu kept 2 per %s", per)

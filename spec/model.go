@@ -26,8 +26,8 @@ type Config struct {
 	Provider Provider
 	// Aliases are the aliased provider blocks, by alias.
 	Aliases map[string]*Provider
-	Backend  *Backend // nil: the local state file
-	Groups   map[string]*Group
+	Backend *Backend // nil: the local state file
+	Groups  map[string]*Group
 	// Instances are the expanded message instances, ordered by SendAt, then
 	// by address.
 	Instances []*Instance

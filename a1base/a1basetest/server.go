@@ -124,7 +124,7 @@ type API struct {
 	secret    string
 	account   string
 	accounts  map[string][2]string // id -> key, secret
-	threads   map[string]bool // nil: any thread is known
+	threads   map[string]bool      // nil: any thread is known
 	wrapped   bool
 	rng       *rand.Rand
 	now       func() time.Time
