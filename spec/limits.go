@@ -143,7 +143,7 @@ func (sl *ServiceLimits) CheckFile(mediaType string, size int64, contentType str
 	}
 	ct := strings.ToLower(contentType)
 	if accepted := sl.ContentTypes[mediaType]; ct != "" && len(accepted) > 0 && !slices.Contains(accepted, ct) {
-		return "Unsupported media content type", fmt.Errorf("the file is %s; %s sends a %s as one of %s", ct, sl.name(), mediaType, strings.Join(accepted, ", "))
+		return "Unsupported media content type", fmt.Errorf("the file is %s; %s sends %s media as one of %s", ct, sl.name(), mediaType, strings.Join(accepted, ", "))
 	}
 	return "", nil
 }
