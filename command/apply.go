@@ -119,11 +119,11 @@ interrupted.`)
 
 // applyRun is an apply in progress: what it sends with and to.
 type applyRun struct {
-	env     *Env
-	opts    *applyOptions
-	view    views.Apply
-	inputs  *planInputs
-	saved   *planner.SavedPlan
+	env      *Env
+	opts     *applyOptions
+	view     views.Apply
+	inputs   *planInputs
+	saved    *planner.SavedPlan
 	client   executor.Sender
 	accounts map[string]executor.Account
 	backend  state.Backend

@@ -22,10 +22,10 @@ import (
 // it, look unknown messages up, send and expire what is due, then save the
 // state and release the lock, whatever happened.
 type applyPass struct {
-	env     *Env
-	view    views.Apply
-	inputs  *planInputs
-	client  executor.Sender
+	env    *Env
+	view   views.Apply
+	inputs *planInputs
+	client executor.Sender
 	// accounts are the aliased providers' clients and limits.
 	accounts map[string]executor.Account
 	backend  state.Backend
