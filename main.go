@@ -20,8 +20,12 @@ import (
 	"github.com/heraldhq/herald/command"
 )
 
-// version is set at link time: go build -ldflags "-X main.version=1.2.3".
-var version string
+// version, commit and date are set at link time, as a release build does:
+//
+//	go build -ldflags "-X main.version=1.2.3 -X main.commit=... -X main.date=2026-12-01T09:00:00Z"
+//
+// Without them herald reads what the Go toolchain recorded in the build.
+var version, commit, date string
 
 func main() {
 	tuneGC(os.Getenv)
@@ -109,6 +113,7 @@ func run() int {
 		Now:              clock.Now,
 		Version:          command.ResolveVersion(version, info),
 	}
+	env.Commit, env.Date = command.ResolveBuild(commit, date, info)
 	sigs := make(chan os.Signal, 3)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)

@@ -356,9 +356,19 @@ func (c *Client) classify(status int, header http.Header, data []byte) Result {
 		// The server gave up waiting for the request, so it did not act on
 		// it: safe to try again.
 		r.Outcome = Transient
-	case status >= 500:
+	case status == http.StatusInternalServerError, status == http.StatusServiceUnavailable:
+		// A1Base's own refusal: the API answered, and an API that failed
+		// or is unavailable has not acted on the request.
 		r.Outcome = Transient
 		r.RetryAfter = parseRetryAfter(header.Get("Retry-After"), c.now())
+	case status >= 500:
+		// 502, 504 and the rest usually come from a gateway in front of
+		// the API, which may give up after the API processed the send:
+		// retrying could deliver it twice.
+		r.Outcome = Ambiguous
+		apiErr := c.apiError(status, header, data)
+		r.Err = c.redactErr(apiErr.Error()+"; the answer may come from a gateway after A1Base processed the send, so the message may or may not have been delivered", apiErr)
+		return r
 	default:
 		r.Outcome = Permanent
 	}

@@ -200,7 +200,24 @@ func TestSendGroupClassifiesAnswers(t *testing.T) {
 			name: "429 garbage", status: 429, header: map[string]string{"Retry-After": "soon"}, outcome: a1base.Transient,
 		},
 		{name: "500", status: 500, outcome: a1base.Transient, err: "A1Base answered 500 Internal Server Error"},
-		{name: "502", status: 502, outcome: a1base.Transient, body: `<html>bad gateway</html>`, err: "A1Base answered 502 Bad Gateway"},
+		{
+			name: "500 with Retry-After", status: 500, header: map[string]string{"Retry-After": "3"}, outcome: a1base.Transient,
+			retryAfter: 3 * time.Second,
+		},
+		// A gateway's error may come after A1Base processed the send.
+		{
+			name: "502 may have been delivered", status: 502, outcome: a1base.Ambiguous, body: `<html>bad gateway</html>`,
+			errHas: []string{"A1Base answered 502 Bad Gateway", "may or may not have been delivered"},
+		},
+		{
+			name: "504 may have been delivered", status: 504, header: map[string]string{"Retry-After": "2"}, outcome: a1base.Ambiguous,
+			errHas: []string{"A1Base answered 504 Gateway Timeout", "may or may not have been delivered"},
+		},
+		{
+			name: "other 5xx may have been delivered", status: 520, outcome: a1base.Ambiguous, body: `{"detail":"origin error"}`,
+			errHas: []string{"A1Base answered 520", "origin error", "may or may not have been delivered"},
+		},
+		{name: "501 may have been delivered", status: 501, outcome: a1base.Ambiguous},
 		{
 			name: "503 with Retry-After", status: 503, header: map[string]string{"Retry-After": "2"}, outcome: a1base.Transient,
 			retryAfter: 2 * time.Second,

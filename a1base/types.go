@@ -93,13 +93,15 @@ type Outcome int
 const (
 	// Delivered: the API accepted the message.
 	Delivered Outcome = iota
-	// Transient: not delivered, and trying again may work (429, 5xx, or the
-	// request was never written).
+	// Transient: not delivered, and trying again may work (408, 429, 500,
+	// 503, or the request was never written).
 	Transient
 	// Permanent: the API refused the message; trying again will not help.
 	Permanent
-	// Ambiguous: the request was written but no answer came; the message
-	// may or may not have been delivered.
+	// Ambiguous: the message may or may not have been delivered: the
+	// request was written but no answer came, or the answer was a 5xx
+	// other than 500 and 503 (502, 504, ...), which a gateway may give
+	// after the API processed the send.
 	Ambiguous
 )
 

@@ -513,3 +513,128 @@ func TestApplyAborted(t *testing.T) {
 	assert.Empty(t, f.api.Sends(), "the held send never reached the fake")
 	assert.NoFileExists(t, filepath.Join(f.dir, state.DefaultPath+".journal"))
 }
+
+// TestApplyRefusesForeignJournal: a journal left by a run on another state
+// (another lineage) next to the state file stops apply before anything is
+// sent; the journal and the state file stay byte for byte as they were, and
+// the error says how to recover.
+func TestApplyRefusesForeignJournal(t *testing.T) {
+	f := newApplyFixture(t)
+	// A state of its own, with one sent message.
+	r := f.run(t, nil, "apply", "-auto-approve", at, "-target=message.a")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	statePath := filepath.Join(f.dir, state.DefaultPath)
+	journalPath := statePath + ".journal"
+
+	// Another state's run died with an attempt and its outcome in its
+	// journal; its state file was then swapped for this one.
+	other := filepath.Join(t.TempDir(), state.DefaultPath)
+	ob := state.OpenLocal(other)
+	require.NoError(t, ob.Lock(context.Background(), 0))
+	for _, e := range []state.Event{
+		{Kind: state.EventAttempt, Address: "message.c", ThreadID: "t-sales", Attempt: 1, At: applyClock},
+		{Kind: state.EventOutcome, Address: "message.c", ThreadID: "t-sales", Attempt: 1, At: applyClock, Status: state.StatusSent, Outcome: "delivered"},
+	} {
+		require.NoError(t, ob.Record(context.Background(), e))
+	}
+	journal, err := os.ReadFile(other + ".journal")
+	require.NoError(t, err)
+	require.NoError(t, ob.Unlock())
+	require.NoError(t, os.WriteFile(journalPath, journal, 0o600))
+	stateBefore, err := os.ReadFile(statePath)
+	require.NoError(t, err)
+	sent := len(f.api.Sends())
+
+	for _, args := range [][]string{{"apply", "-auto-approve", at}, {"plan", at}} {
+		r = f.run(t, nil, args...)
+		assert.Equal(t, 1, r.code, "%s: stdout:\n%s", args[0], r.stdout)
+		assert.Contains(t, r.stderr, "belongs to another state", args[0])
+		assert.Contains(t, r.stderr, "left unchanged", args[0])
+		assert.Contains(t, r.stderr, "move the journal away", args[0])
+		assert.Len(t, f.api.Sends(), sent, "%s sent with a foreign journal", args[0])
+		got, err := os.ReadFile(journalPath)
+		require.NoError(t, err)
+		assert.Equal(t, journal, got, "%s changed the foreign journal", args[0])
+		got, err = os.ReadFile(statePath)
+		require.NoError(t, err)
+		assert.Equal(t, stateBefore, got, "%s changed the state file", args[0])
+	}
+
+	// The way out the error names works: with the journal moved away,
+	// apply goes on with this state's own records.
+	require.NoError(t, os.Rename(journalPath, journalPath+".foreign"))
+	r = f.run(t, nil, "apply", "-auto-approve", at)
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.Equal(t, []string{"First for eng", "Only for sales", "Second for eng"}, contents(f.api))
+}
+
+// TestApplyGatewayErrorsAreNeverResent: a 502 or 504 may come from a
+// gateway after A1Base processed the send, so herald does not retry it: the
+// message is unknown until its thread shows it. Delivered, it is found and
+// recorded as sent; not delivered, it stays unknown. Either way it reaches
+// A1Base once, over any number of applies.
+func TestApplyGatewayErrorsAreNeverResent(t *testing.T) {
+	for _, status := range []int{http.StatusBadGateway, http.StatusGatewayTimeout} {
+		t.Run(http.StatusText(status)+" after delivery", func(t *testing.T) {
+			f := newApplyFixture(t)
+			f.api.Script(a1basetest.Reply{Status: status, Delivered: true})
+			r := f.run(t, nil, "apply", "-auto-approve", at, "-target=message.c")
+			require.Equal(t, 0, r.code, r.stdout+r.stderr)
+			assert.Contains(t, r.stdout, "message.c: unknown: ")
+			assert.Contains(t, r.stdout, "message.c: found in its thread: recorded as sent")
+			assert.NotContains(t, r.stdout, "retrying")
+			rec := f.snapshot(t, state.DefaultPath).Records["message.c"]
+			assert.Equal(t, state.StatusSent, rec.Status)
+			assert.Len(t, rec.Attempts, 1)
+
+			again := f.run(t, nil, "apply", "-auto-approve", at, "-target=message.c")
+			require.Equal(t, 0, again.code, again.stdout+again.stderr)
+			assert.Equal(t, []string{"Only for sales"}, contents(f.api), "delivered once")
+			assert.Len(t, f.api.Arrivals(), 2, "one send and one look-up in all (the second apply has nothing to do)")
+		})
+		t.Run(http.StatusText(status)+" not delivered", func(t *testing.T) {
+			f := newApplyFixture(t)
+			f.api.Script(a1basetest.Reply{Status: status})
+			r := f.run(t, nil, "apply", "-auto-approve", at, "-target=message.c")
+			assert.Equal(t, 1, r.code, r.stdout+r.stderr)
+			assert.Contains(t, r.stdout, "message.c: unknown: ")
+			assert.Contains(t, r.stdout, "may or may not have been delivered")
+			assert.Contains(t, r.stdout, "herald apply -replace=message.c")
+			assert.NotContains(t, r.stdout, "retrying")
+			for range 2 {
+				again := f.run(t, nil, "apply", "-auto-approve", at, "-target=message.c")
+				require.Equal(t, 0, again.code, again.stdout+again.stderr)
+				assert.Contains(t, again.stdout, "message.c: not found in its thread's recent messages: still unknown")
+				assert.Equal(t, state.StatusUnknown, f.snapshot(t, state.DefaultPath).Records["message.c"].Status)
+			}
+			sends := 0
+			for _, a := range f.api.Arrivals() {
+				if a.Method == http.MethodPost {
+					sends++
+				}
+			}
+			assert.Equal(t, 1, sends, "an ambiguous gateway error is never sent again without -replace")
+			assert.Empty(t, f.api.Sends())
+		})
+	}
+}
+
+// TestApplyMemberCopyIsNotTakenAsSent: a member of the group posts the
+// message's exact text from their own number while herald's send of it is
+// lost. Neither the look-up right after the lost answer nor the next
+// apply's reconciliation takes the member's copy for herald's delivery.
+func TestApplyMemberCopyIsNotTakenAsSent(t *testing.T) {
+	f := newApplyFixture(t)
+	f.api.AddThreadMessage("t-sales", "+19995550123", "Only for sales", applyClock)
+	f.api.Script(a1basetest.Reply{Lost: true, Undelivered: true})
+	r := f.run(t, nil, "apply", "-auto-approve", at, "-target=message.c")
+	assert.Equal(t, 1, r.code, r.stdout+r.stderr)
+	assert.Contains(t, r.stdout, "message.c: unknown: ")
+	assert.NotContains(t, r.stdout, "found in its thread")
+
+	again := f.run(t, nil, "apply", "-auto-approve", at, "-target=message.c")
+	require.Equal(t, 0, again.code, again.stdout+again.stderr)
+	assert.Contains(t, again.stdout, "message.c: not found in its thread's recent messages: still unknown")
+	assert.Equal(t, state.StatusUnknown, f.snapshot(t, state.DefaultPath).Records["message.c"].Status)
+	assert.Empty(t, f.api.Sends())
+}

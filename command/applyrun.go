@@ -10,11 +10,13 @@ import (
 
 	"github.com/heraldhq/herald/a1base"
 	"github.com/heraldhq/herald/a1base/a1basetest"
+	"github.com/heraldhq/herald/command/service"
 	"github.com/heraldhq/herald/command/views"
 	"github.com/heraldhq/herald/executor"
 	"github.com/heraldhq/herald/planner"
 	"github.com/heraldhq/herald/spec"
 	"github.com/heraldhq/herald/state"
+	"github.com/heraldhq/herald/state/pgstate"
 )
 
 // applyPass is one pass of the send protocol, what apply does once and run
@@ -45,6 +47,12 @@ type applyPass struct {
 	// clock is the executor's clock: records and expiry during the pass.
 	clock   func() time.Time
 	noColor bool
+	// hooks, when set, are told what the executor reports besides view
+	// (run's metrics).
+	hooks executor.Hooks
+	// keepLock leaves the backend locked and open after the pass: run's
+	// active replica holds the lock of a PostgreSQL state across passes.
+	keepLock bool
 
 	// forceImports records imports that no thread message matched, as
 	// sent without evidence (herald import -force).
@@ -138,7 +146,7 @@ func (p *applyPass) run(ctx context.Context) (out passOutcome, err error) {
 
 	// Looking unknown messages up sends nothing, so it needs no approval.
 	if unknowns > 0 {
-		resolved, err := executor.Reconcile(ctx, plan, p.client, p.backend, executor.Options{Now: p.clock, Accounts: p.accounts}, p.view)
+		resolved, err := executor.Reconcile(ctx, plan, p.client, p.backend, executor.Options{Now: p.clock, Accounts: p.accounts}, p.executorHooks())
 		if err != nil {
 			return out, p.interrupted(ctx, err, &out)
 		}
@@ -164,7 +172,7 @@ func (p *applyPass) run(ctx context.Context) (out passOutcome, err error) {
 		Now:          p.clock,
 		Sleep:        p.env.Sleep,
 		Abort:        p.env.Abort,
-	}, p.view)
+	}, p.executorHooks())
 	out.Executed = true
 	out.Result = views.ApplyResult{Summary: sum}
 	if err != nil {
@@ -172,6 +180,14 @@ func (p *applyPass) run(ctx context.Context) (out passOutcome, err error) {
 	}
 	p.view.Result(out.Result)
 	return out, nil
+}
+
+// executorHooks is what the executor reports to: the view, and hooks.
+func (p *applyPass) executorHooks() executor.Hooks {
+	if p.hooks == nil {
+		return p.view
+	}
+	return service.Tee(p.view, p.hooks)
 }
 
 // importMessages records the plan's imports, each found in its thread (or
@@ -235,12 +251,23 @@ func (p *applyPass) interrupted(ctx context.Context, err error, out *passOutcome
 // and turns a failure to do so into the pass's error.
 func (p *applyPass) release(ctx context.Context, err error) error {
 	// The state must be saved even when ctx was cancelled by an interrupt.
-	var perr error
+	var perr, uerr, cerr error
 	if p.stateRead {
 		perr = p.backend.Persist(context.WithoutCancel(ctx))
 	}
-	uerr := p.backend.Unlock()
-	cerr := p.backend.Close()
+	if p.keepLock {
+		// Every event is stored as it happens; a lost lock is the
+		// scheduler's to handle.
+		if errors.Is(perr, pgstate.ErrLockLost) {
+			perr = nil
+		}
+		if perr == nil {
+			return err
+		}
+		return errors.Join(err, perr)
+	}
+	uerr = p.backend.Unlock()
+	cerr = p.backend.Close()
 	if perr != nil {
 		perr = fmt.Errorf("saving state %s: %w; every recorded send is kept in its journal, and the next herald run reads it", p.backend.Describe(), perr)
 	}

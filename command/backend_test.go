@@ -348,7 +348,7 @@ func TestStatePushBadInput(t *testing.T) {
 		stdin string
 		want  string
 	}{
-		{[]string{"bad.json"}, "", `bad.json: line 4, column 17 (byte 52): field "serial" is a JSON string`},
+		{[]string{"bad.json"}, "", `bad.json: line 4, column 13 (byte 48): field "serial" is a JSON string`},
 		{[]string{"missing.json"}, "", "missing.json: no such file or directory"},
 		{[]string{"-"}, `{"version": 9}`, "standard input: state has state format version 9, written by a newer herald"},
 		{nil, "", "state push takes exactly one state file"},

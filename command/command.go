@@ -41,6 +41,9 @@ type Env struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Version is herald's version, for `herald version` and User-Agent.
 	Version string
+	// Commit and Date are the commit herald was built from and that
+	// commit's date (RFC 3339), for `herald version`; empty when unknown.
+	Commit, Date string
 	// Abort is closed on the second interrupt. The first one cancels the
 	// context a command runs with, which asks it to stop gracefully; apply
 	// then lets requests in flight finish, and only Abort cuts them short.

@@ -102,9 +102,15 @@ func sanitizeComment(s string) string {
 }
 
 // addressTraversal is the address as HCL writes it: message.NAME or
-// message.NAME["KEY"].
+// message.NAME["KEY"], after its module path if any.
 func addressTraversal(a addrs.Message) hcl.Traversal {
-	t := hcl.Traversal{hcl.TraverseRoot{Name: "message"}, hcl.TraverseAttr{Name: a.Name}}
+	t := a.Module.Traversal()
+	if len(t) == 0 {
+		t = hcl.Traversal{hcl.TraverseRoot{Name: "message"}}
+	} else {
+		t = append(t, hcl.TraverseAttr{Name: "message"})
+	}
+	t = append(t, hcl.TraverseAttr{Name: a.Name})
 	if a.HasKey {
 		t = append(t, hcl.TraverseIndex{Key: cty.StringVal(a.Key)})
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/heraldhq/herald/command/views"
 	"github.com/heraldhq/herald/executor"
 	"github.com/heraldhq/herald/planner"
+	"github.com/heraldhq/herald/spec"
 	"github.com/heraldhq/herald/state"
 )
 
@@ -86,7 +87,7 @@ func runImport(ctx context.Context, env *Env, opts importOptions) error {
 	}
 	need := map[string]bool{}
 	for _, inst := range in.Config.Instances {
-		if inst != nil && inst.Addr == opts.Addr {
+		if inst != nil && inst.Addr.Equal(opts.Addr) {
 			need[inst.Group.ProviderAlias()] = true
 		}
 	}
@@ -127,18 +128,18 @@ func runImport(ctx context.Context, env *Env, opts importOptions) error {
 // importable checks that addr names one configured message instance.
 func importable(in *planInputs, addr addrs.Message) error {
 	for _, inst := range in.Config.Instances {
-		if inst.Addr == addr {
+		if inst.Addr.Equal(addr) {
 			return nil
 		}
 	}
 	hint := ""
 	for _, inst := range in.Config.Instances {
-		if inst.Addr.Name == addr.Name {
+		if inst.Addr.Block().Equal(addr.Block()) {
 			hint = fmt.Sprintf("; %s has instances such as %s", addr.Block(), inst.Addr)
 			break
 		}
 	}
-	if _, ok := in.Config.Repeats[addr.Name]; ok && hint == "" {
+	if _, ok := in.Config.Repeats[spec.RepeatKey(addr)]; ok && hint == "" {
 		hint = "; an occurrence of a repeat message is only known near its time: give -at=TIME"
 	}
 	return fmt.Errorf("%s matches no message in the configuration%s", addr, hint)
@@ -154,7 +155,7 @@ func importOne(ctx context.Context, in *planInputs, backend state.Backend, accou
 	plan := planner.New(in.Config, snap, in.At, planner.Options{Targets: []addrs.Message{opts.Addr}})
 	var change *planner.Change
 	for _, c := range plan.Changes {
-		if c.Addr == opts.Addr && c.Instance != nil {
+		if c.Addr.Equal(opts.Addr) && c.Instance != nil {
 			change = c
 		}
 	}

@@ -10,9 +10,8 @@ import (
 	"path/filepath"
 	"sort"
 
-	"github.com/agext/levenshtein"
-
 	"github.com/heraldhq/herald/command/views"
+	"github.com/heraldhq/herald/spec"
 )
 
 // Main runs herald with args (without the program name) and returns the
@@ -106,20 +105,15 @@ func resolveChdir(cwd, dir string) (string, error) {
 	return filepath.Clean(dir), nil
 }
 
-// suggest names the command closest to a mistyped one, if any is close.
+// suggest names the command closest to a mistyped one, if any is close,
+// by the same measure as the configuration's "did you mean" suggestions.
 func suggest(name string) string {
-	best, bestDist := "", 3
 	names := make([]string, 0)
 	for _, c := range All() {
 		names = append(names, c.Name)
 	}
 	sort.Strings(names)
-	for _, n := range names {
-		if d := levenshtein.Distance(name, n, nil); d < bestDist {
-			best, bestDist = n, d
-		}
-	}
-	return best
+	return spec.Suggest(name, names)
 }
 
 // newView is the base view of a command with the colour choice it was

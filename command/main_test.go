@@ -74,6 +74,8 @@ func TestMainGlobalOptions(t *testing.T) {
 		{"no command", nil, 1, "", "Usage: herald"},
 		{"unknown command", []string{"valdate"}, 1, "", `Error: unknown command "valdate"; did you mean "validate"?`},
 		{"unknown command far from any", []string{"xyzzyplugh"}, 1, "", `Error: unknown command "xyzzyplugh"` + "\n"},
+		{"unknown short command not close", []string{"foo"}, 1, "", `Error: unknown command "foo"` + "\n"},
+		{"unknown command with swapped letters", []string{"paln"}, 1, "", `Error: unknown command "paln"; did you mean "plan"?`},
 		{"help", []string{"help"}, 0, "Usage: herald [global options] <command> [args]", ""},
 		{"-h", []string{"-h"}, 0, "Usage: herald [global options] <command> [args]", ""},
 		{"--help", []string{"--help"}, 0, "Usage: herald [global options] <command> [args]", ""},

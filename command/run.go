@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"sort"
 	"sync"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/heraldhq/herald/internal/clock"
 
 	"github.com/heraldhq/herald/a1base"
+	"github.com/heraldhq/herald/command/service"
 	"github.com/heraldhq/herald/command/views"
 	"github.com/heraldhq/herald/executor"
 	"github.com/heraldhq/herald/planner"
@@ -55,6 +57,9 @@ type runOptions struct {
 	JSON        bool
 	Sandbox     bool
 	Once        bool
+	// Listen is the address of the health and metrics endpoints; empty
+	// for none.
+	Listen string
 }
 
 func parseRunFlags(env *Env, args []string) (runOptions, error) {
@@ -68,11 +73,15 @@ configuration is read again at every wake, so a change merged into the
 working directory takes effect at the next one; while it is invalid, the
 errors are shown and nothing is sent until it is fixed.
 
-Run holds the state lock only while it sends: a manual apply (or plan) can
-take it in between, and when another process holds it at a wake, run says
-so and tries again at the next one. Run never asks for approval: starting
-it is the approval. It logs one line per event, or one JSON object per line
-with -json.
+On the local state file, run holds the state lock only while it sends: a
+manual apply (or plan) can take it in between, and when another process
+holds it at a wake, run says so and tries again at the next one. On the
+PostgreSQL backend, any number of runs may share the state as replicas:
+the one holding the lock is active, keeps the lock and sends; the others
+stand by and take over within seconds when it dies or loses the database.
+Run never asks for approval: starting it is the approval. It logs one line
+per event, or one JSON object per line with -json; -listen serves /healthz,
+/readyz and /metrics.
 
 Credentials come from A1BASE_API_KEY and A1BASE_API_SECRET only; with
 -sandbox none are needed, messages go to an A1Base sandbox inside herald,
@@ -96,6 +105,7 @@ is unusable at the start (or, with -once, on anything apply exits 1 for);
 	fs.BoolVar(&opts.Sandbox, "sandbox", false, "Send to an in-process A1Base sandbox, with its own state file, instead of A1Base.")
 	fs.BoolVar(&opts.Once, "once", false, "Make one pass, then exit (for cron and tests).")
 	fs.BoolVar(&opts.NoColor, "no-color", false, "Print no colour codes.")
+	fs.StringVar(&opts.Listen, "listen", "", "Serve /healthz, /readyz and /metrics on `ADDR` (host:port), for a service manager and Prometheus.")
 	if err := parseFlags(fs, env, args); err != nil {
 		return opts, err
 	}
@@ -158,6 +168,14 @@ type scheduler struct {
 	// failedPass is set when the last pass had sends fail or become
 	// unknown, for -once's exit code.
 	failedPass bool
+
+	// log records the service-level events (active, standby, takeover,
+	// lock lost, listening) as structured records.
+	log     *slog.Logger
+	health  *service.Health
+	metrics *service.Metrics
+	// rep holds a PostgreSQL state shared with other replicas.
+	rep *replica
 }
 
 // retryWait is when a failed message is tried again, and how long the
@@ -203,6 +221,17 @@ func runRun(ctx context.Context, env *Env, opts runOptions) error {
 		env: env, opts: &opts, view: views.NewRun(format, v, now),
 		diag: diag, diagWarn: diagWarn, now: now, sleep: sleep,
 		lookedUp: map[string]bool{}, retries: map[string]retryWait{},
+		log:    newServiceLog(v.Stdout, opts.JSON, now),
+		health: service.NewHealth(), metrics: service.NewMetrics(),
+	}
+	defer s.closeReplica()
+	if opts.Listen != "" {
+		srv, err := service.Listen(opts.Listen, service.Handler(s.health, s.metrics))
+		if err != nil {
+			return err
+		}
+		defer srv.Close()
+		s.log.Info("serving /healthz, /readyz and /metrics", "type", "listening", "addr", srv.Addr())
 	}
 	if opts.Sandbox {
 		s.sandbox = newSandbox(s.view.SandboxReceived)
@@ -222,6 +251,19 @@ func runRun(ctx context.Context, env *Env, opts runOptions) error {
 	for first := true; ; first = false {
 		plan, err := s.wake(ctx)
 		wakeAt, nextAt, next := nextWake(plan, s.now(), opts.Poll)
+		if plan != nil {
+			s.metrics.SetNextSendAt(nextAt)
+		}
+		var lost *lockLostError
+		switch {
+		case errors.As(err, &lost):
+			// Stand by again at once.
+			wakeAt = s.now()
+		case err != nil && s.rep != nil:
+			// A replica that could not use the state tries again soon:
+			// its standbys are waiting too.
+			wakeAt = minTime(wakeAt, s.now().Add(standbyRetry))
+		}
 		if stopped, err := s.settle(ctx, err, first, wakeAt); stopped {
 			return err
 		}
@@ -240,7 +282,12 @@ func runRun(ctx context.Context, env *Env, opts runOptions) error {
 			s.lastSleep = ""
 		}
 		if d := wakeAt.Sub(s.now()); d > 0 {
-			if err := s.sleep(ctx, d); err != nil && ctx.Err() == nil {
+			// An active replica wakes as soon as it loses the lock.
+			sctx := ctx
+			if s.rep != nil && s.rep.active {
+				sctx = s.rep.ctx
+			}
+			if err := s.sleep(sctx, d); err != nil && ctx.Err() == nil && sctx.Err() == nil {
 				return err
 			}
 		}
@@ -256,6 +303,7 @@ func runRun(ctx context.Context, env *Env, opts runOptions) error {
 func (s *scheduler) settle(ctx context.Context, err error, first bool, retryAt time.Time) (stopped bool, _ error) {
 	var cerr *configError
 	var lerr *state.LockedError
+	var lost *lockLostError
 	switch {
 	case errors.Is(err, errRunAborted):
 		s.notices.Interrupting()
@@ -272,6 +320,9 @@ func (s *scheduler) settle(ctx context.Context, err error, first bool, retryAt t
 		return true, nil
 	case err == nil:
 		return false, nil
+	case errors.As(err, &lost):
+		// demote logged it.
+		return false, nil
 	case errors.As(err, &cerr):
 		if first || s.opts.Once {
 			return true, ErrReported
@@ -283,7 +334,9 @@ func (s *scheduler) settle(ctx context.Context, err error, first bool, retryAt t
 		}
 		s.view.LockBusy(err, retryAt)
 	default:
-		if first || s.opts.Once {
+		// A replica that once reached its state rides out the database's
+		// outages: its standbys do too.
+		if (first && s.rep == nil) || s.opts.Once {
 			return true, err
 		}
 		s.view.PassFailed(err, retryAt)
@@ -330,32 +383,61 @@ func (s *scheduler) wake(ctx context.Context) (*planner.Plan, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if s.rep != nil && s.rep.active && s.rep.ctx.Err() != nil {
+		// The lock was lost while run slept.
+		cause := context.Cause(s.rep.ctx)
+		s.demote(cause)
+		return nil, &lockLostError{cause: cause}
+	}
 	in, err := s.load()
+	s.health.Config(err)
 	if err != nil {
 		return nil, err
 	}
 	if s.sandbox == nil && in.Config.Provider.AccountID == "" {
-		return nil, errors.New(`no A1Base account id: set account_id in the provider "a1base" block or the environment variable A1BASE_ACCOUNT_ID (or try the configuration with -sandbox, which needs none)`)
+		err := errors.New(`no A1Base account id: set account_id in the provider "a1base" block or the environment variable A1BASE_ACCOUNT_ID (or try the configuration with -sandbox, which needs none)`)
+		s.health.Config(err)
+		return nil, err
 	}
 	backend, err := s.openState(ctx, in.Config)
 	if err != nil {
+		s.health.State(err)
+		s.metrics.StateError()
 		return nil, err
+	}
+	passCtx, closeState := ctx, backend.Close
+	if s.rep != nil {
+		closeState = func() error { return nil }
+		if !s.rep.active {
+			if err := s.activate(ctx); err != nil {
+				return nil, err
+			}
+			// Plan with the configuration and the clock of now, not of
+			// when the wait began.
+			return s.wake(ctx)
+		}
+		passCtx = s.rep.ctx
+	} else if s.health.Role() != service.RoleActive {
+		s.setRole(service.RoleActive)
 	}
 	// A look without the lock decides whether this wake needs it at all:
 	// most wakes find nothing due and leave the lock to others.
 	_, plan, err := in.plan(ctx, backend)
 	if err != nil {
-		backend.Close()
+		closeState()
+		s.health.State(err)
+		s.metrics.StateError()
 		return nil, err
 	}
+	s.health.State(nil)
 	s.noteConfig(in.Config, plan)
 	if !s.due(plan, s.now()) {
-		return plan, backend.Close()
+		return plan, closeState()
 	}
 
 	client, accounts, err := s.clientOf(in.Config, plan)
 	if err != nil {
-		backend.Close()
+		closeState()
 		return plan, err
 	}
 	pass := &applyPass{
@@ -363,8 +445,15 @@ func (s *scheduler) wake(ctx context.Context) (*planner.Plan, error) {
 		operation: "herald run", lockTimeout: s.opts.LockTimeout,
 		parallelism: s.opts.Parallelism, maxAttempts: s.opts.MaxAttempts,
 		clock: s.now, noColor: s.opts.NoColor,
+		hooks: s.metrics.Hooks(), keepLock: s.rep != nil,
 	}
-	out, err := pass.run(ctx)
+	began := clock.Now()
+	out, err := pass.run(passCtx)
+	s.metrics.ObservePass(clock.Since(began))
+	if cause := s.lockLost(err); cause != nil && ctx.Err() == nil {
+		s.demote(cause)
+		return plan, &lockLostError{cause: cause}
+	}
 	if out.Plan != nil {
 		plan = out.Plan
 		if err == nil {
@@ -444,6 +533,11 @@ func (s *scheduler) openState(ctx context.Context, cfg *spec.Config) (state.Back
 	var backend state.Backend
 	if s.sandbox != nil {
 		backend = state.OpenLocal(sandboxStatePath(s.env, s.opts.StatePath))
+	} else if s.useReplica(cfg) {
+		var err error
+		if backend, err = s.openReplica(ctx, cfg); err != nil {
+			return nil, err
+		}
 	} else {
 		var err error
 		if backend, err = openBackendContext(ctx, s.env, cfg, s.opts.StatePath); err != nil {
@@ -564,6 +658,32 @@ func nextWake(plan *planner.Plan, now time.Time, poll time.Duration) (wakeAt, ne
 		wakeAt = nextAt
 	}
 	return wakeAt, nextAt, next
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+// newServiceLog is the structured log of run's service-level events, on w
+// beside run's own log: text, or with -json JSON objects that carry type
+// and timestamp like run's other events.
+func newServiceLog(w io.Writer, json bool, now func() time.Time) *slog.Logger {
+	opts := &slog.HandlerOptions{ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+		if len(groups) == 0 && a.Key == slog.TimeKey {
+			a.Value = slog.TimeValue(now().UTC())
+			if json {
+				a.Key = "timestamp"
+			}
+		}
+		return a
+	}}
+	if json {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
 }
 
 // sleepContext waits d, or until ctx ends.

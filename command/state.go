@@ -35,6 +35,8 @@ const stateUsage = `Usage: herald state <subcommand> [options] [args]
 
 Each uses the state the configuration's backend block names (PostgreSQL),
 or else the local state file: -state=PATH, default ` + state.DefaultPath + `.
+With -sandbox, each uses the state "herald apply -sandbox" writes instead:
+` + SandboxStatePath + `, or -state=PATH.
 `
 
 func runStateCommand(ctx context.Context, env *Env, args []string) error {
@@ -65,6 +67,7 @@ func runStateCommand(ctx context.Context, env *Env, args []string) error {
 
 type stateOptions struct {
 	StatePath   string
+	Sandbox     bool
 	LockTimeout time.Duration
 	NoColor     bool
 	Vars        []spec.VarArg
@@ -87,6 +90,7 @@ func parseStateFlagsWith(env *Env, name, argsUsage, help string, args []string, 
 	}
 	setUsage(fs, argsUsage, help)
 	fs.StringVar(&opts.StatePath, "state", "", "The local state `PATH`. Default: "+state.DefaultPath+" in the working directory.")
+	fs.BoolVar(&opts.Sandbox, "sandbox", false, "Use the state of apply -sandbox: "+SandboxStatePath+" in the working directory, or -state.")
 	fs.BoolVar(&opts.NoColor, "no-color", false, "Print no colour codes.")
 	addVarFlags(fs, &opts.Vars)
 	if withLock {
@@ -99,7 +103,7 @@ func parseStateFlagsWith(env *Env, name, argsUsage, help string, args []string, 
 		return opts, fs, nil
 	}
 	for _, a := range fs.Args() {
-		m, err := addrs.ParseMessage(a)
+		m, err := addrs.ParseSelection(a)
 		if err != nil {
 			return opts, fs, usageError(fs, env, "%v", err)
 		}
@@ -111,6 +115,11 @@ func parseStateFlagsWith(env *Env, name, argsUsage, help string, args []string, 
 // openState opens the state the configuration's backend block names, or
 // the local file.
 func openState(ctx context.Context, env *Env, opts stateOptions) (state.Backend, error) {
+	if opts.Sandbox {
+		// apply -sandbox keeps its records in a local file whatever the
+		// backend block says, so that block is not read.
+		return state.OpenLocal(sandboxStatePath(env, opts.StatePath)), nil
+	}
 	return openStateOnly(ctx, env, newView(env, opts.NoColor), opts.StatePath, opts.Vars)
 }
 
@@ -179,8 +188,31 @@ instance of the block.`, args, false)
 	if err != nil {
 		return err
 	}
-	views.NewState(newView(env, opts.NoColor)).List(matching(snap, opts.Addrs))
+	v := views.NewState(newView(env, opts.NoColor))
+	v.List(matching(snap, opts.Addrs))
+	if len(snap.Records) == 0 && !opts.Sandbox {
+		if n := sandboxRecords(ctx, env); n > 0 {
+			v.SandboxHint(SandboxStatePath, n)
+		}
+	}
 	return nil
+}
+
+// sandboxRecords counts the records in the default state file of apply
+// -sandbox; 0 when there is none or it cannot be read. An empty state
+// next to a sandbox state is most likely a look in the wrong one.
+func sandboxRecords(ctx context.Context, env *Env) int {
+	path := sandboxStatePath(env, "")
+	if _, err := os.Stat(path); err != nil {
+		return 0
+	}
+	b := state.OpenLocal(path)
+	defer b.Close()
+	snap, err := b.Snapshot(ctx)
+	if err != nil {
+		return 0
+	}
+	return len(snap.Records)
 }
 
 func runStateShow(ctx context.Context, env *Env, args []string) error {

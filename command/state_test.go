@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -139,4 +140,61 @@ func TestStateUsage(t *testing.T) {
 	r = runMain(t, t.TempDir(), "", "state", "-h")
 	assert.Equal(t, 0, r.code)
 	assert.Contains(t, r.stdout, "rm ADDR...")
+}
+
+// TestStateSandbox: after apply -sandbox, the real state is empty and
+// state list says where the sandbox's records are; -sandbox reads, edits
+// and copies them.
+func TestStateSandbox(t *testing.T) {
+	dir := t.TempDir()
+	src, err := os.ReadFile(filepath.Join(exampleDir(t, "quickstart"), "main.hcl"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.hcl"), src, 0o644))
+
+	// Nothing anywhere yet: no hint.
+	r := runMain(t, dir, "", "state", "list")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Empty(t, r.stdout)
+	assert.Empty(t, r.stderr)
+
+	// A running clock: apply's rate limits wait on it.
+	out, code := runExampleCommand(t, dir, func(string) string { return "" }, "herald apply -sandbox -auto-approve -at=2026-12-01T09:30:00Z")
+	require.Equal(t, 0, code, out)
+	require.FileExists(t, filepath.Join(dir, SandboxStatePath))
+	require.NoFileExists(t, filepath.Join(dir, state.DefaultPath))
+
+	r = runMain(t, dir, "", "state", "list")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Empty(t, r.stdout, "the list itself stays empty for scripts")
+	assert.Equal(t, "Note: the state is empty, but herald.sandbox.state.json holds 2 messages recorded by \"herald apply -sandbox\": run \"herald state list -sandbox\" to list them.\n", r.stderr)
+
+	r = runMain(t, dir, "", "state", "list", "-sandbox")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, "message.launch\nmessage.poster\n", r.stdout)
+	assert.Empty(t, r.stderr)
+
+	r = runMain(t, dir, "", "state", "show", "-sandbox", "message.launch")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "status        sent")
+
+	r = runMain(t, dir, "", "state", "pull", "-sandbox")
+	require.Equal(t, 0, r.code, r.stderr)
+	snap, err := state.Decode(strings.NewReader(r.stdout))
+	require.NoError(t, err)
+	assert.Len(t, snap.Records, 2)
+
+	r = runMain(t, dir, "", "state", "rm", "-sandbox", "message.poster")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "Removed 1 message from herald.sandbox.state.json.")
+	r = runMain(t, dir, "", "state", "list", "-sandbox")
+	assert.Equal(t, "message.launch\n", r.stdout)
+	require.NoFileExists(t, filepath.Join(dir, state.DefaultPath), "the real state is never touched")
+
+	// -state names another sandbox state file.
+	require.NoError(t, os.Rename(filepath.Join(dir, SandboxStatePath), filepath.Join(dir, "other.json")))
+	r = runMain(t, dir, "", "state", "list", "-sandbox", "-state=other.json")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, "message.launch\n", r.stdout)
+	r = runMain(t, dir, "", "state", "list")
+	assert.Empty(t, r.stderr, "no sandbox state file, no hint")
 }

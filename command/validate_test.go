@@ -30,6 +30,8 @@ func TestValidateGolden(t *testing.T) {
 		{"invalid", true, 1},
 		{"syntax", false, 1},
 		{"syntax", true, 1},
+		{"unterminated", false, 1},
+		{"unterminated", true, 1},
 	}
 	for _, tt := range tests {
 		name := tt.dir + ".out.txt"
@@ -82,7 +84,7 @@ func errorMarkers(t *testing.T, dir string) map[string]string {
 }
 
 func TestValidateDiagnosticsLandOnMarkedLines(t *testing.T) {
-	for _, fixture := range []string{"invalid", "syntax"} {
+	for _, fixture := range []string{"invalid", "syntax", "unterminated"} {
 		t.Run(fixture, func(t *testing.T) {
 			dir := testdataDir(t, "validate", fixture)
 			want := errorMarkers(t, dir)

@@ -46,6 +46,8 @@ func runVersion(_ context.Context, env *Env, opts versionOptions) error {
 		Version:  strings.TrimPrefix(env.Version, "v"),
 		Go:       runtime.Version(),
 		Platform: runtime.GOOS + "_" + runtime.GOARCH,
+		Commit:   env.Commit,
+		Date:     env.Date,
 	}
 	if info.Version == "" {
 		info.Version = devVersion
@@ -88,4 +90,37 @@ func ResolveVersion(linked string, info *debug.BuildInfo) string {
 		v += ".dirty"
 	}
 	return v
+}
+
+// ResolveBuild picks the commit herald was built from and that commit's
+// date: the ones set at link time (-ldflags "-X main.commit=... -X
+// main.date=..."), else what the Go toolchain recorded from version control
+// (vcs.revision, with ".dirty" for a modified tree, and vcs.time).
+func ResolveBuild(linkedCommit, linkedDate string, info *debug.BuildInfo) (commit, date string) {
+	commit, date = strings.TrimSpace(linkedCommit), strings.TrimSpace(linkedDate)
+	if info == nil {
+		return commit, date
+	}
+	var rev, when string
+	var dirty bool
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.time":
+			when = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	if commit == "" && rev != "" {
+		commit = rev
+		if dirty {
+			commit += ".dirty"
+		}
+	}
+	if date == "" {
+		date = when
+	}
+	return commit, date
 }

@@ -59,3 +59,31 @@ func TestResolveVersion(t *testing.T) {
 		})
 	}
 }
+
+func TestResolveBuild(t *testing.T) {
+	info := &debug.BuildInfo{Settings: []debug.BuildSetting{
+		{Key: "vcs.revision", Value: "6ed9e7a0123456789abcdef"},
+		{Key: "vcs.time", Value: "2026-11-30T18:04:05Z"},
+	}}
+	dirty := &debug.BuildInfo{Settings: append(append([]debug.BuildSetting(nil), info.Settings...), debug.BuildSetting{Key: "vcs.modified", Value: "true"})}
+	tests := []struct {
+		name                 string
+		commit, date         string
+		info                 *debug.BuildInfo
+		wantCommit, wantDate string
+	}{
+		{"linked wins", "abc123", "2026-12-01T00:00:00Z", info, "abc123", "2026-12-01T00:00:00Z"},
+		{"from version control", "", "", info, "6ed9e7a0123456789abcdef", "2026-11-30T18:04:05Z"},
+		{"modified tree", "", "", dirty, "6ed9e7a0123456789abcdef.dirty", "2026-11-30T18:04:05Z"},
+		{"linked commit, recorded date", "abc123", "", info, "abc123", "2026-11-30T18:04:05Z"},
+		{"nothing known", "", "", &debug.BuildInfo{}, "", ""},
+		{"no build info", " abc123 ", "", nil, "abc123", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			commit, date := ResolveBuild(tt.commit, tt.date, tt.info)
+			assert.Equal(t, tt.wantCommit, commit)
+			assert.Equal(t, tt.wantDate, date)
+		})
+	}
+}

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/heraldhq/herald/internal/clock"
+
 	"github.com/heraldhq/herald/a1base"
 	"github.com/heraldhq/herald/addrs"
 	"github.com/heraldhq/herald/planner"
@@ -82,7 +84,7 @@ func Run(ctx context.Context, plan *planner.Plan, client Sender, rec state.Recor
 			return Summary{}, fmt.Errorf("executor: no A1Base client to send with%s", accountDesc(q.account))
 		}
 	}
-	lim, err := buildLimits(opts.AccountLimit, opts.Accounts, queues, opts.Now)
+	lim, err := buildLimits(opts.AccountLimit, opts.Accounts, queues, paceClock(opts.Now))
 	if err != nil {
 		return Summary{}, fmt.Errorf("executor: %w", err)
 	}
@@ -235,6 +237,17 @@ func groupName(inst *spec.Instance) string {
 		return inst.Group.Name
 	}
 	return "thread " + inst.ThreadID
+}
+
+// paceClock is the clock the rate limits read: the run's clock as it
+// read when the run began, moved on by the time that has really passed.
+// For the default clock, and apply's -at, which moves on from the moment
+// it names, this is the run's clock itself; a clock that stands still, as
+// some callers' tests use, cannot hold up a rate-limit wait, which is a
+// real sleep, forever.
+func paceClock(now func() time.Time) func() time.Time {
+	began, real := now(), clock.Now()
+	return func() time.Time { return began.Add(clock.Since(real)) }
 }
 
 func buildLimits(account *spec.RateLimit, accounts map[string]Account, queues []*queue, now func() time.Time) (*limits, error) {
@@ -736,11 +749,13 @@ func (r *runner) setStarted(c *planner.Change, at time.Time) {
 	r.started[c] = at
 }
 
-// findLost looks for a send whose answer was lost among its thread's
-// recent messages right away, while it is still among the last five: its
-// group sends nothing else meanwhile, so only the group's own members can
-// have pushed it out. Found, it is recorded as sent; otherwise it stays
-// unknown for the next apply's reconciliation or -replace.
+// findLost looks for a send whose answer was lost (or was an ambiguous
+// gateway error) among its thread's recent messages right away, while it
+// is still among the last five: its group sends nothing else meanwhile, so
+// only the group's own members can have pushed it out. It matches the way
+// Reconcile does, with the attempt's window ending now. Found, it is
+// recorded as sent; otherwise it stays unknown for the next apply's
+// reconciliation or -replace.
 func (r *runner) findLost(c *planner.Change, n int) bool {
 	if r.stopping() || c.Instance.Content() == "" {
 		return false
@@ -752,7 +767,7 @@ func (r *runner) findLost(c *planner.Change, n int) bool {
 	if err != nil {
 		return false
 	}
-	cand := &candidate{change: c, attempt: n, since: started.Truncate(time.Second)}
+	cand := newCandidateFor(c, n, started, r.opts.Now())
 	m := match([]*candidate{cand}, msgs)[0]
 	if m.msg == nil {
 		return false

@@ -24,12 +24,9 @@ import (
 func run(t *testing.T, b *planBuilder, f *fakeSender, rec *memRecorder, opts Options, h Hooks) (Summary, error) {
 	t.Helper()
 	if opts.Now == nil {
-		// Records compare to the second on a clock that stands still;
-		// rate-limit waits need one that moves.
+		// A clock that stands still, also for the rate-limit tests: the
+		// limits move on from it in real time, so their waits end.
 		opts.Now = fixedClock()
-		if opts.AccountLimit != nil || b.limited() {
-			opts.Now = runningClock()
-		}
 	}
 	sum, err := Run(context.Background(), b.plan, f, rec, opts, h)
 	f.check(t)
@@ -351,7 +348,7 @@ func TestMaxAttemptsThenFailed(t *testing.T) {
 	b.send("eng", "launch", t0)
 	rec := &memRecorder{}
 	f := newFake(rec, b.plan)
-	f.respond = func(context.Context, string, int, a1base.SendRequest) a1base.Result { return transient(502, 0) }
+	f.respond = func(context.Context, string, int, a1base.SendRequest) a1base.Result { return transient(503, 0) }
 	sleeps := &noSleep{}
 	sum, err := run(t, b, f, rec, Options{MaxAttempts: 3, Sleep: sleeps.sleep}, nil)
 	require.NoError(t, err)
@@ -364,7 +361,7 @@ func TestMaxAttemptsThenFailed(t *testing.T) {
 		if e.Kind == state.EventOutcome {
 			assert.Equal(t, "transient", e.Outcome, i)
 			assert.Equal(t, state.StatusFailed, e.Status, i)
-			assert.Equal(t, "A1Base answered 502", e.Error, i)
+			assert.Equal(t, "A1Base answered 503", e.Error, i)
 		}
 	}
 }
@@ -771,4 +768,46 @@ func TestBackoffJitterIsSeededAndBounded(t *testing.T) {
 		assert.LessOrEqual(t, w, full, try)
 	}
 	assert.Equal(t, 30*time.Second, a.wait(1, 30*time.Second))
+}
+
+// TestLostAnswerLookupMatchesSender: the look-up right after a lost answer
+// takes a thread message as the send's delivery only when it comes from the
+// number herald sent from, within the attempt's window. A member who posts
+// the same text leaves the message unknown.
+func TestLostAnswerLookupMatchesSender(t *testing.T) {
+	now := fixedClock()()
+	for _, tc := range []struct {
+		name  string
+		msg   a1base.ThreadMessage
+		found bool
+	}{
+		{name: "own", msg: a1base.ThreadMessage{From: "+14155550000", DateCreated: now}, found: true},
+		{name: "member_copy", msg: a1base.ThreadMessage{From: "+19995550123", DateCreated: now}},
+		{name: "no_sender", msg: a1base.ThreadMessage{DateCreated: now}},
+		{name: "long_before", msg: a1base.ThreadMessage{From: "+14155550000", DateCreated: now.Add(-time.Hour)}},
+		{name: "long_after", msg: a1base.ThreadMessage{From: "+14155550000", DateCreated: now.Add(time.Hour)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := newPlan()
+			c := b.send("eng", "launch", t0)
+			rec := &memRecorder{}
+			f := newFake(rec, b.plan)
+			f.respond = func(context.Context, string, int, a1base.SendRequest) a1base.Result { return ambiguous() }
+			f.recent = func(string) ([]a1base.ThreadMessage, error) {
+				m := tc.msg
+				m.Body = c.Instance.Text
+				return []a1base.ThreadMessage{m}, nil
+			}
+			sum, err := run(t, b, f, rec, Options{Now: fixedClock()}, nil)
+			require.NoError(t, err)
+			assert.Equal(t, 1, f.calls("message.launch"), "never sent again")
+			if tc.found {
+				assert.Equal(t, 1, sum.Sent)
+				assert.Equal(t, state.StatusSent, rec.last("message.launch"))
+			} else {
+				assert.Equal(t, 1, sum.Unknown)
+				assert.Equal(t, state.StatusUnknown, rec.last("message.launch"))
+			}
+		})
+	}
 }

@@ -244,16 +244,6 @@ func (b *planBuilder) group(name string, limit *spec.RateLimit) *spec.Group {
 	return g
 }
 
-// limited tells whether any group has a rate limit.
-func (b *planBuilder) limited() bool {
-	for _, g := range b.groups {
-		if g.RateLimit != nil {
-			return true
-		}
-	}
-	return false
-}
-
 // text adds a text message to group; its text names its address, which
 // the fake uses to tell messages apart.
 func (b *planBuilder) text(action planner.Action, group, name string, sendAt time.Time) *planner.Change {

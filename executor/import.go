@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/heraldhq/herald/internal/clock"
@@ -95,7 +94,7 @@ func Evidence(ctx context.Context, changes []*planner.Change, client Sender, acc
 			}
 			for _, j := range order {
 				m := msgs[j]
-				if used[j] || m.Body != content || !sameSender(m.From, c.Instance.From) || (c.ImportID != "" && m.ID != c.ImportID) {
+				if used[j] || m.Body != content || !sameNumber(m.From, c.Instance.From) || (c.ImportID != "" && m.ID != c.ImportID) {
 					continue
 				}
 				used[j] = true
@@ -133,24 +132,6 @@ func claimedBy(snap *state.Snapshot, thread string, msgs []a1base.ThreadMessage)
 		}
 	}
 	return used
-}
-
-// sameSender compares phone numbers by their digits, so that +1 415 and
-// 1415 agree; a thread message that names no sender is not held against.
-func sameSender(got, want string) bool {
-	if got == "" || want == "" {
-		return true
-	}
-	return digits(got) == digits(want)
-}
-
-func digits(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r >= '0' && r <= '9' {
-			return r
-		}
-		return -1
-	}, s)
 }
 
 // ImportOptions steer Import.

@@ -61,8 +61,8 @@ type Options struct {
 	ReportWait time.Duration
 	// Now is the one clock of a run: records, expiry, rate limits and
 	// look-ups read it; clock.Now when nil. Rate-limit waits are real
-	// sleeps, so with a rate limit set it must advance with real time
-	// (a clock started at another moment, like apply's -at, does).
+	// sleeps, so the limits read it once, when the run begins, and move
+	// on from there with the time that really passes.
 	Now func() time.Time
 	// Sleep waits before a retry, or returns ctx's error if ctx ends
 	// first; a timer when nil.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/heraldhq/herald/a1base"
@@ -14,10 +15,20 @@ import (
 	"github.com/heraldhq/herald/state"
 )
 
+// ClockSkew is how far herald's clock and A1Base's may disagree when a
+// look-up compares the API's date_created with herald's record of an
+// attempt: a thread message counts as the attempt's delivery only when it
+// was created between the attempt's start minus ClockSkew and its end plus
+// ClockSkew.
+const ClockSkew = 2 * time.Minute
+
 // Reconcile looks for the plan's unknown messages in their threads' recent
-// messages. A message is found when the thread holds a message with the
-// same body, created no earlier than the second its last attempt started;
-// it is then recorded as sent and its address returned. Anything else
+// messages. A message is found when the thread holds a message from the
+// same sender (the instance's from number) with the same body, created
+// within its last attempt's window (see ClockSkew; an attempt that a crash
+// cut short has no recorded end, and its window ends at the look-up, by
+// opts.Now); it is then
+// recorded as sent and its address returned. Anything else
 // stays unknown: a look-up that fails is reported through hooks and does
 // not stop the others. The error is non-nil only when ctx ends or a
 // record cannot be written.
@@ -41,7 +52,7 @@ func Reconcile(ctx context.Context, plan *planner.Plan, client Sender, rec state
 		if c == nil || c.Action != planner.Unknown {
 			continue
 		}
-		cand, why := newCandidate(c)
+		cand, why := newCandidate(c, opts.Now())
 		if why != nil {
 			h.ReconcileFailed(c, why)
 			continue
@@ -102,13 +113,59 @@ type threadKey struct{ account, thread string }
 type candidate struct {
 	change  *planner.Change
 	attempt int
-	// since is the earliest date_created its delivery can have: the
-	// second its last attempt started (the API's dates have whole
+	// from and content are what its delivery shows in the thread.
+	from, content string
+	// since and until bound its delivery's date_created: the attempt's
+	// start and end, widened by ClockSkew (the API's dates have whole
 	// seconds).
-	since time.Time
+	since, until time.Time
 }
 
-func newCandidate(c *planner.Change) (*candidate, error) {
+// newCandidateFor is c's attempt n, which started at started and ended at
+// ended.
+func newCandidateFor(c *planner.Change, n int, started, ended time.Time) *candidate {
+	cand := &candidate{
+		change:  c,
+		attempt: n,
+		from:    c.Instance.From,
+		content: c.Instance.Content(),
+		since:   started.Add(-ClockSkew).Truncate(time.Second),
+		until:   ended.Add(ClockSkew),
+	}
+	return cand
+}
+
+// accepts says whether m can be the candidate's delivery: the same text
+// from the same number, created within its window. A message whose sender
+// the API does not name cannot be told from a member's copy of the text,
+// so it is not accepted.
+func (cand *candidate) accepts(m *a1base.ThreadMessage) bool {
+	return m.Body == cand.content &&
+		sameNumber(m.From, cand.from) &&
+		!m.DateCreated.Before(cand.since) &&
+		!m.DateCreated.After(cand.until)
+}
+
+// sameNumber compares two phone numbers by their digits, so that
+// "+14155552671" and "whatsapp:+14155552671" agree; an empty one matches
+// nothing.
+func sameNumber(a, b string) bool {
+	a, b = digits(a), digits(b)
+	return a != "" && a == b
+}
+
+func digits(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, s)
+}
+
+// newCandidate is c's last attempt; one whose end was not recorded (a
+// crash cut it short) is taken to have lasted until now.
+func newCandidate(c *planner.Change, now time.Time) (*candidate, error) {
 	inst := c.Instance
 	if inst == nil {
 		return nil, errors.New("not in configuration, so there is no content to look for")
@@ -127,7 +184,11 @@ func newCandidate(c *planner.Change) (*candidate, error) {
 	if last == nil {
 		return nil, errors.New("state holds no attempt to compare the thread's messages with")
 	}
-	return &candidate{change: c, attempt: last.Number, since: last.StartedAt.Truncate(time.Second)}, nil
+	ended := now
+	if last.FinishedAt != nil {
+		ended = *last.FinishedAt
+	}
+	return newCandidateFor(c, last.Number, last.StartedAt, ended), nil
 }
 
 func (cand *candidate) event(m *a1base.ThreadMessage, at time.Time) state.Event {
@@ -138,7 +199,7 @@ func (cand *candidate) event(m *a1base.ThreadMessage, at time.Time) state.Event 
 	e.At = at
 	e.Status = state.StatusSent
 	e.Outcome = a1base.Delivered.String()
-	e.Answer = &state.Answer{Body: m.Body, DateCreated: m.DateCreated.UTC().Format(time.RFC3339)}
+	e.Answer = &state.Answer{From: m.From, Body: m.Body, DateCreated: m.DateCreated.UTC().Format(time.RFC3339)}
 	if inst.Sensitive {
 		e.Answer.Body = ""
 	}
@@ -166,9 +227,8 @@ func match(cands []*candidate, msgs []a1base.ThreadMessage) []pairing {
 	out := make([]pairing, 0, len(cands))
 	for _, cand := range cands {
 		p := pairing{cand: cand}
-		content := cand.change.Instance.Content()
 		for _, i := range order {
-			if !used[i] && msgs[i].Body == content && !msgs[i].DateCreated.Before(cand.since) {
+			if !used[i] && cand.accepts(&msgs[i]) {
 				used[i] = true
 				p.msg = &msgs[i]
 				break

@@ -16,6 +16,9 @@ import (
 	"github.com/heraldhq/herald/state"
 )
 
+// own is the number the test groups send from.
+const own = "+14155550000"
+
 // unknown adds an unknown change whose last attempt started at started.
 func unknown(b *planBuilder, group, name string, started time.Time) *planner.Change {
 	c := b.text(planner.Unknown, group, name, t0)
@@ -49,14 +52,16 @@ func TestReconcile(t *testing.T) {
 		switch thread {
 		case "thread-eng":
 			return []a1base.ThreadMessage{
-				{Body: "text of message.found", DateCreated: t0.Add(95 * time.Second)},
-				{Body: "text of message.earlier", DateCreated: t0.Add(89 * time.Second)},
-				{Body: "something else", DateCreated: t0.Add(96 * time.Second)},
+				{From: own, Body: "text of message.found", DateCreated: t0.Add(95 * time.Second)},
+				// Created before the attempt started, by more than the
+				// clocks may disagree: another send of the same text.
+				{From: own, Body: "text of message.earlier", DateCreated: t0.Add(-31 * time.Second)},
+				{From: own, Body: "something else", DateCreated: t0.Add(96 * time.Second)},
 			}, nil
 		case "thread-ops":
 			return []a1base.ThreadMessage{
-				{Body: "text of message.same_second", DateCreated: t0.Add(90 * time.Second)},
-				{Body: "text of message.secret", DateCreated: t0.Add(91 * time.Second)},
+				{From: own, Body: "text of message.same_second", DateCreated: t0.Add(90 * time.Second)},
+				{From: own, Body: "text of message.secret", DateCreated: t0.Add(91 * time.Second)},
 			}, nil
 		}
 		return nil, nil
@@ -81,7 +86,7 @@ func TestReconcile(t *testing.T) {
 	assert.Equal(t, 2, e.Attempt, "the last attempt is the one that delivered")
 	assert.Equal(t, "eng", e.Group)
 	assert.Equal(t, found.Instance.ContentHash(), e.ContentHash)
-	assert.Equal(t, &state.Answer{Body: "text of message.found", DateCreated: "2026-12-01T09:01:35Z"}, e.Answer)
+	assert.Equal(t, &state.Answer{From: own, Body: "text of message.found", DateCreated: "2026-12-01T09:01:35Z"}, e.Answer)
 
 	assert.Empty(t, rec.of("message.missing"))
 	assert.Empty(t, rec.of("message.earlier"))
@@ -100,7 +105,7 @@ func TestReconcileUsesEachThreadMessageOnce(t *testing.T) {
 	rec := &memRecorder{}
 	f := newFake(rec, b.plan)
 	f.recent = func(string) ([]a1base.ThreadMessage, error) {
-		return []a1base.ThreadMessage{{Body: one.Instance.Text, DateCreated: started.Add(5 * time.Second)}}, nil
+		return []a1base.ThreadMessage{{From: own, Body: one.Instance.Text, DateCreated: started.Add(5 * time.Second)}}, nil
 	}
 	resolved, err := Reconcile(context.Background(), b.plan, f, rec, Options{Now: fixedClock()}, nil)
 	require.NoError(t, err)
@@ -125,8 +130,8 @@ func TestReconcileLookupErrorsAreReportedNotFatal(t *testing.T) {
 			return nil, errors.New("A1Base answered 503")
 		}
 		return []a1base.ThreadMessage{
-			{Body: ok.Instance.Text, DateCreated: started},
-			{Body: "", DateCreated: started},
+			{From: own, Body: ok.Instance.Text, DateCreated: started},
+			{From: own, Body: "", DateCreated: started},
 		}, nil
 	}
 	h := &hookLog{}
@@ -148,7 +153,7 @@ func TestReconcileRecordFailureIsAnError(t *testing.T) {
 	rec := &memRecorder{fail: func(state.Event) error { return errDisk }}
 	f := newFake(rec, b.plan)
 	f.recent = func(string) ([]a1base.ThreadMessage, error) {
-		return []a1base.ThreadMessage{{Body: c.Instance.Text, DateCreated: started}}, nil
+		return []a1base.ThreadMessage{{From: own, Body: c.Instance.Text, DateCreated: started}}, nil
 	}
 	resolved, err := Reconcile(context.Background(), b.plan, f, rec, Options{Now: fixedClock()}, nil)
 	require.ErrorIs(t, err, errDisk)
@@ -164,4 +169,57 @@ func TestReconcileWithNothingUnknownMakesNoCalls(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, resolved)
 	assert.Empty(t, f.lookups)
+}
+
+// TestReconcileMatchesSenderAndWindow: a thread message is an unknown
+// message's delivery only when it has the same text, comes from the number
+// herald sends from, and was created within the attempt's window, widened
+// by ClockSkew on both sides. A member posting the same text from another
+// number, or the same text long before or after the attempt, does not mark
+// the message as sent.
+func TestReconcileMatchesSenderAndWindow(t *testing.T) {
+	started := t0.Add(10 * time.Minute)
+	ended := started.Add(30 * time.Second)
+	lookup := ended.Add(time.Hour) // the clock of the next apply
+	cases := []struct {
+		name  string
+		from  string
+		at    time.Time
+		ended bool // the attempt's end is recorded
+		found bool
+	}{
+		{name: "own", from: own, at: started.Add(time.Second), ended: true, found: true},
+		{name: "own_other_spelling", from: "whatsapp:14155550000", at: started, ended: true, found: true},
+		{name: "member_copy", from: "+19995550123", at: started.Add(time.Second), ended: true},
+		{name: "no_sender", from: "", at: started.Add(time.Second), ended: true},
+		{name: "api_clock_behind", from: own, at: started.Add(-ClockSkew), ended: true, found: true},
+		{name: "too_early", from: own, at: started.Add(-ClockSkew - time.Second), ended: true},
+		{name: "api_clock_ahead", from: own, at: ended.Add(ClockSkew), ended: true, found: true},
+		{name: "too_late", from: own, at: ended.Add(ClockSkew + time.Second), ended: true},
+		// A crash cut the attempt short: its window ends at the look-up.
+		{name: "crashed_before_lookup", from: own, at: lookup, found: true},
+		{name: "crashed_after_lookup", from: own, at: lookup.Add(ClockSkew + time.Second)},
+	}
+	b := newPlan()
+	byThread := map[string][]a1base.ThreadMessage{}
+	want := map[string]bool{}
+	for _, tc := range cases {
+		c := unknown(b, tc.name, tc.name, started)
+		if tc.ended {
+			last := &c.Record.Attempts[len(c.Record.Attempts)-1]
+			last.FinishedAt = &ended
+		}
+		byThread[c.Instance.ThreadID] = []a1base.ThreadMessage{{From: tc.from, Body: c.Instance.Text, DateCreated: tc.at}}
+		want[c.Addr.String()] = tc.found
+	}
+	rec := &memRecorder{}
+	f := newFake(rec, b.plan)
+	f.recent = func(thread string) ([]a1base.ThreadMessage, error) { return byThread[thread], nil }
+	h := &hookLog{}
+	_, err := Reconcile(context.Background(), b.plan, f, rec, Options{Now: func() time.Time { return lookup }}, h)
+	require.NoError(t, err)
+	assert.Equal(t, want, h.found)
+	for addr, found := range want {
+		assert.Equal(t, found, len(rec.of(addr)) == 1, "%s recorded as sent", addr)
+	}
 }

@@ -228,6 +228,13 @@ func Table(rows []Figures) string {
 		cells = append(cells, []string{f.Scenario, fmt.Sprint(f.Runs), fmt.Sprint(f.Deliveries), fmt.Sprint(f.Duplicates),
 			fmt.Sprint(f.Unrecorded), fmt.Sprintf("%d (%d)", f.UnknownsLeft, f.UnknownsDelivered), window, result})
 	}
+	return renderTable(cells)
+}
+
+// renderTable renders rows of cells, the first the heading, as a
+// fixed-width table of |-separated columns.
+func renderTable(cells [][]string) string {
+	head := cells[0]
 	widths := make([]int, len(head))
 	for _, row := range cells {
 		for i, c := range row {

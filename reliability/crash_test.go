@@ -10,8 +10,9 @@ import (
 )
 
 // base is the first send_at of generated configurations. The fake's clock
-// is the real one, which is later, so that a thread's date_created is never
-// before the attempt herald recorded (reconciliation needs that).
+// follows the -at of each herald run (see FakeOptions.Clock), so that a
+// thread's date_created agrees with the attempts herald recorded, as
+// reconciliation needs.
 var base = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // TestCrash kills herald apply with SIGKILL at seeded random moments:

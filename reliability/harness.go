@@ -57,7 +57,10 @@ type FakeOptions struct {
 	// that sent a message twice would. It exists to show that the checker
 	// catches a broken guarantee; no scenario sets it.
 	DuplicateEvery int
-	// Clock is the fake's clock (arrival times and date_created).
+	// Clock is the fake's clock (arrival times and date_created). Nil:
+	// the clock of the herald run started last, which runs from its -at
+	// (or the real clock for a run without -at), as a real API's clock
+	// agrees with herald's within a little skew.
 	Clock func() time.Time
 	// Key and Secret, when set, are the only credentials the fake accepts.
 	Key, Secret string
@@ -79,6 +82,29 @@ type Fake struct {
 	// inflight counts sends being served, so a test can wait for the
 	// requests a killed process left behind.
 	inflight atomic.Int64
+
+	// The clock followed without FakeOptions.Clock: from is the -at of
+	// the herald run started last (zero: the real clock), set at start.
+	clockMu   sync.Mutex
+	clockFrom time.Time
+	clockSet  time.Time
+}
+
+// followClock makes the fake's clock run from at, now; a zero at is the
+// real clock. Only a fake without FakeOptions.Clock follows.
+func (f *Fake) followClock(at time.Time) {
+	f.clockMu.Lock()
+	defer f.clockMu.Unlock()
+	f.clockFrom, f.clockSet = at, clock.Now()
+}
+
+func (f *Fake) now() time.Time {
+	f.clockMu.Lock()
+	defer f.clockMu.Unlock()
+	if f.clockFrom.IsZero() {
+		return clock.Now()
+	}
+	return f.clockFrom.Add(clock.Since(f.clockSet))
 }
 
 // NewFake starts a fake server.
@@ -88,9 +114,11 @@ func NewFake(o FakeOptions) *Fake {
 		a1basetest.WithFaults(o.Faults), a1basetest.WithSeed(o.Seed),
 		a1basetest.WithOnReceive(func(a1basetest.Received) { f.delivered.Add(1) }),
 	}
-	if o.Clock != nil {
-		opts = append(opts, a1basetest.WithClock(o.Clock))
+	clock := o.Clock
+	if clock == nil {
+		clock = f.now
 	}
+	opts = append(opts, a1basetest.WithClock(clock))
 	if o.Key != "" || o.Secret != "" {
 		opts = append(opts, a1basetest.WithCredentials(o.Key, o.Secret))
 	}
@@ -170,6 +198,25 @@ type Herald struct {
 	Dir string
 	// Env is added to a cleaned copy of the test's environment.
 	Env []string
+	// OnStart, when set, is given the -at clock of every run started
+	// (zero for a run without -at).
+	OnStart func(at time.Time)
+}
+
+// atOf is the -at clock in args, zero when there is none or it is not
+// readable (herald then refuses it).
+func atOf(args []string) time.Time {
+	for _, a := range args {
+		if !strings.HasPrefix(a, "-") {
+			continue
+		}
+		if v, ok := strings.CutPrefix(strings.TrimLeft(a, "-"), "at="); ok {
+			if t, err := time.Parse(time.RFC3339, v); err == nil {
+				return t
+			}
+		}
+	}
+	return time.Time{}
 }
 
 // Result is how one herald process ended.
@@ -220,6 +267,9 @@ type Proc struct {
 
 // Start starts herald with args.
 func (h *Herald) Start(args ...string) (*Proc, error) {
+	if h.OnStart != nil {
+		h.OnStart(atOf(args))
+	}
 	cmd := exec.Command(h.Bin, args...)
 	cmd.Dir = h.Dir
 	cmd.Env = environ(h.Env)
@@ -391,5 +441,9 @@ func NewWorkspace(bin, dir string, fake *Fake, key, secret string) *Workspace {
 	if fake != nil {
 		env = append(env, "A1BASE_BASE_URL="+fake.URL)
 	}
-	return &Workspace{Dir: dir, Fake: fake, Herald: &Herald{Bin: bin, Dir: dir, Env: env}}
+	h := &Herald{Bin: bin, Dir: dir, Env: env}
+	if fake != nil && fake.opts.Clock == nil {
+		h.OnStart = fake.followClock
+	}
+	return &Workspace{Dir: dir, Fake: fake, Herald: h}
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heraldhq/herald/internal/pgtest"
 	"github.com/heraldhq/herald/state"
 )
 
@@ -43,6 +44,9 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
+	if err := pgtest.Stop(); err != nil {
+		fmt.Fprintf(os.Stderr, "pgtest: %v\n", err)
+	}
 	os.RemoveAll(dir)
 	figuresMu.Lock()
 	rows := append([]Figures(nil), figures...)
@@ -59,6 +63,9 @@ func TestMain(m *testing.M) {
 				fmt.Printf("  %s: %s\n", f.Scenario, why)
 			}
 		}
+	}
+	if len(failovers) > 0 {
+		fmt.Printf("\nherald failover figures (%s mode):\n\n%s", map[bool]string{true: "short", false: "full"}[testing.Short()], FailoverTable(failovers))
 	}
 	os.Exit(code)
 }

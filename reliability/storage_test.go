@@ -3,9 +3,11 @@ package reliability
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -67,8 +69,9 @@ func storageScenario(t *testing.T, sc storageCase) {
 		t.Fatal(err)
 	}
 	if sc.tmpfs {
+		requireMounts(t)
 		if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", dir).CombinedOutput(); err != nil {
-			t.Skipf("cannot mount a tmpfs to fill (mount needs root and CAP_SYS_ADMIN): %v: %s", err, out)
+			t.Fatalf("cannot mount a tmpfs to fill at %s: %v: %s", dir, err, out)
 		}
 		t.Cleanup(func() { unmount(t, dir) })
 	}
@@ -162,6 +165,48 @@ func storageScenario(t *testing.T, sc storageCase) {
 	report(t, f)
 }
 
+// requireMounts skips a scenario that needs mounts only where mounting is
+// impossible: neither root nor CAP_SYS_ADMIN. Where it is possible (CI runs
+// as root) a mount that fails fails the scenario, so that it never passes
+// by not running.
+func requireMounts(t *testing.T) {
+	t.Helper()
+	if why := mountsImpossible(os.Geteuid(), effectiveCaps()); why != "" {
+		t.Skip(why)
+	}
+}
+
+// capSysAdmin is CAP_SYS_ADMIN's bit in the capability sets.
+const capSysAdmin = 21
+
+// mountsImpossible says why a process with this effective user id and
+// effective capabilities cannot mount, or "" when it can.
+func mountsImpossible(euid int, capEff uint64) string {
+	if euid == 0 || capEff&(1<<capSysAdmin) != 0 {
+		return ""
+	}
+	return fmt.Sprintf("mounting needs root or CAP_SYS_ADMIN, and this process has neither (euid %d, effective capabilities %#x)", euid, capEff)
+}
+
+// effectiveCaps reads the process's effective capabilities; 0 when they
+// cannot be read.
+func effectiveCaps() uint64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(data)) {
+		if v, ok := strings.CutPrefix(line, "CapEff:"); ok {
+			caps, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+			if err != nil {
+				return 0
+			}
+			return caps
+		}
+	}
+	return 0
+}
+
 func unmount(t *testing.T, dir string) {
 	if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
 		t.Errorf("umount %s: %v: %s", dir, err, out)
@@ -171,12 +216,13 @@ func unmount(t *testing.T, dir string) {
 // readOnly bind-mounts dir read-only over itself: root ignores file
 // permissions, but not a read-only mount.
 func readOnly(t *testing.T, dir string) func() {
+	requireMounts(t)
 	if out, err := exec.Command("mount", "--bind", dir, dir).CombinedOutput(); err != nil {
-		t.Skipf("cannot bind-mount (needs root and CAP_SYS_ADMIN): %v: %s", err, out)
+		t.Fatalf("cannot bind-mount %s: %v: %s", dir, err, out)
 	}
 	if out, err := exec.Command("mount", "-o", "remount,ro,bind", dir).CombinedOutput(); err != nil {
 		unmount(t, dir)
-		t.Skipf("cannot remount read-only: %v: %s", err, out)
+		t.Fatalf("cannot remount %s read-only: %v: %s", dir, err, out)
 	}
 	done := false
 	t.Cleanup(func() {
@@ -267,4 +313,29 @@ func firstLine(s string) string {
 		return s[:i]
 	}
 	return s
+}
+
+// TestMountScenariosRunWherePossible pins when the read-only and
+// disk-full scenarios may skip: only without root and CAP_SYS_ADMIN.
+func TestMountScenariosRunWherePossible(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		euid    int
+		caps    uint64
+		canSkip bool
+	}{
+		{euid: 0, caps: 0x1fffeffffff},
+		{euid: 0, caps: 0}, // root without the capability: must fail, not skip
+		{euid: 1000, caps: 1 << capSysAdmin},
+		{euid: 1000, caps: 0, canSkip: true},
+		{euid: 1000, caps: 1<<capSysAdmin - 1, canSkip: true},
+	} {
+		why := mountsImpossible(tc.euid, tc.caps)
+		if (why != "") != tc.canSkip {
+			t.Errorf("euid %d, capabilities %#x: skip reason %q, want skip %v", tc.euid, tc.caps, why, tc.canSkip)
+		}
+	}
+	if os.Geteuid() == 0 && mountsImpossible(os.Geteuid(), effectiveCaps()) != "" {
+		t.Errorf("running as root, yet the mount scenarios would skip")
+	}
 }

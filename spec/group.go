@@ -96,7 +96,7 @@ var groupType = cty.Object(map[string]cty.Type{
 // unusable; the diagnostics say why.
 func (l *loader) evalGroup(g *groupBlock, ctx *hcl.EvalContext, provider *Provider, providerFromOK bool) (*Group, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
-	out := &Group{Name: g.Name, Service: "whatsapp", Provider: provider, DeclRange: g.DeclRange}
+	out := &Group{Name: l.groupName(g.Name), Service: "whatsapp", Provider: provider, DeclRange: g.DeclRange}
 	ok := g.ThreadID != nil
 
 	if g.ThreadID != nil {

@@ -12,11 +12,15 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
+
+	"github.com/heraldhq/herald/addrs"
 )
 
 // VarArg is one -var or -var-file flag, kept in command-line order.
@@ -69,7 +73,7 @@ func Load(dir string, opts LoadOptions) (*Config, hcl.Diagnostics) {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
-	l := &loader{cfg: cfg, opts: opts, getenv: getenv}
+	l := &loader{cfg: cfg, opts: opts, getenv: getenv, dir: dir, shared: newShared()}
 	return cfg, l.load()
 }
 
@@ -79,15 +83,50 @@ type loader struct {
 	opts   LoadOptions
 	getenv func(string) string
 
-	configNames []string // configuration file paths, sorted
-	mod         *module
-	vars        map[string]*varValue
-	funcs       map[string]function.Function
+	mod   *module
+	vars  map[string]*varValue
+	funcs map[string]function.Function
 
+	// dir is the directory of the module being evaluated: the working
+	// directory for the root module. path is its module instance (nil for
+	// the root) and parent the loader of its caller (nil for the root).
+	dir    string
+	path   addrs.ModuleInstance
+	parent *loader
+	// outputs is the module's output values once evaluated.
+	outputs cty.Value
+
+	// shared is what every module instance of one Load adds to or reads.
+	shared *shared
+}
+
+// shared is the part of a Load common to all its module instances.
+type shared struct {
 	// unknownSkipped records that an evaluation was skipped because it
 	// depended on a value that had already failed; it must never be the
 	// only sign of a problem.
 	unknownSkipped atomic.Bool
+	// configNames are the configuration file paths of every module
+	// directory, for the configuration's hash.
+	configNames []string
+	// modules caches each module directory's declarations: a module used
+	// by several calls is read, and its file-level errors reported, once.
+	modules map[string]*moduleDir
+	// instances are the addresses of every message instance; blocks the
+	// message blocks by block address (module.m.message.x), for moved
+	// and import blocks, which may name messages in any module.
+	instances map[string]bool
+	blocks    map[string]*messageBlock
+	// moved collects the moved blocks of every module, with addresses
+	// made absolute; imports those of the root module.
+	moved []*movedBlock
+	// providerFromOK: by alias, the provider block was evaluated well enough to
+	// tell whether it sets from.
+	providerFromOK map[string]bool
+}
+
+func newShared() *shared {
+	return &shared{modules: map[string]*moduleDir{}, instances: map[string]bool{}, blocks: map[string]*messageBlock{}}
 }
 
 // module is every declaration of the configuration files, in file order.
@@ -100,11 +139,15 @@ type module struct {
 	messages  []*messageBlock
 	moved     []*movedBlock
 	imports   []*importBlock
+	calls     []*moduleCall
+	outputs   []*outputBlock
 
 	variableByName map[string]*variableBlock
 	localByName    map[string]*localValue
 	groupByName    map[string]*groupBlock
 	messageByName  map[string]*messageBlock
+	callByName     map[string]*moduleCall
+	outputByName   map[string]*outputBlock
 }
 
 func (l *loader) load() hcl.Diagnostics {
@@ -124,7 +167,7 @@ func (l *loader) load() hcl.Diagnostics {
 			Detail:   fmt.Sprintf("The directory %s contains no *.hcl configuration files (files ending .vars.hcl hold variable values only).", l.cfg.Dir),
 		})
 	}
-	l.configNames = names
+	l.shared.configNames = append(l.shared.configNames, names...)
 
 	files, decls, syntaxOK, fdiags := parseAndDecode(names)
 	diags = append(diags, fdiags...)
@@ -144,8 +187,9 @@ func (l *loader) load() hcl.Diagnostics {
 	}
 	diags = append(diags, l.loadVariables(autoVars)...)
 	diags = append(diags, l.evaluate()...)
+	diags = uniqueDiagnostics(diags)
 
-	if l.unknownSkipped.Load() && !diags.HasErrors() {
+	if l.shared.unknownSkipped.Load() && !diags.HasErrors() {
 		// Unknown values only come from evaluations that already failed;
 		// reaching here means a case the loader does not explain, and a
 		// configuration with holes in it must not pass as valid.
@@ -231,6 +275,28 @@ func parseAndDecode(names []string) ([]*hcl.File, []*module, bool, hcl.Diagnosti
 	return files, decls, allOK, diags
 }
 
+// openStringRange is the unterminated string on its line, from its opening
+// quote to the end of the line, given the parser's range for the line
+// break that ends it (which runs on into the next line).
+func openStringRange(src []byte, lineBreak hcl.Range) hcl.Range {
+	end := lineBreak.Start
+	if end.Byte > len(src) {
+		return lineBreak
+	}
+	start := end
+	for i := end.Byte - 1; i >= 0 && src[i] != '\n'; i-- {
+		if src[i] == '"' && (i == 0 || src[i-1] != '\\') {
+			start = hcl.Pos{Line: end.Line, Column: end.Column - utf8.RuneCount(src[i:end.Byte]), Byte: i}
+			break
+		}
+	}
+	if start.Byte == end.Byte {
+		// No quote found: point at the line's end itself.
+		return hcl.Range{Filename: lineBreak.Filename, Start: end, End: end}
+	}
+	return hcl.Range{Filename: lineBreak.Filename, Start: start, End: end}
+}
+
 // parseAndDecodeFile reads one file; ok is false when it could not be read
 // or parsed.
 func parseAndDecodeFile(name string) (file *hcl.File, mod *module, ok bool, diags hcl.Diagnostics) {
@@ -244,11 +310,51 @@ func parseAndDecodeFile(name string) (file *hcl.File, mod *module, ok bool, diag
 	}
 	file, diags = hclsyntax.ParseConfig(src, name, hcl.InitialPos)
 	if file == nil || file.Body == nil {
-		return file, &module{}, false, diags
+		return file, &module{}, false, syntaxErrors(src, diags)
 	}
-	ok = !diags.HasErrors()
+	if diags.HasErrors() {
+		// The parser recovers by guessing where blocks end; checking the
+		// meaning of what it recovered reports arguments in the wrong
+		// block and missing ones that are only cut off.
+		return file, &module{}, false, syntaxErrors(src, diags)
+	}
 	mod, ddiags := decodeFile(file.Body)
-	return file, mod, ok, append(diags, ddiags...)
+	return file, mod, true, append(diags, ddiags...)
+}
+
+// syntaxErrors keeps the parser's diagnostics that point at a cause. A
+// string without its closing quote swaps what is inside and outside quotes
+// for the rest of the file: the parser then reports every later line, as
+// part of a block the string is in. Only one report is kept, on the line
+// that lacks the quote (the parser's "Unterminated template string" when
+// it gives one), and it says what to fix.
+func syntaxErrors(src []byte, diags hcl.Diagnostics) hcl.Diagnostics {
+	cut := -1
+	for _, d := range diags {
+		if d.Summary == "Invalid multi-line string" && d.Subject != nil && (cut < 0 || d.Subject.Start.Byte < cut) {
+			cut = d.Subject.Start.Byte
+		}
+	}
+	if cut < 0 {
+		return diags
+	}
+	var out hcl.Diagnostics
+	var cause *hcl.Diagnostic
+	for _, d := range diags {
+		if d.Severity != hcl.DiagError || d.Subject == nil || d.Subject.Start.Byte < cut {
+			out = append(out, d)
+			continue
+		}
+		if d.Subject.Start.Byte == cut && (cause == nil || d.Summary == "Unterminated template string") {
+			cause = d
+		}
+	}
+	c := *cause
+	c.Subject = openStringRange(src, *cause.Subject).Ptr()
+	// The parser's context runs on over the lines the string swallowed.
+	c.Context = nil
+	c.Detail = "This string has no closing quote on its line. Quoted strings may not be split over multiple lines: add the missing quote, write a newline as \\n, or use a heredoc (<<EOT ... EOT) for text over several lines. The rest of the file is checked once it parses."
+	return append(out, &c)
 }
 
 var fileSchema = &hcl.BodySchema{
@@ -261,6 +367,8 @@ var fileSchema = &hcl.BodySchema{
 		{Type: "message", LabelNames: []string{"name"}},
 		{Type: "moved"},
 		{Type: "import"},
+		{Type: "module", LabelNames: []string{"name"}},
+		{Type: "output", LabelNames: []string{"name"}},
 	},
 }
 
@@ -317,6 +425,18 @@ func decodeFile(body hcl.Body) (*module, hcl.Diagnostics) {
 			if ib != nil {
 				mod.imports = append(mod.imports, ib)
 			}
+		case "module":
+			c, d := decodeModuleCall(block)
+			diags = append(diags, d...)
+			if c != nil {
+				mod.calls = append(mod.calls, c)
+			}
+		case "output":
+			o, d := decodeOutputBlock(block)
+			diags = append(diags, d...)
+			if o != nil {
+				mod.outputs = append(mod.outputs, o)
+			}
 		}
 	}
 	return mod, diags
@@ -331,6 +451,8 @@ func mergeModule(parts []*module) (*module, hcl.Diagnostics) {
 		localByName:    map[string]*localValue{},
 		groupByName:    map[string]*groupBlock{},
 		messageByName:  map[string]*messageBlock{},
+		callByName:     map[string]*moduleCall{},
+		outputByName:   map[string]*outputBlock{},
 	}
 	dup := func(kind, name string, prev, rng hcl.Range) *hcl.Diagnostic {
 		return &hcl.Diagnostic{
@@ -380,6 +502,8 @@ func mergeModule(parts []*module) (*module, hcl.Diagnostics) {
 		diags = append(diags, mergeUnique(&mod.locals, mod.localByName, p.locals, "local value", func(v *localValue) (string, hcl.Range) { return v.Name, v.DeclRange }, dup)...)
 		diags = append(diags, mergeUnique(&mod.groups, mod.groupByName, p.groups, "group", func(g *groupBlock) (string, hcl.Range) { return g.Name, g.DeclRange }, dup)...)
 		diags = append(diags, mergeUnique(&mod.messages, mod.messageByName, p.messages, "message", func(m *messageBlock) (string, hcl.Range) { return m.Name, m.DeclRange }, dup)...)
+		diags = append(diags, mergeUnique(&mod.calls, mod.callByName, p.calls, "module call", func(c *moduleCall) (string, hcl.Range) { return c.Name, c.DeclRange }, dup)...)
+		diags = append(diags, mergeUnique(&mod.outputs, mod.outputByName, p.outputs, "output", func(o *outputBlock) (string, hcl.Range) { return o.Name, o.DeclRange }, dup)...)
 		mod.moved = append(mod.moved, p.moved...)
 		mod.imports = append(mod.imports, p.imports...)
 	}
@@ -417,12 +541,18 @@ func mergeUnique[T any](list *[]T, byName map[string]T, items []T, kind string, 
 // values. Sensitive values are left out: the hash is stored in saved plans.
 func (l *loader) hash() string {
 	h := sha256.New()
-	for _, name := range l.configNames {
+	names := append([]string(nil), l.shared.configNames...)
+	sort.Strings(names)
+	for _, name := range names {
 		f := l.cfg.Files[name]
 		if f == nil {
 			continue
 		}
-		fmt.Fprintf(h, "file\x00%s\x00%d\x00", filepath.Base(name), len(f.Bytes))
+		rel, err := filepath.Rel(l.cfg.Dir, name)
+		if err != nil {
+			rel = filepath.Base(name)
+		}
+		fmt.Fprintf(h, "file\x00%s\x00%d\x00", filepath.ToSlash(rel), len(f.Bytes))
 		h.Write(f.Bytes)
 	}
 	for _, name := range sortedKeys(l.mod.variableByName) {
@@ -440,4 +570,29 @@ func (l *loader) hash() string {
 		h.Write(js)
 	}
 	return "sha256:" + hex.EncodeToString(h.Sum(nil))
+}
+
+// uniqueDiagnostics drops repeats of one diagnostic: every instance of a
+// module evaluates the same files, and a problem that does not depend on
+// the instance is reported once.
+func uniqueDiagnostics(diags hcl.Diagnostics) hcl.Diagnostics {
+	type key struct {
+		severity        hcl.DiagnosticSeverity
+		summary, detail string
+		subject         hcl.Range
+	}
+	seen := make(map[key]bool, len(diags))
+	out := diags[:0]
+	for _, d := range diags {
+		k := key{severity: d.Severity, summary: d.Summary, detail: d.Detail}
+		if d.Subject != nil {
+			k.subject = *d.Subject
+		}
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, d)
+	}
+	return out
 }

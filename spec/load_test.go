@@ -253,17 +253,28 @@ var markerPattern = regexp.MustCompile(`# ERROR: ([^#]+)`)
 func readMarkers(t *testing.T, dir string) []marker {
 	t.Helper()
 	var out []marker
-	names, err := filepath.Glob(filepath.Join(dir, "*.hcl"))
-	require.NoError(t, err)
-	for _, name := range names {
+	// Module directories below the case hold markers too: their errors
+	// are located in their own files.
+	err := filepath.WalkDir(dir, func(name string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(name, ".hcl") {
+			return err
+		}
 		b, err := os.ReadFile(name)
-		require.NoError(t, err)
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(dir, name)
+		if err != nil {
+			return err
+		}
 		for i, line := range strings.Split(string(b), "\n") {
 			for _, m := range markerPattern.FindAllStringSubmatch(line, -1) {
-				out = append(out, marker{file: filepath.Base(name), line: i + 1, summary: strings.TrimSpace(m[1])})
+				out = append(out, marker{file: filepath.ToSlash(rel), line: i + 1, summary: strings.TrimSpace(m[1])})
 			}
 		}
-	}
+		return nil
+	})
+	require.NoError(t, err)
 	return out
 }
 
@@ -280,7 +291,7 @@ func TestInvalid(t *testing.T) {
 			require.Equal(t, dir, cfg.Dir)
 			text := diagText(cfg, diags)
 
-			matched := make([]bool, len(markers))
+			matched := make([]int, len(markers))
 			otherMatched := make([]bool, len(opts.Errors))
 			var unexpected []string
 			var warnings []string
@@ -291,10 +302,15 @@ func TestInvalid(t *testing.T) {
 					continue
 				}
 				ok := false
-				if d.Subject != nil && cfg.Files[d.Subject.Filename] != nil && filepath.Dir(d.Subject.Filename) == dir {
+				rel, relErr := "", error(nil)
+				if d.Subject != nil {
+					rel, relErr = filepath.Rel(dir, d.Subject.Filename)
+				}
+				if d.Subject != nil && cfg.Files[d.Subject.Filename] != nil && relErr == nil && filepath.IsLocal(rel) {
 					for i, m := range markers {
-						if m.file == filepath.Base(d.Subject.Filename) && m.line == d.Subject.Start.Line && strings.Contains(d.Summary, m.summary) {
-							matched[i], ok = true, true
+						if m.file == filepath.ToSlash(rel) && m.line == d.Subject.Start.Line && strings.Contains(d.Summary, m.summary) {
+							matched[i]++
+							ok = true
 						}
 					}
 				} else {
@@ -318,8 +334,13 @@ func TestInvalid(t *testing.T) {
 				}
 			}
 			for i, m := range markers {
-				if !matched[i] {
+				switch {
+				case matched[i] == 0:
 					t.Errorf("%s:%d: no error %q here", m.file, m.line, m.summary)
+				case matched[i] > 1:
+					// One cause, one diagnostic: the same error once per
+					// instance or per parser recovery step is noise.
+					t.Errorf("%s:%d: %d errors %q here, want one", m.file, m.line, matched[i], m.summary)
 				}
 			}
 			for i, s := range opts.Errors {
@@ -546,6 +567,8 @@ func TestSuggestions(t *testing.T) {
 		{"unsupported_provider", "Unsupported provider", `"a1base"`},
 		{"moved_errors", "Moved to a message that does not exist", `Did you mean "launch"?`},
 		{"bad_vars_file", "Value for undeclared variable", `Did you mean "name"?`},
+		{"csv_group_typo", "Invalid group", `No group named "ofice" is declared. Did you mean "office"? (in message.schedule["lunch"])`},
+		{"csv_missing_column", "Unsupported attribute", `each.value has the attributes "group", "key" and "send_at". (in all 3 instances of message.schedule, such as message.schedule["fri"])`},
 	} {
 		dir := filepath.Join("testdata", "invalid", tc.dir)
 		_, diags := readCaseOptions(t, dir).load(dir)
@@ -556,6 +579,29 @@ func TestSuggestions(t *testing.T) {
 			}
 		}
 		require.True(t, found, "%s: no %q diagnostic suggesting %s in %v", tc.dir, tc.summary, tc.want, diags)
+	}
+}
+
+func TestSuggest(t *testing.T) {
+	commands := []string{"apply", "fmt", "plan", "run", "sandbox", "show", "state", "validate", "version"}
+	for _, tc := range []struct {
+		given   string
+		options []string
+		want    string
+	}{
+		{"foo", commands, ""}, // two edits from "fmt": another word
+		{"fm", commands, "fmt"},
+		{"fnt", commands, "fmt"},
+		{"egn", []string{"eng", "sales"}, "eng"}, // a swap is one edit
+		{"paln", commands, "plan"},
+		{"valdate", commands, "validate"},
+		{"vaildtae", commands, ""}, // three edits
+		{"stat", commands, "state"},
+		{"lanch_day", []string{"launch_day"}, "launch_day"},
+		{"xyzzy", commands, ""},
+		{"", commands, ""},
+	} {
+		require.Equal(t, tc.want, Suggest(tc.given, tc.options), tc.given)
 	}
 }
 
@@ -631,4 +677,53 @@ func TestValidName(t *testing.T) {
 		require.False(t, validName(s), s)
 		require.Equal(t, hclsyntax.ValidIdentifier(s), validName(s), s)
 	}
+}
+
+// TestVariableValueTypeErrors checks that a -var or HERALD_VAR_ value of
+// the wrong shape gives one error per value, naming the type var.NAME
+// expects and how to write one.
+func TestVariableValueTypeErrors(t *testing.T) {
+	dir := filepath.Join("testdata", "invalid", "object_variable_values")
+	_, diags := readCaseOptions(t, dir).load(dir)
+	var details []string
+	for _, d := range diags {
+		require.Equal(t, "Invalid value for variable", d.Summary, d.Detail)
+		details = append(details, d.Detail)
+	}
+	require.Len(t, details, 3, "one error per bad value: %q", details)
+	require.Contains(t, details[0], "The value given with the environment variable HERALD_VAR_limits is not a value of the type var.limits expects, map(number)")
+	require.Contains(t, details[0], "HERALD_VAR_limits='{ key = 42 }'")
+	require.Contains(t, details[1], "The value given with -var is not a value of the type var.team expects, object({name=string,size=number})")
+	require.Contains(t, details[1], "-var 'team={ name = \"text\", size = 42 }'")
+	require.NotContains(t, details[1], "Variables not allowed")
+	// A value that parses but has the wrong shape says the same.
+	require.Contains(t, details[2], "var.owners declared at main.hcl:12, which expects list(string)")
+}
+
+// TestInstanceErrorsMerged checks that one cause failing several for_each
+// instances is one diagnostic naming them, and that different causes stay
+// apart.
+func TestInstanceErrorsMerged(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "main.hcl", `
+group "g" {
+  thread_id = "t"
+  from      = "+14155552671"
+}
+message "m" {
+  for_each = toset(["a", "b", "c", "d", "e", "f"])
+  group    = group.g
+  send_at  = each.key == "a" ? "2027-01-01T00:00:00Z" : (each.key == "f" ? "later" : "tomorrow")
+  text     = "x"
+}
+`)
+	_, diags := Load(dir, LoadOptions{Getenv: func(string) string { return "" }})
+	var got []string
+	for _, d := range diags {
+		got = append(got, d.Summary+": "+d.Detail)
+	}
+	require.Equal(t, []string{
+		`Invalid send_at: "tomorrow" is not an RFC 3339 time with an offset, such as "2026-12-01T09:00:00+01:00" or "2026-12-01T08:00:00Z". (in message.m["b"], message.m["c"], message.m["d"] and 1 more instances of message.m)`,
+		`Invalid send_at: "later" is not an RFC 3339 time with an offset, such as "2026-12-01T09:00:00+01:00" or "2026-12-01T08:00:00Z". (in message.m["f"])`,
+	}, got)
 }

@@ -5,6 +5,7 @@ import (
 	"sort"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/heraldhq/herald/addrs"
@@ -186,12 +187,12 @@ func (l *loader) expandMessage(m *messageBlock, ctx *hcl.EvalContext, provider *
 		return l.expandRepeat(m, ctx, provider)
 	}
 	if m.ForEach != nil {
-		_, d := l.checkRefs(m.ForEach, scope{vars: true, locals: true, groups: true, where: "the for_each argument"})
+		_, d := l.checkRefs(m.ForEach, scope{vars: true, locals: true, groups: true, modules: true, where: "the for_each argument"})
 		diags = append(diags, d...)
 	}
 	const where = "a message block without for_each"
 	for _, expr := range m.instanceExpressions() {
-		_, d := l.checkRefs(expr, scope{vars: true, locals: true, groups: true, each: m.ForEach != nil, where: where})
+		_, d := l.checkRefs(expr, scope{vars: true, locals: true, groups: true, modules: true, each: m.ForEach != nil, where: where})
 		diags = append(diags, d...)
 	}
 	if diags.HasErrors() {
@@ -199,7 +200,7 @@ func (l *loader) expandMessage(m *messageBlock, ctx *hcl.EvalContext, provider *
 	}
 
 	if m.ForEach == nil {
-		inst, d := l.evalInstance(m, addrs.NoKey(m.Name), ctx, provider, nil)
+		inst, d := l.evalInstance(m, addrs.NoKey(m.Name).In(l.path), ctx, provider, nil)
 		diags = append(diags, d...)
 		if inst == nil {
 			return nil, nil, diags
@@ -210,14 +211,18 @@ func (l *loader) expandMessage(m *messageBlock, ctx *hcl.EvalContext, provider *
 	elems, d := l.evalForEach(m.ForEach, ctx)
 	diags = append(diags, d...)
 	out := make([]*Instance, 0, len(elems))
+	var per []instanceDiags
 	for _, e := range elems {
-		inst, d := l.evalInstance(m, addrs.WithKey(m.Name, e.key), eachContext(ctx, e.key, e.value), provider, nil)
-		diags = append(diags, d...)
+		addr := addrs.WithKey(m.Name, e.key).In(l.path)
+		inst, d := l.evalInstance(m, addr, eachContext(ctx, e.key, e.value), provider, nil)
+		if len(d) > 0 {
+			per = append(per, instanceDiags{addr: addr.String(), diags: d})
+		}
 		if inst != nil {
 			out = append(out, inst)
 		}
 	}
-	return out, nil, diags
+	return out, nil, append(diags, mergeInstanceDiags(m.Name, len(elems), per)...)
 }
 
 // eachContext is ctx with each.key and each.value.
@@ -256,7 +261,7 @@ func (l *loader) evalForEach(expr hcl.Expression, ctx *hcl.EvalContext) ([]forEa
 	switch {
 	case !val.IsKnown():
 		// Only a value that already failed elsewhere is unknown here.
-		l.unknownSkipped.Store(true)
+		l.shared.unknownSkipped.Store(true)
 		return nil, diags
 	case val.IsNull():
 		return nil, bad("for_each must be a map or set, not null.")
@@ -272,7 +277,7 @@ func (l *loader) evalForEach(expr hcl.Expression, ctx *hcl.EvalContext) ([]forEa
 			return nil, bad(fmt.Sprintf("for_each must be a map or set of strings; this is a set of %s. Convert the elements with toset([for v in ... : tostring(v)]).", ty.ElementType().FriendlyName()))
 		}
 		if !val.IsWhollyKnown() {
-			l.unknownSkipped.Store(true)
+			l.shared.unknownSkipped.Store(true)
 			return nil, diags
 		}
 		out := make([]forEachElem, 0, val.LengthInt())
@@ -308,7 +313,7 @@ func (l *loader) evalInstance(m *messageBlock, addr addrs.Message, ctx *hcl.Eval
 	inst := &Instance{Addr: addr, DeclRange: m.DeclRange}
 	// In for_each instances, say which instance a problem is about.
 	about := ""
-	if addr.HasKey {
+	if addr.HasKey || len(addr.Module) > 0 {
 		about = fmt.Sprintf(" (in %s)", addr)
 	}
 	fail := func(summary, text string, expr hcl.Expression) {
@@ -449,6 +454,9 @@ func (l *loader) evalMedia(mb *mediaBlock, ctx *hcl.EvalContext, fail func(summa
 // resolveGroup evaluates a message's group argument, which must be one of
 // the declared groups' values; the group is identified by its name.
 func (l *loader) resolveGroup(expr hcl.Expression, ctx *hcl.EvalContext, about string) (*Group, hcl.Diagnostics) {
+	if d := l.checkGroupIndex(expr, ctx, about); d != nil {
+		return nil, hcl.Diagnostics{d}
+	}
 	val, diags := expr.Value(ctx)
 	if diags.HasErrors() {
 		return nil, diags
@@ -457,7 +465,7 @@ func (l *loader) resolveGroup(expr hcl.Expression, ctx *hcl.EvalContext, about s
 	// removed; unmarking the whole group value would copy it.
 	val, _ = val.Unmark()
 	if !val.IsKnown() {
-		l.unknownSkipped.Store(true)
+		l.shared.unknownSkipped.Store(true)
 		return nil, diags
 	}
 	bad := fmt.Sprintf("The group argument must be a declared group, such as group.eng or each.value under for_each = group%s.", about)
@@ -471,18 +479,23 @@ func (l *loader) resolveGroup(expr hcl.Expression, ctx *hcl.EvalContext, about s
 	}
 	name, _ := val.GetAttr("name").Unmark()
 	if !name.IsKnown() {
-		l.unknownSkipped.Store(true)
+		l.shared.unknownSkipped.Store(true)
 		return nil, diags
 	}
 	if name.IsNull() || name.Type() != cty.String {
 		return nil, append(diags, attrError("Invalid group", bad, expr))
 	}
+	// A group value's name is the group's name everywhere (a module's
+	// groups are named by their address), so a group passed into a module
+	// as a variable still finds its group.
 	g, ok := l.cfg.Groups[name.AsString()]
 	if !ok {
-		if _, declared := l.mod.groupByName[name.AsString()]; declared {
-			// The group failed to evaluate; that is already reported.
-			l.unknownSkipped.Store(true)
-			return nil, diags
+		for label := range l.mod.groupByName {
+			if l.groupName(label) == name.AsString() {
+				// The group failed to evaluate; that is already reported.
+				l.shared.unknownSkipped.Store(true)
+				return nil, diags
+			}
 		}
 		return nil, append(diags, attrError("Invalid group", fmt.Sprintf("No group named %q is declared.%s%s", name.AsString(), didYouMean(name.AsString(), sortedKeys(l.mod.groupByName)), about), expr))
 	}
@@ -502,4 +515,36 @@ func sortInstances(insts []*Instance) {
 		}
 		return keys[a] < keys[b]
 	})
+}
+
+// checkGroupIndex reports group[KEY] with a KEY that names no declared
+// group, as group.NAME would be: evaluating the index only says that the
+// object of groups has no such attribute, without the name or a
+// suggestion. KEY often comes from data (a CSV column), so the value is
+// what the user has to fix.
+func (l *loader) checkGroupIndex(expr hcl.Expression, ctx *hcl.EvalContext, about string) *hcl.Diagnostic {
+	ix, ok := expr.(*hclsyntax.IndexExpr)
+	if !ok {
+		return nil
+	}
+	coll, ok := ix.Collection.(*hclsyntax.ScopeTraversalExpr)
+	if !ok || len(coll.Traversal) != 1 || coll.Traversal.RootName() != "group" {
+		return nil
+	}
+	key, diags := ix.Key.Value(ctx)
+	if diags.HasErrors() || key.IsMarked() || !key.IsKnown() || key.IsNull() || key.Type() != cty.String {
+		return nil
+	}
+	name := key.AsString()
+	if _, declared := l.mod.groupByName[name]; declared {
+		return nil
+	}
+	return &hcl.Diagnostic{
+		Severity:    hcl.DiagError,
+		Summary:     "Invalid group",
+		Detail:      fmt.Sprintf("No group named %q is declared.%s%s", name, didYouMean(name, sortedKeys(l.mod.groupByName)), about),
+		Subject:     ix.Key.Range().Ptr(),
+		Expression:  ix.Key,
+		EvalContext: ctx,
+	}
 }

@@ -34,14 +34,24 @@ type Config struct {
 	Moved     []*Moved
 	// Imports are the import blocks: messages to record as already sent.
 	Imports []*Import
-	// Repeats are the repeat messages by name, whatever the clock: their
-	// rules, for previews of later occurrences. Only the occurrences a
-	// plan considers are in Instances (see LoadOptions.At).
+	// Repeats are the repeat messages by RepeatKey, whatever the clock:
+	// their rules, for previews of later occurrences. Only the occurrences
+	// a plan considers are in Instances (see LoadOptions.At).
 	Repeats map[string]*Repeat
 
 	// Hash identifies the configuration files and the variable values they
 	// were evaluated with (sensitive values excluded), for saved plans.
 	Hash string
+}
+
+// RepeatKey is the key of a message block in Config.Repeats: its name in
+// the root module, its block address (module.emea.message.standup) in a
+// module.
+func RepeatKey(a addrs.Message) string {
+	if len(a.Module) == 0 {
+		return a.Name
+	}
+	return a.Block().String()
 }
 
 // Provider is the evaluated provider "a1base" block with environment

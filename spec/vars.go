@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/ext/typeexpr"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 )
@@ -35,7 +36,7 @@ func (l *loader) loadVariables(autoVars []string) hcl.Diagnostics {
 	for _, v := range l.mod.variables {
 		env := "HERALD_VAR_" + v.Name
 		if s := l.getenv(env); s != "" {
-			val, d := l.parseCLIValue(v, s, "<value for "+env+">")
+			val, d := l.parseCLIValue(v, s, "<value for "+env+">", "the environment variable "+env)
 			diags = append(diags, d...)
 			raw[v.Name] = val
 		}
@@ -70,7 +71,7 @@ func (l *loader) loadVariables(autoVars []string) hcl.Diagnostics {
 			})
 			continue
 		}
-		val, d := l.parseCLIValue(v, value, "<value for var."+name+">")
+		val, d := l.parseCLIValue(v, value, "<value for var."+name+">", "-var")
 		diags = append(diags, d...)
 		raw[name] = val
 	}
@@ -96,7 +97,7 @@ func (l *loader) loadVariables(autoVars []string) hcl.Diagnostics {
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Invalid value for variable",
-				Detail:   fmt.Sprintf("The given value is not suitable for var.%s declared at %s: %s.", v.Name, sourcePos(v.DeclRange), err),
+				Detail:   fmt.Sprintf("The given value is not suitable for var.%s declared at %s, which expects %s: %s.", v.Name, sourcePos(v.DeclRange), typeName(v.Type), err),
 				Subject:  val.rng.Ptr(),
 			})
 			continue
@@ -111,9 +112,11 @@ func (l *loader) loadVariables(autoVars []string) hcl.Diagnostics {
 }
 
 // parseCLIValue reads a value given on the command line or in the
-// environment: as a string for an untyped or string variable, else as an
-// HCL expression, as Terraform does for TF_VAR_ and -var.
-func (l *loader) parseCLIValue(v *variableBlock, s, source string) (*varValue, hcl.Diagnostics) {
+// environment (how names which): as a string for an untyped or string
+// variable, else as an HCL expression, as Terraform does for TF_VAR_ and
+// -var. A value that is not one is a single error saying which type the
+// variable expects, not the parser's view of the text.
+func (l *loader) parseCLIValue(v *variableBlock, s, source, how string) (*varValue, hcl.Diagnostics) {
 	if !v.Sensitive {
 		// Registered so that diagnostics about the value show it; a
 		// sensitive value must never be shown, so it is not.
@@ -122,34 +125,95 @@ func (l *loader) parseCLIValue(v *variableBlock, s, source string) (*varValue, h
 	whole := hcl.Range{
 		Filename: source,
 		Start:    hcl.InitialPos,
-		End:      hcl.Pos{Line: 1 + strings.Count(s, "\n"), Column: 1, Byte: len(s)},
+		End:      hcl.Pos{Line: 1 + strings.Count(s, "\n"), Column: 1 + len(s) - (strings.LastIndex(s, "\n") + 1), Byte: len(s)},
 	}
 	if v.Literal {
 		return &varValue{value: cty.StringVal(s), rng: whole}, nil
 	}
 	expr, diags := hclsyntax.ParseExpression([]byte(s), source, hcl.InitialPos)
-	if diags.HasErrors() {
-		return nil, l.hideSensitive(v, diags)
+	if !diags.HasErrors() {
+		var val cty.Value
+		if val, diags = expr.Value(nil); !diags.HasErrors() {
+			return &varValue{value: val, rng: expr.Range()}, nil
+		}
 	}
-	val, diags := expr.Value(nil)
-	if diags.HasErrors() {
-		return nil, l.hideSensitive(v, diags)
-	}
-	return &varValue{value: val, rng: expr.Range()}, nil
-}
-
-// hideSensitive keeps errors about a sensitive variable's value from
-// quoting it.
-func (l *loader) hideSensitive(v *variableBlock, diags hcl.Diagnostics) hcl.Diagnostics {
+	reason := ""
 	if !v.Sensitive {
-		return diags
+		for _, d := range diags {
+			// "Variables not allowed" only means a bare word, which the
+			// type and the example explain better.
+			if d.Severity == hcl.DiagError && d.Summary != "Variables not allowed" {
+				reason = fmt.Sprintf(" (%s: %s)", d.Summary, strings.TrimSuffix(d.Detail, "."))
+				break
+			}
+		}
 	}
-	return hcl.Diagnostics{{
+	d := &hcl.Diagnostic{
 		Severity: hcl.DiagError,
 		Summary:  "Invalid value for variable",
-		Detail:   fmt.Sprintf("The value given for the sensitive variable %q is not a valid expression for its type.", v.Name),
-		Subject:  v.DeclRange.Ptr(),
-	}}
+		Detail: fmt.Sprintf("The value given with %s is not a value of the type var.%s expects, %s%s. Write it in HCL syntax, for example %s.",
+			how, v.Name, typeName(v.Type), reason, exampleAssignment(how, v.Name, v.Type)),
+		Subject: whole.Ptr(),
+	}
+	if v.Sensitive {
+		// The value is not shown: point at the declaration instead.
+		d.Subject = v.DeclRange.Ptr()
+	}
+	return nil, hcl.Diagnostics{d}
+}
+
+// typeName writes a type as a variable block declares it.
+func typeName(ty cty.Type) string {
+	if ty == cty.DynamicPseudoType {
+		return "any"
+	}
+	return typeexpr.TypeString(ty)
+}
+
+// exampleAssignment shows how a value of type ty is given on the command
+// line or in the environment.
+func exampleAssignment(how, name string, ty cty.Type) string {
+	if strings.HasPrefix(how, "-var") {
+		return fmt.Sprintf("-var '%s=%s'", name, exampleValue(ty, 0))
+	}
+	return fmt.Sprintf("HERALD_VAR_%s='%s'", name, exampleValue(ty, 0))
+}
+
+// exampleValue is a value of type ty in HCL syntax, made up to show its
+// shape.
+func exampleValue(ty cty.Type, depth int) string {
+	if depth > 3 {
+		return "..."
+	}
+	switch {
+	case ty == cty.String:
+		return `"text"`
+	case ty == cty.Number:
+		return "42"
+	case ty == cty.Bool:
+		return "true"
+	case ty.IsListType() || ty.IsSetType():
+		return "[" + exampleValue(ty.ElementType(), depth+1) + "]"
+	case ty.IsMapType():
+		return "{ key = " + exampleValue(ty.ElementType(), depth+1) + " }"
+	case ty.IsTupleType():
+		var parts []string
+		for _, et := range ty.TupleElementTypes() {
+			parts = append(parts, exampleValue(et, depth+1))
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	case ty.IsObjectType():
+		names := sortedKeys(ty.AttributeTypes())
+		parts := make([]string, 0, len(names))
+		for _, n := range names {
+			parts = append(parts, n+" = "+exampleValue(ty.AttributeType(n), depth+1))
+		}
+		if len(parts) == 0 {
+			return "{}"
+		}
+		return "{ " + strings.Join(parts, ", ") + " }"
+	}
+	return `"text"`
 }
 
 // loadVarsFile reads a *.vars.hcl file: attributes only, constant values.

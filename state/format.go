@@ -3,14 +3,18 @@ package state
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
+	stdjson "encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // FormatVersion is the version of the state file format this herald reads
@@ -69,9 +73,11 @@ func (e *VersionError) Error() string {
 }
 
 // Decode reads a state file. It refuses anything it does not fully
-// understand: a syntax error (with its line and column), an unknown
-// version, an unknown field, a record without an address or with an unknown
-// status, two records with one address, or data after the document.
+// understand, with the byte, line and column where it stands: a syntax
+// error, an unknown version, an unknown field (names are matched exactly:
+// "Status" is not "status"), a field given twice, a record without an
+// address or with an unknown status, two records with one address, invalid
+// UTF-8, or data after the document.
 func Decode(r io.Reader) (*Snapshot, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
@@ -80,197 +86,266 @@ func Decode(r io.Reader) (*Snapshot, error) {
 	return decodeBytes(data)
 }
 
+// readOptions read the state file and the journal strictly, through
+// go-json-experiment/json (the code of encoding/json/v2): a member name is
+// matched exactly (case-sensitively), and one that is unknown or given twice
+// is refused, as is invalid UTF-8 or data after the document. (encoding/json
+// matches names in any case and keeps the last of two: a record with
+// "status":"sent","status":"failed" would read as failed.) These are the
+// library's defaults, spelled out so that a change of them cannot loosen
+// the reader unseen.
+var readOptions = json.JoinOptions(
+	json.RejectUnknownMembers(true),
+	json.MatchCaseInsensitiveNames(false),
+	jsontext.AllowDuplicateNames(false),
+	jsontext.AllowInvalidUTF8(false),
+)
+
 func decodeBytes(data []byte) (*Snapshot, error) {
 	if err := checkVersion(data); err != nil {
 		return nil, err
 	}
-	// Nearly every state file is one herald wrote; the fast reader takes
-	// those, and anything it is unsure of goes to the strict reader, which
-	// refuses it with its position or reads it to the same snapshot.
-	if snap, ok := decodeFast(data); ok {
-		return snap, nil
+	var f fileV1
+	if err := json.Unmarshal(data, &f, readOptions); err != nil {
+		return nil, jsonError(data, 0, err)
 	}
-	return decodeBody(data)
-}
-
-// checkVersion refuses an empty document, one without a version, and one
-// of a version this herald does not read.
-func checkVersion(data []byte) error {
-	if len(bytes.TrimSpace(data)) == 0 {
-		return &FormatError{Offset: -1, Msg: "state file is empty"}
-	}
-	version, ok := leadingVersion(data)
-	if !ok {
-		var head struct {
-			Version *int `json:"version"`
-		}
-		if err := json.Unmarshal(data, &head); err != nil {
-			return jsonError(data, err)
-		}
-		if head.Version == nil {
-			return &FormatError{Offset: -1, Msg: "not a herald state file: it has no \"version\""}
-		}
-		version = *head.Version
-	}
-	if version != FormatVersion {
-		return &VersionError{Version: version}
-	}
-	return nil
-}
-
-// decodeBody reads the document one record at a time: the decoder then
-// never holds more than a record, where decoding the whole document at once
-// would copy all of it into the decoder's buffer first.
-func decodeBody(data []byte) (*Snapshot, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	fail := func(err error) (*Snapshot, error) { return nil, jsonError(data, err) }
-	at := func(off int64, format string, args ...any) (*Snapshot, error) {
-		return nil, positioned(data, skipSpace(data, off), fmt.Sprintf(format, args...))
-	}
-
-	if tok, err := dec.Token(); err != nil {
-		return fail(err)
-	} else if tok != json.Delim('{') {
-		return at(0, "a state file is a JSON object")
-	}
-	snap := &Snapshot{Records: map[string]*Record{}}
-	seen := map[string]bool{}
-	for dec.More() {
-		keyAt := dec.InputOffset()
-		tok, err := dec.Token()
-		if err != nil {
-			return fail(err)
-		}
-		key, _ := tok.(string)
-		if seen[key] {
-			return at(keyAt, "%q appears twice", key)
-		}
-		seen[key] = true
-		switch key {
-		case "version":
-			var v int
-			if err := decodeField(dec, key, &v); err != nil {
-				return fail(err)
-			}
-		case "lineage":
-			if err := decodeField(dec, key, &snap.Lineage); err != nil {
-				return fail(err)
-			}
-		case "serial":
-			if err := decodeField(dec, key, &snap.Serial); err != nil {
-				return fail(err)
-			}
-		case "records":
-			if err := decodeRecords(dec, data, snap); err != nil {
-				return nil, err
-			}
-		default:
-			return at(keyAt, "unknown field %q", key)
-		}
-	}
-	if _, err := dec.Token(); err != nil { // the closing brace
-		return fail(err)
-	}
-	end := dec.InputOffset()
-	if _, err := dec.Token(); err != io.EOF {
-		return at(end, "unexpected data after the state document")
-	}
-	if snap.Lineage == "" {
+	if f.Lineage == "" {
 		return nil, &FormatError{Offset: -1, Msg: "state has no lineage"}
+	}
+	snap := &Snapshot{Lineage: f.Lineage, Serial: f.Serial, Records: make(map[string]*Record, len(f.Records))}
+	for i, r := range f.Records {
+		var msg string
+		switch {
+		case r == nil:
+			msg = fmt.Sprintf("record %d is null", i)
+		case r.Address == "":
+			msg = fmt.Sprintf("record %d has no address", i)
+		case !knownStatus(r.Status):
+			msg = fmt.Sprintf("record %s has unknown status %q", r.Address, r.Status)
+		case r.Imported != "" && !knownImported(r.Imported):
+			msg = fmt.Sprintf("record %s has unknown imported %q; want %q or %q", r.Address, r.Imported, ImportedFound, ImportedForced)
+		case snap.Records[r.Address] != nil:
+			msg = fmt.Sprintf("record %s appears twice", r.Address)
+		default:
+			snap.Records[r.Address] = r
+			continue
+		}
+		return nil, positioned(data, recordOffset(data, i), msg)
 	}
 	return snap, nil
 }
 
-func decodeRecords(dec *json.Decoder, data []byte, snap *Snapshot) error {
-	valueAt := skipSpace(data, dec.InputOffset())
-	tok, err := dec.Token()
-	if err != nil {
-		return jsonError(data, err)
+// checkVersion refuses an empty document, one without a version, and one
+// of a version this herald does not read. It runs before the document is
+// decoded, so that a newer herald's file is refused as such rather than
+// for a field this herald does not know.
+func checkVersion(data []byte) error {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return &FormatError{Offset: -1, Msg: "state file is empty"}
 	}
-	if tok == nil {
+	dec := jsontext.NewDecoder(bytes.NewBuffer(data), readOptions)
+	if tok, err := dec.ReadToken(); err != nil {
+		return jsonError(data, 0, err)
+	} else if tok.Kind() != '{' {
+		return positioned(data, skipSpace(data, 0), "a state file is a JSON object, not "+kindName(tok.Kind()))
+	}
+	// Encode writes the version first: then nothing else is read.
+	for dec.PeekKind() != '}' {
+		name, err := dec.ReadToken()
+		if err != nil {
+			return jsonError(data, 0, err)
+		}
+		if name.String() != "version" {
+			if err := dec.SkipValue(); err != nil {
+				return jsonError(data, 0, err)
+			}
+			continue
+		}
+		var version int
+		if err := json.UnmarshalDecode(dec, &version, readOptions); err != nil {
+			return jsonError(data, 0, err)
+		}
+		if version != FormatVersion {
+			return &VersionError{Version: version}
+		}
 		return nil
 	}
-	if tok != json.Delim('[') {
-		return positioned(data, valueAt, "field \"records\" is not a JSON array")
+	if _, err := dec.ReadToken(); err != nil {
+		return jsonError(data, 0, err)
 	}
-	for i := 0; dec.More(); i++ {
-		recAt := dec.InputOffset()
-		var r *Record
-		if err := decodeAt(dec, &r); err != nil {
-			return jsonError(data, err)
-		}
-		recAt = skipSpace(data, recAt)
-		switch {
-		case r == nil:
-			return positioned(data, recAt, fmt.Sprintf("record %d is null", i))
-		case r.Address == "":
-			return positioned(data, recAt, fmt.Sprintf("record %d has no address", i))
-		case !knownStatus(r.Status):
-			return positioned(data, recAt, fmt.Sprintf("record %s has unknown status %q", r.Address, r.Status))
-		case r.Imported != "" && !knownImported(r.Imported):
-			return positioned(data, recAt, fmt.Sprintf("record %s has unknown imported %q; want %q or %q", r.Address, r.Imported, ImportedFound, ImportedForced))
-		}
-		if _, dup := snap.Records[r.Address]; dup {
-			return positioned(data, recAt, fmt.Sprintf("record %s appears twice", r.Address))
-		}
-		snap.Records[r.Address] = r
-	}
-	if _, err := dec.Token(); err != nil { // the closing bracket
-		return jsonError(data, err)
-	}
-	return nil
+	return &FormatError{Offset: -1, Msg: "not a herald state file: it has no \"version\""}
 }
 
-// decodeAt decodes the next value, making the offset of a type error
-// count from the start of the document rather than of the value.
-func decodeAt(dec *json.Decoder, v any) error {
-	start := dec.InputOffset()
-	err := dec.Decode(v)
-	var typ *json.UnmarshalTypeError
-	if errors.As(err, &typ) {
-		typ.Offset += start
+// recordOffset finds where record i of a document that decodes starts, for
+// a refusal of the record as a whole: only then is the document read twice.
+func recordOffset(data []byte, i int) int64 {
+	dec := jsontext.NewDecoder(bytes.NewBuffer(data))
+	if _, err := dec.ReadToken(); err != nil {
+		return -1
 	}
-	return err
-}
-
-// decodeField is decodeAt for a top-level field, which a type error then
-// names.
-func decodeField(dec *json.Decoder, key string, v any) error {
-	err := decodeAt(dec, v)
-	var typ *json.UnmarshalTypeError
-	if errors.As(err, &typ) && typ.Field == "" {
-		typ.Field = key
+	for dec.PeekKind() == '"' {
+		name, err := dec.ReadToken()
+		if err != nil {
+			return -1
+		}
+		if name.String() != "records" {
+			if dec.SkipValue() != nil {
+				return -1
+			}
+			continue
+		}
+		if _, err := dec.ReadToken(); err != nil {
+			return -1
+		}
+		for range i {
+			if dec.SkipValue() != nil {
+				return -1
+			}
+		}
+		return skipSpace(data, dec.InputOffset())
 	}
-	return err
+	return -1
 }
 
 // skipSpace moves off past JSON whitespace and a separating comma or
 // colon, to the start of the next value.
 func skipSpace(data []byte, off int64) int64 {
-	for off < int64(len(data)) && bytes.IndexByte([]byte(" \t\r\n,:"), data[off]) >= 0 {
+	for off >= 0 && off < int64(len(data)) && bytes.IndexByte([]byte(" \t\r\n,:"), data[off]) >= 0 {
 		off++
 	}
 	return off
 }
 
-// leadingVersion reads the version when it is the document's first key, as
-// Encode writes it, without scanning the rest: the version has to be known
-// before the whole document is read, and reading a large state twice would
-// double the cost of every load.
-func leadingVersion(data []byte) (int, bool) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return 0, false
+// jsonError turns a decoding error into a FormatError that points at the
+// byte, line and column, so that a hand-edited file can be fixed. base is
+// the offset in data at which the decoded JSON starts.
+func jsonError(data []byte, base int64, err error) *FormatError {
+	off, msg := explain(data[base:], err)
+	if off < 0 {
+		return &FormatError{Offset: -1, Msg: msg}
 	}
-	if key, err := dec.Token(); err != nil || key != "version" {
-		return 0, false
+	return positioned(data, base+off, msg)
+}
+
+// explain says what is wrong with the JSON in data, and at which offset
+// in it (-1 for none).
+func explain(data []byte, err error) (int64, string) {
+	var syn *jsontext.SyntacticError
+	var sem *json.SemanticError
+	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return int64(len(data)), "unexpected end of data: the file is cut short"
+	case errors.As(err, &syn) && syn.Err == jsontext.ErrDuplicateName:
+		name := syn.JSONPointer.LastToken()
+		return syn.ByteOffset, within(syn.JSONPointer.Parent()) + fmt.Sprintf("%q appears twice", name)
+	case errors.As(err, &syn) && jsontext.Value(data[:min(syn.ByteOffset, int64(len(data)))]).IsValid():
+		return syn.ByteOffset, "unexpected data after the document"
+	case errors.As(err, &syn):
+		return syn.ByteOffset, strings.TrimPrefix(syn.Err.Error(), "jsontext: ")
+	case errors.As(err, &sem) && errors.Is(sem.Err, json.ErrUnknownName):
+		name := sem.JSONPointer.LastToken()
+		return sem.ByteOffset, within(sem.JSONPointer.Parent()) + fmt.Sprintf("unknown field %q", name)
+	case errors.As(err, &sem):
+		off := skipSpace(data, sem.ByteOffset)
+		field := within(sem.JSONPointer) + fieldName(sem.JSONPointer)
+		want := wanted(sem.GoType)
+		switch {
+		case want != "" && sem.JSONKind == '0' && len(sem.JSONValue) > 0:
+			return off, fmt.Sprintf("%s is %s where %s belongs", field, sem.JSONValue, want)
+		case want != "" && sem.JSONKind != 0 && sem.Err == nil:
+			return off, fmt.Sprintf("%s is %s where %s belongs", field, kindName(sem.JSONKind), want)
+		case sem.Err != nil:
+			return off, fmt.Sprintf("%s: %v", field, sem.Err)
+		}
+		return off, strings.TrimPrefix(sem.Error(), "json: ")
 	}
-	var v int
-	if err := dec.Decode(&v); err != nil {
-		return 0, false
+	return -1, err.Error()
+}
+
+// kindName names a kind of JSON value for a message.
+func kindName(k jsontext.Kind) string {
+	switch k {
+	case '{':
+		return "a JSON object"
+	case '[':
+		return "a JSON array"
+	case '"':
+		return "a JSON string"
+	case '0':
+		return "a JSON number"
+	case 't', 'f':
+		return "a JSON boolean"
+	case 'n':
+		return "null"
 	}
-	return v, true
+	return "a JSON value"
+}
+
+// wanted names the JSON value a Go type is read from, "" when there is no
+// plain name for it.
+func wanted(t reflect.Type) string {
+	if t == nil {
+		return ""
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch {
+	case t == reflect.TypeFor[time.Time]():
+		return "a time (an RFC 3339 string)"
+	case t.Kind() == reflect.String:
+		return "a string"
+	case t.Kind() >= reflect.Int && t.Kind() <= reflect.Int64:
+		return "an integer"
+	case t.Kind() >= reflect.Uint && t.Kind() <= reflect.Uint64:
+		return "a non-negative integer"
+	case t.Kind() == reflect.Slice:
+		return "an array"
+	case t.Kind() == reflect.Struct:
+		return "an object"
+	}
+	return ""
+}
+
+// fieldName names the member at p for a message: "field "serial"", or
+// within a record the path below the record, "field "attempts.number"".
+func fieldName(p jsontext.Pointer) string {
+	var names []string
+	for tok := range p.Tokens() {
+		if _, err := strconv.Atoi(tok); err == nil {
+			continue
+		}
+		names = append(names, tok)
+	}
+	if len(names) > 0 && names[0] == "records" && len(names) > 1 {
+		names = names[1:]
+	}
+	if len(names) == 0 {
+		return "value"
+	}
+	return fmt.Sprintf("field %q", strings.Join(names, "."))
+}
+
+// within names the record (and attempt) that p is inside of, as the
+// start of a message: "record 3: ", "record 3, attempt 0: ", or "".
+func within(p jsontext.Pointer) string {
+	var toks []string
+	for tok := range p.Tokens() {
+		toks = append(toks, tok)
+	}
+	var where []string
+	for i := 0; i+1 < len(toks); i += 2 {
+		switch toks[i] {
+		case "records":
+			where = append(where, "record "+toks[i+1])
+		case "attempts":
+			where = append(where, "attempt "+toks[i+1])
+		}
+	}
+	if len(where) == 0 {
+		return ""
+	}
+	return strings.Join(where, ", ") + ": "
 }
 
 func knownStatus(s Status) bool {
@@ -279,43 +354,6 @@ func knownStatus(s Status) bool {
 		return true
 	}
 	return false
-}
-
-// jsonError turns an encoding/json error into a FormatError that points at
-// the line and column, so a hand-edited file can be fixed.
-func jsonError(data []byte, err error) error {
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	if errors.As(err, &syn) || errors.Is(err, io.ErrUnexpectedEOF) {
-		// A streaming decoder counts offsets from the value it was reading;
-		// one pass over the whole document finds the absolute position.
-		if verr := json.Unmarshal(data, &struct{}{}); verr != nil {
-			err = verr
-		}
-	}
-	switch {
-	case errors.As(err, &syn):
-		// Offset counts the offending byte as read; point at it, unless
-		// the data simply ended.
-		off := syn.Offset
-		if off > 0 && off < int64(len(data)) {
-			off--
-		}
-		return positioned(data, off, syn.Error())
-	case errors.As(err, &typ):
-		msg := fmt.Sprintf("%s is a JSON %s where a %s belongs", fieldName(typ), typ.Value, typ.Type)
-		return positioned(data, typ.Offset, msg)
-	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
-		return positioned(data, int64(len(data)), "unexpected end of data: the file is cut short")
-	}
-	return &FormatError{Offset: -1, Msg: err.Error()}
-}
-
-func fieldName(e *json.UnmarshalTypeError) string {
-	if e.Field == "" {
-		return "value"
-	}
-	return fmt.Sprintf("field %q", e.Field)
 }
 
 func positioned(data []byte, off int64, msg string) *FormatError {
@@ -364,7 +402,7 @@ func Encode(w io.Writer, snap *Snapshot) error {
 	// build it twice in memory.
 	bw := bufio.NewWriterSize(w, 64<<10)
 	var rec bytes.Buffer
-	enc := json.NewEncoder(&rec)
+	enc := stdjson.NewEncoder(&rec)
 	enc.SetEscapeHTML(false)
 	value := func(v any) ([]byte, error) {
 		rec.Reset()
@@ -401,456 +439,6 @@ func Encode(w io.Writer, snap *Snapshot) error {
 	}
 	bw.WriteString("]\n}\n")
 	return bw.Flush()
-}
-
-// decodeFast reads the state files herald writes, several times faster
-// than the strict reader, which decodes record by record through
-// encoding/json's reflection. It takes any key order and layout, but only
-// within a strict subset: the exact field names, no nulls, integers
-// without fraction or exponent, times without escapes. At anything else
-// (including everything the strict reader refuses: an unknown field, a
-// duplicate, a syntax error) it gives up with ok false and reads nothing,
-// and the strict reader reads the file. What it accepts, it reads to the
-// snapshot the strict reader would give.
-func decodeFast(data []byte) (snap *Snapshot, ok bool) {
-	r := fastReader{data: data, interned: map[string]string{}}
-	snap = &Snapshot{Records: map[string]*Record{}}
-	var seen uint8
-	ok = r.object(func(key []byte) bool {
-		var bit uint8
-		switch string(key) {
-		case "version":
-			bit = 1
-			v, ok := r.int()
-			if !ok || v != FormatVersion {
-				return false
-			}
-		case "lineage":
-			bit = 2
-			s, ok := r.str(false)
-			if !ok {
-				return false
-			}
-			snap.Lineage = s
-		case "serial":
-			bit = 4
-			v, ok := r.uint()
-			if !ok {
-				return false
-			}
-			snap.Serial = v
-		case "records":
-			bit = 8
-			if !r.records(snap) {
-				return false
-			}
-		default:
-			return false
-		}
-		if seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-		return true
-	})
-	r.skipSpace()
-	if !ok || r.pos != len(data) || seen&1 == 0 || snap.Lineage == "" {
-		return nil, false
-	}
-	return snap, true
-}
-
-// maxInterned bounds the values decodeFast keeps one copy of: a state full
-// of distinct error texts must not grow a second map beside its records.
-const maxInterned = 4096
-
-// fastReader is decodeFast's position in the document. Its methods skip
-// the whitespace before what they read and return false at anything they
-// do not take.
-type fastReader struct {
-	data []byte
-	pos  int
-	// interned holds the values that recur from record to record (group,
-	// sender, status...), so that a large state keeps one copy of each.
-	interned map[string]string
-	scratch  []byte // unescape's buffer
-}
-
-func (r *fastReader) skipSpace() {
-	for r.pos < len(r.data) {
-		switch r.data[r.pos] {
-		case ' ', '\n', '\t', '\r':
-			r.pos++
-		default:
-			return
-		}
-	}
-}
-
-// consume takes the byte c when it comes next.
-func (r *fastReader) consume(c byte) bool {
-	r.skipSpace()
-	if r.pos < len(r.data) && r.data[r.pos] == c {
-		r.pos++
-		return true
-	}
-	return false
-}
-
-// object reads an object, calling field at each key with the position on
-// its value; field reads the value. A key is plain: no escapes, ASCII.
-func (r *fastReader) object(field func(key []byte) bool) bool {
-	if !r.consume('{') {
-		return false
-	}
-	if r.consume('}') {
-		return true
-	}
-	for {
-		if !r.consume('"') {
-			return false
-		}
-		start := r.pos
-		for r.pos < len(r.data) && r.data[r.pos] != '"' {
-			if c := r.data[r.pos]; c == '\\' || c < ' ' || c >= 0x80 {
-				return false
-			}
-			r.pos++
-		}
-		if r.pos == len(r.data) {
-			return false
-		}
-		key := r.data[start:r.pos]
-		r.pos++
-		if !r.consume(':') || !field(key) {
-			return false
-		}
-		if !r.consume(',') {
-			return r.consume('}')
-		}
-	}
-}
-
-// array reads an array, calling elem with the position on each element.
-func (r *fastReader) array(elem func() bool) bool {
-	if !r.consume('[') {
-		return false
-	}
-	if r.consume(']') {
-		return true
-	}
-	for {
-		if !elem() {
-			return false
-		}
-		if !r.consume(',') {
-			return r.consume(']')
-		}
-	}
-}
-
-// literal reads a string literal and returns it with its quotes, and
-// whether it is plain: ASCII or valid UTF-8, without escapes, the bytes
-// between the quotes being the string itself.
-func (r *fastReader) literal() (lit []byte, plain, ok bool) {
-	if !r.consume('"') {
-		return nil, false, false
-	}
-	start := r.pos - 1
-	plain = true
-	ascii := true
-	for r.pos < len(r.data) {
-		c := r.data[r.pos]
-		switch {
-		case c == '"':
-			r.pos++
-			lit = r.data[start:r.pos]
-			if !ascii && plain {
-				plain = utf8.Valid(lit)
-			}
-			return lit, plain, true
-		case c == '\\':
-			plain = false
-			r.pos += 2
-			continue
-		case c < ' ':
-			return nil, false, false
-		case c >= 0x80:
-			ascii = false
-		}
-		r.pos++
-	}
-	return nil, false, false
-}
-
-// str reads a string. An escaped (or not valid UTF-8) string is decoded
-// by encoding/json itself, so that it reads exactly as the strict reader
-// reads it. intern keeps one copy of each distinct value.
-func (r *fastReader) str(intern bool) (string, bool) {
-	lit, plain, ok := r.literal()
-	if !ok {
-		return "", false
-	}
-	if !plain {
-		if s, ok := r.unescape(lit[1 : len(lit)-1]); ok {
-			return s, true
-		}
-		var s string
-		if err := json.Unmarshal(lit, &s); err != nil {
-			return "", false
-		}
-		return s, true
-	}
-	b := lit[1 : len(lit)-1]
-	if !intern {
-		return string(b), true
-	}
-	if s, ok := r.interned[string(b)]; ok {
-		return s, true
-	}
-	s := string(b)
-	if len(r.interned) < maxInterned {
-		r.interned[s] = s
-	}
-	return s, true
-}
-
-// unescape decodes the one-character escapes of a string's contents; false
-// for \u escapes and anything but valid UTF-8, which encoding/json decodes
-// instead. Addresses always hold escaped quotes, so this is common.
-func (r *fastReader) unescape(b []byte) (string, bool) {
-	buf := r.scratch[:0]
-	for i := 0; i < len(b); i++ {
-		c := b[i]
-		if c == '\\' {
-			i++
-			if i == len(b) {
-				return "", false
-			}
-			switch c = b[i]; c {
-			case '"', '\\', '/':
-			case 'b':
-				c = '\b'
-			case 'f':
-				c = '\f'
-			case 'n':
-				c = '\n'
-			case 'r':
-				c = '\r'
-			case 't':
-				c = '\t'
-			default:
-				return "", false
-			}
-		}
-		buf = append(buf, c)
-	}
-	r.scratch = buf
-	if !utf8.Valid(buf) {
-		return "", false
-	}
-	return string(buf), true
-}
-
-// time reads a time as encoding/json does, through time.Time's
-// UnmarshalJSON, from a literal without escapes.
-func (r *fastReader) time() (time.Time, bool) {
-	var t time.Time
-	lit, plain, ok := r.literal()
-	if !ok || !plain || t.UnmarshalJSON(lit) != nil {
-		return time.Time{}, false
-	}
-	return t, true
-}
-
-// digits reads an integer literal: an optional minus, then 0 or digits
-// not starting with 0, not followed by a fraction or an exponent.
-func (r *fastReader) digits() ([]byte, bool) {
-	r.skipSpace()
-	start := r.pos
-	if r.pos < len(r.data) && r.data[r.pos] == '-' {
-		r.pos++
-	}
-	first := r.pos
-	for r.pos < len(r.data) && r.data[r.pos] >= '0' && r.data[r.pos] <= '9' {
-		r.pos++
-	}
-	n := r.pos - first
-	if n == 0 || n > 1 && r.data[first] == '0' {
-		return nil, false
-	}
-	if r.pos < len(r.data) {
-		switch r.data[r.pos] {
-		case '.', 'e', 'E':
-			return nil, false
-		}
-	}
-	return r.data[start:r.pos], true
-}
-
-func (r *fastReader) int() (int, bool) {
-	b, ok := r.digits()
-	if !ok {
-		return 0, false
-	}
-	v, err := strconv.ParseInt(string(b), 10, strconv.IntSize)
-	return int(v), err == nil
-}
-
-func (r *fastReader) uint() (uint64, bool) {
-	b, ok := r.digits()
-	if !ok || b[0] == '-' {
-		return 0, false
-	}
-	v, err := strconv.ParseUint(string(b), 10, 64)
-	return v, err == nil
-}
-
-// records reads the records array, with the checks of decodeRecords.
-func (r *fastReader) records(snap *Snapshot) bool {
-	return r.array(func() bool {
-		rec := &Record{}
-		if !r.record(rec) || rec.Address == "" || !knownStatus(rec.Status) || (rec.Imported != "" && !knownImported(rec.Imported)) {
-			return false
-		}
-		if _, dup := snap.Records[rec.Address]; dup {
-			return false
-		}
-		snap.Records[rec.Address] = rec
-		return true
-	})
-}
-
-func (r *fastReader) record(rec *Record) bool {
-	var seen uint16
-	return r.object(func(key []byte) bool {
-		var bit uint16
-		ok := false
-		switch string(key) {
-		case "address":
-			bit = 1 << 0
-			rec.Address, ok = r.str(false)
-		case "group":
-			bit = 1 << 1
-			rec.Group, ok = r.str(true)
-		case "thread_id":
-			bit = 1 << 2
-			rec.ThreadID, ok = r.str(true)
-		case "service":
-			bit = 1 << 3
-			rec.Service, ok = r.str(true)
-		case "from":
-			bit = 1 << 4
-			rec.From, ok = r.str(true)
-		case "content_hash":
-			bit = 1 << 5
-			rec.ContentHash, ok = r.str(false)
-		case "send_at":
-			bit = 1 << 6
-			rec.SendAt, ok = r.time()
-		case "status":
-			bit = 1 << 7
-			var s string
-			s, ok = r.str(true)
-			rec.Status = Status(s)
-		case "attempts":
-			bit = 1 << 8
-			rec.Attempts = []Attempt{}
-			ok = r.array(func() bool {
-				var a Attempt
-				if !r.attempt(&a) {
-					return false
-				}
-				rec.Attempts = append(rec.Attempts, a)
-				return true
-			})
-		case "answer":
-			bit = 1 << 9
-			rec.Answer = &Answer{}
-			ok = r.answer(rec.Answer)
-		case "last_error":
-			bit = 1 << 10
-			rec.LastError, ok = r.str(false)
-		case "updated_at":
-			bit = 1 << 11
-			rec.UpdatedAt, ok = r.time()
-		case "imported":
-			bit = 1 << 12
-			var s string
-			s, ok = r.str(true)
-			rec.Imported = Imported(s)
-		}
-		if !ok || seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-		return true
-	})
-}
-
-func (r *fastReader) attempt(a *Attempt) bool {
-	var seen uint8
-	return r.object(func(key []byte) bool {
-		var bit uint8
-		ok := false
-		switch string(key) {
-		case "number":
-			bit = 1 << 0
-			a.Number, ok = r.int()
-		case "started_at":
-			bit = 1 << 1
-			a.StartedAt, ok = r.time()
-		case "finished_at":
-			bit = 1 << 2
-			var t time.Time
-			t, ok = r.time()
-			a.FinishedAt = &t
-		case "outcome":
-			bit = 1 << 3
-			a.Outcome, ok = r.str(true)
-		case "error":
-			bit = 1 << 4
-			a.Error, ok = r.str(true)
-		}
-		if !ok || seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-		return true
-	})
-}
-
-func (r *fastReader) answer(ans *Answer) bool {
-	var seen uint8
-	return r.object(func(key []byte) bool {
-		var bit uint8
-		ok := false
-		switch string(key) {
-		case "chat_group_id":
-			bit = 1 << 0
-			ans.ChatGroupID, ok = r.str(true)
-		case "from":
-			bit = 1 << 1
-			ans.From, ok = r.str(true)
-		case "body":
-			bit = 1 << 2
-			ans.Body, ok = r.str(false)
-		case "status":
-			bit = 1 << 3
-			ans.Status, ok = r.str(true)
-		case "date_created":
-			bit = 1 << 4
-			ans.DateCreated, ok = r.str(false)
-		case "message_id":
-			bit = 1 << 5
-			ans.MessageID, ok = r.str(false)
-		}
-		if !ok || seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-		return true
-	})
 }
 
 // appendRecord appends r as Encode lays it out, byte for byte what

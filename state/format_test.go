@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
 )
@@ -76,20 +78,18 @@ func TestDecodeRefusesBadFiles(t *testing.T) {
 		{name: "null record", in: `{"version":1,"lineage":"l","serial":1,"records":[null]}`, want: "record 0 is null"},
 		{name: "bad status", in: `{"version":1,"lineage":"l","serial":1,"records":[{"address":"message.a","status":"maybe"}]}`, want: `unknown status "maybe"`},
 		{name: "duplicate", in: `{"version":1,"lineage":"l","serial":1,"records":[{"address":"message.a","status":"sent"},{"address":"message.a","status":"sent"}]}`, want: "appears twice"},
-		{name: "trailing", in: `{"version":1,"lineage":"l","serial":1,"records":[]} {}`, want: "after the state document", line: 1, col: 53},
+		{name: "trailing", in: `{"version":1,"lineage":"l","serial":1,"records":[]} {}`, want: "unexpected data after the document", line: 1, col: 53},
 		{name: "not an object", in: `[1,2]`, want: "JSON array"},
 		{name: "type in a record", in: "{\"version\":1,\"lineage\":\"l\",\"serial\":1,\"records\":[\n{\"address\":\"message.a\",\"status\":\"sent\"},\n  {\"address\":\"message.b\",\"status\":\"sent\",\"attempts\":[{\"number\":\"x\"}]}]}", want: `"attempts.number" is a JSON string`, line: 3},
 		{name: "status in a record", in: "{\"version\":1,\"lineage\":\"l\",\"serial\":1,\"records\":[\n{\"address\":\"message.a\",\"status\":\"sent\"},\n  {\"address\":\"message.b\",\"status\":\"gone\"}]}", want: `record message.b has unknown status "gone"`, line: 3, col: 3},
 		{name: "unknown field in a record", in: "{\"version\":1,\"lineage\":\"l\",\"serial\":1,\"records\":[\n{\"address\":\"message.a\",\"status\":\"sent\",\"text\":\"hi\"}]}", want: `unknown field "text"`},
 		{name: "duplicate key", in: `{"version":1,"lineage":"l","lineage":"m","serial":1,"records":[]}`, want: `"lineage" appears twice`, line: 1, col: 28},
-		{name: "records not an array", in: `{"version":1,"lineage":"l","serial":1,"records":{}}`, want: `"records" is not a JSON array`, line: 1, col: 49},
+		{name: "records not an array", in: `{"version":1,"lineage":"l","serial":1,"records":{}}`, want: `field "records" is a JSON object where an array belongs`, line: 1, col: 49},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Decode(strings.NewReader(tc.in))
 			require.Error(t, err)
-			_, taken := decodeFast([]byte(tc.in))
-			require.False(t, taken, "the fast reader took a file the strict reader refuses")
 			require.Contains(t, err.Error(), tc.want)
 			if tc.line > 0 {
 				var fe *FormatError
@@ -159,8 +159,8 @@ func sortedKeys(m map[string]*Record) []string {
 	return keys
 }
 
-// richSnapshot has what the fast reader must read like the strict one:
-// escapes, non-ASCII text, offsets, retries, records without an answer.
+// richSnapshot has what the reader must read back exactly: escapes,
+// non-ASCII text, offsets, retries, records without an answer.
 func richSnapshot() *Snapshot {
 	s := NewSnapshot()
 	s.Serial = 12
@@ -178,35 +178,65 @@ func richSnapshot() *Snapshot {
 	return s
 }
 
-// requireFastAgrees fails t when the fast reader takes data that the
-// strict reader refuses or reads differently; it says whether the fast
-// reader took it.
-func requireFastAgrees(t testing.TB, data []byte) bool {
+// referenceDecode reads a state file with encoding/json, as herald read
+// every file it did not write itself before its reader moved to
+// go-json-experiment/json. It is lenient where the reader is strict (names
+// in any case, the last of two equal names, invalid UTF-8 replaced), so it
+// is a reference only for what the reader takes.
+func referenceDecode(data []byte) (*Snapshot, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var f fileV1
+	if err := dec.Decode(&f); err != nil {
+		return nil, err
+	}
+	if dec.More() {
+		return nil, errors.New("data after the document")
+	}
+	if f.Version != FormatVersion || f.Lineage == "" {
+		return nil, fmt.Errorf("version %d, lineage %q", f.Version, f.Lineage)
+	}
+	snap := &Snapshot{Lineage: f.Lineage, Serial: f.Serial, Records: map[string]*Record{}}
+	for i, r := range f.Records {
+		if r == nil || r.Address == "" || !knownStatus(r.Status) || r.Imported != "" && !knownImported(r.Imported) || snap.Records[r.Address] != nil {
+			return nil, fmt.Errorf("record %d refused", i)
+		}
+		snap.Records[r.Address] = r
+	}
+	return snap, nil
+}
+
+// requireReferenceAgrees fails t when the reader takes data that
+// encoding/json refuses or reads differently; it says whether the reader
+// took it.
+func requireReferenceAgrees(t testing.TB, data []byte) bool {
 	t.Helper()
-	fast, ok := decodeFast(data)
-	if !ok {
+	got, err := Decode(bytes.NewReader(data))
+	if err != nil {
+		var fe *FormatError
+		var ve *VersionError
+		if !errors.As(err, &fe) && !errors.As(err, &ve) {
+			t.Fatalf("refusal of type %T: %v", err, err)
+		}
 		return false
 	}
-	if err := checkVersion(data); err != nil {
-		t.Fatalf("the fast reader took a file of the wrong version: %v\n%s", err, data)
-	}
-	strict, err := decodeBody(data)
+	ref, err := referenceDecode(data)
 	if err != nil {
-		t.Fatalf("the fast reader took a file the strict reader refuses: %v\n%s", err, data)
+		t.Fatalf("the reader took a file encoding/json refuses: %v\n%s", err, data)
 	}
 	// DeepEqual: an empty list must stay empty rather than become nil, and
 	// a time keep its zone.
-	if !reflect.DeepEqual(strict, fast) {
-		t.Fatalf("the fast reader read differently (-strict +fast):\n%s\n%s", cmp.Diff(strict, fast), data)
+	if !reflect.DeepEqual(ref, got) {
+		t.Fatalf("the reader read differently (-encoding/json +reader):\n%s\n%s", cmp.Diff(ref, got), data)
 	}
 	return true
 }
 
-func TestDecodeFastReadsWhatEncodeWrites(t *testing.T) {
+func TestDecodeReadsWhatEncodeWrites(t *testing.T) {
 	for _, s := range []*Snapshot{NewSnapshot(), richSnapshot(), bigSnapshot(50)} {
 		var buf bytes.Buffer
 		require.NoError(t, Encode(&buf, s))
-		require.True(t, requireFastAgrees(t, buf.Bytes()), "the fast reader declined what Encode wrote:\n%s", buf.Bytes())
+		require.True(t, requireReferenceAgrees(t, buf.Bytes()), "the reader declined what Encode wrote:\n%s", buf.Bytes())
 		got, err := Decode(&buf)
 		require.NoError(t, err)
 		if d := cmp.Diff(s, got); d != "" {
@@ -219,13 +249,13 @@ func TestDecodeFastReadsWhatEncodeWrites(t *testing.T) {
 		"{\"version\":1,\r\n\t\"lineage\":\"l\\u00e9\",\"records\":[]}",
 		`{"version":1,"lineage":"l","records":[{"address":"message.a","status":"unknown","attempts":[{"number":-0,"error":"x"},{"number":2,"finished_at":"2026-12-01T10:00:00+02:00"}]}]}`,
 	} {
-		require.True(t, requireFastAgrees(t, []byte(doc)), "the fast reader declined:\n%s", doc)
+		require.True(t, requireReferenceAgrees(t, []byte(doc)), "the reader declined:\n%s", doc)
 	}
 }
 
-// Every one-byte change to a valid document is either declined by the
-// fast reader or read by it exactly as the strict reader reads it.
-func TestDecodeFastAgreesWithStrictReaderOnEdits(t *testing.T) {
+// Every one-byte change to a valid document is either refused or read
+// exactly as encoding/json reads it.
+func TestDecodeAgreesWithEncodingJSONOnEdits(t *testing.T) {
 	var buf bytes.Buffer
 	require.NoError(t, Encode(&buf, richSnapshot()))
 	// Compact: edits of the indentation teach little.
@@ -236,7 +266,7 @@ func TestDecodeFastAgreesWithStrictReaderOnEdits(t *testing.T) {
 	taken, edits := 0, 0
 	try := func(edited []byte) {
 		edits++
-		if requireFastAgrees(t, edited) {
+		if requireReferenceAgrees(t, edited) {
 			taken++
 		}
 	}
@@ -251,11 +281,12 @@ func TestDecodeFastAgreesWithStrictReaderOnEdits(t *testing.T) {
 	}
 	// Whitespace, digits and letters inside strings keep many edits valid:
 	// the comparison above must have had something to compare.
-	require.Greater(t, taken, edits/10, "the fast reader took %d of %d edits", taken, edits)
+	require.Greater(t, taken, edits/10, "the reader took %d of %d edits", taken, edits)
 }
 
-// FuzzDecodeFast checks the fast reader against the strict one on any input.
-func FuzzDecodeFast(f *testing.F) {
+// FuzzDecodeReference checks the reader against encoding/json on any
+// input: what the reader takes, encoding/json reads the same.
+func FuzzDecodeReference(f *testing.F) {
 	for _, s := range []*Snapshot{NewSnapshot(), richSnapshot(), bigSnapshot(2)} {
 		var buf bytes.Buffer
 		require.NoError(f, Encode(&buf, s))
@@ -263,7 +294,7 @@ func FuzzDecodeFast(f *testing.F) {
 	}
 	f.Add([]byte(`{"serial":3,"records":[{"status":"sent","answer":{},"attempts":[],"address":"message.a"}],"lineage":"l","version":1}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		requireFastAgrees(t, data)
+		requireReferenceAgrees(t, data)
 	})
 }
 
@@ -294,17 +325,18 @@ func fillAll(v reflect.Value) {
 	}
 }
 
-// A field added to Record, Attempt or Answer needs a line in the fast
-// reader too: without it every state file would fall back to the strict
-// reader, correct but several times slower.
-func TestDecodeFastKnowsEveryField(t *testing.T) {
+// A record with every field set reads back as it was written.
+func TestDecodeReadsEveryField(t *testing.T) {
 	var r Record
 	fillAll(reflect.ValueOf(&r).Elem())
 	r.Address, r.Status, r.Imported = "message.a", StatusSent, ImportedFound
 	s := &Snapshot{Lineage: "l", Serial: 1, Records: map[string]*Record{r.Address: &r}}
 	var buf bytes.Buffer
 	require.NoError(t, Encode(&buf, s))
-	require.True(t, requireFastAgrees(t, buf.Bytes()), "the fast reader declined a record with every field set:\n%s", buf.Bytes())
+	require.True(t, requireReferenceAgrees(t, buf.Bytes()), "the reader declined a record with every field set:\n%s", buf.Bytes())
+	got, err := Decode(&buf)
+	require.NoError(t, err)
+	require.Equal(t, s, got)
 }
 
 // appendRecord writes what json.Encoder writes, or declines.
@@ -348,28 +380,79 @@ func TestAppendRecordIsWhatJSONWrites(t *testing.T) {
 	require.Equal(t, len(records)-3, taken)
 }
 
-// BenchmarkDecode100k compares the two readers on what Encode writes; the
-// strict one is what a file herald did not write is read with.
+// BenchmarkDecode100k measures the reader on what Encode writes, against
+// encoding/json reading the same file.
 func BenchmarkDecode100k(b *testing.B) {
 	var buf bytes.Buffer
 	if err := Encode(&buf, bigSnapshot(100_000)); err != nil {
 		b.Fatal(err)
 	}
 	data := buf.Bytes()
-	b.Run("fast", func(b *testing.B) {
+	b.Run("reader", func(b *testing.B) {
 		b.SetBytes(int64(len(data)))
+		b.ReportAllocs()
+		defer reportCPU(b)()
 		for range b.N {
-			if _, ok := decodeFast(data); !ok {
-				b.Fatal("the fast reader declined what Encode wrote")
-			}
-		}
-	})
-	b.Run("strict", func(b *testing.B) {
-		b.SetBytes(int64(len(data)))
-		for range b.N {
-			if _, err := decodeBody(data); err != nil {
+			if _, err := decodeBytes(data); err != nil {
 				b.Fatal(err)
 			}
 		}
+	})
+	b.Run("encoding-json", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		b.ReportAllocs()
+		defer reportCPU(b)()
+		for range b.N {
+			if _, err := referenceDecode(data); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkEncode100k measures the writer against encoding/json writing
+// the same document indented, and against go-json-experiment/json.
+func BenchmarkEncode100k(b *testing.B) {
+	snap := bigSnapshot(100_000)
+	f := fileV1{Version: FormatVersion, Lineage: snap.Lineage, Serial: snap.Serial}
+	for _, addr := range sortedKeys(snap.Records) {
+		f.Records = append(f.Records, snap.Records[addr])
+	}
+	var buf bytes.Buffer
+	b.Run("writer", func(b *testing.B) {
+		b.ReportAllocs()
+		defer reportCPU(b)()
+		for range b.N {
+			buf.Reset()
+			if err := Encode(&buf, snap); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.SetBytes(int64(buf.Len()))
+	})
+	b.Run("encoding-json", func(b *testing.B) {
+		b.ReportAllocs()
+		defer reportCPU(b)()
+		for range b.N {
+			buf.Reset()
+			enc := json.NewEncoder(&buf)
+			enc.SetIndent("", "  ")
+			enc.SetEscapeHTML(false)
+			if err := enc.Encode(&f); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.SetBytes(int64(buf.Len()))
+	})
+	b.Run("go-json-experiment", func(b *testing.B) {
+		b.ReportAllocs()
+		defer reportCPU(b)()
+		for range b.N {
+			buf.Reset()
+			if err := jsonv2.MarshalWrite(&buf, &f, jsontext.WithIndent("  ")); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.SetBytes(int64(buf.Len()))
 	})
 }

@@ -3,10 +3,12 @@ package state
 import (
 	"bytes"
 	"encoding/hex"
-	"encoding/json"
+	stdjson "encoding/json"
 	"fmt"
 	"hash/crc32"
 	"os"
+
+	"github.com/go-json-experiment/json"
 )
 
 // The journal holds the events recorded since the state file was last
@@ -42,12 +44,12 @@ func appendLine(buf, payload []byte) []byte {
 }
 
 func encodeHeader(lineage string, serial uint64) []byte {
-	payload, _ := json.Marshal(journalHeader{Journal: journalVersion, Lineage: lineage, Serial: serial})
+	payload, _ := stdjson.Marshal(journalHeader{Journal: journalVersion, Lineage: lineage, Serial: serial})
 	return appendLine(nil, payload)
 }
 
 func encodeEvent(e Event) ([]byte, error) {
-	payload, err := json.Marshal(e)
+	payload, err := stdjson.Marshal(e)
 	if err != nil {
 		return nil, fmt.Errorf("encoding state event for %s: %w", e.Address, err)
 	}
@@ -88,13 +90,19 @@ type journalContent struct {
 type JournalError struct {
 	Path string
 	Line int
-	Msg  string
+	// Offset is the byte offset in the journal of the problem within the
+	// line, 0 when it has none (byte 0 starts a checksum, never JSON).
+	Offset int64
+	Msg    string
 }
 
 func (e *JournalError) Error() string {
 	where := "journal"
 	if e.Path != "" {
 		where = e.Path
+	}
+	if e.Line > 0 && e.Offset > 0 {
+		return fmt.Sprintf("%s: line %d (byte %d): %s", where, e.Line, e.Offset, e.Msg)
 	}
 	if e.Line > 0 {
 		return fmt.Sprintf("%s: line %d: %s", where, e.Line, e.Msg)
@@ -126,9 +134,15 @@ func parseJournal(data []byte) (*journalContent, error) {
 			}
 			return nil, &JournalError{Line: n, Msg: "damaged line (checksum or framing does not match) with more entries after it; refusing to replay a journal with a hole in it"}
 		}
+		// The JSON starts after the checksum and its space.
+		at := int64(pos + 9)
 		if n == 1 {
 			var h journalHeader
-			if err := strictUnmarshal(payload, &h); err != nil || h.Journal == 0 || h.Lineage == "" {
+			if err := json.Unmarshal(payload, &h, readOptions); err != nil {
+				fe := jsonError(data[:pos+nl], at, err)
+				return nil, &JournalError{Line: n, Offset: fe.Offset, Msg: "first line is not a journal header: " + fe.Msg}
+			}
+			if h.Journal == 0 || h.Lineage == "" {
 				return nil, &JournalError{Line: n, Msg: "first line is not a journal header"}
 			}
 			if h.Journal != journalVersion {
@@ -137,8 +151,9 @@ func parseJournal(data []byte) (*journalContent, error) {
 			jc.Header = &h
 		} else {
 			var e Event
-			if err := strictUnmarshal(payload, &e); err != nil {
-				return nil, &JournalError{Line: n, Msg: fmt.Sprintf("unreadable event: %v", err)}
+			if err := json.Unmarshal(payload, &e, readOptions); err != nil {
+				fe := jsonError(data[:pos+nl], at, err)
+				return nil, &JournalError{Line: n, Offset: fe.Offset, Msg: "unreadable event: " + fe.Msg}
 			}
 			if err := ValidateEvent(e); err != nil {
 				return nil, &JournalError{Line: n, Msg: err.Error()}
@@ -164,18 +179,6 @@ func anyWholeLine(data []byte) bool {
 		data = data[nl+1:]
 	}
 	return false
-}
-
-func strictUnmarshal(data []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if dec.More() {
-		return fmt.Errorf("data after the JSON value")
-	}
-	return nil
 }
 
 // commit is one Record waiting for the fsync that covers its line.

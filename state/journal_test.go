@@ -237,7 +237,7 @@ func TestJournalOfAnotherStateRefused(t *testing.T) {
 	t.Run("other lineage", func(t *testing.T) {
 		require.NoError(t, os.WriteFile(path+journalSuffix, journalBytes(t, "other", 1, attemptEvent("message.b", 1, t0)), fileMode))
 		_, err := OpenLocal(path).Snapshot(context.Background())
-		require.ErrorContains(t, err, "does not continue")
+		require.ErrorContains(t, err, "belongs to another state")
 	})
 	t.Run("newer serial", func(t *testing.T) {
 		require.NoError(t, os.WriteFile(path+journalSuffix, journalBytes(t, lineage, 9), fileMode))

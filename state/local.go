@@ -126,12 +126,29 @@ type loaded struct {
 // folded the journal and started the next one between the two reads.
 type errJournalAhead struct{ error }
 
+// errForeignJournal is a journal of another lineage than the state file's.
+// For a reader without the lock it may be a race with a replace that gave
+// the state a new lineage and had not yet removed the old journal.
+type errForeignJournal struct{ error }
+
+// foreignJournal explains a journal of another lineage and how to recover.
+func (l *Local) foreignJournal(h *journalHeader, snap *Snapshot) error {
+	return fmt.Errorf("state journal %s belongs to another state (lineage %s, serial %d) than %s (lineage %s, serial %d): "+
+		"its events cannot be folded into this state, so herald stops; both files were left unchanged. "+
+		"To recover: if the state file was swapped or restored by mistake, put back the state the journal belongs to "+
+		"(perhaps %s, if its lineage is %s) and run again, which folds the journal in; "+
+		"if the journal's events are not needed, move the journal away (mv %s %s.foreign) and run again",
+		l.journalPath(), h.Lineage, h.Serial, l.path, snap.Lineage, snap.Serial,
+		l.backupPath(), h.Lineage, l.journalPath(), l.journalPath())
+}
+
 // load reads the state file and replays the journal. Called with mu held.
 func (l *Local) load() (*loaded, error) {
 	for tries := 1; ; tries++ {
 		ld, err := l.loadOnce()
 		var ahead errJournalAhead
-		if errors.As(err, &ahead) && l.fl == nil && tries < 5 {
+		var foreign errForeignJournal
+		if (errors.As(err, &ahead) || errors.As(err, &foreign)) && l.fl == nil && tries < 5 {
 			continue
 		}
 		return ld, err
@@ -183,7 +200,12 @@ func (l *Local) loadOnce() (*loaded, error) {
 		case !exists:
 			return nil, fmt.Errorf("state journal %s continues serial %d of a state file that does not exist; restore %s (perhaps from %s) or remove the journal",
 				l.journalPath(), h.Serial, l.path, l.backupPath())
-		case h.Lineage == ld.snap.Lineage && h.Serial == ld.snap.Serial:
+		case h.Lineage != ld.snap.Lineage:
+			// Another state's events: its serial says nothing about this
+			// file's, and dropping them (or truncating the journal) could
+			// lose the only record of what was sent.
+			return nil, errForeignJournal{l.foreignJournal(h, ld.snap)}
+		case h.Serial == ld.snap.Serial:
 			ld.resume = true
 		case h.Serial < ld.snap.Serial:
 			// A run folded this journal into the state file and crashed

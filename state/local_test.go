@@ -372,3 +372,83 @@ func TestGroupCommitSharesOneSync(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, s.Records, 17)
 }
+
+// TestForeignJournalRefusedAndKept: a journal whose header names another
+// lineage than the state file's holds events of a different state (a state
+// file restored or swapped under it). Its serial tells nothing about the
+// file's, so whatever it is, herald refuses to read, record, persist or
+// replace, leaves both files byte for byte as they were, and says how to
+// recover.
+func TestForeignJournalRefusedAndKept(t *testing.T) {
+	for name, journalSerial := range map[string]uint64{"older serial": 1, "same serial": 3, "newer serial": 5} {
+		t.Run(name, func(t *testing.T) {
+			path := statePath(t)
+			cur := NewSnapshot()
+			cur.Serial = 3
+			cur.Apply(attemptEvent("message.a", 1, t0))
+			cur.Apply(sentEvent("message.a", 1, t0.Add(time.Second)))
+			var buf bytes.Buffer
+			require.NoError(t, Encode(&buf, cur))
+			require.NoError(t, os.WriteFile(path, buf.Bytes(), fileMode))
+
+			foreign := NewLineage()
+			journal := encodeHeader(foreign, journalSerial)
+			for _, e := range []Event{attemptEvent("message.b", 1, t0), sentEvent("message.b", 1, t0.Add(time.Second))} {
+				line, err := encodeEvent(e)
+				require.NoError(t, err)
+				journal = append(journal, line...)
+			}
+			require.NoError(t, os.WriteFile(path+journalSuffix, journal, fileMode))
+			stateBefore := readFile(t, path)
+
+			check := func(err error) {
+				t.Helper()
+				require.Error(t, err)
+				for _, w := range []string{path + journalSuffix, foreign, cur.Lineage, "left unchanged", path + backupSuffix, "move the journal away"} {
+					require.ErrorContains(t, err, w)
+				}
+			}
+			_, err := OpenLocal(path).Snapshot(context.Background())
+			check(err)
+
+			l := locked(t, path)
+			_, err = l.Snapshot(context.Background())
+			check(err)
+			check(l.Record(context.Background(), attemptEvent("message.c", 1, t0)))
+			check(l.Persist(context.Background()))
+			check(l.Replace(context.Background(), cur))
+			require.NoError(t, l.Close())
+
+			require.Equal(t, journal, readFile(t, path+journalSuffix), "a foreign journal is never truncated or removed")
+			require.Equal(t, stateBefore, readFile(t, path), "the state file is not rewritten")
+			require.False(t, exists(path+backupSuffix))
+		})
+	}
+}
+
+// Module-qualified addresses are keys of the state file like any other,
+// through the journal, a move from the root module and a reopen.
+func TestModuleAddressesPersist(t *testing.T) {
+	path := filepath.Join(t.TempDir(), DefaultPath)
+	ctx := context.Background()
+	b := OpenLocal(path)
+	require.NoError(t, b.Lock(ctx, 0))
+	emea := `module.region["emea"].message.standup["2026-12-07T09:00:00+01:00"]`
+	at := time.Date(2026, 12, 7, 8, 0, 0, 0, time.UTC)
+	for _, addr := range []string{emea, "message.hello"} {
+		require.NoError(t, b.Record(ctx, Event{Kind: EventAttempt, Address: addr, Attempt: 1, Group: "g", SendAt: at, At: at}))
+		require.NoError(t, b.Record(ctx, Event{Kind: EventOutcome, Address: addr, Attempt: 1, Status: StatusSent, Outcome: "delivered", At: at.Add(time.Second)}))
+	}
+	require.NoError(t, b.Record(ctx, Event{Kind: EventMove, Address: "module.team.message.hello", MovedFrom: "message.hello", At: at.Add(2 * time.Second)}))
+	require.NoError(t, b.Close())
+
+	snap, err := OpenLocal(path).Snapshot(ctx)
+	require.NoError(t, err)
+	require.Contains(t, snap.Records, emea)
+	require.Contains(t, snap.Records, "module.team.message.hello")
+	require.NotContains(t, snap.Records, "message.hello")
+	require.Equal(t, StatusSent, snap.Records[emea].Status)
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Contains(t, string(raw), `"address": "module.region[\"emea\"].message.standup[\"2026-12-07T09:00:00+01:00\"]"`)
+}

@@ -10,9 +10,12 @@ import (
 // Auth and validation come first: a refused request never draws a fault.
 type Faults struct {
 	// ErrorRate is the share of sends answered ErrorStatus (default 500)
-	// without delivering them.
+	// without delivering them, unless ErrorDelivers.
 	ErrorRate   float64
 	ErrorStatus int
+	// ErrorDelivers delivers the sends answered ErrorStatus all the same:
+	// a gateway (502, 504) that gave up after A1Base processed the send.
+	ErrorDelivers bool
 	// RateLimitRate is the share of sends answered 429 with RetryAfter as
 	// the Retry-After header ("" for none), without delivering them.
 	RateLimitRate float64
@@ -55,12 +58,18 @@ type Reply struct {
 	// the answer (a 2xx or a lost one) would say otherwise; for testing
 	// reconciliation of a send that never arrived.
 	Undelivered bool
+	// Delivered delivers the send even though Status is an error: a
+	// gateway's 502 or 504 that came after A1Base processed the send.
+	Delivered bool
 }
 
 // delivers says whether the send counts as delivered.
 func (r Reply) delivers() bool {
-	if r.Undelivered {
+	switch {
+	case r.Undelivered:
 		return false
+	case r.Delivered:
+		return true
 	}
 	return r.Lost || r.Status == 0 || (r.Status >= 200 && r.Status < 300)
 }

@@ -29,7 +29,7 @@ func TestServerErrors(t *testing.T) {
 	s.SetFaults(a1basetest.Faults{ErrorRate: 1, ErrorStatus: http.StatusBadGateway})
 	assert.Equal(t, http.StatusBadGateway, s.Faults().ErrorStatus)
 	res = c.SendGroup(context.Background(), hello)
-	assert.Equal(t, a1base.Transient, res.Outcome)
+	assert.Equal(t, a1base.Ambiguous, res.Outcome, "a gateway's error may come after the send was processed")
 	assert.Equal(t, http.StatusBadGateway, res.StatusCode)
 	assert.Empty(t, s.Sends(), "a failed send is not delivered")
 
@@ -37,6 +37,36 @@ func TestServerErrors(t *testing.T) {
 	assert.Equal(t, a1base.Delivered, c.SendGroup(context.Background(), hello).Outcome)
 	assert.Len(t, s.Sends(), 1)
 	assert.Len(t, s.Arrivals(), 3)
+}
+
+// TestGatewayErrorAfterDelivery: a 502 or 504 may come from a gateway that
+// gave up after A1Base processed the send; the fake can answer either way,
+// and a delivered one shows in the thread like any delivered send.
+func TestGatewayErrorAfterDelivery(t *testing.T) {
+	s := a1basetest.NewServer(a1basetest.WithFaults(a1basetest.Faults{ErrorRate: 1, ErrorStatus: http.StatusGatewayTimeout, ErrorDelivers: true}))
+	defer s.Close()
+	c := client(s, 0)
+	res := c.SendGroup(context.Background(), hello)
+	assert.Equal(t, http.StatusGatewayTimeout, res.StatusCode)
+	assert.Equal(t, a1base.Ambiguous, res.Outcome)
+	require.Len(t, s.Sends(), 1, "the 504 came after the send was delivered")
+	assert.Equal(t, hello.Content, s.Sends()[0].Request.Content)
+
+	s.SetFaults(a1basetest.Faults{})
+	s.Script(
+		a1basetest.Reply{Status: http.StatusBadGateway, Delivered: true},
+		a1basetest.Reply{Status: http.StatusBadGateway},
+	)
+	res = c.SendGroup(context.Background(), hello)
+	assert.Equal(t, http.StatusBadGateway, res.StatusCode)
+	assert.Len(t, s.Sends(), 2, "a scripted 502 after delivery delivers")
+	res = c.SendGroup(context.Background(), hello)
+	assert.Equal(t, http.StatusBadGateway, res.StatusCode)
+	assert.Len(t, s.Sends(), 2, "a plain scripted 502 does not deliver")
+
+	msgs, err := c.RecentMessages(context.Background(), hello.ThreadID)
+	require.NoError(t, err)
+	assert.Len(t, msgs, 2, "both delivered sends are in the thread")
 }
 
 func TestRateLimited(t *testing.T) {

@@ -486,7 +486,7 @@ func (a *API) nextReply() Reply {
 		if status == 0 {
 			status = http.StatusInternalServerError
 		}
-		return Reply{Status: status}
+		return Reply{Status: status, Delivered: f.ErrorDelivers}
 	}
 	if f.LoseRate > 0 && a.rng.Float64() < f.LoseRate {
 		return Reply{Lost: true, Lose: f.Lose}

@@ -35,14 +35,8 @@ func (v *View) Diagnostics(diags hcl.Diagnostics, files map[string]*hcl.File) {
 		}
 	}
 	width := uint(max(v.Width, 0))
-	if len(warns) > 0 {
-		w := hcl.NewDiagnosticTextWriter(v.Stdout, files, width, v.StdoutColor)
-		_ = w.WriteDiagnostics(warns)
-	}
-	if len(errs) > 0 {
-		w := hcl.NewDiagnosticTextWriter(v.Stderr, files, width, v.StderrColor)
-		_ = w.WriteDiagnostics(errs)
-	}
+	writeDiagnostics(v.Stdout, files, width, v.StdoutColor, warns)
+	writeDiagnostics(v.Stderr, files, width, v.StderrColor, errs)
 }
 
 // localize renames files under BaseDir to their path relative to it, in
@@ -193,7 +187,7 @@ func snippet(d *hcl.Diagnostic, f *hcl.File) *JSONSnippet {
 	sc := hcl.NewRangeScanner(f.Bytes, highlight.Filename, bufio.ScanLines)
 	for sc.Scan() {
 		line := sc.Range()
-		if !line.Overlaps(covered) {
+		if !lineCovered(line, covered) {
 			continue
 		}
 		if codeStart < 0 {
@@ -220,20 +214,7 @@ func snippet(d *hcl.Diagnostic, f *hcl.File) *JSONSnippet {
 // shown.
 func expressionValues(d *hcl.Diagnostic) []JSONExpressionValue {
 	out := []JSONExpressionValue{}
-	if d.Expression == nil || d.EvalContext == nil {
-		return out
-	}
-	seen := map[string]bool{}
-	for _, tr := range d.Expression.Variables() {
-		val, diags := tr.TraverseAbs(d.EvalContext)
-		if diags.HasErrors() {
-			continue
-		}
-		name := traversalString(tr)
-		if seen[name] {
-			continue
-		}
-		seen[name] = true
+	eachExpressionValue(d, func(name string, val cty.Value) {
 		var stmt string
 		switch {
 		case val.ContainsMarked():
@@ -246,9 +227,30 @@ func expressionValues(d *hcl.Diagnostic) []JSONExpressionValue {
 			stmt = "is " + valueString(val)
 		}
 		out = append(out, JSONExpressionValue{Traversal: name, Statement: stmt})
-	}
+	})
 	sort.Slice(out, func(i, j int) bool { return out[i].Traversal < out[j].Traversal })
 	return out
+}
+
+// eachExpressionValue calls f once for each variable the failing
+// expression read that can be resolved, with its value.
+func eachExpressionValue(d *hcl.Diagnostic, f func(name string, val cty.Value)) {
+	if d.Expression == nil || d.EvalContext == nil {
+		return
+	}
+	seen := map[string]bool{}
+	for _, tr := range d.Expression.Variables() {
+		val, diags := tr.TraverseAbs(d.EvalContext)
+		if diags.HasErrors() {
+			continue
+		}
+		name := traversalString(tr)
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		f(name, val)
+	}
 }
 
 func traversalString(tr hcl.Traversal) string {

@@ -239,3 +239,50 @@ func TestFmtView(t *testing.T) {
 	require.NoError(t, f.Formatted([]byte("x = 1\n")))
 	assert.Equal(t, "a.hcl\nx = 1\n", out.String())
 }
+
+// TestDiagnosticsKeepBlankLines checks that a snippet over several lines
+// shows the blank ones too, in text and in JSON, so its line numbers have
+// no gaps.
+func TestDiagnosticsKeepBlankLines(t *testing.T) {
+	f, files := parsed(t, "main.hcl")
+	// From the end of the group block (line 3) over the blank line 4 to
+	// the message block's header (line 5).
+	groupEnd := f.Body.(*hclsyntax.Body).Blocks[0].Body.SrcRange.End
+	msgStart := f.Body.(*hclsyntax.Body).Blocks[1].DefRange().End
+	d := &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "Spanning",
+		Subject:  &hcl.Range{Filename: "main.hcl", Start: groupEnd, End: msgStart},
+	}
+	var out, errOut bytes.Buffer
+	v := &View{Stdout: &out, Stderr: &errOut}
+	v.Diagnostics(hcl.Diagnostics{d}, files)
+	assert.Equal(t, "Error: Spanning\n\n  on main.hcl line 3:\n   3: }\n   4: \n   5: message \"launch\" {\n\n", errOut.String())
+
+	js := v.JSONDiagnostics(hcl.Diagnostics{d}, files)
+	require.Len(t, js, 1)
+	require.NotNil(t, js[0].Snippet)
+	assert.Equal(t, "}\n\nmessage \"launch\" {", js[0].Snippet.Code)
+	assert.Equal(t, 3, js[0].Snippet.StartLine)
+}
+
+// TestDiagnosticsTextLikeHCL checks that herald's text layout is the HCL
+// text writer's where there is no blank line to keep: the same header,
+// snippet, highlight, values and wrapped detail.
+func TestDiagnosticsTextLikeHCL(t *testing.T) {
+	f, files := parsed(t, "main.hcl")
+	d := attrDiag(t, f, hcl.DiagError, "Invalid text", "text")
+	d.Detail = strings.Repeat("A long detail that wraps. ", 8)
+	d.Expression = f.Body.(*hclsyntax.Body).Blocks[1].Body.Attributes["text"].Expr
+	d.EvalContext = &hcl.EvalContext{Variables: map[string]cty.Value{
+		"var": cty.ObjectVal(map[string]cty.Value{"day": cty.StringVal("Monday")}),
+	}}
+	warn := attrDiag(t, f, hcl.DiagWarning, "Odd send_at", "send_at")
+	for _, color := range []bool{false, true} {
+		var want, got bytes.Buffer
+		require.NoError(t, hcl.NewDiagnosticTextWriter(&want, files, 60, color).WriteDiagnostics(hcl.Diagnostics{d, warn}))
+		writeDiagnostics(&got, files, 60, color, hcl.Diagnostics{d, warn})
+		assert.Equal(t, want.String(), got.String())
+		assert.Contains(t, got.String(), `with var.day as "Monday".`)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -150,7 +151,17 @@ func (g *PlanGroup) Title() string {
 	if g.Account != "" {
 		account = ", account " + g.Account
 	}
-	return fmt.Sprintf("group %q (%s, thread %q, from %s%s)", g.Name, g.Service, g.ThreadID, g.From, account)
+	return fmt.Sprintf("group %s (%s, thread %q, from %s%s)", groupTitle(g.Name), g.Service, g.ThreadID, g.From, account)
+}
+
+// groupTitle shows a group's name: quoted as a label in the root module,
+// as its address (module.emea.group.team) when a module declares it, so
+// that the address reads as the user writes it.
+func groupTitle(name string) string {
+	if strings.HasPrefix(name, "module.") {
+		return name
+	}
+	return strconv.Quote(name)
 }
 
 // Groups splits the shown changes by destination, ordered by group name,

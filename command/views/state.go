@@ -128,6 +128,10 @@ type State interface {
 	Record(r *state.Record)
 	Removed(address string)
 	RemovedAll(n int, where string)
+	// SandboxHint says, on stderr so that the list on stdout stays
+	// clean, that the state is empty but apply -sandbox recorded n
+	// messages in path.
+	SandboxHint(path string, n int)
 }
 
 // NewState returns the state command's view.
@@ -217,4 +221,9 @@ func RenderRecord(r *state.Record, color bool) string {
 // oneLine keeps a table row or field on one line.
 func oneLine(s string) string {
 	return printable(strings.Join(strings.Fields(s), " "))
+}
+
+func (s *stateHuman) SandboxHint(path string, n int) {
+	fmt.Fprintf(s.view.Stderr, "%s the state is empty, but %s holds %s recorded by \"herald apply -sandbox\": run \"herald state list -sandbox\" to list them.\n",
+		s.view.Err("Note:", Bold), path, countOf(n, "message", "messages"))
 }

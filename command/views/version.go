@@ -10,6 +10,12 @@ type VersionInfo struct {
 	Go string `json:"go"`
 	// Platform is GOOS_GOARCH, e.g. "linux_amd64".
 	Platform string `json:"platform"`
+	// Commit is the commit herald was built from, when the build knows it.
+	Commit string `json:"commit,omitempty"`
+	// Date is when that commit was made (RFC 3339), when the build knows
+	// it: a release build sets the commit's date, so rebuilding the same
+	// commit gives the same binary.
+	Date string `json:"date,omitempty"`
 }
 
 // Version prints info for a person, or as one JSON object.
@@ -17,6 +23,27 @@ func (v *View) Version(info VersionInfo, asJSON bool) error {
 	if asJSON {
 		return writeJSON(v.Stdout, info)
 	}
-	_, err := fmt.Fprintf(v.Stdout, "herald v%s\non %s (built with %s)\n", info.Version, info.Platform, info.Go)
+	if _, err := fmt.Fprintf(v.Stdout, "herald v%s\n", info.Version); err != nil {
+		return err
+	}
+	if build := buildLine(info); build != "" {
+		if _, err := fmt.Fprintln(v.Stdout, build); err != nil {
+			return err
+		}
+	}
+	_, err := fmt.Fprintf(v.Stdout, "on %s (built with %s)\n", info.Platform, info.Go)
 	return err
+}
+
+// buildLine names the commit and date, as far as the build knows them.
+func buildLine(info VersionInfo) string {
+	switch {
+	case info.Commit != "" && info.Date != "":
+		return "commit " + info.Commit + " of " + info.Date
+	case info.Commit != "":
+		return "commit " + info.Commit
+	case info.Date != "":
+		return "built " + info.Date
+	}
+	return ""
 }

@@ -71,4 +71,16 @@ func TestVersionView(t *testing.T) {
 	out.Reset()
 	assert.NoError(t, v.Version(info, true))
 	assert.JSONEq(t, `{"version":"0.3.1","go":"go1.26.8","platform":"linux_amd64"}`, out.String())
+
+	info.Commit, info.Date = "6ed9e7a01234", "2026-11-30T18:04:05Z"
+	out.Reset()
+	assert.NoError(t, v.Version(info, false))
+	assert.Equal(t, "herald v0.3.1\ncommit 6ed9e7a01234 of 2026-11-30T18:04:05Z\non linux_amd64 (built with go1.26.8)\n", out.String())
+	out.Reset()
+	assert.NoError(t, v.Version(info, true))
+	assert.JSONEq(t, `{"version":"0.3.1","go":"go1.26.8","platform":"linux_amd64","commit":"6ed9e7a01234","date":"2026-11-30T18:04:05Z"}`, out.String())
+	out.Reset()
+	info.Date = ""
+	assert.NoError(t, v.Version(info, false))
+	assert.Equal(t, "herald v0.3.1\ncommit 6ed9e7a01234\non linux_amd64 (built with go1.26.8)\n", out.String())
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -17,7 +18,6 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/heraldhq/herald/command"
-	"github.com/heraldhq/herald/command/views"
 )
 
 // workflow is the part of a GitHub Actions workflow the recipes rely on.
@@ -50,6 +50,7 @@ type step struct {
 	With            map[string]string `yaml:"with"`
 	Env             map[string]string `yaml:"env"`
 	Run             string            `yaml:"run"`
+	Shell           string            `yaml:"shell"`
 	ContinueOnError bool              `yaml:"continue-on-error"`
 }
 
@@ -90,32 +91,119 @@ func (j *job) stepUsing(action string) *step {
 	return nil
 }
 
-// invocation is one herald command line of a recipe's run: scripts.
-type invocation struct {
-	step string
-	args []string // after "herald"
-	env  map[string]string
+// action is the part of action.yml these tests read and run.
+type action struct {
+	Name   string `yaml:"name"`
+	Inputs map[string]struct {
+		Description string `yaml:"description"`
+		Default     string `yaml:"default"`
+	} `yaml:"inputs"`
+	Outputs map[string]struct {
+		Value string `yaml:"value"`
+	} `yaml:"outputs"`
+	Runs struct {
+		Using string        `yaml:"using"`
+		Steps []*actionStep `yaml:"steps"`
+	} `yaml:"runs"`
 }
 
-// commandName is the herald command, after the global options.
-func (in invocation) commandName() string {
-	for _, a := range in.args {
-		if !strings.HasPrefix(a, "-") {
-			return a
+type actionStep struct {
+	Name  string            `yaml:"name"`
+	ID    string            `yaml:"id"`
+	Uses  string            `yaml:"uses"`
+	Shell string            `yaml:"shell"`
+	Env   map[string]string `yaml:"env"`
+	With  map[string]string `yaml:"with"`
+	Run   string            `yaml:"run"`
+}
+
+func loadAction(t *testing.T) *action {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(repoRoot(t), "action.yml"))
+	require.NoError(t, err)
+	var a action
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(false) // branding, author, description
+	require.NoError(t, dec.Decode(&a))
+	return &a
+}
+
+// scriptStep is the action's step that runs scripts/github-action.sh SUB.
+func (a *action) scriptStep(t *testing.T, sub string) *actionStep {
+	t.Helper()
+	for _, s := range a.Runs.Steps {
+		if strings.TrimSpace(s.Run) == `"$GITHUB_ACTION_PATH/scripts/github-action.sh" `+sub {
+			return s
 		}
 	}
-	return ""
+	t.Fatalf("action.yml has no step running github-action.sh %s", sub)
+	return nil
 }
 
-// heraldInvocations finds every line of every run: script that starts
-// with herald, joins continuation lines, and splits it into words the way
-// bash would for the simple commands the recipes use. A redirection, pipe
-// or list operator ends the command.
-func heraldInvocations(t *testing.T, w *workflow, vars map[string]string) []invocation {
+var expression = regexp.MustCompile(`\$\{\{\s*([a-z]+)\.([A-Za-z0-9_.-]+)\s*\}\}`)
+
+// expand replaces ${{ ctx.name }} in s from values["ctx.name"]; an
+// expression the test does not know fails it.
+func expand(t *testing.T, s string, values map[string]string) string {
 	t.Helper()
-	var out []invocation
-	for _, s := range w.job().Steps {
-		script := strings.ReplaceAll(s.Run, "\\\n", " ")
+	return expression.ReplaceAllStringFunc(s, func(m string) string {
+		sub := expression.FindStringSubmatch(m)
+		v, ok := values[sub[1]+"."+sub[2]]
+		require.True(t, ok, "%q uses %s, which the test does not know", s, m)
+		return v
+	})
+}
+
+// heraldSteps are the recipe's steps that use the herald action.
+func (j *job) heraldSteps() []*step {
+	var out []*step
+	for _, s := range j.Steps {
+		if strings.HasPrefix(s.Uses, "heraldhq/herald@") {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// actionRun is one step of a recipe that uses the herald action, as the
+// action's run step sees it: its environment.
+type actionRun struct {
+	step    string
+	command string
+	env     map[string]string
+}
+
+// actionRuns resolves each herald step of the recipe: its with: inputs
+// (expressions of the workflow's env expanded, vars first) over the
+// action's defaults, then the action's run-step environment from them.
+// extraArgs[command] is appended to the args input, as a test's -at or
+// -sandbox.
+func actionRuns(t *testing.T, w *workflow, vars map[string]string, extraArgs map[string]string) []actionRun {
+	t.Helper()
+	a := loadAction(t)
+	run := a.scriptStep(t, "run")
+	values := map[string]string{"github.token": "TOKEN", "steps.install.outputs.path": heraldBin}
+	for k, v := range w.Env {
+		values["env."+k] = v
+	}
+	for k, v := range vars {
+		values["env."+k] = v
+	}
+	var out []actionRun
+	for _, s := range w.job().heraldSteps() {
+		inputs := map[string]string{}
+		for k, in := range a.Inputs {
+			inputs["inputs."+k] = expand(t, in.Default, values)
+		}
+		for k, v := range s.With {
+			_, ok := a.Inputs[k]
+			require.True(t, ok, "step %q: the action has no input %q", s.Name, k)
+			inputs["inputs."+k] = expand(t, v, values)
+		}
+		inputs["inputs.args"] = strings.TrimSpace(inputs["inputs.args"] + " " + extraArgs[inputs["inputs.command"]])
+		for k, v := range values {
+			inputs[k] = v
+		}
 		env := map[string]string{}
 		for k, v := range w.Env {
 			env[k] = v
@@ -123,23 +211,38 @@ func heraldInvocations(t *testing.T, w *workflow, vars map[string]string) []invo
 		for k, v := range s.Env {
 			env[k] = v
 		}
-		known := map[string]string{}
-		for k, v := range env {
-			known[k] = v
+		for k, v := range run.Env {
+			env[k] = expand(t, v, inputs)
 		}
-		for k, v := range vars {
-			known[k] = v
-		}
-		for _, line := range strings.Split(script, "\n") {
-			line = strings.TrimSpace(line)
-			if !strings.HasPrefix(line, "herald ") {
-				continue
-			}
-			words := shellWords(t, line, known)
-			out = append(out, invocation{step: s.Name, args: words[1:], env: env})
-		}
+		out = append(out, actionRun{step: s.Name, command: inputs["inputs.command"], env: env})
 	}
 	return out
+}
+
+// runAction runs the action's run step as GitHub would, in dir.
+func runAction(t *testing.T, dir string, r actionRun) (int, string, string, map[string]string) {
+	t.Helper()
+	tmp := t.TempDir()
+	cmd := exec.Command("bash", filepath.Join(repoRoot(t), "scripts", "github-action.sh"), "run")
+	cmd.Dir = dir
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + tmp, "RUNNER_TEMP=" + tmp, "GITHUB_OUTPUT=" + filepath.Join(tmp, "output")}
+	for k, v := range r.env {
+		if !strings.Contains(v, "${{") {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	code := exitCode(t, cmd.Run())
+	outputs := map[string]string{}
+	if raw, err := os.ReadFile(filepath.Join(tmp, "output")); err == nil {
+		for _, line := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
+			if k, v, ok := strings.Cut(line, "="); ok {
+				outputs[k] = v
+			}
+		}
+	}
+	return code, stdout.String(), stderr.String(), outputs
 }
 
 var shellVar = regexp.MustCompile(`^\$(\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))`)
@@ -270,58 +373,82 @@ func acceptedFlags(t *testing.T, cmd string) []string {
 // globalFlags are the options before the command (herald -h).
 var globalFlags = []string{"chdir", "help", "h", "version", "v"}
 
-// checkInvocation checks that herald accepts the command and each of its
-// flags, and names the options it was given.
-func checkInvocation(t *testing.T, in invocation) {
+// checkArgs checks that herald's command accepts every option of an args
+// input.
+func checkArgs(t *testing.T, r actionRun) {
 	t.Helper()
-	cmd := in.commandName()
+	cmd := r.command
 	_, ok := command.Lookup(cmd)
-	require.True(t, ok, "step %q runs herald %q, which is no herald command", in.step, cmd)
-	global := true
-	var flags []string
-	for _, a := range in.args {
-		if a == cmd && global {
-			global = false
-			flags = acceptedFlags(t, cmd)
-			continue
-		}
-		if !strings.HasPrefix(a, "-") {
-			continue
-		}
+	require.True(t, ok, "step %q runs herald %q, which is no herald command", r.step, cmd)
+	flags := acceptedFlags(t, cmd)
+	for _, a := range shellWords(t, r.env["HERALD_ARGS"], nil) {
 		name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		if global {
-			assert.Contains(t, globalFlags, name, "step %q: %q is not a global option", in.step, a)
-		} else {
-			assert.Contains(t, flags, name, "step %q: herald %s does not accept %q", in.step, cmd, a)
-		}
+		assert.Contains(t, flags, name, "step %q: herald %s does not accept %q", r.step, cmd, a)
 	}
 }
 
-// checkInstall: herald is installed with go install at a pinned version,
-// with the Go release go.mod asks for.
-func checkInstall(t *testing.T, w *workflow) {
-	t.Helper()
-	j := w.job()
-	setup := j.stepUsing("actions/setup-go")
-	require.NotNil(t, setup, "%s sets up Go", w.Name)
-	gomod, err := os.ReadFile(filepath.Join(repoRoot(t), "go.mod"))
-	require.NoError(t, err)
-	m := regexp.MustCompile(`(?m)^go (\d+\.\d+)`).FindSubmatch(gomod)
-	require.NotNil(t, m)
-	assert.Equal(t, string(m[1]), setup.With["go-version"], "%s: the Go release of go.mod", w.Name)
-
-	version := w.Env["HERALD_VERSION"]
-	assert.Regexp(t, `^v\d+\.\d+\.\d+$|^[0-9a-f]{40}$`, version, "%s pins herald to a release or a commit", w.Name)
-	var installs []string
-	for _, s := range j.Steps {
-		for _, line := range strings.Split(s.Run, "\n") {
-			if strings.Contains(line, "go install") {
-				installs = append(installs, strings.Join(shellWords(t, strings.TrimSpace(line), map[string]string{"HERALD_VERSION": version}), " "))
-			}
+func TestActionDefinition(t *testing.T) {
+	a := loadAction(t)
+	assert.Equal(t, "composite", a.Runs.Using, "no Docker needed")
+	for _, in := range []string{"command", "working-directory", "version", "args", "comment", "fail-on-changes", "github-token"} {
+		assert.Contains(t, a.Inputs, in)
+	}
+	assert.Equal(t, "plan", a.Inputs["command"].Default)
+	assert.Equal(t, "${{ github.token }}", a.Inputs["github-token"].Default)
+	used := map[string]bool{}
+	var all strings.Builder
+	for _, s := range a.Runs.Steps {
+		if s.Run != "" {
+			assert.Equal(t, "bash", s.Shell, "step %q", s.Name)
+		}
+		for _, v := range s.Env {
+			all.WriteString(v + "\n")
+		}
+		for _, v := range s.With {
+			all.WriteString(v + "\n")
 		}
 	}
-	assert.Equal(t, []string{"go install github.com/heraldhq/herald@" + version}, installs, "%s installs herald once", w.Name)
-	assert.Equal(t, "bash", w.Defaults.Run.Shell, "%s: shell bash, for pipefail", w.Name)
+	for _, m := range regexp.MustCompile(`inputs\.([a-z-]+)`).FindAllStringSubmatch(all.String(), -1) {
+		used[m[1]] = true
+		assert.Contains(t, a.Inputs, m[1], "the action uses an input it declares")
+	}
+	for in := range a.Inputs {
+		assert.True(t, used[in], "input %q is passed to a step", in)
+	}
+	for _, sub := range []string{"resolve", "install", "run"} {
+		a.scriptStep(t, sub)
+	}
+	var cache *actionStep
+	for _, s := range a.Runs.Steps {
+		if strings.HasPrefix(s.Uses, "actions/cache@") {
+			cache = s
+		}
+	}
+	require.NotNil(t, cache, "the binary is cached")
+	assert.Equal(t, "${{ steps.resolve.outputs.dir }}", cache.With["path"])
+	assert.Equal(t, "${{ steps.resolve.outputs.cache-key }}", cache.With["key"])
+	assert.Equal(t, "${{ steps.resolve.outputs.tag }}", a.scriptStep(t, "install").Env["HERALD_VERSION"], "installs the release resolve picked")
+	for _, out := range []string{"exitcode", "changes", "plan-file", "comment-id", "version"} {
+		assert.Contains(t, a.Outputs, out)
+	}
+}
+
+// checkHeraldSteps: every herald step pins the same release through the
+// workflow's HERALD_VERSION and works in HERALD_DIR.
+func checkHeraldSteps(t *testing.T, w *workflow) {
+	t.Helper()
+	assert.Regexp(t, `^v\d+\.\d+\.\d+$`, w.Env["HERALD_VERSION"], "%s pins herald to a release", w.Name)
+	steps := w.job().heraldSteps()
+	require.NotEmpty(t, steps, "%s uses the herald action", w.Name)
+	for _, s := range steps {
+		assert.Equal(t, "heraldhq/herald@v1", s.Uses)
+		assert.Equal(t, "${{ env.HERALD_VERSION }}", s.With["version"], "step %q", s.Name)
+		assert.Equal(t, "${{ env.HERALD_DIR }}", s.With["working-directory"], "step %q", s.Name)
+	}
+	for _, s := range w.job().Steps {
+		assert.NotContains(t, s.Run, "go install", "%s installs herald with the action, not from source", w.Name)
+		assert.NotContains(t, s.Uses, "actions/setup-go")
+	}
 }
 
 func triggers(w *workflow) []string {
@@ -340,43 +467,30 @@ func TestPlanRecipe(t *testing.T) {
 	assert.Equal(t, "read", w.Permissions["contents"])
 	require.NotNil(t, w.Concurrency)
 	assert.Contains(t, w.Concurrency.Group, "github.event.pull_request.number", "one plan per pull request at a time")
-	checkInstall(t, w)
+	checkHeraldSteps(t, w)
 
-	vars := map[string]string{"HERALD_DIR": "DIR", "RUNNER_TEMP": "/tmp"}
 	var cmds []string
-	for _, in := range heraldInvocations(t, w, vars) {
-		checkInvocation(t, in)
-		cmds = append(cmds, in.commandName())
+	for _, r := range actionRuns(t, w, nil, nil) {
+		checkArgs(t, r)
+		cmds = append(cmds, r.command)
+		assert.Equal(t, "true", r.env["HERALD_COMMENT"], "the plan is posted as a comment")
+		assert.Equal(t, "TOKEN", r.env["GITHUB_TOKEN"], "with the workflow's token")
 	}
-	assert.Equal(t, []string{"version", "validate", "fmt", "plan"}, cmds)
-
-	j := w.job()
-	script := j.stepUsing("actions/github-script")
-	require.NotNil(t, script, "the comment is posted with actions/github-script")
-	body := script.With["script"]
-	assert.Contains(t, body, "'"+views.PlanCommentMarker+"'", "finds its comment by herald's marker")
-	assert.Contains(t, body, "updateComment", "updates the comment it finds")
-	assert.Contains(t, body, "createComment", "creates one when there is none")
-	assert.Contains(t, body, "paginate", "looks past the first page of comments")
+	assert.Equal(t, []string{"plan", "fmt"}, cmds)
 
 	// The checks run to the end, and the last step fails the job.
-	ids := map[string]*step{}
-	for _, s := range j.Steps {
-		if s.ID != "" {
-			ids[s.ID] = s
-		}
-	}
-	for _, id := range []string{"validate", "fmt", "plan"} {
-		require.Contains(t, ids, id)
-		assert.True(t, ids[id].ContinueOnError, "step %s lets the comment be posted", id)
+	j := w.job()
+	for _, s := range j.heraldSteps() {
+		assert.True(t, s.ContinueOnError, "step %q lets the other check run", s.Name)
+		assert.NotEmpty(t, s.ID)
 	}
 	last := j.Steps[len(j.Steps)-1]
-	assert.Contains(t, last.If, "steps.validate.outcome != 'success'")
+	assert.Contains(t, last.If, "steps.plan.outcome != 'success'")
 	assert.Contains(t, last.If, "steps.fmt.outcome != 'success'")
 	assert.Contains(t, last.Run, "exit 1")
 }
 
-func checkApplyRecipe(t *testing.T, w *workflow) invocation {
+func checkApplyRecipe(t *testing.T, w *workflow) actionRun {
 	t.Helper()
 	assert.Equal(t, []string{"push", "schedule", "workflow_dispatch"}, triggers(w))
 	push := w.On["push"]
@@ -391,22 +505,17 @@ func checkApplyRecipe(t *testing.T, w *workflow) invocation {
 	require.NotNil(t, w.Concurrency)
 	assert.Equal(t, "herald-apply", w.Concurrency.Group, "one group for every apply, whatever triggered it")
 	assert.False(t, w.Concurrency.CancelInProgress, "an apply in flight is never cancelled")
-	checkInstall(t, w)
+	checkHeraldSteps(t, w)
 
 	checkout := w.job().stepUsing("actions/checkout")
 	require.NotNil(t, checkout)
 	assert.Equal(t, "${{ github.event.repository.default_branch }}", checkout.With["ref"], "a queued run applies the branch as it is now")
 
-	var applies []invocation
-	for _, in := range heraldInvocations(t, w, map[string]string{"HERALD_DIR": "DIR"}) {
-		checkInvocation(t, in)
-		if in.commandName() == "apply" {
-			applies = append(applies, in)
-		}
-	}
-	require.Len(t, applies, 1)
-	apply := applies[0]
-	assert.Contains(t, apply.args, "-auto-approve")
+	runs := actionRuns(t, w, nil, nil)
+	require.Len(t, runs, 1)
+	apply := runs[0]
+	assert.Equal(t, "apply", apply.command)
+	checkArgs(t, apply)
 	assert.Equal(t, "${{ secrets.A1BASE_API_KEY }}", apply.env["A1BASE_API_KEY"])
 	assert.Equal(t, "${{ secrets.A1BASE_API_SECRET }}", apply.env["A1BASE_API_SECRET"])
 	return apply
@@ -429,6 +538,7 @@ func TestApplyRecipeCommittedState(t *testing.T) {
 	assert.Contains(t, commit.Run, "herald.state.json.journal", "an unfolded journal is state too")
 	assert.Contains(t, commit.Run, "git push")
 	assert.NotContains(t, commit.Run, "herald.state.json.lock")
+	assert.Equal(t, "bash", w.Defaults.Run.Shell)
 }
 
 func TestApplyRecipePostgres(t *testing.T) {
@@ -438,6 +548,7 @@ func TestApplyRecipePostgres(t *testing.T) {
 	for _, v := range []string{"PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE"} {
 		assert.Equal(t, "${{ secrets."+v+" }}", apply.env[v])
 	}
+	assert.Equal(t, "-lock-timeout=5m", apply.env["HERALD_ARGS"], "waits for an apply someone started by hand")
 	for _, s := range w.job().Steps {
 		assert.NotContains(t, s.Run, "git commit")
 	}
@@ -464,63 +575,49 @@ func quickstartCopy(t *testing.T) string {
 	return dir
 }
 
-// TestRecipesRunOnQuickstart runs the recipes' herald commands in the
-// order a pull request and its merge run them, on a copy of the
-// quickstart, with -sandbox added to apply so that nothing leaves.
+// TestRecipesRunOnQuickstart runs the recipes' herald steps through the
+// action's script, in the order a pull request and its merge run them, on
+// a copy of the quickstart, at a fixed clock, with -sandbox added to apply
+// so that nothing leaves. (The comment is tested in internal/ghaction;
+// outside a pull request there is none to post.)
 func TestRecipesRunOnQuickstart(t *testing.T) {
 	dir := quickstartCopy(t)
-	vars := map[string]string{"HERALD_DIR": dir, "RUNNER_TEMP": t.TempDir()}
+	clock := "-at=" + quickstartClock.Format(time.RFC3339)
+	vars := map[string]string{"HERALD_DIR": dir}
 
-	for _, in := range heraldInvocations(t, loadWorkflow(t, "herald-plan.yml"), vars) {
-		code, stdout, stderr := herald(t, in.env, in.args...)
-		switch in.commandName() {
-		case "version":
-			assert.Equal(t, 0, code, stderr)
-		case "validate":
-			assert.Equal(t, 0, code, stderr)
-			assert.Contains(t, stdout, "valid")
+	for _, r := range actionRuns(t, loadWorkflow(t, "herald-plan.yml"), vars, map[string]string{"plan": clock}) {
+		code, stdout, stderr, outputs := runAction(t, dir, r)
+		switch r.command {
+		case "plan":
+			require.Equal(t, 0, code, "a plan with messages to send passes\nstdout:\n%s\nstderr:\n%s", stdout, stderr)
+			assert.Equal(t, "true", outputs["changes"])
+			assert.Contains(t, stdout, "Plan: 1 to send, 3 waiting.")
+			assert.Contains(t, stdout, "Not a pull request: no plan comment to post.")
 		case "fmt":
 			assert.Equal(t, 0, code, "the quickstart is formatted: %s%s", stdout, stderr)
-		case "plan":
-			require.Equal(t, 0, code, stderr)
-			assert.True(t, strings.HasPrefix(stdout, views.PlanCommentMarker+"\n"), "the comment starts with the marker the workflow looks for")
-			assert.Contains(t, stdout, "**Plan: 1 to send, 3 waiting.**")
-			assert.Contains(t, stdout, "<summary>Schedule: 4 sends to come, none at night, no collisions</summary>")
-			assert.Contains(t, stdout, `<a href="https://example.com/launch-poster.png">launch-poster.png</a>`)
-			assert.LessOrEqual(t, len(stdout), views.GitHubCommentLimit)
 		default:
-			t.Errorf("unexpected herald %s in the plan recipe", in.commandName())
+			t.Errorf("unexpected herald %s in the plan recipe", r.command)
 		}
 	}
 
-	apply := heraldInvocations(t, loadWorkflow(t, "herald-apply.yml"), vars)
-	var args []string
-	for _, in := range apply {
-		if in.commandName() == "apply" {
-			args = in.args
-		}
-	}
-	require.NotNil(t, args)
-	if !slices.Contains(acceptedFlags(t, "apply"), "sandbox") {
-		t.Skip("herald apply has no -sandbox yet: the apply step of the recipe is not run")
-	}
-	code, stdout, stderr := herald(t, nil, append(args, "-sandbox")...)
+	apply := actionRuns(t, loadWorkflow(t, "herald-apply.yml"), vars, map[string]string{"apply": "-sandbox " + clock})
+	require.Len(t, apply, 1)
+	code, stdout, stderr, _ := runAction(t, dir, apply[0])
 	require.Equal(t, 0, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
 	assert.FileExists(t, filepath.Join(dir, "herald.sandbox.state.json"))
 	assert.NoFileExists(t, filepath.Join(dir, "herald.state.json"), "a sandbox apply never writes the real state")
 
 	// The next scheduled run finds the message recorded and sends nothing.
-	code, stdout, stderr = herald(t, nil, append(args, "-sandbox")...)
+	code, stdout, stderr, _ = runAction(t, dir, apply[0])
 	require.Equal(t, 0, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
 	code, stdout, _ = herald(t, nil, "-chdir="+dir, "plan", "-state=herald.sandbox.state.json", "-detailed-exitcode")
 	assert.Equal(t, 0, code, "nothing left to send after apply:\n%s", stdout)
 }
 
-// TestPlanRecipeFailsOnInvalidConfiguration: the validate step exits 1,
-// which fails the job; fmt -check exits 3 on an unformatted file.
+// TestPlanRecipeFailsOnInvalidConfiguration: the plan step exits 1, which
+// fails the job; fmt -check exits 3 on an unformatted file.
 func TestPlanRecipeFailsOnInvalidConfiguration(t *testing.T) {
 	dir := quickstartCopy(t)
-	vars := map[string]string{"HERALD_DIR": dir, "RUNNER_TEMP": t.TempDir()}
 	main := filepath.Join(dir, "main.hcl")
 	src, err := os.ReadFile(main)
 	require.NoError(t, err)
@@ -528,14 +625,14 @@ func TestPlanRecipeFailsOnInvalidConfiguration(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "extra.hcl"), []byte("locals {\n    x=1\n}\n"), 0o644))
 
 	codes := map[string]int{}
-	for _, in := range heraldInvocations(t, loadWorkflow(t, "herald-plan.yml"), vars) {
-		code, _, stderr := herald(t, in.env, in.args...)
-		codes[in.commandName()] = code
-		if in.commandName() == "validate" {
+	for _, r := range actionRuns(t, loadWorkflow(t, "herald-plan.yml"), map[string]string{"HERALD_DIR": dir}, nil) {
+		code, _, stderr, _ := runAction(t, dir, r)
+		codes[r.command] = code
+		if r.command == "plan" {
 			assert.Contains(t, stderr, "nope")
 		}
 	}
-	assert.Equal(t, 1, codes["validate"], "an invalid configuration fails validate")
+	assert.Equal(t, 1, codes["plan"], "an invalid configuration fails plan")
 	assert.Equal(t, 3, codes["fmt"], "an unformatted file fails fmt -check")
 }
 

@@ -36,6 +36,52 @@ func TestPostgres(t *testing.T) {
 	t.Run("LockTimeoutQueues", testPGLockTimeoutQueues)
 	t.Run("KillHoldingLock", testPGKillHoldingLock)
 	t.Run("ConnectionDropped", testPGConnectionDropped)
+	t.Run("RunReplicas", testPGRunReplicas)
+}
+
+// Two herald runs on one PostgreSQL state: the first holds the lock and
+// sends, the second stands by; an apply meanwhile finds the state locked by
+// herald run; once the first is killed, the second takes over.
+func testPGRunReplicas(t *testing.T) {
+	f := newPGFixture(t, 2, 3, 1<<30)
+	start := func(dir string) (*exec.Cmd, *pgOutput) {
+		cmd, out := f.cmd(dir, "run", "-no-color", "-poll=1s")
+		require.NoError(t, cmd.Start())
+		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+		return cmd, out
+	}
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for !cond() {
+			if time.Now().After(deadline) {
+				t.Fatalf("waited 20s for %s", what)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	a, aOut := start(f.a)
+	waitFor("the first run to send everything", func() bool { return len(f.delivered()) == len(f.want) })
+	assert.Contains(t, aOut.String(), "type=active")
+
+	b, bOut := start(f.b)
+	waitFor("the second run to stand by", func() bool { return strings.Contains(bOut.String(), "type=standby") })
+	assert.Contains(t, bOut.String(), "holder_pid="+fmt.Sprint(a.Process.Pid))
+
+	code, text := f.run(t, f.b, "apply", "-auto-approve", "-no-color")
+	assert.Equal(t, 1, code, text)
+	assert.Contains(t, text, "state is locked")
+	assert.Contains(t, text, "(herald run, since")
+
+	require.NoError(t, a.Process.Signal(syscall.SIGKILL))
+	killed := time.Now()
+	waitFor("the second run to take over", func() bool { return strings.Contains(bOut.String(), "type=takeover") })
+	assert.Less(t, time.Since(killed), 10*time.Second, "takeover time")
+
+	require.NoError(t, b.Process.Signal(syscall.SIGTERM))
+	assert.Equal(t, 0, exitCode(t, b.Wait()), bOut.String())
+	assert.Equal(t, f.want, f.delivered(), "each message once")
+	pgAccounted(t, f.snapshot(t), f.delivered())
 }
 
 // pgFixture is one database, the fake it sends to, and two checkouts.

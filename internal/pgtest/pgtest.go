@@ -147,6 +147,8 @@ func withDatabase(connStr, db string) string {
 
 type server struct {
 	dir    string // temporary directory holding data/, sock/ and the log
+	bin    string
+	as     *runAs
 	port   int
 	cmd    *exec.Cmd
 	exited chan struct{}
@@ -223,7 +225,7 @@ func startServer() (*server, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	s := &server{dir: dir}
+	s := &server{dir: dir, bin: bin, as: as}
 	fail := func(err error) (*server, string, error) {
 		_ = os.RemoveAll(dir)
 		return nil, "", err
@@ -316,6 +318,43 @@ func (s *server) run(bin, data, sock string, as *runAs) error {
 			out, _ := os.ReadFile(logPath)
 			return fmt.Errorf("postgres did not accept connections within a minute: %v\n%s", err, out)
 		}
+	}
+}
+
+// Restart stops the server Start started with a fast shutdown (every
+// session is terminated at once and its transaction rolled back, as
+// clients see a crash; what was committed is kept, which an immediate
+// shutdown would not promise with synchronous_commit off) and starts it
+// again on the same port with the same data. It fails the test when there is no such server.
+func Restart(t testing.TB) {
+	t.Helper()
+	if srv == nil {
+		t.Fatalf("pgtest.Restart: no server was started by this test binary (%s set?)", EnvConnStr)
+	}
+	if err := srv.halt(); err != nil {
+		t.Fatalf("pgtest.Restart: %v", err)
+	}
+	var err error
+	for try := 0; try < 50; try++ {
+		if err = srv.run(srv.bin, filepath.Join(srv.dir, "data"), filepath.Join(srv.dir, "sock"), srv.as); err == nil {
+			return
+		}
+		// The port may take a moment to be free again.
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("pgtest.Restart: starting again: %v", err)
+}
+
+// halt stops the server with a fast shutdown, keeping its files.
+func (s *server) halt() error {
+	_ = s.cmd.Process.Signal(fastShutdown)
+	select {
+	case <-s.exited:
+		return nil
+	case <-time.After(30 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-s.exited
+		return errors.New("postgres did not stop within 30s of a fast shutdown; killed it")
 	}
 }
 

@@ -73,3 +73,32 @@ func TestDBNameIsValidAndUnique(t *testing.T) {
 		}
 	}
 }
+
+func TestRestartKeepsDataAndDropsConnections(t *testing.T) {
+	if os.Getenv(EnvConnStr) != "" {
+		t.Skipf("%s names a server this test binary did not start, so it cannot restart it", EnvConnStr)
+	}
+	ctx := context.Background()
+	conn := Start(t)
+	c, err := pgx.Connect(ctx, conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	if _, err := c.Exec(ctx, "CREATE TABLE kept (x int); INSERT INTO kept VALUES (7)"); err != nil {
+		t.Fatal(err)
+	}
+	Restart(t)
+	if _, err := c.Exec(ctx, "SELECT 1"); err == nil {
+		t.Error("a connection made before the restart still works")
+	}
+	c2, err := pgx.Connect(ctx, conn)
+	if err != nil {
+		t.Fatalf("connecting after the restart: %v", err)
+	}
+	defer c2.Close(ctx)
+	var x int
+	if err := c2.QueryRow(ctx, "SELECT x FROM kept").Scan(&x); err != nil || x != 7 {
+		t.Fatalf("data after the restart: %d, %v", x, err)
+	}
+}

@@ -20,3 +20,7 @@ func procAttr(as *runAs, server bool) *syscall.SysProcAttr {
 // immediateShutdown is the signal for PostgreSQL's immediate shutdown (what
 // pg_ctl -m immediate sends): its data is thrown away anyway.
 var immediateShutdown = syscall.SIGQUIT
+
+// fastShutdown is the signal for PostgreSQL's fast shutdown: sessions are
+// terminated, what was committed is written out.
+var fastShutdown = syscall.SIGINT

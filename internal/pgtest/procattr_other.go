@@ -13,3 +13,7 @@ func procAttr(as *runAs, server bool) *syscall.SysProcAttr {
 }
 
 var immediateShutdown = syscall.SIGQUIT
+
+// fastShutdown is the signal for PostgreSQL's fast shutdown: sessions are
+// terminated, what was committed is written out.
+var fastShutdown = syscall.SIGINT

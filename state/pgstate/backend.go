@@ -189,6 +189,9 @@ func (b *Backend) writable() (*heldLock, error) {
 	if b.lock == nil {
 		return nil, fmt.Errorf("%w: %s must be locked before it is written", state.ErrNotLocked, b.describe)
 	}
+	if b.lock.lost.Load() {
+		return nil, b.lostError(b.lock)
+	}
 	return b.lock, nil
 }
 

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/heraldhq/herald/state"
 )
 
@@ -100,7 +102,19 @@ func TestConcurrentRecords(t *testing.T) {
 	if total != n {
 		t.Errorf("%d attempts stored, want %d: concurrent events on one record were lost", total, n)
 	}
-	_ = want
+	// The events raced, so the order a record's attempts were stored in,
+	// and which of them touched it last, is the database's; everything
+	// else must be what state's own Apply makes of them.
+	byNumber := cmpopts.SortSlices(func(a, b state.Attempt) bool { return a.Number < b.Number })
+	noUpdated := cmpopts.IgnoreFields(state.Record{}, "UpdatedAt")
+	if diff := cmp.Diff(applied(want...), got.Records, timesEqual, byNumber, noUpdated); diff != "" {
+		t.Errorf("records after concurrent attempts (-want +got):\n%s", diff)
+	}
+	for addr, r := range got.Records {
+		if !slices.ContainsFunc(r.Attempts, func(a state.Attempt) bool { return a.StartedAt.Equal(r.UpdatedAt) }) {
+			t.Errorf("%s: updated_at %s is none of its attempts' times", addr, r.UpdatedAt)
+		}
+	}
 }
 
 func TestRecordIsDurableForOtherBackends(t *testing.T) {
@@ -316,4 +330,42 @@ func keys(m map[string]*state.Record) []string {
 		k = append(k, a)
 	}
 	return k
+}
+
+// Module-qualified addresses are keys like any other: recorded, moved from
+// the root module into a module, and read back.
+func TestModuleAddresses(t *testing.T) {
+	db := newDB(t)
+	b := openLocked(t, db)
+	emea := `module.region["emea"].message.standup["2026-12-07T09:00:00+01:00"]`
+	events := []state.Event{
+		attempt(emea, 1, t0.Add(time.Second)),
+		outcome(emea, 1, t0.Add(2*time.Second), state.StatusSent),
+		attempt("message.hello", 1, t0.Add(3*time.Second)),
+		outcome("message.hello", 1, t0.Add(4*time.Second), state.StatusSent),
+	}
+	record(t, b, events...)
+	record(t, b, state.Event{Kind: state.EventMove, Address: "module.team.message.hello", MovedFrom: "message.hello", At: t0.Add(5 * time.Second)})
+	got := snapshot(t, b)
+	if got.Records[emea] == nil || got.Records[emea].Status != state.StatusSent {
+		t.Fatalf("no sent record under %s: %v", emea, got.Records)
+	}
+	if got.Records["message.hello"] != nil {
+		t.Error("the moved record is still under its root address")
+	}
+	moved := got.Records["module.team.message.hello"]
+	if moved == nil || moved.Status != state.StatusSent || len(moved.Attempts) != 1 {
+		t.Fatalf("moved record: %+v", moved)
+	}
+	if err := b.Persist(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// Another backend on the same database reads the same keys.
+	other := open(t, db)
+	again := snapshot(t, other)
+	for _, addr := range []string{emea, "module.team.message.hello"} {
+		if again.Records[addr] == nil {
+			t.Errorf("%s not read back", addr)
+		}
+	}
 }

@@ -10,7 +10,11 @@
 // (migrate.go), the durability of each recorded event (one transaction each,
 // committed before Record returns), and the writer lock (a session-level
 // advisory lock held on a connection of its own, so that PostgreSQL releases
-// it when the holder's connection drops, kill -9 included).
+// it when the holder's connection drops, kill -9 included). The lock's
+// connection asks the server for short TCP keepalives, so that a network
+// cut frees the lock within LockReleaseBound, and CheckLock lets a
+// long-lived holder (herald run's active replica) find out that its lock
+// is gone before its next write would.
 //
 // Tables, in the schema named by schema_name:
 //

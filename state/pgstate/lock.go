@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/heraldhq/herald/internal/clock"
@@ -27,7 +29,32 @@ type heldLock struct {
 	conn       *pgx.Conn
 	backendPID uint32
 	generation int64
+	// lost is set once CheckLock found the lock's connection dead (or too
+	// slow to answer, and then closed it): from then on nothing is written.
+	lost atomic.Bool
+	// pinging serialises CheckLock's use of conn.
+	pinging sync.Mutex
 }
+
+// Server-side TCP keepalive settings for the lock's connection, in
+// seconds. PostgreSQL releases a session lock only once it notices the
+// connection is gone: at once when the holder's process dies (its socket
+// is closed), but after a network cut only when keepalives go unanswered,
+// which with the operating system's defaults takes about two hours. With
+// these, the server drops a silent lock connection within about
+// lockKeepaliveIdle + lockKeepaliveCount*lockKeepaliveInterval seconds
+// (tcp_user_timeout bounds the same when data is waiting unacknowledged).
+const (
+	lockKeepaliveIdle     = 2
+	lockKeepaliveInterval = 1
+	lockKeepaliveCount    = 3
+	lockUserTimeoutMillis = 5000
+)
+
+// LockReleaseBound is how long PostgreSQL keeps the lock of a holder whose
+// network was cut, at most (see the keepalive settings above), when the
+// server is reached over TCP.
+const LockReleaseBound = (lockKeepaliveIdle + lockKeepaliveInterval*lockKeepaliveCount) * time.Second
 
 // lockName names the lock in messages.
 func (b *Backend) lockName() string {
@@ -81,6 +108,7 @@ func (b *Backend) Lock(ctx context.Context, timeout time.Duration) error {
 	if err != nil {
 		return b.fail("connecting to take the lock", err)
 	}
+	setKeepalives(ctx, conn)
 	lk, err := b.acquire(ctx, conn, timeout)
 	if err == nil {
 		var interrupted bool
@@ -101,6 +129,67 @@ func (b *Backend) Lock(ctx context.Context, timeout time.Duration) error {
 		return err
 	}
 	return b.fail("taking the lock", err)
+}
+
+// setKeepalives makes the server notice a cut lock connection quickly
+// (see LockReleaseBound). The settings need no privilege; a server or
+// pooler that refuses them (or a Unix socket, where they mean nothing)
+// leaves the defaults, which is no reason not to lock.
+func setKeepalives(ctx context.Context, conn *pgx.Conn) {
+	for name, v := range map[string]int{
+		"tcp_keepalives_idle":     lockKeepaliveIdle,
+		"tcp_keepalives_interval": lockKeepaliveInterval,
+		"tcp_keepalives_count":    lockKeepaliveCount,
+		"tcp_user_timeout":        lockUserTimeoutMillis,
+	} {
+		_, _ = conn.Exec(ctx, "SELECT set_config($1, $2, false)", name, strconv.Itoa(v))
+	}
+}
+
+// CheckLock checks that the lock's connection is alive: a round trip on
+// it within timeout. When the round trip fails, the lock is taken as lost:
+// the connection is closed (so that PostgreSQL releases the lock if it was
+// only slow), every later write fails with ErrLockLost, and the error says
+// why. Unlock (or Close) then forgets the lost lock, and Lock can take it
+// again. Without the lock it returns state.ErrNotLocked.
+func (b *Backend) CheckLock(ctx context.Context, timeout time.Duration) error {
+	b.mu.Lock()
+	lk := b.lock
+	b.mu.Unlock()
+	if lk == nil {
+		return fmt.Errorf("%w: %s", state.ErrNotLocked, b.describe)
+	}
+	if lk.lost.Load() {
+		return b.lostError(lk)
+	}
+	lk.pinging.Lock()
+	defer lk.pinging.Unlock()
+	if lk.lost.Load() {
+		return b.lostError(lk)
+	}
+	pctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var pid uint32
+	err := lk.conn.QueryRow(pctx, "SELECT pg_backend_pid()").Scan(&pid)
+	if err == nil && pid == lk.backendPID {
+		return nil
+	}
+	if ctx.Err() != nil {
+		// The caller gave up, which says nothing about the lock.
+		return ctx.Err()
+	}
+	lk.lost.Store(true)
+	cctx, ccancel := context.WithTimeout(context.Background(), time.Second)
+	_ = lk.conn.Close(cctx)
+	ccancel()
+	if err == nil {
+		err = fmt.Errorf("the connection's backend pid changed from %d to %d", lk.backendPID, pid)
+	}
+	return fmt.Errorf("%w on %s: its connection (PostgreSQL backend pid %d) did not answer within %s (%s); nothing more is written", ErrLockLost, b.describe, lk.backendPID, timeout, b.scrub.text(err.Error()))
+}
+
+func (b *Backend) lostError(lk *heldLock) error {
+	return fmt.Errorf("%w on %s: its connection (PostgreSQL backend pid %d) is gone; nothing more is written", ErrLockLost, b.describe, lk.backendPID)
 }
 
 // acquire polls pg_try_advisory_lock on conn.
@@ -247,6 +336,12 @@ func (b *Backend) unlock() error {
 	b.run.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), b.opts.writeTimeout)
 	defer cancel()
+	lk.pinging.Lock()
+	defer lk.pinging.Unlock()
+	if lk.lost.Load() {
+		// CheckLock closed its connection, and PostgreSQL released it.
+		return b.lostError(lk)
+	}
 	defer lk.conn.Close(ctx)
 	// Drop the note first, so that nobody reads a finished run as the
 	// holder; if this fails the next holder overwrites it anyway.

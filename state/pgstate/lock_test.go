@@ -196,3 +196,81 @@ func TestCloseReleasesLock(t *testing.T) {
 	}
 	openLocked(t, conn)
 }
+
+func TestCheckLockNoticesATerminatedConnection(t *testing.T) {
+	conn := newDB(t)
+	a := openLocked(t, conn)
+	ctx := context.Background()
+	if err := a.CheckLock(ctx, 2*time.Second); err != nil {
+		t.Fatalf("CheckLock on a live lock: %v", err)
+	}
+	db := admin(t, conn)
+	var ok bool
+	if err := db.QueryRow(ctx, "SELECT pg_terminate_backend($1)", int32(a.lock.backendPID)).Scan(&ok); err != nil || !ok {
+		t.Fatalf("terminating the lock's connection: %v %v", ok, err)
+	}
+	// Termination is asynchronous: the check fails within a few tries.
+	var err error
+	for range 50 {
+		if err = a.CheckLock(ctx, 2*time.Second); err != nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !errors.Is(err, ErrLockLost) {
+		t.Fatalf("CheckLock after the connection was terminated: %v, want ErrLockLost", err)
+	}
+	// Once lost, nothing is written, not even through the pool, without
+	// another round trip.
+	if err := a.Record(ctx, attempt("message.a", 1, t0)); !errors.Is(err, ErrLockLost) {
+		t.Errorf("Record after the lock was lost: %v, want ErrLockLost", err)
+	}
+	if err := a.CheckLock(ctx, time.Second); !errors.Is(err, ErrLockLost) {
+		t.Errorf("a second CheckLock: %v, want ErrLockLost", err)
+	}
+	// Another process takes it; the old holder forgets it and can wait
+	// for it again.
+	b := open(t, conn)
+	if err := b.Lock(ctx, 10*time.Second); err != nil {
+		t.Fatalf("the lost lock was not released: %v", err)
+	}
+	if err := a.Unlock(); !errors.Is(err, ErrLockLost) {
+		t.Errorf("Unlock of a lost lock: %v, want ErrLockLost", err)
+	}
+	if err := a.CheckLock(ctx, time.Second); !errors.Is(err, state.ErrNotLocked) {
+		t.Errorf("CheckLock after Unlock: %v, want ErrNotLocked", err)
+	}
+	if err := a.Lock(ctx, 0); lockedError(t, err) == nil {
+		t.Fatal("the old holder took the lock back while another holds it")
+	}
+	if err := b.Unlock(); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Lock(ctx, 10*time.Second); err != nil {
+		t.Fatalf("the old holder cannot take the lock again: %v", err)
+	}
+	record(t, a, attempt("message.a", 1, t0))
+}
+
+func TestLockConnectionHasKeepalives(t *testing.T) {
+	conn := newDB(t)
+	a := openLocked(t, conn)
+	ctx := context.Background()
+	var idle, interval, count, userTimeout string
+	err := a.lock.conn.QueryRow(ctx, "SELECT current_setting('tcp_keepalives_idle'), current_setting('tcp_keepalives_interval'), current_setting('tcp_keepalives_count'), current_setting('tcp_user_timeout')").
+		Scan(&idle, &interval, &count, &userTimeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := []string{idle, interval, count, userTimeout}
+	want := []string{"2", "1", "3", "5000"}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("lock connection settings (idle, interval, count, user timeout) = %v, want %v", got, want)
+			break
+		}
+	}
+	if LockReleaseBound != 5*time.Second {
+		t.Errorf("LockReleaseBound = %s, want 5s", LockReleaseBound)
+	}
+}

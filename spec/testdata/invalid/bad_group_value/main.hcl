@@ -23,7 +23,7 @@ message "null" {
 
 message "by_key" {
   for_each = toset(["eng", "sales"])
-  group    = group[each.key] # ERROR: Invalid index
+  group    = group[each.key] # ERROR: Invalid group
   send_at  = "2027-01-01T00:00:00Z"
   text     = "x"
 }
