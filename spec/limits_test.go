@@ -1,6 +1,8 @@
 package spec
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -107,4 +109,63 @@ func TestUndefinedAliasSuggests(t *testing.T) {
 		}
 	}
 	assert.True(t, found, "%s", diagText(cfg, diags))
+}
+
+// A module's groups send through the root module's providers, aliases
+// included; an alias the root does not declare is an error in the module.
+func TestModuleGroupNamesRootAlias(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, src string) {
+		require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644))
+	}
+	write("main.hcl", `
+provider "a1base" {
+  from = "+14155552671"
+}
+provider "a1base" {
+  alias = "eu"
+  from  = "+442071838750"
+}
+module "berlin" {
+  source = "./mod"
+}
+`)
+	write("mod/main.hcl", `
+group "community" {
+  thread_id = "t-berlin"
+  provider  = a1base.eu
+}
+group "typo" {
+  thread_id = "t-typo"
+  provider  = a1base.ue
+}
+message "hello" {
+  group   = group.community
+  send_at = "2027-01-01T00:00:00Z"
+  text    = "Hallo"
+}
+`)
+	cfg, diags := Load(dir, LoadOptions{Getenv: func(string) string { return "" }})
+	require.Len(t, diags, 1, "%s", diagText(cfg, diags))
+	assert.Equal(t, "Undefined provider alias", diags[0].Summary)
+	assert.Equal(t, filepath.Join(dir, "mod", "main.hcl"), diags[0].Subject.Filename)
+	assert.Contains(t, diags[0].Detail, `Did you mean "eu"?`)
+
+	write("mod/main.hcl", `
+group "community" {
+  thread_id = "t-berlin"
+  provider  = a1base.eu
+}
+message "hello" {
+  group   = group.community
+  send_at = "2027-01-01T00:00:00Z"
+  text    = "Hallo"
+}
+`)
+	cfg, diags = Load(dir, LoadOptions{Getenv: func(string) string { return "" }})
+	require.False(t, diags.HasErrors(), "%s", diagText(cfg, diags))
+	require.Len(t, cfg.Instances, 1)
+	assert.Equal(t, "a1base.eu", cfg.Instances[0].Group.Provider.Name())
+	assert.Equal(t, "+442071838750", cfg.Instances[0].From)
 }
