@@ -271,6 +271,10 @@ func TestOrganisationExample(t *testing.T) {
       "action": "wait",`,
 		`"text": "おはようございます! 15分後にスタンドアップ. Agenda: https://example.com/standup"`,
 		`"text": "This week's programme goes to berlin (Europe/Berlin), sao_paulo (America/Sao_Paulo), tokyo (Asia/Tokyo)."`,
+		`"provider": "a1base.hq",
+      "account_id": "acc_organisation_hq",`,
+		`"provider": "a1base",
+      "account_id": "acc_organisation",`,
 	} {
 		assert.Contains(t, plan.stdout, want)
 	}

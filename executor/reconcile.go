@@ -36,7 +36,8 @@ const ClockSkew = 2 * time.Minute
 // Each thread is fetched once however many of its messages are unknown,
 // and each recent message accounts for at most one unknown message, so two
 // unknown copies of the same text are not both taken as delivered by one
-// delivery. Of opts only the clock (Now) is used: it stamps the records.
+// delivery. Of opts only the clock (Now), which stamps the records, and the
+// aliased accounts (Accounts), whose threads their clients look up, are used.
 func Reconcile(ctx context.Context, plan *planner.Plan, client Sender, rec state.Recorder, opts Options, hooks Hooks) (resolved []addrs.Message, err error) {
 	if plan == nil {
 		return nil, errors.New("executor: no plan to reconcile")
@@ -45,8 +46,8 @@ func Reconcile(ctx context.Context, plan *planner.Plan, client Sender, rec state
 		return nil, err
 	}
 	h := newSerialHooks(hooks)
-	var threads []string
-	byThread := map[string][]*candidate{}
+	var threads []threadKey
+	byThread := map[threadKey][]*candidate{}
 	for _, c := range plan.Changes {
 		if c == nil || c.Action != planner.Unknown {
 			continue
@@ -56,7 +57,9 @@ func Reconcile(ctx context.Context, plan *planner.Plan, client Sender, rec state
 			h.ReconcileFailed(c, why)
 			continue
 		}
-		t := c.Instance.ThreadID
+		// Threads belong to accounts: the same id in two accounts is two
+		// threads.
+		t := threadKey{c.Instance.Group.ProviderAlias(), c.Instance.ThreadID}
 		if _, ok := byThread[t]; !ok {
 			threads = append(threads, t)
 		}
@@ -65,8 +68,11 @@ func Reconcile(ctx context.Context, plan *planner.Plan, client Sender, rec state
 	if len(threads) == 0 {
 		return nil, nil
 	}
-	if client == nil {
-		return nil, errors.New("executor: no A1Base client to reconcile with")
+	accounts := newAccounts(client, opts)
+	for _, t := range threads {
+		if accounts.client(t.account) == nil {
+			return nil, fmt.Errorf("executor: no A1Base client to reconcile with%s", accountDesc(t.account))
+		}
 	}
 	if rec == nil {
 		return nil, errors.New("executor: no state recorder")
@@ -74,13 +80,13 @@ func Reconcile(ctx context.Context, plan *planner.Plan, client Sender, rec state
 
 	for _, t := range threads {
 		cands := byThread[t]
-		msgs, err := client.RecentMessages(ctx, t)
+		msgs, err := accounts.client(t.account).RecentMessages(ctx, t.thread)
 		if err != nil {
 			if ctx.Err() != nil {
 				return resolved, fmt.Errorf("reconciliation interrupted: %w", ctx.Err())
 			}
 			for _, cand := range cands {
-				h.ReconcileFailed(cand.change, fmt.Errorf("looking up thread %q: %w", t, err))
+				h.ReconcileFailed(cand.change, fmt.Errorf("looking up thread %q: %w", t.thread, err))
 			}
 			continue
 		}
@@ -99,6 +105,9 @@ func Reconcile(ctx context.Context, plan *planner.Plan, client Sender, rec state
 	}
 	return resolved, nil
 }
+
+// threadKey names a thread in its account.
+type threadKey struct{ account, thread string }
 
 // candidate is an unknown message that may be found in its thread.
 type candidate struct {

@@ -75,6 +75,11 @@ type SavedInstance struct {
 	// schedule of a saved plan flags what the plan's own did.
 	GroupRateLimit string `json:"group_rate_limit,omitempty"`
 	GroupTimezone  string `json:"group_timezone,omitempty"`
+	// Provider is the alias of the group's provider (absent for the
+	// default one) and AccountID its account id when known: apply refuses
+	// the plan when the account that would send changed.
+	Provider  string `json:"provider,omitempty"`
+	AccountID string `json:"account_id,omitempty"`
 }
 
 // SavedRepeat is spec.RepeatInfo as written in a plan file.
@@ -172,6 +177,10 @@ func saveInstance(inst *spec.Instance) *SavedInstance {
 		Sensitive:   inst.Sensitive,
 	}
 	if g := inst.Group; g != nil {
+		si.Provider = g.ProviderAlias()
+		if g.Provider != nil {
+			si.AccountID = g.Provider.AccountID
+		}
 		if g.RateLimit != nil {
 			si.GroupRateLimit = g.RateLimit.Text
 		}
@@ -394,8 +403,9 @@ func (si *SavedInstance) instance(a addrs.Message) (*spec.Instance, error) {
 		return nil, errors.New("expires_at is before send_at")
 	}
 	inst := &spec.Instance{
-		Addr:         a,
-		Group:        &spec.Group{Name: si.Group, ThreadID: si.ThreadID, Service: si.Service, From: si.From},
+		Addr: a,
+		Group: &spec.Group{Name: si.Group, ThreadID: si.ThreadID, Service: si.Service, From: si.From,
+			Provider: &spec.Provider{Alias: si.Provider, AccountID: si.AccountID}},
 		From:         si.From,
 		Service:      si.Service,
 		ThreadID:     si.ThreadID,
@@ -592,6 +602,11 @@ func mismatches(saved *SavedInstance, inst *spec.Instance) []string {
 	}
 	if saved.From != inst.From {
 		out = append(out, "from")
+	}
+	if saved.Provider != inst.Group.ProviderAlias() {
+		out = append(out, "provider")
+	} else if inst.Group != nil && inst.Group.Provider != nil && saved.AccountID != inst.Group.Provider.AccountID {
+		out = append(out, "account_id")
 	}
 	if !saved.SendAt.Equal(inst.SendAt) {
 		out = append(out, "send_at")

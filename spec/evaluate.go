@@ -30,6 +30,9 @@ type node struct {
 
 func (n *node) String() string {
 	if n.kind == "provider" {
+		if n.name != "" {
+			return `provider "a1base" (alias ` + n.name + `)`
+		}
 		return `provider "a1base"`
 	}
 	return n.kind + "." + n.name
@@ -43,18 +46,32 @@ func (l *loader) evaluate() hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	mod := l.mod
 	root := l.parent == nil
-	var provider *providerBlock
-	if root && len(mod.providers) > 0 {
-		provider = mod.providers[0]
+	var providers []*providerBlock
+	if root {
+		providers = mod.providers
+		l.shared.providerFromOK = map[string]bool{}
+		for _, pb := range providers {
+			if pb.Alias == "" {
+				continue
+			}
+			if l.cfg.Aliases == nil {
+				l.cfg.Aliases = map[string]*Provider{}
+			}
+			// An alias whose block fails still names a provider, so that
+			// its groups report their own problems rather than a missing
+			// alias.
+			l.cfg.Aliases[pb.Alias] = &Provider{Alias: pb.Alias, BaseURL: DefaultBaseURL, ExpiresAfter: DefaultExpiresAfter, Endpoint: EndpointGroup, DeclRange: pb.DeclRange}
+		}
+		diags = append(diags, checkEnvNames(providers)...)
 	}
 
-	// Nodes: the provider (if any), then locals, then groups, then module
+	// Nodes: the providers (if any), then locals, then groups, then module
 	// calls.
 	var nodes []*node
-	providerIdx := -1
-	if provider != nil {
-		providerIdx = 0
-		nodes = append(nodes, &node{kind: "provider", exprs: provider.expressions(), rng: provider.DeclRange})
+	providerIdx := make(map[string]int, len(providers))
+	for _, pb := range providers {
+		providerIdx[pb.Alias] = len(nodes)
+		nodes = append(nodes, &node{kind: "provider", name: pb.Alias, exprs: pb.expressions(), rng: pb.DeclRange})
 	}
 	localIdx := make(map[string]int, len(mod.locals))
 	for _, lv := range mod.locals {
@@ -111,9 +128,16 @@ func (l *loader) evaluate() hcl.Diagnostics {
 				n.deps = append(n.deps, i)
 			}
 		}
-		// A group's from defaults to the provider's.
-		if n.kind == "group" && providerIdx >= 0 {
-			n.deps = append(n.deps, providerIdx)
+		// A group's from defaults to its provider's. A module's groups
+		// name the root module's providers, evaluated before the module.
+		if n.kind == "group" {
+			g := mod.groupByName[n.name]
+			if i, ok := providerIdx[g.ProviderAlias]; ok {
+				n.deps = append(n.deps, i)
+			} else if g.ProviderAlias != "" && l.cfg.Aliases[g.ProviderAlias] == nil {
+				diags = append(diags, undefinedAlias(g, sortedKeys(l.cfg.Aliases)))
+				n.bad = true
+			}
 		}
 	}
 	order, cdiags := topoSort(nodes)
@@ -138,15 +162,12 @@ func (l *loader) evaluate() hcl.Diagnostics {
 	if root {
 		// Without a usable provider block, the defaults and the
 		// environment still apply.
-		prov, providerFromOK, pdiags := l.evalProvider(nil, nil)
-		if provider == nil || nodes[providerIdx].bad {
+		prov, fromOK, pdiags := l.evalProvider("", nil, nil)
+		if i, ok := providerIdx[""]; !ok || nodes[i].bad {
 			diags = append(diags, pdiags...)
-		}
-		if provider != nil && nodes[providerIdx].bad {
-			providerFromOK = false
+			l.shared.providerFromOK[""] = !ok && fromOK
 		}
 		l.cfg.Provider = prov
-		l.shared.providerFromOK = providerFromOK
 	}
 	var allGroups cty.Value // built once every group is done
 	for _, i := range order {
@@ -183,9 +204,11 @@ func (l *loader) evaluate() hcl.Diagnostics {
 		}
 		switch n.kind {
 		case "provider":
-			p, fromOK, d := l.evalProvider(provider, ctx)
+			pb := providers[i]
+			p, fromOK, d := l.evalProvider(pb.Alias, pb, ctx)
 			diags = append(diags, d...)
-			l.cfg.Provider, l.shared.providerFromOK = p, fromOK
+			*l.cfg.ProviderOf(pb.Alias) = p
+			l.shared.providerFromOK[pb.Alias] = fromOK
 		case "local":
 			lv := mod.localByName[n.name]
 			val, d := lv.Expr.Value(ctx)
@@ -194,7 +217,8 @@ func (l *loader) evaluate() hcl.Diagnostics {
 				locals[n.name] = val
 			}
 		case "group":
-			g, d := l.evalGroup(mod.groupByName[n.name], ctx, &l.cfg.Provider, l.shared.providerFromOK)
+			gb := mod.groupByName[n.name]
+			g, d := l.evalGroup(gb, ctx, l.cfg.ProviderOf(gb.ProviderAlias), l.shared.providerFromOK[gb.ProviderAlias])
 			diags = append(diags, d...)
 			if g != nil {
 				l.cfg.Groups[g.Name] = g
@@ -280,6 +304,48 @@ func (l *loader) evaluate() hcl.Diagnostics {
 	imports, d := l.checkImports(mod.imports, instances)
 	diags = append(diags, d...)
 	l.cfg.Imports = imports
+	return diags
+}
+
+// undefinedAlias is the diagnostic of a group whose provider names an
+// alias no provider block declares.
+func undefinedAlias(g *groupBlock, aliases []string) *hcl.Diagnostic {
+	names := make([]string, len(aliases))
+	for i, a := range aliases {
+		names[i] = providerName + "." + a
+	}
+	declared := "No provider block declares an alias."
+	if len(names) > 0 {
+		declared = "The aliases declared are " + joinNames(names) + "."
+	}
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "Undefined provider alias",
+		Detail: fmt.Sprintf("Group %q names a1base.%s, but no provider \"a1base\" block has alias = %q.%s %s",
+			g.Name, g.ProviderAlias, g.ProviderAlias, didYouMean(g.ProviderAlias, aliases), declared),
+		Subject: g.ProviderRange,
+	}
+}
+
+// checkEnvNames refuses two aliases whose credentials would come from the
+// same environment variables. Aliases are lower case, so this cannot
+// happen today; the check keeps it so if the alias rules loosen.
+func checkEnvNames(providers []*providerBlock) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	seen := map[string]*providerBlock{}
+	for _, p := range providers {
+		env := EnvVar(p.Alias, "API_KEY")
+		if prev, ok := seen[env]; ok {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Conflicting provider aliases",
+				Detail:   fmt.Sprintf("Aliases %q and %q would both read their credentials from %s.", prev.Alias, p.Alias, env),
+				Subject:  p.AliasRange.Ptr(),
+			})
+			continue
+		}
+		seen[env] = p
+	}
 	return diags
 }
 

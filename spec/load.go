@@ -120,9 +120,9 @@ type shared struct {
 	// moved collects the moved blocks of every module, with addresses
 	// made absolute; imports those of the root module.
 	moved []*movedBlock
-	// providerFromOK: the provider block was evaluated well enough to
+	// providerFromOK: by alias, the provider block was evaluated well enough to
 	// tell whether it sets from.
-	providerFromOK bool
+	providerFromOK map[string]bool
 }
 
 func newShared() *shared {
@@ -467,11 +467,19 @@ func mergeModule(parts []*module) (*module, hcl.Diagnostics) {
 			continue
 		}
 		for _, pb := range p.providers {
-			if len(mod.providers) > 0 {
+			if prev := findProvider(mod.providers, pb.Alias); prev != nil {
+				what := `A provider "a1base" block`
+				if pb.Alias != "" {
+					what = fmt.Sprintf(`A provider "a1base" block with alias %q`, pb.Alias)
+				}
+				hint := " Only one is allowed; for another account, give the block an alias (alias = \"eu\")."
+				if pb.Alias != "" {
+					hint = " Aliases must be unique."
+				}
 				diags = append(diags, &hcl.Diagnostic{
 					Severity: hcl.DiagError,
 					Summary:  "Duplicate provider configuration",
-					Detail:   fmt.Sprintf("A provider \"a1base\" block was already declared at %s. Only one is allowed.", sourcePos(mod.providers[0].DeclRange)),
+					Detail:   fmt.Sprintf("%s was already declared at %s.%s", what, sourcePos(prev.DeclRange), hint),
 					Subject:  pb.DeclRange.Ptr(),
 				})
 				continue
@@ -500,6 +508,16 @@ func mergeModule(parts []*module) (*module, hcl.Diagnostics) {
 		mod.imports = append(mod.imports, p.imports...)
 	}
 	return mod, diags
+}
+
+// findProvider returns the provider block with the alias, or nil.
+func findProvider(blocks []*providerBlock, alias string) *providerBlock {
+	for _, p := range blocks {
+		if p.Alias == alias {
+			return p
+		}
+	}
+	return nil
 }
 
 // mergeUnique adds the blocks of one file to the module's list and index,

@@ -112,6 +112,7 @@ func TestValid(t *testing.T) {
 // renderedConfig is the evaluated model as the golden files show it.
 type renderedConfig struct {
 	Provider  map[string]any   `json:"provider"`
+	Aliases   []map[string]any `json:"aliases,omitempty"`
 	Backend   map[string]any   `json:"backend,omitempty"`
 	Groups    []map[string]any `json:"groups"`
 	Instances []map[string]any `json:"instances"`
@@ -120,18 +121,31 @@ type renderedConfig struct {
 	Repeats   []string         `json:"repeats,omitempty"`
 }
 
-func render(cfg *Config) renderedConfig {
-	p := cfg.Provider
-	out := renderedConfig{Provider: map[string]any{
+func renderProvider(p *Provider) map[string]any {
+	out := map[string]any{
 		"account_id":    p.AccountID,
 		"from":          p.From,
 		"base_url":      p.BaseURL,
 		"rate_limit":    renderRate(p.RateLimit),
 		"expires_after": p.ExpiresAfter.String(),
 		"check_media":   p.CheckMedia,
-	}}
+	}
 	if p.Timezone != nil {
-		out.Provider["timezone"] = p.Timezone.String()
+		out["timezone"] = p.Timezone.String()
+	}
+	if p.Alias != "" {
+		out["alias"] = p.Alias
+	}
+	if p.Endpoint != EndpointGroup {
+		out["endpoint"] = p.Endpoint
+	}
+	return out
+}
+
+func render(cfg *Config) renderedConfig {
+	out := renderedConfig{Provider: renderProvider(&cfg.Provider)}
+	for _, p := range cfg.Providers()[1:] {
+		out.Aliases = append(out.Aliases, renderProvider(p))
 	}
 	if b := cfg.Backend; b != nil {
 		out.Backend = map[string]any{"type": b.Type, "conn_str": b.ConnStr, "schema_name": b.SchemaName, "line": b.DeclRange.Start.Line}
@@ -145,6 +159,12 @@ func render(cfg *Config) renderedConfig {
 		if g.Timezone != nil {
 			rg["timezone"] = g.Timezone.String()
 		}
+		if g.Provider != cfg.ProviderOf(g.ProviderAlias()) {
+			panic("group " + g.Name + " does not point at its configuration's provider")
+		}
+		if a := g.ProviderAlias(); a != "" {
+			rg["provider"] = a
+		}
 		out.Groups = append(out.Groups, rg)
 	}
 	for _, in := range cfg.Instances {
@@ -157,6 +177,7 @@ func render(cfg *Config) renderedConfig {
 			"send_at":       in.SendAt.Format("2006-01-02T15:04:05Z07:00"),
 			"expires_after": in.ExpiresAfter.String(),
 			"sensitive":     in.Sensitive,
+			"provider":      in.Group.Provider.Name(),
 			"decl":          rangeString(in.DeclRange),
 		}
 		if in.Timezone != nil {

@@ -359,6 +359,9 @@ func (l *loader) evalInstance(m *messageBlock, addr addrs.Message, ctx *hcl.Eval
 		}
 	}
 
+	if inst.Group != nil && inst.Group.Provider != nil {
+		provider = inst.Group.Provider
+	}
 	inst.ExpiresAfter = provider.ExpiresAfter
 	if occ != nil && occ.info.Period > 0 && occ.info.Period < inst.ExpiresAfter {
 		// An occurrence must not stay due into the next one.
@@ -382,6 +385,10 @@ func (l *loader) evalInstance(m *messageBlock, addr addrs.Message, ctx *hcl.Eval
 		if sok {
 			if err := checkTextLength(s); err != nil {
 				fail("Text too long", "A message's text is at most 4096 characters; "+err.Error()+".", m.Text)
+			} else if limits, known := Limits(inst.Service); known {
+				if summary, err := limits.CheckText(s); err != nil {
+					fail(summary, detail(err, "", false), m.Text)
+				}
 			}
 			inst.Text, inst.Sensitive = s, sensitive
 		}
@@ -389,6 +396,11 @@ func (l *loader) evalInstance(m *messageBlock, addr addrs.Message, ctx *hcl.Eval
 		media, sensitive, mok, d := l.evalMedia(m.Media, ctx, fail)
 		diags = append(diags, d...)
 		ok = ok && mok
+		if limits, known := Limits(inst.Service); known && mok && m.Media.Caption != nil {
+			if summary, err := limits.CheckCaption(media.Type, media.Caption); err != nil {
+				fail(summary, detail(err, "", false), m.Media.Caption)
+			}
+		}
 		inst.Media, inst.Sensitive = media, sensitive
 	}
 	if !ok {
@@ -413,6 +425,7 @@ func (l *loader) evalMedia(mb *mediaBlock, ctx *hcl.EvalContext, fail func(summa
 			ok = false
 		}
 		media.URL = s
+		media.URLRange = mb.URL.Range()
 	}
 
 	s, sensitive, sok, d = l.evalRequiredString(mb.Type, ctx, "type")
@@ -432,10 +445,7 @@ func (l *loader) evalMedia(mb *mediaBlock, ctx *hcl.EvalContext, fail func(summa
 	ok = ok && sok
 	anySensitive = anySensitive || sensitive
 	if set {
-		if err := checkTextLength(s); err != nil {
-			fail("Caption too long", "A media caption is at most 4096 characters; "+err.Error()+".", mb.Caption)
-			ok = false
-		}
+		// Its length is the service's to judge (see ServiceLimits).
 		media.Caption = s
 	}
 	return media, anySensitive, ok, diags

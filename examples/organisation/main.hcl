@@ -17,10 +17,23 @@ provider "a1base" {
   rate_limit = "10/s"
 }
 
-# The organisers' own group; the announcement module sends to it.
+# A second A1Base account, the organisers' own: its credentials come from
+# A1BASE_HQ_API_KEY and A1BASE_HQ_API_SECRET, and its sends count against
+# its own rate limit, not the communities' account's.
+provider "a1base" {
+  alias      = "hq"
+  account_id = "acc_organisation_hq"
+  from       = "+442071838750"
+  rate_limit = "2/s"
+  endpoint   = "universal"
+}
+
+# The organisers' own group, sent to from the hq account; the announcement
+# module sends to it.
 group "organisers" {
   thread_id = "group-thread-organisers"
   timezone  = "UTC"
+  provider  = a1base.hq
 }
 
 locals {
