@@ -43,7 +43,20 @@ type Config struct {
 	// HTTPClient is used for the requests; nil: a client of herald's own.
 	// Its redirect policy is replaced for sends (see New).
 	HTTPClient *http.Client
+	// Endpoint is the send endpoint: EndpointGroup ("" means it too) or
+	// EndpointUniversal.
+	Endpoint string
 }
+
+// The send endpoints a provider can use.
+const (
+	// EndpointGroup is POST /messages/group/{accountId}/send with a flat
+	// body (content, attachment_uri).
+	EndpointGroup = "group"
+	// EndpointUniversal is POST /send/{accountId} with type "group" and a
+	// structured content object.
+	EndpointUniversal = "universal"
+)
 
 // UserAgent is the User-Agent herald sends: "herald/<version>".
 func UserAgent(version string) string {
@@ -194,21 +207,31 @@ func (st *sendTrace) mayHaveArrived() bool {
 // CredentialsFromEnv reads A1BASE_API_KEY and A1BASE_API_SECRET through
 // getenv. Credentials come from the environment only, never from files.
 func CredentialsFromEnv(getenv func(string) string) (key, secret string, err error) {
-	key, secret = getenv("A1BASE_API_KEY"), getenv("A1BASE_API_SECRET")
+	return CredentialsFromEnvVars(getenv, "", "A1BASE_API_KEY", "A1BASE_API_SECRET")
+}
+
+// CredentialsFromEnvVars reads the credentials of one account from the
+// named environment variables; who names the account in errors (empty for
+// the default one).
+func CredentialsFromEnvVars(getenv func(string) string, who, keyVar, secretVar string) (key, secret string, err error) {
+	key, secret = getenv(keyVar), getenv(secretVar)
 	var missing []string
 	if strings.TrimSpace(key) == "" {
-		missing = append(missing, "A1BASE_API_KEY")
+		missing = append(missing, keyVar)
 	}
 	if strings.TrimSpace(secret) == "" {
-		missing = append(missing, "A1BASE_API_SECRET")
+		missing = append(missing, secretVar)
+	}
+	if who != "" {
+		who = " for " + who
 	}
 	switch len(missing) {
 	case 0:
 		return key, secret, nil
 	case 1:
-		return "", "", fmt.Errorf("the environment variable %s is not set: sending needs A1Base credentials in A1BASE_API_KEY and A1BASE_API_SECRET", missing[0])
+		return "", "", fmt.Errorf("the environment variable %s is not set: sending%s needs A1Base credentials in %s and %s", missing[0], who, keyVar, secretVar)
 	default:
-		return "", "", errors.New("the environment variables A1BASE_API_KEY and A1BASE_API_SECRET are not set: sending needs A1Base credentials")
+		return "", "", fmt.Errorf("the environment variables %s and %s are not set: sending%s needs A1Base credentials", keyVar, secretVar, who)
 	}
 }
 
@@ -250,7 +273,11 @@ func (c *Client) setHeaders(req *http.Request) {
 // SendGroup, which classifies it with what httptrace saw. The Idempotency-Key
 // headers must therefore never be set here.
 func (c *Client) newSendRequest(ctx context.Context, body []byte) (*http.Request, error) {
-	u, err := c.endpoint("messages", "group", c.cfg.AccountID, "send")
+	segments := []string{"messages", "group", c.cfg.AccountID, "send"}
+	if c.cfg.Endpoint == EndpointUniversal {
+		segments = []string{"send", c.cfg.AccountID}
+	}
+	u, err := c.endpoint(segments...)
 	if err != nil {
 		return nil, err
 	}
@@ -270,7 +297,7 @@ func (c *Client) SendGroup(ctx context.Context, sr SendRequest) Result {
 	if err := ctx.Err(); err != nil {
 		return Result{Outcome: Transient, Err: c.redactErr("not sent: "+err.Error(), err)}
 	}
-	body, err := json.Marshal(sr)
+	body, err := c.sendBody(sr)
 	if err != nil {
 		return Result{Outcome: Permanent, Err: c.redactErr("encoding the send: "+err.Error(), err)}
 	}
@@ -300,6 +327,17 @@ func (c *Client) SendGroup(ctx context.Context, sr SendRequest) Result {
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
 	return c.classify(resp.StatusCode, resp.Header, data)
+}
+
+// sendBody encodes a send for the client's endpoint.
+func (c *Client) sendBody(sr SendRequest) ([]byte, error) {
+	switch c.cfg.Endpoint {
+	case "", EndpointGroup:
+		return json.Marshal(sr)
+	case EndpointUniversal:
+		return json.Marshal(sr.Universal())
+	}
+	return nil, fmt.Errorf("unknown endpoint %q: use %q or %q", c.cfg.Endpoint, EndpointGroup, EndpointUniversal)
 }
 
 // classify turns an answer into a Result. A body that could not be read in

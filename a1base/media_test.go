@@ -53,7 +53,7 @@ func TestCheckMediaSizes(t *testing.T) {
 		err  string
 	}{
 		{"image", 5 * mib, ""},
-		{"image", 5*mib + 1, "is 5.0 MB; A1Base accepts image files up to 5 MB"},
+		{"image", 5*mib + 1, "is 5.0 MB (5242881 bytes); A1Base accepts image files up to 5 MB"},
 		{"video", 16 * mib, ""},
 		{"video", 17 * mib, "is 17 MB; A1Base accepts video files up to 16 MB"},
 		{"audio", 16 * mib, ""},

@@ -1,6 +1,7 @@
 package a1base
 
 import (
+	"encoding/json"
 	"fmt"
 	"time"
 )
@@ -13,6 +14,56 @@ type SendRequest struct {
 	ThreadID      string `json:"thread_id"`
 	Service       string `json:"service"`
 	AttachmentURI string `json:"attachment_uri,omitempty"`
+	// MediaType is the attachment's type (image, video, audio, document).
+	// The group endpoint has no field for it; the universal one does.
+	MediaType string `json:"-"`
+}
+
+// UniversalRequest is the body of a group send through the universal
+// endpoint POST /send/{accountId}.
+type UniversalRequest struct {
+	From     string           `json:"from"`
+	ThreadID string           `json:"thread_id"`
+	Service  string           `json:"service"`
+	Type     string           `json:"type"` // always "group"
+	Content  UniversalContent `json:"content"`
+}
+
+// UniversalContent is the content object of a universal send: a text
+// ({type: text, text}) or a media message ({type: media, media_url,
+// media_type, caption}; the caption is optional).
+type UniversalContent struct {
+	Type      string `json:"type"`
+	Text      string `json:"text,omitempty"`
+	MediaURL  string `json:"media_url,omitempty"`
+	MediaType string `json:"media_type,omitempty"`
+	Caption   string `json:"caption,omitempty"`
+}
+
+// MarshalJSON writes text only in the text form and the media fields only
+// in the media form, where the caption is left out when empty.
+func (c UniversalContent) MarshalJSON() ([]byte, error) {
+	if c.Type == "text" {
+		return json.Marshal(struct {
+			Type string `json:"type"`
+			Text string `json:"text"`
+		}{c.Type, c.Text})
+	}
+	type plain UniversalContent
+	p := plain(c)
+	p.Text = ""
+	return json.Marshal(p)
+}
+
+// Universal is the send as the universal endpoint's body.
+func (sr SendRequest) Universal() UniversalRequest {
+	u := UniversalRequest{From: sr.From, ThreadID: sr.ThreadID, Service: sr.Service, Type: "group"}
+	if sr.AttachmentURI != "" {
+		u.Content = UniversalContent{Type: "media", MediaURL: sr.AttachmentURI, MediaType: sr.MediaType, Caption: sr.Content}
+	} else {
+		u.Content = UniversalContent{Type: "text", Text: sr.Content}
+	}
+	return u
 }
 
 // GroupAnswer is the answer to a delivered group send.

@@ -10,7 +10,6 @@ import (
 
 	"github.com/heraldhq/herald/internal/clock"
 
-	"github.com/heraldhq/herald/a1base"
 	"github.com/heraldhq/herald/command/views"
 	"github.com/heraldhq/herald/executor"
 	"github.com/heraldhq/herald/planner"
@@ -120,13 +119,14 @@ interrupted.`)
 
 // applyRun is an apply in progress: what it sends with and to.
 type applyRun struct {
-	env     *Env
-	opts    *applyOptions
-	view    views.Apply
-	inputs  *planInputs
-	saved   *planner.SavedPlan
-	client  executor.Sender
-	backend state.Backend
+	env      *Env
+	opts     *applyOptions
+	view     views.Apply
+	inputs   *planInputs
+	saved    *planner.SavedPlan
+	client   executor.Sender
+	accounts map[string]executor.Account
+	backend  state.Backend
 }
 
 func runApply(ctx context.Context, env *Env, opts applyOptions) (err error) {
@@ -175,7 +175,7 @@ func runApply(ctx context.Context, env *Env, opts applyOptions) (err error) {
 		clock = func() time.Time { return r.inputs.At.Add(now().Sub(start)) }
 	}
 	pass := &applyPass{
-		env: env, view: r.view, inputs: r.inputs, client: r.client, backend: r.backend,
+		env: env, view: r.view, inputs: r.inputs, client: r.client, accounts: r.accounts, backend: r.backend,
 		saved: r.saved, watch: true, operation: "herald apply",
 		lockTimeout: opts.LockTimeout, parallelism: opts.Parallelism, maxAttempts: opts.MaxAttempts,
 		clock: clock, noColor: opts.NoColor,
@@ -200,20 +200,21 @@ func (r *applyRun) connect() (func(), error) {
 	cfg := r.inputs.Config
 	if r.opts.Sandbox {
 		sb := newSandbox(r.view.SandboxReceived)
-		r.client = sb.configure(r.env, cfg)
+		r.client, r.accounts = sb.configureAccounts(r.env, cfg)
 		path := sandboxStatePath(r.env, r.opts.StatePath)
 		r.backend = state.OpenLocal(path)
 		r.view.Sandbox(sb.URL(), displayPath(r.env, path))
 		return sb.Close, nil
 	}
 
-	key, secret, err := a1base.CredentialsFromEnv(r.env.Getenv)
+	set, err := connectAccounts(r.env, cfg, providersDue(cfg, r.inputs.At, r.saved))
 	if err != nil {
 		return nil, err
 	}
-	if r.client, err = apiClient(r.env, cfg, key, secret); err != nil {
-		return nil, err
+	if set.def != nil {
+		r.client = set.def
 	}
+	r.accounts = set.aliased
 	r.backend, err = openBackend(r.env, cfg, r.opts.StatePath)
 	return func() {}, err
 }

@@ -24,11 +24,13 @@ import (
 // it, look unknown messages up, send and expire what is due, then save the
 // state and release the lock, whatever happened.
 type applyPass struct {
-	env     *Env
-	view    views.Apply
-	inputs  *planInputs
-	client  executor.Sender
-	backend state.Backend
+	env    *Env
+	view   views.Apply
+	inputs *planInputs
+	client executor.Sender
+	// accounts are the aliased providers' clients and limits.
+	accounts map[string]executor.Account
+	backend  state.Backend
 	// saved is apply's plan file, checked against the state under the
 	// lock; nil plans afresh.
 	saved *planner.SavedPlan
@@ -144,7 +146,7 @@ func (p *applyPass) run(ctx context.Context) (out passOutcome, err error) {
 
 	// Looking unknown messages up sends nothing, so it needs no approval.
 	if unknowns > 0 {
-		resolved, err := executor.Reconcile(ctx, plan, p.client, p.backend, executor.Options{Now: p.clock}, p.executorHooks())
+		resolved, err := executor.Reconcile(ctx, plan, p.client, p.backend, executor.Options{Now: p.clock, Accounts: p.accounts}, p.executorHooks())
 		if err != nil {
 			return out, p.interrupted(ctx, err, &out)
 		}
@@ -182,6 +184,7 @@ func (p *applyPass) run(ctx context.Context) (out passOutcome, err error) {
 		MaxAttempts:  p.maxAttempts,
 		AccountLimit: cfg.Provider.RateLimit,
 		CheckMedia:   cfg.Provider.CheckMedia,
+		Accounts:     p.accounts,
 		Now:          p.clock,
 		Sleep:        p.env.Sleep,
 		Abort:        p.env.Abort,
@@ -210,7 +213,7 @@ func (p *applyPass) importMessages(ctx context.Context, plan *planner.Plan) erro
 	if err != nil {
 		return fmt.Errorf("reading state %s: %w", p.backend.Describe(), err)
 	}
-	results, err := executor.Import(ctx, plan, p.client, p.backend, snap, executor.ImportOptions{Force: p.forceImports, Now: p.clock})
+	results, err := executor.Import(ctx, plan, p.client, p.backend, snap, executor.ImportOptions{Force: p.forceImports, Now: p.clock, Accounts: p.accounts})
 	for _, r := range results {
 		p.view.Imported(r)
 		if !r.Recorded {
@@ -323,14 +326,17 @@ func watchInterrupts(ctx context.Context, abort <-chan struct{}, v interface {
 	}
 }
 
-// apiClient is the real A1Base client for cfg's provider, with
-// credentials already read from the environment.
-func apiClient(env *Env, cfg *spec.Config, key, secret string) (*a1base.Client, error) {
-	if cfg.Provider.AccountID == "" {
+// apiClient is the real A1Base client for a provider, with credentials
+// already read from the environment.
+func apiClient(env *Env, p *spec.Provider, key, secret string) (*a1base.Client, error) {
+	if p.AccountID == "" {
+		if p.Alias != "" {
+			return nil, fmt.Errorf(`no A1Base account id for provider %s: set account_id in its provider "a1base" block or the environment variable %s (or try the configuration with -sandbox, which needs none)`, p.Name(), spec.EnvVar(p.Alias, "ACCOUNT_ID"))
+		}
 		return nil, errors.New(`no A1Base account id: set account_id in the provider "a1base" block or the environment variable A1BASE_ACCOUNT_ID (or try the configuration with -sandbox, which needs none)`)
 	}
 	return a1base.New(a1base.Config{
-		BaseURL: cfg.Provider.BaseURL, AccountID: cfg.Provider.AccountID,
+		BaseURL: p.BaseURL, AccountID: p.AccountID, Endpoint: p.Endpoint,
 		APIKey: key, APISecret: secret, UserAgent: a1base.UserAgent(env.Version),
 	}), nil
 }
@@ -360,8 +366,33 @@ func newSandbox(received func(req a1base.SendRequest, sensitive bool)) *sandbox 
 // URL is the sandbox's API root.
 func (s *sandbox) URL() string { return s.srv.URL + "/v1" }
 
+// configureAccounts is configure for every provider: the default
+// provider's client and one account per aliased provider, each with its
+// own account id (a made-up one when none is configured), endpoint and
+// rate limit.
+func (s *sandbox) configureAccounts(env *Env, cfg *spec.Config) (*a1base.Client, map[string]executor.Account) {
+	def := s.configure(env, cfg)
+	aliased := map[string]executor.Account{}
+	for _, p := range cfg.Providers()[1:] {
+		account := p.AccountID
+		if account == "" {
+			account = sandboxAccount + "-" + p.Alias
+		}
+		aliased[p.Alias] = executor.Account{Client: s.client(env, p, account), Limit: p.RateLimit, CheckMedia: p.CheckMedia}
+	}
+	return def, aliased
+}
+
+func (s *sandbox) client(env *Env, p *spec.Provider, account string) *a1base.Client {
+	return a1base.New(a1base.Config{
+		BaseURL: s.URL(), AccountID: account, Endpoint: p.Endpoint,
+		APIKey: "sandbox", APISecret: "sandbox",
+		UserAgent: a1base.UserAgent(env.Version), HTTPClient: s.srv.Client(),
+	})
+}
+
 // configure notes cfg's sensitive contents and returns a client for its
-// account (a made-up one when none is configured).
+// default account (a made-up one when none is configured).
 func (s *sandbox) configure(env *Env, cfg *spec.Config) *a1base.Client {
 	sensitive := map[string]bool{}
 	for _, inst := range cfg.Instances {
@@ -379,11 +410,7 @@ func (s *sandbox) configure(env *Env, cfg *spec.Config) *a1base.Client {
 	if account == "" {
 		account = sandboxAccount
 	}
-	return a1base.New(a1base.Config{
-		BaseURL: s.URL(), AccountID: account,
-		APIKey: "sandbox", APISecret: "sandbox",
-		UserAgent: a1base.UserAgent(env.Version), HTTPClient: s.srv.Client(),
-	})
+	return s.client(env, &cfg.Provider, account)
 }
 
 func (s *sandbox) Close() { s.srv.Close() }

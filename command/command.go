@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"path/filepath"
 	"sort"
 	"time"
@@ -27,6 +28,9 @@ type Env struct {
 	StderrIsTerminal bool
 	// Getenv reads the environment (HERALD_VAR_*, A1BASE_*, PG*).
 	Getenv func(string) string
+	// MediaClient makes plan's media preflight requests; nil: a client of
+	// herald's own. Tests point it at a TLS test server.
+	MediaClient *http.Client
 	// Environ lists the environment as KEY=VALUE.
 	Environ func() []string
 	// Now is the clock used when -at is not given.

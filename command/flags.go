@@ -71,7 +71,7 @@ func statePath(env *Env, flagValue string) string {
 func parseAddrs(flagName string, values []string) ([]addrs.Message, error) {
 	out := make([]addrs.Message, 0, len(values))
 	for _, v := range values {
-		a, err := addrs.ParseMessage(v)
+		a, err := addrs.ParseSelection(v)
 		if err != nil {
 			return nil, fmt.Errorf("-%s: %w", flagName, err)
 		}

@@ -12,7 +12,6 @@ import (
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/zclconf/go-cty/cty"
 
-	"github.com/heraldhq/herald/a1base"
 	"github.com/heraldhq/herald/addrs"
 	"github.com/heraldhq/herald/command/views"
 	"github.com/heraldhq/herald/executor"
@@ -35,15 +34,15 @@ func generateImports(ctx context.Context, env *Env, v *views.View, run *planRun)
 		fmt.Fprintln(env.Stderr, "No due or overdue message is missing from state: nothing to import.")
 		return nil
 	}
-	key, secret, err := a1base.CredentialsFromEnv(env.Getenv)
+	need := map[string]bool{}
+	for _, c := range candidates {
+		need[c.Instance.Group.ProviderAlias()] = true
+	}
+	accounts, err := connectAccounts(env, run.Config, need)
 	if err != nil {
 		return fmt.Errorf("-generate-imports reads the groups' threads: %w", err)
 	}
-	client, err := apiClient(env, run.Config, key, secret)
-	if err != nil {
-		return err
-	}
-	results, err := executor.Evidence(ctx, candidates, client, run.Snap)
+	results, err := executor.Evidence(ctx, candidates, accounts.def, accounts.aliased, run.Snap)
 	if err != nil {
 		return err
 	}
@@ -103,9 +102,15 @@ func sanitizeComment(s string) string {
 }
 
 // addressTraversal is the address as HCL writes it: message.NAME or
-// message.NAME["KEY"].
+// message.NAME["KEY"], after its module path if any.
 func addressTraversal(a addrs.Message) hcl.Traversal {
-	t := hcl.Traversal{hcl.TraverseRoot{Name: "message"}, hcl.TraverseAttr{Name: a.Name}}
+	t := a.Module.Traversal()
+	if len(t) == 0 {
+		t = hcl.Traversal{hcl.TraverseRoot{Name: "message"}}
+	} else {
+		t = append(t, hcl.TraverseAttr{Name: "message"})
+	}
+	t = append(t, hcl.TraverseAttr{Name: a.Name})
 	if a.HasKey {
 		t = append(t, hcl.TraverseIndex{Key: cty.StringVal(a.Key)})
 	}

@@ -8,11 +8,11 @@ import (
 
 	"github.com/heraldhq/herald/internal/clock"
 
-	"github.com/heraldhq/herald/a1base"
 	"github.com/heraldhq/herald/addrs"
 	"github.com/heraldhq/herald/command/views"
 	"github.com/heraldhq/herald/executor"
 	"github.com/heraldhq/herald/planner"
+	"github.com/heraldhq/herald/spec"
 	"github.com/heraldhq/herald/state"
 )
 
@@ -85,11 +85,13 @@ func runImport(ctx context.Context, env *Env, opts importOptions) error {
 	if err := importable(in, opts.Addr); err != nil {
 		return err
 	}
-	key, secret, err := a1base.CredentialsFromEnv(env.Getenv)
-	if err != nil {
-		return err
+	need := map[string]bool{}
+	for _, inst := range in.Config.Instances {
+		if inst != nil && inst.Addr.Equal(opts.Addr) {
+			need[inst.Group.ProviderAlias()] = true
+		}
 	}
-	client, err := apiClient(env, in.Config, key, secret)
+	accounts, err := connectAccounts(env, in.Config, need)
 	if err != nil {
 		return err
 	}
@@ -106,7 +108,7 @@ func runImport(ctx context.Context, env *Env, opts importOptions) error {
 	if now == nil {
 		now = clock.Now
 	}
-	res, err := importOne(ctx, in, backend, client, opts, now)
+	res, err := importOne(ctx, in, backend, accounts, opts, now)
 	perr := backend.Persist(context.WithoutCancel(ctx))
 	uerr := backend.Unlock()
 	cerr := backend.Close()
@@ -126,18 +128,18 @@ func runImport(ctx context.Context, env *Env, opts importOptions) error {
 // importable checks that addr names one configured message instance.
 func importable(in *planInputs, addr addrs.Message) error {
 	for _, inst := range in.Config.Instances {
-		if inst.Addr == addr {
+		if inst.Addr.Equal(addr) {
 			return nil
 		}
 	}
 	hint := ""
 	for _, inst := range in.Config.Instances {
-		if inst.Addr.Name == addr.Name {
+		if inst.Addr.Block().Equal(addr.Block()) {
 			hint = fmt.Sprintf("; %s has instances such as %s", addr.Block(), inst.Addr)
 			break
 		}
 	}
-	if _, ok := in.Config.Repeats[addr.Name]; ok && hint == "" {
+	if _, ok := in.Config.Repeats[spec.RepeatKey(addr)]; ok && hint == "" {
 		hint = "; an occurrence of a repeat message is only known near its time: give -at=TIME"
 	}
 	return fmt.Errorf("%s matches no message in the configuration%s", addr, hint)
@@ -145,7 +147,7 @@ func importable(in *planInputs, addr addrs.Message) error {
 
 // importOne imports addr under the lock: refused when state already has a
 // record for it (under its address or through a moved block).
-func importOne(ctx context.Context, in *planInputs, backend state.Backend, client *a1base.Client, opts importOptions, now func() time.Time) (executor.ImportResult, error) {
+func importOne(ctx context.Context, in *planInputs, backend state.Backend, accounts accountSet, opts importOptions, now func() time.Time) (executor.ImportResult, error) {
 	snap, err := backend.Snapshot(ctx)
 	if err != nil {
 		return executor.ImportResult{}, fmt.Errorf("reading state %s: %w", backend.Describe(), err)
@@ -153,7 +155,7 @@ func importOne(ctx context.Context, in *planInputs, backend state.Backend, clien
 	plan := planner.New(in.Config, snap, in.At, planner.Options{Targets: []addrs.Message{opts.Addr}})
 	var change *planner.Change
 	for _, c := range plan.Changes {
-		if c.Addr == opts.Addr && c.Instance != nil {
+		if c.Addr.Equal(opts.Addr) && c.Instance != nil {
 			change = c
 		}
 	}
@@ -169,7 +171,7 @@ func importOne(ctx context.Context, in *planInputs, backend state.Backend, clien
 	}
 	one := *change
 	one.Action, one.ImportID = planner.Import, opts.ID
-	results, err := executor.Import(ctx, &planner.Plan{At: plan.At, Changes: []*planner.Change{&one}}, client, backend, snap, executor.ImportOptions{Force: opts.Force, Now: now})
+	results, err := executor.Import(ctx, &planner.Plan{At: plan.At, Changes: []*planner.Change{&one}}, accounts.def, backend, snap, executor.ImportOptions{Force: opts.Force, Now: now, Accounts: accounts.aliased})
 	if err != nil {
 		return executor.ImportResult{}, err
 	}

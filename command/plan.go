@@ -28,6 +28,7 @@ type planOptions struct {
 	Markdown         bool
 	DetailedExitCode bool
 	GenerateImports  bool
+	CheckMedia       bool
 }
 
 func parsePlanFlags(env *Env, args []string) (planOptions, error) {
@@ -50,6 +51,7 @@ would be sent, 2 when at least one message would be sent (or retried),
 	fs.BoolVar(&opts.JSON, "json", false, "Print the plan as one JSON object (format_version 1).")
 	fs.BoolVar(&opts.Markdown, "markdown", false, "Print the plan as markdown for a pull-request comment.")
 	fs.BoolVar(&opts.DetailedExitCode, "detailed-exitcode", false, "Exit 2 when at least one message would be sent, 0 when none.")
+	fs.BoolVar(&opts.CheckMedia, "check-media", false, "Ask each media URL's host (a HEAD request, no credentials) for the file's size and content type, and refuse files the group's service would not take. Off by default.")
 	fs.BoolVar(&opts.GenerateImports, "generate-imports", false, "Instead of the plan, print an import block for every due or overdue message that state does not know and its thread's recent messages already hold. Needs credentials: it reads the threads.")
 	if err := parseFlags(fs, env, args); err != nil {
 		return opts, err
@@ -95,6 +97,14 @@ func runPlan(ctx context.Context, env *Env, opts planOptions) error {
 	defer run.Close()
 	if opts.GenerateImports {
 		return generateImports(ctx, env, v, run)
+	}
+
+	if opts.CheckMedia {
+		diags := checkMediaFiles(ctx, env, run.Plan)
+		diagView.Diagnostics(diags, run.Config.Files)
+		if diags.HasErrors() {
+			return ErrReported
+		}
 	}
 
 	next := views.PlanNext{Apply: true}

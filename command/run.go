@@ -437,13 +437,13 @@ func (s *scheduler) wake(ctx context.Context) (*planner.Plan, error) {
 		return plan, closeState()
 	}
 
-	client, err := s.clientOf(in.Config)
+	client, accounts, err := s.clientOf(in.Config, plan)
 	if err != nil {
 		closeState()
 		return plan, err
 	}
 	pass := &applyPass{
-		env: s.env, view: s.view, inputs: in, client: client, backend: backend,
+		env: s.env, view: s.view, inputs: in, client: client, accounts: accounts, backend: backend,
 		operation: "herald run", lockTimeout: s.opts.LockTimeout,
 		parallelism: s.opts.Parallelism, maxAttempts: s.opts.MaxAttempts,
 		clock: s.now, noColor: s.opts.NoColor,
@@ -627,21 +627,36 @@ func (s *scheduler) lookUpDue(c *planner.Change, now time.Time) bool {
 	return last.Before(settles) && !now.Before(settles)
 }
 
-// clientOf is the A1Base client for cfg's provider.
-func (s *scheduler) clientOf(cfg *spec.Config) (executor.Sender, error) {
+// clientOf is the A1Base clients for cfg's providers: the default one's,
+// reused while its endpoint and account stay, and those of the aliased
+// providers the plan has work for, with their credentials read now.
+func (s *scheduler) clientOf(cfg *spec.Config, plan *planner.Plan) (executor.Sender, map[string]executor.Account, error) {
 	if s.sandbox != nil {
-		return s.sandbox.configure(s.env, cfg), nil
+		c, accounts := s.sandbox.configureAccounts(s.env, cfg)
+		return c, accounts, nil
 	}
-	key := cfg.Provider.BaseURL + "\x00" + cfg.Provider.AccountID
-	if s.client != nil && key == s.clientFor {
-		return s.client, nil
+	key := cfg.Provider.BaseURL + "\x00" + cfg.Provider.AccountID + "\x00" + cfg.Provider.Endpoint
+	if s.client == nil || key != s.clientFor {
+		c, err := apiClient(s.env, &cfg.Provider, s.key, s.secret)
+		if err != nil {
+			return nil, nil, err
+		}
+		s.client, s.clientFor = c, key
 	}
-	c, err := apiClient(s.env, cfg, s.key, s.secret)
+	need := map[string]bool{}
+	for _, c := range plan.Changes {
+		switch c.Action {
+		case planner.Send, planner.Retry, planner.Unknown, planner.Import:
+			if c.Instance != nil && c.Instance.Group.ProviderAlias() != "" {
+				need[c.Instance.Group.ProviderAlias()] = true
+			}
+		}
+	}
+	set, err := connectAccounts(s.env, cfg, need)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	s.client, s.clientFor = c, key
-	return c, nil
+	return s.client, set.aliased, nil
 }
 
 // nextWake is when run wakes after a pass that ended at now: at the

@@ -216,13 +216,14 @@ func addRepeatOccurrences(doc *views.PlanDocument, cfg *spec.Config, days int) {
 	}
 	at := doc.At.UTC()
 	end := time.Date(at.Year(), at.Month(), at.Day(), 0, 0, 0, 0, time.UTC).AddDate(0, 0, days)
-	for name, r := range cfg.Repeats {
+	for key, r := range cfg.Repeats {
+		block := repeatBlock(key)
 		// The plan holds the occurrences the planner considered; the
 		// latest of them is where the preview carries on.
 		var last time.Time
 		var group string
 		for _, c := range doc.Changes {
-			if c.Repeat == nil || !strings.HasPrefix(c.Address, "message."+name+"[") {
+			if c.Repeat == nil || !strings.HasPrefix(c.Address, block.String()+"[") {
 				continue
 			}
 			group = c.Group
@@ -235,13 +236,22 @@ func addRepeatOccurrences(doc *views.PlanDocument, cfg *spec.Config, days int) {
 		}
 		for _, t := range r.Occurrences(last.Add(time.Nanosecond), end, maxPreviewOccurrences) {
 			doc.Changes = append(doc.Changes, views.PlanChange{
-				Address: addrs.WithKey(name, t.In(r.Timezone).Format(time.RFC3339)).String(),
+				Address: addrs.WithKey(block.Name, t.In(r.Timezone).Format(time.RFC3339)).In(block.Module).String(),
 				Action:  planner.Wait.String(),
 				Group:   group,
 				SendAt:  t,
 			})
 		}
 	}
+}
+
+// repeatBlock reads a spec.Config.Repeats key back into the message
+// block's address.
+func repeatBlock(key string) addrs.Message {
+	if a, err := addrs.ParseMessage(key); err == nil {
+		return a
+	}
+	return addrs.NoKey(key)
 }
 
 // displayPath shows a path under the working directory relative to it, as

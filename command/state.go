@@ -103,7 +103,7 @@ func parseStateFlagsWith(env *Env, name, argsUsage, help string, args []string, 
 		return opts, fs, nil
 	}
 	for _, a := range fs.Args() {
-		m, err := addrs.ParseMessage(a)
+		m, err := addrs.ParseSelection(a)
 		if err != nil {
 			return opts, fs, usageError(fs, env, "%v", err)
 		}

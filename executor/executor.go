@@ -78,10 +78,13 @@ func Run(ctx context.Context, plan *planner.Plan, client Sender, rec state.Recor
 	if err != nil {
 		return Summary{}, fmt.Errorf("executor: %w", err)
 	}
-	if len(queues) > 0 && client == nil {
-		return Summary{}, errors.New("executor: no A1Base client to send with")
+	accounts := newAccounts(client, opts)
+	for _, q := range queues {
+		if accounts.client(q.account) == nil {
+			return Summary{}, fmt.Errorf("executor: no A1Base client to send with%s", accountDesc(q.account))
+		}
 	}
-	lim, err := buildLimits(opts.AccountLimit, queues, paceClock(opts.Now))
+	lim, err := buildLimits(opts.AccountLimit, opts.Accounts, queues, paceClock(opts.Now))
 	if err != nil {
 		return Summary{}, fmt.Errorf("executor: %w", err)
 	}
@@ -91,7 +94,7 @@ func Run(ctx context.Context, plan *planner.Plan, client Sender, rec state.Recor
 	}
 
 	r := &runner{
-		client:  client,
+		client:  accounts,
 		rec:     rec,
 		opts:    opts,
 		hooks:   newSerialHooks(hooks),
@@ -175,6 +178,7 @@ func Run(ctx context.Context, plan *planner.Plan, client Sender, rec state.Recor
 // queue is one group's sends, in send_at order, then by address.
 type queue struct {
 	group   string
+	account string // the alias of the group's provider; "" for the default
 	limit   *spec.RateLimit
 	changes []*planner.Change
 }
@@ -198,7 +202,7 @@ func sortChanges(plan *planner.Plan) ([]*queue, []*planner.Change, error) {
 			name := groupName(inst)
 			q := byGroup[name]
 			if q == nil {
-				q = &queue{group: name}
+				q = &queue{group: name, account: c.Instance.Group.ProviderAlias()}
 				if inst.Group != nil {
 					q.limit = inst.Group.RateLimit
 				}
@@ -246,16 +250,36 @@ func paceClock(now func() time.Time) func() time.Time {
 	return func() time.Time { return began.Add(clock.Since(real)) }
 }
 
-func buildLimits(account *spec.RateLimit, queues []*queue, now func() time.Time) (*limits, error) {
-	ls := &limits{groups: map[string]*limit{}, now: now}
-	if account != nil {
-		l, err := newLimit("account rate limit "+account.Text, *account)
+func buildLimits(account *spec.RateLimit, accounts map[string]Account, queues []*queue, now func() time.Time) (*limits, error) {
+	ls := &limits{accounts: map[string]*limit{}, groups: map[string]*limit{}, groupAccount: map[string]string{}, now: now}
+	add := func(alias string, rl *spec.RateLimit) error {
+		if rl == nil {
+			return nil
+		}
+		desc := "account rate limit " + rl.Text
+		if alias != "" {
+			desc = fmt.Sprintf("account rate limit %s of a1base.%s", rl.Text, alias)
+		}
+		l, err := newLimit(desc, *rl)
 		if err != nil {
+			return err
+		}
+		ls.accounts[alias] = l
+		return nil
+	}
+	if err := add("", account); err != nil {
+		return nil, err
+	}
+	for alias, a := range accounts {
+		if alias == "" {
+			continue
+		}
+		if err := add(alias, a.Limit); err != nil {
 			return nil, err
 		}
-		ls.account = l
 	}
 	for _, q := range queues {
+		ls.groupAccount[q.group] = q.account
 		if q.limit == nil {
 			continue
 		}
@@ -269,7 +293,7 @@ func buildLimits(account *spec.RateLimit, queues []*queue, now func() time.Time)
 }
 
 type runner struct {
-	client  Sender
+	client  *accounts
 	rec     state.Recorder
 	opts    Options
 	hooks   *serialHooks
@@ -451,8 +475,46 @@ func request(inst *spec.Instance) a1base.SendRequest {
 	}
 	if inst.Media != nil {
 		req.AttachmentURI = inst.Media.URL
+		req.MediaType = inst.Media.Type
 	}
 	return req
+}
+
+// accounts picks the client that sends an instance: its group's
+// provider's.
+type accounts struct {
+	def      Sender
+	defMedia bool
+	byAlias  map[string]Account
+}
+
+func newAccounts(client Sender, opts Options) *accounts {
+	return &accounts{def: client, defMedia: opts.CheckMedia, byAlias: opts.Accounts}
+}
+
+func (a *accounts) client(alias string) Sender {
+	if alias == "" {
+		return a.def
+	}
+	return a.byAlias[alias].Client
+}
+
+func (a *accounts) of(inst *spec.Instance) Sender {
+	return a.client(inst.Group.ProviderAlias())
+}
+
+func (a *accounts) checkMedia(inst *spec.Instance) bool {
+	if alias := inst.Group.ProviderAlias(); alias != "" {
+		return a.byAlias[alias].CheckMedia
+	}
+	return a.defMedia
+}
+
+func accountDesc(alias string) string {
+	if alias == "" {
+		return ""
+	}
+	return " for provider a1base." + alias
 }
 
 // reason renders why a request did not deliver, for state and summaries.
@@ -501,7 +563,8 @@ func forHooks(inst *spec.Instance, res a1base.Result) a1base.Result {
 // the worker's previous send while it is queued (see queueingRecorder).
 func (r *runner) send(c *planner.Change, group string, w *worker) {
 	inst := c.Instance
-	if r.stopping() || r.pastExpiry(inst) || (r.opts.CheckMedia && inst.Media != nil) {
+	checkMedia := r.client.checkMedia(inst) && inst.Media != nil
+	if r.stopping() || r.pastExpiry(inst) || checkMedia {
 		// Nothing is sent right away: report the previous send first.
 		_ = r.settle(w)
 	}
@@ -513,8 +576,8 @@ func (r *runner) send(c *planner.Change, group string, w *worker) {
 		r.expire(c)
 		return
 	}
-	if r.opts.CheckMedia && inst.Media != nil {
-		if err := r.client.CheckMedia(r.stopCtx, inst.Media.URL, inst.Media.Type); err != nil {
+	if checkMedia {
+		if err := r.client.of(inst).CheckMedia(r.stopCtx, inst.Media.URL, inst.Media.Type); err != nil {
 			if r.stopping() {
 				r.notStarted()
 				return
@@ -597,7 +660,7 @@ func (r *runner) send(c *planner.Change, group string, w *worker) {
 			return
 		}
 		r.count(func(s *Summary) { s.Attempts++ })
-		res := r.client.SendGroup(r.reqCtx, request(inst))
+		res := r.client.of(inst).SendGroup(r.reqCtx, request(inst))
 		if !r.finish(c, n, res, w) {
 			return
 		}
@@ -700,7 +763,7 @@ func (r *runner) findLost(c *planner.Change, n int) bool {
 	r.mu.Lock()
 	started := r.started[c]
 	r.mu.Unlock()
-	msgs, err := r.client.RecentMessages(r.reqCtx, c.Instance.ThreadID)
+	msgs, err := r.client.of(c.Instance).RecentMessages(r.reqCtx, c.Instance.ThreadID)
 	if err != nil {
 		return false
 	}

@@ -65,7 +65,7 @@ func TestSendsOnlySendAndRetryAndRecordsFields(t *testing.T) {
 	want := map[string]a1base.SendRequest{
 		"message.launch": {Content: "text of message.launch", From: "+14155550000", ThreadID: "thread-eng", Service: "whatsapp"},
 		"message.again":  {Content: "text of message.again", From: "+14155550000", ThreadID: "thread-eng", Service: "whatsapp"},
-		"message.report": {Content: "Q3 report", From: "+14155550000", ThreadID: "thread-sales", Service: "whatsapp", AttachmentURI: "https://example.com/q3.pdf"},
+		"message.report": {Content: "Q3 report", From: "+14155550000", ThreadID: "thread-sales", Service: "whatsapp", AttachmentURI: "https://example.com/q3.pdf", MediaType: "document"},
 	}
 	assert.Empty(t, cmp.Diff(want, got))
 

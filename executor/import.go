@@ -38,38 +38,45 @@ type ImportResult struct {
 // send_at, then address) takes the earliest matching thread message, and
 // no thread message is used twice, nor one that state already holds as
 // the answer of another message of its thread.
-func Evidence(ctx context.Context, changes []*planner.Change, client Sender, snap *state.Snapshot) ([]ImportResult, error) {
+//
+// accounts are the aliased providers' accounts (see Options.Accounts); a
+// message to a group of an aliased provider is looked for with its client.
+func Evidence(ctx context.Context, changes []*planner.Change, client Sender, accounts map[string]Account, snap *state.Snapshot) ([]ImportResult, error) {
 	out := make([]ImportResult, len(changes))
-	var threads []string
-	byThread := map[string][]int{}
+	var threads []threadKey
+	byThread := map[threadKey][]int{}
+	clients := newAccounts(client, Options{Accounts: accounts})
 	for i, c := range changes {
 		out[i].Change = c
 		if c == nil || c.Instance == nil {
 			out[i].Err = errors.New("not in configuration")
 			continue
 		}
-		t := c.Instance.ThreadID
+		t := threadKey{c.Instance.Group.ProviderAlias(), c.Instance.ThreadID}
 		if _, ok := byThread[t]; !ok {
 			threads = append(threads, t)
 		}
 		byThread[t] = append(byThread[t], i)
 	}
-	if len(threads) > 0 && client == nil {
-		return nil, errors.New("executor: no A1Base client to look threads up with")
-	}
 	for _, t := range threads {
-		msgs, err := client.RecentMessages(ctx, t)
+		if clients.client(t.account) == nil {
+			return nil, fmt.Errorf("executor: no A1Base client to look threads up with%s", accountDesc(t.account))
+		}
+	}
+	for _, tk := range threads {
+		t := tk.thread
+		msgs, err := clients.client(tk.account).RecentMessages(ctx, t)
 		if err != nil {
 			if ctx.Err() != nil {
 				return out, fmt.Errorf("import interrupted: %w", ctx.Err())
 			}
-			for _, i := range byThread[t] {
+			for _, i := range byThread[tk] {
 				out[i].Err = fmt.Errorf("looking up thread %q: %w", t, err)
 			}
 			continue
 		}
 		used := claimedBy(snap, t, msgs)
-		idx := slices.Clone(byThread[t])
+		idx := slices.Clone(byThread[tk])
 		slices.SortStableFunc(idx, func(a, b int) int {
 			ca, cb := changes[a].Instance, changes[b].Instance
 			return cmp.Or(ca.SendAt.Compare(cb.SendAt), cmp.Compare(ca.Addr.String(), cb.Addr.String()))
@@ -134,6 +141,8 @@ type ImportOptions struct {
 	Force bool
 	// Now is the time the records carry; nil means clock.Now.
 	Now func() time.Time
+	// Accounts are the aliased providers' accounts (see Options.Accounts).
+	Accounts map[string]Account
 }
 
 // Import records the plan's import changes as sent, without sending
@@ -166,7 +175,7 @@ func Import(ctx context.Context, plan *planner.Plan, client Sender, rec state.Re
 		}
 		changes = append(changes, c)
 	}
-	results, err := Evidence(ctx, changes, client, snap)
+	results, err := Evidence(ctx, changes, client, opts.Accounts, snap)
 	if err != nil {
 		return append(refused, results...), err
 	}

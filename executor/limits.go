@@ -136,9 +136,12 @@ func (l *limit) noteStart(now time.Time) {
 // neither is held while waiting for the other (a pace taken early would let
 // starts bunch up behind it).
 type limits struct {
-	mu      sync.Mutex
-	account *limit
-	groups  map[string]*limit
+	mu sync.Mutex
+	// accounts are the account limits by provider alias ("" the default).
+	accounts map[string]*limit
+	groups   map[string]*limit
+	// groupAccount is the provider alias of each group.
+	groupAccount map[string]string
 	// now is the run's clock. Waits are real sleeps, so it must move on
 	// with real time, as the default clock and a shifted one do.
 	now func() time.Time
@@ -149,6 +152,14 @@ func (ls *limits) forGroup(name string) *limit {
 		return nil
 	}
 	return ls.groups[name]
+}
+
+// accountOf is the account limit a group's sends count against.
+func (ls *limits) accountOf(group string) *limit {
+	if ls == nil {
+		return nil
+	}
+	return ls.accounts[ls.groupAccount[group]]
 }
 
 // pending names the limit that makes a caller wait longest, and how long.
@@ -170,8 +181,8 @@ func pending(now time.Time, wait func(*limit, time.Time) time.Duration, ls ...*l
 // go and takes both at once. report is called once, with the first
 // wait, when there is one to wait for.
 func (ls *limits) takeTokens(ctx context.Context, group string, report func(time.Duration, string)) error {
-	g := ls.forGroup(group)
-	if ls.account == nil && g == nil {
+	g, account := ls.forGroup(group), ls.accountOf(group)
+	if account == nil && g == nil {
 		return ctx.Err()
 	}
 	reported := false
@@ -181,9 +192,9 @@ func (ls *limits) takeTokens(ctx context.Context, group string, report func(time
 		}
 		ls.mu.Lock()
 		now := ls.now()
-		d, by := pending(now, (*limit).paceWait, ls.account, g)
+		d, by := pending(now, (*limit).paceWait, account, g)
 		if d == 0 {
-			for _, l := range []*limit{ls.account, g} {
+			for _, l := range []*limit{account, g} {
 				if l != nil {
 					l.takePace(now)
 				}
@@ -208,21 +219,21 @@ func (ls *limits) takeTokens(ctx context.Context, group string, report func(time
 // interrupt: the attempt is already recorded, so the request should go.
 // Only abort stops it.
 func (ls *limits) admitStart(abort <-chan struct{}, group string) error {
-	g := ls.forGroup(group)
+	g, account := ls.forGroup(group), ls.accountOf(group)
 	for {
 		select {
 		case <-abort:
 			return errAborted
 		default:
 		}
-		if ls.account == nil && g == nil {
+		if account == nil && g == nil {
 			return nil
 		}
 		ls.mu.Lock()
 		now := ls.now()
-		d, _ := pending(now, (*limit).startWait, ls.account, g)
+		d, _ := pending(now, (*limit).startWait, account, g)
 		if d == 0 {
-			for _, l := range []*limit{ls.account, g} {
+			for _, l := range []*limit{account, g} {
 				if l != nil {
 					l.noteStart(now)
 				}

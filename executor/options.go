@@ -42,9 +42,15 @@ type Options struct {
 	// MaxAttempts is how many requests one message may take in one run
 	// before a transient failure is final.
 	MaxAttempts int
-	// AccountLimit is the provider's rate_limit, shared by every group;
-	// nil for none. Group limits come from each instance's Group.
+	// AccountLimit is the default provider's rate_limit, shared by every
+	// group it sends to; nil for none. Group limits come from each
+	// instance's Group.
 	AccountLimit *spec.RateLimit
+	// Accounts are the aliased providers' accounts, by alias: each with
+	// its own client and its own account rate limit. A group whose
+	// provider has an alias sends through that account; the default
+	// provider's is Run's client and AccountLimit.
+	Accounts map[string]Account
 	// Backoff paces retries after transient failures.
 	Backoff Backoff
 	// CheckMedia checks each media URL before its first attempt; a
@@ -65,6 +71,16 @@ type Options struct {
 	// Run's context only stops new sends and lets requests in flight
 	// finish; Abort is the second, harder interrupt.
 	Abort <-chan struct{}
+}
+
+// Account is one A1Base account of an aliased provider.
+type Account struct {
+	Client Sender
+	// Limit is the provider's rate_limit; nil for none.
+	Limit *spec.RateLimit
+	// CheckMedia checks media URLs before sending for this account's
+	// groups, as Options.CheckMedia does for the default one.
+	CheckMedia bool
 }
 
 // Backoff is exponential backoff with jitter: the wait before retry k is

@@ -60,7 +60,8 @@ const recentPage = 5
 // Each thread is fetched once however many of its messages are unknown,
 // and each recent message accounts for at most one unknown message, so two
 // unknown copies of the same text are not both taken as delivered by one
-// delivery. Of opts only the clock (Now) is used.
+// delivery. Of opts only the clock (Now), which stamps the records, and the
+// aliased accounts (Accounts), whose threads their clients look up, are used.
 func Reconcile(ctx context.Context, plan *planner.Plan, client Sender, rec state.Recorder, opts Options, hooks Hooks) (resolved []addrs.Message, err error) {
 	if plan == nil {
 		return nil, errors.New("executor: no plan to reconcile")
@@ -69,8 +70,8 @@ func Reconcile(ctx context.Context, plan *planner.Plan, client Sender, rec state
 		return nil, err
 	}
 	h := newSerialHooks(hooks)
-	var threads []string
-	byThread := map[string][]*candidate{}
+	var threads []threadKey
+	byThread := map[threadKey][]*candidate{}
 	for _, c := range plan.Changes {
 		if c == nil || c.Action != planner.Unknown || (c.Record != nil && c.Record.Status == state.StatusNotDelivered) {
 			continue // settled already: proven not delivered, held
@@ -80,7 +81,9 @@ func Reconcile(ctx context.Context, plan *planner.Plan, client Sender, rec state
 			h.ReconcileFailed(c, why)
 			continue
 		}
-		t := c.Instance.ThreadID
+		// Threads belong to accounts: the same id in two accounts is two
+		// threads.
+		t := threadKey{c.Instance.Group.ProviderAlias(), c.Instance.ThreadID}
 		if _, ok := byThread[t]; !ok {
 			threads = append(threads, t)
 		}
@@ -89,8 +92,11 @@ func Reconcile(ctx context.Context, plan *planner.Plan, client Sender, rec state
 	if len(threads) == 0 {
 		return nil, nil
 	}
-	if client == nil {
-		return nil, errors.New("executor: no A1Base client to reconcile with")
+	accounts := newAccounts(client, opts)
+	for _, t := range threads {
+		if accounts.client(t.account) == nil {
+			return nil, fmt.Errorf("executor: no A1Base client to reconcile with%s", accountDesc(t.account))
+		}
 	}
 	if rec == nil {
 		return nil, errors.New("executor: no state recorder")
@@ -99,13 +105,13 @@ func Reconcile(ctx context.Context, plan *planner.Plan, client Sender, rec state
 
 	for _, t := range threads {
 		cands := byThread[t]
-		msgs, err := client.RecentMessages(ctx, t)
+		msgs, err := accounts.client(t.account).RecentMessages(ctx, t.thread)
 		if err != nil {
 			if ctx.Err() != nil {
 				return resolved, fmt.Errorf("reconciliation interrupted: %w", ctx.Err())
 			}
 			for _, cand := range cands {
-				h.ReconcileFailed(cand.change, fmt.Errorf("looking up thread %q: %w", t, err))
+				h.ReconcileFailed(cand.change, fmt.Errorf("looking up thread %q: %w", t.thread, err))
 			}
 			continue
 		}
@@ -240,11 +246,12 @@ type earlierDelivery struct {
 
 // deliveredByThread lists the plan's sent messages with a recorded
 // delivery (attempt end, API date) by thread.
-func deliveredByThread(plan *planner.Plan) map[string][]earlierDelivery {
-	out := map[string][]earlierDelivery{}
+func deliveredByThread(plan *planner.Plan) map[threadKey][]earlierDelivery {
+	out := map[threadKey][]earlierDelivery{}
 	for _, c := range plan.Changes {
 		r := c.Record
-		if r == nil || r.Status != state.StatusSent || r.Answer == nil {
+		// Only a configured message names its account.
+		if r == nil || r.Status != state.StatusSent || r.Answer == nil || c.Instance == nil || c.Instance.Group == nil {
 			continue
 		}
 		created, err := time.Parse(time.RFC3339, r.Answer.DateCreated)
@@ -261,13 +268,14 @@ func deliveredByThread(plan *planner.Plan) map[string][]earlierDelivery {
 			continue
 		}
 		content := r.Answer.Body
-		if c.Instance != nil && c.Instance.ContentHash() == r.ContentHash {
+		if c.Instance.ContentHash() == r.ContentHash {
 			content = c.Instance.Content()
 		}
 		if content == "" {
 			continue
 		}
-		out[r.ThreadID] = append(out[r.ThreadID], earlierDelivery{
+		t := threadKey{c.Instance.Group.ProviderAlias(), r.ThreadID}
+		out[t] = append(out[t], earlierDelivery{
 			addr: c.Addr.String(), content: content, from: cmp.Or(r.Answer.From, r.From),
 			created: created, finished: *finished,
 		})
@@ -283,6 +291,9 @@ func stampOf(t *time.Time) string {
 	}
 	return stamp(*t)
 }
+
+// threadKey names a thread in its account.
+type threadKey struct{ account, thread string }
 
 // candidate is an unknown message that may be found in its thread.
 type candidate struct {

@@ -17,9 +17,6 @@ type instanceIndex struct {
 	list   []*spec.Instance
 	addr   []string // list[i].Addr.String(), built once
 	byAddr map[string]int
-	// byName groups instance positions by message block; built only when
-	// some record is not under a configured address.
-	byName map[string][]int
 	// repeats names the repeat messages: their instances are marked
 	// (spec.Instance.Repeat), and the configuration lists their rules even
 	// when no occurrence is planned.
@@ -46,42 +43,33 @@ func indexInstances(instances []*spec.Instance) *instanceIndex {
 		idx.list = append(idx.list, inst)
 		idx.addr = append(idx.addr, s)
 		if inst.Repeat != nil {
-			idx.markRepeat(inst.Addr.Name)
+			idx.markRepeat(spec.RepeatKey(inst.Addr))
 		}
 	}
 	return idx
 }
 
-func (idx *instanceIndex) markRepeat(name string) {
+// markRepeat marks a repeat message by its spec.RepeatKey.
+func (idx *instanceIndex) markRepeat(key string) {
 	if idx.repeats == nil {
 		idx.repeats = make(map[string]bool)
 	}
-	idx.repeats[name] = true
-}
-
-func (idx *instanceIndex) block(name string) []int {
-	if idx.byName == nil {
-		idx.byName = make(map[string][]int)
-		for i, inst := range idx.list {
-			idx.byName[inst.Addr.Name] = append(idx.byName[inst.Addr.Name], i)
-		}
-	}
-	return idx.byName[name]
+	idx.repeats[key] = true
 }
 
 // moveIndex answers "where does a moved block send this address?".
 type moveIndex struct {
 	// exact maps a moved block's from address, as written, to its to.
 	exact map[string]addrs.Message
-	// blocks maps a message name to another for moved blocks naming two
-	// whole blocks (neither address has a key): message.a["k"] then moves
-	// to message.b["k"].
-	blocks map[string]string
+	// blocks maps a message block's address to another for moved blocks
+	// naming two whole blocks (neither address has a key): message.a["k"]
+	// then moves to message.b["k"], or to module.m.message.b["k"].
+	blocks map[string]addrs.Message
 	count  int
 }
 
 func newMoveIndex(moves []*spec.Moved) moveIndex {
-	mi := moveIndex{exact: make(map[string]addrs.Message, len(moves)), blocks: make(map[string]string)}
+	mi := moveIndex{exact: make(map[string]addrs.Message, len(moves)), blocks: make(map[string]addrs.Message)}
 	for _, m := range moves {
 		if m == nil {
 			continue
@@ -94,8 +82,8 @@ func newMoveIndex(moves []*spec.Moved) moveIndex {
 			mi.exact[k] = m.To
 		}
 		if !m.From.HasKey && !m.To.HasKey {
-			if _, dup := mi.blocks[m.From.Name]; !dup {
-				mi.blocks[m.From.Name] = m.To.Name
+			if _, dup := mi.blocks[k]; !dup {
+				mi.blocks[k] = m.To
 			}
 		}
 	}
@@ -108,8 +96,8 @@ func (mi moveIndex) step(a addrs.Message) (addrs.Message, bool) {
 		return to, true
 	}
 	if a.HasKey {
-		if name, ok := mi.blocks[a.Name]; ok {
-			return addrs.WithKey(name, a.Key), true
+		if to, ok := mi.blocks[a.Block().String()]; ok {
+			return addrs.WithKey(to.Name, a.Key).In(to.Module), true
 		}
 	}
 	return a, false
@@ -258,7 +246,7 @@ func resolveRecords(idx *instanceIndex, records map[string]*state.Record, moves 
 // message by the configuration, and its key, an RFC 3339 time. A record
 // of the same message under any other key is an orphan like any other.
 func pastOccurrence(a addrs.Message, idx *instanceIndex) bool {
-	if !a.HasKey || !idx.repeats[a.Name] {
+	if !a.HasKey || !idx.repeats[spec.RepeatKey(a)] {
 		return false
 	}
 	_, err := time.Parse(time.RFC3339, a.Key)

@@ -79,6 +79,11 @@ type SavedInstance struct {
 	// outcomes; absent in plans of older versions (the defaults then).
 	OnUnknown     string `json:"on_unknown,omitempty"`
 	UnknownSettle string `json:"unknown_settle,omitempty"`
+	// Provider is the alias of the group's provider (absent for the
+	// default one) and AccountID its account id when known: apply refuses
+	// the plan when the account that would send changed.
+	Provider  string `json:"provider,omitempty"`
+	AccountID string `json:"account_id,omitempty"`
 }
 
 // SavedRepeat is spec.RepeatInfo as written in a plan file.
@@ -180,6 +185,10 @@ func saveInstance(inst *spec.Instance) *SavedInstance {
 		si.UnknownSettle = inst.Unknown.Settle.String()
 	}
 	if g := inst.Group; g != nil {
+		si.Provider = g.ProviderAlias()
+		if g.Provider != nil {
+			si.AccountID = g.Provider.AccountID
+		}
 		if g.RateLimit != nil {
 			si.GroupRateLimit = g.RateLimit.Text
 		}
@@ -402,8 +411,9 @@ func (si *SavedInstance) instance(a addrs.Message) (*spec.Instance, error) {
 		return nil, errors.New("expires_at is before send_at")
 	}
 	inst := &spec.Instance{
-		Addr:         a,
-		Group:        &spec.Group{Name: si.Group, ThreadID: si.ThreadID, Service: si.Service, From: si.From},
+		Addr: a,
+		Group: &spec.Group{Name: si.Group, ThreadID: si.ThreadID, Service: si.Service, From: si.From,
+			Provider: &spec.Provider{Alias: si.Provider, AccountID: si.AccountID}},
 		From:         si.From,
 		Service:      si.Service,
 		ThreadID:     si.ThreadID,
@@ -615,6 +625,11 @@ func mismatches(saved *SavedInstance, inst *spec.Instance) []string {
 	}
 	if saved.From != inst.From {
 		out = append(out, "from")
+	}
+	if saved.Provider != inst.Group.ProviderAlias() {
+		out = append(out, "provider")
+	} else if inst.Group != nil && inst.Group.Provider != nil && saved.AccountID != inst.Group.Provider.AccountID {
+		out = append(out, "account_id")
 	}
 	if !saved.SendAt.Equal(inst.SendAt) {
 		out = append(out, "send_at")

@@ -35,8 +35,8 @@ func New(cfg *spec.Config, snap *state.Snapshot, at time.Time, opts Options) *Pl
 
 	idx := indexInstances(instances)
 	if cfg != nil {
-		for name := range cfg.Repeats {
-			idx.markRepeat(name)
+		for key := range cfg.Repeats {
+			idx.markRepeat(key)
 		}
 	}
 	claims := resolveRecords(idx, records, moves)
@@ -226,7 +226,7 @@ func differences(inst *spec.Instance, rec *state.Record) []string {
 	}
 	group := groupName(inst)
 	switch {
-	case group != rec.Group:
+	case groupLabel(group) != groupLabel(rec.Group):
 		diffs = append(diffs, "group changed ("+rec.Group+" → "+group+")")
 	case inst.ThreadID != rec.ThreadID:
 		diffs = append(diffs, "thread_id changed ("+rec.ThreadID+" → "+inst.ThreadID+")")
@@ -235,6 +235,17 @@ func differences(inst *spec.Instance, rec *state.Record) []string {
 		diffs = append(diffs, "send_at changed ("+stamp(rec.SendAt)+" → "+stamp(inst.SendAt)+")")
 	}
 	return diffs
+}
+
+// groupLabel is a group's name without the module it is declared in:
+// "eng" for both eng and module.emea.group.eng. A message moved into a
+// module together with its group (same label, same thread) is the same
+// message; the thread_id comparison still sees a different destination.
+func groupLabel(name string) string {
+	if i := strings.LastIndex(name, ".group."); i >= 0 && strings.HasPrefix(name, "module.") {
+		return name[i+len(".group."):]
+	}
+	return name
 }
 
 func groupName(inst *spec.Instance) string {

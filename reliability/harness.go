@@ -249,11 +249,16 @@ func clip(s string) string {
 }
 
 // environ is the test's environment without anything that would steer
-// herald (credentials, variables, base URL, PostgreSQL), plus extra.
+// herald (credentials, variables, base URL, PostgreSQL), plus extra. A
+// shift of the test clock is kept: herald must keep the test's time.
 func environ(extra []string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		name, _, _ := strings.Cut(kv, "=")
+		if name == clock.ShiftEnv {
+			env = append(env, kv)
+			continue
+		}
 		if strings.HasPrefix(name, "A1BASE_") || strings.HasPrefix(name, "HERALD_") || strings.HasPrefix(name, "PG") {
 			continue
 		}

@@ -18,6 +18,9 @@ type scope struct {
 	locals bool // local.NAME
 	groups bool // group, group.NAME
 	each   bool // each.key, each.value
+	// modules: module.NAME, the outputs of the module calls declared
+	// beside the expression.
+	modules bool
 	// where names the place for messages about disallowed roots,
 	// such as "a group block".
 	where string
@@ -28,6 +31,7 @@ type refs struct {
 	locals    []string
 	groups    []string
 	allGroups bool // the whole group object, or group[expr]
+	modules   []string
 }
 
 // checkRefs reports references to things that do not exist or are not
@@ -91,6 +95,35 @@ func (l *loader) checkRefs(expr hcl.Expression, sc scope) (refs, hcl.Diagnostics
 				continue
 			}
 			r.groups = append(r.groups, name)
+		case root == "module" && sc.modules:
+			if !hasName {
+				diags = append(diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  "Invalid reference",
+					Detail:   `The "module" object must be followed by the name of a module call, such as module.emea.OUTPUT.`,
+					Subject:  rng.Ptr(),
+				})
+				continue
+			}
+			if _, ok := l.mod.callByName[name]; !ok {
+				diags = append(diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  "Reference to undeclared module",
+					Detail:   fmt.Sprintf("No module call named %q is declared.%s", name, didYouMean(name, sortedKeys(l.mod.callByName))),
+					Subject:  rng.Ptr(),
+				})
+				continue
+			}
+			r.modules = append(r.modules, name)
+		case root == "path" && sc.vars:
+			if !hasName || (name != "module" && name != "root") {
+				diags = append(diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  `Invalid "path" attribute`,
+					Detail:   `The "path" object has two attributes: path.module, the directory of the module the expression is in, and path.root, the working directory.`,
+					Subject:  rng.Ptr(),
+				})
+			}
 		case root == "each" && sc.each:
 			if !hasName || (name != "key" && name != "value") {
 				diags = append(diags, &hcl.Diagnostic{
@@ -107,7 +140,7 @@ func (l *loader) checkRefs(expr hcl.Expression, sc scope) (refs, hcl.Diagnostics
 				Detail:   fmt.Sprintf(`The "each" object can be used only in a message block that sets for_each, and not in for_each itself; this is %s.`, sc.where),
 				Subject:  rng.Ptr(),
 			})
-		case root == "var" || root == "local" || root == "group":
+		case root == "var" || root == "local" || root == "group" || root == "module":
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Invalid reference",
@@ -119,7 +152,7 @@ func (l *loader) checkRefs(expr hcl.Expression, sc scope) (refs, hcl.Diagnostics
 			for _, r := range []struct {
 				ok   bool
 				name string
-			}{{sc.vars, "var"}, {sc.locals, "local"}, {sc.groups, "group"}, {sc.each, "each"}} {
+			}{{sc.vars, "var"}, {sc.locals, "local"}, {sc.groups, "group"}, {sc.each, "each"}, {sc.modules, "module"}, {sc.vars, "path"}} {
 				if r.ok {
 					roots = append(roots, r.name)
 				}
@@ -238,7 +271,7 @@ func (l *loader) evalAs(expr hcl.Expression, ctx *hcl.EvalContext, ty cty.Type, 
 		sensitive = len(marks) > 0
 	}
 	if !plain.IsWhollyKnown() {
-		l.unknownSkipped.Store(true)
+		l.shared.unknownSkipped.Store(true)
 		return cty.NilVal, sensitive, false, diags
 	}
 	if plain.IsNull() {

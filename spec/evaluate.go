@@ -9,13 +9,15 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
+
+	"github.com/heraldhq/herald/addrs"
 )
 
 // node is one thing evaluated before messages: the provider, a local value
 // or a group. They may refer to each other, so they are evaluated in
 // dependency order.
 type node struct {
-	kind  string // "provider", "local" or "group"
+	kind  string // "provider", "local", "group" or "module"
 	name  string
 	exprs []hcl.Expression
 	rng   hcl.Range // where a cycle through this node is reported
@@ -28,28 +30,48 @@ type node struct {
 
 func (n *node) String() string {
 	if n.kind == "provider" {
+		if n.name != "" {
+			return `provider "a1base" (alias ` + n.name + `)`
+		}
 		return `provider "a1base"`
 	}
 	return n.kind + "." + n.name
 }
 
-// evaluate evaluates everything after the variables: the provider, locals
-// and groups in dependency order, then the backend, the messages and the
-// moved blocks.
+// evaluate evaluates everything after the variables: the provider, locals,
+// groups and module calls in dependency order, then the backend, the
+// messages and the outputs. The root module, last, checks the moved and
+// import blocks of every module against every message.
 func (l *loader) evaluate() hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	mod := l.mod
-	var provider *providerBlock
-	if len(mod.providers) > 0 {
-		provider = mod.providers[0]
+	root := l.parent == nil
+	var providers []*providerBlock
+	if root {
+		providers = mod.providers
+		l.shared.providerFromOK = map[string]bool{}
+		for _, pb := range providers {
+			if pb.Alias == "" {
+				continue
+			}
+			if l.cfg.Aliases == nil {
+				l.cfg.Aliases = map[string]*Provider{}
+			}
+			// An alias whose block fails still names a provider, so that
+			// its groups report their own problems rather than a missing
+			// alias.
+			l.cfg.Aliases[pb.Alias] = &Provider{Alias: pb.Alias, BaseURL: DefaultBaseURL, ExpiresAfter: DefaultExpiresAfter, Endpoint: EndpointGroup, DeclRange: pb.DeclRange}
+		}
+		diags = append(diags, checkEnvNames(providers)...)
 	}
 
-	// Nodes: the provider (if any), then locals, then groups.
+	// Nodes: the providers (if any), then locals, then groups, then module
+	// calls.
 	var nodes []*node
-	providerIdx := -1
-	if provider != nil {
-		providerIdx = 0
-		nodes = append(nodes, &node{kind: "provider", exprs: provider.expressions(), rng: provider.DeclRange})
+	providerIdx := make(map[string]int, len(providers))
+	for _, pb := range providers {
+		providerIdx[pb.Alias] = len(nodes)
+		nodes = append(nodes, &node{kind: "provider", name: pb.Alias, exprs: pb.expressions(), rng: pb.DeclRange})
 	}
 	localIdx := make(map[string]int, len(mod.locals))
 	for _, lv := range mod.locals {
@@ -62,16 +84,34 @@ func (l *loader) evaluate() hcl.Diagnostics {
 		groupIdx[g.Name] = len(nodes)
 		nodes = append(nodes, &node{kind: "group", name: g.Name, exprs: g.expressions(), rng: g.DeclRange})
 	}
+	lastGroup := len(nodes)
+	callIdx := make(map[string]int, len(mod.calls))
+	for _, c := range mod.calls {
+		callIdx[c.Name] = len(nodes)
+		nodes = append(nodes, &node{kind: "module", name: c.Name, exprs: c.expressions(), rng: c.DeclRange})
+	}
 	for _, n := range nodes {
-		sc := scope{vars: true, locals: true, groups: n.kind == "local", where: n.kindDescription()}
-		for _, expr := range n.exprs {
-			r, d := l.checkRefs(expr, sc)
+		sc := scope{vars: true, locals: true, groups: n.kind == "local" || n.kind == "module", modules: n.kind != "provider", where: n.kindDescription()}
+		var call *moduleCall
+		if n.kind == "module" {
+			call = mod.callByName[n.name]
+		}
+		for i, expr := range n.exprs {
+			esc := sc
+			if call != nil && call.ForEach != nil && i > 0 {
+				esc.each = true
+			}
+			if call != nil && call.ForEach != nil && i == 0 {
+				esc.where = "the for_each argument"
+			}
+			r, d := l.checkRefs(expr, esc)
 			diags = append(diags, d...)
 			if d.HasErrors() {
 				n.bad = true
 			}
 			n.refs.locals = append(n.refs.locals, r.locals...)
 			n.refs.groups = append(n.refs.groups, r.groups...)
+			n.refs.modules = append(n.refs.modules, r.modules...)
 			n.refs.allGroups = n.refs.allGroups || r.allGroups
 		}
 		for _, name := range n.refs.locals {
@@ -80,47 +120,62 @@ func (l *loader) evaluate() hcl.Diagnostics {
 		for _, name := range n.refs.groups {
 			n.deps = append(n.deps, groupIdx[name])
 		}
+		for _, name := range n.refs.modules {
+			n.deps = append(n.deps, callIdx[name])
+		}
 		if n.refs.allGroups {
-			for i := firstGroup; i < len(nodes); i++ {
+			for i := firstGroup; i < lastGroup; i++ {
 				n.deps = append(n.deps, i)
 			}
 		}
-		// A group's from defaults to the provider's.
-		if n.kind == "group" && providerIdx >= 0 {
-			n.deps = append(n.deps, providerIdx)
+		// A group's from defaults to its provider's. A module's groups
+		// name the root module's providers, evaluated before the module.
+		if n.kind == "group" {
+			g := mod.groupByName[n.name]
+			if i, ok := providerIdx[g.ProviderAlias]; ok {
+				n.deps = append(n.deps, i)
+			} else if g.ProviderAlias != "" && l.cfg.Aliases[g.ProviderAlias] == nil {
+				diags = append(diags, undefinedAlias(g, sortedKeys(l.cfg.Aliases)))
+				n.bad = true
+			}
 		}
 	}
 	order, cdiags := topoSort(nodes)
 	diags = append(diags, cdiags...)
 
 	varObj := l.varObject()
+	pathObj := l.pathObject()
 	funcs := l.functions()
 	locals := make(map[string]cty.Value, len(mod.locals))
 	groups := make(map[string]cty.Value, len(mod.groups))
+	modules := make(map[string]cty.Value, len(mod.calls))
 	for _, lv := range mod.locals {
 		locals[lv.Name] = cty.DynamicVal
 	}
 	for _, g := range mod.groups {
 		groups[g.Name] = cty.DynamicVal
 	}
+	for _, c := range mod.calls {
+		modules[c.Name] = cty.DynamicVal
+	}
 
-	// Without a usable provider block, the defaults and the environment
-	// still apply.
-	prov, providerFromOK, pdiags := l.evalProvider(nil, nil)
-	if provider == nil || nodes[providerIdx].bad {
-		diags = append(diags, pdiags...)
+	if root {
+		// Without a usable provider block, the defaults and the
+		// environment still apply.
+		prov, fromOK, pdiags := l.evalProvider("", nil, nil)
+		if i, ok := providerIdx[""]; !ok || nodes[i].bad {
+			diags = append(diags, pdiags...)
+			l.shared.providerFromOK[""] = !ok && fromOK
+		}
+		l.cfg.Provider = prov
 	}
-	if provider != nil && nodes[providerIdx].bad {
-		providerFromOK = false
-	}
-	l.cfg.Provider = prov
 	var allGroups cty.Value // built once every group is done
 	for _, i := range order {
 		n := nodes[i]
 		if n.bad {
 			continue
 		}
-		ctx := &hcl.EvalContext{Variables: map[string]cty.Value{"var": varObj}, Functions: funcs}
+		ctx := &hcl.EvalContext{Variables: map[string]cty.Value{"var": varObj, "path": pathObj}, Functions: funcs}
 		if len(n.refs.locals) > 0 {
 			obj := make(map[string]cty.Value, len(n.refs.locals))
 			for _, name := range n.refs.locals {
@@ -140,11 +195,20 @@ func (l *loader) evaluate() hcl.Diagnostics {
 			}
 			ctx.Variables["group"] = cty.ObjectVal(obj)
 		}
+		if len(n.refs.modules) > 0 {
+			obj := make(map[string]cty.Value, len(n.refs.modules))
+			for _, name := range n.refs.modules {
+				obj[name] = modules[name]
+			}
+			ctx.Variables["module"] = cty.ObjectVal(obj)
+		}
 		switch n.kind {
 		case "provider":
-			p, fromOK, d := l.evalProvider(provider, ctx)
+			pb := providers[i]
+			p, fromOK, d := l.evalProvider(pb.Alias, pb, ctx)
 			diags = append(diags, d...)
-			l.cfg.Provider, providerFromOK = p, fromOK
+			*l.cfg.ProviderOf(pb.Alias) = p
+			l.shared.providerFromOK[pb.Alias] = fromOK
 		case "local":
 			lv := mod.localByName[n.name]
 			val, d := lv.Expr.Value(ctx)
@@ -153,24 +217,31 @@ func (l *loader) evaluate() hcl.Diagnostics {
 				locals[n.name] = val
 			}
 		case "group":
-			g, d := l.evalGroup(mod.groupByName[n.name], ctx, &l.cfg.Provider, providerFromOK)
+			gb := mod.groupByName[n.name]
+			g, d := l.evalGroup(gb, ctx, l.cfg.ProviderOf(gb.ProviderAlias), l.shared.providerFromOK[gb.ProviderAlias])
 			diags = append(diags, d...)
 			if g != nil {
 				l.cfg.Groups[g.Name] = g
-				groups[g.Name] = groupValue(g)
+				groups[n.name] = groupValue(g)
 			}
+		case "module":
+			val, d := l.evalModuleCall(mod.callByName[n.name], ctx)
+			diags = append(diags, d...)
+			modules[n.name] = val
 		}
 	}
 
 	ctx := &hcl.EvalContext{
 		Variables: map[string]cty.Value{
-			"var":   varObj,
-			"local": cty.ObjectVal(locals),
-			"group": cty.ObjectVal(groups),
+			"var":    varObj,
+			"local":  cty.ObjectVal(locals),
+			"group":  cty.ObjectVal(groups),
+			"module": cty.ObjectVal(modules),
+			"path":   pathObj,
 		},
 		Functions: funcs,
 	}
-	if len(mod.backends) > 0 {
+	if root && len(mod.backends) > 0 {
 		b := mod.backends[0]
 		bad := false
 		for _, expr := range b.expressions() {
@@ -186,15 +257,17 @@ func (l *loader) evaluate() hcl.Diagnostics {
 	}
 
 	expanded := l.expandMessages(ctx)
-	instances := make(map[string]bool)
+	instances := l.shared.instances
 	for i, m := range mod.messages {
+		blockAddr := addrs.NoKey(m.Name).In(l.path)
+		l.shared.blocks[blockAddr.String()] = m
 		insts, d := expanded[i].instances, expanded[i].diags
 		diags = append(diags, d...)
 		if r := expanded[i].repeat; r != nil {
 			if l.cfg.Repeats == nil {
 				l.cfg.Repeats = map[string]*Repeat{}
 			}
-			l.cfg.Repeats[m.Name] = r
+			l.cfg.Repeats[RepeatKey(blockAddr)] = r
 		}
 		for _, in := range insts {
 			key := in.Addr.String()
@@ -214,14 +287,65 @@ func (l *loader) evaluate() hcl.Diagnostics {
 			l.cfg.Instances = append(l.cfg.Instances, in)
 		}
 	}
+	diags = append(diags, l.evalOutputs(ctx)...)
+	for _, m := range mod.moved {
+		abs := *m
+		abs.From, abs.To = m.From.In(l.path), m.To.In(l.path)
+		l.shared.moved = append(l.shared.moved, &abs)
+	}
+	if !root {
+		return diags
+	}
 	sortInstances(l.cfg.Instances)
 
-	moved, d := l.checkMoved(mod.moved, instances)
+	moved, d := l.checkMoved(l.shared.moved, instances)
 	diags = append(diags, d...)
 	l.cfg.Moved = moved
 	imports, d := l.checkImports(mod.imports, instances)
 	diags = append(diags, d...)
 	l.cfg.Imports = imports
+	return diags
+}
+
+// undefinedAlias is the diagnostic of a group whose provider names an
+// alias no provider block declares.
+func undefinedAlias(g *groupBlock, aliases []string) *hcl.Diagnostic {
+	names := make([]string, len(aliases))
+	for i, a := range aliases {
+		names[i] = providerName + "." + a
+	}
+	declared := "No provider block declares an alias."
+	if len(names) > 0 {
+		declared = "The aliases declared are " + joinNames(names) + "."
+	}
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "Undefined provider alias",
+		Detail: fmt.Sprintf("Group %q names a1base.%s, but no provider \"a1base\" block has alias = %q.%s %s",
+			g.Name, g.ProviderAlias, g.ProviderAlias, didYouMean(g.ProviderAlias, aliases), declared),
+		Subject: g.ProviderRange,
+	}
+}
+
+// checkEnvNames refuses two aliases whose credentials would come from the
+// same environment variables. Aliases are lower case, so this cannot
+// happen today; the check keeps it so if the alias rules loosen.
+func checkEnvNames(providers []*providerBlock) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	seen := map[string]*providerBlock{}
+	for _, p := range providers {
+		env := EnvVar(p.Alias, "API_KEY")
+		if prev, ok := seen[env]; ok {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Conflicting provider aliases",
+				Detail:   fmt.Sprintf("Aliases %q and %q would both read their credentials from %s.", prev.Alias, p.Alias, env),
+				Subject:  p.AliasRange.Ptr(),
+			})
+			continue
+		}
+		seen[env] = p
+	}
 	return diags
 }
 
@@ -231,6 +355,8 @@ func (n *node) kindDescription() string {
 		return `the provider "a1base" block`
 	case "group":
 		return "a group block"
+	case "module":
+		return "a module block"
 	}
 	return "a local value"
 }
@@ -319,7 +445,7 @@ func uniqueNames(names []string) []string {
 
 func (l *loader) functions() map[string]function.Function {
 	if l.funcs == nil {
-		l.funcs = Functions(l.cfg.Dir)
+		l.funcs = Functions(l.dir)
 	}
 	return l.funcs
 }

@@ -16,6 +16,7 @@ var groupSchema = &hcl.BodySchema{
 		{Name: "timezone"},
 		{Name: "on_unknown"},
 		{Name: "unknown_settle"},
+		{Name: "provider"},
 	},
 }
 
@@ -29,7 +30,11 @@ type groupBlock struct {
 	Timezone  hcl.Expression
 	OnUnknown hcl.Expression
 	Settle    hcl.Expression
-	DeclRange hcl.Range
+	// ProviderAlias is the alias named by provider = a1base.ALIAS; "" for
+	// the default provider. ProviderRange is set when provider is given.
+	ProviderAlias string
+	ProviderRange *hcl.Range
+	DeclRange     hcl.Range
 }
 
 func decodeGroupBlock(block *hcl.Block) (*groupBlock, hcl.Diagnostics) {
@@ -47,7 +52,36 @@ func decodeGroupBlock(block *hcl.Block) (*groupBlock, hcl.Diagnostics) {
 		Settle:    attrExpr(content, "unknown_settle"),
 		DeclRange: block.DefRange,
 	}
+	if attr, ok := content.Attributes["provider"]; ok {
+		alias, d := decodeProviderRef(attr.Expr)
+		diags = append(diags, d...)
+		g.ProviderAlias, g.ProviderRange = alias, attr.Expr.Range().Ptr()
+	}
 	return g, diags
+}
+
+// decodeProviderRef reads provider = a1base or provider = a1base.ALIAS: a
+// reference to a provider block, not an expression, as in Terraform.
+func decodeProviderRef(expr hcl.Expression) (string, hcl.Diagnostics) {
+	bad := hcl.Diagnostics{attrError("Invalid provider reference",
+		`The provider argument names a provider "a1base" block: a1base for the one without alias, or a1base.ALIAS (such as a1base.eu) for the one with that alias. It is a reference, not a string.`, expr)}
+	trav, diags := hcl.AbsTraversalForExpr(expr)
+	if diags.HasErrors() {
+		return "", bad
+	}
+	if trav.RootName() != providerName {
+		return "", hcl.Diagnostics{attrError("Invalid provider reference",
+			fmt.Sprintf("herald has one provider, %q; %q is not one. Write a1base or a1base.ALIAS.", providerName, trav.RootName()), expr)}
+	}
+	switch len(trav) {
+	case 1:
+		return "", nil
+	case 2:
+		if step, ok := trav[1].(hcl.TraverseAttr); ok {
+			return step.Name, nil
+		}
+	}
+	return "", bad
 }
 
 func (g *groupBlock) expressions() []hcl.Expression {
@@ -68,7 +102,7 @@ var groupType = cty.Object(map[string]cty.Type{
 // unusable; the diagnostics say why.
 func (l *loader) evalGroup(g *groupBlock, ctx *hcl.EvalContext, provider *Provider, providerFromOK bool) (*Group, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
-	out := &Group{Name: g.Name, Service: "whatsapp", DeclRange: g.DeclRange}
+	out := &Group{Name: l.groupName(g.Name), Service: "whatsapp", Provider: provider, DeclRange: g.DeclRange}
 	ok := g.ThreadID != nil
 
 	if g.ThreadID != nil {
@@ -112,7 +146,7 @@ func (l *loader) evalGroup(g *groupBlock, ctx *hcl.EvalContext, provider *Provid
 		diags = append(diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
 			Summary:  "Missing sending number",
-			Detail:   fmt.Sprintf("Group %q has no from, and the provider \"a1base\" block sets none. Set from (an E.164 number) in one of them.", g.Name),
+			Detail:   fmt.Sprintf("Group %q has no from, and %s sets none. Set from (an E.164 number) in one of them.", g.Name, provider.blockName()),
 			Subject:  g.DeclRange.Ptr(),
 		})
 		ok = false

@@ -72,19 +72,19 @@ func (l *loader) checkImports(blocks []*importBlock, instances map[string]bool) 
 	seen := map[string]*importBlock{}
 	var out []*Import
 	for _, ib := range blocks {
-		m, ok := l.mod.messageByName[ib.To.Name]
+		m, ok := l.shared.blocks[ib.To.Block().String()]
 		var problem string
 		switch {
 		case !ok:
-			problem = fmt.Sprintf("The configuration has no %s; an import block's to must name a message that exists.%s", ib.To.Block(), didYouMean(ib.To.Name, sortedKeys(l.mod.messageByName)))
+			problem = fmt.Sprintf("The configuration has no %s; an import block's to must name a message that exists.%s", ib.To.Block(), l.suggestMessage(ib.To))
 		case m.Repeat != nil && !ib.To.HasKey:
-			problem = fmt.Sprintf("%s is a repeat message; import one occurrence, keyed by its time, such as %s.", ib.To, addrs.WithKey(ib.To.Name, "2027-03-01T09:00:00+01:00"))
+			problem = fmt.Sprintf("%s is a repeat message; import one occurrence, keyed by its time, such as %s.", ib.To, addrs.WithKey(ib.To.Name, "2027-03-01T09:00:00+01:00").In(ib.To.Module))
 		case m.Repeat != nil:
 			if _, err := time.Parse(time.RFC3339, ib.To.Key); err != nil {
 				problem = fmt.Sprintf("%s is not an occurrence of the repeat message %s: its key must be an RFC 3339 time.", ib.To, ib.To.Block())
 			}
 		case m.ForEach != nil && !ib.To.HasKey:
-			problem = fmt.Sprintf("%s has for_each; import one of its instances, such as %s.", ib.To, addrs.WithKey(ib.To.Name, "KEY"))
+			problem = fmt.Sprintf("%s has for_each; import one of its instances, such as %s.", ib.To, addrs.WithKey(ib.To.Name, "KEY").In(ib.To.Module))
 		case !instances[ib.To.String()]:
 			problem = fmt.Sprintf("The configuration has no %s; an import block's to must name a message instance that exists.", ib.To)
 		}

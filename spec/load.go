@@ -16,8 +16,11 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
+
+	"github.com/heraldhq/herald/addrs"
 )
 
 // VarArg is one -var or -var-file flag, kept in command-line order.
@@ -70,7 +73,7 @@ func Load(dir string, opts LoadOptions) (*Config, hcl.Diagnostics) {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
-	l := &loader{cfg: cfg, opts: opts, getenv: getenv}
+	l := &loader{cfg: cfg, opts: opts, getenv: getenv, dir: dir, shared: newShared()}
 	return cfg, l.load()
 }
 
@@ -80,15 +83,50 @@ type loader struct {
 	opts   LoadOptions
 	getenv func(string) string
 
-	configNames []string // configuration file paths, sorted
-	mod         *module
-	vars        map[string]*varValue
-	funcs       map[string]function.Function
+	mod   *module
+	vars  map[string]*varValue
+	funcs map[string]function.Function
 
+	// dir is the directory of the module being evaluated: the working
+	// directory for the root module. path is its module instance (nil for
+	// the root) and parent the loader of its caller (nil for the root).
+	dir    string
+	path   addrs.ModuleInstance
+	parent *loader
+	// outputs is the module's output values once evaluated.
+	outputs cty.Value
+
+	// shared is what every module instance of one Load adds to or reads.
+	shared *shared
+}
+
+// shared is the part of a Load common to all its module instances.
+type shared struct {
 	// unknownSkipped records that an evaluation was skipped because it
 	// depended on a value that had already failed; it must never be the
 	// only sign of a problem.
 	unknownSkipped atomic.Bool
+	// configNames are the configuration file paths of every module
+	// directory, for the configuration's hash.
+	configNames []string
+	// modules caches each module directory's declarations: a module used
+	// by several calls is read, and its file-level errors reported, once.
+	modules map[string]*moduleDir
+	// instances are the addresses of every message instance; blocks the
+	// message blocks by block address (module.m.message.x), for moved
+	// and import blocks, which may name messages in any module.
+	instances map[string]bool
+	blocks    map[string]*messageBlock
+	// moved collects the moved blocks of every module, with addresses
+	// made absolute; imports those of the root module.
+	moved []*movedBlock
+	// providerFromOK: by alias, the provider block was evaluated well enough to
+	// tell whether it sets from.
+	providerFromOK map[string]bool
+}
+
+func newShared() *shared {
+	return &shared{modules: map[string]*moduleDir{}, instances: map[string]bool{}, blocks: map[string]*messageBlock{}}
 }
 
 // module is every declaration of the configuration files, in file order.
@@ -101,11 +139,15 @@ type module struct {
 	messages  []*messageBlock
 	moved     []*movedBlock
 	imports   []*importBlock
+	calls     []*moduleCall
+	outputs   []*outputBlock
 
 	variableByName map[string]*variableBlock
 	localByName    map[string]*localValue
 	groupByName    map[string]*groupBlock
 	messageByName  map[string]*messageBlock
+	callByName     map[string]*moduleCall
+	outputByName   map[string]*outputBlock
 }
 
 func (l *loader) load() hcl.Diagnostics {
@@ -125,7 +167,7 @@ func (l *loader) load() hcl.Diagnostics {
 			Detail:   fmt.Sprintf("The directory %s contains no *.hcl configuration files (files ending .vars.hcl hold variable values only).", l.cfg.Dir),
 		})
 	}
-	l.configNames = names
+	l.shared.configNames = append(l.shared.configNames, names...)
 
 	files, decls, syntaxOK, fdiags := parseAndDecode(names)
 	diags = append(diags, fdiags...)
@@ -145,8 +187,9 @@ func (l *loader) load() hcl.Diagnostics {
 	}
 	diags = append(diags, l.loadVariables(autoVars)...)
 	diags = append(diags, l.evaluate()...)
+	diags = uniqueDiagnostics(diags)
 
-	if l.unknownSkipped.Load() && !diags.HasErrors() {
+	if l.shared.unknownSkipped.Load() && !diags.HasErrors() {
 		// Unknown values only come from evaluations that already failed;
 		// reaching here means a case the loader does not explain, and a
 		// configuration with holes in it must not pass as valid.
@@ -324,6 +367,8 @@ var fileSchema = &hcl.BodySchema{
 		{Type: "message", LabelNames: []string{"name"}},
 		{Type: "moved"},
 		{Type: "import"},
+		{Type: "module", LabelNames: []string{"name"}},
+		{Type: "output", LabelNames: []string{"name"}},
 	},
 }
 
@@ -380,6 +425,18 @@ func decodeFile(body hcl.Body) (*module, hcl.Diagnostics) {
 			if ib != nil {
 				mod.imports = append(mod.imports, ib)
 			}
+		case "module":
+			c, d := decodeModuleCall(block)
+			diags = append(diags, d...)
+			if c != nil {
+				mod.calls = append(mod.calls, c)
+			}
+		case "output":
+			o, d := decodeOutputBlock(block)
+			diags = append(diags, d...)
+			if o != nil {
+				mod.outputs = append(mod.outputs, o)
+			}
 		}
 	}
 	return mod, diags
@@ -394,6 +451,8 @@ func mergeModule(parts []*module) (*module, hcl.Diagnostics) {
 		localByName:    map[string]*localValue{},
 		groupByName:    map[string]*groupBlock{},
 		messageByName:  map[string]*messageBlock{},
+		callByName:     map[string]*moduleCall{},
+		outputByName:   map[string]*outputBlock{},
 	}
 	dup := func(kind, name string, prev, rng hcl.Range) *hcl.Diagnostic {
 		return &hcl.Diagnostic{
@@ -408,11 +467,19 @@ func mergeModule(parts []*module) (*module, hcl.Diagnostics) {
 			continue
 		}
 		for _, pb := range p.providers {
-			if len(mod.providers) > 0 {
+			if prev := findProvider(mod.providers, pb.Alias); prev != nil {
+				what := `A provider "a1base" block`
+				if pb.Alias != "" {
+					what = fmt.Sprintf(`A provider "a1base" block with alias %q`, pb.Alias)
+				}
+				hint := " Only one is allowed; for another account, give the block an alias (alias = \"eu\")."
+				if pb.Alias != "" {
+					hint = " Aliases must be unique."
+				}
 				diags = append(diags, &hcl.Diagnostic{
 					Severity: hcl.DiagError,
 					Summary:  "Duplicate provider configuration",
-					Detail:   fmt.Sprintf("A provider \"a1base\" block was already declared at %s. Only one is allowed.", sourcePos(mod.providers[0].DeclRange)),
+					Detail:   fmt.Sprintf("%s was already declared at %s.%s", what, sourcePos(prev.DeclRange), hint),
 					Subject:  pb.DeclRange.Ptr(),
 				})
 				continue
@@ -435,10 +502,22 @@ func mergeModule(parts []*module) (*module, hcl.Diagnostics) {
 		diags = append(diags, mergeUnique(&mod.locals, mod.localByName, p.locals, "local value", func(v *localValue) (string, hcl.Range) { return v.Name, v.DeclRange }, dup)...)
 		diags = append(diags, mergeUnique(&mod.groups, mod.groupByName, p.groups, "group", func(g *groupBlock) (string, hcl.Range) { return g.Name, g.DeclRange }, dup)...)
 		diags = append(diags, mergeUnique(&mod.messages, mod.messageByName, p.messages, "message", func(m *messageBlock) (string, hcl.Range) { return m.Name, m.DeclRange }, dup)...)
+		diags = append(diags, mergeUnique(&mod.calls, mod.callByName, p.calls, "module call", func(c *moduleCall) (string, hcl.Range) { return c.Name, c.DeclRange }, dup)...)
+		diags = append(diags, mergeUnique(&mod.outputs, mod.outputByName, p.outputs, "output", func(o *outputBlock) (string, hcl.Range) { return o.Name, o.DeclRange }, dup)...)
 		mod.moved = append(mod.moved, p.moved...)
 		mod.imports = append(mod.imports, p.imports...)
 	}
 	return mod, diags
+}
+
+// findProvider returns the provider block with the alias, or nil.
+func findProvider(blocks []*providerBlock, alias string) *providerBlock {
+	for _, p := range blocks {
+		if p.Alias == alias {
+			return p
+		}
+	}
+	return nil
 }
 
 // mergeUnique adds the blocks of one file to the module's list and index,
@@ -462,12 +541,18 @@ func mergeUnique[T any](list *[]T, byName map[string]T, items []T, kind string, 
 // values. Sensitive values are left out: the hash is stored in saved plans.
 func (l *loader) hash() string {
 	h := sha256.New()
-	for _, name := range l.configNames {
+	names := append([]string(nil), l.shared.configNames...)
+	sort.Strings(names)
+	for _, name := range names {
 		f := l.cfg.Files[name]
 		if f == nil {
 			continue
 		}
-		fmt.Fprintf(h, "file\x00%s\x00%d\x00", filepath.Base(name), len(f.Bytes))
+		rel, err := filepath.Rel(l.cfg.Dir, name)
+		if err != nil {
+			rel = filepath.Base(name)
+		}
+		fmt.Fprintf(h, "file\x00%s\x00%d\x00", filepath.ToSlash(rel), len(f.Bytes))
 		h.Write(f.Bytes)
 	}
 	for _, name := range sortedKeys(l.mod.variableByName) {
@@ -485,4 +570,29 @@ func (l *loader) hash() string {
 		h.Write(js)
 	}
 	return "sha256:" + hex.EncodeToString(h.Sum(nil))
+}
+
+// uniqueDiagnostics drops repeats of one diagnostic: every instance of a
+// module evaluates the same files, and a problem that does not depend on
+// the instance is reported once.
+func uniqueDiagnostics(diags hcl.Diagnostics) hcl.Diagnostics {
+	type key struct {
+		severity        hcl.DiagnosticSeverity
+		summary, detail string
+		subject         hcl.Range
+	}
+	seen := make(map[key]bool, len(diags))
+	out := diags[:0]
+	for _, d := range diags {
+		k := key{severity: d.Severity, summary: d.Summary, detail: d.Detail}
+		if d.Subject != nil {
+			k.subject = *d.Subject
+		}
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, d)
+	}
+	return out
 }

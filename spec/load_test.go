@@ -112,6 +112,7 @@ func TestValid(t *testing.T) {
 // renderedConfig is the evaluated model as the golden files show it.
 type renderedConfig struct {
 	Provider  map[string]any   `json:"provider"`
+	Aliases   []map[string]any `json:"aliases,omitempty"`
 	Backend   map[string]any   `json:"backend,omitempty"`
 	Groups    []map[string]any `json:"groups"`
 	Instances []map[string]any `json:"instances"`
@@ -120,18 +121,31 @@ type renderedConfig struct {
 	Repeats   []string         `json:"repeats,omitempty"`
 }
 
-func render(cfg *Config) renderedConfig {
-	p := cfg.Provider
-	out := renderedConfig{Provider: map[string]any{
+func renderProvider(p *Provider) map[string]any {
+	out := map[string]any{
 		"account_id":    p.AccountID,
 		"from":          p.From,
 		"base_url":      p.BaseURL,
 		"rate_limit":    renderRate(p.RateLimit),
 		"expires_after": p.ExpiresAfter.String(),
 		"check_media":   p.CheckMedia,
-	}}
+	}
 	if p.Timezone != nil {
-		out.Provider["timezone"] = p.Timezone.String()
+		out["timezone"] = p.Timezone.String()
+	}
+	if p.Alias != "" {
+		out["alias"] = p.Alias
+	}
+	if p.Endpoint != EndpointGroup {
+		out["endpoint"] = p.Endpoint
+	}
+	return out
+}
+
+func render(cfg *Config) renderedConfig {
+	out := renderedConfig{Provider: renderProvider(&cfg.Provider)}
+	for _, p := range cfg.Providers()[1:] {
+		out.Aliases = append(out.Aliases, renderProvider(p))
 	}
 	if b := cfg.Backend; b != nil {
 		out.Backend = map[string]any{"type": b.Type, "conn_str": b.ConnStr, "schema_name": b.SchemaName, "line": b.DeclRange.Start.Line}
@@ -145,6 +159,12 @@ func render(cfg *Config) renderedConfig {
 		if g.Timezone != nil {
 			rg["timezone"] = g.Timezone.String()
 		}
+		if g.Provider != cfg.ProviderOf(g.ProviderAlias()) {
+			panic("group " + g.Name + " does not point at its configuration's provider")
+		}
+		if a := g.ProviderAlias(); a != "" {
+			rg["provider"] = a
+		}
 		out.Groups = append(out.Groups, rg)
 	}
 	for _, in := range cfg.Instances {
@@ -157,6 +177,7 @@ func render(cfg *Config) renderedConfig {
 			"send_at":       in.SendAt.Format("2006-01-02T15:04:05Z07:00"),
 			"expires_after": in.ExpiresAfter.String(),
 			"sensitive":     in.Sensitive,
+			"provider":      in.Group.Provider.Name(),
 			"decl":          rangeString(in.DeclRange),
 		}
 		if in.Timezone != nil {
@@ -232,17 +253,28 @@ var markerPattern = regexp.MustCompile(`# ERROR: ([^#]+)`)
 func readMarkers(t *testing.T, dir string) []marker {
 	t.Helper()
 	var out []marker
-	names, err := filepath.Glob(filepath.Join(dir, "*.hcl"))
-	require.NoError(t, err)
-	for _, name := range names {
+	// Module directories below the case hold markers too: their errors
+	// are located in their own files.
+	err := filepath.WalkDir(dir, func(name string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(name, ".hcl") {
+			return err
+		}
 		b, err := os.ReadFile(name)
-		require.NoError(t, err)
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(dir, name)
+		if err != nil {
+			return err
+		}
 		for i, line := range strings.Split(string(b), "\n") {
 			for _, m := range markerPattern.FindAllStringSubmatch(line, -1) {
-				out = append(out, marker{file: filepath.Base(name), line: i + 1, summary: strings.TrimSpace(m[1])})
+				out = append(out, marker{file: filepath.ToSlash(rel), line: i + 1, summary: strings.TrimSpace(m[1])})
 			}
 		}
-	}
+		return nil
+	})
+	require.NoError(t, err)
 	return out
 }
 
@@ -270,9 +302,13 @@ func TestInvalid(t *testing.T) {
 					continue
 				}
 				ok := false
-				if d.Subject != nil && cfg.Files[d.Subject.Filename] != nil && filepath.Dir(d.Subject.Filename) == dir {
+				rel, relErr := "", error(nil)
+				if d.Subject != nil {
+					rel, relErr = filepath.Rel(dir, d.Subject.Filename)
+				}
+				if d.Subject != nil && cfg.Files[d.Subject.Filename] != nil && relErr == nil && filepath.IsLocal(rel) {
 					for i, m := range markers {
-						if m.file == filepath.Base(d.Subject.Filename) && m.line == d.Subject.Start.Line && strings.Contains(d.Summary, m.summary) {
+						if m.file == filepath.ToSlash(rel) && m.line == d.Subject.Start.Line && strings.Contains(d.Summary, m.summary) {
 							matched[i]++
 							ok = true
 						}

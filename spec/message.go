@@ -193,12 +193,12 @@ func (l *loader) expandMessage(m *messageBlock, ctx *hcl.EvalContext, provider *
 		return l.expandRepeat(m, ctx, provider)
 	}
 	if m.ForEach != nil {
-		_, d := l.checkRefs(m.ForEach, scope{vars: true, locals: true, groups: true, where: "the for_each argument"})
+		_, d := l.checkRefs(m.ForEach, scope{vars: true, locals: true, groups: true, modules: true, where: "the for_each argument"})
 		diags = append(diags, d...)
 	}
 	const where = "a message block without for_each"
 	for _, expr := range m.instanceExpressions() {
-		_, d := l.checkRefs(expr, scope{vars: true, locals: true, groups: true, each: m.ForEach != nil, where: where})
+		_, d := l.checkRefs(expr, scope{vars: true, locals: true, groups: true, modules: true, each: m.ForEach != nil, where: where})
 		diags = append(diags, d...)
 	}
 	if diags.HasErrors() {
@@ -206,7 +206,7 @@ func (l *loader) expandMessage(m *messageBlock, ctx *hcl.EvalContext, provider *
 	}
 
 	if m.ForEach == nil {
-		inst, d := l.evalInstance(m, addrs.NoKey(m.Name), ctx, provider, nil)
+		inst, d := l.evalInstance(m, addrs.NoKey(m.Name).In(l.path), ctx, provider, nil)
 		diags = append(diags, d...)
 		if inst == nil {
 			return nil, nil, diags
@@ -219,7 +219,7 @@ func (l *loader) expandMessage(m *messageBlock, ctx *hcl.EvalContext, provider *
 	out := make([]*Instance, 0, len(elems))
 	var per []instanceDiags
 	for _, e := range elems {
-		addr := addrs.WithKey(m.Name, e.key)
+		addr := addrs.WithKey(m.Name, e.key).In(l.path)
 		inst, d := l.evalInstance(m, addr, eachContext(ctx, e.key, e.value), provider, nil)
 		if len(d) > 0 {
 			per = append(per, instanceDiags{addr: addr.String(), diags: d})
@@ -267,7 +267,7 @@ func (l *loader) evalForEach(expr hcl.Expression, ctx *hcl.EvalContext) ([]forEa
 	switch {
 	case !val.IsKnown():
 		// Only a value that already failed elsewhere is unknown here.
-		l.unknownSkipped.Store(true)
+		l.shared.unknownSkipped.Store(true)
 		return nil, diags
 	case val.IsNull():
 		return nil, bad("for_each must be a map or set, not null.")
@@ -283,7 +283,7 @@ func (l *loader) evalForEach(expr hcl.Expression, ctx *hcl.EvalContext) ([]forEa
 			return nil, bad(fmt.Sprintf("for_each must be a map or set of strings; this is a set of %s. Convert the elements with toset([for v in ... : tostring(v)]).", ty.ElementType().FriendlyName()))
 		}
 		if !val.IsWhollyKnown() {
-			l.unknownSkipped.Store(true)
+			l.shared.unknownSkipped.Store(true)
 			return nil, diags
 		}
 		out := make([]forEachElem, 0, val.LengthInt())
@@ -319,7 +319,7 @@ func (l *loader) evalInstance(m *messageBlock, addr addrs.Message, ctx *hcl.Eval
 	inst := &Instance{Addr: addr, DeclRange: m.DeclRange}
 	// In for_each instances, say which instance a problem is about.
 	about := ""
-	if addr.HasKey {
+	if addr.HasKey || len(addr.Module) > 0 {
 		about = fmt.Sprintf(" (in %s)", addr)
 	}
 	fail := func(summary, text string, expr hcl.Expression) {
@@ -365,6 +365,9 @@ func (l *loader) evalInstance(m *messageBlock, addr addrs.Message, ctx *hcl.Eval
 		}
 	}
 
+	if inst.Group != nil && inst.Group.Provider != nil {
+		provider = inst.Group.Provider
+	}
 	inst.ExpiresAfter = provider.ExpiresAfter
 	if occ != nil && occ.info.Period > 0 && occ.info.Period < inst.ExpiresAfter {
 		// An occurrence must not stay due into the next one.
@@ -397,6 +400,10 @@ func (l *loader) evalInstance(m *messageBlock, addr addrs.Message, ctx *hcl.Eval
 		if sok {
 			if err := checkTextLength(s); err != nil {
 				fail("Text too long", "A message's text is at most 4096 characters; "+err.Error()+".", m.Text)
+			} else if limits, known := Limits(inst.Service); known {
+				if summary, err := limits.CheckText(s); err != nil {
+					fail(summary, detail(err, "", false), m.Text)
+				}
 			}
 			inst.Text, inst.Sensitive = s, sensitive
 		}
@@ -404,6 +411,11 @@ func (l *loader) evalInstance(m *messageBlock, addr addrs.Message, ctx *hcl.Eval
 		media, sensitive, mok, d := l.evalMedia(m.Media, ctx, fail)
 		diags = append(diags, d...)
 		ok = ok && mok
+		if limits, known := Limits(inst.Service); known && mok && m.Media.Caption != nil {
+			if summary, err := limits.CheckCaption(media.Type, media.Caption); err != nil {
+				fail(summary, detail(err, "", false), m.Media.Caption)
+			}
+		}
 		inst.Media, inst.Sensitive = media, sensitive
 	}
 	if !ok {
@@ -428,6 +440,7 @@ func (l *loader) evalMedia(mb *mediaBlock, ctx *hcl.EvalContext, fail func(summa
 			ok = false
 		}
 		media.URL = s
+		media.URLRange = mb.URL.Range()
 	}
 
 	s, sensitive, sok, d = l.evalRequiredString(mb.Type, ctx, "type")
@@ -447,10 +460,7 @@ func (l *loader) evalMedia(mb *mediaBlock, ctx *hcl.EvalContext, fail func(summa
 	ok = ok && sok
 	anySensitive = anySensitive || sensitive
 	if set {
-		if err := checkTextLength(s); err != nil {
-			fail("Caption too long", "A media caption is at most 4096 characters; "+err.Error()+".", mb.Caption)
-			ok = false
-		}
+		// Its length is the service's to judge (see ServiceLimits).
 		media.Caption = s
 	}
 	return media, anySensitive, ok, diags
@@ -470,7 +480,7 @@ func (l *loader) resolveGroup(expr hcl.Expression, ctx *hcl.EvalContext, about s
 	// removed; unmarking the whole group value would copy it.
 	val, _ = val.Unmark()
 	if !val.IsKnown() {
-		l.unknownSkipped.Store(true)
+		l.shared.unknownSkipped.Store(true)
 		return nil, diags
 	}
 	bad := fmt.Sprintf("The group argument must be a declared group, such as group.eng or each.value under for_each = group%s.", about)
@@ -484,18 +494,23 @@ func (l *loader) resolveGroup(expr hcl.Expression, ctx *hcl.EvalContext, about s
 	}
 	name, _ := val.GetAttr("name").Unmark()
 	if !name.IsKnown() {
-		l.unknownSkipped.Store(true)
+		l.shared.unknownSkipped.Store(true)
 		return nil, diags
 	}
 	if name.IsNull() || name.Type() != cty.String {
 		return nil, append(diags, attrError("Invalid group", bad, expr))
 	}
+	// A group value's name is the group's name everywhere (a module's
+	// groups are named by their address), so a group passed into a module
+	// as a variable still finds its group.
 	g, ok := l.cfg.Groups[name.AsString()]
 	if !ok {
-		if _, declared := l.mod.groupByName[name.AsString()]; declared {
-			// The group failed to evaluate; that is already reported.
-			l.unknownSkipped.Store(true)
-			return nil, diags
+		for label := range l.mod.groupByName {
+			if l.groupName(label) == name.AsString() {
+				// The group failed to evaluate; that is already reported.
+				l.shared.unknownSkipped.Store(true)
+				return nil, diags
+			}
 		}
 		return nil, append(diags, attrError("Invalid group", fmt.Sprintf("No group named %q is declared.%s%s", name.AsString(), didYouMean(name.AsString(), sortedKeys(l.mod.groupByName)), about), expr))
 	}

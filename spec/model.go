@@ -3,6 +3,7 @@ package spec
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"time"
 
@@ -20,18 +21,22 @@ type Config struct {
 	// Files holds every parsed file by name, for diagnostic snippets.
 	Files map[string]*hcl.File
 
+	// Provider is the default provider: the provider "a1base" block
+	// without alias, or the defaults and environment when there is none.
 	Provider Provider
-	Backend  *Backend // nil: the local state file
-	Groups   map[string]*Group
+	// Aliases are the aliased provider blocks, by alias.
+	Aliases map[string]*Provider
+	Backend *Backend // nil: the local state file
+	Groups  map[string]*Group
 	// Instances are the expanded message instances, ordered by SendAt, then
 	// by address.
 	Instances []*Instance
 	Moved     []*Moved
 	// Imports are the import blocks: messages to record as already sent.
 	Imports []*Import
-	// Repeats are the repeat messages by name, whatever the clock: their
-	// rules, for previews of later occurrences. Only the occurrences a
-	// plan considers are in Instances (see LoadOptions.At).
+	// Repeats are the repeat messages by RepeatKey, whatever the clock:
+	// their rules, for previews of later occurrences. Only the occurrences
+	// a plan considers are in Instances (see LoadOptions.At).
 	Repeats map[string]*Repeat
 
 	// Hash identifies the configuration files and the variable values they
@@ -39,20 +44,69 @@ type Config struct {
 	Hash string
 }
 
+// RepeatKey is the key of a message block in Config.Repeats: its name in
+// the root module, its block address (module.emea.message.standup) in a
+// module.
+func RepeatKey(a addrs.Message) string {
+	if len(a.Module) == 0 {
+		return a.Name
+	}
+	return a.Block().String()
+}
+
 // Provider is the evaluated provider "a1base" block with environment
 // fallbacks applied.
 type Provider struct {
+	// Alias is "" for the default provider.
+	Alias        string
 	AccountID    string
 	From         string
 	BaseURL      string
 	RateLimit    *RateLimit // nil: no account-wide limit
 	ExpiresAfter time.Duration
 	CheckMedia   bool
+	// Endpoint is the send endpoint: EndpointGroup or EndpointUniversal.
+	Endpoint string
 	// Timezone is the provider's timezone; nil when it sets none.
 	Timezone *time.Location
 	// Unknown is its on_unknown and unknown_settle.
 	Unknown   UnknownPolicy
 	DeclRange hcl.Range
+}
+
+// Name is how configuration refers to the provider: "a1base" or
+// "a1base.eu".
+func (p *Provider) Name() string {
+	if p == nil || p.Alias == "" {
+		return providerName
+	}
+	return providerName + "." + p.Alias
+}
+
+// blockName names the provider's block in diagnostics.
+func (p *Provider) blockName() string {
+	if p == nil || p.Alias == "" {
+		return `the provider "a1base" block`
+	}
+	return fmt.Sprintf(`the provider "a1base" block with alias %q`, p.Alias)
+}
+
+// Providers lists the default provider and then the aliased ones in
+// alias order.
+func (c *Config) Providers() []*Provider {
+	out := []*Provider{&c.Provider}
+	for _, a := range sortedKeys(c.Aliases) {
+		out = append(out, c.Aliases[a])
+	}
+	return out
+}
+
+// ProviderOf is the provider an alias names: the default one for "".
+func (c *Config) ProviderOf(alias string) *Provider {
+	if alias == "" {
+		return &c.Provider
+	}
+	return c.Aliases[alias]
 }
 
 // DefaultBaseURL is A1Base's public API.
@@ -84,8 +138,19 @@ type Group struct {
 	Timezone *time.Location
 	// Unknown is the group's on_unknown and unknown_settle, each else the
 	// provider's.
-	Unknown   UnknownPolicy
+	Unknown UnknownPolicy
+	// Provider is the provider whose account sends to the group: the
+	// default one unless the group names an alias.
+	Provider  *Provider
 	DeclRange hcl.Range
+}
+
+// ProviderAlias is the alias of the group's provider; "" for the default.
+func (g *Group) ProviderAlias() string {
+	if g == nil || g.Provider == nil {
+		return ""
+	}
+	return g.Provider.Alias
 }
 
 // Media is a message's attachment.
@@ -93,6 +158,9 @@ type Media struct {
 	URL     string
 	Type    string // image, video, audio, document
 	Caption string
+	// URLRange is where the url is set, for diagnostics about the file it
+	// names (the media preflight of plan).
+	URLRange hcl.Range
 }
 
 // Instance is one expanded message: a message block without for_each, or

@@ -60,7 +60,7 @@ func messageAddress(expr hcl.Expression, attr string) (addrs.Message, hcl.Diagno
 	bad := hcl.Diagnostics{{
 		Severity: hcl.DiagError,
 		Summary:  "Invalid address",
-		Detail:   fmt.Sprintf("The %s argument of a moved block must be a message address, such as message.launch or message.report[\"eng\"].", attr),
+		Detail:   fmt.Sprintf("The %s argument of a moved block must be a message address, such as message.launch, message.report[\"eng\"] or module.emea.message.launch.", attr),
 		Subject:  expr.Range().Ptr(),
 	}}
 	trav, diags := hcl.AbsTraversalForExpr(expr)
@@ -83,14 +83,14 @@ func (l *loader) checkMoved(blocks []*movedBlock, instances map[string]bool) ([]
 		if a.HasKey {
 			return instances[a.String()]
 		}
-		_, ok := l.mod.messageByName[a.Name]
+		_, ok := l.shared.blocks[a.String()]
 		return ok
 	}
 	seen := map[string]*movedBlock{}
 	var out []*Moved
 	for _, m := range blocks {
 		switch {
-		case m.From == m.To:
+		case m.From.Equal(m.To):
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Redundant moved block",
@@ -113,7 +113,7 @@ func (l *loader) checkMoved(blocks []*movedBlock, instances map[string]bool) ([]
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Moved to a message that does not exist",
-				Detail:   fmt.Sprintf("The configuration has no %s; a moved block's to must name a message that exists.%s", m.To, didYouMean(m.To.Name, sortedKeys(l.mod.messageByName))),
+				Detail:   fmt.Sprintf("The configuration has no %s; a moved block's to must name a message that exists.%s", m.To, l.suggestMessage(m.To)),
 				Subject:  m.ToRange.Ptr(),
 			})
 			bad = true
@@ -134,4 +134,13 @@ func (l *loader) checkMoved(blocks []*movedBlock, instances map[string]bool) ([]
 		out = append(out, &Moved{From: m.From, To: m.To, DeclRange: m.DeclRange})
 	}
 	return out, diags
+}
+
+// suggestMessage suggests a declared message close to a: by name in the
+// root module, by block address elsewhere.
+func (l *loader) suggestMessage(a addrs.Message) string {
+	if len(a.Module) == 0 {
+		return didYouMean(a.Name, sortedKeys(l.mod.messageByName))
+	}
+	return didYouMean(a.Block().String(), sortedKeys(l.shared.blocks))
 }

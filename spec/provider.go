@@ -2,6 +2,8 @@ package spec
 
 import (
 	"fmt"
+	"regexp"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
@@ -21,8 +23,22 @@ var providerSchema = &hcl.BodySchema{
 		{Name: "timezone"},
 		{Name: "on_unknown"},
 		{Name: "unknown_settle"},
+		{Name: "alias"},
+		{Name: "endpoint"},
 	},
 }
+
+// Send endpoints a provider can use.
+const (
+	EndpointGroup     = "group"
+	EndpointUniversal = "universal"
+)
+
+var endpoints = []string{EndpointGroup, EndpointUniversal}
+
+// aliasPattern is what a provider alias may be: it is part of references
+// (a1base.eu) and of environment variable names (A1BASE_EU_API_KEY).
+var aliasPattern = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 
 // providerBlock is a decoded provider "a1base" block. Absent attributes
 // are nil.
@@ -36,7 +52,11 @@ type providerBlock struct {
 	Timezone     hcl.Expression
 	OnUnknown    hcl.Expression
 	Settle       hcl.Expression
-	DeclRange    hcl.Range
+	Endpoint     hcl.Expression
+	// Alias is the alias the block declares; "" for the default provider.
+	Alias      string
+	AliasRange hcl.Range
+	DeclRange  hcl.Range
 }
 
 func decodeProviderBlock(block *hcl.Block) (*providerBlock, hcl.Diagnostics) {
@@ -64,7 +84,41 @@ func decodeProviderBlock(block *hcl.Block) (*providerBlock, hcl.Diagnostics) {
 	p.Timezone = attrExpr(content, "timezone")
 	p.OnUnknown = attrExpr(content, "on_unknown")
 	p.Settle = attrExpr(content, "unknown_settle")
+	p.Endpoint = attrExpr(content, "endpoint")
+	if attr, ok := content.Attributes["alias"]; ok {
+		p.AliasRange = attr.Expr.Range()
+		// The alias names the block in references and in the environment,
+		// so it is a constant, as in Terraform.
+		v, vdiags := attr.Expr.Value(nil)
+		switch {
+		case vdiags.HasErrors() || v.IsNull() || !v.IsKnown() || v.Type() != cty.String:
+			diags = append(diags, attrError("Invalid provider alias", "The alias must be a literal string, such as \"eu\".", attr.Expr))
+			return nil, diags
+		case !aliasPattern.MatchString(v.AsString()):
+			diags = append(diags, attrError("Invalid provider alias", fmt.Sprintf("%q is not a provider alias: use lower-case letters, digits and underscores, starting with a letter, such as \"eu\" or \"brand_b\".", v.AsString()), attr.Expr))
+			return nil, diags
+		}
+		p.Alias = v.AsString()
+	}
 	return p, diags
+}
+
+// name is how configuration refers to the block: a1base or a1base.eu.
+func (p *providerBlock) name() string {
+	if p.Alias == "" {
+		return providerName
+	}
+	return providerName + "." + p.Alias
+}
+
+// EnvVar is the environment variable that holds a provider's setting:
+// A1BASE_<SUFFIX> for the default provider, A1BASE_<ALIAS>_<SUFFIX> for an
+// aliased one (A1BASE_EU_API_KEY).
+func EnvVar(alias, suffix string) string {
+	if alias == "" {
+		return "A1BASE_" + suffix
+	}
+	return "A1BASE_" + strings.ToUpper(alias) + "_" + suffix
 }
 
 // attrExpr returns the expression of an attribute, or nil when absent.
@@ -79,7 +133,7 @@ func attrExpr(content *hcl.BodyContent, name string) hcl.Expression {
 }
 
 func (p *providerBlock) expressions() []hcl.Expression {
-	return nonNil(p.AccountID, p.From, p.BaseURL, p.RateLimit, p.ExpiresAfter, p.CheckMedia, p.Timezone, p.OnUnknown, p.Settle)
+	return nonNil(p.AccountID, p.From, p.BaseURL, p.RateLimit, p.ExpiresAfter, p.CheckMedia, p.Timezone, p.Endpoint, p.OnUnknown, p.Settle)
 }
 
 func nonNil(exprs ...hcl.Expression) []hcl.Expression {
@@ -95,13 +149,22 @@ func nonNil(exprs ...hcl.Expression) []hcl.Expression {
 // evalProvider evaluates the provider block (or its absence) with the
 // environment fallbacks. ok is false when from could not be evaluated, so
 // that groups do not also complain about a missing sending number.
-func (l *loader) evalProvider(p *providerBlock, ctx *hcl.EvalContext) (Provider, bool, hcl.Diagnostics) {
+func (l *loader) evalProvider(alias string, p *providerBlock, ctx *hcl.EvalContext) (Provider, bool, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
-	out := Provider{BaseURL: DefaultBaseURL, ExpiresAfter: DefaultExpiresAfter, Unknown: DefaultUnknownPolicy}
+	out := Provider{Alias: alias, BaseURL: DefaultBaseURL, ExpiresAfter: DefaultExpiresAfter, Endpoint: EndpointGroup, Unknown: DefaultUnknownPolicy}
 	fromOK := true
 	if p != nil {
 		out.DeclRange = p.DeclRange
-		s, set, _, _, d := l.evalString(p.AccountID, ctx, "account_id")
+		s, set, sensitive, _, d := l.evalString(p.Endpoint, ctx, "endpoint")
+		diags = append(diags, d...)
+		if set {
+			if !oneOf(s, endpoints) {
+				diags = append(diags, attrError("Invalid endpoint", detail(fmt.Errorf("%q is not a send endpoint: use \"group\" (POST /messages/group/{accountId}/send) or \"universal\" (POST /send/{accountId})", s), s, sensitive), p.Endpoint))
+			} else {
+				out.Endpoint = s
+			}
+		}
+		s, set, _, _, d = l.evalString(p.AccountID, ctx, "account_id")
 		diags = append(diags, d...)
 		if set {
 			out.AccountID = s
@@ -164,14 +227,19 @@ func (l *loader) evalProvider(p *providerBlock, ctx *hcl.EvalContext) (Provider,
 		}
 	}
 	if out.AccountID == "" {
-		out.AccountID = l.getenv("A1BASE_ACCOUNT_ID")
+		out.AccountID = l.getenv(EnvVar(alias, "ACCOUNT_ID"))
 	}
-	if env := l.getenv("A1BASE_BASE_URL"); env != "" {
+	if env := l.getenv(EnvVar(alias, "BASE_URL")); env != "" {
 		if err := checkBaseURL(env); err != nil {
+			var subject *hcl.Range
+			if p != nil {
+				subject = p.DeclRange.Ptr()
+			}
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
-				Summary:  "Invalid A1BASE_BASE_URL",
+				Summary:  "Invalid " + EnvVar(alias, "BASE_URL"),
 				Detail:   detail(err, env, false),
+				Subject:  subject,
 			})
 		} else {
 			out.BaseURL = env

@@ -29,14 +29,14 @@ var representativeStart = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 func (l *loader) expandRepeat(m *messageBlock, ctx *hcl.EvalContext, provider *Provider) ([]*Instance, *Repeat, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	rb := m.Repeat
-	ruleScope := scope{vars: true, locals: true, groups: true,
+	ruleScope := scope{vars: true, locals: true, groups: true, modules: true,
 		where: "the group, timezone or repeat block of a repeat message, which decide the occurrences each.key names"}
 	for _, expr := range append(rb.expressions(), nonNil(m.Group, m.Timezone)...) {
 		_, d := l.checkRefs(expr, ruleScope)
 		diags = append(diags, d...)
 	}
 	for _, expr := range m.instanceExpressions() {
-		_, d := l.checkRefs(expr, scope{vars: true, locals: true, groups: true, each: true, where: "a repeat message"})
+		_, d := l.checkRefs(expr, scope{vars: true, locals: true, groups: true, modules: true, each: true, where: "a repeat message"})
 		diags = append(diags, d...)
 	}
 	if diags.HasErrors() {
@@ -134,7 +134,7 @@ func (l *loader) expandRepeat(m *messageBlock, ctx *hcl.EvalContext, provider *P
 	infos := r.infos(occs)
 	for i, t := range occs {
 		key := occurrenceKey(t, zone)
-		addr := addrs.WithKey(m.Name, key)
+		addr := addrs.WithKey(m.Name, key).In(l.path)
 		occ := &occurrence{at: t.In(zone), zone: zone, group: g, info: infos[i]}
 		inst, d := l.evalInstance(m, addr, eachContext(ctx, key, cty.StringVal(key)), provider, occ)
 		diags = append(diags, d...)

@@ -425,3 +425,30 @@ func TestForeignJournalRefusedAndKept(t *testing.T) {
 		})
 	}
 }
+
+// Module-qualified addresses are keys of the state file like any other,
+// through the journal, a move from the root module and a reopen.
+func TestModuleAddressesPersist(t *testing.T) {
+	path := filepath.Join(t.TempDir(), DefaultPath)
+	ctx := context.Background()
+	b := OpenLocal(path)
+	require.NoError(t, b.Lock(ctx, 0))
+	emea := `module.region["emea"].message.standup["2026-12-07T09:00:00+01:00"]`
+	at := time.Date(2026, 12, 7, 8, 0, 0, 0, time.UTC)
+	for _, addr := range []string{emea, "message.hello"} {
+		require.NoError(t, b.Record(ctx, Event{Kind: EventAttempt, Address: addr, Attempt: 1, Group: "g", SendAt: at, At: at}))
+		require.NoError(t, b.Record(ctx, Event{Kind: EventOutcome, Address: addr, Attempt: 1, Status: StatusSent, Outcome: "delivered", At: at.Add(time.Second)}))
+	}
+	require.NoError(t, b.Record(ctx, Event{Kind: EventMove, Address: "module.team.message.hello", MovedFrom: "message.hello", At: at.Add(2 * time.Second)}))
+	require.NoError(t, b.Close())
+
+	snap, err := OpenLocal(path).Snapshot(ctx)
+	require.NoError(t, err)
+	require.Contains(t, snap.Records, emea)
+	require.Contains(t, snap.Records, "module.team.message.hello")
+	require.NotContains(t, snap.Records, "message.hello")
+	require.Equal(t, StatusSent, snap.Records[emea].Status)
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Contains(t, string(raw), `"address": "module.region[\"emea\"].message.standup[\"2026-12-07T09:00:00+01:00\"]"`)
+}

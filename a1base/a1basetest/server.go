@@ -31,7 +31,10 @@ type Received struct {
 	// Seq numbers delivered sends from 1 in the order they were delivered.
 	Seq       int
 	AccountID string
-	Request   a1base.SendRequest
+	// Endpoint is the endpoint the send came through: a1base.EndpointGroup
+	// or a1base.EndpointUniversal.
+	Endpoint string
+	Request  a1base.SendRequest
 	// Header is the request's header without X-API-Key and X-API-Secret.
 	Header  http.Header
 	Arrived time.Time
@@ -60,6 +63,19 @@ type Option func(*API)
 // it any non-empty X-API-Key and X-API-Secret are accepted.
 func WithCredentials(key, secret string) Option {
 	return func(a *API) { a.key, a.secret = key, secret }
+}
+
+// WithAccount registers an account with its own credentials: a request
+// for it must carry them, and with any account registered, a request for
+// an account not registered (nor allowed by WithAccountID) answers 404.
+// Several accounts can be registered, as a sandbox of several providers.
+func WithAccount(id, key, secret string) Option {
+	return func(a *API) {
+		if a.accounts == nil {
+			a.accounts = map[string][2]string{}
+		}
+		a.accounts[id] = [2]string{key, secret}
+	}
 }
 
 // WithAccountID makes the fake accept only this account id in paths.
@@ -115,7 +131,8 @@ type API struct {
 	key       string
 	secret    string
 	account   string
-	threads   map[string]bool // nil: any thread is known
+	accounts  map[string][2]string // id -> key, secret
+	threads   map[string]bool      // nil: any thread is known
 	wrapped   bool
 	rng       *rand.Rand
 	now       func() time.Time
@@ -318,7 +335,13 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			a.answer(w, idx, http.StatusMethodNotAllowed, detail("Method Not Allowed"))
 			return
 		}
-		a.serveSend(w, r, idx, seg[2])
+		a.serveSend(w, r, idx, seg[2], a1base.EndpointGroup)
+	case len(seg) == 2 && seg[0] == "send":
+		if r.Method != http.MethodPost {
+			a.answer(w, idx, http.StatusMethodNotAllowed, detail("Method Not Allowed"))
+			return
+		}
+		a.serveSend(w, r, idx, seg[1], a1base.EndpointUniversal)
 	case len(seg) == 5 && seg[0] == "messages" && seg[1] == "threads" && seg[3] == "get-recent":
 		if r.Method != http.MethodGet {
 			a.answer(w, idx, http.StatusMethodNotAllowed, detail("Method Not Allowed"))
@@ -367,7 +390,14 @@ func (a *API) refuse(w http.ResponseWriter, r *http.Request, idx int, account st
 	key, secret := r.Header.Get("X-API-Key"), r.Header.Get("X-API-Secret")
 	a.mu.Lock()
 	wantKey, wantSecret, wantAccount := a.key, a.secret, a.account
+	creds, registered := a.accounts[account]
+	anyRegistered := len(a.accounts) > 0
 	a.mu.Unlock()
+	if registered {
+		wantKey, wantSecret, wantAccount = creds[0], creds[1], account
+	} else if anyRegistered && wantAccount == "" {
+		wantAccount = "\x00" // no account matches
+	}
 	switch {
 	case key == "" || secret == "":
 		a.answer(w, idx, http.StatusUnauthorized, detail("Missing API key or secret"))
@@ -399,7 +429,7 @@ func (a *API) refuseThread(w http.ResponseWriter, idx int, thread string) bool {
 	return true
 }
 
-func (a *API) serveSend(w http.ResponseWriter, r *http.Request, idx int, account string) {
+func (a *API) serveSend(w http.ResponseWriter, r *http.Request, idx int, account, endpoint string) {
 	// The whole body is read first, as a real server would before acting:
 	// a lost answer then comes after the request fully arrived.
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
@@ -419,7 +449,11 @@ func (a *API) serveSend(w http.ResponseWriter, r *http.Request, idx int, account
 			"Input should be a valid dictionary or object to extract fields from", "body")))
 		return
 	}
-	sr, probs := validateSend(body)
+	validate := validateSend
+	if endpoint == a1base.EndpointUniversal {
+		validate = validateUniversal
+	}
+	sr, probs := validate(body)
 	a.setArrivalThread(idx, sr.ThreadID)
 	if len(probs) > 0 {
 		a.answer(w, idx, http.StatusUnprocessableEntity, problems(probs...))
@@ -435,7 +469,7 @@ func (a *API) serveSend(w http.ResponseWriter, r *http.Request, idx int, account
 	}
 	ans := a.newAnswer(sr)
 	if reply.delivers() {
-		a.deliver(account, sr, ans, r.Header, idx, reply.Lost)
+		a.deliver(account, endpoint, sr, ans, r.Header, idx, reply.Lost)
 	}
 	if reply.Lost {
 		if reply.Lose == Hang {
@@ -507,7 +541,7 @@ func (a *API) newAnswer(sr a1base.SendRequest) a1base.GroupAnswer {
 }
 
 // deliver records a send and puts it into its thread.
-func (a *API) deliver(account string, sr a1base.SendRequest, ans a1base.GroupAnswer, h http.Header, idx int, lost bool) {
+func (a *API) deliver(account, endpoint string, sr a1base.SendRequest, ans a1base.GroupAnswer, h http.Header, idx int, lost bool) {
 	header := h.Clone()
 	header.Del("X-API-Key")
 	header.Del("X-API-Secret")
@@ -516,6 +550,7 @@ func (a *API) deliver(account string, sr a1base.SendRequest, ans a1base.GroupAns
 	rec := Received{
 		Seq:        len(a.sends) + 1,
 		AccountID:  account,
+		Endpoint:   endpoint,
 		Request:    sr,
 		Header:     header,
 		Arrived:    a.arrivals[idx].Arrived,

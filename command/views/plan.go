@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -136,12 +137,32 @@ type PlanGroup struct {
 	Service  string
 	ThreadID string
 	From     string
-	Changes  []*PlanChange
+	// Provider and AccountID say which account sends to the group (see
+	// PlanChange); Account names it for headings, and is empty when the
+	// plan has one provider only.
+	Provider  string
+	AccountID string
+	Account   string
+	Changes   []*PlanChange
 }
 
 // Title names the group for headings.
 func (g *PlanGroup) Title() string {
-	return fmt.Sprintf("group %q (%s, thread %q, from %s)", g.Name, g.Service, g.ThreadID, g.From)
+	account := ""
+	if g.Account != "" {
+		account = ", account " + g.Account
+	}
+	return fmt.Sprintf("group %s (%s, thread %q, from %s%s)", groupTitle(g.Name), g.Service, g.ThreadID, g.From, account)
+}
+
+// groupTitle shows a group's name: quoted as a label in the root module,
+// as its address (module.emea.group.team) when a module declares it, so
+// that the address reads as the user writes it.
+func groupTitle(name string) string {
+	if strings.HasPrefix(name, "module.") {
+		return name
+	}
+	return strconv.Quote(name)
 }
 
 // Groups splits the shown changes by destination, ordered by group name,
@@ -159,11 +180,20 @@ func (d *PlanDocument) Groups() []*PlanGroup {
 		k := key{c.Group, c.Service, c.ThreadID}
 		g, ok := byKey[k]
 		if !ok {
-			g = &PlanGroup{Name: c.Group, Service: c.Service, ThreadID: c.ThreadID, From: c.From}
+			g = &PlanGroup{Name: c.Group, Service: c.Service, ThreadID: c.ThreadID, From: c.From, Provider: c.Provider, AccountID: c.AccountID}
 			byKey[k] = g
 			groups = append(groups, g)
 		}
 		g.Changes = append(g.Changes, c)
+	}
+	// With several accounts, every heading says which one sends.
+	if d.Accounts() > 1 {
+		for _, g := range groups {
+			g.Account = g.Provider
+			if g.AccountID != "" {
+				g.Account += " (" + g.AccountID + ")"
+			}
+		}
 	}
 	sort.SliceStable(groups, func(i, j int) bool {
 		a, b := groups[i], groups[j]
@@ -176,6 +206,17 @@ func (d *PlanDocument) Groups() []*PlanGroup {
 		return a.ThreadID < b.ThreadID
 	})
 	return groups
+}
+
+// Accounts counts the providers the plan's messages are sent by.
+func (d *PlanDocument) Accounts() int {
+	seen := map[string]bool{}
+	for i := range d.Changes {
+		if p := d.Changes[i].Provider; p != "" {
+			seen[p] = true
+		}
+	}
+	return len(seen)
 }
 
 // PlanWarning is something in a plan that needs a person's attention.

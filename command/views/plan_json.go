@@ -83,14 +83,19 @@ func (s PlanSummary) Sends() int { return s.Send + s.Retry }
 // one of four fixed words. An orphan has neither Text nor Media: state keeps
 // only a hash of what was sent.
 type PlanChange struct {
-	Address  string    `json:"address"`
-	Action   string    `json:"action"`
-	Reason   string    `json:"reason"`
-	Group    string    `json:"group"`
-	ThreadID string    `json:"thread_id"`
-	Service  string    `json:"service"`
-	From     string    `json:"from"`
-	SendAt   time.Time `json:"send_at"`
+	Address  string `json:"address"`
+	Action   string `json:"action"`
+	Reason   string `json:"reason"`
+	Group    string `json:"group"`
+	ThreadID string `json:"thread_id"`
+	Service  string `json:"service"`
+	From     string `json:"from"`
+	// Provider is the provider whose account sends the message: "a1base",
+	// or "a1base.ALIAS" for an aliased one; AccountID is its account id
+	// when known at plan time. Both are absent for an orphan.
+	Provider  string    `json:"provider,omitempty"`
+	AccountID string    `json:"account_id,omitempty"`
+	SendAt    time.Time `json:"send_at"`
 	// ExpiresAt is the last moment the message may be sent; absent for an
 	// orphan, whose lateness limit is no longer configured.
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
@@ -241,6 +246,10 @@ func newPlanChange(c *planner.Change) PlanChange {
 	if in := c.Instance; in != nil {
 		if in.Group != nil {
 			pc.Group = in.Group.Name
+			pc.Provider = in.Group.Provider.Name()
+			if in.Group.Provider != nil {
+				pc.AccountID = in.Group.Provider.AccountID
+			}
 		}
 		pc.ThreadID, pc.Service, pc.From = in.ThreadID, in.Service, in.From
 		pc.SendAt = in.SendAt.UTC()

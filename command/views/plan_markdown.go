@@ -82,8 +82,15 @@ func renderPlanMarkdown(doc *PlanDocument, maxLen int, groups map[string]Schedul
 	var tables, details []*mdSection
 	for _, g := range doc.Groups() {
 		t := &mdSection{kind: "table rows", tail: "\n"}
-		t.head = fmt.Sprintf("#### Group %s · %s · thread %s · from %s\n\n| When (UTC) | Relative | Address | Action | Preview |\n|---|---|---|---|---|\n",
-			mdCodeSpan(g.Name), mdInline(g.Service), mdCodeSpan(g.ThreadID), mdInline(g.From))
+		account := ""
+		if g.Account != "" {
+			account = " · account " + mdCodeSpan(g.Provider)
+			if g.AccountID != "" {
+				account += " " + mdCodeSpan(g.AccountID)
+			}
+		}
+		t.head = fmt.Sprintf("#### Group %s · %s · thread %s · from %s%s\n\n| When (UTC) | Relative | Address | Action | Preview |\n|---|---|---|---|---|\n",
+			mdCodeSpan(g.Name), mdInline(g.Service), mdCodeSpan(g.ThreadID), mdInline(g.From), account)
 		d := &mdSection{kind: "message details"}
 		for _, c := range g.Changes {
 			action := c.Action

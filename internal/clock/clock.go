@@ -17,6 +17,11 @@ func Now() time.Time { return time.Now().Add(shift) }
 // Shift is how far the default clock is moved (zero outside test builds).
 func Shift() time.Duration { return shift }
 
+// ShiftEnv names the variable that moves the default clock in test
+// builds, as a Go duration (8760h is a year ahead). Builds without the
+// heraldtestclock tag, such as every release, never read it.
+const ShiftEnv = "HERALD_TEST_CLOCK_SHIFT"
+
 // TestBuildTag is the build tag of test builds whose default clock can be
 // shifted. Tests that build the herald binary pass it, so that the binary
 // keeps the same time as the test that runs it.

@@ -8,11 +8,6 @@ import (
 	"time"
 )
 
-// ShiftEnv names the variable that moves the default clock in test
-// builds, as a Go duration (8760h is a year ahead). Builds without the
-// heraldtestclock tag, such as every release, never read it.
-const ShiftEnv = "HERALD_TEST_CLOCK_SHIFT"
-
 // shiftable tells the clock's own test that the shift is read here.
 const shiftable = true
 

@@ -331,3 +331,41 @@ func keys(m map[string]*state.Record) []string {
 	}
 	return k
 }
+
+// Module-qualified addresses are keys like any other: recorded, moved from
+// the root module into a module, and read back.
+func TestModuleAddresses(t *testing.T) {
+	db := newDB(t)
+	b := openLocked(t, db)
+	emea := `module.region["emea"].message.standup["2026-12-07T09:00:00+01:00"]`
+	events := []state.Event{
+		attempt(emea, 1, t0.Add(time.Second)),
+		outcome(emea, 1, t0.Add(2*time.Second), state.StatusSent),
+		attempt("message.hello", 1, t0.Add(3*time.Second)),
+		outcome("message.hello", 1, t0.Add(4*time.Second), state.StatusSent),
+	}
+	record(t, b, events...)
+	record(t, b, state.Event{Kind: state.EventMove, Address: "module.team.message.hello", MovedFrom: "message.hello", At: t0.Add(5 * time.Second)})
+	got := snapshot(t, b)
+	if got.Records[emea] == nil || got.Records[emea].Status != state.StatusSent {
+		t.Fatalf("no sent record under %s: %v", emea, got.Records)
+	}
+	if got.Records["message.hello"] != nil {
+		t.Error("the moved record is still under its root address")
+	}
+	moved := got.Records["module.team.message.hello"]
+	if moved == nil || moved.Status != state.StatusSent || len(moved.Attempts) != 1 {
+		t.Fatalf("moved record: %+v", moved)
+	}
+	if err := b.Persist(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// Another backend on the same database reads the same keys.
+	other := open(t, db)
+	again := snapshot(t, other)
+	for _, addr := range []string{emea, "module.team.message.hello"} {
+		if again.Records[addr] == nil {
+			t.Errorf("%s not read back", addr)
+		}
+	}
+}
