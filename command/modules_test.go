@@ -59,12 +59,16 @@ func newModulesFixture(t *testing.T, name string, clock time.Time) *applyFixture
 		"A1BASE_BASE_URL":   srv.URL + "/v1",
 		"A1BASE_API_KEY":    "key-9c1e",
 		"A1BASE_API_SECRET": "secret-4d7a",
+		// The board's second account, on the same fake.
+		"A1BASE_HQ_BASE_URL":   srv.URL + "/v1",
+		"A1BASE_HQ_API_KEY":    "key-hq-51b0",
+		"A1BASE_HQ_API_SECRET": "secret-hq-0e2f",
 	}}
 }
 
 // A repository with two modules, one of them instantiated three times with
-// for_each: every plan format shows module addresses, and a saved plan
-// shows the same document.
+// for_each, and two accounts: every plan format shows module addresses and
+// the account of each group, and a saved plan shows the same document.
 func TestModulesPlanGoldens(t *testing.T) {
 	dir := copyTree(t, "modules", "org")
 	human := runMain(t, dir, "", "plan", modulesAt, "-no-color")
@@ -112,6 +116,15 @@ func TestModulesTargetReplaceAndState(t *testing.T) {
 	r = f.run(t, nil, "apply", "-auto-approve", modulesAt, "-target=module.notice.message.launch", `-target=module.weekly["tokyo"].message.standup`)
 	require.Equal(t, 0, r.code, r.stdout+r.stderr)
 	assert.Equal(t, []string{"Guten Morgen! Standup in 15 minutes.", "Ohayou! Standup in 15 minutes.", "This week's programme reaches 3 communities."}, contents(f.api))
+	// The board's notice, passed into the module, went out from the board's
+	// account; the communities' messages from the default one.
+	var paths []string
+	for _, a := range f.api.Arrivals() {
+		paths = append(paths, a.Path)
+	}
+	assert.ElementsMatch(t, []string{
+		"/v1/messages/group/acc_test/send", "/v1/messages/group/acc_test/send", "/v1/messages/group/acc_hq/send",
+	}, paths)
 
 	snap := f.snapshot(t, state.DefaultPath)
 	berlin := `module.weekly["berlin"].message.standup["2026-12-07T09:00:00+01:00"]`

@@ -3,8 +3,16 @@ provider "a1base" {
   from       = "+14155552671"
 }
 
+# The board's announcements go out from the organisation's second account.
+provider "a1base" {
+  alias      = "hq"
+  account_id = "acc_hq"
+  from       = "+14155550199"
+}
+
 group "board" {
   thread_id = "t-board"
+  provider  = a1base.hq
 }
 
 locals {
