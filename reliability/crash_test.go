@@ -43,26 +43,9 @@ func TestCrash(t *testing.T) {
 			t.Fatal(err)
 		}
 		f.Runs++
-		if rng.IntN(5) == 0 {
-			// Anywhere in the run's life, start-up and planning included.
-			sleepOrDone(p, time.Duration(rng.Int64N(int64(800*time.Millisecond))))
-		} else {
-			target := w.Fake.Delivered() + rng.IntN(perKill+1)
-			for w.Fake.Delivered() < target && !isDone(p) {
-				time.Sleep(200 * time.Microsecond)
-			}
-			sleepOrDone(p, time.Duration(rng.Int64N(int64(3*time.Millisecond))))
-		}
-		if !isDone(p) {
-			_ = p.Signal(syscall.SIGKILL)
-		}
-		res := p.Wait(runTimeout)
-		if res.Signal == "killed" {
+		if killSomewhere(f, w, p, rng, 800*time.Millisecond, 0, perKill) {
 			killed++
-		} else if res.Code != 0 && res.Code != 1 {
-			f.Fail("apply ended with exit %d before it was killed:\n%s", res.Code, res)
 		}
-		noPanic(f, res)
 	}
 	// One more apply to the end: it reconciles what the kills left
 	// unknown and sends the rest.
@@ -86,6 +69,32 @@ func TestCrash(t *testing.T) {
 	explainUnknowns(t, f, snap)
 	t.Logf("%d runs killed with SIGKILL; states at the end: %v", killed, counts)
 	report(t, f)
+}
+
+// killSomewhere kills p with SIGKILL at a seeded random moment: one time in
+// five anywhere in its first early of life (start-up and planning
+// included), otherwise once the fake has delivered between least and most
+// more messages, plus up to 3 ms. It says whether the kill landed; an
+// apply that ended by itself first must have exited 0 or 1.
+func killSomewhere(f *Figures, w *Workspace, p *Proc, rng *rand.Rand, early time.Duration, least, most int) bool {
+	if rng.IntN(5) == 0 {
+		sleepOrDone(p, time.Duration(rng.Int64N(int64(early))))
+	} else {
+		target := w.Fake.Delivered() + least + rng.IntN(most-least+1)
+		for w.Fake.Delivered() < target && !isDone(p) {
+			time.Sleep(200 * time.Microsecond)
+		}
+		sleepOrDone(p, time.Duration(rng.Int64N(int64(3*time.Millisecond))))
+	}
+	if !isDone(p) {
+		_ = p.Signal(syscall.SIGKILL)
+	}
+	res := p.Wait(runTimeout)
+	if res.Code != 0 && res.Code != 1 && res.Signal != "killed" {
+		f.Fail("apply ended with exit %d before it was killed:\n%s", res.Code, res)
+	}
+	noPanic(f, res)
+	return res.Signal == "killed"
 }
 
 func isDone(p *Proc) bool {

@@ -4,7 +4,6 @@ import (
 	"math/rand/v2"
 	"sort"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -59,25 +58,9 @@ func (sc crashSettle) run(t *testing.T) {
 			t.Fatal(err)
 		}
 		f.Runs++
-		if rng.IntN(5) == 0 {
-			sleepOrDone(p, time.Duration(rng.Int64N(int64(600*time.Millisecond))))
-		} else {
-			target := w.Fake.Delivered() + 1 + rng.IntN(perKill)
-			for w.Fake.Delivered() < target && !isDone(p) {
-				time.Sleep(200 * time.Microsecond)
-			}
-			sleepOrDone(p, time.Duration(rng.Int64N(int64(3*time.Millisecond))))
-		}
-		if !isDone(p) {
-			_ = p.Signal(syscall.SIGKILL)
-		}
-		res := p.Wait(runTimeout)
-		if res.Signal == "killed" {
+		if killSomewhere(f, w, p, rng, 600*time.Millisecond, 1, perKill) {
 			killed++
-		} else if res.Code != 0 && res.Code != 1 {
-			f.Fail("apply ended with exit %d before it was killed:\n%s", res.Code, res)
 		}
-		noPanic(f, res)
 		w.Fake.Settle()
 	}
 	f.Runs++
