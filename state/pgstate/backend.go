@@ -88,6 +88,9 @@ type Backend struct {
 	// onLockRetry, when set (by tests), is called each time Lock finds the
 	// lock taken and is about to wait.
 	onLockRetry func()
+	// onFenced, when set (by tests), is called inside each write's
+	// transaction once its fence has passed.
+	onFenced func()
 }
 
 var _ state.Backend = (*Backend)(nil)
@@ -344,6 +347,9 @@ func (b *Backend) recordTx(ctx context.Context, lk *heldLock, e state.Event, bum
 	err := pgx.BeginFunc(ctx, b.pool, func(tx pgx.Tx) error {
 		if err := b.fence(ctx, tx, lk); err != nil {
 			return err
+		}
+		if b.onFenced != nil {
+			b.onFenced()
 		}
 		snap := &state.Snapshot{Records: map[string]*state.Record{}}
 		addrs := []string{e.Address}

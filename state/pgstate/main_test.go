@@ -19,6 +19,9 @@ func TestMain(m *testing.M) {
 	if conn := os.Getenv(helperEnv); conn != "" {
 		os.Exit(holdLock(conn))
 	}
+	if conn := os.Getenv(frozenWriterEnv); conn != "" {
+		os.Exit(frozenWriter(conn))
+	}
 	os.Exit(pgtest.Main(m))
 }
 
