@@ -30,6 +30,9 @@ type options struct {
 	operation    string
 	lockPoll     time.Duration
 	writeTimeout time.Duration
+	// claimWait bounds how long Lock's claim waits for locks on the
+	// state's tables that are not herald's to end (see claim).
+	claimWait time.Duration
 }
 
 // WithOperation names what the lock is taken for (e.g. "herald apply"), as
@@ -106,7 +109,7 @@ func Open(ctx context.Context, connStr, schema string, opts ...Option) (*Backend
 	if err := checkSchemaName(schema); err != nil {
 		return nil, err
 	}
-	o := options{lockPoll: DefaultLockPoll, writeTimeout: DefaultWriteTimeout}
+	o := options{lockPoll: DefaultLockPoll, writeTimeout: DefaultWriteTimeout, claimWait: defaultClaimWait}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -120,6 +123,7 @@ func Open(ctx context.Context, connStr, schema string, opts ...Option) (*Backend
 	if cc.RuntimeParams == nil {
 		cc.RuntimeParams = map[string]string{}
 	}
+	configureConnections(&cc.Config)
 	lockCfg := cc.Copy()
 	if cc.RuntimeParams["application_name"] == "" {
 		cc.RuntimeParams["application_name"] = "herald"

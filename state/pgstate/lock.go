@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/heraldhq/herald/internal/clock"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/heraldhq/herald/state"
 )
@@ -36,41 +38,37 @@ type heldLock struct {
 	pinging sync.Mutex
 }
 
-// Server-side TCP keepalive settings for the lock's connection, in
-// seconds. PostgreSQL releases a session lock only once it notices the
-// connection is gone: at once when the holder's process dies (its socket
-// is closed), but after a network cut only when keepalives go unanswered,
-// which with the operating system's defaults takes about two hours. With
-// these, the server drops a silent lock connection within about
-// lockKeepaliveIdle + lockKeepaliveCount*lockKeepaliveInterval seconds
-// (tcp_user_timeout bounds the same when data is waiting unacknowledged).
-const (
-	lockKeepaliveIdle     = 2
-	lockKeepaliveInterval = 1
-	lockKeepaliveCount    = 3
-	lockUserTimeoutMillis = 5000
-)
-
-// LockReleaseBound is how long PostgreSQL keeps the lock of a holder whose
-// network was cut, at most (see the keepalive settings above), when the
-// server is reached over TCP.
-const LockReleaseBound = (lockKeepaliveIdle + lockKeepaliveInterval*lockKeepaliveCount) * time.Second
-
 // lockName names the lock in messages.
 func (b *Backend) lockName() string {
 	return fmt.Sprintf("advisory lock %d on %s", lockKey("state", b.schema), b.describe)
 }
 
-// advisoryMatch selects the writer lock's row in pg_locks: a bigint key
-// shows as its high half in classid and its low half in objid, with objsubid
-// 1, in the current database. $1 and $2 are the halves.
-const advisoryMatch = `l.locktype = 'advisory' AND l.objsubid = 1
-	AND l.classid::bigint = $1 AND l.objid::bigint = $2
+// advisoryMatch selects the writer lock's row in pg_locks (as l): a bigint
+// key shows as its high half in classid and its low half in objid, with
+// objsubid 1, in the current database. hi and lo are the placeholders of
+// the halves.
+func advisoryMatch(hi, lo string) string {
+	return `l.locktype = 'advisory' AND l.objsubid = 1
+	AND l.classid::bigint = ` + hi + ` AND l.objid::bigint = ` + lo + `
 	AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`
+}
 
 func (b *Backend) keyHalves() (int64, int64) {
 	k := uint64(lockKey("state", b.schema))
 	return int64(k >> 32), int64(k & 0xffffffff)
+}
+
+// Every write transaction marks itself as a writer for its lock session:
+// it takes a shared transaction-level advisory lock whose key has
+// writerClass as its high half and the lock session's backend pid as its
+// low half. pg_locks then tells, for any session inside a write, which lock
+// session it writes for, and so whether that session still holds the lock.
+func (b *Backend) writerClass() int64 {
+	return int64(uint64(lockKey("write", b.schema)) >> 32)
+}
+
+func (b *Backend) writerKey(lockPID uint32) int64 {
+	return int64(uint64(b.writerClass())<<32 | uint64(lockPID))
 }
 
 // Lock takes the exclusive writer lock: pg_try_advisory_lock on a
@@ -108,7 +106,6 @@ func (b *Backend) Lock(ctx context.Context, timeout time.Duration) error {
 	if err != nil {
 		return b.fail("connecting to take the lock", err)
 	}
-	setKeepalives(ctx, conn)
 	lk, err := b.acquire(ctx, conn, timeout)
 	if err == nil {
 		var interrupted bool
@@ -129,21 +126,6 @@ func (b *Backend) Lock(ctx context.Context, timeout time.Duration) error {
 		return err
 	}
 	return b.fail("taking the lock", err)
-}
-
-// setKeepalives makes the server notice a cut lock connection quickly
-// (see LockReleaseBound). The settings need no privilege; a server or
-// pooler that refuses them (or a Unix socket, where they mean nothing)
-// leaves the defaults, which is no reason not to lock.
-func setKeepalives(ctx context.Context, conn *pgx.Conn) {
-	for name, v := range map[string]int{
-		"tcp_keepalives_idle":     lockKeepaliveIdle,
-		"tcp_keepalives_interval": lockKeepaliveInterval,
-		"tcp_keepalives_count":    lockKeepaliveCount,
-		"tcp_user_timeout":        lockUserTimeoutMillis,
-	} {
-		_, _ = conn.Exec(ctx, "SELECT set_config($1, $2, false)", name, strconv.Itoa(v))
-	}
 }
 
 // CheckLock checks that the lock's connection is alive: a round trip on
@@ -224,13 +206,58 @@ func (b *Backend) acquire(ctx context.Context, conn *pgx.Conn, timeout time.Dura
 	}
 }
 
+// Lock's claim runs with lock_timeout claimLockTimeout. When that passes,
+// the claim ends the writes of earlier holders whose lock session is gone
+// (endStaleWriters) and tries again, until it has waited claimWait for
+// locks that are not herald's or that it may not end.
+const (
+	claimLockTimeout = time.Second
+	defaultClaimWait = 30 * time.Second
+)
+
+// SQLSTATEs the claim handles.
+const (
+	codeLockNotAvailable      = "55P03"
+	codeInsufficientPrivilege = "42501"
+)
+
 // claim writes the holder's note, fences off earlier holders and marks the
 // sends earlier runs left in flight, in one transaction on the lock's
 // connection. It reports whether any record changed.
+//
+// A write of an earlier holder may still be open: one that began before
+// that holder's lock session was lost and whose process then froze, or
+// whose network went silent, holds the states row FOR SHARE for as long as
+// the server thinks its connection alive. The claim does not wait for it:
+// it ends such writes, and only those (a session whose lock session still
+// holds the lock is never ended, nor a session that is not herald's).
 func (b *Backend) claim(ctx context.Context, lk *heldLock, op string) (bool, error) {
+	start := clock.Now()
+	var denied []int32
+	for {
+		changed, err := b.claimOnce(ctx, lk, op)
+		var pe *pgconn.PgError
+		if err == nil || !errors.As(err, &pe) || pe.Code != codeLockNotAvailable || ctx.Err() != nil {
+			return changed, err
+		}
+		_, d, err := b.endStaleWriters(ctx)
+		if err != nil {
+			return false, fmt.Errorf("ending the writes of an earlier holder: %w", err)
+		}
+		denied = d
+		if clock.Since(start) >= b.opts.claimWait {
+			return false, b.claimBlocked(ctx, lk, clock.Since(start), denied)
+		}
+	}
+}
+
+func (b *Backend) claimOnce(ctx context.Context, lk *heldLock, op string) (bool, error) {
 	host, _ := os.Hostname()
 	var changed bool
 	err := pgx.BeginFunc(ctx, lk.conn, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SELECT set_config('lock_timeout', $1, true)", strconv.Itoa(int(claimLockTimeout/time.Millisecond))); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, b.sql(`INSERT INTO {schema}.lock_holder (backend_pid, pid, host, operation, since)
 VALUES (pg_backend_pid(), $1, $2, $3, date_trunc('second', now()))
 ON CONFLICT (id) DO UPDATE SET backend_pid = EXCLUDED.backend_pid, pid = EXCLUDED.pid,
@@ -266,6 +293,105 @@ ON CONFLICT (id) DO UPDATE SET backend_pid = EXCLUDED.backend_pid, pid = EXCLUDE
 	return changed, err
 }
 
+// staleWriters selects (from pg_locks as w) the sessions inside a write
+// for a lock session that no longer holds the lock, other than this one.
+// $1 is writerClass, $2 and $3 the lock key's halves.
+var staleWriters = `FROM pg_locks w
+WHERE w.locktype = 'advisory' AND w.objsubid = 1 AND w.granted AND w.classid::bigint = $1
+	AND w.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+	AND w.pid <> pg_backend_pid()
+	AND NOT EXISTS (SELECT 1 FROM pg_locks l WHERE l.granted AND l.pid = w.objid::bigint AND ` + advisoryMatch("$2", "$3") + `)`
+
+// endStaleWriters ends (pg_terminate_backend) the sessions inside a write
+// of an earlier holder whose lock session no longer holds the lock: that
+// holder can write nothing more, and its transaction, rolled back, stores
+// nothing. It returns how many it ended, and the backend pids it was not
+// allowed to end (pg_terminate_backend needs the same role or membership
+// in pg_signal_backend).
+func (b *Backend) endStaleWriters(ctx context.Context) (int, []int32, error) {
+	hi, lo := b.keyHalves()
+	rows, err := b.pool.Query(ctx, "SELECT DISTINCT w.pid "+staleWriters+" ORDER BY w.pid", b.writerClass(), hi, lo)
+	if err != nil {
+		return 0, nil, err
+	}
+	pids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	if err != nil {
+		return 0, nil, err
+	}
+	var ended int
+	var denied []int32
+	for _, pid := range pids {
+		// Checked again as it is ended, in case it finished meanwhile.
+		var ok bool
+		err := b.pool.QueryRow(ctx, "SELECT pg_terminate_backend(w.pid) "+staleWriters+" AND w.pid = $4 LIMIT 1", b.writerClass(), hi, lo, pid).Scan(&ok)
+		var pe *pgconn.PgError
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+		case errors.As(err, &pe) && pe.Code == codeInsufficientPrivilege:
+			denied = append(denied, pid)
+		case err != nil:
+			return ended, denied, err
+		case ok:
+			ended++
+		}
+	}
+	return ended, denied, nil
+}
+
+// claimBlocked says why the claim could not get the state's rows within
+// claimWait: the sessions holding locks on the state's tables, and which of
+// them herald was not allowed to end.
+func (b *Backend) claimBlocked(ctx context.Context, lk *heldLock, waited time.Duration, denied []int32) error {
+	var parts []string
+	if len(denied) > 0 {
+		var role string
+		_ = b.pool.QueryRow(ctx, "SELECT current_user").Scan(&role)
+		parts = append(parts, fmt.Sprintf("PostgreSQL backend pid %s: a write of an earlier holder whose lock is gone, which role %q may not end "+
+			"(pg_terminate_backend needs the same role or membership in pg_signal_backend): connect every herald as the same role, "+
+			"or GRANT pg_signal_backend TO %s", joinPIDs(denied), role, pgx.Identifier{role}.Sanitize()))
+	}
+	rows, err := b.pool.Query(ctx, b.sql(`SELECT DISTINCT a.pid, coalesce(a.usename, ''), a.application_name, coalesce(a.state, ''),
+	coalesce(to_char(a.xact_start AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), '')
+FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+WHERE l.locktype = 'relation' AND l.granted AND l.mode <> 'AccessShareLock'
+	AND l.relation IN ('{schema}.states'::regclass, '{schema}.messages'::regclass, '{schema}.lock_holder'::regclass)
+	AND l.pid <> pg_backend_pid() AND l.pid <> $1 AND NOT (l.pid = ANY ($2))
+	AND NOT EXISTS (SELECT 1 FROM pg_locks w WHERE w.pid = l.pid AND w.locktype = 'advisory' AND w.objsubid = 1 AND w.granted AND w.classid::bigint = $3)
+ORDER BY a.pid`), int64(lk.backendPID), append([]int32{}, denied...), b.writerClass())
+	if err == nil {
+		type other struct {
+			pid                       int32
+			user, app, state, xactStr string
+		}
+		others, cerr := pgx.CollectRows(rows, func(row pgx.CollectableRow) (other, error) {
+			var o other
+			err := row.Scan(&o.pid, &o.user, &o.app, &o.state, &o.xactStr)
+			return o, err
+		})
+		if cerr == nil {
+			for _, o := range others {
+				what := fmt.Sprintf("PostgreSQL backend pid %d (user %q, application %q, %s", o.pid, o.user, o.app, o.state)
+				if o.xactStr != "" {
+					what += ", in a transaction since " + o.xactStr
+				}
+				parts = append(parts, what+"), which is not herald's and which herald leaves alone: end its transaction")
+			}
+		}
+	}
+	if len(parts) == 0 {
+		parts = append(parts, "another session that holds them")
+	}
+	return fmt.Errorf("claiming the lock: waited %s for locks on the state's tables, held by %s", waited.Round(time.Second), strings.Join(parts, "; and by "))
+}
+
+func joinPIDs(pids []int32) string {
+	s := make([]string, len(pids))
+	for i, p := range pids {
+		s[i] = strconv.Itoa(int(p))
+	}
+	return strings.Join(s, ", ")
+}
+
 // lockedError describes who holds the lock, as far as the database knows:
 // the holder's note when its backend still holds the lock (a note left by a
 // holder that died is ignored).
@@ -281,7 +407,7 @@ func (b *Backend) lockedError(conn *pgx.Conn, waited time.Duration, cause error)
 	)
 	err := conn.QueryRow(ctx, b.sql(`SELECT h.pid, h.host, h.operation, h.since
 FROM pg_locks l JOIN {schema}.lock_holder h ON h.backend_pid = l.pid
-WHERE l.granted AND `+advisoryMatch), hi, lo).Scan(&pid, &host, &operation, &since)
+WHERE l.granted AND `+advisoryMatch("$1", "$2")), hi, lo).Scan(&pid, &host, &operation, &since)
 	if err == nil {
 		le.Holder = &state.LockInfo{PID: int(pid), Host: host, Operation: operation, Since: since.UTC()}
 	}
@@ -292,14 +418,16 @@ WHERE l.granted AND `+advisoryMatch), hi, lo).Scan(&pid, &host, &operation, &sin
 // still holds the advisory lock and nobody has taken the lock since. The
 // states row is read FOR SHARE, so a new holder's claim (which updates it)
 // waits until this transaction ends, and every write after that claim
-// fails here.
+// fails here. The same statement marks the transaction as a writer for
+// lk's session (see writerKey), so that a new holder's claim can end it
+// should it stall once lk's session is gone.
 func (b *Backend) fence(ctx context.Context, tx pgx.Tx, lk *heldLock) error {
 	hi, lo := b.keyHalves()
 	var gen int64
 	var held bool
 	err := tx.QueryRow(ctx, b.sql(`SELECT s.lock_generation,
-	EXISTS (SELECT 1 FROM pg_locks l WHERE l.granted AND l.pid = $3 AND `+advisoryMatch+`)
-FROM {schema}.states s FOR SHARE OF s`), hi, lo, int64(lk.backendPID)).Scan(&gen, &held)
+	EXISTS (SELECT 1 FROM pg_locks l WHERE l.granted AND l.pid = $3 AND `+advisoryMatch("$1", "$2")+`)
+FROM {schema}.states s, (SELECT pg_advisory_xact_lock_shared($4)) w FOR SHARE OF s`), hi, lo, int64(lk.backendPID), b.writerKey(lk.backendPID)).Scan(&gen, &held)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return errNoState
