@@ -32,7 +32,7 @@ import (
 // The server settings need no privilege. A server or pooler that refuses
 // them, or a Unix socket (where the TCP ones mean nothing), leaves the
 // defaults, which is no reason not to connect. Settings the connection
-// string gives explicitly are left as given.
+// string gives, as parameters or in options, are left as given.
 const (
 	lockKeepaliveIdle     = 2
 	lockKeepaliveInterval = 1
@@ -74,7 +74,8 @@ func configureConnections(cc *pgconn.Config) {
 
 	var set []string
 	for _, s := range sessionSettings {
-		if _, given := cc.RuntimeParams[s[0]]; !given {
+		_, given := cc.RuntimeParams[s[0]]
+		if !given && !strings.Contains(cc.RuntimeParams["options"], s[0]) {
 			set = append(set, "set_config('"+s[0]+"', '"+s[1]+"', false)")
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"os"
 	"os/exec"
@@ -294,6 +295,18 @@ func TestConnectionsCarryKeepalivesAndTimeouts(t *testing.T) {
 			}
 		}
 		checkClientKeepalives(t, what, c)
+	}
+
+	// A setting the connection string gives is left as given.
+	given := open(t, conn+"&idle_in_transaction_session_timeout=60000&options=-c%20tcp_keepalives_idle%3D30")
+	gc, err := given.pool.Acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gc.Release()
+	got := showSettings(t, gc.Conn(), "idle_in_transaction_session_timeout", "tcp_keepalives_idle", "tcp_keepalives_count")
+	if w := map[string]string{"idle_in_transaction_session_timeout": "1min", "tcp_keepalives_idle": "30", "tcp_keepalives_count": "3"}; !maps.Equal(got, w) {
+		t.Errorf("with settings in the connection string: %v, want %v", got, w)
 	}
 }
 
