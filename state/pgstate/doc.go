@@ -10,11 +10,14 @@
 // (migrate.go), the durability of each recorded event (one transaction each,
 // committed before Record returns), and the writer lock (a session-level
 // advisory lock held on a connection of its own, so that PostgreSQL releases
-// it when the holder's connection drops, kill -9 included). The lock's
-// connection asks the server for short TCP keepalives, so that a network
-// cut frees the lock within LockReleaseBound, and CheckLock lets a
+// it when the holder's connection drops, kill -9 included). Every
+// connection asks the server for short TCP keepalives and an idle-in-
+// transaction timeout (conn.go), so that a network cut frees the lock, and
+// any write in flight, within LockReleaseBound, and CheckLock lets a
 // long-lived holder (herald run's active replica) find out that its lock
-// is gone before its next write would.
+// is gone before its next write would. A new holder's claim ends the writes
+// an earlier holder left open after losing its lock, so that they cannot
+// hold the takeover up (see claim in lock.go).
 //
 // Tables, in the schema named by schema_name:
 //

@@ -374,6 +374,11 @@ ORDER BY a.pid`), int64(lk.backendPID), append([]int32{}, denied...), b.writerCl
 				if o.xactStr != "" {
 					what += ", in a transaction since " + o.xactStr
 				}
+				if strings.HasPrefix(o.app, "herald") {
+					// A herald older than this one marks none of its writes.
+					parts = append(parts, what+"), which is not a write herald can tell is its own (an older herald's?) and which it leaves alone: end its transaction, and upgrade every herald sharing this state")
+					continue
+				}
 				parts = append(parts, what+"), which is not herald's and which herald leaves alone: end its transaction")
 			}
 		}
