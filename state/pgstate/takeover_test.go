@@ -197,13 +197,15 @@ func withUser(t *testing.T, conn, user string) string {
 	return u.String()
 }
 
-// Replicas that connect as different roles may not end each other's
-// sessions unless the role is granted pg_signal_backend: the claim says so
-// instead of failing obscurely or hanging.
-func TestClaimWithoutPermissionToEndAWriter(t *testing.T) {
+// frozenWriterOfAnotherRole sets up a takeover between two roles: a holds
+// the lock as one role, its write frozen in its transaction and its lock
+// session ended; it returns a connection string for the other role (named
+// roleB), which may write the state but not end a's sessions.
+func frozenWriterOfAnotherRole(t *testing.T) (connB string, db *pgx.Conn, a *Backend, roleB string) {
+	t.Helper()
 	conn := newDB(t)
 	ctx := context.Background()
-	db := admin(t, conn)
+	db = admin(t, conn)
 	var dbname string
 	if err := db.QueryRow(ctx, "SELECT current_database()").Scan(&dbname); err != nil {
 		t.Fatal(err)
@@ -217,17 +219,44 @@ func TestClaimWithoutPermissionToEndAWriter(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	a := openLocked(t, withUser(t, conn, roleA))
+	a = openLocked(t, withUser(t, conn, roleA))
 	for _, q := range []string{"GRANT USAGE ON SCHEMA herald TO %s", "GRANT ALL ON ALL TABLES IN SCHEMA herald TO %s"} {
 		if _, err := db.Exec(ctx, fmt.Sprintf(q, pgx.Identifier{roleB}.Sanitize())); err != nil {
 			t.Fatal(err)
 		}
 	}
 	release, done := freezeInRecord(t, a, attempt("message.a", 1, t0))
-	defer func() { release(); <-done }()
+	t.Cleanup(func() { release(); <-done })
 	terminate(t, db, a.lock.backendPID)
+	return withUser(t, conn, roleB), db, a, roleB
+}
 
-	b := open(t, withUser(t, conn, roleB), WithLockPoll(10*time.Millisecond))
+// Without the permission, the claim waits for the server to end the
+// frozen write (idle_in_transaction_session_timeout) and takes over then.
+func TestClaimWaitsOutAWriterItMayNotEnd(t *testing.T) {
+	conn, _, _, _ := frozenWriterOfAnotherRole(t)
+	b := open(t, conn, WithLockPoll(10*time.Millisecond))
+	ctx, cancel := context.WithTimeout(context.Background(), 3*takeoverBound)
+	defer cancel()
+	start := time.Now()
+	err := b.Lock(ctx, time.Minute)
+	took := time.Since(start)
+	t.Logf("lock taken over, the frozen write ended by the server, in %s (idle_in_transaction_session_timeout %s)", took.Round(time.Millisecond), idleInTransactionTimeout)
+	if err != nil {
+		t.Fatalf("Lock: %v (after %s)", err, took.Round(time.Millisecond))
+	}
+	if took > idleInTransactionTimeout+takeoverBound {
+		t.Errorf("took %s, over %s + %s", took, idleInTransactionTimeout, takeoverBound)
+	}
+}
+
+// Replicas that connect as different roles may not end each other's
+// sessions unless the role is granted pg_signal_backend: the claim says so
+// instead of failing obscurely or hanging.
+func TestClaimWithoutPermissionToEndAWriter(t *testing.T) {
+	conn, db, _, roleB := frozenWriterOfAnotherRole(t)
+	ctx := context.Background()
+	b := open(t, conn, WithLockPoll(10*time.Millisecond))
 	b.opts.claimWait = 2 * time.Second
 	lctx, cancel := context.WithTimeout(ctx, 3*takeoverBound)
 	defer cancel()
