@@ -354,3 +354,13 @@ func variables(expr hcl.Expression) []hcl.Traversal {
 	}
 	return expr.Variables()
 }
+
+// sensitiveAddressError refuses a sensitive value in an attribute herald
+// must store and show to work: thread_id, from, account_id, a message's
+// group. Unlike a message's text, such a value cannot be withheld from
+// plans, saved plans and state, so it is refused, as for_each refuses one.
+func sensitiveAddressError(attr, about string, expr hcl.Expression) *hcl.Diagnostic {
+	return attrError("Invalid "+attr,
+		fmt.Sprintf("Sensitive values cannot be used in %s: herald shows it in plans and stores it in saved plans and state, where no sensitive value may appear%s.", attr, about),
+		expr)
+}

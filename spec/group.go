@@ -106,10 +106,13 @@ func (l *loader) evalGroup(g *groupBlock, ctx *hcl.EvalContext, provider *Provid
 	ok := g.ThreadID != nil
 
 	if g.ThreadID != nil {
-		s, _, tok, d := l.evalRequiredString(g.ThreadID, ctx, "thread_id")
+		s, sensitive, tok, d := l.evalRequiredString(g.ThreadID, ctx, "thread_id")
 		diags = append(diags, d...)
 		switch {
 		case !tok:
+			ok = false
+		case sensitive:
+			diags = append(diags, sensitiveAddressError("thread_id", "", g.ThreadID))
 			ok = false
 		case s == "":
 			diags = append(diags, attrError("Invalid thread_id", "The thread_id must not be empty.", g.ThreadID))
@@ -133,6 +136,9 @@ func (l *loader) evalGroup(g *groupBlock, ctx *hcl.EvalContext, provider *Provid
 	diags = append(diags, d...)
 	ok = ok && sok
 	switch {
+	case set && sensitive:
+		diags = append(diags, sensitiveAddressError("from", "", g.From))
+		ok = false
 	case set:
 		if err := checkE164(s); err != nil {
 			diags = append(diags, attrError("Invalid from", detail(err, s, sensitive), g.From))

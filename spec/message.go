@@ -477,8 +477,12 @@ func (l *loader) resolveGroup(expr hcl.Expression, ctx *hcl.EvalContext, about s
 		return nil, diags
 	}
 	// Only the name matters, so only the marks on the way to it are
-	// removed; unmarking the whole group value would copy it.
-	val, _ = val.Unmark()
+	// looked at; unmarking the whole group value would copy it. A group
+	// chosen by a sensitive value would show that value's effect in every
+	// plan (its name and thread), so it is refused.
+	if val.IsMarked() {
+		return nil, append(diags, sensitiveAddressError("group", about, expr))
+	}
 	if !val.IsKnown() {
 		l.shared.unknownSkipped.Store(true)
 		return nil, diags
@@ -492,7 +496,10 @@ func (l *loader) resolveGroup(expr hcl.Expression, ctx *hcl.EvalContext, about s
 		}
 		return nil, append(diags, attrError("Invalid group", bad+" This is "+what+".", expr))
 	}
-	name, _ := val.GetAttr("name").Unmark()
+	name := val.GetAttr("name")
+	if name.IsMarked() {
+		return nil, append(diags, sensitiveAddressError("group", about, expr))
+	}
 	if !name.IsKnown() {
 		l.shared.unknownSkipped.Store(true)
 		return nil, diags

@@ -164,15 +164,21 @@ func (l *loader) evalProvider(alias string, p *providerBlock, ctx *hcl.EvalConte
 				out.Endpoint = s
 			}
 		}
-		s, set, _, _, d = l.evalString(p.AccountID, ctx, "account_id")
+		s, set, sensitive, _, d = l.evalString(p.AccountID, ctx, "account_id")
 		diags = append(diags, d...)
-		if set {
+		switch {
+		case set && sensitive:
+			diags = append(diags, sensitiveAddressError("account_id", "", p.AccountID))
+		case set:
 			out.AccountID = s
 		}
 		s, set, sensitive, ok, d := l.evalString(p.From, ctx, "from")
 		diags = append(diags, d...)
 		fromOK = ok
-		if set {
+		if set && sensitive {
+			diags = append(diags, sensitiveAddressError("from", "", p.From))
+			fromOK = false
+		} else if set {
 			if err := checkE164(s); err != nil {
 				diags = append(diags, attrError("Invalid from", detail(err, s, sensitive), p.From))
 				fromOK = false

@@ -1,0 +1,195 @@
+package command
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/heraldhq/herald/command/views"
+)
+
+// sensitiveAddressSecret is the sensitive value of the configurations
+// below; no output may hold it.
+const sensitiveAddressSecret = "t-hidden-7f3a9"
+
+// The attributes herald must store and show to work (thread_id, from,
+// account_id, and the group a message goes to) refuse sensitive values
+// with a diagnostic on the attribute, like for_each: they cannot be
+// withheld from plans, saved plans and state the way a text can.
+func TestSensitiveAddressesAreRefused(t *testing.T) {
+	const vars = `
+variable "secret" {
+  type      = string
+  sensitive = true
+  default   = "` + sensitiveAddressSecret + `"
+}
+variable "number" {
+  type      = string
+  sensitive = true
+  default   = "+14155550123"
+}
+`
+	const message = `
+message "m" {
+  group   = group.g
+  send_at = "2026-12-01T07:00:00Z"
+  text    = "hello"
+}
+`
+	tests := []struct {
+		name    string
+		files   map[string]string
+		summary string
+		// mark is the text of the attribute the diagnostic must cover,
+		// found in file.
+		file, mark string
+	}{
+		{
+			name: "group thread_id",
+			files: map[string]string{"main.hcl": vars + `
+group "g" {
+  thread_id = "t-${var.secret}"
+  from      = "+14155552671"
+}
+` + message},
+			summary: "Invalid thread_id", file: "main.hcl", mark: `"t-${var.secret}"`,
+		},
+		{
+			name: "group from",
+			files: map[string]string{"main.hcl": vars + `
+group "g" {
+  thread_id = "t-1"
+  from      = var.number
+}
+` + message},
+			summary: "Invalid from", file: "main.hcl", mark: `var.number`,
+		},
+		{
+			name: "provider from",
+			files: map[string]string{"main.hcl": vars + `
+provider "a1base" {
+  account_id = "acc_1"
+  from       = lower(var.number)
+}
+group "g" { thread_id = "t-1" }
+` + message},
+			summary: "Invalid from", file: "main.hcl", mark: `lower(var.number)`,
+		},
+		{
+			name: "provider account_id",
+			files: map[string]string{"main.hcl": vars + `
+provider "a1base" {
+  account_id = var.secret
+  from       = "+14155552671"
+}
+group "g" { thread_id = "t-1" }
+` + message},
+			summary: "Invalid account_id", file: "main.hcl", mark: `var.secret`,
+		},
+		{
+			name: "group chosen by a sensitive value",
+			files: map[string]string{"main.hcl": vars + `
+group "g" {
+  thread_id = "t-1"
+  from      = "+14155552671"
+}
+message "m" {
+  group   = var.secret == "x" ? group.g : group.g
+  send_at = "2026-12-01T07:00:00Z"
+  text    = "hello"
+}
+`},
+			summary: "Invalid group", file: "main.hcl", mark: `var.secret == "x" ? group.g : group.g`,
+		},
+		{
+			name: "thread_id through a module variable",
+			files: map[string]string{
+				"main.hcl": vars + `
+module "team" {
+  source = "./team"
+  thread = var.secret
+}
+`,
+				"team/main.hcl": `
+variable "thread" { type = string }
+group "g" {
+  thread_id = var.thread
+  from      = "+14155552671"
+}
+` + message,
+			},
+			summary: "Invalid thread_id", file: filepath.Join("team", "main.hcl"), mark: `var.thread`,
+		},
+		{
+			name: "thread_id through a sensitive module output",
+			files: map[string]string{
+				"main.hcl": `
+module "ids" { source = "./ids" }
+group "g" {
+  thread_id = module.ids.thread
+  from      = "+14155552671"
+}
+` + message,
+				"ids/main.hcl": `
+output "thread" {
+  value     = "t-1"
+  sensitive = true
+}
+`,
+			},
+			summary: "Invalid thread_id", file: "main.hcl", mark: `module.ids.thread`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for name, src := range tt.files {
+				require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755))
+				require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644))
+			}
+			src := tt.files[tt.file]
+			off := strings.Index(src, tt.mark)
+			require.GreaterOrEqual(t, off, 0)
+			wantLine := strings.Count(src[:off], "\n") + 1
+			wantCol := off - strings.LastIndex(src[:off], "\n")
+
+			r := runMain(t, dir, "", "validate", "-json")
+			assert.Equal(t, 1, r.code, r.stdout+r.stderr)
+			var doc views.ValidateDocument
+			require.NoError(t, json.Unmarshal([]byte(r.stdout), &doc), r.stdout)
+			var found *views.JSONDiagnostic
+			for i, d := range doc.Diagnostics {
+				if d.Summary == tt.summary && strings.Contains(d.Detail, "ensitive") {
+					found = &doc.Diagnostics[i]
+				}
+			}
+			require.NotNil(t, found, "no %q diagnostic about a sensitive value: %s", tt.summary, r.stdout)
+			require.NotNil(t, found.Range)
+			assert.Equal(t, tt.file, relTo(dir, found.Range.Filename))
+			assert.Equal(t, wantLine, found.Range.Start.Line)
+			assert.Equal(t, wantCol, found.Range.Start.Column)
+			assert.Equal(t, off+len(tt.mark), found.Range.End.Byte)
+
+			// plan stops the same way, printing the diagnostic and
+			// nothing of the value.
+			p := runMain(t, dir, "", "plan", "-no-color", "-at=2026-12-01T08:00:00Z")
+			assert.Equal(t, 1, p.code, p.stdout+p.stderr)
+			assert.Contains(t, p.stderr, "Error: "+tt.summary)
+			for _, out := range []string{r.stdout, r.stderr, p.stdout, p.stderr} {
+				assert.NotContains(t, out, sensitiveAddressSecret)
+			}
+		})
+	}
+}
+
+func relTo(dir, name string) string {
+	if rel, err := filepath.Rel(dir, name); err == nil && !strings.HasPrefix(rel, "..") {
+		return rel
+	}
+	return name
+}
