@@ -2,6 +2,7 @@ package command
 
 import (
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/heraldhq/herald/a1base/a1basetest"
 	"github.com/heraldhq/herald/command/views"
 )
 
@@ -192,4 +194,97 @@ func relTo(dir, name string) string {
 		return rel
 	}
 	return name
+}
+
+// An error answer that echoes a sensitive message's text, media URL or
+// caption (whole, JSON-escaped or cut short) leaves no trace of it in what
+// apply prints or in the state's last_error.
+func TestApplyErrorsEchoingSensitiveContentAreRedacted(t *testing.T) {
+	f := newApplyFixture(t)
+	const (
+		text    = `Door code 4711-ZEBRA-91 for the "night" shift <b>`
+		url     = "https://files.example/secret-plan-ZEBRA.pdf?sig=abc"
+		caption = "Caption ZEBRA-77 for the board"
+	)
+	require.NoError(t, os.WriteFile(filepath.Join(f.dir, "main.hcl"), []byte(`
+provider "a1base" {
+  account_id = "acc_test"
+  from       = "+14155552671"
+}
+variable "code" {
+  type      = string
+  sensitive = true
+}
+variable "file" {
+  type      = string
+  sensitive = true
+}
+group "eng" { thread_id = "t-eng" }
+message "a" {
+  group   = group.eng
+  send_at = "2026-12-01T07:00:00Z"
+  text    = "Door code ${var.code} for the \"night\" shift <b>"
+}
+message "b" {
+  group   = group.eng
+  send_at = "2026-12-01T07:10:00Z"
+  text    = "Door code ${var.code} for the \"night\" shift <b>"
+}
+message "c" {
+  group   = group.eng
+  send_at = "2026-12-01T07:20:00Z"
+  media {
+    url     = "https://files.example/${var.file}?sig=abc"
+    type    = "document"
+    caption = "Caption ${var.code == "" ? "" : "ZEBRA-77"} for the board"
+  }
+}
+message "d" {
+  group   = group.eng
+  send_at = "2026-12-01T07:30:00Z"
+  text    = "Door code ${var.code} for the \"night\" shift <b>"
+}
+`), 0o644))
+	f.env["HERALD_VAR_code"] = "4711-ZEBRA-91"
+	f.env["HERALD_VAR_file"] = "secret-plan-ZEBRA.pdf"
+
+	quoted, err := json.Marshal(text)
+	require.NoError(t, err)
+	f.api.Script(
+		// The text quoted in a string detail.
+		a1basetest.Reply{Status: http.StatusBadRequest, Body: `{"detail":"Content rejected: '` + string(quoted[1:len(quoted)-1]) + `' is not allowed"}`},
+		// The text in a detail of another shape, re-encoded as JSON.
+		a1basetest.Reply{Status: http.StatusBadRequest, Body: `{"detail":{"content":` + string(quoted) + `}}`},
+		// The URL and caption in a 422's problems.
+		a1basetest.Reply{Status: http.StatusUnprocessableEntity, Body: `{"detail":[` +
+			`{"loc":["body","attachment_uri"],"msg":"cannot fetch ` + url + `","type":"value_error"},` +
+			`{"loc":["body","content"],"msg":"caption '` + caption + `' is too long","type":"value_error"}]}`},
+		// The text cut short.
+		a1basetest.Reply{Status: http.StatusBadRequest, Body: `{"detail":"Content too long: 'Door code 4711-ZEB...'"}`},
+	)
+	r := f.run(t, nil, "apply", "-auto-approve", "-no-color", at)
+	assert.Equal(t, 1, r.code, r.stdout+r.stderr)
+	assert.Contains(t, r.stdout, "Apply complete: 0 sent, 4 failed")
+	assert.Contains(t, r.stdout, "A1Base answered 400")
+	assert.Contains(t, r.stdout, "attachment_uri: ", "the field a problem is about is still named")
+
+	js := f.run(t, nil, "show", "-json")
+	require.Equal(t, 0, js.code, js.stderr)
+	list := f.run(t, nil, "state", "show", "message.c")
+	require.Equal(t, 0, list.code, list.stderr)
+	raw, err := os.ReadFile(filepath.Join(f.dir, "herald.state.json"))
+	require.NoError(t, err)
+
+	snap := f.snapshot(t, "herald.state.json")
+	for _, addr := range []string{"message.a", "message.b", "message.c", "message.d"} {
+		require.NotNil(t, snap.Records[addr], addr)
+		assert.Equal(t, "failed", string(snap.Records[addr].Status), addr)
+		assert.Contains(t, snap.Records[addr].LastError, "A1Base answered", addr)
+	}
+	for name, out := range map[string]string{"apply stdout": r.stdout, "apply stderr": r.stderr, "show -json": js.stdout,
+		"state show": list.stdout, "state file": string(raw)} {
+		for _, secret := range []string{"ZEBRA", "4711", "night", "files.example"} {
+			assert.False(t, strings.Contains(out, secret), "%s holds %q", name, secret)
+		}
+	}
 }
