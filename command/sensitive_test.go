@@ -288,3 +288,46 @@ message "d" {
 		}
 	}
 }
+
+// A conn_str whose password holds an unencoded '@' is refused before
+// herald connects, with an error that holds no part of the password:
+// drivers split such a URL at the first '@', which put the rest of the
+// password in the host herald names in its messages.
+func TestConnStrWithUnencodedAtPrintsNoPartOfThePassword(t *testing.T) {
+	for _, connStr := range []string{
+		"postgres://u:p@ss@127.0.0.1:1/db?connect_timeout=5",
+		"postgresql://u:pa@s@s@127.0.0.1:1/db",
+		"postgres://u:p@ss@127.0.0.1:1",
+	} {
+		t.Run(connStr, func(t *testing.T) {
+			dir := t.TempDir()
+			writeConfig(t, dir, backendTestConfig+`
+variable "pg" {
+  type      = string
+  sensitive = true
+}
+backend "postgres" {
+  conn_str = var.pg
+}
+`)
+			for _, args := range [][]string{{"state", "list"}, {"plan", "-no-color", at}} {
+				r := runEnv(t, dir, map[string]string{"HERALD_VAR_pg": connStr}, "", args...)
+				assert.Equal(t, 1, r.code, r.stdout+r.stderr)
+				assert.Contains(t, r.stderr, "%40")
+				for _, part := range []string{"p@ss", "ss@", "@s@", "s@127", ":p@", ":pa@"} {
+					assert.NotContains(t, r.stdout+r.stderr, part)
+				}
+			}
+		})
+	}
+	// Written in the file, the same.
+	dir := t.TempDir()
+	writeConfig(t, dir, backendTestConfig+`
+backend "postgres" {
+  conn_str = "postgres://u:p@ss@127.0.0.1:1/db?connect_timeout=5"
+}
+`)
+	r := runEnv(t, dir, nil, "", "state", "list")
+	assert.Equal(t, 1, r.code)
+	assert.NotContains(t, r.stderr, "ss@")
+}
