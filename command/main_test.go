@@ -37,7 +37,13 @@ func runMain(t *testing.T, dir, stdin string, args ...string) result {
 		Stdin:   strings.NewReader(stdin),
 		Stdout:  &out,
 		Stderr:  &errOut,
-		Getenv:  func(string) string { return "" },
+		Getenv: func(k string) string {
+			if k == planKeyEnv {
+				// Saved plans of sensitive values need a plan key.
+				return testPlanKey
+			}
+			return ""
+		},
 		Environ: func() []string { return nil },
 		Now:     func() time.Time { return time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC) },
 		Version: "1.2.3",

@@ -331,3 +331,140 @@ backend "postgres" {
 	assert.Equal(t, 1, r.code)
 	assert.NotContains(t, r.stderr, "ss@")
 }
+
+const testPlanKey = "plan-key-for-tests-5b0c9e1d7a3f"
+
+// sensitivePlanFixture is an apply fixture whose only due message is
+// built from the sensitive variable code and the sensitive file code.txt.
+func sensitivePlanFixture(t *testing.T) *applyFixture {
+	t.Helper()
+	f := newApplyFixture(t)
+	require.NoError(t, os.WriteFile(filepath.Join(f.dir, "main.hcl"), []byte(`
+provider "a1base" {
+  account_id = "acc_test"
+  from       = "+14155552671"
+}
+variable "code" {
+  type      = string
+  sensitive = true
+}
+group "eng" { thread_id = "t-eng" }
+message "a" {
+  group   = group.eng
+  send_at = "2026-12-01T07:00:00Z"
+  text    = "Door code ${var.code}"
+}
+message "b" {
+  group   = group.eng
+  send_at = "2026-12-01T07:10:00Z"
+  text    = sensitive(file("code.txt"))
+}
+`), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(f.dir, "code.txt"), []byte("Vault 1234"), 0o644))
+	f.env["HERALD_VAR_code"] = "4711"
+	f.env["HERALD_PLAN_KEY"] = testPlanKey
+	return f
+}
+
+// A saved plan made with one sensitive value is refused, sending nothing,
+// when applied with another: the plan keeps a keyed hash of each, never
+// the value or a plain hash of it.
+func TestSavedPlanRefusedWhenASensitiveValueChanged(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(t *testing.T, f *applyFixture)
+		want   string
+	}{
+		{"sensitive variable", func(t *testing.T, f *applyFixture) { f.env["HERALD_VAR_code"] = "4712" }, "variable values changed"},
+		{"sensitive file content", func(t *testing.T, f *applyFixture) {
+			require.NoError(t, os.WriteFile(filepath.Join(f.dir, "code.txt"), []byte("Vault 9999"), 0o644))
+		}, "message.b: content changed"},
+		{"another plan key", func(t *testing.T, f *applyFixture) { f.env["HERALD_PLAN_KEY"] = testPlanKey + "-other" }, "another plan key"},
+		{"no plan key", func(t *testing.T, f *applyFixture) { delete(f.env, "HERALD_PLAN_KEY") }, "HERALD_PLAN_KEY"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := sensitivePlanFixture(t)
+			p := f.run(t, nil, "plan", "-no-color", at, "-out=saved.plan")
+			require.Equal(t, 0, p.code, p.stdout+p.stderr)
+			raw, err := os.ReadFile(filepath.Join(f.dir, "saved.plan"))
+			require.NoError(t, err)
+			for _, s := range []string{"4711", "Vault", "1234", testPlanKey} {
+				assert.NotContains(t, string(raw), s)
+			}
+
+			tt.change(t, f)
+			r := f.run(t, nil, "apply", "-no-color", "saved.plan")
+			assert.Equal(t, 1, r.code, r.stdout+r.stderr)
+			assert.Contains(t, r.stderr, "the saved plan is stale")
+			assert.Contains(t, r.stderr, tt.want)
+			assert.Contains(t, r.stderr, "nothing was sent")
+			assert.Empty(t, f.api.Contents(), "nothing was sent")
+		})
+	}
+
+	// Unchanged, it applies.
+	f := sensitivePlanFixture(t)
+	p := f.run(t, nil, "plan", "-no-color", at, "-out=saved.plan")
+	require.Equal(t, 0, p.code, p.stdout+p.stderr)
+	r := f.run(t, nil, "apply", "-no-color", "saved.plan")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.Equal(t, []string{"Door code 4711", "Vault 1234"}, contents(f.api))
+}
+
+// Without HERALD_PLAN_KEY, the plan key is a random key kept in the
+// user's configuration directory, made by the first plan -out that needs
+// it; a plan without sensitive values needs none.
+func TestPlanKeyFile(t *testing.T) {
+	f := sensitivePlanFixture(t)
+	delete(f.env, "HERALD_PLAN_KEY")
+	home := t.TempDir()
+	f.env["HOME"] = home
+	keyFile := filepath.Join(home, ".config", "herald", "plan.key")
+
+	p := f.run(t, nil, "plan", "-no-color", at, "-out=saved.plan")
+	require.Equal(t, 0, p.code, p.stdout+p.stderr)
+	fi, err := os.Stat(keyFile)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+	key, err := os.ReadFile(keyFile)
+	require.NoError(t, err)
+	raw, err := os.ReadFile(filepath.Join(f.dir, "saved.plan"))
+	require.NoError(t, err)
+	assert.NotContains(t, string(raw), strings.TrimSpace(string(key)))
+
+	// XDG_CONFIG_HOME wins over HOME: another key, so the plan is refused.
+	f.env["XDG_CONFIG_HOME"] = t.TempDir()
+	r := f.run(t, nil, "apply", "-no-color", "saved.plan")
+	assert.Equal(t, 1, r.code, r.stdout+r.stderr)
+	assert.Contains(t, r.stderr, "HERALD_PLAN_KEY")
+	assert.Empty(t, f.api.Contents())
+	delete(f.env, "XDG_CONFIG_HOME")
+
+	r = f.run(t, nil, "apply", "-no-color", "saved.plan")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.Len(t, f.api.Contents(), 2)
+
+	// No key anywhere: plan -out of sensitive values says what to set.
+	delete(f.env, "HOME")
+	p = f.run(t, nil, "plan", "-no-color", at, "-out=other.plan")
+	assert.Equal(t, 1, p.code)
+	assert.Contains(t, p.stderr, "HERALD_PLAN_KEY")
+	assert.NoFileExists(t, filepath.Join(f.dir, "other.plan"))
+
+	// Nothing sensitive: no key needed, none made.
+	plain := newApplyFixture(t)
+	plain.env["HOME"] = t.TempDir()
+	p = plain.run(t, nil, "plan", "-no-color", at, "-out=saved.plan")
+	require.Equal(t, 0, p.code, p.stdout+p.stderr)
+	assert.NoDirExists(t, filepath.Join(plain.env["HOME"], ".config"))
+	r = plain.run(t, nil, "apply", "-no-color", "saved.plan")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+
+	// A short HERALD_PLAN_KEY is refused.
+	f.env["HERALD_PLAN_KEY"] = "tiny-k3y"
+	p = f.run(t, nil, "plan", "-no-color", at, "-out=other.plan")
+	assert.Equal(t, 1, p.code)
+	assert.Contains(t, p.stderr, "HERALD_PLAN_KEY")
+	assert.NotContains(t, p.stderr, "tiny-k3y")
+}

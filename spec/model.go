@@ -42,6 +42,9 @@ type Config struct {
 	// Hash identifies the configuration files and the variable values they
 	// were evaluated with (sensitive values excluded), for saved plans.
 	Hash string
+	// sensitiveVars are the sensitive variables' values, for
+	// SensitiveVarsHash only.
+	sensitiveVars []byte
 }
 
 // RepeatKey is the key of a message block in Config.Repeats: its name in
