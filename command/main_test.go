@@ -33,10 +33,10 @@ func runMain(t *testing.T, dir, stdin string, args ...string) result {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	env := &Env{
-		Dir:     dir,
-		Stdin:   strings.NewReader(stdin),
-		Stdout:  &out,
-		Stderr:  &errOut,
+		Dir:    dir,
+		Stdin:  strings.NewReader(stdin),
+		Stdout: &out,
+		Stderr: &errOut,
 		Getenv: func(k string) string {
 			if k == planKeyEnv {
 				// Saved plans of sensitive values need a plan key.
