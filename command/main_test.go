@@ -33,17 +33,11 @@ func runMain(t *testing.T, dir, stdin string, args ...string) result {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	env := &Env{
-		Dir:    dir,
-		Stdin:  strings.NewReader(stdin),
-		Stdout: &out,
-		Stderr: &errOut,
-		Getenv: func(k string) string {
-			if k == planKeyEnv {
-				// Saved plans of sensitive values need a plan key.
-				return testPlanKey
-			}
-			return ""
-		},
+		Dir:     dir,
+		Stdin:   strings.NewReader(stdin),
+		Stdout:  &out,
+		Stderr:  &errOut,
+		Getenv:  testPlanKeyOnly,
 		Environ: func() []string { return nil },
 		Now:     func() time.Time { return time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC) },
 		Version: "1.2.3",

@@ -334,6 +334,15 @@ backend "postgres" {
 
 const testPlanKey = "plan-key-for-tests-5b0c9e1d7a3f"
 
+// testPlanKeyOnly is an environment holding only HERALD_PLAN_KEY: saved
+// plans of sensitive values need a plan key.
+func testPlanKeyOnly(k string) string {
+	if k == planKeyEnv {
+		return testPlanKey
+	}
+	return ""
+}
+
 // sensitivePlanFixture is an apply fixture whose only due message is
 // built from the sensitive variable code and the sensitive file code.txt.
 func sensitivePlanFixture(t *testing.T) *applyFixture {
