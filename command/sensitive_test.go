@@ -19,10 +19,10 @@ import (
 // below; no output may hold it.
 const sensitiveAddressSecret = "t-hidden-7f3a9"
 
-// The attributes herald must store and show to work (thread_id, from,
-// account_id, and the group a message goes to) refuse sensitive values
-// with a diagnostic on the attribute, like for_each: they cannot be
-// withheld from plans, saved plans and state the way a text can.
+// Every attribute herald shows in plans or stores in saved plans and state
+// (thread_id, from, account_id, the group a message goes to, send_at,
+// service, ...) refuses sensitive values with a diagnostic on the
+// attribute, like for_each: unlike a text, they cannot be withheld there.
 func TestSensitiveAddressesAreRefused(t *testing.T) {
 	const vars = `
 variable "secret" {
@@ -92,6 +92,96 @@ provider "a1base" {
 group "g" { thread_id = "t-1" }
 ` + message},
 			summary: "Invalid account_id", file: "main.hcl", mark: `var.secret`,
+		},
+		{
+			name: "send_at",
+			files: map[string]string{"main.hcl": vars + `
+group "g" {
+  thread_id = "t-1"
+  from      = "+14155552671"
+}
+message "m" {
+  group   = group.g
+  send_at = var.secret == "" ? "2026-12-01T07:00:00Z" : "2026-12-01T07:30:00Z"
+  text    = "hello"
+}
+`},
+			summary: "Invalid send_at", file: "main.hcl", mark: `var.secret == "" ? "2026-12-01T07:00:00Z" : "2026-12-01T07:30:00Z"`,
+		},
+		{
+			name: "service",
+			files: map[string]string{"main.hcl": vars + `
+group "g" {
+  thread_id = "t-1"
+  from      = "+14155552671"
+  service   = sensitive("telegram")
+}
+` + message},
+			summary: "Invalid service", file: "main.hcl", mark: `sensitive("telegram")`,
+		},
+		{
+			name: "media type",
+			files: map[string]string{"main.hcl": vars + `
+group "g" {
+  thread_id = "t-1"
+  from      = "+14155552671"
+}
+message "m" {
+  group   = group.g
+  send_at = "2026-12-01T07:00:00Z"
+  media {
+    url  = "https://example.com/a.pdf"
+    type = sensitive("document")
+  }
+}
+`},
+			summary: "Invalid type", file: "main.hcl", mark: `sensitive("document")`,
+		},
+		{
+			name: "message timezone",
+			files: map[string]string{"main.hcl": vars + `
+group "g" {
+  thread_id = "t-1"
+  from      = "+14155552671"
+}
+message "m" {
+  group    = group.g
+  timezone = sensitive("Europe/Berlin")
+  send_at  = "2026-12-01 08:00"
+  text     = "hello"
+}
+`},
+			summary: "Invalid timezone", file: "main.hcl", mark: `sensitive("Europe/Berlin")`,
+		},
+		{
+			name: "provider base_url",
+			files: map[string]string{"main.hcl": vars + `
+provider "a1base" {
+  account_id = "acc_1"
+  from       = "+14155552671"
+  base_url   = "https://${var.secret}.example.com/v1"
+}
+group "g" { thread_id = "t-1" }
+` + message},
+			summary: "Invalid base_url", file: "main.hcl", mark: `"https://${var.secret}.example.com/v1"`,
+		},
+		{
+			name: "repeat until",
+			files: map[string]string{"main.hcl": vars + `
+group "g" {
+  thread_id = "t-1"
+  from      = "+14155552671"
+}
+message "m" {
+  group = group.g
+  repeat {
+    cron  = "0 9 * * *"
+    until = sensitive("2027-01-01T00:00:00Z")
+  }
+  text = "hello"
+}
+`},
+			summary: "Invalid until", file: "main.hcl", mark: `sensitive("2027-01-01T00:00:00Z")`,
 		},
 		{
 			name: "group chosen by a sensitive value",

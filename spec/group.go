@@ -106,13 +106,10 @@ func (l *loader) evalGroup(g *groupBlock, ctx *hcl.EvalContext, provider *Provid
 	ok := g.ThreadID != nil
 
 	if g.ThreadID != nil {
-		s, sensitive, tok, d := l.evalRequiredString(g.ThreadID, ctx, "thread_id")
+		s, _, tok, d := l.evalShownRequiredString(g.ThreadID, ctx, "thread_id", "")
 		diags = append(diags, d...)
 		switch {
 		case !tok:
-			ok = false
-		case sensitive:
-			diags = append(diags, sensitiveAddressError("thread_id", "", g.ThreadID))
 			ok = false
 		case s == "":
 			diags = append(diags, attrError("Invalid thread_id", "The thread_id must not be empty.", g.ThreadID))
@@ -121,7 +118,7 @@ func (l *loader) evalGroup(g *groupBlock, ctx *hcl.EvalContext, provider *Provid
 			out.ThreadID = s
 		}
 	}
-	s, set, sensitive, sok, d := l.evalString(g.Service, ctx, "service")
+	s, set, sensitive, sok, d := l.evalShownString(g.Service, ctx, "service", "")
 	diags = append(diags, d...)
 	ok = ok && sok
 	if set {
@@ -132,13 +129,10 @@ func (l *loader) evalGroup(g *groupBlock, ctx *hcl.EvalContext, provider *Provid
 			out.Service = s
 		}
 	}
-	s, set, sensitive, sok, d = l.evalString(g.From, ctx, "from")
+	s, set, sensitive, sok, d = l.evalShownString(g.From, ctx, "from", "")
 	diags = append(diags, d...)
 	ok = ok && sok
 	switch {
-	case set && sensitive:
-		diags = append(diags, sensitiveAddressError("from", "", g.From))
-		ok = false
 	case set:
 		if err := checkE164(s); err != nil {
 			diags = append(diags, attrError("Invalid from", detail(err, s, sensitive), g.From))
@@ -159,7 +153,7 @@ func (l *loader) evalGroup(g *groupBlock, ctx *hcl.EvalContext, provider *Provid
 	default:
 		ok = false
 	}
-	s, set, sensitive, sok, d = l.evalString(g.RateLimit, ctx, "rate_limit")
+	s, set, sensitive, sok, d = l.evalShownString(g.RateLimit, ctx, "rate_limit", "")
 	diags = append(diags, d...)
 	ok = ok && sok
 	if set {
