@@ -410,6 +410,33 @@ backend "postgres" {
 			}
 		})
 	}
+	// Written correctly, the password is still never printed, in part or
+	// whole: percent-encoded in a URL, or quoted in keyword/value form.
+	for _, connStr := range []string{
+		"postgres://u:p%40ss%2Fw0rd@127.0.0.1:1/db?connect_timeout=5",
+		"host=127.0.0.1 port=1 user=u password='p@ss w0rd' dbname=db connect_timeout=5",
+		"host=127.0.0.1 port=1 user=u password=p@ssw0rd dbname=db connect_timeout=5",
+	} {
+		t.Run(connStr, func(t *testing.T) {
+			dir := t.TempDir()
+			writeConfig(t, dir, backendTestConfig+`
+variable "pg" {
+  type      = string
+  sensitive = true
+}
+backend "postgres" {
+  conn_str = var.pg
+}
+`)
+			r := runEnv(t, dir, map[string]string{"HERALD_VAR_pg": connStr}, "", "state", "list")
+			assert.Equal(t, 1, r.code, r.stdout+r.stderr)
+			assert.Contains(t, r.stderr, "127.0.0.1")
+			for _, part := range []string{"p@ss", "p%40ss", "w0rd", "ss@"} {
+				assert.NotContains(t, r.stdout+r.stderr, part)
+			}
+		})
+	}
+
 	// Written in the file, the same.
 	dir := t.TempDir()
 	writeConfig(t, dir, backendTestConfig+`
