@@ -292,8 +292,15 @@ func (c *Client) newSendRequest(ctx context.Context, body []byte) (*http.Request
 }
 
 // SendGroup sends one message to a group thread and classifies what became
-// of it. It never retries.
+// of it. It never retries. For a sensitive send, the error hides whatever
+// of the content, URL or caption the answer echoed.
 func (c *Client) SendGroup(ctx context.Context, sr SendRequest) Result {
+	res := c.sendGroup(ctx, sr)
+	res.Err = sr.Scrub(res.Err)
+	return res
+}
+
+func (c *Client) sendGroup(ctx context.Context, sr SendRequest) Result {
 	if err := ctx.Err(); err != nil {
 		return Result{Outcome: Transient, Err: c.redactErr("not sent: "+err.Error(), err)}
 	}
@@ -479,14 +486,11 @@ func describe(err error) string {
 }
 
 // redact removes the credentials from s. Nothing herald prints may hold
-// them, and a server or proxy may echo headers back in an answer.
+// them, and a server or proxy may echo headers back in an answer. Only
+// whole occurrences of credentials of at least MinSecretLen bytes are
+// looked for (see MinSecretLen).
 func (c *Client) redact(s string) string {
-	for _, secret := range []string{c.cfg.APIKey, c.cfg.APISecret} {
-		if secret != "" {
-			s = strings.ReplaceAll(s, secret, "(redacted)")
-		}
-	}
-	return s
+	return redactSecrets(s, c.cfg.APIKey, c.cfg.APISecret)
 }
 
 // redactErr wraps cause in an error whose text is msg without credentials.

@@ -17,6 +17,10 @@ type SendRequest struct {
 	// MediaType is the attachment's type (image, video, audio, document).
 	// The group endpoint has no field for it; the universal one does.
 	MediaType string `json:"-"`
+	// Sensitive says the content or the attachment was built from a
+	// sensitive value: the outcome's error text then hides any echo of
+	// them (see ScrubSensitive).
+	Sensitive bool `json:"-"`
 }
 
 // UniversalRequest is the body of a group send through the universal

@@ -234,10 +234,16 @@ func (p *applyPass) plan(ctx context.Context) (*planner.Plan, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading state %s: %w", p.backend.Describe(), err)
 	}
-	if err := p.saved.Check(p.inputs.Config, snap); err != nil {
+	var key []byte
+	if p.saved.NeedsKey() {
+		if key, err = planKey(p.env, false); err != nil {
+			return nil, fmt.Errorf("%w; nothing was sent", err)
+		}
+	}
+	if err := p.saved.Check(p.inputs.Config, snap, key); err != nil {
 		return nil, fmt.Errorf("%w; nothing was sent", err)
 	}
-	plan, err := p.saved.Resolve(p.inputs.Config)
+	plan, err := p.saved.Resolve(p.inputs.Config, key)
 	if err != nil {
 		return nil, fmt.Errorf("%w; nothing was sent", err)
 	}

@@ -33,6 +33,9 @@ func openConfiguredBackend(ctx context.Context, env *Env, cfg *spec.Backend, sta
 	}
 	switch cfg.Type {
 	case "postgres":
+		if err := checkConnStrURL(cfg.ConnStr); err != nil {
+			return nil, fmt.Errorf("backend %q (declared at %s): %w", cfg.Type, cfg.DeclRange, err)
+		}
 		b, err := pgstate.Open(ctx, postgresConnString(env, cfg.ConnStr), cfg.SchemaName)
 		if err != nil {
 			// pgstate's errors carry no password; the connection string
@@ -42,6 +45,41 @@ func openConfiguredBackend(ctx context.Context, env *Env, cfg *spec.Backend, sta
 		return b, nil
 	}
 	return nil, fmt.Errorf("backend %q is not available in this build of herald; remove the backend block to use the local state file", cfg.Type)
+}
+
+// checkConnStrURL refuses a connection URL whose user name or password
+// holds an unencoded '@' or '/'. Drivers split such a URL at its first '@',
+// so the rest of the password would become the host, which herald names in
+// its messages; and the connection could not work anyway. The error holds
+// no part of the string. Keyword/value strings (password=p@ss) need no
+// encoding and are left alone.
+func checkConnStrURL(connStr string) error {
+	rest, ok := cutScheme(connStr)
+	if !ok {
+		return nil
+	}
+	// The user information ends at the last '@' before the query: what
+	// follows it is the host list, port and database.
+	if i := strings.IndexAny(rest, "?#"); i >= 0 {
+		rest = rest[:i]
+	}
+	at := strings.LastIndexByte(rest, '@')
+	if at < 0 || !strings.ContainsAny(rest[:at], "@/") {
+		return nil
+	}
+	return errors.New("the user name or password in conn_str holds an unencoded '@' or '/'; " +
+		"percent-encode it in the URL ('@' as %40, '/' as %2F), or leave the password out of conn_str and set PGPASSWORD")
+}
+
+// cutScheme returns a connection URL without its postgres:// or
+// postgresql:// scheme; ok is false for any other string.
+func cutScheme(connStr string) (rest string, ok bool) {
+	for _, scheme := range []string{"postgres://", "postgresql://"} {
+		if len(connStr) >= len(scheme) && strings.EqualFold(connStr[:len(scheme)], scheme) {
+			return connStr[len(scheme):], true
+		}
+	}
+	return "", false
 }
 
 // pgEnvKeywords maps the standard PostgreSQL environment variables to the

@@ -37,7 +37,7 @@ func runMain(t *testing.T, dir, stdin string, args ...string) result {
 		Stdin:   strings.NewReader(stdin),
 		Stdout:  &out,
 		Stderr:  &errOut,
-		Getenv:  func(string) string { return "" },
+		Getenv:  testPlanKeyOnly,
 		Environ: func() []string { return nil },
 		Now:     func() time.Time { return time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC) },
 		Version: "1.2.3",

@@ -109,7 +109,13 @@ func runPlan(ctx context.Context, env *Env, opts planOptions) error {
 
 	next := views.PlanNext{Apply: true}
 	if opts.Out != "" {
-		if err := planner.WriteFile(env.Path(opts.Out), run.Plan); err != nil {
+		var key []byte
+		if run.Plan.NeedsKey() {
+			if key, err = planKey(env, true); err != nil {
+				return err
+			}
+		}
+		if err := planner.WriteFile(env.Path(opts.Out), run.Plan, key); err != nil {
 			return err
 		}
 		next.SavedTo = opts.Out

@@ -77,6 +77,9 @@ func (s *scheduler) openReplica(ctx context.Context, cfg *spec.Config) (state.Ba
 	if s.rep != nil {
 		return s.rep.backend, nil
 	}
+	if err := checkConnStrURL(cfg.Backend.ConnStr); err != nil {
+		return nil, fmt.Errorf("backend %q (declared at %s): %w", cfg.Backend.Type, cfg.Backend.DeclRange, err)
+	}
 	b, err := pgstate.Open(ctx, postgresConnString(s.env, cfg.Backend.ConnStr), cfg.Backend.SchemaName,
 		pgstate.WithOperation("herald run"), pgstate.WithLockPoll(standbyPoll))
 	if err != nil {

@@ -472,6 +472,8 @@ func request(inst *spec.Instance) a1base.SendRequest {
 		From:     inst.From,
 		ThreadID: inst.ThreadID,
 		Service:  inst.Service,
+		// The client then hides any echo of the content in its errors.
+		Sensitive: inst.Sensitive,
 	}
 	if inst.Media != nil {
 		req.AttachmentURI = inst.Media.URL
@@ -578,6 +580,7 @@ func (r *runner) send(c *planner.Change, group string, w *worker) {
 	}
 	if checkMedia {
 		if err := r.client.of(inst).CheckMedia(r.stopCtx, inst.Media.URL, inst.Media.Type); err != nil {
+			err = request(inst).Scrub(err) // the URL may be sensitive
 			if r.stopping() {
 				r.notStarted()
 				return

@@ -68,7 +68,7 @@ func BenchmarkPlanFile10k(b *testing.B) {
 	start, ok := processCPU()
 	b.ResetTimer()
 	for b.Loop() {
-		data, err := Encode(p)
+		data, err := Encode(p, testPlanKey)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -76,7 +76,7 @@ func BenchmarkPlanFile10k(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := sp.Resolve(cfg); err != nil {
+		if _, err := sp.Resolve(cfg, testPlanKey); err != nil {
 			b.Fatal(err)
 		}
 	}

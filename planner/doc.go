@@ -15,5 +15,8 @@
 // Sensitive content never leaves through this package: a saved plan holds an
 // instance's content hash (which already leaves sensitive content out) and
 // withholds the text, media URL and caption of a sensitive message, and the
-// API's answer is never written to a plan file.
+// API's answer is never written to a plan file. So that apply can still see
+// a sensitive value change, the plan keeps HMAC-SHA256 hashes of sensitive
+// variable values and sensitive content under a plan key the caller passes
+// in and keeps elsewhere; without the key they reveal nothing.
 package planner

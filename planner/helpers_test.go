@@ -12,6 +12,9 @@ import (
 // clock is the planning time of most tests.
 var clock = time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 
+// testPlanKey is the plan key saved plans in these tests are made with.
+var testPlanKey = []byte("planner-test-plan-key-0123456789")
+
 func ago_(d time.Duration) time.Time { return clock.Add(-d) }
 func in(d time.Duration) time.Time   { return clock.Add(d) }
 

@@ -57,10 +57,10 @@ func TestPlanFileKeepsImports(t *testing.T) {
 	cfg.Imports = []*spec.Import{{To: due.Addr, ID: "msg_7"}}
 	p := New(cfg, snapOf(), clock, Options{})
 	path := filepath.Join(t.TempDir(), "import.plan")
-	require.NoError(t, WriteFile(path, p))
+	require.NoError(t, WriteFile(path, p, testPlanKey))
 	sp, err := ReadFile(path)
 	require.NoError(t, err)
-	got, err := sp.Resolve(cfg)
+	got, err := sp.Resolve(cfg, testPlanKey)
 	require.NoError(t, err)
 	require.Len(t, got.Changes, 1)
 	require.Equal(t, Import, got.Changes[0].Action)

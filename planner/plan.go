@@ -98,6 +98,10 @@ type Plan struct {
 	Serial  uint64
 	// ConfigHash identifies the configuration it was made from.
 	ConfigHash string
+
+	// config is the configuration the plan was made from, for the keyed
+	// hashes of its sensitive values in a saved plan (see Encode).
+	config *spec.Config
 }
 
 // Options narrow or force a plan.

@@ -2,6 +2,9 @@ package planner
 
 import (
 	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,11 +31,17 @@ const planKind = "herald-plan"
 // the CLI uses it. Only ReadFile and Decode make a usable SavedPlan: they
 // check the changes and keep them decoded for those methods.
 type SavedPlan struct {
-	FormatVersion string        `json:"format_version"`
-	At            time.Time     `json:"at"`
-	Lineage       string        `json:"lineage"`
-	Serial        uint64        `json:"serial"`
-	ConfigHash    string        `json:"config_hash"`
+	FormatVersion string    `json:"format_version"`
+	At            time.Time `json:"at"`
+	Lineage       string    `json:"lineage"`
+	Serial        uint64    `json:"serial"`
+	ConfigHash    string    `json:"config_hash"`
+	// PlanKeyID names the plan key that SensitiveHash and each instance's
+	// SensitiveContentHash were made with (see PlanKeyID); absent when the
+	// plan holds no sensitive value.
+	PlanKeyID string `json:"plan_key_id,omitempty"`
+	// SensitiveHash is the keyed hash of the sensitive variables' values.
+	SensitiveHash string        `json:"sensitive_hash,omitempty"`
 	Changes       []SavedChange `json:"changes"`
 
 	// changes are Changes decoded and checked by Decode.
@@ -56,18 +65,20 @@ type SavedChange struct {
 }
 
 // SavedInstance is an instance as planned. A sensitive instance's text,
-// media URL and caption are withheld; its content hash leaves them out too.
+// media URL and caption are withheld; its content hash leaves them out too,
+// and SensitiveContentHash, keyed with the plan key, covers them.
 type SavedInstance struct {
-	ContentHash string      `json:"content_hash"`
-	Group       string      `json:"group"`
-	ThreadID    string      `json:"thread_id"`
-	Service     string      `json:"service"`
-	From        string      `json:"from"`
-	SendAt      time.Time   `json:"send_at"`
-	ExpiresAt   time.Time   `json:"expires_at"`
-	Sensitive   bool        `json:"sensitive,omitempty"`
-	Text        string      `json:"text,omitempty"`
-	Media       *SavedMedia `json:"media,omitempty"`
+	ContentHash          string      `json:"content_hash"`
+	SensitiveContentHash string      `json:"sensitive_content_hash,omitempty"`
+	Group                string      `json:"group"`
+	ThreadID             string      `json:"thread_id"`
+	Service              string      `json:"service"`
+	From                 string      `json:"from"`
+	SendAt               time.Time   `json:"send_at"`
+	ExpiresAt            time.Time   `json:"expires_at"`
+	Sensitive            bool        `json:"sensitive,omitempty"`
+	Text                 string      `json:"text,omitempty"`
+	Media                *SavedMedia `json:"media,omitempty"`
 	// Repeat describes an occurrence of a repeat message, so that show
 	// PLANFILE can say which rule it belongs to.
 	Repeat *SavedRepeat `json:"repeat,omitempty"`
@@ -113,8 +124,36 @@ type wirePlan struct {
 	*SavedPlan
 }
 
-// Encode renders a plan in the saved-plan format.
-func Encode(p *Plan) ([]byte, error) {
+// ErrNoPlanKey is Encode's error for a plan with sensitive values and no
+// plan key to hash them with.
+var ErrNoPlanKey = errors.New("the plan holds sensitive values, and saving it needs a plan key")
+
+// NeedsKey says whether saving p needs a plan key: it has a message built
+// from a sensitive value, or its configuration has sensitive variables.
+func (p *Plan) NeedsKey() bool {
+	if p.config != nil && p.config.HasSensitiveVars() {
+		return true
+	}
+	for _, c := range p.Changes {
+		if c != nil && c.Instance != nil && c.Instance.Sensitive {
+			return true
+		}
+	}
+	return false
+}
+
+// PlanKeyID names a plan key without revealing it, so that apply can tell
+// a plan made with another key from one whose values changed.
+func PlanKeyID(key []byte) string {
+	h := hmac.New(sha256.New, key)
+	h.Write([]byte("herald plan key id"))
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// Encode renders a plan in the saved-plan format. A plan with sensitive
+// values (NeedsKey) keeps of them only HMAC-SHA256 hashes under key, which
+// must then be set (ErrNoPlanKey otherwise); key itself is not written.
+func Encode(p *Plan, key []byte) ([]byte, error) {
 	sp := &SavedPlan{
 		FormatVersion: PlanFormatVersion,
 		At:            p.At,
@@ -122,6 +161,15 @@ func Encode(p *Plan) ([]byte, error) {
 		Serial:        p.Serial,
 		ConfigHash:    p.ConfigHash,
 		Changes:       make([]SavedChange, 0, len(p.Changes)),
+	}
+	if p.NeedsKey() {
+		if len(key) == 0 {
+			return nil, ErrNoPlanKey
+		}
+		sp.PlanKeyID = PlanKeyID(key)
+		if p.config != nil {
+			sp.SensitiveHash = p.config.SensitiveVarsHash(key)
+		}
 	}
 	for _, c := range p.Changes {
 		if c == nil {
@@ -150,6 +198,9 @@ func Encode(p *Plan) ([]byte, error) {
 		}
 		if c.Instance != nil {
 			sc.Instance = saveInstance(c.Instance)
+			if c.Instance.Sensitive {
+				sc.Instance.SensitiveContentHash = c.Instance.SensitiveContentHash(key)
+			}
 		}
 		if c.Record != nil {
 			r := *c.Record
@@ -250,11 +301,11 @@ func (sr *SavedRepeat) info() (*spec.RepeatInfo, error) {
 	return ri, nil
 }
 
-// WriteFile saves a plan to path, readable by its owner only. The file is
-// written beside its final name and renamed into place, so a reader never
-// sees half a plan.
-func WriteFile(path string, p *Plan) (err error) {
-	data, err := Encode(p)
+// WriteFile saves a plan to path, readable by its owner only, hashing its
+// sensitive values with key (see Encode). The file is written beside its
+// final name and renamed into place, so a reader never sees half a plan.
+func WriteFile(path string, p *Plan, key []byte) (err error) {
+	data, err := Encode(p, key)
 	if err != nil {
 		return err
 	}
@@ -501,16 +552,34 @@ func (e *StalePlanError) Error() string {
 	return "the saved plan is stale: " + strings.Join(e.Problems, "; ") + "; run herald plan again"
 }
 
+// NeedsKey says whether checking the saved plan needs the plan key it was
+// made with.
+func (sp *SavedPlan) NeedsKey() bool { return sp.PlanKeyID != "" }
+
 // Check refuses a saved plan made from another configuration (files or
-// variable values) or another state than the ones given. It returns nil or
-// a *StalePlanError saying what differs.
-func (sp *SavedPlan) Check(cfg *spec.Config, snap *state.Snapshot) error {
+// variable values, sensitive ones included) or another state than the ones
+// given. key is the plan key, needed when the plan holds sensitive values
+// (NeedsKey); nil when none is set. It returns nil or a *StalePlanError
+// saying what differs.
+func (sp *SavedPlan) Check(cfg *spec.Config, snap *state.Snapshot, key []byte) error {
 	var problems []string
 	hash := ""
 	if cfg != nil {
 		hash = cfg.Hash
 	}
-	if hash != sp.ConfigHash {
+	changed := hash != sp.ConfigHash
+	switch {
+	case sp.PlanKeyID == "":
+		// Made without sensitive values: any now are a change.
+		changed = changed || (cfg != nil && cfg.HasSensitiveVars())
+	case len(key) == 0:
+		problems = append(problems, "the plan holds hashes of sensitive values made with a plan key, and no plan key is set here (set HERALD_PLAN_KEY to the key the plan was made with)")
+	case PlanKeyID(key) != sp.PlanKeyID:
+		problems = append(problems, "the plan was made with another plan key, so its sensitive values cannot be checked (set HERALD_PLAN_KEY to the key the plan was made with)")
+	case cfg != nil && cfg.SensitiveVarsHash(key) != sp.SensitiveHash:
+		changed = true
+	}
+	if changed {
 		problems = append(problems, "the configuration or its variable values changed since the plan was made")
 	}
 	var lineage string
@@ -571,10 +640,12 @@ func (sp *SavedPlan) recordProblems(snap *state.Snapshot) []string {
 // of cfg under the same address, so that apply sends what the configuration
 // says now, and only if that is what the plan showed: it refuses with a
 // *StalePlanError when an instance is gone or its content, group, thread,
-// service, sender, send_at or expiry differ from the saved ones. Records are
-// those saved in the plan (the API's answers left out); Check has made sure
-// the state they came from is the current one.
-func (sp *SavedPlan) Resolve(cfg *spec.Config) (*Plan, error) {
+// service, sender, send_at or expiry differ from the saved ones. A
+// sensitive content is compared through its hash under key, the plan key
+// Check accepted. Records are those saved in the plan (the API's answers
+// left out); Check has made sure the state they came from is the current
+// one.
+func (sp *SavedPlan) Resolve(cfg *spec.Config, key []byte) (*Plan, error) {
 	byAddr := make(map[string]*spec.Instance)
 	if cfg != nil {
 		for _, inst := range cfg.Instances {
@@ -595,7 +666,7 @@ func (sp *SavedPlan) Resolve(cfg *spec.Config) (*Plan, error) {
 			problems = append(problems, addr+" is no longer in the configuration")
 			continue
 		}
-		for _, d := range mismatches(sp.Changes[i].Instance, inst) {
+		for _, d := range mismatches(sp.Changes[i].Instance, inst, key) {
 			problems = append(problems, addr+": "+d+" changed since the plan was made")
 		}
 		c.Instance = inst
@@ -606,9 +677,12 @@ func (sp *SavedPlan) Resolve(cfg *spec.Config) (*Plan, error) {
 	return p, nil
 }
 
-func mismatches(saved *SavedInstance, inst *spec.Instance) []string {
+func mismatches(saved *SavedInstance, inst *spec.Instance, key []byte) []string {
 	var out []string
-	if saved.ContentHash != inst.ContentHash() {
+	switch {
+	case saved.ContentHash != inst.ContentHash():
+		out = append(out, "content")
+	case inst.Sensitive && (len(key) == 0 || saved.SensitiveContentHash != inst.SensitiveContentHash(key)):
 		out = append(out, "content")
 	}
 	if saved.Sensitive != inst.Sensitive {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/heraldhq/herald/addrs"
@@ -52,7 +53,7 @@ func samplePlan(t *testing.T) (*spec.Config, *state.Snapshot, *Plan) {
 func TestPlanFileRoundTrip(t *testing.T) {
 	_, _, p := samplePlan(t)
 	path := filepath.Join(t.TempDir(), "tomorrow.plan")
-	require.NoError(t, WriteFile(path, p))
+	require.NoError(t, WriteFile(path, p, testPlanKey))
 
 	fi, err := os.Stat(path)
 	require.NoError(t, err)
@@ -124,7 +125,7 @@ func TestPlanFileRoundTrip(t *testing.T) {
 
 func TestPlanFileWithholdsSensitiveContent(t *testing.T) {
 	_, _, p := samplePlan(t)
-	data, err := Encode(p)
+	data, err := Encode(p, testPlanKey)
 	require.NoError(t, err)
 	for _, secret := range []string{secretText, "4711", secretURL, "private-token", secretCaption, "token-Zq9"} {
 		require.False(t, bytes.Contains(data, []byte(secret)), "plan file holds %q", secret)
@@ -146,11 +147,11 @@ func TestPlanFileWithholdsSensitiveContent(t *testing.T) {
 
 func TestCheck(t *testing.T) {
 	cfg, snap, p := samplePlan(t)
-	data, err := Encode(p)
+	data, err := Encode(p, testPlanKey)
 	require.NoError(t, err)
 	sp, err := Decode(data)
 	require.NoError(t, err)
-	require.NoError(t, sp.Check(cfg, snap))
+	require.NoError(t, sp.Check(cfg, snap, testPlanKey))
 
 	changedCfg := *cfg
 	changedCfg.Hash = "sha256:config-2"
@@ -174,7 +175,7 @@ func TestCheck(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := sp.Check(tt.cfg, tt.snap)
+			err := sp.Check(tt.cfg, tt.snap, testPlanKey)
 			var stale *StalePlanError
 			require.True(t, errors.As(err, &stale))
 			require.Equal(t, tt.want, err.Error())
@@ -184,12 +185,12 @@ func TestCheck(t *testing.T) {
 
 func TestResolve(t *testing.T) {
 	cfg, _, p := samplePlan(t)
-	data, err := Encode(p)
+	data, err := Encode(p, testPlanKey)
 	require.NoError(t, err)
 	sp, err := Decode(data)
 	require.NoError(t, err)
 
-	resolved, err := sp.Resolve(cfg)
+	resolved, err := sp.Resolve(cfg, testPlanKey)
 	require.NoError(t, err)
 	require.Len(t, resolved.Changes, len(p.Changes))
 	byAddr := map[string]*spec.Instance{}
@@ -239,21 +240,64 @@ func TestResolve(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := sp.Resolve(tt.cfg)
+			_, err := sp.Resolve(tt.cfg, testPlanKey)
 			var stale *StalePlanError
 			require.True(t, errors.As(err, &stale))
 			require.Equal(t, "the saved plan is stale: "+tt.want+"; run herald plan again", err.Error())
 		})
 	}
-	// Sensitive text is outside the hash, so Resolve cannot see it change;
-	// the configuration hash Check compares covers it.
-	_, err = sp.Resolve(edit("message.secret", func(i *spec.Instance) { i.Text = "another secret" }))
+	// Sensitive text is outside the content hash; the plan's keyed hash
+	// of it sees it change, and without the plan key nothing is resolved.
+	_, err = sp.Resolve(edit("message.secret", func(i *spec.Instance) { i.Text = "another secret" }), testPlanKey)
+	require.EqualError(t, err, "the saved plan is stale: message.secret: content changed since the plan was made; run herald plan again")
+	_, err = sp.Resolve(cfg, nil)
+	require.ErrorContains(t, err, "message.secret: content changed")
+	_, err = sp.Resolve(cfg, []byte("another-plan-key-0123456789abcdef"))
+	require.ErrorContains(t, err, "message.secret: content changed")
+}
+
+// A plan with sensitive values keeps only hashes of them keyed with the
+// plan key, names the key by an id that does not reveal it, and cannot be
+// saved without one.
+func TestPlanFileKeyedHashes(t *testing.T) {
+	_, _, p := samplePlan(t)
+	require.True(t, p.NeedsKey())
+	_, err := Encode(p, nil)
+	require.ErrorIs(t, err, ErrNoPlanKey)
+
+	data, err := Encode(p, testPlanKey)
 	require.NoError(t, err)
+	assert.NotContains(t, string(data), string(testPlanKey))
+	sp, err := Decode(data)
+	require.NoError(t, err)
+	assert.Equal(t, PlanKeyID(testPlanKey), sp.PlanKeyID)
+	assert.NotEqual(t, PlanKeyID(testPlanKey), PlanKeyID([]byte("another-plan-key-0123456789abcdef")))
+	for _, c := range sp.Changes {
+		if c.Instance == nil {
+			continue
+		}
+		if c.Instance.Sensitive {
+			assert.Regexp(t, `^hmac-sha256:[0-9a-f]{64}$`, c.Instance.SensitiveContentHash, c.Address)
+		} else {
+			assert.Empty(t, c.Instance.SensitiveContentHash, c.Address)
+		}
+	}
+	// The same content under another key hashes differently: the hash
+	// says nothing without the key.
+	other, err := Encode(p, []byte("another-plan-key-0123456789abcdef"))
+	require.NoError(t, err)
+	osp, err := Decode(other)
+	require.NoError(t, err)
+	for i, c := range sp.Changes {
+		if c.Instance != nil && c.Instance.Sensitive {
+			assert.NotEqual(t, c.Instance.SensitiveContentHash, osp.Changes[i].Instance.SensitiveContentHash)
+		}
+	}
 }
 
 func TestDamagedPlanFile(t *testing.T) {
 	_, _, p := samplePlan(t)
-	good, err := Encode(p)
+	good, err := Encode(p, testPlanKey)
 	require.NoError(t, err)
 
 	// mutate decodes the good file, changes it and encodes it again.
@@ -326,18 +370,18 @@ func TestDamagedPlanFile(t *testing.T) {
 
 func TestWriteFileErrors(t *testing.T) {
 	_, _, p := samplePlan(t)
-	err := WriteFile(filepath.Join(t.TempDir(), "no", "such", "dir", "x.plan"), p)
+	err := WriteFile(filepath.Join(t.TempDir(), "no", "such", "dir", "x.plan"), p, testPlanKey)
 	require.ErrorContains(t, err, "cannot save the plan to")
 
 	bad := &Plan{At: clock, Changes: []*Change{{Addr: mustAddr(t, "message.a"), Action: Send}}}
 	path := filepath.Join(t.TempDir(), "x.plan")
-	require.ErrorContains(t, WriteFile(path, bad), "message.a (send) has no configured instance")
+	require.ErrorContains(t, WriteFile(path, bad, testPlanKey), "message.a (send) has no configured instance")
 	_, statErr := os.Stat(path)
 	require.True(t, os.IsNotExist(statErr))
 
 	// Overwriting an existing plan replaces it whole.
 	require.NoError(t, os.WriteFile(path, []byte("old"), 0o644))
-	require.NoError(t, WriteFile(path, p))
+	require.NoError(t, WriteFile(path, p, testPlanKey))
 	sp, err := ReadFile(path)
 	require.NoError(t, err)
 	require.Len(t, sp.Changes, len(p.Changes))
@@ -355,24 +399,24 @@ func TestCheckSeesUnfoldedRuns(t *testing.T) {
 	before := snapOf()
 	p := New(cfg, before, clock, Options{})
 	require.Equal(t, Send, changeByAddr(p, "message.launch").Action)
-	data, err := Encode(p)
+	data, err := Encode(p, testPlanKey)
 	require.NoError(t, err)
 	sp, err := Decode(data)
 	require.NoError(t, err)
-	require.NoError(t, sp.Check(cfg, before))
+	require.NoError(t, sp.Check(cfg, before, testPlanKey))
 
 	crashed := snapOf(rec(launch, state.StatusUnknown, failedAttempts(1, "")))
-	err = sp.Check(cfg, crashed)
+	err = sp.Check(cfg, crashed, testPlanKey)
 	require.ErrorContains(t, err, "message.launch: state now holds a record (unknown) that the plan did not see")
 
 	sent := snapOf(rec(launch, state.StatusSent, delivered(ago_(time.Minute))))
 	p2 := New(cfg, sent, clock, Options{Replace: []addrs.Message{launch.Addr}})
-	data, err = Encode(p2)
+	data, err = Encode(p2, testPlanKey)
 	require.NoError(t, err)
 	sp2, err := Decode(data)
 	require.NoError(t, err)
 	resent := snapOf(rec(launch, state.StatusSent, delivered(ago_(time.Minute)), delivered(ago_(time.Second))))
-	require.ErrorContains(t, sp2.Check(cfg, resent), "sent with 1 attempts then, sent with 2 now")
+	require.ErrorContains(t, sp2.Check(cfg, resent, testPlanKey), "sent with 1 attempts then, sent with 2 now")
 }
 
 // Two processes reading a state that was never written see different fresh
@@ -381,9 +425,9 @@ func TestCheckNeverWrittenState(t *testing.T) {
 	launch := newInst(t, "message.launch", ago_(time.Hour))
 	cfg := configOf([]*spec.Instance{launch})
 	p := New(cfg, &state.Snapshot{Lineage: "fresh-1", Records: map[string]*state.Record{}}, clock, Options{})
-	data, err := Encode(p)
+	data, err := Encode(p, testPlanKey)
 	require.NoError(t, err)
 	sp, err := Decode(data)
 	require.NoError(t, err)
-	require.NoError(t, sp.Check(cfg, &state.Snapshot{Lineage: "fresh-2", Records: map[string]*state.Record{}}))
+	require.NoError(t, sp.Check(cfg, &state.Snapshot{Lineage: "fresh-2", Records: map[string]*state.Record{}}, testPlanKey))
 }

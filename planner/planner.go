@@ -24,7 +24,7 @@ func New(cfg *spec.Config, snap *state.Snapshot, at time.Time, opts Options) *Pl
 	var instances []*spec.Instance
 	var moves []*spec.Moved
 	if cfg != nil {
-		p.ConfigHash = cfg.Hash
+		p.ConfigHash, p.config = cfg.Hash, cfg
 		instances = cfg.Instances
 		moves = cfg.Moved
 	}

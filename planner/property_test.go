@@ -245,7 +245,7 @@ func TestPlanProperties(t *testing.T) {
 
 			// The plan survives its file, and applies to what it was made
 			// from.
-			data, err := Encode(p)
+			data, err := Encode(p, testPlanKey)
 			require.NoError(t, err)
 			for _, inst := range w.cfg.Instances {
 				if inst.Sensitive {
@@ -258,12 +258,12 @@ func TestPlanProperties(t *testing.T) {
 			}
 			sp, err := Decode(data)
 			require.NoError(t, err)
-			require.NoError(t, sp.Check(w.cfg, w.snap))
-			resolved, err := sp.Resolve(w.cfg)
+			require.NoError(t, sp.Check(w.cfg, w.snap, testPlanKey))
+			resolved, err := sp.Resolve(w.cfg, testPlanKey)
 			require.NoError(t, err)
 			require.Equal(t, summaryLines(p), summaryLines(resolved))
 			require.Equal(t, summaryLines(p), summaryLines(sp.Plan()))
-			require.Error(t, sp.Check(w.cfg, after))
+			require.Error(t, sp.Check(w.cfg, after, testPlanKey))
 		})
 		if !ok {
 			t.Logf("world: %+v", w)

@@ -192,7 +192,7 @@ func TestSavedRepeatPlan(t *testing.T) {
 	at := berlin(t, "2027-03-29 09:00:00")
 	cfg := loadAt(t, dir, at)
 	p := New(cfg, nil, at, Options{})
-	data, err := Encode(p)
+	data, err := Encode(p, testPlanKey)
 	require.NoError(t, err)
 	require.Contains(t, string(data), `"rule": "every Monday at 09:00 (Europe/Berlin)"`)
 	sp, err := Decode(data)
@@ -208,12 +208,12 @@ func TestSavedRepeatPlan(t *testing.T) {
 	require.Equal(t, 7*24*time.Hour, ri.Period)
 	require.Equal(t, "2027-03-29T09:00:00+02:00", shown.Changes[0].Instance.SendAt.Format(time.RFC3339))
 
-	resolved, err := sp.Resolve(loadAt(t, dir, sp.At))
+	resolved, err := sp.Resolve(loadAt(t, dir, sp.At), testPlanKey)
 	require.NoError(t, err)
 	require.Len(t, resolved.Changes, 2)
 
 	// Loaded at a later clock, the configuration has other occurrences.
-	_, err = sp.Resolve(loadAt(t, dir, at.Add(8*24*time.Hour)))
+	_, err = sp.Resolve(loadAt(t, dir, at.Add(8*24*time.Hour)), testPlanKey)
 	var stale *StalePlanError
 	require.ErrorAs(t, err, &stale)
 	require.Contains(t, err.Error(), `message.standup["2027-03-29T09:00:00+02:00"] is no longer in the configuration`)

@@ -17,6 +17,10 @@ import (
 
 const sensitiveValue = "launch-code-ZEBRA-5521-kx"
 
+// planKey keys the hashes a saved plan keeps of sensitive values; it must
+// not appear anywhere either.
+const planKey = "rel-plan-key-J3vT8qL1xN6c"
+
 // secretMessages adds to a generated configuration a sensitive variable
 // and a message per key whose text is built from it.
 func secretMessages(groups int) string {
@@ -58,7 +62,7 @@ func TestSecrets(t *testing.T) {
 	if err := w.WriteConfig(cfg.HCL()); err != nil {
 		t.Fatal(err)
 	}
-	w.Herald.Env = append(w.Herald.Env, "HERALD_VAR_launch_code="+sensitiveValue)
+	w.Herald.Env = append(w.Herald.Env, "HERALD_VAR_launch_code="+sensitiveValue, "HERALD_PLAN_KEY="+planKey)
 	f := &Figures{Scenario: "8 secrets"}
 	var outputs []Result
 	run := func(code int, args ...string) Result {
@@ -111,7 +115,7 @@ func TestSecrets(t *testing.T) {
 
 	for _, res := range outputs {
 		t.Logf("herald %s: exit %d; %s", strings.Join(res.Args, " "), res.Code, lastLines(res.Stdout+res.Stderr, 1))
-		for _, s := range []string{testKey, testSecret, sensitiveValue} {
+		for _, s := range []string{testKey, testSecret, sensitiveValue, planKey} {
 			if strings.Contains(res.Stdout, s) || strings.Contains(res.Stderr, s) {
 				f.Fail("herald %s printed a secret (%s...)", strings.Join(res.Args, " "), s[:8])
 			}
@@ -150,7 +154,7 @@ func scanFiles(t *testing.T, f *Figures, dir, when string) {
 			return err
 		}
 		scanned++
-		for _, s := range []string{testKey, testSecret, sensitiveValue} {
+		for _, s := range []string{testKey, testSecret, sensitiveValue, planKey} {
 			if bytes.Contains(b, []byte(s)) {
 				f.Fail("%s: %s holds a secret (%s...)", when, filepath.Base(path), s[:8])
 			}

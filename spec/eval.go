@@ -354,3 +354,36 @@ func variables(expr hcl.Expression) []hcl.Traversal {
 	}
 	return expr.Variables()
 }
+
+// sensitiveShownError refuses a sensitive value in an attribute herald
+// shows in plans or errors, or stores in saved plans and state: every
+// attribute but a message's text, media url and caption (and the backend
+// block's). Unlike content, such a value cannot be withheld where it is
+// shown, so it is refused, as for_each refuses one.
+func sensitiveShownError(attr, about string, expr hcl.Expression) *hcl.Diagnostic {
+	return attrError("Invalid "+attr,
+		fmt.Sprintf("Sensitive values cannot be used in %s: herald shows its value in plans and stores it in saved plans and state, where no sensitive value may appear. Sensitive values belong in a message's text, media url or caption%s.", attr, about),
+		expr)
+}
+
+// evalShownString is evalString for an attribute herald shows or stores:
+// a sensitive value is refused (sensitiveShownError) and comes back unset
+// and not ok. sensitive is then always false; it is returned so that call
+// sites read like evalString's.
+func (l *loader) evalShownString(expr hcl.Expression, ctx *hcl.EvalContext, attr, about string) (s string, set, sensitive, ok bool, diags hcl.Diagnostics) {
+	s, set, sensitive, ok, diags = l.evalString(expr, ctx, attr)
+	if set && sensitive {
+		return "", false, false, false, append(diags, sensitiveShownError(attr, about, expr))
+	}
+	return s, set, false, ok, diags
+}
+
+// evalShownRequiredString is evalRequiredString for an attribute herald
+// shows or stores (see evalShownString).
+func (l *loader) evalShownRequiredString(expr hcl.Expression, ctx *hcl.EvalContext, attr, about string) (string, bool, bool, hcl.Diagnostics) {
+	s, sensitive, ok, diags := l.evalRequiredString(expr, ctx, attr)
+	if ok && sensitive {
+		return "", false, false, append(diags, sensitiveShownError(attr, about, expr))
+	}
+	return s, false, ok, diags
+}

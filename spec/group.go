@@ -106,7 +106,7 @@ func (l *loader) evalGroup(g *groupBlock, ctx *hcl.EvalContext, provider *Provid
 	ok := g.ThreadID != nil
 
 	if g.ThreadID != nil {
-		s, _, tok, d := l.evalRequiredString(g.ThreadID, ctx, "thread_id")
+		s, _, tok, d := l.evalShownRequiredString(g.ThreadID, ctx, "thread_id", "")
 		diags = append(diags, d...)
 		switch {
 		case !tok:
@@ -118,7 +118,7 @@ func (l *loader) evalGroup(g *groupBlock, ctx *hcl.EvalContext, provider *Provid
 			out.ThreadID = s
 		}
 	}
-	s, set, sensitive, sok, d := l.evalString(g.Service, ctx, "service")
+	s, set, sensitive, sok, d := l.evalShownString(g.Service, ctx, "service", "")
 	diags = append(diags, d...)
 	ok = ok && sok
 	if set {
@@ -129,7 +129,7 @@ func (l *loader) evalGroup(g *groupBlock, ctx *hcl.EvalContext, provider *Provid
 			out.Service = s
 		}
 	}
-	s, set, sensitive, sok, d = l.evalString(g.From, ctx, "from")
+	s, set, sensitive, sok, d = l.evalShownString(g.From, ctx, "from", "")
 	diags = append(diags, d...)
 	ok = ok && sok
 	switch {
@@ -153,7 +153,7 @@ func (l *loader) evalGroup(g *groupBlock, ctx *hcl.EvalContext, provider *Provid
 	default:
 		ok = false
 	}
-	s, set, sensitive, sok, d = l.evalString(g.RateLimit, ctx, "rate_limit")
+	s, set, sensitive, sok, d = l.evalShownString(g.RateLimit, ctx, "rate_limit", "")
 	diags = append(diags, d...)
 	ok = ok && sok
 	if set {

@@ -201,6 +201,7 @@ func (l *loader) load() hcl.Diagnostics {
 	}
 	if !diags.HasErrors() {
 		l.cfg.Hash = l.hash()
+		l.cfg.sensitiveVars = l.sensitiveVars()
 	}
 	return diags
 }

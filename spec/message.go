@@ -346,7 +346,7 @@ func (l *loader) evalInstance(m *messageBlock, addr addrs.Message, ctx *hcl.Eval
 		if zset {
 			inst.Timezone = zone
 		}
-		s, sensitive, sok, d := l.evalRequiredString(m.SendAt, ctx, "send_at")
+		s, sensitive, sok, d := l.evalShownRequiredString(m.SendAt, ctx, "send_at", about)
 		diags = append(diags, d...)
 		switch {
 		case !sok:
@@ -373,7 +373,7 @@ func (l *loader) evalInstance(m *messageBlock, addr addrs.Message, ctx *hcl.Eval
 		// An occurrence must not stay due into the next one.
 		inst.ExpiresAfter = occ.info.Period
 	}
-	s, set, sensitive, sok, d := l.evalString(m.ExpiresAfter, ctx, "expires_after")
+	s, set, sensitive, sok, d := l.evalShownString(m.ExpiresAfter, ctx, "expires_after", about)
 	diags = append(diags, d...)
 	ok = ok && sok
 	if set {
@@ -443,7 +443,7 @@ func (l *loader) evalMedia(mb *mediaBlock, ctx *hcl.EvalContext, fail func(summa
 		media.URLRange = mb.URL.Range()
 	}
 
-	s, sensitive, sok, d = l.evalRequiredString(mb.Type, ctx, "type")
+	s, sensitive, sok, d = l.evalShownRequiredString(mb.Type, ctx, "type", "")
 	diags = append(diags, d...)
 	ok = ok && sok
 	anySensitive = anySensitive || sensitive
@@ -477,8 +477,12 @@ func (l *loader) resolveGroup(expr hcl.Expression, ctx *hcl.EvalContext, about s
 		return nil, diags
 	}
 	// Only the name matters, so only the marks on the way to it are
-	// removed; unmarking the whole group value would copy it.
-	val, _ = val.Unmark()
+	// looked at; unmarking the whole group value would copy it. A group
+	// chosen by a sensitive value would show that value's effect in every
+	// plan (its name and thread), so it is refused.
+	if val.IsMarked() {
+		return nil, append(diags, sensitiveShownError("group", about, expr))
+	}
 	if !val.IsKnown() {
 		l.shared.unknownSkipped.Store(true)
 		return nil, diags
@@ -492,7 +496,10 @@ func (l *loader) resolveGroup(expr hcl.Expression, ctx *hcl.EvalContext, about s
 		}
 		return nil, append(diags, attrError("Invalid group", bad+" This is "+what+".", expr))
 	}
-	name, _ := val.GetAttr("name").Unmark()
+	name := val.GetAttr("name")
+	if name.IsMarked() {
+		return nil, append(diags, sensitiveShownError("group", about, expr))
+	}
 	if !name.IsKnown() {
 		l.shared.unknownSkipped.Store(true)
 		return nil, diags

@@ -40,8 +40,12 @@ type Config struct {
 	Repeats map[string]*Repeat
 
 	// Hash identifies the configuration files and the variable values they
-	// were evaluated with (sensitive values excluded), for saved plans.
+	// were evaluated with (sensitive values excluded: SensitiveVarsHash
+	// covers those), for saved plans.
 	Hash string
+	// sensitiveVars are the sensitive variables' values, for
+	// SensitiveVarsHash only.
+	sensitiveVars []byte
 }
 
 // RepeatKey is the key of a message block in Config.Repeats: its name in

@@ -155,7 +155,7 @@ func (l *loader) evalProvider(alias string, p *providerBlock, ctx *hcl.EvalConte
 	fromOK := true
 	if p != nil {
 		out.DeclRange = p.DeclRange
-		s, set, sensitive, _, d := l.evalString(p.Endpoint, ctx, "endpoint")
+		s, set, sensitive, _, d := l.evalShownString(p.Endpoint, ctx, "endpoint", "")
 		diags = append(diags, d...)
 		if set {
 			if !oneOf(s, endpoints) {
@@ -164,12 +164,12 @@ func (l *loader) evalProvider(alias string, p *providerBlock, ctx *hcl.EvalConte
 				out.Endpoint = s
 			}
 		}
-		s, set, _, _, d = l.evalString(p.AccountID, ctx, "account_id")
+		s, set, sensitive, _, d = l.evalShownString(p.AccountID, ctx, "account_id", "")
 		diags = append(diags, d...)
 		if set {
 			out.AccountID = s
 		}
-		s, set, sensitive, ok, d := l.evalString(p.From, ctx, "from")
+		s, set, sensitive, ok, d := l.evalShownString(p.From, ctx, "from", "")
 		diags = append(diags, d...)
 		fromOK = ok
 		if set {
@@ -180,7 +180,7 @@ func (l *loader) evalProvider(alias string, p *providerBlock, ctx *hcl.EvalConte
 				out.From = s
 			}
 		}
-		s, set, sensitive, _, d = l.evalString(p.BaseURL, ctx, "base_url")
+		s, set, sensitive, _, d = l.evalShownString(p.BaseURL, ctx, "base_url", "")
 		diags = append(diags, d...)
 		if set {
 			if err := checkBaseURL(s); err != nil {
@@ -189,7 +189,7 @@ func (l *loader) evalProvider(alias string, p *providerBlock, ctx *hcl.EvalConte
 				out.BaseURL = s
 			}
 		}
-		s, set, sensitive, _, d = l.evalString(p.RateLimit, ctx, "rate_limit")
+		s, set, sensitive, _, d = l.evalShownString(p.RateLimit, ctx, "rate_limit", "")
 		diags = append(diags, d...)
 		if set {
 			rl, err := ParseRateLimit(s)
@@ -198,7 +198,7 @@ func (l *loader) evalProvider(alias string, p *providerBlock, ctx *hcl.EvalConte
 			}
 			out.RateLimit = rl
 		}
-		s, set, sensitive, _, d = l.evalString(p.ExpiresAfter, ctx, "expires_after")
+		s, set, sensitive, _, d = l.evalShownString(p.ExpiresAfter, ctx, "expires_after", "")
 		diags = append(diags, d...)
 		if set {
 			dur, err := parseExpiresAfter(s)

@@ -156,7 +156,7 @@ func (l *loader) expandRepeat(m *messageBlock, ctx *hcl.EvalContext, provider *P
 // evalRepeatMoment evaluates a repeat block's from or until: RFC 3339, or
 // a wall time when a zone is in scope. Zero when absent.
 func (l *loader) evalRepeatMoment(expr hcl.Expression, ctx *hcl.EvalContext, attr string, scoped *time.Location) (time.Time, bool, hcl.Diagnostics) {
-	s, set, sensitive, ok, diags := l.evalString(expr, ctx, attr)
+	s, set, sensitive, ok, diags := l.evalShownString(expr, ctx, attr, "")
 	if !ok || !set {
 		return time.Time{}, ok, diags
 	}
@@ -172,7 +172,7 @@ func (l *loader) evalRepeatMoment(expr hcl.Expression, ctx *hcl.EvalContext, att
 
 // evalZone evaluates an optional timezone argument.
 func (l *loader) evalZone(expr hcl.Expression, ctx *hcl.EvalContext, about string) (*time.Location, bool, bool, hcl.Diagnostics) {
-	s, set, sensitive, ok, diags := l.evalString(expr, ctx, "timezone")
+	s, set, sensitive, ok, diags := l.evalShownString(expr, ctx, "timezone", about)
 	if !ok || !set {
 		return nil, false, ok, diags
 	}

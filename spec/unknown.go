@@ -53,7 +53,7 @@ func (p UnknownPolicy) Resend() bool { return p.OnUnknown == OnUnknownResend }
 func (l *loader) evalUnknownPolicy(onUnknown, settle hcl.Expression, ctx *hcl.EvalContext, inherit UnknownPolicy, fail func(summary, text string, expr hcl.Expression)) (UnknownPolicy, bool, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	out, ok := inherit, true
-	s, set, sensitive, sok, d := l.evalString(onUnknown, ctx, "on_unknown")
+	s, set, sensitive, sok, d := l.evalShownString(onUnknown, ctx, "on_unknown", "")
 	diags = append(diags, d...)
 	ok = ok && sok
 	if set {
@@ -64,7 +64,7 @@ func (l *loader) evalUnknownPolicy(onUnknown, settle hcl.Expression, ctx *hcl.Ev
 			ok = false
 		}
 	}
-	s, set, sensitive, sok, d = l.evalString(settle, ctx, "unknown_settle")
+	s, set, sensitive, sok, d = l.evalShownString(settle, ctx, "unknown_settle", "")
 	diags = append(diags, d...)
 	ok = ok && sok
 	if set {
