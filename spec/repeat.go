@@ -74,6 +74,10 @@ type RepeatInfo struct {
 	From, Until time.Time
 	// Next is the occurrence after this one; zero when until leaves none.
 	Next time.Time
+	// Prev is the occurrence before this one; zero when from leaves none.
+	// An import takes no thread message as this occurrence's that is not
+	// dated after it.
+	Prev time.Time
 	// Remaining counts the occurrences after this one up to until: -1
 	// without until. Counting stops at MaxRemaining, so that value means
 	// "at least".
@@ -287,7 +291,8 @@ func (r *Repeat) remainingAfter(t time.Time) int {
 
 // infos describes consecutive occurrences, in order. The next of each but
 // the last is the one after it, and its count one more, so the walk to
-// until is made once.
+// until is made once; the previous of each but the first is the one
+// before it.
 func (r *Repeat) infos(occs []time.Time) []*RepeatInfo {
 	out := make([]*RepeatInfo, len(occs))
 	for i := len(occs) - 1; i >= 0; i-- {
@@ -304,6 +309,11 @@ func (r *Repeat) infos(occs []time.Time) []*RepeatInfo {
 		}
 		if !ri.Next.IsZero() {
 			ri.Period = ri.Next.Sub(t)
+		}
+		if i > 0 {
+			ri.Prev = occs[i-1]
+		} else {
+			ri.Prev = r.latest(t.Add(-time.Nanosecond))
 		}
 		out[i] = ri
 	}
