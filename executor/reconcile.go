@@ -19,7 +19,10 @@ import (
 // look-up compares the API's date_created with herald's record of an
 // attempt: a thread message counts as the attempt's delivery only when it
 // was created between the attempt's start minus ClockSkew and its end plus
-// ClockSkew.
+// ClockSkew. A look-up proves no absence in an account whose recent
+// deliveries show the clocks further apart (see history.skew), and an
+// import takes no thread message dated more than ClockSkew before the
+// message's send_at.
 const ClockSkew = 2 * time.Minute
 
 // recentPage is how many messages a look-up of a thread returns at most:
@@ -32,15 +35,22 @@ const recentPage = 5
 // when the thread holds a message from the same sender (the instance's
 // from number) with the same body, created within its last attempt's
 // window (see ClockSkew; an attempt that a crash cut short has no recorded
-// end, and its window ends at the look-up, by opts.Now); it is then
-// recorded as sent.
+// end, and its window ends at the look-up, by opts.Now), that is no other
+// message's delivery as state records it (see claim): it is then recorded
+// as sent, with that message as its answer.
 //
 // A message not found is proven not delivered, and recorded so
 // (state.StatusNotDelivered, with the look-up as evidence), only when the
 // look-up is settled and covers the attempt's window:
 //   - settled: it reads the thread at least the instance's unknown_settle
 //     after the attempt's end (for an attempt a crash cut short, its
-//     start), so that a delivery has had time to show in the thread;
+//     start), so that a delivery has had time to show in the thread; no
+//     message read may be the delivery (one with the same text, not from
+//     another number and no other message's delivery, whatever its date:
+//     a clock further off than ClockSkew, or a date without a zone, could
+//     have placed the delivery itself outside the window); and the
+//     account's recent deliveries show A1Base's clock within ClockSkew of
+//     herald's (see history.skew);
 //   - covered: a delivery would be among the messages read, because the
 //     thread holds fewer than a page of them, or the oldest one read was
 //     created before the window opened, or one of them, not the last
@@ -54,14 +64,17 @@ const recentPage = 5
 // than one page since the attempt can never be covered again; the note
 // says so. A look-up that fails is reported through hooks and does not
 // stop the others. resolved lists the messages recorded as sent or not
-// delivered; the error is non-nil only when ctx ends or a record cannot be
-// written.
+// delivered; the error is non-nil only when ctx ends, a record cannot be
+// written or the state cannot be read back.
 //
-// Each thread is fetched once however many of its messages are unknown,
-// and each recent message accounts for at most one unknown message, so two
-// unknown copies of the same text are not both taken as delivered by one
-// delivery. Of opts only the clock (Now), which stamps the records, and the
-// aliased accounts (Accounts), whose threads their clients look up, are used.
+// The deliveries state records come from the plan's records and, when rec
+// can read the state back (every state backend can), from all of state,
+// so that earlier occurrences of a repeat message count. Each thread is
+// fetched once however many of its messages are unknown, and each recent
+// message accounts for at most one unknown message, so two unknown copies
+// of the same text are not both taken as delivered by one delivery. Of
+// opts only the clock (Now), which stamps the records, and the aliased
+// accounts (Accounts), whose threads their clients look up, are used.
 func Reconcile(ctx context.Context, plan *planner.Plan, client Sender, rec state.Recorder, opts Options, hooks Hooks) (resolved []addrs.Message, err error) {
 	if plan == nil {
 		return nil, errors.New("executor: no plan to reconcile")
