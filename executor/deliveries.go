@@ -60,13 +60,7 @@ type stateReader interface {
 func readHistory(ctx context.Context, plan *planner.Plan, rec state.Recorder) (*history, error) {
 	h := &history{}
 	seen := map[string]bool{}
-	accountOf := map[string]string{} // group name -> provider alias
-	for _, c := range plan.Changes {
-		if c == nil || c.Instance == nil || c.Instance.Group == nil {
-			continue
-		}
-		accountOf[c.Instance.Group.Name] = c.Instance.Group.ProviderAlias()
-	}
+	accountOf := groupAccounts(plan.Changes)
 	for _, c := range plan.Changes {
 		if c == nil || c.Record == nil {
 			continue
@@ -94,18 +88,44 @@ func readHistory(ctx context.Context, plan *planner.Plan, rec state.Recorder) (*
 	if err != nil {
 		return nil, err
 	}
+	h.add(snap, accountOf, seen)
+	return h, nil
+}
+
+// snapshotHistory is the deliveries snap records, each in the account of
+// its group as changes configure it (in every account when none does).
+func snapshotHistory(snap *state.Snapshot, changes []*planner.Change) *history {
+	h := &history{}
+	h.add(snap, groupAccounts(changes), nil)
+	return h
+}
+
+// add adds the deliveries of snap's records, but those of seen.
+func (h *history) add(snap *state.Snapshot, accountOf map[string]string, seen map[string]bool) {
+	if snap == nil {
+		return
+	}
 	for key, r := range snap.Records {
 		if r == nil || seen[r.Address] || seen[key] {
 			continue
 		}
-		d, ok := deliveryOf(r, key)
-		if !ok {
-			continue
+		if d, ok := deliveryOf(r, key); ok {
+			d.account, d.anyAccount = accountFor(accountOf, r.Group)
+			h.deliveries = append(h.deliveries, d)
 		}
-		d.account, d.anyAccount = accountFor(accountOf, r.Group)
-		h.deliveries = append(h.deliveries, d)
 	}
-	return h, nil
+}
+
+// groupAccounts maps each group the changes configure to its provider's
+// alias.
+func groupAccounts(changes []*planner.Change) map[string]string {
+	out := map[string]string{}
+	for _, c := range changes {
+		if c != nil && c.Instance != nil && c.Instance.Group != nil {
+			out[c.Instance.Group.Name] = c.Instance.Group.ProviderAlias()
+		}
+	}
+	return out
 }
 
 func accountFor(accountOf map[string]string, group string) (string, bool) {
@@ -209,7 +229,7 @@ func claim(msgs []a1base.ThreadMessage, delivered []delivery) []owner {
 			}
 			if d.id != "" && m.ID == d.id ||
 				d.id == "" && !m.DateCreated.IsZero() && m.DateCreated.Truncate(time.Second).Equal(d.created.Truncate(time.Second)) &&
-					(d.content == "" || m.Body == d.content) && (d.from == "" || sameNumber(m.From, d.from)) {
+					(d.content == "" || m.Body == d.content) && (d.from == "" || m.From == "" || sameNumber(m.From, d.from)) {
 				owners[i].addr = d.addr
 				break
 			}

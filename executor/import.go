@@ -130,31 +130,6 @@ func datedFor(inst *spec.Instance, created time.Time) bool {
 	return inst.Repeat == nil || inst.Repeat.Prev.IsZero() || created.After(inst.Repeat.Prev)
 }
 
-// snapshotHistory is the deliveries snap records, each in the account of
-// its group as changes configure it (in every account when none does).
-func snapshotHistory(snap *state.Snapshot, changes []*planner.Change) *history {
-	h := &history{}
-	if snap == nil {
-		return h
-	}
-	accountOf := map[string]string{}
-	for _, c := range changes {
-		if c != nil && c.Instance != nil && c.Instance.Group != nil {
-			accountOf[c.Instance.Group.Name] = c.Instance.Group.ProviderAlias()
-		}
-	}
-	for key, r := range snap.Records {
-		if r == nil {
-			continue
-		}
-		if d, ok := deliveryOf(r, key); ok {
-			d.account, d.anyAccount = accountFor(accountOf, r.Group)
-			h.deliveries = append(h.deliveries, d)
-		}
-	}
-	return h
-}
-
 // ImportOptions steer Import.
 type ImportOptions struct {
 	// Force records a message for which no thread message matched, as
