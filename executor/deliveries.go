@@ -3,6 +3,7 @@ package executor
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"slices"
 	"time"
 
@@ -33,8 +34,9 @@ type delivery struct {
 	// content and from are what the delivery shows in the thread; content
 	// is "" when state keeps no text (a sensitive message).
 	content, from string
-	// created is the answer's date_created; zero when it has none with a
-	// zone.
+	// date is the answer's date_created as A1Base wrote it; created is
+	// that time, zero when it has none with a zone.
+	date    string
 	created time.Time
 	// started and finished bound the attempt that delivered it; zero when
 	// none is recorded (an import).
@@ -145,7 +147,8 @@ func deliveryOf(r *state.Record, addr string) (delivery, bool) {
 		content: r.Answer.Body,
 		from:    cmp.Or(r.Answer.From, r.From),
 	}
-	d.created, _ = a1base.ParseTime(r.Answer.DateCreated)
+	d.date = r.Answer.DateCreated
+	d.created, _ = a1base.ParseTime(d.date)
 	for i := range r.Attempts {
 		if a := &r.Attempts[i]; a.Outcome == a1base.Delivered.String() && a.FinishedAt != nil {
 			d.started, d.finished = a.StartedAt, *a.FinishedAt
@@ -168,21 +171,25 @@ func (h *history) of(t threadKey) []delivery {
 
 // skewEstimate is the largest difference between A1Base's clock and
 // herald's that an account's recent deliveries show, and the delivery
-// that shows it.
+// that shows it; or, in undated, a recent delivery whose answer has no
+// date with a zone, against which the clocks cannot be compared.
 type skewEstimate struct {
-	off  time.Duration
-	from delivery
+	off     time.Duration
+	from    delivery
+	undated *delivery
 }
 
 // skew estimates how far A1Base's clock is off herald's for an account:
 // of its last skewSample deliveries that herald sent (by attempt start),
 // the largest distance from the answer's date_created to the attempt that
 // delivered it (0 when it lies within it; the API's dates have whole
-// seconds). A delivery whose answer has no date with a zone tells nothing.
+// seconds). An answer without a date, or with one without a zone, leaves
+// the estimate unknown (undated) rather than read as UTC: the clocks may
+// then be hours apart.
 func (h *history) skew(account string) skewEstimate {
 	var ds []delivery
 	for _, d := range h.deliveries {
-		if (d.anyAccount || d.account == account) && !d.created.IsZero() && !d.started.IsZero() {
+		if (d.anyAccount || d.account == account) && !d.started.IsZero() {
 			ds = append(ds, d)
 		}
 	}
@@ -191,6 +198,12 @@ func (h *history) skew(account string) skewEstimate {
 	})
 	var est skewEstimate
 	for _, d := range ds[:min(len(ds), skewSample)] {
+		if d.created.IsZero() {
+			if est.undated == nil {
+				est.undated = &d
+			}
+			continue
+		}
 		var off time.Duration
 		switch opened := d.started.Truncate(time.Second); {
 		case d.created.Before(opened):
@@ -199,10 +212,27 @@ func (h *history) skew(account string) skewEstimate {
 			off = d.created.Sub(d.finished)
 		}
 		if off > est.off {
-			est = skewEstimate{off: off, from: d}
+			est.off, est.from = off, d
 		}
 	}
 	return est
+}
+
+// unsettled says why the estimate keeps a look-up from proving an
+// absence; "" when it does not.
+func (est skewEstimate) unsettled() string {
+	const hold = "no look-up settles an absence in this account while one of its last %d deliveries shows that"
+	switch {
+	case est.undated != nil && est.undated.date == "":
+		return fmt.Sprintf("A1Base's answer to %s gave no date_created: herald cannot tell how far A1Base's clock is from its own, and "+hold, est.undated.addr, skewSample)
+	case est.undated != nil:
+		return fmt.Sprintf("A1Base's answer to %s dated it %q, which has no zone: herald cannot tell how far A1Base's clock is from its own, and "+hold, est.undated.addr, est.undated.date, skewSample)
+	case est.off > ClockSkew:
+		d := est.from
+		return fmt.Sprintf("A1Base's clock has differed from herald's by up to %s (%s: created %s for an attempt from %s to %s), more than the %s a look-up allows: a delivery may be dated outside the attempt's window, and "+hold,
+			est.off, d.addr, stamp(d.created), stamp(d.started), stamp(d.finished), ClockSkew, skewSample)
+	}
+	return ""
 }
 
 // owner says whose delivery a thread message is: addr, a recorded

@@ -1,6 +1,7 @@
 package executor
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -98,20 +99,30 @@ func TestReconcileRefusesToSettleBeyondObservedSkew(t *testing.T) {
 		name    string
 		created time.Duration // after the earlier attempt's start
 		inPlan  bool          // the earlier record is in the plan, else only in state (a past occurrence)
+		date    string        // the answer's date_created, when not created
 		settles bool
+		why     string
 	}{
 		{name: "in_step", created: time.Second, inPlan: true, settles: true},
 		{name: "ahead_in_plan", created: 5 * time.Minute, inPlan: true},
 		{name: "behind_in_plan", created: -3 * time.Minute, inPlan: true},
 		{name: "ahead_in_state", created: 5 * time.Minute},
 		{name: "within_allowance", created: ClockSkew, inPlan: true, settles: true},
+		// A date without a zone could be in any: the clocks cannot be
+		// compared, which is not proof that they agree.
+		{name: "zoneless_answer", date: "2026-12-01T09:01:00", inPlan: true, why: `dated it "2026-12-01T09:01:00", which has no zone`},
+		{name: "no_date", date: " ", inPlan: true, why: "gave no date_created"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := newPlan()
 			prev := b.text(planner.Noop, "eng", "prev", t0)
 			prevStart := t0.Add(time.Minute)
 			prevEnd := prevStart.Add(time.Second)
-			prevRec := sentRecord(prev, prevStart, prevEnd, prevStart.Add(tc.created).Format(time.RFC3339))
+			date := prevStart.Add(tc.created).Format(time.RFC3339)
+			if tc.date != "" {
+				date = strings.TrimSpace(tc.date)
+			}
+			prevRec := sentRecord(prev, prevStart, prevEnd, date)
 			var base *state.Snapshot
 			if tc.inPlan {
 				prev.Record = prevRec
@@ -138,7 +149,8 @@ func TestReconcileRefusesToSettleBeyondObservedSkew(t *testing.T) {
 			}
 			assert.Empty(t, resolved)
 			assert.Equal(t, state.EventLookUp, evs[0].Kind, "not %s", evs[0].Status)
-			assert.Contains(t, evs[0].LookUp.Unsettled, "A1Base's clock has differed from herald's by up to")
+			why := cmp.Or(tc.why, "A1Base's clock has differed from herald's by up to")
+			assert.Contains(t, evs[0].LookUp.Unsettled, why)
 			assert.Contains(t, evs[0].LookUp.Unsettled, "message.prev")
 		})
 	}
@@ -312,4 +324,33 @@ func TestEvidenceDateBounds(t *testing.T) {
 			assert.Equal(t, tc.found, results[0].Found != nil)
 		})
 	}
+}
+
+// TestReconcileUnclaimableDeliveryIsNotAdopted: a message recorded as sent
+// whose answer does not say which thread message it was (no id, and a
+// date without a zone) may own any message of its text within its
+// attempt's window: the unknown message with the same text takes none of
+// them, and its look-up settles nothing while one is listed.
+func TestReconcileUnclaimableDeliveryIsNotAdopted(t *testing.T) {
+	started := t0.Add(10 * time.Minute)
+	ended := started.Add(time.Second)
+	b := newPlan()
+	prev := b.text(planner.Noop, "eng", "prev", t0)
+	prev.Record = sentRecord(prev, started.Add(-30*time.Second), started.Add(-29*time.Second), "2026-12-01T09:09:30")
+	c := unknown(b, "eng", "lost", started)
+	c.Instance.Text = prev.Instance.Text
+	c.Record.Attempts[1].FinishedAt = &ended
+	c.Instance.Unknown = spec.UnknownPolicy{OnUnknown: spec.OnUnknownResend, Settle: 5 * time.Minute}
+	rec := &memRecorder{}
+	f := newFake(rec, b.plan)
+	f.recent = func(string) ([]a1base.ThreadMessage, error) {
+		return []a1base.ThreadMessage{{From: own, Body: prev.Instance.Text, DateCreated: started.Add(-30 * time.Second)}}, nil
+	}
+	resolved, err := Reconcile(context.Background(), b.plan, f, rec, Options{Now: func() time.Time { return ended.Add(time.Hour) }}, nil)
+	require.NoError(t, err)
+	assert.Empty(t, resolved)
+	evs := rec.of(c.Addr.String())
+	require.Len(t, evs, 1)
+	assert.Equal(t, state.EventLookUp, evs[0].Kind, "not %s", evs[0].Status)
+	assert.Contains(t, evs[0].LookUp.Unsettled, "may be the delivery of message.prev")
 }

@@ -199,9 +199,8 @@ func (cand *candidate) settle(msgs []a1base.ThreadMessage, owners []owner, deliv
 		lu.Unsettled = fmt.Sprintf("too early to prove an absence: a delivery may not show in the thread before %s (unknown_settle %s after the attempt)", stamp(settles), inst.Unknown.Settle)
 	case cand.lookalike(msgs, owners) != "":
 		lu.Unsettled = cand.lookalike(msgs, owners)
-	case skew.off > ClockSkew:
-		lu.Unsettled = fmt.Sprintf("A1Base's clock has differed from herald's by up to %s (%s: created %s for an attempt from %s to %s), more than the %s a look-up allows: a delivery may be dated outside the attempt's window, and no look-up settles an absence in this account while one of its last %d deliveries shows that much",
-			skew.off, skew.from.addr, stamp(skew.from.created), stamp(skew.from.started), stamp(skew.from.finished), ClockSkew, skewSample)
+	case skew.unsettled() != "":
+		lu.Unsettled = skew.unsettled()
 	default:
 		lu.Covered = cand.covered(msgs, delivered)
 		if lu.Covered == "" {
