@@ -18,9 +18,10 @@ import (
 //
 // The OpenAPI file leaves the items untyped, so each is read leniently: the
 // text from body, content, text, message or message_content.text; the time
-// from date_created, created_at, timestamp or sent_at (RFC 3339, with or
-// without a zone, or Unix seconds); the sender from from or sender_number; the id from message_id or id.
-// An item whose time cannot be read keeps a zero DateCreated.
+// from date_created, created_at, timestamp or sent_at (RFC 3339 with a zone
+// or offset, or Unix seconds); the sender from from or sender_number; the
+// id from message_id or id. An item whose time cannot be read, a time
+// without a zone among them, keeps a zero DateCreated.
 func (c *Client) RecentMessages(ctx context.Context, threadID string) ([]ThreadMessage, error) {
 	u, err := c.endpoint("messages", "threads", c.cfg.AccountID, "get-recent", threadID)
 	if err != nil {
@@ -114,26 +115,33 @@ func firstString(m map[string]json.RawMessage, keys ...string) string {
 
 var timeLayouts = []string{
 	time.RFC3339Nano,
-	"2006-01-02T15:04:05.999999999",
 	"2006-01-02 15:04:05.999999999Z07:00",
-	"2006-01-02 15:04:05.999999999",
 }
 
-// parseTime reads a creation time. A time without a zone is taken as UTC,
-// which is what A1Base's own answers use.
+// ParseTime reads a time A1Base wrote as a string: RFC 3339, or with a
+// space for the T. A time without a zone is not read: it could be in any
+// zone, and taking it for UTC could place a message hours away from when
+// it was created, which a look-up would then count as proof that an
+// attempt's delivery is not among the messages read.
+func ParseTime(s string) (time.Time, bool) {
+	s = strings.TrimSpace(s)
+	for _, layout := range timeLayouts {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), true
+		}
+	}
+	return time.Time{}, false
+}
+
+// parseTime reads a creation time: a string as ParseTime does, or Unix
+// seconds or milliseconds.
 func parseTime(raw json.RawMessage) (time.Time, bool) {
 	if len(raw) == 0 {
 		return time.Time{}, false
 	}
 	var s string
 	if json.Unmarshal(raw, &s) == nil {
-		s = strings.TrimSpace(s)
-		for _, layout := range timeLayouts {
-			if t, err := time.Parse(layout, s); err == nil {
-				return t.UTC(), true
-			}
-		}
-		return time.Time{}, false
+		return ParseTime(s)
 	}
 	var n float64
 	if json.Unmarshal(raw, &n) == nil && n > 0 {

@@ -82,9 +82,16 @@ func TestRecentMessagesLenient(t *testing.T) {
 			want: []a1base.ThreadMessage{{ID: "msg_1", Body: "hi", From: "+1", DateCreated: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}},
 		},
 		{
-			name: "other names and a zoneless time",
-			body: `{"status":"success","data":[{"id":"m-9","content":"hi","sender_number":"+2","created_at":"2026-12-01T09:00:00.250"}]}`,
+			name: "other names and a zoned time",
+			body: `{"status":"success","data":[{"id":"m-9","content":"hi","sender_number":"+2","created_at":"2026-12-01 10:00:00.250+01:00"}]}`,
 			want: []a1base.ThreadMessage{{ID: "m-9", Body: "hi", From: "+2", DateCreated: time.Date(2026, 12, 1, 9, 0, 0, 250_000_000, time.UTC)}},
+		},
+		{
+			// Without a zone the time could be in any: it is unreadable,
+			// not UTC.
+			name: "zoneless times",
+			body: `{"data":[{"body":"hi","date_created":"2026-12-01T09:00:00.250"},{"body":"yo","created_at":"2026-12-01 09:00:00"}]}`,
+			want: []a1base.ThreadMessage{{Body: "hi"}, {Body: "yo"}},
 		},
 		{
 			name: "structured content, offset and unix times",

@@ -46,9 +46,11 @@ sent, without sending it: for messages that went out by hand or by an
 earlier script before herald took over. Import takes the state lock, reads
 the thread's recent messages (the last five, through the A1Base look-up;
 credentials as for apply) and records the message that has the same
-content from the group's sending number, its id and time as the record's
-answer. Where none matches, it says so and records nothing, unless -force
-is given: the record then reads "sent, imported without evidence".
+content from the group's sending number, dated no earlier than 2 minutes
+before its send_at (and, for an occurrence of a repeat message, after the
+occurrence before it), its id and time as the record's answer. Where none
+matches, it says so and records nothing, unless -force is given: the
+record then reads "sent, imported without evidence".
 
 An address already in state is an error: "herald state show ADDR" shows
 what is recorded. An import block in the configuration does the same at

@@ -210,3 +210,57 @@ func splitLines(s string) []string {
 	}
 	return out
 }
+
+// TestGenerateImportsDailyRepeatTakesNoOlderPost: the thread of a daily
+// standup holds the post of two days before (the old script's, or herald's
+// own); it is no evidence that today's occurrence went out, so no import
+// block is written for it and apply sends it. A post of today's is
+// imported; one of yesterday's, after the occurrence before, is not
+// either.
+func TestGenerateImportsDailyRepeatTakesNoOlderPost(t *testing.T) {
+	const config = `
+provider "a1base" {
+  account_id = "acc_test"
+  from       = "+14155552671"
+}
+
+group "eng" {
+  thread_id = "t-eng"
+}
+
+message "standup" {
+  group = group.eng
+  repeat {
+    cron     = "0 9 * * *"
+    timezone = "UTC"
+  }
+  text = "Standup in 15 minutes"
+}
+`
+	occurrence := time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name   string
+		posted time.Time
+		found  bool
+	}{
+		{name: "two_days_before", posted: occurrence.Add(-48 * time.Hour)},
+		{name: "the_day_before", posted: occurrence.Add(-24*time.Hour + 30*time.Second)},
+		{name: "today", posted: occurrence.Add(20 * time.Second), found: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, vars := pgFake(t)
+			srv.AddThreadMessage("t-eng", "+14155552671", "Standup in 15 minutes", tc.posted) // msg_1
+			dir := t.TempDir()
+			writeConfig(t, dir, config)
+			r := runEnv(t, dir, vars, "", "plan", "-generate-imports", "-at=2026-12-03T09:05:00Z")
+			require.Equal(t, 0, r.code, r.stderr)
+			if !tc.found {
+				require.Empty(t, r.stdout)
+				require.Contains(t, r.stderr, "Found 0 of 1")
+				return
+			}
+			require.Contains(t, r.stdout, `to = message.standup["2026-12-03T09:00:00Z"]`)
+			require.Contains(t, r.stderr, "Found 1 of 1")
+		})
+	}
+}

@@ -756,7 +756,8 @@ func (r *runner) setStarted(c *planner.Change, at time.Time) {
 // gateway error) among its thread's recent messages right away, while it
 // is still among the last five: its group sends nothing else meanwhile, so
 // only the group's own members can have pushed it out. It matches the way
-// Reconcile does, with the attempt's window ending now. Found, it is
+// Reconcile does, with the attempt's window ending now, and takes no
+// message that state records as another message's delivery. Found, it is
 // recorded as sent; otherwise it stays unknown for the next apply's
 // reconciliation or -replace.
 func (r *runner) findLost(c *planner.Change, n int) bool {
@@ -770,8 +771,12 @@ func (r *runner) findLost(c *planner.Change, n int) bool {
 	if err != nil {
 		return false
 	}
+	owners, err := lostOwners(r.reqCtx, r.rec, c, msgs)
+	if err != nil {
+		return false
+	}
 	cand := newCandidateFor(c, n, started, r.opts.Now())
-	m := match([]*candidate{cand}, msgs)[0]
+	m := match([]*candidate{cand}, msgs, owners)[0]
 	if m.msg == nil {
 		return false
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/heraldhq/herald/a1base"
 	"github.com/heraldhq/herald/planner"
+	"github.com/heraldhq/herald/spec"
 	"github.com/heraldhq/herald/state"
 )
 
@@ -32,12 +33,17 @@ type ImportResult struct {
 // was sent, reading each thread once through the same look-up
 // reconciliation uses. It records nothing: generating import blocks and
 // apply both build on it. A thread message matches when its body is the
-// message's content and its sender is the message's sending number (a
-// message that names no sender is taken at its content); with an id, only
-// the thread message with that id matches. The earliest message (by
-// send_at, then address) takes the earliest matching thread message, and
-// no thread message is used twice, nor one that state already holds as
-// the answer of another message of its thread.
+// message's content, its sender is the message's sending number (a
+// message that names no sender cannot be told from a member's copy, and
+// never matches), and it is dated no earlier than the message's send_at
+// less ClockSkew and, for an occurrence of a repeat message, after the
+// occurrence before it (a message with no readable date never matches):
+// an older post of the same text, such as the one a daily repeat made
+// the day before, is no evidence. With an id, only the thread message with
+// that id matches, under the same rules. The earliest message (by send_at,
+// then address) takes the earliest matching thread message, and no thread
+// message is used twice, nor one that state records as another message's
+// delivery.
 //
 // accounts are the aliased providers' accounts (see Options.Accounts); a
 // message to a group of an aliased provider is looked for with its client.
@@ -63,6 +69,7 @@ func Evidence(ctx context.Context, changes []*planner.Change, client Sender, acc
 			return nil, fmt.Errorf("executor: no A1Base client to look threads up with%s", accountDesc(t.account))
 		}
 	}
+	delivered := snapshotHistory(snap, changes)
 	for _, tk := range threads {
 		t := tk.thread
 		msgs, err := clients.client(tk.account).RecentMessages(ctx, t)
@@ -75,7 +82,11 @@ func Evidence(ctx context.Context, changes []*planner.Change, client Sender, acc
 			}
 			continue
 		}
-		used := claimedBy(snap, t, msgs)
+		owners := claim(msgs, delivered.of(tk))
+		used := make([]bool, len(msgs))
+		for j := range owners {
+			used[j] = owners[j].addr != "" || owners[j].maybe != ""
+		}
 		idx := slices.Clone(byThread[tk])
 		slices.SortStableFunc(idx, func(a, b int) int {
 			ca, cb := changes[a].Instance, changes[b].Instance
@@ -94,7 +105,7 @@ func Evidence(ctx context.Context, changes []*planner.Change, client Sender, acc
 			}
 			for _, j := range order {
 				m := msgs[j]
-				if used[j] || m.Body != content || !sameNumber(m.From, c.Instance.From) || (c.ImportID != "" && m.ID != c.ImportID) {
+				if used[j] || m.Body != content || !sameNumber(m.From, c.Instance.From) || (c.ImportID != "" && m.ID != c.ImportID) || !datedFor(c.Instance, m.DateCreated) {
 					continue
 				}
 				used[j] = true
@@ -107,31 +118,16 @@ func Evidence(ctx context.Context, changes []*planner.Change, client Sender, acc
 	return out, nil
 }
 
-// claimedBy marks the thread messages state already holds as the answer of
-// a record of that thread: a message herald sent, or imported, is no
-// evidence for another one.
-func claimedBy(snap *state.Snapshot, thread string, msgs []a1base.ThreadMessage) []bool {
-	used := make([]bool, len(msgs))
-	if snap == nil {
-		return used
+// datedFor reports whether a thread message created at created can be
+// inst's delivery: dated no earlier than its send_at less ClockSkew (the
+// API's dates have whole seconds) and, for an occurrence of a repeat
+// message, after the occurrence before it. A message with no readable
+// date cannot be placed, and is no evidence.
+func datedFor(inst *spec.Instance, created time.Time) bool {
+	if created.IsZero() || created.Before(inst.SendAt.Add(-ClockSkew).Truncate(time.Second)) {
+		return false
 	}
-	for _, r := range snap.Records {
-		if r == nil || r.ThreadID != thread || r.Answer == nil || r.Status != state.StatusSent {
-			continue
-		}
-		for j, m := range msgs {
-			if used[j] {
-				continue
-			}
-			if r.Answer.MessageID != "" && r.Answer.MessageID == m.ID ||
-				r.Answer.MessageID == "" && r.Answer.DateCreated != "" && r.Answer.DateCreated == m.DateCreated.UTC().Format(time.RFC3339) &&
-					(r.Answer.Body == "" || r.Answer.Body == m.Body) {
-				used[j] = true
-				break
-			}
-		}
-	}
-	return used
+	return inst.Repeat == nil || inst.Repeat.Prev.IsZero() || created.After(inst.Repeat.Prev)
 }
 
 // ImportOptions steer Import.

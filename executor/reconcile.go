@@ -19,7 +19,10 @@ import (
 // look-up compares the API's date_created with herald's record of an
 // attempt: a thread message counts as the attempt's delivery only when it
 // was created between the attempt's start minus ClockSkew and its end plus
-// ClockSkew.
+// ClockSkew. A look-up proves no absence in an account whose recent
+// deliveries show the clocks further apart (see history.skew), and an
+// import takes no thread message dated more than ClockSkew before the
+// message's send_at.
 const ClockSkew = 2 * time.Minute
 
 // recentPage is how many messages a look-up of a thread returns at most:
@@ -32,15 +35,22 @@ const recentPage = 5
 // when the thread holds a message from the same sender (the instance's
 // from number) with the same body, created within its last attempt's
 // window (see ClockSkew; an attempt that a crash cut short has no recorded
-// end, and its window ends at the look-up, by opts.Now); it is then
-// recorded as sent.
+// end, and its window ends at the look-up, by opts.Now), that is no other
+// message's delivery as state records it (see claim): it is then recorded
+// as sent, with that message as its answer.
 //
 // A message not found is proven not delivered, and recorded so
 // (state.StatusNotDelivered, with the look-up as evidence), only when the
 // look-up is settled and covers the attempt's window:
 //   - settled: it reads the thread at least the instance's unknown_settle
 //     after the attempt's end (for an attempt a crash cut short, its
-//     start), so that a delivery has had time to show in the thread;
+//     start), so that a delivery has had time to show in the thread; no
+//     message read may be the delivery (one with the same text, not from
+//     another number and no other message's delivery, whatever its date:
+//     a clock further off than ClockSkew, or a date without a zone, could
+//     have placed the delivery itself outside the window); and the
+//     account's recent deliveries show A1Base's clock within ClockSkew of
+//     herald's (see history.skew);
 //   - covered: a delivery would be among the messages read, because the
 //     thread holds fewer than a page of them, or the oldest one read was
 //     created before the window opened, or one of them, not the last
@@ -54,14 +64,17 @@ const recentPage = 5
 // than one page since the attempt can never be covered again; the note
 // says so. A look-up that fails is reported through hooks and does not
 // stop the others. resolved lists the messages recorded as sent or not
-// delivered; the error is non-nil only when ctx ends or a record cannot be
-// written.
+// delivered; the error is non-nil only when ctx ends, a record cannot be
+// written or the state cannot be read back.
 //
-// Each thread is fetched once however many of its messages are unknown,
-// and each recent message accounts for at most one unknown message, so two
-// unknown copies of the same text are not both taken as delivered by one
-// delivery. Of opts only the clock (Now), which stamps the records, and the
-// aliased accounts (Accounts), whose threads their clients look up, are used.
+// The deliveries state records come from the plan's records and, when rec
+// can read the state back (every state backend can), from all of state,
+// so that earlier occurrences of a repeat message count. Each thread is
+// fetched once however many of its messages are unknown, and each recent
+// message accounts for at most one unknown message, so two unknown copies
+// of the same text are not both taken as delivered by one delivery. Of
+// opts only the clock (Now), which stamps the records, and the aliased
+// accounts (Accounts), whose threads their clients look up, are used.
 func Reconcile(ctx context.Context, plan *planner.Plan, client Sender, rec state.Recorder, opts Options, hooks Hooks) (resolved []addrs.Message, err error) {
 	if plan == nil {
 		return nil, errors.New("executor: no plan to reconcile")
@@ -101,7 +114,10 @@ func Reconcile(ctx context.Context, plan *planner.Plan, client Sender, rec state
 	if rec == nil {
 		return nil, errors.New("executor: no state recorder")
 	}
-	earlier := deliveredByThread(plan)
+	hist, err := readHistory(ctx, plan, rec)
+	if err != nil {
+		return nil, fmt.Errorf("reading state to reconcile with: %w", err)
+	}
 
 	for _, t := range threads {
 		cands := byThread[t]
@@ -116,7 +132,10 @@ func Reconcile(ctx context.Context, plan *planner.Plan, client Sender, rec state
 			continue
 		}
 		now := opts.Now()
-		for _, m := range match(cands, msgs) {
+		delivered := hist.of(t)
+		owners := claim(msgs, delivered)
+		skew := hist.skew(t.account)
+		for _, m := range match(cands, msgs, owners) {
 			c := m.cand.change
 			lu := readOf(msgs, now)
 			if m.msg != nil {
@@ -127,7 +146,7 @@ func Reconcile(ctx context.Context, plan *planner.Plan, client Sender, rec state
 				h.Reconciled(c, true)
 				continue
 			}
-			e := m.cand.settle(msgs, earlier[t], now, &lu)
+			e := m.cand.settle(msgs, owners, delivered, skew, now, &lu)
 			what := "its look-up"
 			if e.Status == state.StatusNotDelivered {
 				what = "as not delivered"
@@ -167,7 +186,10 @@ func readOf(msgs []a1base.ThreadMessage, now time.Time) state.LookUp {
 
 // settle decides what a look-up that did not find the candidate proves:
 // a not_delivered outcome, or a note of why it proves nothing (yet).
-func (cand *candidate) settle(msgs []a1base.ThreadMessage, earlier []earlierDelivery, now time.Time, lu *state.LookUp) state.Event {
+// owners says which of msgs are other messages' deliveries (see claim),
+// delivered are the thread's deliveries state records, skew the largest
+// clock difference they show for the account.
+func (cand *candidate) settle(msgs []a1base.ThreadMessage, owners []owner, delivered []delivery, skew skewEstimate, now time.Time, lu *state.LookUp) state.Event {
 	e := recordFields(cand.change)
 	e.Attempt, e.At, e.LookUp = cand.attempt, now, lu
 	inst := cand.change.Instance
@@ -175,10 +197,12 @@ func (cand *candidate) settle(msgs []a1base.ThreadMessage, earlier []earlierDeli
 	switch {
 	case now.Before(settles):
 		lu.Unsettled = fmt.Sprintf("too early to prove an absence: a delivery may not show in the thread before %s (unknown_settle %s after the attempt)", stamp(settles), inst.Unknown.Settle)
-	case cand.undated(msgs):
-		lu.Unsettled = "a message read has the same text and sender but no readable date: it may be the delivery"
+	case cand.lookalike(msgs, owners) != "":
+		lu.Unsettled = cand.lookalike(msgs, owners)
+	case skew.unsettled() != "":
+		lu.Unsettled = skew.unsettled()
 	default:
-		lu.Covered = cand.covered(msgs, earlier)
+		lu.Covered = cand.covered(msgs, delivered)
 		if lu.Covered == "" {
 			lu.Unsettled = fmt.Sprintf("the thread is busier than one page since the attempt: the %d messages read (the most a look-up returns) reach back only to %s, after the attempt's window opened at %s, and include none herald sent before it; no later look-up can prove the absence: check the thread, then -replace to send it or state rm to forget it",
 				len(msgs), stampOf(lu.Oldest), stamp(cand.since))
@@ -195,20 +219,38 @@ func (cand *candidate) settle(msgs []a1base.ThreadMessage, earlier []earlierDeli
 	return e
 }
 
-// undated reports whether a message with the candidate's text and sender
-// has no date to place it in or out of the window.
-func (cand *candidate) undated(msgs []a1base.ThreadMessage) bool {
-	for _, m := range msgs {
-		if m.DateCreated.IsZero() && m.Body == cand.content && sameNumber(m.From, cand.from) {
-			return true
+// lookalike explains why a message read may be the candidate's delivery
+// although it was not taken as one; "" when none may be. Such a message
+// has the candidate's text, does not come from another number, and is no
+// other message's delivery as state records it: whatever its date, it may
+// be the delivery itself, dated by a clock further off than ClockSkew, or
+// in a zone the API did not name.
+func (cand *candidate) lookalike(msgs []a1base.ThreadMessage, owners []owner) string {
+	for i, m := range msgs {
+		if m.Body != cand.content || owners[i].addr != "" || (m.From != "" && !sameNumber(m.From, cand.from)) {
+			continue
+		}
+		window := fmt.Sprintf("the attempt's window (%s to %s)", stamp(cand.since), stamp(cand.until))
+		switch {
+		case m.From == "":
+			return "a message read has the same text and names no sender: it may be the delivery"
+		case m.DateCreated.IsZero():
+			return "a message read has the same text and sender but no readable date: it may be the delivery"
+		case m.DateCreated.Before(cand.since) || m.DateCreated.After(cand.until):
+			return fmt.Sprintf("a message read has the same text and sender, created %s, outside %s: it may be the delivery, dated by a clock further off than the %s a look-up allows; no look-up proves the absence while it is listed: check the thread, then -replace to send it or state rm to forget it",
+				stamp(m.DateCreated), window, ClockSkew)
+		case owners[i].maybe != "":
+			return fmt.Sprintf("a message read has the same text and sender, created %s, within %s, and may be the delivery of %s, whose recorded answer does not say which message it was", stamp(m.DateCreated), window, owners[i].maybe)
+		default:
+			return fmt.Sprintf("a message read has the same text and sender, created %s, within %s, and was taken as the delivery of another unknown message: it may be this one's", stamp(m.DateCreated), window)
 		}
 	}
-	return false
+	return ""
 }
 
 // covered says why a delivery by the candidate's attempt would be among
 // msgs, or "" when it might have fallen off the page.
-func (cand *candidate) covered(msgs []a1base.ThreadMessage, earlier []earlierDelivery) string {
+func (cand *candidate) covered(msgs []a1base.ThreadMessage, delivered []delivery) string {
 	if len(msgs) < recentPage {
 		return fmt.Sprintf("the thread holds only these %d, fewer than a page of %d", len(msgs), recentPage)
 	}
@@ -222,8 +264,8 @@ func (cand *candidate) covered(msgs []a1base.ThreadMessage, earlier []earlierDel
 	// delivery created in the same second and listed below it would then
 	// still be on the page.
 	for _, m := range msgs[:len(msgs)-1] {
-		for _, d := range earlier {
-			if d.finished.After(cand.started) {
+		for _, d := range delivered {
+			if d.finished.IsZero() || d.created.IsZero() || d.content == "" || d.finished.After(cand.started) {
 				continue
 			}
 			if m.DateCreated.Equal(d.created) && m.Body == d.content && sameNumber(m.From, d.from) {
@@ -232,55 +274,6 @@ func (cand *candidate) covered(msgs []a1base.ThreadMessage, earlier []earlierDel
 		}
 	}
 	return ""
-}
-
-// earlierDelivery is a message herald delivered to a thread, as state records
-// it: a look-up that still lists it lists everything created after it.
-type earlierDelivery struct {
-	addr          string
-	content, from string
-	created       time.Time
-	// finished is when its delivering attempt ended.
-	finished time.Time
-}
-
-// deliveredByThread lists the plan's sent messages with a recorded
-// delivery (attempt end, API date) by thread.
-func deliveredByThread(plan *planner.Plan) map[threadKey][]earlierDelivery {
-	out := map[threadKey][]earlierDelivery{}
-	for _, c := range plan.Changes {
-		r := c.Record
-		// Only a configured message names its account.
-		if r == nil || r.Status != state.StatusSent || r.Answer == nil || c.Instance == nil || c.Instance.Group == nil {
-			continue
-		}
-		created, err := time.Parse(time.RFC3339, r.Answer.DateCreated)
-		if err != nil {
-			continue
-		}
-		var finished *time.Time
-		for i := range r.Attempts {
-			if a := &r.Attempts[i]; a.Outcome == a1base.Delivered.String() && a.FinishedAt != nil {
-				finished = a.FinishedAt
-			}
-		}
-		if finished == nil {
-			continue
-		}
-		content := r.Answer.Body
-		if c.Instance.ContentHash() == r.ContentHash {
-			content = c.Instance.Content()
-		}
-		if content == "" {
-			continue
-		}
-		t := threadKey{c.Instance.Group.ProviderAlias(), r.ThreadID}
-		out[t] = append(out[t], earlierDelivery{
-			addr: c.Addr.String(), content: content, from: cmp.Or(r.Answer.From, r.From),
-			created: created, finished: *finished,
-		})
-	}
-	return out
 }
 
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
@@ -390,7 +383,7 @@ func (cand *candidate) event(m *a1base.ThreadMessage, at time.Time, lu *state.Lo
 	e.At = at
 	e.Status = state.StatusSent
 	e.Outcome = a1base.Delivered.String()
-	e.Answer = &state.Answer{From: m.From, Body: m.Body, DateCreated: m.DateCreated.UTC().Format(time.RFC3339)}
+	e.Answer = &state.Answer{MessageID: m.ID, From: m.From, Body: m.Body, DateCreated: m.DateCreated.UTC().Format(time.RFC3339)}
 	if lu != nil {
 		found := *lu
 		found.Covered = "it lists the delivery, created " + stamp(m.DateCreated)
@@ -408,8 +401,9 @@ type pairing struct {
 }
 
 // match pairs unknown messages with thread messages, earliest attempt
-// with earliest eligible message, using each thread message once.
-func match(cands []*candidate, msgs []a1base.ThreadMessage) []pairing {
+// with earliest eligible message, using each thread message once and none
+// that owners gives to another message (see claim; nil: none).
+func match(cands []*candidate, msgs []a1base.ThreadMessage, owners []owner) []pairing {
 	cands = slices.Clone(cands)
 	slices.SortStableFunc(cands, func(a, b *candidate) int {
 		return cmp.Or(a.since.Compare(b.since), cmp.Compare(a.change.Addr.String(), b.change.Addr.String()))
@@ -420,6 +414,9 @@ func match(cands []*candidate, msgs []a1base.ThreadMessage) []pairing {
 	}
 	slices.SortStableFunc(order, func(a, b int) int { return msgs[a].DateCreated.Compare(msgs[b].DateCreated) })
 	used := make([]bool, len(msgs))
+	for i := range owners {
+		used[i] = owners[i].addr != "" || owners[i].maybe != ""
+	}
 	out := make([]pairing, 0, len(cands))
 	for _, cand := range cands {
 		p := pairing{cand: cand}

@@ -74,6 +74,10 @@ type RepeatInfo struct {
 	From, Until time.Time
 	// Next is the occurrence after this one; zero when until leaves none.
 	Next time.Time
+	// Prev is the occurrence before this one; zero when from leaves none.
+	// An import takes no thread message as this occurrence's that is not
+	// dated after it.
+	Prev time.Time
 	// Remaining counts the occurrences after this one up to until: -1
 	// without until. Counting stops at MaxRemaining, so that value means
 	// "at least".
@@ -227,30 +231,37 @@ func (r *Repeat) next(t time.Time) time.Time {
 }
 
 // latest is the last occurrence at or before t; zero when there is none.
-// It looks back over growing spans, so that a rule firing every minute
-// and one firing every four years both cost a few steps.
 func (r *Repeat) latest(t time.Time) time.Time {
+	last, _ := r.latestTwo(t)
+	return last
+}
+
+// latestTwo is the last occurrence at or before t and the one before it;
+// each zero when there is none. It looks back over growing spans, so that
+// a rule firing every minute and one firing every four years both cost a
+// few steps.
+func (r *Repeat) latestTwo(t time.Time) (last, prev time.Time) {
 	if !r.From.IsZero() && t.Before(r.From) {
-		return time.Time{}
+		return time.Time{}, time.Time{}
 	}
 	for _, span := range []time.Duration{2 * time.Hour, 50 * time.Hour, 33 * 24 * time.Hour, 400 * 24 * time.Hour, 5 * 366 * 24 * time.Hour, 20 * 366 * 24 * time.Hour} {
 		start := t.Add(-span)
-		var found time.Time
+		var found, before time.Time
 		r.walk(start, func(o time.Time) bool {
 			if o.After(t) {
 				return false
 			}
-			found = o
+			found, before = o, found
 			return true
 		})
 		if !found.IsZero() {
-			return found
+			last, prev = found, before
 		}
-		if !r.From.IsZero() && start.Before(r.From) {
-			return time.Time{}
+		if !prev.IsZero() || (!r.From.IsZero() && start.Before(r.From)) {
+			return last, prev
 		}
 	}
-	return time.Time{}
+	return last, prev
 }
 
 // Occurrences lists the occurrences at or after from and before to, in
@@ -287,8 +298,9 @@ func (r *Repeat) remainingAfter(t time.Time) int {
 
 // infos describes consecutive occurrences, in order. The next of each but
 // the last is the one after it, and its count one more, so the walk to
-// until is made once.
-func (r *Repeat) infos(occs []time.Time) []*RepeatInfo {
+// until is made once; the previous of each but the first is the one
+// before it, and before is the first's (zero: none, or not looked for).
+func (r *Repeat) infos(occs []time.Time, before time.Time) []*RepeatInfo {
 	out := make([]*RepeatInfo, len(occs))
 	for i := len(occs) - 1; i >= 0; i-- {
 		t := occs[i]
@@ -304,6 +316,11 @@ func (r *Repeat) infos(occs []time.Time) []*RepeatInfo {
 		}
 		if !ri.Next.IsZero() {
 			ri.Period = ri.Next.Sub(t)
+		}
+		if i > 0 {
+			ri.Prev = occs[i-1]
+		} else {
+			ri.Prev = before
 		}
 		out[i] = ri
 	}

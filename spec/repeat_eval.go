@@ -104,6 +104,7 @@ func (l *loader) expandRepeat(m *messageBlock, ctx *hcl.EvalContext, provider *P
 	r.Rule = describeRule(r.Cron, r.sched, zone)
 
 	var occs []time.Time
+	var before time.Time // the occurrence before the first of occs
 	at := l.opts.At
 	if at.IsZero() {
 		start := representativeStart
@@ -114,8 +115,9 @@ func (l *loader) expandRepeat(m *messageBlock, ctx *hcl.EvalContext, provider *P
 			occs = append(occs, first)
 		}
 	} else {
-		if latest := r.latest(at); !latest.IsZero() {
+		if latest, prev := r.latestTwo(at); !latest.IsZero() {
 			occs = append(occs, latest)
+			before = prev
 		}
 		if next := r.next(at); !next.IsZero() {
 			occs = append(occs, next)
@@ -131,7 +133,7 @@ func (l *loader) expandRepeat(m *messageBlock, ctx *hcl.EvalContext, provider *P
 	}
 
 	out := make([]*Instance, 0, len(occs))
-	infos := r.infos(occs)
+	infos := r.infos(occs, before)
 	for i, t := range occs {
 		key := occurrenceKey(t, zone)
 		addr := addrs.WithKey(m.Name, key).In(l.path)

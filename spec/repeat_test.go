@@ -521,7 +521,8 @@ func BenchmarkRepeatExpansion(b *testing.B) {
 			at := utc(bc.at)
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				_ = r.infos([]time.Time{r.latest(at), r.next(at)})
+				latest, prev := r.latestTwo(at)
+				_ = r.infos([]time.Time{latest, r.next(at)}, prev)
 			}
 		})
 	}
@@ -538,4 +539,31 @@ func TestNextRightAfterTheGap(t *testing.T) {
 	require.Equal(t, "2027-03-28T03:30:00+02:00", r.next(at).Format(time.RFC3339))
 	require.Equal(t, "2027-03-27T02:30:00+01:00", r.latest(at).Format(time.RFC3339))
 	require.Equal(t, "2027-03-28T03:30:00+02:00", r.latest(utc("2027-03-28T01:45:00Z")).Format(time.RFC3339))
+}
+
+// TestLatestTwo: the latest occurrence and the one before it, which an
+// import of that occurrence takes no older thread message than; none
+// before from.
+func TestLatestTwo(t *testing.T) {
+	for _, tc := range []struct {
+		cron, at, from, last, prev string
+	}{
+		{cron: "0 9 * * *", at: "2027-06-02T12:00:00Z", last: "2027-06-02T09:00:00+02:00", prev: "2027-06-01T09:00:00+02:00"},
+		{cron: "* * * * *", at: "2027-06-02T12:00:30Z", last: "2027-06-02T14:00:00+02:00", prev: "2027-06-02T13:59:00+02:00"},
+		{cron: "0 9 1 1 *", at: "2027-06-02T12:00:00Z", last: "2027-01-01T09:00:00+01:00", prev: "2026-01-01T09:00:00+01:00"},
+		{cron: "0 9 29 2 *", at: "2027-06-02T12:00:00Z", last: "2024-02-29T09:00:00+01:00", prev: "2020-02-29T09:00:00+01:00"},
+		{cron: "0 9 * * *", at: "2027-06-02T12:00:00Z", from: "2027-06-02T00:00:00Z", last: "2027-06-02T09:00:00+02:00"},
+	} {
+		r := mustRepeat(t, tc.cron, "Europe/Berlin")
+		if tc.from != "" {
+			r.From = utc(tc.from)
+		}
+		last, prev := r.latestTwo(utc(tc.at))
+		require.Equal(t, tc.last, last.In(r.Timezone).Format(time.RFC3339), tc.cron)
+		if tc.prev == "" {
+			require.True(t, prev.IsZero(), "%s: %s", tc.cron, prev)
+			continue
+		}
+		require.Equal(t, tc.prev, prev.In(r.Timezone).Format(time.RFC3339), tc.cron)
+	}
 }
