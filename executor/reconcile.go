@@ -60,8 +60,9 @@ const recentPage = 5
 // Each thread is fetched once however many of its messages are unknown,
 // and each recent message accounts for at most one unknown message, so two
 // unknown copies of the same text are not both taken as delivered by one
-// delivery. Of opts only the clock (Now), which stamps the records, and the
-// aliased accounts (Accounts), whose threads their clients look up, are used.
+// delivery. Of opts only the clock (Now), which stamps the records, the
+// aliased accounts (Accounts), whose threads their clients look up, and
+// the account rate limits, which look-ups count against, are used.
 func Reconcile(ctx context.Context, plan *planner.Plan, client Sender, rec state.Recorder, opts Options, hooks Hooks) (resolved []addrs.Message, err error) {
 	if plan == nil {
 		return nil, errors.New("executor: no plan to reconcile")
@@ -93,6 +94,9 @@ func Reconcile(ctx context.Context, plan *planner.Plan, client Sender, rec state
 		return nil, nil
 	}
 	accounts := newAccounts(client, opts)
+	if accounts.lim, err = buildLimits(opts, nil, paceClock(opts.Now)); err != nil {
+		return nil, fmt.Errorf("executor: %w", err)
+	}
 	for _, t := range threads {
 		if accounts.client(t.account) == nil {
 			return nil, fmt.Errorf("executor: no A1Base client to reconcile with%s", accountDesc(t.account))
@@ -105,7 +109,7 @@ func Reconcile(ctx context.Context, plan *planner.Plan, client Sender, rec state
 
 	for _, t := range threads {
 		cands := byThread[t]
-		msgs, err := accounts.client(t.account).RecentMessages(ctx, t.thread)
+		msgs, err := accounts.recentMessages(ctx, t.account, t.thread)
 		if err != nil {
 			if ctx.Err() != nil {
 				return resolved, fmt.Errorf("reconciliation interrupted: %w", ctx.Err())
