@@ -43,9 +43,11 @@ type DelayProxy struct {
 // delay it was given, and the generated message key it carries ("" for
 // none).
 type ProxyRead struct {
-	Read  time.Time
-	Delay time.Duration
-	Key   string
+	// Accepted is when the proxy accepted the read's connection.
+	Accepted time.Time
+	Read     time.Time
+	Delay    time.Duration
+	Key      string
 }
 
 // NewDelayProxy listens on loopback and forwards to upstream (host:port).
@@ -108,11 +110,11 @@ func (p *DelayProxy) accept() {
 			return
 		}
 		p.wg.Add(1)
-		go p.serve(c)
+		go p.serve(c, clock.Now())
 	}
 }
 
-func (p *DelayProxy) serve(client net.Conn) {
+func (p *DelayProxy) serve(client net.Conn, accepted time.Time) {
 	defer p.wg.Done()
 	p.track(client, true)
 	defer p.track(client, false)
@@ -137,7 +139,7 @@ func (p *DelayProxy) serve(client net.Conn) {
 			delay := p.draw(p.opts.ReqMin, p.opts.ReqMax) + first
 			first = 0
 			p.mu.Lock()
-			p.reads = append(p.reads, ProxyRead{Read: read, Delay: delay, Key: keyIn(buf[:n])})
+			p.reads = append(p.reads, ProxyRead{Accepted: accepted, Read: read, Delay: delay, Key: keyIn(buf[:n])})
 			p.mu.Unlock()
 			time.Sleep(delay)
 			if _, werr := up.Write(buf[:n]); werr != nil {
