@@ -230,7 +230,10 @@ func (p *applyPass) importMessages(ctx context.Context, plan *planner.Plan) erro
 	if err != nil {
 		return fmt.Errorf("reading state %s: %w", p.backend.Describe(), err)
 	}
-	results, err := executor.Import(ctx, plan, p.client, p.backend, snap, executor.ImportOptions{Force: p.forceImports, Now: p.clock, Accounts: p.accounts})
+	results, err := executor.Import(ctx, plan, p.client, p.backend, snap, executor.ImportOptions{
+		Force: p.forceImports, Now: p.clock, Accounts: p.accounts,
+		AccountLimit: p.inputs.Config.Provider.RateLimit, AccountID: p.inputs.Config.Provider.AccountID, Limiters: p.limiters,
+	})
 	for _, r := range results {
 		p.view.Imported(r)
 		if !r.Recorded {

@@ -190,3 +190,20 @@ func TestLookUpsCountAgainstTheAccountLimit(t *testing.T) {
 	assert.Len(t, f.api.Arrivals(), gets+1, "the look-up, and no send")
 	assert.Len(t, f.api.Sends(), 0)
 }
+
+// An import's look-up of its thread counts against the account limit too.
+func TestImportLookUpsCountAgainstTheAccountLimit(t *testing.T) {
+	f := newApplyFixture(t)
+	f.api.AddThreadMessage("t-eng", "+14155552671", "First for eng", applyClock.Add(-time.Hour))
+	f.writeConfig(t, strings.Replace(strings.Replace(limitedConfig, `rate_limit = "1/1m"`, "", 1),
+		`from       = "+14155552671"`, `from       = "+14155552671"
+  rate_limit = "1/1m"`, 1)+`
+import {
+  to = message.a
+}
+`)
+	r := f.runUntilRateLimited(t, nil, "apply", "-auto-approve", at)
+	assert.Contains(t, r.stdout, "message.b: waiting 1m1s for the rate limit account rate limit 1/1m", r.stdout+r.stderr)
+	assert.Len(t, f.api.Arrivals(), 1, "the import's look-up, and no send")
+	assert.Empty(t, f.api.Sends())
+}
