@@ -164,7 +164,7 @@ message "c" {
 	f.env["A1BASE_MARKETING_API_SECRET"] = "secret-4d7a"
 	f.env["A1BASE_MARKETING_BASE_URL"] = f.url + "/v1"
 	r := f.runUntilRateLimited(t, nil, "apply", "-auto-approve", at)
-	assert.Contains(t, r.stdout, "waiting 1m1s for the rate limit account rate limit 1/1m")
+	assert.Contains(t, r.stdout, "waiting 1m1s for the rate limit account rate limit 1/1m of account acc_test")
 	assert.Equal(t, ExitInterrupted, r.code, r.stdout+r.stderr)
 	assert.Len(t, f.api.Sends(), 1, "one account, one send a minute, whichever block names it")
 }

@@ -307,10 +307,10 @@ func buildLimits(opts Options, queues []*queue, now func() time.Time) (*limits, 
 	}
 	ls := &limits{Limiters: shared, accounts: map[string][]*limit{}, groups: map[string]*limit{}, groupAccount: map[string]string{}, now: now}
 	type account struct {
-		alias, hist string
-		rl          *spec.RateLimit
+		alias, id, hist string
+		rl              *spec.RateLimit
 	}
-	all := []account{{"", accountHistory("", opts.AccountID), opts.AccountLimit}}
+	all := []account{{"", opts.AccountID, accountHistory("", opts.AccountID), opts.AccountLimit}}
 	aliases := make([]string, 0, len(opts.Accounts))
 	for alias := range opts.Accounts {
 		if alias != "" {
@@ -320,7 +320,11 @@ func buildLimits(opts Options, queues []*queue, now func() time.Time) (*limits, 
 	sort.Strings(aliases)
 	for _, alias := range aliases {
 		a := opts.Accounts[alias]
-		all = append(all, account{alias, accountHistory(alias, a.ID), a.Limit})
+		all = append(all, account{alias, a.ID, accountHistory(alias, a.ID), a.Limit})
+	}
+	blocks := map[string]int{}
+	for _, a := range all {
+		blocks[a.hist]++
 	}
 	shared.mu.Lock()
 	defer shared.mu.Unlock()
@@ -330,7 +334,11 @@ func buildLimits(opts Options, queues []*queue, now func() time.Time) (*limits, 
 		if a.rl == nil {
 			continue
 		}
-		l, err := shared.limitFor(a.hist, accountLimitDesc(a.alias, a.rl), *a.rl)
+		desc := accountLimitDesc(a.alias, a.rl)
+		if blocks[a.hist] > 1 {
+			desc = fmt.Sprintf("account rate limit %s of account %s", a.rl.Text, a.id)
+		}
+		l, err := shared.limitFor(a.hist, desc, *a.rl)
 		if err != nil {
 			return nil, err
 		}
