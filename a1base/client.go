@@ -139,16 +139,38 @@ func newTransport(dial func(ctx context.Context, network, addr string) (net.Conn
 // maxIdleConnsPerHost covers any sensible -parallelism.
 const maxIdleConnsPerHost = 64
 
-// countingConn counts the bytes written to a connection.
+// countingConn counts the bytes written to a connection, and tells the
+// request it carries (see sendTrace) when a write has returned.
 type countingConn struct {
 	net.Conn
 	written atomic.Int64
+	// wrote is the trace of the request the connection was last handed
+	// to; nil for none.
+	wrote atomic.Pointer[sendTrace]
 }
 
 func (c *countingConn) Write(p []byte) (int, error) {
 	n, err := c.Conn.Write(p)
 	c.written.Add(int64(n))
+	if st := c.wrote.Load(); st != nil && n > 0 {
+		st.connWrote()
+	}
 	return n, err
+}
+
+type writtenKey struct{}
+
+// WithWritten returns a context under which SendGroup and RecentMessages
+// call written once the request made with it has been written in full:
+// on herald's own transport when the write to the connection that ends
+// the request has returned, on a caller's HTTPClient when net/http reports
+// the request written (httptrace's WroteRequest, a buffer flush earlier).
+// It is called at most once, from the transport's goroutine, and not at
+// all for a request that was never written. The rate limits stamp a start
+// with it: the moment the API can see the request, whatever the time
+// taken before to open or reuse a connection.
+func WithWritten(ctx context.Context, written func()) context.Context {
+	return context.WithValue(ctx, writtenKey{}, written)
 }
 
 // sendTrace follows one send through the transport to tell whether any of
@@ -161,11 +183,27 @@ func (c *countingConn) Write(p []byte) (int, error) {
 // written to the connection since it was handed to this request, nothing of
 // the request left. With a caller's HTTPClient only WroteRequest is known,
 // and a failed flush is reported as ambiguous, which is the safe side.
+//
+// The same trace tells WithWritten's function when the request is written:
+// net/http reports WroteRequest with the request still in the
+// connection's buffer, and flushes it after, so on herald's own transport
+// the first write to the connection that returns after WroteRequest is
+// the one that ends the request.
 type sendTrace struct {
 	mu      sync.Mutex
 	wrote   bool
 	conn    *countingConn
 	startAt int64
+	// written is WithWritten's function; told is set once it was called.
+	written func()
+	told    bool
+}
+
+// newSendTrace is the trace of a request made under ctx.
+func newSendTrace(ctx context.Context) *sendTrace {
+	st := &sendTrace{}
+	st.written, _ = ctx.Value(writtenKey{}).(func())
+	return st
 }
 
 func (st *sendTrace) clientTrace() *httptrace.ClientTrace {
@@ -180,15 +218,42 @@ func (st *sendTrace) clientTrace() *httptrace.ClientTrace {
 			st.conn, _ = conn.(*countingConn)
 			if st.conn != nil {
 				st.startAt = st.conn.written.Load()
+				st.conn.wrote.Store(st)
 			}
 		},
 		WroteRequest: func(info httptrace.WroteRequestInfo) {
-			if info.Err == nil {
-				st.mu.Lock()
-				st.wrote = true
-				st.mu.Unlock()
+			if info.Err != nil {
+				return
+			}
+			st.mu.Lock()
+			st.wrote = true
+			// Without herald's connection no later write can be seen.
+			tell := st.conn == nil && st.take()
+			st.mu.Unlock()
+			if tell {
+				st.written()
 			}
 		},
+	}
+}
+
+// take reports whether written is to be called now, once; st.mu is held.
+func (st *sendTrace) take() bool {
+	if st.written == nil || st.told {
+		return false
+	}
+	st.told = true
+	return true
+}
+
+// connWrote is told by the connection that a write returned: once the
+// request was reported written, that write ended it.
+func (st *sendTrace) connWrote() {
+	st.mu.Lock()
+	tell := st.wrote && st.take()
+	st.mu.Unlock()
+	if tell {
+		st.written()
 	}
 }
 
@@ -313,7 +378,7 @@ func (c *Client) sendGroup(ctx context.Context, sr SendRequest) Result {
 
 	// Until the whole request was written the server cannot have acted on
 	// it: a partial request is not a request.
-	var st sendTrace
+	st := newSendTrace(ctx)
 	req, err := c.newSendRequest(httptrace.WithClientTrace(ctx, st.clientTrace()), body)
 	if err != nil {
 		return Result{Outcome: Permanent, Err: c.redactErr(err.Error(), err)}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"strconv"
 	"strings"
 	"time"
@@ -29,6 +30,11 @@ func (c *Client) RecentMessages(ctx context.Context, threadID string) ([]ThreadM
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
+	if st := newSendTrace(ctx); st.written != nil {
+		// The look-up counts against the account's rate limit, which
+		// stamps it when it is written (see WithWritten).
+		ctx = httptrace.WithClientTrace(ctx, st.clientTrace())
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, c.redactErr(err.Error(), err)

@@ -83,7 +83,7 @@ func connectAccounts(env *Env, cfg *spec.Config, need map[string]bool) (accountS
 		if alias == "" {
 			set.def = c
 		} else {
-			set.aliased[alias] = executor.Account{Client: c, Limit: p.RateLimit, CheckMedia: p.CheckMedia}
+			set.aliased[alias] = executor.Account{Client: c, ID: p.AccountID, Limit: p.RateLimit, CheckMedia: p.CheckMedia}
 		}
 	}
 	return set, nil

@@ -53,6 +53,10 @@ type applyPass struct {
 	// keepLock leaves the backend locked and open after the pass: run's
 	// active replica holds the lock of a PostgreSQL state across passes.
 	keepLock bool
+	// limiters count the starts the rate limits hold to: run keeps one
+	// across its passes; nil makes the pass its own. Either way they are
+	// seeded from the state read under the lock.
+	limiters *executor.Limiters
 
 	// forceImports records imports that no thread message matched, as
 	// sent without evidence (herald import -force).
@@ -100,11 +104,19 @@ func (p *applyPass) run(ctx context.Context) (out passOutcome, err error) {
 		go watchInterrupts(ctx, p.env.Abort, p.view, stop)
 	}
 
-	plan, err := p.plan(ctx)
+	plan, snap, err := p.plan(ctx)
 	if err != nil {
 		return out, err
 	}
 	p.stateRead = true
+	// The limits count the starts of earlier runs (and of other
+	// processes) that a window still holds.
+	if p.limiters == nil {
+		p.limiters = executor.NewLimiters()
+	}
+	if err := p.limiters.Seed(snap, p.inputs.Config, p.clock()); err != nil {
+		return out, err
+	}
 	out.Plan = plan
 	if err := p.view.Plan(views.NewPlanDocument(plan)); err != nil {
 		return out, err
@@ -146,7 +158,10 @@ func (p *applyPass) run(ctx context.Context) (out passOutcome, err error) {
 
 	// Looking unknown messages up sends nothing, so it needs no approval.
 	if unknowns > 0 {
-		resolved, err := executor.Reconcile(ctx, plan, p.client, p.backend, executor.Options{Now: p.clock, Accounts: p.accounts}, p.executorHooks())
+		resolved, err := executor.Reconcile(ctx, plan, p.client, p.backend, executor.Options{
+			Now: p.clock, Accounts: p.accounts,
+			AccountLimit: p.inputs.Config.Provider.RateLimit, AccountID: p.inputs.Config.Provider.AccountID, Limiters: p.limiters,
+		}, p.executorHooks())
 		if err != nil {
 			return out, p.interrupted(ctx, err, &out)
 		}
@@ -183,6 +198,8 @@ func (p *applyPass) run(ctx context.Context) (out passOutcome, err error) {
 		Parallelism:  p.parallelism,
 		MaxAttempts:  p.maxAttempts,
 		AccountLimit: cfg.Provider.RateLimit,
+		AccountID:    cfg.Provider.AccountID,
+		Limiters:     p.limiters,
 		CheckMedia:   cfg.Provider.CheckMedia,
 		Accounts:     p.accounts,
 		Now:          p.clock,
@@ -213,7 +230,10 @@ func (p *applyPass) importMessages(ctx context.Context, plan *planner.Plan) erro
 	if err != nil {
 		return fmt.Errorf("reading state %s: %w", p.backend.Describe(), err)
 	}
-	results, err := executor.Import(ctx, plan, p.client, p.backend, snap, executor.ImportOptions{Force: p.forceImports, Now: p.clock, Accounts: p.accounts})
+	results, err := executor.Import(ctx, plan, p.client, p.backend, snap, executor.ImportOptions{
+		Force: p.forceImports, Now: p.clock, Accounts: p.accounts,
+		AccountLimit: p.inputs.Config.Provider.RateLimit, AccountID: p.inputs.Config.Provider.AccountID, Limiters: p.limiters,
+	})
 	for _, r := range results {
 		p.view.Imported(r)
 		if !r.Recorded {
@@ -224,30 +244,31 @@ func (p *applyPass) importMessages(ctx context.Context, plan *planner.Plan) erro
 }
 
 // plan makes the plan to carry out, from the state read under the lock:
-// afresh, or the saved plan once it is checked against that state.
-func (p *applyPass) plan(ctx context.Context) (*planner.Plan, error) {
+// afresh, or the saved plan once it is checked against that state. It
+// returns that state too.
+func (p *applyPass) plan(ctx context.Context) (*planner.Plan, *state.Snapshot, error) {
 	if p.saved == nil {
-		_, plan, err := p.inputs.plan(ctx, p.backend)
-		return plan, err
+		snap, plan, err := p.inputs.plan(ctx, p.backend)
+		return plan, snap, err
 	}
 	snap, err := p.backend.Snapshot(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("reading state %s: %w", p.backend.Describe(), err)
+		return nil, nil, fmt.Errorf("reading state %s: %w", p.backend.Describe(), err)
 	}
 	var key []byte
 	if p.saved.NeedsKey() {
 		if key, err = planKey(p.env, false); err != nil {
-			return nil, fmt.Errorf("%w; nothing was sent", err)
+			return nil, nil, fmt.Errorf("%w; nothing was sent", err)
 		}
 	}
 	if err := p.saved.Check(p.inputs.Config, snap, key); err != nil {
-		return nil, fmt.Errorf("%w; nothing was sent", err)
+		return nil, nil, fmt.Errorf("%w; nothing was sent", err)
 	}
 	plan, err := p.saved.Resolve(p.inputs.Config, key)
 	if err != nil {
-		return nil, fmt.Errorf("%w; nothing was sent", err)
+		return nil, nil, fmt.Errorf("%w; nothing was sent", err)
 	}
-	return plan, nil
+	return plan, snap, nil
 }
 
 // interrupted reports how a pass that stopped early ended: an interrupt
@@ -384,7 +405,7 @@ func (s *sandbox) configureAccounts(env *Env, cfg *spec.Config) (*a1base.Client,
 		if account == "" {
 			account = sandboxAccount + "-" + p.Alias
 		}
-		aliased[p.Alias] = executor.Account{Client: s.client(env, p, account), Limit: p.RateLimit, CheckMedia: p.CheckMedia}
+		aliased[p.Alias] = executor.Account{Client: s.client(env, p, account), ID: p.AccountID, Limit: p.RateLimit, CheckMedia: p.CheckMedia}
 	}
 	return def, aliased
 }

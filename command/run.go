@@ -178,6 +178,11 @@ type scheduler struct {
 	metrics *service.Metrics
 	// rep holds a PostgreSQL state shared with other replicas.
 	rep *replica
+	// limiters count the starts of every pass, so that a pass's sends
+	// wait for the windows of the last one's; each pass also seeds them
+	// from state with the starts of other processes (a manual apply, the
+	// replica active before this one).
+	limiters *executor.Limiters
 }
 
 // retryWait is when a failed message is tried again, and how long the
@@ -223,8 +228,9 @@ func runRun(ctx context.Context, env *Env, opts runOptions) error {
 		env: env, opts: &opts, view: views.NewRun(format, v, now),
 		diag: diag, diagWarn: diagWarn, now: now, sleep: sleep,
 		lookedUp: map[string]time.Time{}, retries: map[string]retryWait{},
-		log:    newServiceLog(v.Stdout, opts.JSON, now),
-		health: service.NewHealth(), metrics: service.NewMetrics(),
+		limiters: executor.NewLimiters(),
+		log:      newServiceLog(v.Stdout, opts.JSON, now),
+		health:   service.NewHealth(), metrics: service.NewMetrics(),
 	}
 	defer s.closeReplica()
 	if opts.Listen != "" {
@@ -447,7 +453,7 @@ func (s *scheduler) wake(ctx context.Context) (*planner.Plan, error) {
 		operation: "herald run", lockTimeout: s.opts.LockTimeout,
 		parallelism: s.opts.Parallelism, maxAttempts: s.opts.MaxAttempts,
 		clock: s.now, noColor: s.opts.NoColor,
-		hooks: s.metrics.Hooks(), keepLock: s.rep != nil,
+		hooks: s.metrics.Hooks(), keepLock: s.rep != nil, limiters: s.limiters,
 	}
 	began := clock.Now()
 	out, err := pass.run(passCtx)

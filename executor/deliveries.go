@@ -43,9 +43,9 @@ type delivery struct {
 	started, finished time.Time
 }
 
-// history is what state records of herald's deliveries: by thread, and the
+// deliveryHistory is what state records of herald's deliveries: by thread, and the
 // clock skew they show by account.
-type history struct {
+type deliveryHistory struct {
 	deliveries []delivery
 }
 
@@ -59,8 +59,8 @@ type stateReader interface {
 // and, when rec can read the state back, every record in it, so that
 // earlier occurrences of a repeat message, which a plan does not list,
 // count too.
-func readHistory(ctx context.Context, plan *planner.Plan, rec state.Recorder) (*history, error) {
-	h := &history{}
+func readHistory(ctx context.Context, plan *planner.Plan, rec state.Recorder) (*deliveryHistory, error) {
+	h := &deliveryHistory{}
 	seen := map[string]bool{}
 	accountOf := groupAccounts(plan.Changes)
 	for _, c := range plan.Changes {
@@ -96,14 +96,14 @@ func readHistory(ctx context.Context, plan *planner.Plan, rec state.Recorder) (*
 
 // snapshotHistory is the deliveries snap records, each in the account of
 // its group as changes configure it (in every account when none does).
-func snapshotHistory(snap *state.Snapshot, changes []*planner.Change) *history {
-	h := &history{}
+func snapshotHistory(snap *state.Snapshot, changes []*planner.Change) *deliveryHistory {
+	h := &deliveryHistory{}
 	h.add(snap, groupAccounts(changes), nil)
 	return h
 }
 
 // add adds the deliveries of snap's records, but those of seen.
-func (h *history) add(snap *state.Snapshot, accountOf map[string]string, seen map[string]bool) {
+func (h *deliveryHistory) add(snap *state.Snapshot, accountOf map[string]string, seen map[string]bool) {
 	if snap == nil {
 		return
 	}
@@ -158,7 +158,7 @@ func deliveryOf(r *state.Record, addr string) (delivery, bool) {
 }
 
 // of lists the deliveries to thread t, in address order.
-func (h *history) of(t threadKey) []delivery {
+func (h *deliveryHistory) of(t threadKey) []delivery {
 	var out []delivery
 	for _, d := range h.deliveries {
 		if d.thread == t.thread && (d.anyAccount || d.account == t.account) {
@@ -186,7 +186,7 @@ type skewEstimate struct {
 // seconds). An answer without a date, or with one without a zone, leaves
 // the estimate unknown (undated) rather than read as UTC: the clocks may
 // then be hours apart.
-func (h *history) skew(account string) skewEstimate {
+func (h *deliveryHistory) skew(account string) skewEstimate {
 	var ds []delivery
 	for _, d := range h.deliveries {
 		if (d.anyAccount || d.account == account) && !d.started.IsZero() {

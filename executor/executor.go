@@ -18,7 +18,10 @@ import (
 	"github.com/heraldhq/herald/state"
 )
 
-// Sender is the part of the A1Base client the executor needs.
+// Sender is the part of the A1Base client the executor needs. SendGroup
+// and RecentMessages report when their request was written through the
+// function a1base.WithWritten puts in ctx, if they can: the rate limits
+// count a start from then (or, without it, from when the call returned).
 type Sender interface {
 	SendGroup(ctx context.Context, req a1base.SendRequest) a1base.Result
 	RecentMessages(ctx context.Context, threadID string) ([]a1base.ThreadMessage, error)
@@ -84,10 +87,11 @@ func Run(ctx context.Context, plan *planner.Plan, client Sender, rec state.Recor
 			return Summary{}, fmt.Errorf("executor: no A1Base client to send with%s", accountDesc(q.account))
 		}
 	}
-	lim, err := buildLimits(opts.AccountLimit, opts.Accounts, queues, paceClock(opts.Now))
+	lim, err := buildLimits(opts, queues, paceClock(opts.Now))
 	if err != nil {
 		return Summary{}, fmt.Errorf("executor: %w", err)
 	}
+	accounts.lim = lim
 	// Attempts must join a moved record, not start a second one.
 	if err := RecordMoves(ctx, plan, rec); err != nil {
 		return Summary{}, fmt.Errorf("executor: %w", err)
@@ -248,48 +252,6 @@ func groupName(inst *spec.Instance) string {
 func paceClock(now func() time.Time) func() time.Time {
 	began, real := now(), clock.Now()
 	return func() time.Time { return began.Add(clock.Since(real)) }
-}
-
-func buildLimits(account *spec.RateLimit, accounts map[string]Account, queues []*queue, now func() time.Time) (*limits, error) {
-	ls := &limits{accounts: map[string]*limit{}, groups: map[string]*limit{}, groupAccount: map[string]string{}, now: now}
-	add := func(alias string, rl *spec.RateLimit) error {
-		if rl == nil {
-			return nil
-		}
-		desc := "account rate limit " + rl.Text
-		if alias != "" {
-			desc = fmt.Sprintf("account rate limit %s of a1base.%s", rl.Text, alias)
-		}
-		l, err := newLimit(desc, *rl)
-		if err != nil {
-			return err
-		}
-		ls.accounts[alias] = l
-		return nil
-	}
-	if err := add("", account); err != nil {
-		return nil, err
-	}
-	for alias, a := range accounts {
-		if alias == "" {
-			continue
-		}
-		if err := add(alias, a.Limit); err != nil {
-			return nil, err
-		}
-	}
-	for _, q := range queues {
-		ls.groupAccount[q.group] = q.account
-		if q.limit == nil {
-			continue
-		}
-		l, err := newLimit(fmt.Sprintf("group %q rate limit %s", q.group, q.limit.Text), *q.limit)
-		if err != nil {
-			return nil, err
-		}
-		ls.groups[q.group] = l
-	}
-	return ls, nil
 }
 
 type runner struct {
@@ -488,6 +450,14 @@ type accounts struct {
 	def      Sender
 	defMedia bool
 	byAlias  map[string]Account
+	// lim holds look-ups to the account limits.
+	lim *limits
+}
+
+// recentMessages looks a thread of the alias's account up, under the
+// account's rate limits.
+func (a *accounts) recentMessages(ctx context.Context, alias, thread string) ([]a1base.ThreadMessage, error) {
+	return a.lim.lookUp(ctx, a.client(alias), alias, thread)
 }
 
 func newAccounts(client Sender, opts Options) *accounts {
@@ -653,7 +623,8 @@ func (r *runner) send(c *planner.Change, group string, w *worker) {
 			return
 		}
 		r.hooks.BeforeSend(c, n)
-		if err := r.lim.admitStart(r.abort, group); err != nil {
+		start, err := r.lim.admitStart(r.abort, group, attemptKey(c.Addr.String(), n))
+		if err != nil {
 			// The attempt is recorded but its request never left: say
 			// so, so the message is retried rather than left unknown.
 			notSent := errors.New("aborted before the request was sent")
@@ -663,7 +634,8 @@ func (r *runner) send(c *planner.Change, group string, w *worker) {
 			return
 		}
 		r.count(func(s *Summary) { s.Attempts++ })
-		res := r.client.of(inst).SendGroup(r.reqCtx, request(inst))
+		res := r.client.of(inst).SendGroup(start.watch(r.reqCtx), request(inst))
+		start.written()
 		if !r.finish(c, n, res, w) {
 			return
 		}
@@ -767,7 +739,7 @@ func (r *runner) findLost(c *planner.Change, n int) bool {
 	r.mu.Lock()
 	started := r.started[c]
 	r.mu.Unlock()
-	msgs, err := r.client.of(c.Instance).RecentMessages(r.reqCtx, c.Instance.ThreadID)
+	msgs, err := r.client.recentMessages(r.reqCtx, c.Instance.Group.ProviderAlias(), c.Instance.ThreadID)
 	if err != nil {
 		return false
 	}

@@ -48,10 +48,15 @@ type ImportResult struct {
 // accounts are the aliased providers' accounts (see Options.Accounts); a
 // message to a group of an aliased provider is looked for with its client.
 func Evidence(ctx context.Context, changes []*planner.Change, client Sender, accounts map[string]Account, snap *state.Snapshot) ([]ImportResult, error) {
+	return evidence(ctx, changes, newAccounts(client, Options{Accounts: accounts}), snap)
+}
+
+// evidence is Evidence with clients whose look-ups may count against
+// account limits.
+func evidence(ctx context.Context, changes []*planner.Change, clients *accounts, snap *state.Snapshot) ([]ImportResult, error) {
 	out := make([]ImportResult, len(changes))
 	var threads []threadKey
 	byThread := map[threadKey][]int{}
-	clients := newAccounts(client, Options{Accounts: accounts})
 	for i, c := range changes {
 		out[i].Change = c
 		if c == nil || c.Instance == nil {
@@ -72,7 +77,7 @@ func Evidence(ctx context.Context, changes []*planner.Change, client Sender, acc
 	delivered := snapshotHistory(snap, changes)
 	for _, tk := range threads {
 		t := tk.thread
-		msgs, err := clients.client(tk.account).RecentMessages(ctx, t)
+		msgs, err := clients.recentMessages(ctx, tk.account, t)
 		if err != nil {
 			if ctx.Err() != nil {
 				return out, fmt.Errorf("import interrupted: %w", ctx.Err())
@@ -139,6 +144,11 @@ type ImportOptions struct {
 	Now func() time.Time
 	// Accounts are the aliased providers' accounts (see Options.Accounts).
 	Accounts map[string]Account
+	// AccountLimit, AccountID and Limiters are the account rate limits
+	// the look-ups count against, as in Options.
+	AccountLimit *spec.RateLimit
+	AccountID    string
+	Limiters     *Limiters
 }
 
 // Import records the plan's import changes as sent, without sending
@@ -171,7 +181,14 @@ func Import(ctx context.Context, plan *planner.Plan, client Sender, rec state.Re
 		}
 		changes = append(changes, c)
 	}
-	results, err := Evidence(ctx, changes, client, opts.Accounts, snap)
+	o := Options{Accounts: opts.Accounts, AccountLimit: opts.AccountLimit, AccountID: opts.AccountID, Limiters: opts.Limiters}
+	clients := newAccounts(client, o)
+	lim, err := buildLimits(o, nil, paceClock(now))
+	if err != nil {
+		return nil, fmt.Errorf("executor: %w", err)
+	}
+	clients.lim = lim
+	results, err := evidence(ctx, changes, clients, snap)
 	if err != nil {
 		return append(refused, results...), err
 	}

@@ -4,36 +4,168 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
+	"sort"
 	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
 
+	"github.com/heraldhq/herald/a1base"
 	"github.com/heraldhq/herald/spec"
+	"github.com/heraldhq/herald/state"
 )
 
-// maxStartSlack bounds how much wider than its period the start gate
-// makes each window. A start is stamped just before the request is handed
-// to the client, and the API sees it a little later, by an amount that
-// varies from one request to the next (scheduling, a new connection);
-// without slack two such delays could crowd N+1 arrivals into one window
-// as the server measures it. On a loaded machine those delays reach tens
-// of milliseconds. The slack is at most a tenth of the period, and costs
-// no more than 2% of the allowed rate for periods of a second or more.
-const maxStartSlack = 20 * time.Millisecond
+// The start gate makes every window a safety margin wider than its
+// period. A start is stamped when its request has been written to the
+// connection (a1base.WithWritten), so that the time taken to open or reuse
+// a connection no longer counts; what is left between the stamp and the
+// moment the API counts the request is the network path and the API's own
+// scheduling, which vary from one request to the next. Two such delays
+// that differ by more than the margin could crowd N+1 arrivals into one
+// window as the server measures it; within it they cannot.
+//
+// The margin is a fiftieth of the period, at least minStartMargin and at
+// most a tenth of the period: 20 ms for a period of a second, 1.2 s for a
+// minute. It costs 2% of the allowed rate (for a second or more). It was
+// chosen from the spread of the delay between the write and the arrival
+// measured by the reliability suite's jitter scenario on loopback under
+// CPU load (see README, "Rate limits and parallelism").
+const (
+	minStartMargin  = 20 * time.Millisecond
+	startMarginPart = 50
+)
 
-// limit is one "N/period" rate limit. It is enforced twice:
+// startMargin is the safety margin added to a period.
+func startMargin(per time.Duration) time.Duration {
+	return min(max(minStartMargin, per/startMarginPart), per/10)
+}
+
+// unwrittenFor bounds how long after its attempt was recorded a request
+// may still be written: the wait at the start gate (at most a window) and
+// the request's timeout. An attempt state holds without an end is counted
+// as written at the latest moment it could have been.
+const unwrittenFor = a1base.DefaultTimeout
+
+// Limiters hold what the account and group rate limits count: when each
+// recent start was written, and the starts admitted but not yet written.
+// They outlive a run: apply seeds them from the attempts state records
+// (Seed), and herald run keeps one across its passes, so that no window
+// ever holds more than N starts, whether they came from one run or from
+// several runs, processes or replicas. Accounts are told apart by account
+// id: two provider blocks on one account count against the same starts.
+// Thread look-ups count against their account's limits as sends do.
+// Limiters are safe for concurrent use; the zero value is not usable, use
+// NewLimiters.
+type Limiters struct {
+	mu sync.Mutex
+	// histories are the starts by what they count for: "account ID" or
+	// "group NAME".
+	histories map[string]*history
+	// limits keep their pace from one run to the next.
+	limits map[limitKey]*limit
+	// noted holds the attempts already in the histories, by
+	// "address#number", with their stamp: Seed adds only others'.
+	noted map[string]time.Time
+	// seeded is set after the first Seed, which also takes state's
+	// recorded look-ups (later ones are this process's own).
+	seeded bool
+	// changed is closed and replaced whenever a start is written.
+	changed chan struct{}
+}
+
+// NewLimiters returns limiters that have counted nothing yet.
+func NewLimiters() *Limiters {
+	return &Limiters{
+		histories: map[string]*history{},
+		limits:    map[limitKey]*limit{},
+		noted:     map[string]time.Time{},
+		changed:   make(chan struct{}),
+	}
+}
+
+type limitKey struct {
+	history string
+	n       int
+	per     time.Duration
+}
+
+// history is the starts one account or group has made.
+type history struct {
+	// starts are the moments recent starts were written, oldest first.
+	starts []time.Time
+	// pending counts the starts admitted and not yet written.
+	pending int
+	// keep is the widest window of a limit on the history: older starts
+	// are let go.
+	keep time.Duration
+}
+
+func (h *history) add(at time.Time) {
+	i := sort.Search(len(h.starts), func(i int) bool { return h.starts[i].After(at) })
+	h.starts = slices.Insert(h.starts, i, at)
+}
+
+// prune lets go of the starts no window counts any more.
+func (h *history) prune(now time.Time) {
+	i := sort.Search(len(h.starts), func(i int) bool { return h.starts[i].After(now.Add(-h.keep)) })
+	h.starts = h.starts[i:]
+}
+
+// since is the starts after from.
+func (h *history) since(from time.Time) []time.Time {
+	i := sort.Search(len(h.starts), func(i int) bool { return h.starts[i].After(from) })
+	return h.starts[i:]
+}
+
+// accountHistory and groupHistory name the histories.
+func accountHistory(alias, id string) string {
+	if id == "" {
+		// Without an id only the alias tells accounts apart.
+		return "account alias " + alias
+	}
+	return "account " + id
+}
+
+func groupHistory(name string) string { return "group " + name }
+
+// limitFor is the limit of rl over the named history; ls.mu is held.
+func (ls *Limiters) limitFor(hist, desc string, rl spec.RateLimit) (*limit, error) {
+	key := limitKey{hist, rl.N, rl.Per}
+	if l := ls.limits[key]; l != nil {
+		l.desc = desc
+		return l, nil
+	}
+	l, err := newLimit(desc, rl)
+	if err != nil {
+		return nil, err
+	}
+	h := ls.histories[hist]
+	if h == nil {
+		h = &history{}
+		ls.histories[hist] = h
+	}
+	h.keep = max(h.keep, l.window)
+	l.h = h
+	ls.limits[key] = l
+	return l, nil
+}
+
+// limit is one "N/period" rate limit over a history of starts. It is
+// enforced twice:
 //
 //   - the pace, waited on before the attempt is recorded, spaces starts
 //     one interval apart, so that a long run never sends in bursts. The
 //     interval is the window over N rather than the period over N: paced
 //     at that, N starts never crowd into one window and the window check
 //     below seldom makes a start wait.
-//   - starts remembers the moments of the last N requests. Recording an
-//     attempt takes a variable time (a shared fsync), so a pace taken
-//     before it does not by itself bound when the request leaves; the
-//     window over actual starts is what makes "no more than N starts in
-//     any window of the period" hold exactly.
+//   - the start gate admits a start only when one more fits in the window
+//     with the starts written and those admitted before it. Recording an
+//     attempt takes a variable time (a shared fsync), and so does opening
+//     a connection, so a pace taken before them does not by itself bound
+//     when the request leaves; the window over the moments requests were
+//     written is what makes "no more than N starts in any window of the
+//     period" hold exactly.
 //
 // The pace is a token bucket (golang.org/x/time/rate) filled one token per
 // interval with room for two: a start that went late (a timer that fired
@@ -45,11 +177,10 @@ const maxStartSlack = 20 * time.Millisecond
 type limit struct {
 	desc     string
 	n        int
-	window   time.Duration // the period plus slack: what the start gate keeps
+	window   time.Duration // the period plus its margin: what the start gate keeps
 	interval time.Duration // window / n: the pace
 	pace     *rate.Limiter // one token per interval, room for two; nil before the first start
-	starts   []time.Time   // ring of the last n starts, oldest at next
-	next     int
+	h        *history
 }
 
 func newLimit(desc string, rl spec.RateLimit) (*limit, error) {
@@ -59,13 +190,14 @@ func newLimit(desc string, rl spec.RateLimit) (*limit, error) {
 	if rl.Every() <= 0 {
 		return nil, fmt.Errorf("%s: invalid rate limit %q: %d sends do not fit in %s", desc, rl.Text, rl.N, rl.Per)
 	}
-	window := rl.Per + min(maxStartSlack, rl.Per/10)
+	window := rl.Per + startMargin(rl.Per)
 	interval := window / time.Duration(rl.N)
 	return &limit{
 		desc:     desc,
 		n:        rl.N,
 		window:   window,
 		interval: interval,
+		h:        &history{keep: window},
 	}, nil
 }
 
@@ -86,16 +218,16 @@ func newPace(interval time.Duration, now time.Time) *rate.Limiter {
 // more start fits in the window as it stands: a pace taken while the
 // window is full would only wait again at the start gate, unreported.
 func (l *limit) paceWait(now time.Time) time.Duration {
-	var d time.Duration
+	d := l.startWait(now)
 	if l.pace == nil {
-		return max(l.startWait(now), 0)
+		return d
 	}
 	if tokens := l.pace.TokensAt(now); tokens < 1 {
 		// The bucket counts in floating point; a wait a nanosecond
 		// short of the token would only be waited again.
-		d = time.Duration(math.Ceil((1 - tokens) * float64(l.interval))).Round(time.Microsecond)
+		d = max(d, time.Duration(math.Ceil((1-tokens)*float64(l.interval))).Round(time.Microsecond))
 	}
-	return max(d, l.startWait(now), 0)
+	return d
 }
 
 // takePace takes a start's token from the pace at now.
@@ -110,35 +242,54 @@ func (l *limit) takePace(now time.Time) {
 	}
 }
 
-// startWait is how long until one more start fits in every window.
+// startWait is how long until one more start fits in the window, with
+// the starts not yet written counted as made now; while that depends on
+// one of those, it is zero and inFlight says so.
 func (l *limit) startWait(now time.Time) time.Duration {
-	if len(l.starts) < l.n {
+	recent, j := l.leaving(now)
+	if j < 0 || j >= len(recent) {
 		return 0
 	}
-	elapsed := now.Sub(l.starts[l.next])
-	if elapsed >= l.window {
-		return 0
-	}
-	return l.window - elapsed
+	return max(recent[j].Add(l.window).Sub(now), 0)
 }
 
+// inFlight reports that one more start fits in the window only once a
+// start admitted and not yet written has been: its end cannot be known
+// before.
+func (l *limit) inFlight(now time.Time) bool {
+	recent, j := l.leaving(now)
+	return j >= len(recent)
+}
+
+// leaving is the starts in the window at now and the index among them of
+// the one that must leave it before one more start fits (-1: none must;
+// len(recent) or more: one not yet written).
+func (l *limit) leaving(now time.Time) ([]time.Time, int) {
+	recent := l.h.since(now.Add(-l.window))
+	k := len(recent) + l.h.pending
+	if k < l.n {
+		return recent, -1
+	}
+	// The oldest k-n+1 must leave the window first.
+	return recent, k - l.n
+}
+
+// noteStart counts a start written at now.
 func (l *limit) noteStart(now time.Time) {
-	if len(l.starts) < l.n {
-		l.starts = append(l.starts, now)
-		return
-	}
-	l.starts[l.next] = now
-	l.next = (l.next + 1) % l.n
+	l.h.add(now)
+	l.h.prune(now)
 }
 
-// limits holds the account limit and one limit per group. A single mutex
-// makes taking both the account and the group pace one step, so that
-// neither is held while waiting for the other (a pace taken early would let
-// starts bunch up behind it).
+// limits are the limits one run or reconciliation sends under: the
+// account limits of each provider alias and the group limits, over the
+// process's Limiters. A single mutex makes taking every pace one step, so
+// that none is held while waiting for another (a pace taken early would
+// let starts bunch up behind it).
 type limits struct {
-	mu sync.Mutex
-	// accounts are the account limits by provider alias ("" the default).
-	accounts map[string]*limit
+	*Limiters
+	// accounts are the account limits by provider alias ("" the
+	// default): every limit declared on the alias's account.
+	accounts map[string][]*limit
 	groups   map[string]*limit
 	// groupAccount is the provider alias of each group.
 	groupAccount map[string]string
@@ -147,42 +298,126 @@ type limits struct {
 	now func() time.Time
 }
 
-func (ls *limits) forGroup(name string) *limit {
-	if ls == nil {
-		return nil
+// buildLimits makes the limits of the accounts in opts and of the queues'
+// groups, over opts.Limiters or, without them, limiters of their own.
+func buildLimits(opts Options, queues []*queue, now func() time.Time) (*limits, error) {
+	shared := opts.Limiters
+	if shared == nil {
+		shared = NewLimiters()
 	}
-	return ls.groups[name]
-}
-
-// accountOf is the account limit a group's sends count against.
-func (ls *limits) accountOf(group string) *limit {
-	if ls == nil {
-		return nil
+	ls := &limits{Limiters: shared, accounts: map[string][]*limit{}, groups: map[string]*limit{}, groupAccount: map[string]string{}, now: now}
+	type account struct {
+		alias, id, hist string
+		rl              *spec.RateLimit
 	}
-	return ls.accounts[ls.groupAccount[group]]
-}
-
-// pending names the limit that makes a caller wait longest, and how long.
-func pending(now time.Time, wait func(*limit, time.Time) time.Duration, ls ...*limit) (time.Duration, *limit) {
-	var longest time.Duration
-	var by *limit
-	for _, l := range ls {
-		if l == nil {
+	all := []account{{"", opts.AccountID, accountHistory("", opts.AccountID), opts.AccountLimit}}
+	aliases := make([]string, 0, len(opts.Accounts))
+	for alias := range opts.Accounts {
+		if alias != "" {
+			aliases = append(aliases, alias)
+		}
+	}
+	sort.Strings(aliases)
+	for _, alias := range aliases {
+		a := opts.Accounts[alias]
+		all = append(all, account{alias, a.ID, accountHistory(alias, a.ID), a.Limit})
+	}
+	blocks := map[string]int{}
+	for _, a := range all {
+		blocks[a.hist]++
+	}
+	shared.mu.Lock()
+	defer shared.mu.Unlock()
+	// Provider blocks on one account share its limits, all of them.
+	byHist := map[string][]*limit{}
+	for _, a := range all {
+		if a.rl == nil {
 			continue
+		}
+		desc := accountLimitDesc(a.alias, a.rl)
+		if blocks[a.hist] > 1 {
+			desc = fmt.Sprintf("account rate limit %s of account %s", a.rl.Text, a.id)
+		}
+		l, err := shared.limitFor(a.hist, desc, *a.rl)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Contains(byHist[a.hist], l) {
+			byHist[a.hist] = append(byHist[a.hist], l)
+		}
+	}
+	for _, a := range all {
+		ls.accounts[a.alias] = byHist[a.hist]
+	}
+	for _, q := range queues {
+		ls.groupAccount[q.group] = q.account
+		if q.limit == nil {
+			continue
+		}
+		l, err := shared.limitFor(groupHistory(q.group), groupLimitDesc(q.group, q.limit), *q.limit)
+		if err != nil {
+			return nil, err
+		}
+		ls.groups[q.group] = l
+	}
+	return ls, nil
+}
+
+func accountLimitDesc(alias string, rl *spec.RateLimit) string {
+	if alias == "" {
+		return "account rate limit " + rl.Text
+	}
+	return fmt.Sprintf("account rate limit %s of a1base.%s", rl.Text, alias)
+}
+
+func groupLimitDesc(group string, rl *spec.RateLimit) string {
+	return fmt.Sprintf("group %q rate limit %s", group, rl.Text)
+}
+
+// ofSend is every limit a send to group counts against.
+func (ls *limits) ofSend(group string) []*limit {
+	if ls == nil {
+		return nil
+	}
+	out := ls.accounts[ls.groupAccount[group]]
+	if g := ls.groups[group]; g != nil {
+		out = append(slices.Clip(out), g)
+	}
+	return out
+}
+
+// ofLookUp is every limit a look-up of a thread of the alias's account
+// counts against.
+func (ls *limits) ofLookUp(alias string) []*limit {
+	if ls == nil {
+		return nil
+	}
+	return ls.accounts[alias]
+}
+
+// pending names the limit that makes a caller wait longest, and how long;
+// inFlight is set when one waits for a start to be written.
+func pending(now time.Time, wait func(*limit, time.Time) time.Duration, ls []*limit) (longest time.Duration, by *limit, inFlight bool) {
+	for _, l := range ls {
+		if l.inFlight(now) {
+			inFlight = true
 		}
 		if d := wait(l, now); d > longest {
 			longest, by = d, l
 		}
 	}
-	return longest, by
+	return longest, by, inFlight
 }
 
-// takeTokens waits until both the account and the group pace let a start
-// go and takes both at once. report is called once, with the first
-// wait, when there is one to wait for.
+// takeTokens waits until the pace of every limit of a send to group lets
+// a start go and takes them all at once. report is called once, with the
+// first wait, when there is one to wait for.
 func (ls *limits) takeTokens(ctx context.Context, group string, report func(time.Duration, string)) error {
-	g, account := ls.forGroup(group), ls.accountOf(group)
-	if account == nil && g == nil {
+	return ls.take(ctx, ls.ofSend(group), report)
+}
+
+func (ls *limits) take(ctx context.Context, lims []*limit, report func(time.Duration, string)) error {
+	if len(lims) == 0 {
 		return ctx.Err()
 	}
 	reported := false
@@ -192,64 +427,245 @@ func (ls *limits) takeTokens(ctx context.Context, group string, report func(time
 		}
 		ls.mu.Lock()
 		now := ls.now()
-		d, by := pending(now, (*limit).paceWait, account, g)
-		if d == 0 {
-			for _, l := range []*limit{account, g} {
-				if l != nil {
-					l.takePace(now)
-				}
+		d, by, inFlight := pending(now, (*limit).paceWait, lims)
+		if d == 0 && !inFlight {
+			for _, l := range lims {
+				l.takePace(now)
 			}
 			ls.mu.Unlock()
 			return nil
 		}
+		changed := ls.changed
 		ls.mu.Unlock()
-		if !reported {
+		if !reported && report != nil && d > 0 {
 			report(d, by.desc)
 			reported = true
 		}
-		if err := sleepCtx(ctx, d); err != nil {
-			return err
+		if err := waitFor(ctx.Done(), changed, d, inFlight); err != nil {
+			return ctx.Err()
 		}
 	}
 }
 
-// admitStart waits until one more start fits in every window of both
-// limits and notes it, or returns errAborted once abort is closed. The wait is short (it only absorbs differences in
-// how long recording took), and it is not cut short by the first
-// interrupt: the attempt is already recorded, so the request should go.
-// Only abort stops it.
-func (ls *limits) admitStart(abort <-chan struct{}, group string) error {
-	g, account := ls.forGroup(group), ls.accountOf(group)
+// waitFor waits for d, or, when inFlight, for a start to be written
+// (changed) as well; err when done is closed first.
+func waitFor(done <-chan struct{}, changed <-chan struct{}, d time.Duration, inFlight bool) error {
+	var timer <-chan time.Time
+	if d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		timer = t.C
+	}
+	if !inFlight {
+		changed = nil
+	}
+	select {
+	case <-timer:
+	case <-changed:
+	case <-done:
+		return errAborted
+	}
+	return nil
+}
+
+// ticket is a start admitted by the start gate. Written stamps it at the
+// moment its request was written; a request that ended without being
+// reported written is stamped when it ended, which is no earlier.
+type ticket struct {
+	ls   *limits
+	hs   []*history
+	key  string
+	once sync.Once
+}
+
+// written stamps the start now; only the first call counts.
+func (t *ticket) written() {
+	if t == nil {
+		return
+	}
+	t.once.Do(func() {
+		ls := t.ls
+		ls.mu.Lock()
+		defer ls.mu.Unlock()
+		now := ls.now()
+		for _, h := range t.hs {
+			h.pending--
+			h.add(now)
+			h.prune(now)
+		}
+		if t.key != "" {
+			ls.noted[t.key] = now
+		}
+		close(ls.changed)
+		ls.changed = make(chan struct{})
+	})
+}
+
+// watch is ctx for the request the ticket admitted, reporting its write.
+func (t *ticket) watch(ctx context.Context) context.Context {
+	if t == nil {
+		return ctx
+	}
+	return a1base.WithWritten(ctx, t.written)
+}
+
+// admitStart waits until one more start fits in every window of the
+// limits of a send to group, and admits it; the ticket must be stamped
+// (written) once the request was written or has ended. attempt names it
+// as Seed would ("address#number"). It returns errAborted once abort is
+// closed. The wait is short (it only absorbs differences in how long
+// recording took), and it is not cut short by the first interrupt: the
+// attempt is already recorded, so the request should go. Only abort stops
+// it.
+func (ls *limits) admitStart(abort <-chan struct{}, group, attempt string) (*ticket, error) {
+	return ls.admit(abort, ls.ofSend(group), attempt)
+}
+
+func (ls *limits) admit(abort <-chan struct{}, lims []*limit, key string) (*ticket, error) {
 	for {
 		select {
 		case <-abort:
-			return errAborted
+			return nil, errAborted
 		default:
 		}
-		if account == nil && g == nil {
-			return nil
+		if len(lims) == 0 {
+			return nil, nil
 		}
 		ls.mu.Lock()
 		now := ls.now()
-		d, _ := pending(now, (*limit).startWait, account, g)
-		if d == 0 {
-			for _, l := range []*limit{account, g} {
-				if l != nil {
-					l.noteStart(now)
+		d, _, inFlight := pending(now, (*limit).startWait, lims)
+		if d == 0 && !inFlight {
+			t := &ticket{ls: ls, key: key}
+			for _, l := range lims {
+				if !slices.Contains(t.hs, l.h) {
+					t.hs = append(t.hs, l.h)
+					l.h.pending++
 				}
 			}
 			ls.mu.Unlock()
-			return nil
+			return t, nil
 		}
+		changed := ls.changed
 		ls.mu.Unlock()
-		t := time.NewTimer(d)
-		select {
-		case <-t.C:
-		case <-abort:
-			t.Stop()
-			return errAborted
+		if err := waitFor(abort, changed, d, inFlight); err != nil {
+			return nil, err
 		}
 	}
+}
+
+// lookUp reads a thread's recent messages once the account's limits let
+// the request go, and counts it against them.
+func (ls *limits) lookUp(ctx context.Context, client Sender, alias, thread string) ([]a1base.ThreadMessage, error) {
+	lims := ls.ofLookUp(alias)
+	if err := ls.take(ctx, lims, nil); err != nil {
+		return nil, err
+	}
+	t, err := ls.admit(ctx.Done(), lims, "")
+	if err != nil {
+		return nil, ctx.Err()
+	}
+	defer t.written()
+	return client.RecentMessages(t.watch(ctx), thread)
+}
+
+// attemptKey names attempt n of the record at addr among the noted ones.
+func attemptKey(addr string, n int) string { return fmt.Sprintf("%s#%d", addr, n) }
+
+// Seed counts the starts state records that these limiters have not
+// counted themselves: other runs', other processes' and other replicas'.
+// cfg names each group's account and the limits, now is the clock of the
+// runs to come. An attempt counts from its end, or, without one (in flight
+// elsewhere, or cut short by a crash), from the latest moment its request
+// could have been written; either is no earlier than the write, so a
+// window measured from it holds at least what it held at the API. A start
+// stamped ahead of now counts as made now. The first Seed also counts the
+// look-ups state records; after it this process counts its own. A group no
+// longer configured counts against the default provider's account.
+func (ls *Limiters) Seed(snap *state.Snapshot, cfg *spec.Config, now time.Time) error {
+	if snap == nil || cfg == nil {
+		return nil
+	}
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	hist := map[string]string{} // provider alias → account history
+	for _, p := range cfg.Providers() {
+		hist[p.Alias] = accountHistory(p.Alias, p.AccountID)
+		if p.RateLimit != nil {
+			if _, err := ls.limitFor(hist[p.Alias], accountLimitDesc(p.Alias, p.RateLimit), *p.RateLimit); err != nil {
+				return err
+			}
+		}
+	}
+	for name, g := range cfg.Groups {
+		if g != nil && g.RateLimit != nil {
+			if _, err := ls.limitFor(groupHistory(name), groupLimitDesc(name, g.RateLimit), *g.RateLimit); err != nil {
+				return err
+			}
+		}
+	}
+	var widest time.Duration
+	for _, h := range ls.histories {
+		widest = max(widest, h.keep)
+	}
+	for key, at := range ls.noted {
+		if at.Before(now.Add(-2*widest - unwrittenFor)) {
+			delete(ls.noted, key)
+		}
+	}
+	for _, rec := range snap.Records {
+		if rec == nil {
+			continue
+		}
+		alias := ""
+		if g := cfg.Groups[rec.Group]; g != nil {
+			alias = g.ProviderAlias()
+		}
+		hs := []*history{ls.histories[hist[alias]], ls.histories[groupHistory(rec.Group)]}
+		for i := range rec.Attempts {
+			a := &rec.Attempts[i]
+			if !ls.seeded && a.LookUp != nil {
+				seedStart(hs[0], a.LookUp.At, now)
+			}
+			key := attemptKey(rec.Address, a.Number)
+			if _, ok := ls.noted[key]; ok {
+				continue
+			}
+			counted := false
+			for _, h := range hs {
+				if h == nil {
+					continue
+				}
+				at := now
+				if a.FinishedAt != nil {
+					at = *a.FinishedAt
+				} else if latest := a.StartedAt.Add(h.keep + unwrittenFor); latest.Before(now) {
+					at = latest
+				}
+				counted = seedStart(h, at, now) || counted
+			}
+			if counted {
+				ls.noted[key] = now
+			}
+		}
+	}
+	ls.seeded = true
+	for _, h := range ls.histories {
+		h.prune(now)
+	}
+	return nil
+}
+
+// seedStart counts a start of another run at at, when a window still
+// holds it.
+func seedStart(h *history, at, now time.Time) bool {
+	if h == nil || !at.After(now.Add(-h.keep)) {
+		return false
+	}
+	if at.After(now) {
+		at = now
+	}
+	h.add(at)
+	return true
 }
 
 // sleepCtx waits for d or until ctx is done.

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/heraldhq/herald/spec"
+	"github.com/heraldhq/herald/state"
 )
 
 // The limit is driven here on a made-up clock: its methods take the time,
@@ -136,4 +137,76 @@ func TestNewLimitPacesByTheWindow(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, time.Second+20*time.Millisecond, l.window)
 	assert.Equal(t, 20400*time.Microsecond, l.interval)
+}
+
+// Seed counts other runs' starts from state: a finished attempt from its
+// end, one without an end (in flight elsewhere, or cut short) as late as
+// its request could have left, one stamped ahead of the clock as made
+// now; attempts it counted once, or that this process made, only once.
+func TestSeedCountsStartsFromState(t *testing.T) {
+	now := t0.Add(time.Hour)
+	at := func(d time.Duration) *time.Time { v := now.Add(d); return &v }
+	rl := limitOf(2, time.Minute)
+	def := spec.Provider{AccountID: "acc_1", RateLimit: rl}
+	eu := &spec.Provider{Alias: "eu", AccountID: "acc_1"}
+	cfg := &spec.Config{
+		Provider: def,
+		Aliases:  map[string]*spec.Provider{"eu": eu},
+		Groups:   map[string]*spec.Group{"berlin": {Name: "berlin", Provider: eu, RateLimit: limitOf(1, time.Minute)}},
+	}
+	snap := &state.Snapshot{Records: map[string]*state.Record{
+		"message.a": {Address: "message.a", Group: "berlin", Attempts: []state.Attempt{
+			{Number: 1, StartedAt: now.Add(-50 * time.Second), FinishedAt: at(-40 * time.Second)},
+			{Number: 2, StartedAt: now.Add(-10 * time.Second)}, // no end: counts as now
+		}},
+		"message.old": {Address: "message.old", Group: "gone", Attempts: []state.Attempt{
+			{Number: 1, StartedAt: now.Add(-2 * time.Hour), FinishedAt: at(-2 * time.Hour)},
+		}},
+		"message.ahead": {Address: "message.ahead", Group: "gone", Attempts: []state.Attempt{
+			{Number: 1, StartedAt: now.Add(time.Hour), FinishedAt: at(time.Hour)},
+		}},
+	}}
+	ls := NewLimiters()
+	require.NoError(t, ls.Seed(snap, cfg, now))
+	require.NoError(t, ls.Seed(snap, cfg, now), "a second seed adds nothing")
+
+	account := ls.histories[accountHistory("", "acc_1")]
+	require.NotNil(t, account, "one history for both blocks on acc_1")
+	assert.Same(t, account, ls.histories[accountHistory("eu", "acc_1")])
+	assert.Equal(t, []time.Time{now.Add(-40 * time.Second), now, now}, account.starts,
+		"a's attempts through a1base.eu, and the start ahead of the clock as now; the old one is out of every window")
+	assert.Equal(t, []time.Time{now.Add(-40 * time.Second), now}, ls.histories[groupHistory("berlin")].starts)
+
+	// A run over these limiters waits for them.
+	lim, err := buildLimits(Options{AccountLimit: rl, AccountID: "acc_1", Limiters: ls,
+		Accounts: map[string]Account{"eu": {ID: "acc_1"}}}, nil, func() time.Time { return now })
+	require.NoError(t, err)
+	require.Len(t, lim.ofLookUp("eu"), 1, "the default block's limit holds for a1base.eu, on the same account")
+	assert.Equal(t, time.Minute+startMargin(time.Minute), lim.ofLookUp("eu")[0].startWait(now), "three starts in the window of two: the one made now must leave")
+}
+
+// A start admitted and not yet written holds its place in the window
+// until it is: its window runs from the write, whenever that comes.
+func TestStartInFlightHoldsTheWindowUntilWritten(t *testing.T) {
+	now := runningClock()
+	lim, err := buildLimits(Options{AccountLimit: limitOf(1, 100*time.Millisecond)}, nil, now)
+	require.NoError(t, err)
+	first, err := lim.admit(nil, lim.ofLookUp(""), "")
+	require.NoError(t, err)
+	admitted := make(chan time.Time)
+	go func() {
+		second, err := lim.admit(nil, lim.ofLookUp(""), "")
+		assert.NoError(t, err)
+		admitted <- now()
+		second.written()
+	}()
+	time.Sleep(150 * time.Millisecond) // longer than the window
+	select {
+	case <-admitted:
+		t.Fatal("admitted while the first start was not written yet")
+	default:
+	}
+	written := now()
+	first.written()
+	assert.GreaterOrEqual(t, (<-admitted).Sub(written), 110*time.Millisecond, "a window after the write")
 }

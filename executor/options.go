@@ -46,11 +46,20 @@ type Options struct {
 	// group it sends to; nil for none. Group limits come from each
 	// instance's Group.
 	AccountLimit *spec.RateLimit
+	// AccountID is the default provider's account id. Provider blocks on
+	// one account id count against one account: its starts, and every
+	// rate limit any of them declares.
+	AccountID string
 	// Accounts are the aliased providers' accounts, by alias: each with
 	// its own client and its own account rate limit. A group whose
 	// provider has an alias sends through that account; the default
 	// provider's is Run's client and AccountLimit.
 	Accounts map[string]Account
+	// Limiters count the starts the rate limits hold to, across runs:
+	// give the same ones to every run and reconciliation of a process,
+	// seeded from state (Limiters.Seed). Nil: the run counts only its own
+	// starts.
+	Limiters *Limiters
 	// Backoff paces retries after transient failures.
 	Backoff Backoff
 	// CheckMedia checks each media URL before its first attempt; a
@@ -76,6 +85,8 @@ type Options struct {
 // Account is one A1Base account of an aliased provider.
 type Account struct {
 	Client Sender
+	// ID is the account id (see Options.AccountID).
+	ID string
 	// Limit is the provider's rate_limit; nil for none.
 	Limit *spec.RateLimit
 	// CheckMedia checks media URLs before sending for this account's

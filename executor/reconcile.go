@@ -20,7 +20,7 @@ import (
 // attempt: a thread message counts as the attempt's delivery only when it
 // was created between the attempt's start minus ClockSkew and its end plus
 // ClockSkew. A look-up proves no absence in an account whose recent
-// deliveries show the clocks further apart (see history.skew), and an
+// deliveries show the clocks further apart (see deliveryHistory.skew), and an
 // import takes no thread message dated more than ClockSkew before the
 // message's send_at.
 const ClockSkew = 2 * time.Minute
@@ -50,7 +50,7 @@ const recentPage = 5
 //     a clock further off than ClockSkew, or a date without a zone, could
 //     have placed the delivery itself outside the window); and the
 //     account's recent deliveries show A1Base's clock within ClockSkew of
-//     herald's (see history.skew);
+//     herald's (see deliveryHistory.skew);
 //   - covered: a delivery would be among the messages read, because the
 //     thread holds fewer than a page of them, or the oldest one read was
 //     created before the window opened, or one of them, not the last
@@ -74,7 +74,8 @@ const recentPage = 5
 // message accounts for at most one unknown message, so two unknown copies
 // of the same text are not both taken as delivered by one delivery. Of
 // opts only the clock (Now), which stamps the records, and the aliased
-// accounts (Accounts), whose threads their clients look up, are used.
+// accounts (Accounts), whose threads their clients look up, and the account
+// rate limits, which look-ups count against, are used.
 func Reconcile(ctx context.Context, plan *planner.Plan, client Sender, rec state.Recorder, opts Options, hooks Hooks) (resolved []addrs.Message, err error) {
 	if plan == nil {
 		return nil, errors.New("executor: no plan to reconcile")
@@ -106,6 +107,9 @@ func Reconcile(ctx context.Context, plan *planner.Plan, client Sender, rec state
 		return nil, nil
 	}
 	accounts := newAccounts(client, opts)
+	if accounts.lim, err = buildLimits(opts, nil, paceClock(opts.Now)); err != nil {
+		return nil, fmt.Errorf("executor: %w", err)
+	}
 	for _, t := range threads {
 		if accounts.client(t.account) == nil {
 			return nil, fmt.Errorf("executor: no A1Base client to reconcile with%s", accountDesc(t.account))
@@ -121,7 +125,7 @@ func Reconcile(ctx context.Context, plan *planner.Plan, client Sender, rec state
 
 	for _, t := range threads {
 		cands := byThread[t]
-		msgs, err := accounts.client(t.account).RecentMessages(ctx, t.thread)
+		msgs, err := accounts.recentMessages(ctx, t.account, t.thread)
 		if err != nil {
 			if ctx.Err() != nil {
 				return resolved, fmt.Errorf("reconciliation interrupted: %w", ctx.Err())

@@ -67,6 +67,9 @@ type FakeOptions struct {
 	// RecentLag delays a delivered message's appearance in get-recent by
 	// this much of the fake's clock (see a1basetest.WithRecentLag).
 	RecentLag time.Duration
+	// CloseConnections closes every connection after its answer, so that
+	// each request comes on a new one.
+	CloseConnections bool
 }
 
 // Fake is the fake A1Base API on a loopback listener, with the harness's
@@ -139,6 +142,9 @@ func isSend(r *http.Request) bool {
 }
 
 func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
+	if f.opts.CloseConnections {
+		w.Header().Set("Connection", "close")
+	}
 	if !isSend(r) {
 		f.API.ServeHTTP(w, r)
 		return
