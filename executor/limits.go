@@ -214,17 +214,17 @@ func (ls *limits) takeTokens(ctx context.Context, group string, report func(time
 }
 
 // admitStart waits until one more start fits in every window of both
-// limits and notes it, or returns errAborted once abort is closed. The wait is short (it only absorbs differences in
-// how long recording took), and it is not cut short by the first
-// interrupt: the attempt is already recorded, so the request should go.
-// Only abort stops it.
-func (ls *limits) admitStart(abort <-chan struct{}, group string) error {
+// limits and notes it, or returns ctx's cause once ctx ends. The wait is
+// short (it only absorbs differences in how long recording took), and it
+// is not cut short by the first interrupt: the attempt is already
+// recorded, so the request should go. Only what ends ctx stops it: Abort,
+// a lost lock, or the bound on the time between recording an attempt and
+// writing its request.
+func (ls *limits) admitStart(ctx context.Context, group string) error {
 	g, account := ls.forGroup(group), ls.accountOf(group)
 	for {
-		select {
-		case <-abort:
-			return errAborted
-		default:
+		if ctx.Err() != nil {
+			return context.Cause(ctx)
 		}
 		if account == nil && g == nil {
 			return nil
@@ -245,9 +245,9 @@ func (ls *limits) admitStart(abort <-chan struct{}, group string) error {
 		t := time.NewTimer(d)
 		select {
 		case <-t.C:
-		case <-abort:
+		case <-ctx.Done():
 			t.Stop()
-			return errAborted
+			return context.Cause(ctx)
 		}
 	}
 }
