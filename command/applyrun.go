@@ -53,6 +53,9 @@ type applyPass struct {
 	// keepLock leaves the backend locked and open after the pass: run's
 	// active replica holds the lock of a PostgreSQL state across passes.
 	keepLock bool
+	// lock, when set, ends when the state lock is lost (run's active
+	// replica): see executor.Options.Lock.
+	lock context.Context
 
 	// forceImports records imports that no thread message matched, as
 	// sent without evidence (herald import -force).
@@ -188,6 +191,7 @@ func (p *applyPass) run(ctx context.Context) (out passOutcome, err error) {
 		Now:          p.clock,
 		Sleep:        p.env.Sleep,
 		Abort:        p.env.Abort,
+		Lock:         p.lock,
 	}, p.executorHooks())
 	out.Executed = true
 	out.Result = views.ApplyResult{Summary: sum}
