@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/internal/clock"
+	"github.com/heraldhq/herald/internal/testhook"
 
 	"github.com/heraldhq/herald/a1base"
 	"github.com/heraldhq/herald/addrs"
@@ -664,6 +665,7 @@ func (r *runner) send(c *planner.Change, group string, w *worker) {
 			}
 			return
 		}
+		testhook.AttemptJournaled(c.Addr.String())
 		r.hooks.BeforeSend(c, n)
 		if notSent := r.admit(inst, group, journaled); notSent != nil {
 			// The attempt is recorded but its request never left: say
