@@ -668,7 +668,7 @@ func TestApplySettlesUnknowns(t *testing.T) {
 			assert.Contains(t, early.stdout, "still unknown: too early to prove an absence")
 			assert.Equal(t, state.StatusUnknown, f.snapshot(t, state.DefaultPath).Records["message.c"].Status)
 
-			p := f.run(t, nil, "plan", "-json", "-at=2026-12-01T08:03:00Z", "-target=message.c")
+			p := f.run(t, nil, "plan", "-json", "-at=2026-12-01T08:05:00Z", "-target=message.c")
 			require.Equal(t, 0, p.code, p.stderr)
 			var doc views.PlanDocument
 			require.NoError(t, json.Unmarshal([]byte(p.stdout), &doc))
@@ -729,14 +729,14 @@ func TestPlanShowsProvenAbsenceAsRetry(t *testing.T) {
 	path := filepath.Join(f.dir, "main.hcl")
 	src, err := os.ReadFile(path)
 	require.NoError(t, err)
-	src = bytes.Replace(src, []byte(`from       = "+14155552671"`), []byte("from       = \"+14155552671\"\n  on_unknown = \"resend\"\n  unknown_settle = \"1m\""), 1)
+	src = bytes.Replace(src, []byte(`from       = "+14155552671"`), []byte("from       = \"+14155552671\"\n  on_unknown = \"resend\"\n  unknown_settle = \"3m\""), 1)
 	require.NoError(t, os.WriteFile(path, src, 0o644))
 	f.api.Script(a1basetest.Reply{Lost: true, Undelivered: true})
 	require.Equal(t, 1, f.run(t, nil, "apply", "-auto-approve", at, "-target=message.c").code)
 	// A saved plan applies what it showed: the look-up settles, the resend
 	// waits for the next plan.
-	require.Equal(t, 0, f.run(t, nil, "plan", "-out=p.plan", "-at=2026-12-01T08:02:00Z", "-target=message.c").code)
-	r := f.run(t, func(e *Env) { e.Now = func() time.Time { return time.Date(2026, 12, 1, 8, 2, 0, 0, time.UTC) } }, "apply", "p.plan")
+	require.Equal(t, 0, f.run(t, nil, "plan", "-out=p.plan", "-at=2026-12-01T08:04:00Z", "-target=message.c").code)
+	r := f.run(t, func(e *Env) { e.Now = func() time.Time { return time.Date(2026, 12, 1, 8, 4, 0, 0, time.UTC) } }, "apply", "p.plan")
 	require.Equal(t, 0, r.code, r.stdout+r.stderr)
 	assert.Contains(t, r.stdout, "not delivered, proven by look-up")
 	assert.Empty(t, f.api.Sends())
@@ -747,15 +747,15 @@ func TestPlanShowsProvenAbsenceAsRetry(t *testing.T) {
 	require.Len(t, doc.Changes, 1)
 	c := doc.Changes[0]
 	assert.Equal(t, "retry", c.Action)
-	assert.Contains(t, c.Reason, "not delivered, proven by look-up at 2026-12-01T08:02:00Z read 0 messages")
+	assert.Contains(t, c.Reason, "not delivered, proven by look-up at 2026-12-01T08:04:00Z read 0 messages")
 	assert.Contains(t, c.Reason, "on_unknown = resend: sent again within window")
 	require.NotNil(t, c.Settlement)
 	assert.Equal(t, state.StatusNotDelivered, c.Settlement.State)
 	assert.True(t, c.Settlement.Resend)
-	assert.Equal(t, "1m0s", c.Settlement.UnknownSettle)
+	assert.Equal(t, "3m0s", c.Settlement.UnknownSettle)
 	require.NotNil(t, c.Settlement.LookUp)
 	assert.Contains(t, c.Settlement.LookUp.Covered, "fewer than a page")
-	human := f.run(t, nil, "plan", "-at=2026-12-01T08:03:00Z", "-target=message.c")
+	human := f.run(t, nil, "plan", "-at=2026-12-01T08:05:00Z", "-target=message.c")
 	assert.Contains(t, human.stdout, "message.c will be sent again (not delivered, proven by look-up)")
 
 	late := f.run(t, nil, "plan", "-json", "-at=2026-12-03T08:00:00Z", "-target=message.c")

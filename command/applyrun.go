@@ -57,6 +57,9 @@ type applyPass struct {
 	// across its passes; nil makes the pass its own. Either way they are
 	// seeded from the state read under the lock.
 	limiters *executor.Limiters
+	// lock, when set, ends when the state lock is lost (run's active
+	// replica): see executor.Options.Lock.
+	lock context.Context
 
 	// forceImports records imports that no thread message matched, as
 	// sent without evidence (herald import -force).
@@ -205,6 +208,7 @@ func (p *applyPass) run(ctx context.Context) (out passOutcome, err error) {
 		Now:          p.clock,
 		Sleep:        p.env.Sleep,
 		Abort:        p.env.Abort,
+		Lock:         p.lock,
 	}, p.executorHooks())
 	out.Executed = true
 	out.Result = views.ApplyResult{Summary: sum}

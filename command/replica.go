@@ -24,7 +24,11 @@ import (
 // leaves without a record however late the check above notices a loss.
 // When the lock is lost (the check fails, or a record is refused), the
 // pass is cancelled at once (nothing new starts; a request already
-// written finishes), and the replica stands by again.
+// written finishes, but one journaled and not yet written never is), and
+// the replica stands by again. However late the loss is noticed, no
+// request is written more than executor.SendBound after its attempt was
+// journaled, so a replica frozen in between (SIGSTOP, a cgroup freezer, a
+// paused VM) does not write it when it wakes.
 //
 // Takeover: PostgreSQL releases the lock as soon as it sees the holder's
 // connection close, which is at once when the holder's process dies
@@ -54,6 +58,12 @@ type replica struct {
 	// with the reason, when the lock is lost.
 	ctx    context.Context
 	cancel context.CancelCauseFunc
+	// lock lasts while this process holds the lock and ends, with the
+	// reason, only when the lock is lost or this active term ends: unlike
+	// ctx, an interrupt does not end it. No request is written once it
+	// has ended (executor.Options.Lock).
+	lock   context.Context
+	unlock context.CancelCauseFunc
 	done   chan struct{}
 }
 
@@ -137,6 +147,7 @@ func (s *scheduler) activate(ctx context.Context) error {
 	s.health.State(nil)
 	s.metrics.LockAcquired()
 	r.active = true
+	r.lock, r.unlock = context.WithCancelCause(context.WithoutCancel(ctx))
 	r.ctx, r.cancel = context.WithCancelCause(ctx)
 	r.done = make(chan struct{})
 	go s.watchLock(r)
@@ -172,6 +183,7 @@ func (s *scheduler) watchLock(r *replica) {
 				return
 			}
 			s.metrics.StateError()
+			r.unlock(err)
 			r.cancel(err)
 			return
 		}
@@ -198,6 +210,7 @@ func (s *scheduler) lockLost(err error) error {
 // forgets the lock and stands by again at the next wake.
 func (s *scheduler) demote(cause error) {
 	r := s.rep
+	r.unlock(cause)
 	r.cancel(cause)
 	<-r.done
 	_ = r.backend.Unlock()
@@ -214,6 +227,7 @@ func (s *scheduler) closeReplica() {
 		return
 	}
 	if r.active {
+		r.unlock(context.Canceled)
 		r.cancel(context.Canceled)
 		<-r.done
 	}

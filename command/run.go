@@ -455,6 +455,9 @@ func (s *scheduler) wake(ctx context.Context) (*planner.Plan, error) {
 		clock: s.now, noColor: s.opts.NoColor,
 		hooks: s.metrics.Hooks(), keepLock: s.rep != nil, limiters: s.limiters,
 	}
+	if s.rep != nil {
+		pass.lock = s.rep.lock
+	}
 	began := clock.Now()
 	out, err := pass.run(passCtx)
 	s.metrics.ObservePass(clock.Since(began))

@@ -26,7 +26,15 @@
 //     most N of them.
 //  2. Record the attempt (status sending). Nothing is sent unless this
 //     returned without error; if it fails, the run stops.
-//  3. Send.
+//  3. Send, unless it may no longer be: the request waits for the rate
+//     limits' start gate, and then, just before it is written, is
+//     dropped when more than SendBound has passed since the attempt was
+//     recorded (by the monotonic clock), when the message has expired,
+//     when Options.Lock has ended (the state lock was lost) or on Abort.
+//     A dropped request's attempt is recorded as not sent (failed, or
+//     expired), so that a later run may retry it: herald knows it never
+//     wrote it. A process frozen between steps 2 and 3 thus never writes a
+//     request that another holder of the lock may have proven absent.
 //  4. Record the outcome: delivered is sent, with the API's answer (whose
 //     echoed body is dropped for a sensitive message); permanent is failed
 //     with the API's reason; transient is failed too, and retried after an

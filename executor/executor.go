@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/internal/clock"
+	"github.com/heraldhq/herald/internal/testhook"
 
 	"github.com/heraldhq/herald/a1base"
 	"github.com/heraldhq/herald/addrs"
@@ -125,12 +126,20 @@ func Run(ctx context.Context, plan *planner.Plan, client Sender, rec state.Recor
 	r.stopCtx, stopCancel = context.WithCancel(ctx)
 	defer stopCancel()
 	r.stopAll = stopCancel
+	r.lockCtx = opts.Lock
+	if r.lockCtx == nil {
+		r.lockCtx = context.Background()
+	}
+	var sendCancel context.CancelCauseFunc
+	r.sendCtx, sendCancel = context.WithCancelCause(r.lockCtx)
+	defer sendCancel(context.Canceled)
 	done := make(chan struct{})
 	defer close(done)
 	if opts.Abort != nil {
 		go func() {
 			select {
 			case <-opts.Abort:
+				sendCancel(errAbortedBeforeSend)
 				reqCancel()
 				stopCancel()
 			case <-done:
@@ -267,6 +276,11 @@ type runner struct {
 	stopAll context.CancelFunc
 	reqCtx  context.Context
 	recCtx  context.Context
+	// lockCtx is Options.Lock: it ends when the state lock is lost.
+	// sendCtx ends with it or on Abort, with the reason as its cause: no
+	// journaled request is written once it has ended.
+	lockCtx context.Context
+	sendCtx context.Context
 
 	// fields holds each change's record fields, computed once: the
 	// content hash is the costliest part of an event.
@@ -603,6 +617,8 @@ func (r *runner) send(c *planner.Change, group string, w *worker) {
 		n++
 		attempt := r.event(c, state.EventAttempt, n, state.StatusSending)
 		r.setStarted(c, attempt.At)
+		// Taken before the record: the attempt is durable no sooner.
+		journaled := mono()
 		err = r.record(attempt)
 		// The previous send's queued outcome went to the journal before
 		// this attempt, so the same fsync made it durable.
@@ -622,12 +638,16 @@ func (r *runner) send(c *planner.Change, group string, w *worker) {
 			}
 			return
 		}
+		testhook.AttemptJournaled(c.Addr.String())
 		r.hooks.BeforeSend(c, n)
-		start, err := r.lim.admitStart(r.abort, group, attemptKey(c.Addr.String(), n))
-		if err != nil {
+		start, notSent := r.admit(inst, group, attemptKey(c.Addr.String(), n), journaled)
+		if notSent != nil {
 			// The attempt is recorded but its request never left: say
 			// so, so the message is retried rather than left unknown.
-			notSent := errors.New("aborted before the request was sent")
+			if errors.Is(notSent, errExpiredBeforeSend) {
+				r.expireNotSent(c, n, notSent)
+				return
+			}
 			if r.finish(c, n, a1base.Result{Outcome: a1base.Transient, Err: notSent}, nil) {
 				r.failed(c, notSent.Error())
 			}
@@ -659,6 +679,86 @@ func (r *runner) send(c *planner.Change, group string, w *worker) {
 			return
 		}
 	}
+}
+
+// mono reads the clock that bounds the time between journaling an attempt
+// and writing its request: the default clock, whose monotonic reading
+// keeps counting while the process is frozen.
+var mono = clock.Now
+
+// sinceJournaled is how long ago journaled, a reading of mono, was taken:
+// by the monotonic clock, or by the wall clock when that has moved on
+// more (a host whose monotonic clock stood still while it was suspended
+// may still have its wall clock put right).
+func sinceJournaled(journaled time.Time) time.Duration {
+	now := mono()
+	return max(now.Sub(journaled), now.Round(0).Sub(journaled.Round(0)))
+}
+
+var (
+	errAbortedBeforeSend = errors.New("aborted before the request was sent")
+	errSendBoundPassed   = fmt.Errorf("not sent: more than %s passed between recording the attempt and writing its request (the process was held up or frozen); it is retried later", SendBound)
+	errExpiredBeforeSend = errors.New("not sent: the message expired while its request waited to be written")
+)
+
+// admit lets a journaled attempt's request be written, or says why it
+// is not: it waits for the start gate of the rate limits, and then, just
+// before the request is written, checks again everything that may have
+// changed since the attempt was journaled. Abort, a lost lock or
+// SendBound end the wait; the request is never written more than
+// SendBound after journaled, nor after the message expired, nor once the
+// lock is lost.
+func (r *runner) admit(inst *spec.Instance, group, attempt string, journaled time.Time) (*ticket, error) {
+	ctx, cancel := context.WithTimeoutCause(r.sendCtx, SendBound-sinceJournaled(journaled), errSendBoundPassed)
+	start, err := r.lim.admitStart(ctx, group, attempt)
+	cancel()
+	if err != nil {
+		return nil, r.notSentBecause(err)
+	}
+	var notSent error
+	switch {
+	case r.aborted():
+		notSent = errAbortedBeforeSend
+	case r.lockCtx.Err() != nil:
+		notSent = r.notSentBecause(context.Cause(r.lockCtx))
+	case sinceJournaled(journaled) > SendBound:
+		notSent = errSendBoundPassed
+	case r.pastExpiry(inst):
+		notSent = errExpiredBeforeSend
+	}
+	if notSent != nil {
+		start.release()
+		return nil, notSent
+	}
+	return start, nil
+}
+
+// notSentBecause says why a journaled request was not written, from the
+// cause that ended its wait.
+func (r *runner) notSentBecause(cause error) error {
+	switch {
+	case errors.Is(cause, errAbortedBeforeSend), errors.Is(cause, errSendBoundPassed):
+		return cause
+	case r.lockCtx.Err() != nil:
+		return fmt.Errorf("not sent: the state lock was lost before the request was written: %w", cause)
+	}
+	return fmt.Errorf("not sent: %w", cause)
+}
+
+// expireNotSent records attempt n, whose request was not written, and
+// its message as expired.
+func (r *runner) expireNotSent(c *planner.Change, n int, why error) {
+	e := r.event(c, state.EventOutcome, n, state.StatusExpired)
+	e.Outcome = a1base.Transient.String()
+	e.Error = why.Error()
+	if err := r.record(e); err != nil {
+		r.setFault(fmt.Errorf("recording %s as expired: %w", c.Addr, err))
+		// State holds the attempt alone, which replay reads as unknown.
+		r.unknown(c, fmt.Sprintf("%s, but that could not be recorded: %v", why, err))
+		return
+	}
+	r.expired()
+	r.hooks.Expired(c)
 }
 
 // finish records the outcome of attempt n and reports whether the

@@ -441,15 +441,15 @@ func (ls *limits) take(ctx context.Context, lims []*limit, report func(time.Dura
 			report(d, by.desc)
 			reported = true
 		}
-		if err := waitFor(ctx.Done(), changed, d, inFlight); err != nil {
+		if err := waitFor(ctx, changed, d, inFlight); err != nil {
 			return ctx.Err()
 		}
 	}
 }
 
 // waitFor waits for d, or, when inFlight, for a start to be written
-// (changed) as well; err when done is closed first.
-func waitFor(done <-chan struct{}, changed <-chan struct{}, d time.Duration, inFlight bool) error {
+// (changed) as well; ctx's cause when ctx ends first.
+func waitFor(ctx context.Context, changed <-chan struct{}, d time.Duration, inFlight bool) error {
 	var timer <-chan time.Time
 	if d > 0 {
 		t := time.NewTimer(d)
@@ -462,8 +462,8 @@ func waitFor(done <-chan struct{}, changed <-chan struct{}, d time.Duration, inF
 	select {
 	case <-timer:
 	case <-changed:
-	case <-done:
-		return errAborted
+	case <-ctx.Done():
+		return context.Cause(ctx)
 	}
 	return nil
 }
@@ -501,6 +501,24 @@ func (t *ticket) written() {
 	})
 }
 
+// release gives back a start admitted for a request that was never
+// written: it holds no window.
+func (t *ticket) release() {
+	if t == nil {
+		return
+	}
+	t.once.Do(func() {
+		ls := t.ls
+		ls.mu.Lock()
+		defer ls.mu.Unlock()
+		for _, h := range t.hs {
+			h.pending--
+		}
+		close(ls.changed)
+		ls.changed = make(chan struct{})
+	})
+}
+
 // watch is ctx for the request the ticket admitted, reporting its write.
 func (t *ticket) watch(ctx context.Context) context.Context {
 	if t == nil {
@@ -512,21 +530,20 @@ func (t *ticket) watch(ctx context.Context) context.Context {
 // admitStart waits until one more start fits in every window of the
 // limits of a send to group, and admits it; the ticket must be stamped
 // (written) once the request was written or has ended. attempt names it
-// as Seed would ("address#number"). It returns errAborted once abort is
-// closed. The wait is short (it only absorbs differences in how long
+// as Seed would ("address#number"). It returns ctx's cause once ctx
+// ends. The wait is short (it only absorbs differences in how long
 // recording took), and it is not cut short by the first interrupt: the
-// attempt is already recorded, so the request should go. Only abort stops
-// it.
-func (ls *limits) admitStart(abort <-chan struct{}, group, attempt string) (*ticket, error) {
-	return ls.admit(abort, ls.ofSend(group), attempt)
+// attempt is already recorded, so the request should go. Only what ends
+// ctx stops it: Abort, a lost lock, or the bound on the time between
+// recording an attempt and writing its request.
+func (ls *limits) admitStart(ctx context.Context, group, attempt string) (*ticket, error) {
+	return ls.admit(ctx, ls.ofSend(group), attempt)
 }
 
-func (ls *limits) admit(abort <-chan struct{}, lims []*limit, key string) (*ticket, error) {
+func (ls *limits) admit(ctx context.Context, lims []*limit, key string) (*ticket, error) {
 	for {
-		select {
-		case <-abort:
-			return nil, errAborted
-		default:
+		if ctx.Err() != nil {
+			return nil, context.Cause(ctx)
 		}
 		if len(lims) == 0 {
 			return nil, nil
@@ -547,7 +564,7 @@ func (ls *limits) admit(abort <-chan struct{}, lims []*limit, key string) (*tick
 		}
 		changed := ls.changed
 		ls.mu.Unlock()
-		if err := waitFor(abort, changed, d, inFlight); err != nil {
+		if err := waitFor(ctx, changed, d, inFlight); err != nil {
 			return nil, err
 		}
 	}
@@ -560,7 +577,7 @@ func (ls *limits) lookUp(ctx context.Context, client Sender, alias, thread strin
 	if err := ls.take(ctx, lims, nil); err != nil {
 		return nil, err
 	}
-	t, err := ls.admit(ctx.Done(), lims, "")
+	t, err := ls.admit(ctx, lims, "")
 	if err != nil {
 		return nil, ctx.Err()
 	}

@@ -32,6 +32,24 @@ const (
 	DefaultJitter = 0.5
 	// DefaultReportWait is the shortest rate-limit wait worth reporting.
 	DefaultReportWait = time.Second
+	// SendBound is the longest time herald lets pass between journaling
+	// an attempt and writing its request, by the monotonic clock (and by
+	// the wall clock, whichever has moved on more). A request not written
+	// by then is never written: its attempt is recorded as not sent, so
+	// that it is retried later. A process frozen after journaling (a
+	// paused VM, a cgroup freezer, SIGSTOP) or held back by a long wait
+	// therefore never writes a request that a replica which took the lock
+	// meanwhile may have proven absent; spec.MinUnknownSettle is above
+	// this bound plus ClockSkew and a request's own time.
+	SendBound = 10 * time.Second
+	// TakeoverWait is how long a process must have held the state lock,
+	// by its own monotonic clock, before a look-up may prove absent an
+	// attempt that an earlier holder journaled and left without an
+	// outcome: that holder, frozen or cut off, may still write its
+	// request up to SendBound after journaling it, which was before this
+	// process took the lock, and the request may take up to the client's
+	// timeout (a1base.DefaultTimeout) to connect and be written.
+	TakeoverWait = SendBound + 30*time.Second
 )
 
 // Options tune a run. The zero value is usable: defaults apply to every
@@ -80,6 +98,14 @@ type Options struct {
 	// Run's context only stops new sends and lets requests in flight
 	// finish; Abort is the second, harder interrupt.
 	Abort <-chan struct{}
+	// Lock, when set, lasts as long as the run holds the state's lock
+	// (herald run's replica term) and ends, with the reason as its cause,
+	// when the lock is lost. From then on no request is written: a wait
+	// between journaling an attempt and writing its request ends at once,
+	// and the attempt is recorded as not sent (a record the lost lock may
+	// refuse, leaving it unknown). A request already written finishes.
+	// Unlike Run's context, the first interrupt does not end it.
+	Lock context.Context
 }
 
 // Account is one A1Base account of an aliased provider.

@@ -59,6 +59,11 @@ const recentPage = 5
 //     first, so anything the attempt delivered, created later, would be
 //     listed too).
 //
+// An attempt that an earlier holder of the state lock journaled and left
+// without an outcome is proven absent only once, besides, this process has
+// held the lock for TakeoverWait (see takeoverLeft); Reconcile waits for
+// that before its look-ups when such an attempt is otherwise settled.
+//
 // Any other look-up settles nothing: its evidence and the reason are noted
 // on the attempt (state.EventLookUp) and it stays unknown. A thread busier
 // than one page since the attempt can never be covered again; the note
@@ -122,6 +127,9 @@ func Reconcile(ctx context.Context, plan *planner.Plan, client Sender, rec state
 	if err != nil {
 		return nil, fmt.Errorf("reading state to reconcile with: %w", err)
 	}
+	if err := waitOutTakeover(ctx, rec, opts, byThread); err != nil {
+		return nil, fmt.Errorf("reconciliation interrupted: %w", err)
+	}
 
 	for _, t := range threads {
 		cands := byThread[t]
@@ -150,6 +158,7 @@ func Reconcile(ctx context.Context, plan *planner.Plan, client Sender, rec state
 				h.Reconciled(c, true)
 				continue
 			}
+			m.cand.takeoverLeft = takeoverLeft(rec, m.cand)
 			e := m.cand.settle(msgs, owners, delivered, skew, now, &lu)
 			what := "its look-up"
 			if e.Status == state.StatusNotDelivered {
@@ -201,6 +210,8 @@ func (cand *candidate) settle(msgs []a1base.ThreadMessage, owners []owner, deliv
 	switch {
 	case now.Before(settles):
 		lu.Unsettled = fmt.Sprintf("too early to prove an absence: a delivery may not show in the thread before %s (unknown_settle %s after the attempt)", stamp(settles), inst.Unknown.Settle)
+	case cand.takeoverLeft > 0:
+		lu.Unsettled = fmt.Sprintf("an earlier holder of the state lock journaled the attempt and left it without an outcome, and this process has held the lock for less than %s: until then that holder, if it is only frozen, may still write its request, so an absence proves nothing yet", TakeoverWait)
 	case cand.lookalike(msgs, owners) != "":
 		lu.Unsettled = cand.lookalike(msgs, owners)
 	case skew.unsettled() != "":
@@ -305,6 +316,70 @@ type candidate struct {
 	// started and end are the attempt's start and end as recorded (end
 	// is its start when a crash cut it short), for settling.
 	started, end time.Time
+	// generation is the lock generation the attempt was journaled under
+	// (zero where the lock has none); cutShort says it has no recorded
+	// end.
+	generation int64
+	cutShort   bool
+	// takeoverLeft is how much longer the lock must be held before a
+	// look-up may prove the attempt absent (see takeoverLeft).
+	takeoverLeft time.Duration
+}
+
+// lockTerm is a state whose lock has generations (PostgreSQL's): the
+// lock's current generation and how long this process has held it.
+type lockTerm interface {
+	LockTerm() (generation int64, held time.Duration, ok bool)
+}
+
+// takeoverLeft is how much longer this process must hold the lock before
+// a look-up may prove cand absent. An attempt journaled under an earlier
+// generation and left without an outcome belongs to a holder that may
+// have lost the lock without knowing, frozen between journaling and
+// writing its request. Its own stamps (its clock) cannot say when it
+// stopped: only that it journaled before this process took the lock, and
+// writes no request later than SendBound after journaling. So, besides a
+// settled look-up, proving its absence takes TakeoverWait of holding the
+// lock, by this process's own monotonic clock.
+func takeoverLeft(rec state.Recorder, cand *candidate) time.Duration {
+	lt, ok := rec.(lockTerm)
+	if !ok || cand.generation == 0 || !cand.cutShort {
+		return 0
+	}
+	gen, held, ok := lt.LockTerm()
+	if !ok {
+		// Without the lock nothing can be proven as its holder.
+		return TakeoverWait
+	}
+	if cand.generation >= gen {
+		return 0
+	}
+	return max(TakeoverWait-held, 0)
+}
+
+// waitOutTakeover waits, before the look-ups, until the lock has been
+// held long enough for every attempt an earlier holder left that is
+// otherwise settled by now (one still too early for its own settle time
+// needs no wait).
+func waitOutTakeover(ctx context.Context, rec state.Recorder, opts Options, byThread map[threadKey][]*candidate) error {
+	if lt, ok := rec.(lockTerm); !ok {
+		return nil
+	} else if _, _, held := lt.LockTerm(); !held {
+		return nil // no wait makes a look-up without the lock prove it
+	}
+	now := opts.Now()
+	var wait time.Duration
+	for _, cands := range byThread {
+		for _, cand := range cands {
+			if !now.Before(cand.end.Add(cand.change.Instance.Unknown.Settle)) {
+				wait = max(wait, takeoverLeft(rec, cand))
+			}
+		}
+	}
+	if wait == 0 {
+		return nil
+	}
+	return opts.Sleep(ctx, wait)
 }
 
 // newCandidateFor is c's attempt n, which started at started and ended at
@@ -374,6 +449,7 @@ func newCandidate(c *planner.Change, now time.Time) (*candidate, error) {
 	}
 	cand := newCandidateFor(c, last.Number, last.StartedAt, ended)
 	cand.end = last.End()
+	cand.generation, cand.cutShort = last.LockGeneration, last.FinishedAt == nil
 	return cand, nil
 }
 

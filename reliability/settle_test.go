@@ -28,8 +28,9 @@ type crashSettle struct {
 // step is how far the clock (-at) moves from one apply to the next: a CI
 // schedule's interval. Every apply after a kill reads the thread later
 // than the settle times these scenarios use (except where one is set
-// longer on purpose), so the first look-up after a crash is settled.
-const step = time.Minute
+// longer on purpose), so the first look-up after a crash is settled. The
+// settle times are at least spec.MinUnknownSettle.
+const step = 4 * time.Minute
 
 // run kills herald apply with SIGKILL at seeded random moments, as TestCrash
 // does, with applies a step of the clock apart, then runs one settling
@@ -122,8 +123,8 @@ func explainUnknowns(t *testing.T, f *Figures, snap *state.Snapshot) {
 // proven absence waits with its evidence. Neither duplicates anything.
 func TestCrashSettles(t *testing.T) {
 	kills := size(50, 15)
-	t.Run("resend", crashSettle{scenario: "11 crash, settled look-ups (resend)", policy: "resend", settle: "20s", kills: kills, seed: 10}.run)
-	t.Run("hold", crashSettle{scenario: "11 crash, settled look-ups (hold)", policy: "hold", settle: "20s", kills: kills, seed: 11}.run)
+	t.Run("resend", crashSettle{scenario: "11 crash, settled look-ups (resend)", policy: "resend", settle: "3m", kills: kills, seed: 10}.run)
+	t.Run("hold", crashSettle{scenario: "11 crash, settled look-ups (hold)", policy: "hold", settle: "3m", kills: kills, seed: 11}.run)
 }
 
 // TestCrashSettlesWithLag: the fake lists a delivery among a thread's
@@ -133,9 +134,9 @@ func TestCrashSettles(t *testing.T) {
 // it: the settle time is what protects.
 func TestCrashSettlesWithLag(t *testing.T) {
 	kills := size(20, 8)
-	t.Run("lag_shorter", crashSettle{scenario: "12 crash, lag 40s < settle 50s (resend)", policy: "resend", settle: "50s", lag: 40 * time.Second, kills: kills, seed: 12}.run)
-	t.Run("lag_longer", crashSettle{scenario: "12 crash, lag 70s > settle 50s (resend)", policy: "resend", settle: "50s", lag: 70 * time.Second, kills: kills, seed: 13, duplicatesExpected: true}.run)
-	t.Run("settle_longer", crashSettle{scenario: "12 crash, lag 70s < settle 90s (resend)", policy: "resend", settle: "90s", lag: 70 * time.Second, kills: kills, seed: 14}.run)
+	t.Run("lag_shorter", crashSettle{scenario: "12 crash, lag 2m40s < settle 3m20s (resend)", policy: "resend", settle: "3m20s", lag: 160 * time.Second, kills: kills, seed: 12}.run)
+	t.Run("lag_longer", crashSettle{scenario: "12 crash, lag 4m40s > settle 3m20s (resend)", policy: "resend", settle: "3m20s", lag: 280 * time.Second, kills: kills, seed: 13, duplicatesExpected: true}.run)
+	t.Run("settle_longer", crashSettle{scenario: "12 crash, lag 4m40s < settle 6m (resend)", policy: "resend", settle: "6m", lag: 280 * time.Second, kills: kills, seed: 14}.run)
 }
 
 // TestBusyThreadStaysUnknown: two sends whose answers are lost (one
@@ -144,7 +145,7 @@ func TestCrashSettlesWithLag(t *testing.T) {
 // unknown, say why, and are not sent again, even under resend.
 func TestBusyThreadStaysUnknown(t *testing.T) {
 	t.Parallel()
-	cfg := Messages{N: 2, Groups: 1, Start: base, Every: time.Second, OnUnknown: "resend", UnknownSettle: "1m"}
+	cfg := Messages{N: 2, Groups: 1, Start: base, Every: time.Second, OnUnknown: "resend", UnknownSettle: "3m"}
 	// The lag keeps the delivered one out of the look-up right after its
 	// lost answer.
 	w := newWorkspace(t, FakeOptions{Seed: 15, RecentLag: 30 * time.Second})

@@ -31,6 +31,18 @@ const DefaultOnUnknown = OnUnknownHold
 // shows among the thread's recent messages.
 const DefaultUnknownSettle = 5 * time.Minute
 
+// MinUnknownSettle is the shortest unknown_settle herald accepts; a
+// shorter one is an error. A look-up proves an absence only once every
+// request the attempt may have made has reached A1Base, as the look-up's
+// clock sees it: herald writes a request at most executor.SendBound (10
+// seconds) after its attempt was journaled, never later, and the request
+// may take up to its timeout (30 seconds) to connect and be written; the
+// clock that stamped the attempt (another replica's, perhaps) may
+// disagree with the look-up's by up to executor.ClockSkew (2 minutes).
+// The floor covers those 2 minutes 40 seconds with a margin for the
+// delivery to show in the thread.
+const MinUnknownSettle = 3 * time.Minute
+
 // UnknownPolicy is how unknown outcomes are settled for a scope: the
 // provider, a group (which inherits the provider's) or a message instance
 // (which inherits its group's).
@@ -71,6 +83,9 @@ func (l *loader) evalUnknownPolicy(onUnknown, settle hcl.Expression, ctx *hcl.Ev
 		dur, err := parseExpiresAfter(s)
 		if err != nil {
 			fail("Invalid unknown_settle", detail(err, s, sensitive), settle)
+			ok = false
+		} else if dur < MinUnknownSettle {
+			fail("Invalid unknown_settle", detail(fmt.Errorf("%s is shorter than the minimum of %s: a request may still be on its way to A1Base until %s after its attempt was recorded (the clock skew a look-up allows, the longest herald waits between recording an attempt and writing its request, and the request's own time), so an absence seen sooner proves nothing", s, MinUnknownSettle, MinUnknownSettle), s, sensitive), settle)
 			ok = false
 		} else {
 			out.Settle = dur

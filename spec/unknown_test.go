@@ -33,7 +33,7 @@ message "own" {
   group          = group.eager
   send_at        = "2027-01-01T00:00:00Z"
   on_unknown     = "hold"
-  unknown_settle = "${1 + 1}m"
+  unknown_settle = "${1 + 2}m"
   text           = "b"
 }
 message "plain" {
@@ -52,7 +52,7 @@ message "plain" {
 	}
 	assert.Equal(t, map[string]UnknownPolicy{
 		"message.inherits": {OnUnknown: OnUnknownResend, Settle: 10 * time.Minute},
-		`message.own["x"]`: {OnUnknown: OnUnknownHold, Settle: 2 * time.Minute},
+		`message.own["x"]`: {OnUnknown: OnUnknownHold, Settle: 3 * time.Minute},
 		"message.plain":    {OnUnknown: OnUnknownHold, Settle: 10 * time.Minute},
 	}, by)
 	assert.True(t, by["message.inherits"].Resend())

@@ -532,6 +532,12 @@ func appendRecord(b []byte, r *Record) ([]byte, bool) {
 				b = append(b, ',')
 				str(in3, "error", a.Error)
 			}
+			if a.LockGeneration != 0 {
+				b = append(b, ',')
+				b = append(b, in3...)
+				b = append(b, `"lock_generation": `...)
+				b = strconv.AppendInt(b, a.LockGeneration, 10)
+			}
 			b = append(b, in2...)
 			b = append(b, '}')
 		}

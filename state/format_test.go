@@ -353,7 +353,7 @@ func TestAppendRecordIsWhatJSONWrites(t *testing.T) {
 	records = append(records, &full,
 		&Record{Address: "message.empty", Status: StatusSent, Answer: &Answer{}, Attempts: []Attempt{}},
 		&Record{Address: "message.two", Status: StatusFailed, LastError: "x", Attempts: []Attempt{
-			{Number: 1, StartedAt: t0, FinishedAt: &finished, Outcome: "transient", Error: "HTTP 503"},
+			{Number: 1, StartedAt: t0, FinishedAt: &finished, Outcome: "transient", Error: "HTTP 503", LockGeneration: 7},
 			{Number: -2, StartedAt: t0},
 		}, Answer: &Answer{Status: "queued"}},
 		&Record{Address: "message.del\x7f", Status: StatusSent},

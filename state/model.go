@@ -57,6 +57,12 @@ type Attempt struct {
 	// the request is in flight (or when the process died during it).
 	Outcome string `json:"outcome,omitempty"`
 	Error   string `json:"error,omitempty"`
+	// LockGeneration is the generation of the state lock the attempt was
+	// journaled under, on a state whose lock has generations (PostgreSQL;
+	// zero elsewhere). An attempt from an earlier generation than the
+	// lock's current one was left by a holder that may have lost the lock
+	// without knowing: see executor.Reconcile.
+	LockGeneration int64 `json:"lock_generation,omitempty"`
 	// LookUp is the latest look-up of the attempt's thread made to settle
 	// an unknown outcome: the evidence of absent (or of delivered, when it
 	// found the message), or why it could not settle yet.
@@ -179,6 +185,10 @@ type Event struct {
 	// LookUp is the look-up that settled an unknown attempt (an outcome
 	// of sent or not_delivered), or that settled nothing (EventLookUp).
 	LookUp *LookUp `json:"look_up,omitempty"`
+	// LockGeneration is, for EventAttempt, the generation of the state
+	// lock it is journaled under; the backend that fences its writes by
+	// generation sets it (see Attempt.LockGeneration).
+	LockGeneration int64 `json:"lock_generation,omitempty"`
 }
 
 // Recorder is how the executor writes state. Record returns only once the

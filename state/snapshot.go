@@ -64,7 +64,7 @@ func (s *Snapshot) Apply(e Event) {
 	case EventAttempt:
 		r.Status = StatusSending
 		a := r.attempt(e.Attempt, e)
-		*a = Attempt{Number: e.Attempt, StartedAt: e.At}
+		*a = Attempt{Number: e.Attempt, StartedAt: e.At, LockGeneration: e.LockGeneration}
 	case EventOutcome:
 		r.Status = e.Status
 		if e.Attempt > 0 {

@@ -331,6 +331,10 @@ func (b *Backend) Record(ctx context.Context, e state.Event) error {
 	if err != nil {
 		return err
 	}
+	if e.Kind == state.EventAttempt {
+		// The fence below admits the event only under this generation.
+		e.LockGeneration = lk.generation
+	}
 
 	b.run.Lock()
 	if b.changed {

@@ -102,3 +102,21 @@ func applied(events ...state.Event) map[string]*state.Record {
 	}
 	return s.Records
 }
+
+// appliedBy is applied with the attempts stamped, as b stamps them, with
+// the generation of b's lock.
+func appliedBy(t testing.TB, b *Backend, events ...state.Event) map[string]*state.Record {
+	t.Helper()
+	gen, _, ok := b.LockTerm()
+	if !ok {
+		t.Fatal("the backend holds no lock")
+	}
+	stamped := make([]state.Event, len(events))
+	for i, e := range events {
+		if e.Kind == state.EventAttempt {
+			e.LockGeneration = gen
+		}
+		stamped[i] = e
+	}
+	return applied(stamped...)
+}

@@ -31,6 +31,9 @@ type heldLock struct {
 	conn       *pgx.Conn
 	backendPID uint32
 	generation int64
+	// since is when the lock was taken, by the default clock (with its
+	// monotonic reading).
+	since time.Time
 	// lost is set once CheckLock found the lock's connection dead (or too
 	// slow to answer, and then closed it): from then on nothing is written.
 	lost atomic.Bool
@@ -128,6 +131,20 @@ func (b *Backend) Lock(ctx context.Context, timeout time.Duration) error {
 	return b.fail("taking the lock", err)
 }
 
+// LockTerm is the lock as this Backend holds it: its generation (every
+// attempt recorded under it carries it, see state.Attempt.LockGeneration)
+// and how long it has been held, by the monotonic clock. ok is false
+// without the lock.
+func (b *Backend) LockTerm() (generation int64, held time.Duration, ok bool) {
+	b.mu.Lock()
+	lk := b.lock
+	b.mu.Unlock()
+	if lk == nil {
+		return 0, 0, false
+	}
+	return lk.generation, clock.Since(lk.since), true
+}
+
 // CheckLock checks that the lock's connection is alive: a round trip on
 // it within timeout. When the round trip fails, the lock is taken as lost:
 // the connection is closed (so that PostgreSQL releases the lock if it was
@@ -187,7 +204,7 @@ func (b *Backend) acquire(ctx context.Context, conn *pgx.Conn, timeout time.Dura
 			return nil, err
 		}
 		if ok {
-			return &heldLock{conn: conn, backendPID: conn.PgConn().PID()}, nil
+			return &heldLock{conn: conn, backendPID: conn.PgConn().PID(), since: clock.Now()}, nil
 		}
 		waited := clock.Since(start)
 		if timeout <= 0 || waited >= timeout {

@@ -274,3 +274,36 @@ func TestLockConnectionHasKeepalives(t *testing.T) {
 		t.Errorf("LockReleaseBound = %s, want 5s", LockReleaseBound)
 	}
 }
+
+// TestAttemptsCarryTheirLockGeneration: every attempt is stamped with the
+// generation of the lock it was fenced under, and LockTerm tells the
+// holder's generation, so that a later holder knows an attempt came from
+// an earlier one.
+func TestAttemptsCarryTheirLockGeneration(t *testing.T) {
+	conn := newDB(t)
+	a := openLocked(t, conn)
+	genA, held, ok := a.LockTerm()
+	if !ok || genA < 1 || held < 0 {
+		t.Fatalf("LockTerm = %d, %s, %v; want the generation held", genA, held, ok)
+	}
+	record(t, a, attempt("message.a", 1, t0))
+	if err := a.Unlock(); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, ok := a.LockTerm(); ok {
+		t.Error("LockTerm says the lock is held after Unlock")
+	}
+	b := openLocked(t, conn)
+	genB, _, _ := b.LockTerm()
+	if genB != genA+1 {
+		t.Fatalf("the next holder's generation is %d, want %d", genB, genA+1)
+	}
+	record(t, b, attempt("message.b", 1, t0))
+	snap := snapshot(t, b)
+	for addr, want := range map[string]int64{"message.a": genA, "message.b": genB} {
+		r := snap.Records[addr]
+		if r == nil || len(r.Attempts) != 1 || r.Attempts[0].LockGeneration != want {
+			t.Errorf("%s: %+v, want its attempt under lock generation %d", addr, r, want)
+		}
+	}
+}

@@ -31,7 +31,7 @@ func TestNotDeliveredRoundTrip(t *testing.T) {
 	record(t, b, absent)
 	events = append(events, absent)
 	got := snapshot(t, open(t, conn))
-	if diff := cmp.Diff(applied(events...), got.Records, timesEqual); diff != "" {
+	if diff := cmp.Diff(appliedBy(t, b, events...), got.Records, timesEqual); diff != "" {
 		t.Errorf("records differ from state's Apply (-want +got):\n%s", diff)
 	}
 	r := got.Records["message.a"]

@@ -14,6 +14,11 @@ group "h" {
   on_unknown = "Resend" # ERROR: Invalid on_unknown
 }
 
+group "quick" {
+  thread_id      = "v"
+  unknown_settle = "2m59s" # ERROR: Invalid unknown_settle
+}
+
 message "m" {
   group      = group.h
   send_at    = "2027-01-01T00:00:00Z"
