@@ -1,6 +1,7 @@
 package executor
 
 import (
+	"context"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -191,11 +192,11 @@ func TestStartInFlightHoldsTheWindowUntilWritten(t *testing.T) {
 	now := runningClock()
 	lim, err := buildLimits(Options{AccountLimit: limitOf(1, 100*time.Millisecond)}, nil, now)
 	require.NoError(t, err)
-	first, err := lim.admit(nil, lim.ofLookUp(""), "")
+	first, err := lim.admit(context.Background(), lim.ofLookUp(""), "")
 	require.NoError(t, err)
 	admitted := make(chan time.Time)
 	go func() {
-		second, err := lim.admit(nil, lim.ofLookUp(""), "")
+		second, err := lim.admit(context.Background(), lim.ofLookUp(""), "")
 		assert.NoError(t, err)
 		admitted <- now()
 		second.written()
