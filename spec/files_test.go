@@ -240,3 +240,22 @@ func TestSymlinkedConfigurationFilesOutsideTheRoot(t *testing.T) {
 	_, diags := ft.load(false)
 	require.False(t, diags.HasErrors(), diags.Error())
 }
+
+// A -var-file inside the directory that is a symlink leading out of it is
+// refused; one named outside the directory is the operator's and is read.
+func TestVarFileSymlinkOutsideTheRoot(t *testing.T) {
+	ft := newFileTree(t)
+	ft.write(t, "cfg/main.hcl", "variable \"x\" {\n  default = \"d\"\n}\n\nlocals {\n  y = var.x\n}\n")
+	ft.write(t, "prod.vars.hcl", "x = \"outside\"\n")
+	ft.symlink(t, "../secret.txt", "cfg/leak.vars.hcl")
+	load := func(name string) hcl.Diagnostics {
+		_, diags := Load(ft.root, LoadOptions{Getenv: func(string) string { return "" }, Vars: []VarArg{{File: true, Value: name}}})
+		return diags
+	}
+	diags := load("leak.vars.hcl")
+	require.True(t, diags.HasErrors())
+	assert.Contains(t, diags.Error(), "outside the configuration directory")
+	assert.NotContains(t, diags.Error(), outsideSecret)
+	diags = load(filepath.Join(ft.parent, "prod.vars.hcl"))
+	require.False(t, diags.HasErrors(), diags.Error())
+}
