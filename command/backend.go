@@ -146,8 +146,8 @@ func quoteConnValue(v string) string {
 // ignored, unless the backend block itself could not be evaluated, which
 // is reported on v (ErrReported). Without configuration files, or with no
 // backend block in them, it returns nil: the local state file.
-func loadBackendBlock(env *Env, v *views.View, vars []spec.VarArg) (*spec.Backend, error) {
-	cfg, diags := spec.Load(env.Dir, spec.LoadOptions{Vars: vars, Getenv: env.Getenv})
+func loadBackendBlock(env *Env, v *views.View, vars []spec.VarArg, allowOutside bool) (*spec.Backend, error) {
+	cfg, diags := spec.Load(env.Dir, spec.LoadOptions{Vars: vars, Getenv: env.Getenv, AllowFileOutsideRoot: allowOutside})
 	declared := declaredBackends(cfg.Files)
 	switch {
 	case declared == 0:
@@ -196,8 +196,8 @@ func declaredBackends(files map[string]*hcl.File) int {
 
 // openStateOnly opens the state for a command that needs no more of the
 // configuration than its backend block.
-func openStateOnly(ctx context.Context, env *Env, v *views.View, stateFlag string, vars []spec.VarArg) (state.Backend, error) {
-	cfg, err := loadBackendBlock(env, v, vars)
+func openStateOnly(ctx context.Context, env *Env, v *views.View, stateFlag string, vars []spec.VarArg, allowOutside bool) (state.Backend, error) {
+	cfg, err := loadBackendBlock(env, v, vars, allowOutside)
 	if err != nil {
 		return nil, err
 	}

@@ -18,12 +18,14 @@ import (
 // planFlags are the flags plan and apply share (CONTRACT §3).
 type planFlags struct {
 	// At is -at as given; empty means the environment's clock.
-	At          string
-	StatePath   string
-	Vars        []spec.VarArg
-	Targets     stringList
-	LockTimeout time.Duration
-	NoColor     bool
+	At        string
+	StatePath string
+	Vars      []spec.VarArg
+	// AllowFileOutsideRoot is -allow-file-outside-root.
+	AllowFileOutsideRoot bool
+	Targets              stringList
+	LockTimeout          time.Duration
+	NoColor              bool
 
 	// expandAt, when set, is the clock the configuration is loaded at
 	// instead of the plan's: apply with a plan file sets it to the saved
@@ -37,6 +39,7 @@ func (f *planFlags) addTo(fs *flag.FlagSet) {
 	fs.StringVar(&f.At, "at", "", "Plan as if the clock read `RFC3339` (e.g. 2026-12-01T09:00:00Z). Default: now.")
 	fs.StringVar(&f.StatePath, "state", "", "The local state `PATH`. Default: "+state.DefaultPath+" in the working directory.")
 	addVarFlags(fs, &f.Vars)
+	addFileFlag(fs, &f.AllowFileOutsideRoot)
 	fs.Var(&f.Targets, "target", "Only consider the message `ADDR` (message.NAME or message.NAME[\"KEY\"]). Repeatable.")
 	fs.DurationVar(&f.LockTimeout, "lock-timeout", 0, "How long to wait for the state lock, as a `DURATION` (e.g. 30s).")
 	fs.BoolVar(&f.NoColor, "no-color", false, "Print no colour codes.")
@@ -114,8 +117,8 @@ func openBackendContext(ctx context.Context, env *Env, cfg *spec.Config, stateFl
 
 // openStateForRead opens the state for a command that reads only the state
 // (show), and names it for messages.
-func openStateForRead(ctx context.Context, env *Env, v *views.View, stateFlag string, vars []spec.VarArg) (state.Backend, string, error) {
-	b, err := openStateOnly(ctx, env, v, stateFlag, vars)
+func openStateForRead(ctx context.Context, env *Env, v *views.View, stateFlag string, vars []spec.VarArg, allowOutside bool) (state.Backend, string, error) {
+	b, err := openStateOnly(ctx, env, v, stateFlag, vars, allowOutside)
 	if err != nil {
 		return nil, "", err
 	}
@@ -153,7 +156,7 @@ func loadPlanInputs(env *Env, v *views.View, f *planFlags, replace []string) (*p
 	if !f.expandAt.IsZero() {
 		loadAt = f.expandAt
 	}
-	cfg, diags := spec.Load(env.Dir, spec.LoadOptions{Vars: f.Vars, Getenv: env.Getenv, At: loadAt})
+	cfg, diags := spec.Load(env.Dir, spec.LoadOptions{Vars: f.Vars, Getenv: env.Getenv, At: loadAt, AllowFileOutsideRoot: f.AllowFileOutsideRoot})
 	v.Diagnostics(diags, cfg.Files)
 	if diags.HasErrors() {
 		return nil, ErrReported

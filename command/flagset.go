@@ -189,6 +189,12 @@ func (f varFlag) Set(v string) error {
 	return nil
 }
 
+// addFileFlag registers -allow-file-outside-root, on every command that
+// loads the configuration.
+func addFileFlag(fs *flag.FlagSet, dst *bool) {
+	fs.BoolVar(dst, "allow-file-outside-root", false, "Let file, fileexists and templatefile, and symlinked configuration files, read outside the working directory (a module's own directory). Off, a pull request's configuration cannot read the machine's files.")
+}
+
 // addVarFlags registers -var and -var-file, collecting both into dst in
 // command-line order.
 func addVarFlags(fs *flag.FlagSet, dst *[]spec.VarArg) {

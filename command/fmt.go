@@ -1,6 +1,8 @@
 package command
 
 import (
+	"github.com/heraldhq/herald/spec"
+
 	"bytes"
 	"context"
 	"errors"
@@ -220,6 +222,9 @@ func (f *formatter) stdin() error {
 // source without complaint: a file with syntax errors gets diagnostics
 // and is left as it is.
 func formatSource(name string, src []byte) ([]byte, *hcl.File, hcl.Diagnostics) {
+	if diags := spec.CheckConfigSource(src, name); diags.HasErrors() {
+		return nil, &hcl.File{Bytes: src}, diags
+	}
 	file, diags := hclsyntax.ParseConfig(src, name, hcl.InitialPos)
 	if diags.HasErrors() {
 		if file == nil {

@@ -97,6 +97,7 @@ is unusable at the start (or, with -once, on anything apply exits 1 for);
 	fs.DurationVar(&opts.Poll, "poll", DefaultPoll, "Read the configuration at least this often, as a `DURATION`, even when no message is due sooner.")
 	fs.StringVar(&opts.StatePath, "state", "", "The local state `PATH`. Default: herald.state.json in the working directory.")
 	addVarFlags(fs, &opts.Vars)
+	addFileFlag(fs, &opts.AllowFileOutsideRoot)
 	fs.Var(&opts.Targets, "target", "Only send the message `ADDR` (message.NAME or message.NAME[\"KEY\"]). Repeatable.")
 	fs.DurationVar(&opts.LockTimeout, "lock-timeout", DefaultRunLockTimeout, "How long each pass waits for a state lock held elsewhere, as a `DURATION`, before it tries again at the next wake.")
 	fs.IntVar(&opts.Parallelism, "parallelism", executor.DefaultParallelism, "How many groups send at the same time, as a number `N`.")

@@ -43,7 +43,9 @@ type showOptions struct {
 	At       string
 	Days     int
 	Vars     []spec.VarArg
-	Targets  stringList
+	// AllowFileOutsideRoot is -allow-file-outside-root.
+	AllowFileOutsideRoot bool
+	Targets              stringList
 }
 
 func parseShowFlags(env *Env, args []string) (showOptions, error) {
@@ -70,6 +72,7 @@ plan at the plan's clock.`)
 	fs.IntVar(&opts.Days, "days", 0, "With -schedule: draw `N` days from the start of today (UTC). Default: the shortest of 1, 2, 7, 14 or 28 days that shows every send to come.")
 	fs.StringVar(&opts.At, "at", "", "With -schedule: plan as if the clock read `RFC3339`. Default: now.")
 	addVarFlags(fs, &opts.Vars)
+	addFileFlag(fs, &opts.AllowFileOutsideRoot)
 	fs.Var(&opts.Targets, "target", "With -schedule: only draw the message `ADDR`. Repeatable.")
 	if err := parseFlags(fs, env, args); err != nil {
 		return opts, err
@@ -138,7 +141,7 @@ func runShow(ctx context.Context, env *Env, opts showOptions) error {
 		return newPlanView(format, newView(env, opts.NoColor || opts.JSON || opts.Markdown), p).Plan(views.NewPlanDocument(p), views.PlanNext{})
 	}
 
-	backend, where, err := openStateForRead(ctx, env, newView(env, opts.NoColor), opts.StatePath, opts.Vars)
+	backend, where, err := openStateForRead(ctx, env, newView(env, opts.NoColor), opts.StatePath, opts.Vars, opts.AllowFileOutsideRoot)
 	if err != nil {
 		return err
 	}
@@ -172,7 +175,7 @@ func runShowSchedule(ctx context.Context, env *Env, opts showOptions) error {
 		doc = views.NewPlanDocument(p)
 		groups = planGroups(p)
 	} else {
-		flags := planFlags{At: opts.At, StatePath: opts.StatePath, Vars: opts.Vars, Targets: opts.Targets, NoColor: opts.NoColor}
+		flags := planFlags{At: opts.At, StatePath: opts.StatePath, Vars: opts.Vars, AllowFileOutsideRoot: opts.AllowFileOutsideRoot, Targets: opts.Targets, NoColor: opts.NoColor}
 		run, err := buildPlan(ctx, env, v, &flags, nil)
 		if err != nil {
 			return err

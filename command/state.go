@@ -71,7 +71,9 @@ type stateOptions struct {
 	LockTimeout time.Duration
 	NoColor     bool
 	Vars        []spec.VarArg
-	Addrs       []addrs.Message
+	// AllowFileOutsideRoot is -allow-file-outside-root.
+	AllowFileOutsideRoot bool
+	Addrs                []addrs.Message
 }
 
 // parseStateFlags parses a state subcommand's flags and its address
@@ -93,6 +95,7 @@ func parseStateFlagsWith(env *Env, name, argsUsage, help string, args []string, 
 	fs.BoolVar(&opts.Sandbox, "sandbox", false, "Use the state of apply -sandbox: "+SandboxStatePath+" in the working directory, or -state.")
 	fs.BoolVar(&opts.NoColor, "no-color", false, "Print no colour codes.")
 	addVarFlags(fs, &opts.Vars)
+	addFileFlag(fs, &opts.AllowFileOutsideRoot)
 	if withLock {
 		fs.DurationVar(&opts.LockTimeout, "lock-timeout", 0, "How long to wait for the state lock, as a `DURATION` (e.g. 30s).")
 	}
@@ -120,7 +123,7 @@ func openState(ctx context.Context, env *Env, opts stateOptions) (state.Backend,
 		// backend block says, so that block is not read.
 		return state.OpenLocal(sandboxStatePath(env, opts.StatePath)), nil
 	}
-	return openStateOnly(ctx, env, newView(env, opts.NoColor), opts.StatePath, opts.Vars)
+	return openStateOnly(ctx, env, newView(env, opts.NoColor), opts.StatePath, opts.Vars, opts.AllowFileOutsideRoot)
 }
 
 // readSnapshot reads the state without the lock.

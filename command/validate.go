@@ -25,6 +25,8 @@ type validateOptions struct {
 	JSON    bool
 	NoColor bool
 	Vars    []spec.VarArg
+	// AllowFileOutsideRoot is -allow-file-outside-root.
+	AllowFileOutsideRoot bool
 }
 
 func parseValidateFlags(env *Env, args []string) (validateOptions, error) {
@@ -37,6 +39,7 @@ contacting A1Base. Exits 0 when it is valid, 1 when it is not.`)
 	fs.BoolVar(&opts.JSON, "json", false, "Print the result as one JSON object, for editors and CI.")
 	fs.BoolVar(&opts.NoColor, "no-color", false, "Print no colour codes.")
 	addVarFlags(fs, &opts.Vars)
+	addFileFlag(fs, &opts.AllowFileOutsideRoot)
 	if err := parseFlags(fs, env, args); err != nil {
 		return opts, err
 	}
@@ -47,7 +50,7 @@ contacting A1Base. Exits 0 when it is valid, 1 when it is not.`)
 }
 
 func runValidate(_ context.Context, env *Env, opts validateOptions) error {
-	cfg, diags := spec.Load(env.Dir, spec.LoadOptions{Vars: opts.Vars, Getenv: env.Getenv})
+	cfg, diags := spec.Load(env.Dir, spec.LoadOptions{Vars: opts.Vars, Getenv: env.Getenv, AllowFileOutsideRoot: opts.AllowFileOutsideRoot})
 	view := views.NewValidate(newView(env, opts.NoColor || opts.JSON), opts.JSON)
 	if err := view.Results(diags, cfg.Files); err != nil {
 		return err

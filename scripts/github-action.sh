@@ -130,32 +130,40 @@ cmd_install() {
 	bin=herald
 	[ "$os" = windows ] && bin=herald.exe
 
-	if [ -x "$dir/$bin" ]; then
-		echo "herald $tag is already installed in $dir (cached)"
+	# The cache holds the release archive. Nothing in it is trusted: on
+	# every run the release's checksums file is downloaded and the cached
+	# archive checked against it, and the binary is taken afresh from the
+	# archive that matches, so that a cache entry changed by anyone cannot
+	# put another program on PATH.
+	asset=$(asset_name "$version" "$os" "$arch")
+	sums=$(checksums_name "$version")
+	base="$(releases_url)/download/$tag"
+	tmp=$(mktemp -d "${RUNNER_TEMP:-/tmp}/herald-install.XXXXXX")
+	curl -fsSL --retry 3 -o "$tmp/$sums" "$base/$sums" || die "cannot download the checksums $base/$sums: is $tag a herald release?"
+	want=$(awk -v f="$asset" '$2 == f || $2 == "*" f { print $1; exit }' "$tmp/$sums")
+	[ -n "$want" ] || die "$sums lists no checksum for $asset"
+	rm -f "$dir/$bin"
+	if [ -f "$dir/$asset" ] && [ "$(sha256 "$dir/$asset")" = "$want" ]; then
+		echo "herald $tag is cached in $dir; SHA-256 of the cached $asset matches $sums: $want"
 	else
-		asset=$(asset_name "$version" "$os" "$arch")
-		sums=$(checksums_name "$version")
-		base="$(releases_url)/download/$tag"
-		tmp=$(mktemp -d "${RUNNER_TEMP:-/tmp}/herald-install.XXXXXX")
+		[ -f "$dir/$asset" ] && echo "::warning::herald action: the cached $asset does not match $sums; downloading it again"
 		echo "Downloading $base/$asset"
 		curl -fsSL --retry 3 -o "$tmp/$asset" "$base/$asset" || die "cannot download $base/$asset: is $tag a herald release with a build for ${os}_$arch?"
-		curl -fsSL --retry 3 -o "$tmp/$sums" "$base/$sums" || die "cannot download the checksums $base/$sums"
-		want=$(awk -v f="$asset" '$2 == f || $2 == "*" f { print $1; exit }' "$tmp/$sums")
-		[ -n "$want" ] || die "$sums lists no checksum for $asset"
 		got=$(sha256 "$tmp/$asset")
 		if [ "$got" != "$want" ]; then
 			rm -rf "$tmp"
 			die "checksum mismatch for $asset: $sums says $want, the download is $got; nothing installed"
 		fi
 		echo "SHA-256 of $asset matches $sums: $got"
-		mkdir -p "$tmp/x"
-		extract "$tmp/$asset" "$tmp/x"
-		[ -f "$tmp/x/$bin" ] || die "$asset holds no $bin"
 		mkdir -p "$dir"
-		mv -f "$tmp/x/$bin" "$dir/$bin"
-		chmod 755 "$dir/$bin"
-		rm -rf "$tmp"
+		mv -f "$tmp/$asset" "$dir/$asset"
 	fi
+	mkdir -p "$tmp/x"
+	extract "$dir/$asset" "$tmp/x"
+	[ -f "$tmp/x/$bin" ] || die "$asset holds no $bin"
+	mv -f "$tmp/x/$bin" "$dir/$bin"
+	chmod 755 "$dir/$bin"
+	rm -rf "$tmp"
 	if [ -n "${GITHUB_PATH:-}" ]; then
 		echo "$dir" >>"$GITHUB_PATH"
 	fi
@@ -257,7 +265,7 @@ api() {
 	local args=(-sS -o "$out" -w '%{http_code}' -X "$method"
 		-H "Accept: application/vnd.github+json"
 		-H "X-GitHub-Api-Version: 2022-11-28"
-		-H "Authorization: Bearer ${GITHUB_TOKEN:-}")
+		-H "Authorization: Bearer ${COMMENT_TOKEN:-}")
 	if [ -n "$data" ]; then
 		args+=(-H "Content-Type: application/json" --data-binary "@$data")
 	fi
@@ -271,19 +279,39 @@ api() {
 	esac
 }
 
+# comment_authors: the logins whose comment the action may edit, as a JSON
+# array: the comment-author input when set; else the token's own login
+# (GET /user, which a workflow's GITHUB_TOKEN may not call) and
+# github-actions[bot], the author of what GITHUB_TOKEN posts. Anyone can
+# write a comment that starts with the marker; only these are the
+# action's own.
+comment_authors() {
+	local api_url=$1 tmp=$2 login=
+	if [ -n "${HERALD_COMMENT_AUTHOR:-}" ]; then
+		jq -cn --arg a "$HERALD_COMMENT_AUTHOR" '[$a]'
+		return
+	fi
+	if api GET "$api_url/user" "" "$tmp/user.json" 2>/dev/null; then
+		login=$(jq -r '.login // empty' "$tmp/user.json")
+	fi
+	jq -cn --arg a "$login" '[$a, "github-actions[bot]"] | map(select(. != ""))'
+}
+
 # post_comment NUMBER MARKER BODYFILE: edit the pull request's comment that
-# starts with MARKER, or create one. Prints "created ID" or "updated ID".
+# starts with MARKER and is the action's own (comment_authors), or create
+# one. Prints "created ID" or "updated ID".
 post_comment() {
-	local number=$1 mark=$2 body=$3 api_url repo tmp page id n
+	local number=$1 mark=$2 body=$3 api_url repo tmp page id n authors
 	api_url=${GITHUB_API_URL:-https://api.github.com}
 	repo=${GITHUB_REPOSITORY:?GITHUB_REPOSITORY is not set}
 	tmp=$(mktemp -d "${RUNNER_TEMP:-/tmp}/herald-comment.XXXXXX")
 	jq -Rs '{body: .}' <"$body" >"$tmp/req.json"
+	authors=$(comment_authors "$api_url" "$tmp")
 	id=
 	page=1
 	while :; do
 		api GET "$api_url/repos/$repo/issues/$number/comments?per_page=100&page=$page" "" "$tmp/page.json" || return 1
-		id=$(jq -r --arg m "$mark" '[.[] | select((.body // "") | startswith($m))][0].id // empty' "$tmp/page.json")
+		id=$(jq -r --arg m "$mark" --argjson authors "$authors" '[.[] | select(((.body // "") | startswith($m)) and ((.user.login // "") as $l | $authors | index($l)))][0].id // empty' "$tmp/page.json")
 		n=$(jq 'length' "$tmp/page.json")
 		if [ -n "$id" ] || [ "$n" -lt 100 ]; then break; fi
 		page=$((page + 1))
@@ -365,6 +393,15 @@ comment() {
 	fi
 	rm -rf "$tmp"
 }
+
+# The token that posts the comment is kept in an unexported variable; herald
+# runs without it, or any other token of the runner, in its environment: a
+# configuration under review must not be able to read what herald does not
+# need (plan never calls GitHub).
+COMMENT_TOKEN=${HERALD_COMMENT_TOKEN:-${GITHUB_TOKEN:-}}
+unset HERALD_COMMENT_TOKEN GITHUB_TOKEN GH_TOKEN GITHUB_ENTERPRISE_TOKEN GH_ENTERPRISE_TOKEN \
+	ACTIONS_RUNTIME_TOKEN ACTIONS_RUNTIME_URL ACTIONS_CACHE_URL ACTIONS_RESULTS_URL \
+	ACTIONS_ID_TOKEN_REQUEST_TOKEN ACTIONS_ID_TOKEN_REQUEST_URL
 
 cmd_run() {
 	local cmd=${HERALD_COMMAND:-plan} dir code=0 errfile planfile

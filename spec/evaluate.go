@@ -445,7 +445,11 @@ func uniqueNames(names []string) []string {
 
 func (l *loader) functions() map[string]function.Function {
 	if l.funcs == nil {
-		l.funcs = Functions(l.dir)
+		roots := []string{l.cfg.Dir}
+		if l.dir != l.cfg.Dir {
+			roots = append(roots, l.dir)
+		}
+		l.funcs = FunctionsIn(FileScope{Base: l.dir, Roots: roots, Anywhere: l.opts.AllowFileOutsideRoot})
 	}
 	return l.funcs
 }

@@ -24,8 +24,28 @@ import (
 // Functions returns the functions available in herald expressions: the
 // part of Terraform's standard set that makes sense offline and without a
 // clock (no timestamp, no uuid: a plan must be a function of its inputs).
-// File functions resolve relative paths against baseDir.
+// File functions resolve relative paths against baseDir and read nothing
+// outside it.
 func Functions(baseDir string) map[string]function.Function {
+	return FunctionsIn(FileScope{Base: baseDir, Roots: []string{baseDir}})
+}
+
+// FileScope is where the file functions read.
+type FileScope struct {
+	// Base is the directory relative paths resolve against: the working
+	// directory, or a module's own directory.
+	Base string
+	// Roots are the directories a path must resolve under, symlinks
+	// followed: the working directory and, in a module, the module's
+	// directory.
+	Roots []string
+	// Anywhere lifts the restriction (-allow-file-outside-root).
+	Anywhere bool
+}
+
+// FunctionsIn is Functions with file functions confined to scope.
+func FunctionsIn(scope FileScope) map[string]function.Function {
+	files := newFileAccess(scope)
 	fns := map[string]function.Function{
 		"abs":             stdlib.AbsoluteFunc,
 		"alltrue":         allTrueFunc,
@@ -45,8 +65,8 @@ func Functions(baseDir string) map[string]function.Function {
 		"distinct":        stdlib.DistinctFunc,
 		"element":         stdlib.ElementFunc,
 		"endswith":        endsWithFunc,
-		"file":            fileFunc(baseDir),
-		"fileexists":      fileExistsFunc(baseDir),
+		"file":            fileFunc(files),
+		"fileexists":      fileExistsFunc(files),
 		"flatten":         stdlib.FlattenFunc,
 		"floor":           stdlib.FloorFunc,
 		"format":          stdlib.FormatFunc,
@@ -107,22 +127,93 @@ func Functions(baseDir string) map[string]function.Function {
 	}
 	// templatefile sees every other function but itself: a template that
 	// calls templatefile could recurse without end.
-	fns["templatefile"] = templateFileFunc(baseDir, fns)
+	fns["templatefile"] = templateFileFunc(files, fns)
 	return fns
 }
 
-// resolvePath makes a function's path argument absolute against baseDir.
-func resolvePath(baseDir, p string) string {
-	if filepath.IsAbs(p) {
-		return filepath.Clean(p)
+// fileAccess resolves the paths the file functions are given and refuses
+// those outside its roots.
+type fileAccess struct {
+	base     string
+	roots    []string // symlinks resolved
+	anywhere bool
+}
+
+func newFileAccess(scope FileScope) *fileAccess {
+	fa := &fileAccess{base: scope.Base, anywhere: scope.Anywhere}
+	for _, r := range scope.Roots {
+		fa.roots = append(fa.roots, realPath(r))
 	}
-	return filepath.Join(baseDir, p)
+	return fa
+}
+
+// realPath is p made absolute with every symlink in it followed. Of a
+// path that does not exist, the part that does is resolved and the rest
+// appended: a missing file under a symlinked directory is where the
+// symlink leads.
+func realPath(p string) string {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		abs = filepath.Clean(p)
+	}
+	var missing []string
+	for cur := abs; ; {
+		if r, err := filepath.EvalSymlinks(cur); err == nil {
+			return filepath.Join(append([]string{r}, missing...)...)
+		}
+		parent := filepath.Dir(cur)
+		if parent == cur {
+			return abs
+		}
+		missing = append([]string{filepath.Base(cur)}, missing...)
+		cur = parent
+	}
+}
+
+// errOutsideRoot is the refusal of a path outside the configuration
+// directory. It names the path as written and never the file's contents.
+func errOutsideRoot(p string) error {
+	return fmt.Errorf("the path %q is outside the configuration directory: herald reads files only under the working directory (a module also under its own directory), symlinks followed, so that a configuration cannot read the machine's files; run with -allow-file-outside-root to read it", p)
+}
+
+// resolve makes a function's path argument absolute against the base
+// directory, and refuses it when it leads outside the roots.
+func (fa *fileAccess) resolve(p string) (string, error) {
+	full := p
+	if !filepath.IsAbs(p) {
+		full = filepath.Join(fa.base, p)
+	}
+	full = filepath.Clean(full)
+	if fa.anywhere {
+		return full, nil
+	}
+	real := realPath(full)
+	if !underAny(real, fa.roots) {
+		return "", errOutsideRoot(p)
+	}
+	// What is read is what was checked: the path with its symlinks
+	// resolved.
+	return real, nil
+}
+
+// underAny reports whether p is one of dirs or below one.
+func underAny(p string, dirs []string) bool {
+	for _, d := range dirs {
+		if rel, err := filepath.Rel(d, p); err == nil && filepath.IsLocal(rel) {
+			return true
+		}
+	}
+	return false
 }
 
 // readTextFile reads a file that must hold UTF-8 text, with errors that
 // name the path as the user wrote it.
-func readTextFile(baseDir, p string) (string, error) {
-	b, err := os.ReadFile(resolvePath(baseDir, p))
+func (fa *fileAccess) readTextFile(p string) (string, error) {
+	full, err := fa.resolve(p)
+	if err != nil {
+		return "", err
+	}
+	b, err := os.ReadFile(full)
 	if err != nil {
 		if os.IsNotExist(err) {
 			return "", fmt.Errorf("no file exists at %q (relative paths resolve against the working directory)", p)
@@ -142,7 +233,7 @@ func pathErrReason(err error) string {
 	return err.Error()
 }
 
-func fileFunc(baseDir string) function.Function {
+func fileFunc(fa *fileAccess) function.Function {
 	return function.New(&function.Spec{
 		Description: "Reads a UTF-8 text file relative to the working directory.",
 		Params:      []function.Parameter{{Name: "path", Type: cty.String}},
@@ -151,7 +242,7 @@ func fileFunc(baseDir string) function.Function {
 			return b.NotNull()
 		},
 		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
-			s, err := readTextFile(baseDir, args[0].AsString())
+			s, err := fa.readTextFile(args[0].AsString())
 			if err != nil {
 				return cty.UnknownVal(cty.String), function.NewArgError(0, err)
 			}
@@ -160,13 +251,17 @@ func fileFunc(baseDir string) function.Function {
 	})
 }
 
-func fileExistsFunc(baseDir string) function.Function {
+func fileExistsFunc(fa *fileAccess) function.Function {
 	return function.New(&function.Spec{
 		Description: "Reports whether a regular file exists at the path.",
 		Params:      []function.Parameter{{Name: "path", Type: cty.String}},
 		Type:        function.StaticReturnType(cty.Bool),
 		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
-			fi, err := os.Stat(resolvePath(baseDir, args[0].AsString()))
+			full, err := fa.resolve(args[0].AsString())
+			if err != nil {
+				return cty.UnknownVal(cty.Bool), function.NewArgError(0, err)
+			}
+			fi, err := os.Stat(full)
 			if err != nil {
 				if os.IsNotExist(err) {
 					return cty.False, nil
@@ -181,12 +276,18 @@ func fileExistsFunc(baseDir string) function.Function {
 	})
 }
 
-func templateFileFunc(baseDir string, funcs map[string]function.Function) function.Function {
+func templateFileFunc(fa *fileAccess, funcs map[string]function.Function) function.Function {
 	render := func(args []cty.Value) (cty.Value, error) {
 		p := args[0].AsString()
-		src, err := readTextFile(baseDir, p)
+		src, err := fa.readTextFile(p)
 		if err != nil {
 			return cty.DynamicVal, function.NewArgError(0, err)
+		}
+		if len(src) > MaxFileSize {
+			return cty.DynamicVal, function.NewArgErrorf(0, "the template %q is larger than %d MiB, the most herald reads as one file", p, MaxFileSize>>20)
+		}
+		if diags := checkTemplateNesting([]byte(src), p); diags.HasErrors() {
+			return cty.DynamicVal, function.NewArgErrorf(0, "template %s:%d: %s: %s", p, diags[0].Subject.Start.Line, diags[0].Summary, diags[0].Detail)
 		}
 		expr, diags := hclsyntax.ParseTemplate([]byte(src), p, hcl.InitialPos)
 		if diags.HasErrors() {

@@ -48,6 +48,13 @@ type LoadOptions struct {
 	// and they contribute no instances; Config.Repeats still holds their
 	// rules. Plan and apply must pass their clock.
 	At time.Time
+	// AllowFileOutsideRoot lets the file functions (file, fileexists,
+	// templatefile) and symlinked configuration files reach outside the
+	// configuration directory. Off, a path must resolve, symlinks
+	// followed, under the working directory, or in a module under the
+	// module's own directory: a configuration from a pull request must
+	// not read the machine's files (-allow-file-outside-root).
+	AllowFileOutsideRoot bool
 }
 
 const (
@@ -167,6 +174,11 @@ func (l *loader) load() hcl.Diagnostics {
 			Detail:   fmt.Sprintf("The directory %s contains no *.hcl configuration files (files ending .vars.hcl hold variable values only).", l.cfg.Dir),
 		})
 	}
+	names, confineDiags := l.confineFiles(names, []string{l.cfg.Dir})
+	var autoDiags hcl.Diagnostics
+	autoVars, autoDiags = l.confineFiles(autoVars, []string{l.cfg.Dir})
+	confineDiags = append(confineDiags, autoDiags...)
+	diags = append(diags, confineDiags...)
 	l.shared.configNames = append(l.shared.configNames, names...)
 
 	files, decls, syntaxOK, fdiags := parseAndDecode(names)
@@ -179,7 +191,7 @@ func (l *loader) load() hcl.Diagnostics {
 	l.mod, fdiags = mergeModule(decls)
 	diags = append(diags, fdiags...)
 
-	if !syntaxOK {
+	if !syntaxOK || confineDiags.HasErrors() {
 		// A file that does not parse has lost blocks or attributes, and
 		// evaluating the rest would report their absence as if it were
 		// the problem.
@@ -204,6 +216,51 @@ func (l *loader) load() hcl.Diagnostics {
 		l.cfg.sensitiveVars = l.sensitiveVars()
 	}
 	return diags
+}
+
+// confineFiles drops the files that are symlinks leading outside dirs,
+// with an error for each, unless -allow-file-outside-root: a syntax error
+// in such a file would show lines of whatever it leads to.
+func (l *loader) confineFiles(names, dirs []string) ([]string, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	kept := names[:0:0]
+	for _, name := range names {
+		if d := l.outsideRoot(name, dirs); d != nil {
+			diags = append(diags, d)
+			continue
+		}
+		kept = append(kept, name)
+	}
+	return kept, diags
+}
+
+// outsideRoot is the error for a configuration or variables file whose
+// real path is outside dirs, or nil.
+func (l *loader) outsideRoot(name string, dirs []string) *hcl.Diagnostic {
+	if l.opts.AllowFileOutsideRoot {
+		return nil
+	}
+	real := make([]string, len(dirs))
+	for i, d := range dirs {
+		real[i] = realPath(d)
+	}
+	if underAny(realPath(name), real) {
+		return nil
+	}
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "File outside the configuration directory",
+		Detail:   fmt.Sprintf("%s is a symlink to a file outside the configuration directory, which herald does not read: configuration and variables files, like the files the file functions read, must be under the working directory (a module's under its own directory), so that a configuration cannot read the machine's files. Run with -allow-file-outside-root to read it.", l.displayPath(name)),
+		Subject:  &hcl.Range{Filename: name, Start: hcl.InitialPos, End: hcl.InitialPos},
+	}
+}
+
+// absPath is p made absolute, or p when that fails.
+func absPath(p string) string {
+	if abs, err := filepath.Abs(p); err == nil {
+		return abs
+	}
+	return p
 }
 
 // listDir returns the configuration files and the *.auto.vars.hcl files of
@@ -301,13 +358,12 @@ func openStringRange(src []byte, lineBreak hcl.Range) hcl.Range {
 // parseAndDecodeFile reads one file; ok is false when it could not be read
 // or parsed.
 func parseAndDecodeFile(name string) (file *hcl.File, mod *module, ok bool, diags hcl.Diagnostics) {
-	src, err := os.ReadFile(name)
-	if err != nil {
-		return nil, &module{}, false, hcl.Diagnostics{{
-			Severity: hcl.DiagError,
-			Summary:  "Failed to read file",
-			Detail:   fmt.Sprintf("Cannot read %s: %s.", filepath.Base(name), pathErrReason(err)),
-		}}
+	src, d := readSourceFile(name, "Configuration file")
+	if d != nil {
+		return nil, &module{}, false, hcl.Diagnostics{d}
+	}
+	if diags := checkConfigNesting(src, name); diags.HasErrors() {
+		return sourceForSnippet(src, name, diags), &module{}, false, diags
 	}
 	file, diags = hclsyntax.ParseConfig(src, name, hcl.InitialPos)
 	if file == nil || file.Body == nil {

@@ -185,8 +185,11 @@ func (l *loader) readModuleDir(dir string, c *moduleCall) (*moduleDir, hcl.Diagn
 			Subject:  c.SourceRange.Ptr(),
 		}}
 	}
+	names, cdiags := l.confineFiles(names, []string{l.cfg.Dir, dir})
 	l.shared.configNames = append(l.shared.configNames, names...)
 	files, decls, syntaxOK, diags := parseAndDecode(names)
+	diags = append(cdiags, diags...)
+	syntaxOK = syntaxOK && !cdiags.HasErrors()
 	for i, name := range names {
 		if files[i] != nil {
 			l.cfg.Files[name] = files[i]

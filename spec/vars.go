@@ -2,7 +2,6 @@ package spec
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -49,6 +48,15 @@ func (l *loader) loadVariables(autoVars []string) hcl.Diagnostics {
 			name := arg.Value
 			if !filepath.IsAbs(name) {
 				name = filepath.Join(l.cfg.Dir, name)
+			}
+			// A file named outside the directory is the operator's
+			// choice; one inside it comes with the configuration, and
+			// must not be a symlink leading out of it.
+			if abs, err := filepath.Abs(name); err == nil && underAny(abs, []string{absPath(l.cfg.Dir)}) {
+				if d := l.outsideRoot(name, []string{l.cfg.Dir}); d != nil {
+					diags = append(diags, d)
+					continue
+				}
 			}
 			diags = append(diags, l.loadVarsFile(name, raw)...)
 			continue
@@ -130,7 +138,11 @@ func (l *loader) parseCLIValue(v *variableBlock, s, source, how string) (*varVal
 	if v.Literal {
 		return &varValue{value: cty.StringVal(s), rng: whole}, nil
 	}
-	expr, diags := hclsyntax.ParseExpression([]byte(s), source, hcl.InitialPos)
+	diags := checkExpressionNesting([]byte(s), source)
+	var expr hclsyntax.Expression
+	if !diags.HasErrors() {
+		expr, diags = hclsyntax.ParseExpression([]byte(s), source, hcl.InitialPos)
+	}
 	if !diags.HasErrors() {
 		var val cty.Value
 		if val, diags = expr.Value(nil); !diags.HasErrors() {
@@ -220,13 +232,18 @@ func exampleValue(ty cty.Type, depth int) string {
 // A value for an undeclared variable is a warning, as a variables file may
 // be shared between configurations.
 func (l *loader) loadVarsFile(name string, raw map[string]*varValue) hcl.Diagnostics {
-	src, err := os.ReadFile(name)
-	if err != nil {
-		return hcl.Diagnostics{{
-			Severity: hcl.DiagError,
-			Summary:  "Failed to read variables file",
-			Detail:   fmt.Sprintf("Cannot read %s: %s.", filepath.Base(name), pathErrReason(err)),
-		}}
+	src, d := readSourceFile(name, "Variables file")
+	if d != nil {
+		if d.Summary == "Failed to read file" {
+			d.Summary = "Failed to read variables file"
+		}
+		return hcl.Diagnostics{d}
+	}
+	if diags := checkConfigNesting(src, name); diags.HasErrors() {
+		if f := sourceForSnippet(src, name, diags); f != nil {
+			l.cfg.Files[name] = f
+		}
+		return diags
 	}
 	file, diags := hclsyntax.ParseConfig(src, name, hcl.InitialPos)
 	if file == nil {

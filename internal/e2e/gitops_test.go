@@ -474,7 +474,8 @@ func TestPlanRecipe(t *testing.T) {
 		checkArgs(t, r)
 		cmds = append(cmds, r.command)
 		assert.Equal(t, "true", r.env["HERALD_COMMENT"], "the plan is posted as a comment")
-		assert.Equal(t, "TOKEN", r.env["GITHUB_TOKEN"], "with the workflow's token")
+		assert.Equal(t, "TOKEN", r.env["HERALD_COMMENT_TOKEN"], "with the workflow's token")
+		assert.NotContains(t, r.env, "GITHUB_TOKEN", "under a name of the action's own, which the script takes out of herald's environment")
 	}
 	assert.Equal(t, []string{"plan", "fmt"}, cmds)
 

@@ -33,6 +33,11 @@ type fakeGitHub struct {
 	updates  int
 	lists    int
 	refuse   bool // answer writes with 403, as a fork's read-only token gets
+	// login is who GET /user says the token is; empty answers 403, as
+	// it does for the GITHUB_TOKEN of a workflow.
+	login string
+	// author is who the comments the token creates are by.
+	author string
 }
 
 func newFakeGitHub(t *testing.T, repo, token string) (*fakeGitHub, *httptest.Server) {
@@ -41,6 +46,7 @@ func newFakeGitHub(t *testing.T, repo, token string) (*fakeGitHub, *httptest.Ser
 	mux.HandleFunc("GET /repos/{owner}/{repo}/issues/{number}/comments", f.list)
 	mux.HandleFunc("POST /repos/{owner}/{repo}/issues/{number}/comments", f.create)
 	mux.HandleFunc("PATCH /repos/{owner}/{repo}/issues/comments/{id}", f.update)
+	mux.HandleFunc("GET /user", f.user)
 	srv := httptest.NewServer(f.auth(mux))
 	t.Cleanup(srv.Close)
 	return f, srv
@@ -119,6 +125,9 @@ func (f *fakeGitHub) create(w http.ResponseWriter, r *http.Request) {
 	c := &comment{ID: f.nextID, Body: *req.Body}
 	f.nextID++
 	c.User.Login, c.User.Type = "github-actions[bot]", "Bot"
+	if f.author != "" {
+		c.User.Login, c.User.Type = f.author, "User"
+	}
 	f.comments[n] = append(f.comments[n], c)
 	writeJSON(w, http.StatusCreated, c)
 }
@@ -154,6 +163,16 @@ func (f *fakeGitHub) update(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	http.Error(w, `{"message":"Not Found"}`, http.StatusNotFound)
+}
+
+func (f *fakeGitHub) user(w http.ResponseWriter, _ *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.login == "" {
+		http.Error(w, `{"message":"Resource not accessible by integration"}`, http.StatusForbidden)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"login": f.login})
 }
 
 // bodies are the pull request's comments' bodies, in order.

@@ -166,12 +166,60 @@ func TestInstallChecksAndCaches(t *testing.T) {
 	assert.NoFileExists(t, filepath.Join(dir, "README.md"), "only the binary is installed")
 	assert.Contains(t, f.paths(), "/releases/download/v1.2.3/"+asset)
 
-	// Restored from the cache: nothing is downloaded.
+	// Restored from the cache: the cached archive is checked against the
+	// release's checksums again, and only the checksums are downloaded.
 	before := len(f.paths())
 	r = runScript(t, t.TempDir(), installEnv(t, srv, "v1.2.3", dir), "install")
 	require.Equal(t, 0, r.code, r.stderr)
-	assert.Contains(t, r.stdout, "already installed")
-	assert.Len(t, f.paths(), before)
+	assert.Contains(t, r.stdout, "SHA-256 of the cached "+asset+" matches")
+	assert.Equal(t, []string{"/releases/download/v1.2.3/herald_1.2.3_checksums.txt"}, f.paths()[before:])
+}
+
+// A cache entry is not trusted: a binary or archive changed in it is
+// never run; the binary is taken again from an archive whose SHA-256
+// matches the release's checksums.
+func TestInstallReverifiesTheCache(t *testing.T) {
+	f := &fakeReleases{latest: "v1.2.3"}
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	asset := publish(t, f, "1.2.3", "")
+	dir := filepath.Join(t.TempDir(), "herald")
+	r := runScript(t, t.TempDir(), installEnv(t, srv, "v1.2.3", dir), "install")
+	require.Equal(t, 0, r.code, r.stderr)
+
+	// The binary replaced in the cache.
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "herald"), []byte("#!/bin/sh\necho tampered\n"), 0o755))
+	r = runScript(t, t.TempDir(), installEnv(t, srv, "v1.2.3", dir), "install")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.NotContains(t, r.stdout, "tampered")
+	assert.Contains(t, r.stdout, "herald v1.2.3")
+
+	// The archive replaced in the cache: downloaded again.
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	for _, e := range entries {
+		if e.Name() != "herald" {
+			require.NoError(t, os.WriteFile(filepath.Join(dir, e.Name()), []byte("not the archive"), 0o644))
+		}
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "herald"), []byte("#!/bin/sh\necho tampered\n"), 0o755))
+	before := len(f.paths())
+	r = runScript(t, t.TempDir(), installEnv(t, srv, "v1.2.3", dir), "install")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.NotContains(t, r.stdout, "tampered")
+	assert.Contains(t, r.stdout, "herald v1.2.3")
+	assert.Contains(t, f.paths()[before:], "/releases/download/v1.2.3/"+asset, "downloaded again")
+
+	// A release whose checksums no longer match what is cached (or served)
+	// installs nothing.
+	f.mu.Lock()
+	f.assets["v1.2.3/herald_1.2.3_checksums.txt"] = []byte(hexSHA256([]byte("other")) + "  " + asset + "\n")
+	f.mu.Unlock()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "herald"), []byte("#!/bin/sh\necho tampered\n"), 0o755))
+	r = runScript(t, t.TempDir(), installEnv(t, srv, "v1.2.3", dir), "install")
+	assert.Equal(t, 1, r.code)
+	assert.NotContains(t, r.stdout, "tampered")
+	assert.Contains(t, r.stderr, "checksum mismatch")
 }
 
 func TestInstallRefusesABadChecksum(t *testing.T) {
@@ -214,6 +262,15 @@ func TestInstallAsksForTheReleaseArchiveNames(t *testing.T) {
 	c := releaseConfig(t)
 	runnerOS := map[string]string{"linux": "Linux", "darwin": "macOS", "windows": "Windows"}
 	runnerArch := map[string]string{"amd64": "X64", "arm64": "ARM64"}
+	// The checksums file lists every archive; the archives themselves
+	// are not published.
+	var sums strings.Builder
+	for _, tg := range c.Builds[0].Targets() {
+		name, err := c.Archives[0].Name(release.Values{ProjectName: "herald", Version: "1.2.3"}, tg)
+		require.NoError(t, err)
+		fmt.Fprintf(&sums, "%s  %s\n", hexSHA256([]byte(name)), name)
+	}
+	f.assets = map[string][]byte{"v1.2.3/herald_1.2.3_checksums.txt": []byte(sums.String())}
 	for _, tg := range c.Builds[0].Targets() {
 		want, err := c.Archives[0].Name(release.Values{ProjectName: "herald", Version: "1.2.3"}, tg)
 		require.NoError(t, err)
