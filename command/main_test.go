@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -168,9 +167,7 @@ func TestExitStatus(t *testing.T) {
 // process wiring (arguments, exit codes, streams) matches what Main does.
 func TestBinary(t *testing.T) {
 	goTool, err := exec.LookPath("go")
-	if err != nil {
-		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
+	require.NoError(t, err, "the go tool must be on PATH")
 	bin := filepath.Join(t.TempDir(), "herald")
 	build := exec.Command(goTool, "build", "-tags="+clock.TestBuildTag, "-o", bin, "-ldflags", "-X main.version=9.8.7", ".")
 	build.Dir = ".."

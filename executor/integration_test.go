@@ -61,19 +61,6 @@ func (s *stampingTransport) seen() []wireSend {
 	return slices.Clone(s.sent)
 }
 
-// recordOf folds the recorder's events for c into the record a state
-// backend would hold, for the next plan.
-func recordOf(rec *memRecorder, addr string) *state.Record {
-	r := &state.Record{Address: addr}
-	for _, e := range rec.of(addr) {
-		r.Status = e.Status
-		if e.Kind == state.EventAttempt {
-			r.Attempts = append(r.Attempts, state.Attempt{Number: e.Attempt, StartedAt: e.At})
-		}
-	}
-	return r
-}
-
 // TestAgainstFakeA1Base runs the real client against the fake server:
 // retries, refusals and a lost answer, rate limits measured where the
 // requests arrive, then reconciliation of the lost answer.

@@ -246,8 +246,8 @@ WHERE EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = h.backend_pid AND l.locktyp
 			pgtest.Restart(t)
 		}
 		f.Disruptions++
-		_, _, took, ok := waitHolder(bpid, 60*time.Second)
-		took = clock.Since(began) // from the disruption, restart included
+		_, _, _, ok = waitHolder(bpid, 60*time.Second)
+		took := clock.Since(began) // from the disruption, restart included
 		if !ok {
 			f.Fail("disruption %d (%s): no replica took the lock within a minute", i+1, fc.what)
 			continue

@@ -75,15 +75,6 @@ func parseExpiresAfter(s string) (time.Duration, error) {
 	return d, nil
 }
 
-// parseSendAt parses an RFC 3339 time that carries its offset.
-func parseSendAt(s string) (time.Time, error) {
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("%q is not an RFC 3339 time with an offset, such as \"2026-12-01T09:00:00+01:00\" or \"2026-12-01T08:00:00Z\"", s)
-	}
-	return t, nil
-}
-
 func checkMediaURL(s string) error {
 	u, err := url.Parse(s)
 	if err != nil || u.Scheme != "https" || u.Host == "" {

@@ -88,16 +88,6 @@ func (g *groupBlock) expressions() []hcl.Expression {
 	return nonNil(g.ThreadID, g.Service, g.From, g.RateLimit, g.Timezone, g.OnUnknown, g.Settle)
 }
 
-// groupType is the type of a group's value in expressions: the same for
-// every group, so that the group object converts to a map.
-var groupType = cty.Object(map[string]cty.Type{
-	"name":       cty.String,
-	"thread_id":  cty.String,
-	"service":    cty.String,
-	"from":       cty.String,
-	"rate_limit": cty.String,
-})
-
 // evalGroup evaluates a group block. It returns nil when the group is
 // unusable; the diagnostics say why.
 func (l *loader) evalGroup(g *groupBlock, ctx *hcl.EvalContext, provider *Provider, providerFromOK bool) (*Group, hcl.Diagnostics) {

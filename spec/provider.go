@@ -103,14 +103,6 @@ func decodeProviderBlock(block *hcl.Block) (*providerBlock, hcl.Diagnostics) {
 	return p, diags
 }
 
-// name is how configuration refers to the block: a1base or a1base.eu.
-func (p *providerBlock) name() string {
-	if p.Alias == "" {
-		return providerName
-	}
-	return providerName + "." + p.Alias
-}
-
 // EnvVar is the environment variable that holds a provider's setting:
 // A1BASE_<SUFFIX> for the default provider, A1BASE_<ALIAS>_<SUFFIX> for an
 // aliased one (A1BASE_EU_API_KEY).
@@ -164,7 +156,7 @@ func (l *loader) evalProvider(alias string, p *providerBlock, ctx *hcl.EvalConte
 				out.Endpoint = s
 			}
 		}
-		s, set, sensitive, _, d = l.evalShownString(p.AccountID, ctx, "account_id", "")
+		s, set, _, _, d = l.evalShownString(p.AccountID, ctx, "account_id", "")
 		diags = append(diags, d...)
 		if set {
 			out.AccountID = s

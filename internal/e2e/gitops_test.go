@@ -370,9 +370,6 @@ func acceptedFlags(t *testing.T, cmd string) []string {
 	return flags
 }
 
-// globalFlags are the options before the command (herald -h).
-var globalFlags = []string{"chdir", "help", "h", "version", "v"}
-
 // checkArgs checks that herald's command accepts every option of an args
 // input.
 func checkArgs(t *testing.T, r actionRun) {
