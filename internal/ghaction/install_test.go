@@ -213,7 +213,9 @@ func TestInstallReverifiesTheCache(t *testing.T) {
 	// A release whose checksums no longer match what is cached (or served)
 	// installs nothing.
 	f.mu.Lock()
+	f.mu.Lock()
 	f.assets["v1.2.3/herald_1.2.3_checksums.txt"] = []byte(hexSHA256([]byte("other")) + "  " + asset + "\n")
+	f.mu.Unlock()
 	f.mu.Unlock()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "herald"), []byte("#!/bin/sh\necho tampered\n"), 0o755))
 	r = runScript(t, t.TempDir(), installEnv(t, srv, "v1.2.3", dir), "install")
@@ -237,7 +239,9 @@ func TestInstallRefusesABadChecksum(t *testing.T) {
 
 	// An archive the checksums file does not list is refused too.
 	f.mu.Lock()
+	f.mu.Lock()
 	f.assets["v1.2.3/herald_1.2.3_checksums.txt"] = []byte(hexSHA256(nil) + "  herald_1.2.3_plan9_amd64.tar.gz\n")
+	f.mu.Unlock()
 	f.mu.Unlock()
 	r = runScript(t, t.TempDir(), installEnv(t, srv, "v1.2.3", dir), "install")
 	assert.Equal(t, 1, r.code)
@@ -270,7 +274,12 @@ func TestInstallAsksForTheReleaseArchiveNames(t *testing.T) {
 		require.NoError(t, err)
 		fmt.Fprintf(&sums, "%s  %s\n", hexSHA256([]byte(name)), name)
 	}
+	// Under the lock: the server's goroutines read it, and the script
+	// that makes them do so is another process, which the race detector
+	// cannot see order anything.
+	f.mu.Lock()
 	f.assets = map[string][]byte{"v1.2.3/herald_1.2.3_checksums.txt": []byte(sums.String())}
+	f.mu.Unlock()
 	for _, tg := range c.Builds[0].Targets() {
 		want, err := c.Archives[0].Name(release.Values{ProjectName: "herald", Version: "1.2.3"}, tg)
 		require.NoError(t, err)
