@@ -213,9 +213,7 @@ func TestInstallReverifiesTheCache(t *testing.T) {
 	// A release whose checksums no longer match what is cached (or served)
 	// installs nothing.
 	f.mu.Lock()
-	f.mu.Lock()
 	f.assets["v1.2.3/herald_1.2.3_checksums.txt"] = []byte(hexSHA256([]byte("other")) + "  " + asset + "\n")
-	f.mu.Unlock()
 	f.mu.Unlock()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "herald"), []byte("#!/bin/sh\necho tampered\n"), 0o755))
 	r = runScript(t, t.TempDir(), installEnv(t, srv, "v1.2.3", dir), "install")
@@ -239,9 +237,7 @@ func TestInstallRefusesABadChecksum(t *testing.T) {
 
 	// An archive the checksums file does not list is refused too.
 	f.mu.Lock()
-	f.mu.Lock()
 	f.assets["v1.2.3/herald_1.2.3_checksums.txt"] = []byte(hexSHA256(nil) + "  herald_1.2.3_plan9_amd64.tar.gz\n")
-	f.mu.Unlock()
 	f.mu.Unlock()
 	r = runScript(t, t.TempDir(), installEnv(t, srv, "v1.2.3", dir), "install")
 	assert.Equal(t, 1, r.code)
