@@ -16,7 +16,6 @@ import (
 	"github.com/heraldhq/herald/planner"
 	"github.com/heraldhq/herald/spec"
 	"github.com/heraldhq/herald/state"
-	"github.com/heraldhq/herald/state/pgstate"
 )
 
 // applyPass is one pass of the send protocol, what apply does once and run
@@ -90,7 +89,7 @@ type passOutcome struct {
 // ExitInterrupted, after the view was given the result), a stale plan, a
 // storage fault. Sends that failed are no error: they are in the result.
 func (p *applyPass) run(ctx context.Context) (out passOutcome, err error) {
-	setOperation(p.backend, p.operation)
+	p.backend.SetOperation(p.operation)
 	if err := p.backend.Lock(ctx, p.lockTimeout); err != nil {
 		p.backend.Close()
 		return out, err
@@ -305,7 +304,7 @@ func (p *applyPass) release(ctx context.Context, err error) error {
 	if p.keepLock {
 		// Every event is stored as it happens; a lost lock is the
 		// scheduler's to handle.
-		if errors.Is(perr, pgstate.ErrLockLost) {
+		if errors.Is(perr, state.ErrLockLost) {
 			perr = nil
 		}
 		if perr == nil {

@@ -102,7 +102,7 @@ func runImport(ctx context.Context, env *Env, opts importOptions) error {
 	if err != nil {
 		return err
 	}
-	setOperation(backend, "herald import")
+	backend.SetOperation("herald import")
 	if err := backend.Lock(ctx, opts.LockTimeout); err != nil {
 		backend.Close()
 		return err
