@@ -8,9 +8,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/heraldhq/herald/accounts"
 	"github.com/heraldhq/herald/internal/clock"
 
+	"github.com/heraldhq/herald/accounts"
 	"github.com/heraldhq/herald/command/views"
 	"github.com/heraldhq/herald/executor"
 	"github.com/heraldhq/herald/planner"

@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/heraldhq/herald/accounts"
 	"github.com/heraldhq/herald/internal/clock"
 
+	"github.com/heraldhq/herald/accounts"
 	"github.com/heraldhq/herald/addrs"
 	"github.com/heraldhq/herald/command/views"
 	"github.com/heraldhq/herald/executor"

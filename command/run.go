@@ -11,10 +11,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/heraldhq/herald/accounts"
 	"github.com/heraldhq/herald/internal/clock"
 
 	"github.com/heraldhq/herald/a1base"
+	"github.com/heraldhq/herald/accounts"
 	"github.com/heraldhq/herald/command/service"
 	"github.com/heraldhq/herald/command/views"
 	"github.com/heraldhq/herald/executor"
