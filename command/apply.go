@@ -10,6 +10,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/clock"
 
+	"github.com/heraldhq/herald/accounts"
 	"github.com/heraldhq/herald/command/views"
 	"github.com/heraldhq/herald/executor"
 	"github.com/heraldhq/herald/planner"
@@ -33,10 +34,6 @@ func init() {
 // SandboxStatePath is the state file of apply -sandbox when -state is not
 // given, beside where the real state would be.
 const SandboxStatePath = "herald.sandbox.state.json"
-
-// sandboxAccount is the account id a sandbox run uses when none is
-// configured.
-const sandboxAccount = "sandbox"
 
 type applyOptions struct {
 	planFlags
@@ -199,22 +196,23 @@ func runApply(ctx context.Context, env *Env, opts applyOptions) (err error) {
 func (r *applyRun) connect() (func(), error) {
 	cfg := r.inputs.Config
 	if r.opts.Sandbox {
-		sb := newSandbox(r.view.SandboxReceived)
-		r.client, r.accounts = sb.configureAccounts(r.env, cfg)
+		sb := accounts.NewSandbox(r.view.SandboxReceived)
+		set := sb.Connect(accountsEnv(r.env), cfg)
+		r.client, r.accounts = set.Default, set.Aliased
 		path := sandboxStatePath(r.env, r.opts.StatePath)
 		r.backend = state.OpenLocal(path)
 		r.view.Sandbox(sb.URL(), displayPath(r.env, path))
 		return sb.Close, nil
 	}
 
-	set, err := connectAccounts(r.env, cfg, providersDue(cfg, r.inputs.At, r.saved))
+	set, err := accounts.Connect(accountsEnv(r.env), cfg, accounts.Due(cfg, r.inputs.At, r.saved))
 	if err != nil {
 		return nil, err
 	}
-	if set.def != nil {
-		r.client = set.def
+	if set.Default != nil {
+		r.client = set.Default
 	}
-	r.accounts = set.aliased
+	r.accounts = set.Aliased
 	r.backend, err = openBackend(r.env, cfg, r.opts.StatePath)
 	return func() {}, err
 }

@@ -5,18 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"sync"
 	"time"
 
-	"github.com/heraldhq/herald/a1base"
-	"github.com/heraldhq/herald/a1base/a1basetest"
 	"github.com/heraldhq/herald/command/service"
 	"github.com/heraldhq/herald/command/views"
 	"github.com/heraldhq/herald/executor"
 	"github.com/heraldhq/herald/planner"
-	"github.com/heraldhq/herald/spec"
 	"github.com/heraldhq/herald/state"
-	"github.com/heraldhq/herald/state/pgstate"
 )
 
 // applyPass is one pass of the send protocol, what apply does once and run
@@ -90,7 +85,7 @@ type passOutcome struct {
 // ExitInterrupted, after the view was given the result), a stale plan, a
 // storage fault. Sends that failed are no error: they are in the result.
 func (p *applyPass) run(ctx context.Context) (out passOutcome, err error) {
-	setOperation(p.backend, p.operation)
+	p.backend.SetOperation(p.operation)
 	if err := p.backend.Lock(ctx, p.lockTimeout); err != nil {
 		p.backend.Close()
 		return out, err
@@ -305,7 +300,7 @@ func (p *applyPass) release(ctx context.Context, err error) error {
 	if p.keepLock {
 		// Every event is stored as it happens; a lost lock is the
 		// scheduler's to handle.
-		if errors.Is(perr, pgstate.ErrLockLost) {
+		if errors.Is(perr, state.ErrLockLost) {
 			perr = nil
 		}
 		if perr == nil {
@@ -356,95 +351,6 @@ func watchInterrupts(ctx context.Context, abort <-chan struct{}, v interface {
 	case <-stop:
 	}
 }
-
-// apiClient is the real A1Base client for a provider, with credentials
-// already read from the environment.
-func apiClient(env *Env, p *spec.Provider, key, secret string) (*a1base.Client, error) {
-	if p.AccountID == "" {
-		if p.Alias != "" {
-			return nil, fmt.Errorf(`no A1Base account id for provider %s: set account_id in its provider "a1base" block or the environment variable %s (or try the configuration with -sandbox, which needs none)`, p.Name(), spec.EnvVar(p.Alias, "ACCOUNT_ID"))
-		}
-		return nil, errors.New(`no A1Base account id: set account_id in the provider "a1base" block or the environment variable A1BASE_ACCOUNT_ID (or try the configuration with -sandbox, which needs none)`)
-	}
-	return a1base.New(a1base.Config{
-		BaseURL: p.BaseURL, AccountID: p.AccountID, Endpoint: p.Endpoint,
-		APIKey: key, APISecret: secret, UserAgent: a1base.UserAgent(env.Version),
-	}), nil
-}
-
-// sandbox is the in-process A1Base of -sandbox. It reports each message it
-// receives on a view, hiding the content of sensitive ones; which contents
-// are sensitive follows the configuration, which run reloads.
-type sandbox struct {
-	srv *a1basetest.Server
-
-	mu        sync.Mutex
-	sensitive map[string]bool
-}
-
-func newSandbox(received func(req a1base.SendRequest, sensitive bool)) *sandbox {
-	s := &sandbox{}
-	s.srv = a1basetest.NewServer(a1basetest.WithOnReceive(func(rc a1basetest.Received) {
-		req := rc.Request
-		s.mu.Lock()
-		hide := s.sensitive[req.Content] || (req.AttachmentURI != "" && s.sensitive[req.AttachmentURI])
-		s.mu.Unlock()
-		received(req, hide)
-	}))
-	return s
-}
-
-// URL is the sandbox's API root.
-func (s *sandbox) URL() string { return s.srv.URL + "/v1" }
-
-// configureAccounts is configure for every provider: the default
-// provider's client and one account per aliased provider, each with its
-// own account id (a made-up one when none is configured), endpoint and
-// rate limit.
-func (s *sandbox) configureAccounts(env *Env, cfg *spec.Config) (*a1base.Client, map[string]executor.Account) {
-	def := s.configure(env, cfg)
-	aliased := map[string]executor.Account{}
-	for _, p := range cfg.Providers()[1:] {
-		account := p.AccountID
-		if account == "" {
-			account = sandboxAccount + "-" + p.Alias
-		}
-		aliased[p.Alias] = executor.Account{Client: s.client(env, p, account), ID: p.AccountID, Limit: p.RateLimit, CheckMedia: p.CheckMedia}
-	}
-	return def, aliased
-}
-
-func (s *sandbox) client(env *Env, p *spec.Provider, account string) *a1base.Client {
-	return a1base.New(a1base.Config{
-		BaseURL: s.URL(), AccountID: account, Endpoint: p.Endpoint,
-		APIKey: "sandbox", APISecret: "sandbox",
-		UserAgent: a1base.UserAgent(env.Version), HTTPClient: s.srv.Client(),
-	})
-}
-
-// configure notes cfg's sensitive contents and returns a client for its
-// default account (a made-up one when none is configured).
-func (s *sandbox) configure(env *Env, cfg *spec.Config) *a1base.Client {
-	sensitive := map[string]bool{}
-	for _, inst := range cfg.Instances {
-		if inst != nil && inst.Sensitive {
-			sensitive[inst.Content()] = true
-			if inst.Media != nil {
-				sensitive[inst.Media.URL] = true
-			}
-		}
-	}
-	s.mu.Lock()
-	s.sensitive = sensitive
-	s.mu.Unlock()
-	account := cfg.Provider.AccountID
-	if account == "" {
-		account = sandboxAccount
-	}
-	return s.client(env, &cfg.Provider, account)
-}
-
-func (s *sandbox) Close() { s.srv.Close() }
 
 // sandboxStatePath is the state file of -sandbox: -state if given, else
 // SandboxStatePath in the working directory, never the real state.

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -37,49 +36,6 @@ func runEnv(t *testing.T, dir string, vars map[string]string, stdin string, args
 func writeConfig(t *testing.T, dir, src string) {
 	t.Helper()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(src), 0o644))
-}
-
-func TestPostgresConnString(t *testing.T) {
-	tests := []struct {
-		name    string
-		connStr string
-		vars    map[string]string
-		want    string
-	}{
-		{"conn_str wins", "postgres://u@h/db", map[string]string{"PGHOST": "other"}, "postgres://u@h/db"},
-		{"nothing set", "", nil, ""},
-		{"PG variables", "", map[string]string{"PGHOST": "db.example", "PGPORT": "6543", "PGUSER": "herald", "PGDATABASE": "ops", "PGSSLMODE": "require"},
-			"dbname='ops' host='db.example' port='6543' sslmode='require' user='herald'"},
-		{"quoted", "", map[string]string{"PGPASSWORD": `it's a \ secret`}, `password='it\'s a \\ secret'`},
-		{"unrelated variables ignored", "", map[string]string{"HOME": "/root", "PGX": "1"}, ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			env := &Env{Getenv: func(k string) string { return tt.vars[k] }}
-			assert.Equal(t, tt.want, postgresConnString(env, tt.connStr))
-		})
-	}
-}
-
-// The settings herald builds from the environment reach the driver intact,
-// quotes, spaces and backslashes included.
-func TestPostgresConnStringParses(t *testing.T) {
-	vars := map[string]string{
-		"PGHOST": "db.example", "PGPORT": "6543", "PGUSER": "o'brien",
-		"PGPASSWORD": `p a\ss'word`, "PGDATABASE": "my db", "PGSSLMODE": "disable",
-		"PGAPPNAME": "herald-ci", "PGCONNECT_TIMEOUT": "7",
-	}
-	env := &Env{Getenv: func(k string) string { return vars[k] }}
-	cfg, err := pgconn.ParseConfig(postgresConnString(env, ""))
-	require.NoError(t, err)
-	assert.Equal(t, "db.example", cfg.Host)
-	assert.Equal(t, uint16(6543), cfg.Port)
-	assert.Equal(t, "o'brien", cfg.User)
-	assert.Equal(t, `p a\ss'word`, cfg.Password)
-	assert.Equal(t, "my db", cfg.Database)
-	assert.Equal(t, "herald-ci", cfg.RuntimeParams["application_name"])
-	assert.Equal(t, 7*time.Second, cfg.ConnectTimeout)
-	assert.Nil(t, cfg.TLSConfig)
 }
 
 const backendTestConfig = `
@@ -222,37 +178,6 @@ backend "postgres" {
 	r = runEnv(t, dir, map[string]string{"HERALD_VAR_pg": "postgres://e@127.0.0.1:1/fromenv?connect_timeout=5"}, "", "state", "list")
 	assert.Equal(t, 1, r.code)
 	assert.Contains(t, r.stderr, "postgres://e@127.0.0.1:1/fromenv")
-}
-
-func TestCheckPush(t *testing.T) {
-	stored := &state.Snapshot{Lineage: "L", Serial: 5, Records: map[string]*state.Record{"message.a": {Address: "message.a", Status: state.StatusSent}}}
-	tests := []struct {
-		name    string
-		cur     *state.Snapshot
-		push    *state.Snapshot
-		refused string
-	}{
-		{"newer", stored, &state.Snapshot{Lineage: "L", Serial: 6}, ""},
-		{"same serial", stored, &state.Snapshot{Lineage: "L", Serial: 5}, ""},
-		{"older", stored, &state.Snapshot{Lineage: "L", Serial: 4}, "serial 4, older than the stored serial 5"},
-		{"other lineage", stored, &state.Snapshot{Lineage: "M", Serial: 9}, "lineage M and the stored one lineage L"},
-		{"never written", &state.Snapshot{Lineage: "fresh"}, &state.Snapshot{Lineage: "M", Serial: 0}, ""},
-		{"written, then emptied", &state.Snapshot{Lineage: "L", Serial: 3}, &state.Snapshot{Lineage: "M", Serial: 9}, "they are different states"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			err := checkPush("db", tt.cur, tt.push)
-			if tt.refused == "" {
-				assert.NoError(t, err)
-				return
-			}
-			var pe *PushRefusedError
-			require.ErrorAs(t, err, &pe)
-			assert.Contains(t, err.Error(), tt.refused)
-			assert.Contains(t, err.Error(), "refusing to push to db")
-			assert.Contains(t, err.Error(), "-force")
-		})
-	}
 }
 
 func TestStatePullLocal(t *testing.T) {

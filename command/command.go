@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"sort"
 	"time"
+
+	"github.com/heraldhq/herald/accounts"
 )
 
 // Env is what a command may use of the outside world. Tests build their own.
@@ -58,6 +60,12 @@ func (e *Env) Path(p string) string {
 		return p
 	}
 	return filepath.Join(e.Dir, p)
+}
+
+// accountsEnv is where package accounts reads credentials: herald's
+// environment.
+func accountsEnv(e *Env) accounts.Env {
+	return accounts.Env{Getenv: e.Getenv, Version: e.Version}
 }
 
 // Command is one subcommand. Run returns nil for exit 0, an *ExitError for

@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/heraldhq/herald/accounts"
 	"github.com/heraldhq/herald/addrs"
 	"github.com/heraldhq/herald/command/views"
 	"github.com/heraldhq/herald/executor"
@@ -34,15 +35,11 @@ func generateImports(ctx context.Context, env *Env, v *views.View, run *planRun)
 		fmt.Fprintln(env.Stderr, "No due or overdue message is missing from state: nothing to import.")
 		return nil
 	}
-	need := map[string]bool{}
-	for _, c := range candidates {
-		need[c.Instance.Group.ProviderAlias()] = true
-	}
-	accounts, err := connectAccounts(env, run.Config, need)
+	set, err := accounts.Connect(accountsEnv(env), run.Config, accounts.Needed(candidates))
 	if err != nil {
 		return fmt.Errorf("-generate-imports reads the groups' threads: %w", err)
 	}
-	results, err := executor.Evidence(ctx, candidates, accounts.def, accounts.aliased, run.Snap)
+	results, err := executor.Evidence(ctx, candidates, set.Default, set.Aliased, run.Snap)
 	if err != nil {
 		return err
 	}

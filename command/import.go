@@ -8,6 +8,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/clock"
 
+	"github.com/heraldhq/herald/accounts"
 	"github.com/heraldhq/herald/addrs"
 	"github.com/heraldhq/herald/command/views"
 	"github.com/heraldhq/herald/executor"
@@ -88,13 +89,13 @@ func runImport(ctx context.Context, env *Env, opts importOptions) error {
 	if err := importable(in, opts.Addr); err != nil {
 		return err
 	}
-	need := map[string]bool{}
+	var matched []*planner.Change
 	for _, inst := range in.Config.Instances {
 		if inst != nil && inst.Addr.Equal(opts.Addr) {
-			need[inst.Group.ProviderAlias()] = true
+			matched = append(matched, &planner.Change{Addr: inst.Addr, Instance: inst})
 		}
 	}
-	accounts, err := connectAccounts(env, in.Config, need)
+	set, err := accounts.Connect(accountsEnv(env), in.Config, accounts.Needed(matched))
 	if err != nil {
 		return err
 	}
@@ -102,7 +103,7 @@ func runImport(ctx context.Context, env *Env, opts importOptions) error {
 	if err != nil {
 		return err
 	}
-	setOperation(backend, "herald import")
+	backend.SetOperation("herald import")
 	if err := backend.Lock(ctx, opts.LockTimeout); err != nil {
 		backend.Close()
 		return err
@@ -111,7 +112,7 @@ func runImport(ctx context.Context, env *Env, opts importOptions) error {
 	if now == nil {
 		now = clock.Now
 	}
-	res, err := importOne(ctx, in, backend, accounts, opts, now)
+	res, err := importOne(ctx, in, backend, set, opts, now)
 	perr := backend.Persist(context.WithoutCancel(ctx))
 	uerr := backend.Unlock()
 	cerr := backend.Close()
@@ -150,7 +151,7 @@ func importable(in *planInputs, addr addrs.Message) error {
 
 // importOne imports addr under the lock: refused when state already has a
 // record for it (under its address or through a moved block).
-func importOne(ctx context.Context, in *planInputs, backend state.Backend, accounts accountSet, opts importOptions, now func() time.Time) (executor.ImportResult, error) {
+func importOne(ctx context.Context, in *planInputs, backend state.Backend, set accounts.Set, opts importOptions, now func() time.Time) (executor.ImportResult, error) {
 	snap, err := backend.Snapshot(ctx)
 	if err != nil {
 		return executor.ImportResult{}, fmt.Errorf("reading state %s: %w", backend.Describe(), err)
@@ -174,7 +175,7 @@ func importOne(ctx context.Context, in *planInputs, backend state.Backend, accou
 	}
 	one := *change
 	one.Action, one.ImportID = planner.Import, opts.ID
-	results, err := executor.Import(ctx, &planner.Plan{At: plan.At, Changes: []*planner.Change{&one}}, accounts.def, backend, snap, executor.ImportOptions{Force: opts.Force, Now: now, Accounts: accounts.aliased})
+	results, err := executor.Import(ctx, &planner.Plan{At: plan.At, Changes: []*planner.Change{&one}}, set.Default, backend, snap, executor.ImportOptions{Force: opts.Force, Now: now, Accounts: set.Aliased})
 	if err != nil {
 		return executor.ImportResult{}, err
 	}

@@ -9,7 +9,7 @@ import (
 	"github.com/heraldhq/herald/command/service"
 	"github.com/heraldhq/herald/spec"
 	"github.com/heraldhq/herald/state"
-	"github.com/heraldhq/herald/state/pgstate"
+	"github.com/heraldhq/herald/state/backends"
 )
 
 // On the PostgreSQL backend, herald run is one of any number of replicas
@@ -52,7 +52,7 @@ const (
 
 // replica is run's hold on a PostgreSQL state, opened once and kept.
 type replica struct {
-	backend *pgstate.Backend
+	backend state.LockChecker
 	active  bool
 	// ctx lasts while this process is active; the watchdog cancels it,
 	// with the reason, when the lock is lost.
@@ -87,15 +87,16 @@ func (s *scheduler) openReplica(ctx context.Context, cfg *spec.Config) (state.Ba
 	if s.rep != nil {
 		return s.rep.backend, nil
 	}
-	if err := checkConnStrURL(cfg.Backend.ConnStr); err != nil {
-		return nil, fmt.Errorf("backend %q (declared at %s): %w", cfg.Backend.Type, cfg.Backend.DeclRange, err)
-	}
-	b, err := pgstate.Open(ctx, postgresConnString(s.env, cfg.Backend.ConnStr), cfg.Backend.SchemaName,
-		pgstate.WithOperation("herald run"), pgstate.WithLockPoll(standbyPoll))
+	b, err := backends.Open(ctx, cfg.Backend, backends.Options{Getenv: s.env.Getenv, Operation: "herald run", LockPoll: standbyPoll})
 	if err != nil {
 		return nil, err
 	}
-	s.rep = &replica{backend: b}
+	lc, ok := b.(state.LockChecker)
+	if !ok {
+		b.Close()
+		return nil, fmt.Errorf("backend %q cannot be shared by replicas", cfg.Backend.Type)
+	}
+	s.rep = &replica{backend: lc}
 	return b, nil
 }
 
@@ -200,7 +201,7 @@ func (s *scheduler) lockLost(err error) error {
 	if r.ctx.Err() != nil {
 		return context.Cause(r.ctx)
 	}
-	if errors.Is(err, pgstate.ErrLockLost) {
+	if errors.Is(err, state.ErrLockLost) {
 		return err
 	}
 	return nil
@@ -231,7 +232,7 @@ func (s *scheduler) closeReplica() {
 		r.cancel(context.Canceled)
 		<-r.done
 	}
-	if err := r.backend.Close(); err != nil && !errors.Is(err, pgstate.ErrLockLost) {
+	if err := r.backend.Close(); err != nil && !errors.Is(err, state.ErrLockLost) {
 		s.log.Error("releasing the state", "type", "error", "error", err.Error())
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/heraldhq/herald/internal/clock"
 
 	"github.com/heraldhq/herald/a1base"
+	"github.com/heraldhq/herald/accounts"
 	"github.com/heraldhq/herald/command/service"
 	"github.com/heraldhq/herald/command/views"
 	"github.com/heraldhq/herald/executor"
@@ -139,7 +140,7 @@ type scheduler struct {
 	sleep    func(ctx context.Context, d time.Duration) error
 
 	key, secret string
-	sandbox     *sandbox
+	sandbox     *accounts.Sandbox
 	// client is reused while the provider's endpoint and account stay.
 	client    executor.Sender
 	clientFor string
@@ -243,7 +244,7 @@ func runRun(ctx context.Context, env *Env, opts runOptions) error {
 		s.log.Info("serving /healthz, /readyz and /metrics", "type", "listening", "addr", srv.Addr())
 	}
 	if opts.Sandbox {
-		s.sandbox = newSandbox(s.view.SandboxReceived)
+		s.sandbox = accounts.NewSandbox(s.view.SandboxReceived)
 		defer s.sandbox.Close()
 	} else {
 		var err error
@@ -403,10 +404,11 @@ func (s *scheduler) wake(ctx context.Context) (*planner.Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	if s.sandbox == nil && in.Config.Provider.AccountID == "" {
-		err := errors.New(`no A1Base account id: set account_id in the provider "a1base" block or the environment variable A1BASE_ACCOUNT_ID (or try the configuration with -sandbox, which needs none)`)
-		s.health.Config(err)
-		return nil, err
+	if s.sandbox == nil {
+		if err := accounts.CheckAccountID(&in.Config.Provider); err != nil {
+			s.health.Config(err)
+			return nil, err
+		}
 	}
 	backend, err := s.openState(ctx, in.Config)
 	if err != nil {
@@ -642,31 +644,31 @@ func (s *scheduler) lookUpDue(c *planner.Change, now time.Time) bool {
 // providers the plan has work for, with their credentials read now.
 func (s *scheduler) clientOf(cfg *spec.Config, plan *planner.Plan) (executor.Sender, map[string]executor.Account, error) {
 	if s.sandbox != nil {
-		c, accounts := s.sandbox.configureAccounts(s.env, cfg)
-		return c, accounts, nil
+		set := s.sandbox.Connect(accountsEnv(s.env), cfg)
+		return set.Default, set.Aliased, nil
 	}
 	key := cfg.Provider.BaseURL + "\x00" + cfg.Provider.AccountID + "\x00" + cfg.Provider.Endpoint
 	if s.client == nil || key != s.clientFor {
-		c, err := apiClient(s.env, &cfg.Provider, s.key, s.secret)
+		c, err := accounts.Client(accountsEnv(s.env), &cfg.Provider, s.key, s.secret)
 		if err != nil {
 			return nil, nil, err
 		}
 		s.client, s.clientFor = c, key
 	}
-	need := map[string]bool{}
+	var reach []*planner.Change
 	for _, c := range plan.Changes {
 		switch c.Action {
 		case planner.Send, planner.Retry, planner.Unknown, planner.Import:
-			if c.Instance != nil && c.Instance.Group.ProviderAlias() != "" {
-				need[c.Instance.Group.ProviderAlias()] = true
-			}
+			reach = append(reach, c)
 		}
 	}
-	set, err := connectAccounts(s.env, cfg, need)
+	need := accounts.Needed(reach)
+	delete(need, "") // the client above
+	set, err := accounts.Connect(accountsEnv(s.env), cfg, need)
 	if err != nil {
 		return nil, nil, err
 	}
-	return s.client, set.aliased, nil
+	return s.client, set.Aliased, nil
 }
 
 // nextWake is when run wakes after a pass that ended at now: at the

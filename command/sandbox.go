@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/a1base/a1basetest"
+	"github.com/heraldhq/herald/accounts"
 	"github.com/heraldhq/herald/command/views"
 )
 
@@ -143,7 +144,7 @@ func runSandbox(ctx context.Context, env *Env, opts sandboxOptions) error {
 		key, secret = "sandbox", "sandbox"
 	}
 	if account == "" {
-		account = sandboxAccount
+		account = accounts.SandboxAccount
 	}
 	mu.Lock()
 	fmt.Fprint(env.Stdout, sandboxBanner("http://"+hostPort(ln.Addr()), key, secret, account, opts, v))

@@ -147,7 +147,7 @@ func lockState(ctx context.Context, env *Env, opts stateOptions, op string) (sta
 	if err != nil {
 		return nil, err
 	}
-	setOperation(b, op)
+	b.SetOperation(op)
 	if err := b.Lock(ctx, opts.LockTimeout); err != nil {
 		b.Close()
 		return nil, err
@@ -364,7 +364,7 @@ serial and the previous serial plus one. Prints nothing on success.`, args, true
 		return err
 	}
 	defer b.Close()
-	if err := pushState(ctx, env, b, snap, force); err != nil {
+	if err := state.Push(ctx, b, snap, force, describeState(env, b)); err != nil {
 		return err
 	}
 	if err := b.Unlock(); err != nil {

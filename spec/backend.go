@@ -5,6 +5,7 @@ import (
 	"regexp"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 )
 
 // backendPostgres is the only backend type besides the default local file.
@@ -83,4 +84,62 @@ func (l *loader) evalBackend(b *backendBlock, ctx *hcl.EvalContext) (*Backend, h
 		return nil, diags
 	}
 	return out, diags
+}
+
+// LoadBackend reads the configuration in dir for its backend block, for
+// the commands that touch only the state (show, state ...): they do not
+// need the rest of the configuration to be valid, so errors elsewhere are
+// ignored. It returns a nil Backend, and no diagnostics, when there are no
+// configuration files or no backend block in them: the local state file.
+// When a backend block is declared but could not be evaluated (or two
+// are), the Backend is nil and the diagnostics say why; files are the
+// parsed files, for printing them. State must never silently fall back to
+// a local file when a backend is declared.
+func LoadBackend(dir string, opts LoadOptions) (b *Backend, files map[string]*hcl.File, diags hcl.Diagnostics) {
+	cfg, all := Load(dir, opts)
+	declared := declaredBackends(cfg.Files)
+	switch {
+	case declared == 0:
+		return nil, cfg.Files, nil
+	case declared == 1 && cfg.Backend != nil:
+		return cfg.Backend, cfg.Files, nil
+	}
+	// Two backend blocks are an error Load reports; using either one
+	// would be a guess about where the state is.
+	for _, d := range all {
+		if d.Severity == hcl.DiagError {
+			diags = append(diags, d)
+		}
+	}
+	if len(diags) == 0 {
+		// Load found nothing wrong and still gave no backend: should not
+		// happen.
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Backend block could not be read",
+			Detail:   "the configuration declares a backend block, but it could not be read",
+		})
+	}
+	return nil, cfg.Files, diags
+}
+
+// declaredBackends counts the backend blocks at the top level of the
+// configuration files.
+func declaredBackends(files map[string]*hcl.File) int {
+	n := 0
+	for _, f := range files {
+		if f == nil {
+			continue
+		}
+		body, ok := f.Body.(*hclsyntax.Body)
+		if !ok {
+			continue
+		}
+		for _, b := range body.Blocks {
+			if b.Type == "backend" {
+				n++
+			}
+		}
+	}
+	return n
 }

@@ -1,6 +1,11 @@
 // Package state owns herald's durable memory of what was sent: the state
 // model (model.go), the local file backend (Local) and the interface the
-// PostgreSQL backend implements (Backend).
+// PostgreSQL backend implements (Backend, with LockChecker and
+// CheckedReplacer for what only some backends can do). The rules every
+// backend shares live here once: the push rule of herald state push
+// (Push, PushRefusedError), the error of a lost lock (LockLostError,
+// ErrLockLost), and what a send cut short reads as (MarkInterrupted).
+// Package backends opens the backend a configuration names.
 //
 // The local backend keeps three files beside each other:
 //

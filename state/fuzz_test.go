@@ -80,7 +80,7 @@ func FuzzJournal(f *testing.F) {
 		for _, e := range jc.Events {
 			snap.Apply(e)
 		}
-		markInterrupted(snap)
+		MarkInterrupted(snap)
 		if err := Encode(&bytes.Buffer{}, snap); err != nil {
 			t.Fatalf("replayed state cannot be written: %v", err)
 		}

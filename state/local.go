@@ -76,6 +76,9 @@ func OpenLocal(path string) *Local {
 // Describe names the state file.
 func (l *Local) Describe() string { return l.path }
 
+// LocalPath is the state file.
+func (l *Local) LocalPath() string { return l.path }
+
 func (l *Local) backupPath() string  { return l.path + backupSuffix }
 func (l *Local) journalPath() string { return l.path + journalSuffix }
 func (l *Local) lockPath() string    { return l.path + lockSuffix }
@@ -225,7 +228,7 @@ func (l *Local) loadOnce() (*loaded, error) {
 			ld.changed = len(jc.Events) > 0
 		}
 	}
-	if markInterrupted(ld.snap) {
+	if MarkInterrupted(ld.snap) {
 		ld.changed = true
 	}
 	return ld, nil

@@ -73,6 +73,33 @@ func (e *LockedError) Error() string {
 
 func (e *LockedError) Unwrap() error { return e.Cause }
 
+// ErrLockLost is what every *LockLostError is (errors.Is): the lock was
+// lost while held.
+var ErrLockLost = errors.New("lost the state lock")
+
+// LockLostError is a write refused, or a lock check failed, because the
+// lock was lost while held: a backend whose lock lives as long as a
+// connection (PostgreSQL) loses it with that connection, or when another
+// process has taken it since. Nothing of the refused write is stored.
+type LockLostError struct {
+	// Where names the state whose lock was lost.
+	Where string
+	// Cause says how it was lost.
+	Cause error
+}
+
+func (e *LockLostError) Error() string {
+	if e.Where == "" {
+		return fmt.Sprintf("%v: %v", ErrLockLost, e.Cause)
+	}
+	return fmt.Sprintf("%v on %s: %v", ErrLockLost, e.Where, e.Cause)
+}
+
+func (e *LockLostError) Unwrap() error { return e.Cause }
+
+// Is makes every LockLostError match ErrLockLost.
+func (e *LockLostError) Is(target error) bool { return target == ErrLockLost }
+
 // lockPoll is how often Lock tries again while it waits.
 const lockPoll = 100 * time.Millisecond
 

@@ -217,7 +217,36 @@ type Backend interface {
 	Replace(ctx context.Context, snap *Snapshot) error
 	// Describe names the state for messages: a path, or a database.
 	Describe() string
+	// LocalPath is the state file, for a backend that keeps state in a
+	// local file; "" for one that keeps it elsewhere. Callers name a
+	// local file relative to the working directory.
+	LocalPath() string
+	// SetOperation names what the lock is taken for, e.g. "herald
+	// apply", for whoever finds the state locked. Call it before Lock.
+	SetOperation(op string)
 	Close() error
+}
+
+// LockChecker is a Backend whose lock can be lost while it is held (the
+// PostgreSQL backend's lock lives as long as its connection): a holder
+// that keeps the lock across passes checks it.
+type LockChecker interface {
+	Backend
+	// CheckLock checks within timeout that the lock is still held. When
+	// it is not, the error is a *LockLostError, and every later write
+	// fails with one too.
+	CheckLock(ctx context.Context, timeout time.Duration) error
+}
+
+// CheckedReplacer is a Backend that can check the stored lineage and
+// serial in the same transaction that replaces the state: Push uses it,
+// so that no writer can come between the check and the write. A backend
+// whose lock alone keeps others out (the local file) needs no such method.
+type CheckedReplacer interface {
+	Backend
+	// ReplaceChecked is Replace, refused with check's error when check
+	// fails on the stored lineage and serial.
+	ReplaceChecked(ctx context.Context, snap *Snapshot, check func(lineage string, serial uint64) error) error
 }
 
 // End is when the attempt ended as far as state knows: its recorded end,

@@ -256,23 +256,30 @@ func (r *Record) clone() *Record {
 	return &c
 }
 
-// markInterrupted turns every record still sending into unknown: read back,
-// an attempt without an outcome belongs to a run that ended before its
-// answer was recorded, and nobody can say whether the message went out. It
-// reports whether anything changed.
-func markInterrupted(s *Snapshot) bool {
+// MarkInterrupted turns every record still sending into unknown: read
+// back, an attempt without an outcome belongs to a run that ended before
+// its answer was recorded, and nobody can say whether the message went
+// out. Every backend does this to the state it reads outside a run of its
+// own. It reports whether anything changed.
+func MarkInterrupted(s *Snapshot) bool {
 	changed := false
 	for _, r := range s.Records {
 		if r.Status != StatusSending {
 			continue
 		}
 		r.Status = StatusUnknown
-		n := 0
-		if len(r.Attempts) > 0 {
-			n = r.Attempts[len(r.Attempts)-1].Number
-		}
-		r.LastError = fmt.Sprintf("no outcome was recorded for attempt %d: the run that made it ended before the answer arrived", n)
+		r.LastError = InterruptedError(r)
 		changed = true
 	}
 	return changed
+}
+
+// InterruptedError is the last error MarkInterrupted gives r: its last
+// attempt's outcome was never recorded.
+func InterruptedError(r *Record) string {
+	n := 0
+	if len(r.Attempts) > 0 {
+		n = r.Attempts[len(r.Attempts)-1].Number
+	}
+	return fmt.Sprintf("no outcome was recorded for attempt %d: the run that made it ended before the answer arrived", n)
 }

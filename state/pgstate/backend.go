@@ -48,7 +48,7 @@ func WithLockPoll(d time.Duration) Option {
 	}
 }
 
-// WithWriteTimeout bounds one write (a Record, Replace or Push). A write
+// WithWriteTimeout bounds one write (a Record, Replace or ReplaceChecked). A write
 // runs to its end even when its context is cancelled, so that its answer is
 // the truth about what was stored; this bound keeps a dead network from
 // holding it forever.
@@ -61,7 +61,7 @@ func WithWriteTimeout(d time.Duration) Option {
 }
 
 // Backend is the PostgreSQL state backend. Writing (Record, Persist,
-// Replace, Push) requires the lock; reading (Snapshot) does not. It is safe
+// Replace, ReplaceChecked) requires the lock; reading (Snapshot) does not. It is safe
 // for concurrent use.
 type Backend struct {
 	pool     *pgxpool.Pool
@@ -96,7 +96,10 @@ type Backend struct {
 	onFenced func()
 }
 
-var _ state.Backend = (*Backend)(nil)
+var (
+	_ state.CheckedReplacer = (*Backend)(nil)
+	_ state.LockChecker     = (*Backend)(nil)
+)
 
 // Open connects to the database named by connStr (a URL or keyword/value
 // string; empty: the PG* environment variables) and brings the tables in
@@ -175,6 +178,9 @@ func (b *Backend) fail(doing string, err error) error {
 // password) and the schema, e.g. postgres://user@host:5432/db (schema herald).
 func (b *Backend) Describe() string { return b.describe }
 
+// LocalPath is "": the state is in the database.
+func (b *Backend) LocalPath() string { return "" }
+
 // SetOperation names what the lock is taken for, e.g. "herald apply"; it is
 // stored with the lock and shown to whoever finds the state locked. Call it
 // before Lock. Without it the program's name is used.
@@ -247,32 +253,9 @@ func (b *Backend) Snapshot(ctx context.Context) (*state.Snapshot, error) {
 		return nil, b.fail("reading state", err)
 	}
 	if !locked {
-		markInterrupted(snap)
+		state.MarkInterrupted(snap)
 	}
 	return snap, nil
-}
-
-// markInterrupted turns records still sending into unknown, as the local
-// backend does when it reads a state back: nobody can say whether such a
-// send went out.
-func markInterrupted(s *state.Snapshot) {
-	for _, r := range s.Records {
-		if r.Status == state.StatusSending {
-			r.Status = state.StatusUnknown
-			r.LastError = interruptedError(lastAttempt(r))
-		}
-	}
-}
-
-func interruptedError(attempt int) string {
-	return fmt.Sprintf("no outcome was recorded for attempt %d: the run that made it ended before the answer arrived", attempt)
-}
-
-func lastAttempt(r *state.Record) int {
-	if len(r.Attempts) == 0 {
-		return 0
-	}
-	return r.Attempts[len(r.Attempts)-1].Number
 }
 
 func scanRecord(row pgx.Row) (*state.Record, error) {
@@ -407,7 +390,7 @@ func (b *Backend) recordTx(ctx context.Context, lk *heldLock, e state.Event, bum
 		return nil
 	})
 	if err != nil {
-		if errors.Is(err, ErrLockLost) {
+		if errors.Is(err, state.ErrLockLost) {
 			return b.scrub.err(err)
 		}
 		return b.fail(fmt.Sprintf("recording %s of %s", e.Kind, e.Address), err)
@@ -488,35 +471,11 @@ func (b *Backend) Replace(ctx context.Context, snap *state.Snapshot) error {
 	return b.replace(ctx, snap, nil)
 }
 
-// Push stores snap (a state read from elsewhere, e.g. a local state file)
-// as the whole new state, like Replace, but unless force is set it refuses a
-// snapshot of another lineage or with a serial lower than the stored one:
-// that snapshot is older than what is stored or belongs to another state,
-// and storing it would lose records. An equal serial is accepted, as
-// Terraform's state push does. It requires the lock.
-func (b *Backend) Push(ctx context.Context, snap *state.Snapshot, force bool) error {
-	if force {
-		return b.replace(ctx, snap, nil)
-	}
-	return b.replace(ctx, snap, func(lineage string, serial uint64) error {
-		switch {
-		case snap.Lineage != lineage:
-			return &PushError{Describe: b.describe, Reason: fmt.Sprintf("the pushed state has lineage %s and the stored one lineage %s: they are different states", snap.Lineage, lineage)}
-		case snap.Serial < serial:
-			return &PushError{Describe: b.describe, Reason: fmt.Sprintf("the pushed state has serial %d, older than the stored serial %d", snap.Serial, serial)}
-		}
-		return nil
-	})
-}
-
-// PushError is a push refused without force.
-type PushError struct {
-	Describe string
-	Reason   string
-}
-
-func (e *PushError) Error() string {
-	return fmt.Sprintf("refusing to push to %s: %s; push with force to overwrite it anyway", e.Describe, e.Reason)
+// ReplaceChecked is Replace, refused with check's error when check fails
+// on the stored lineage and serial, read in the transaction that writes
+// (state.Push's rule, see state.CheckedReplacer). It requires the lock.
+func (b *Backend) ReplaceChecked(ctx context.Context, snap *state.Snapshot, check func(lineage string, serial uint64) error) error {
+	return b.replace(ctx, snap, check)
 }
 
 func (b *Backend) replace(ctx context.Context, snap *state.Snapshot, check func(lineage string, serial uint64) error) error {
@@ -580,11 +539,11 @@ func (b *Backend) replace(ctx context.Context, snap *state.Snapshot, check func(
 		_, err := tx.Exec(wctx, b.sql("UPDATE {schema}.states SET lineage = $1, serial = $2"), snap.Lineage, int64(serial))
 		return err
 	})
-	var pe *PushError
+	var pe *state.PushRefusedError
 	switch {
 	case errors.As(err, &pe):
 		return err
-	case errors.Is(err, ErrLockLost):
+	case errors.Is(err, state.ErrLockLost):
 		return b.scrub.err(err)
 	case err != nil:
 		return b.fail("replacing state", err)

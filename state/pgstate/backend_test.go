@@ -145,7 +145,7 @@ func TestWritesNeedTheLock(t *testing.T) {
 		"Record":  b.Record(ctx, attempt("message.a", 1, t0)),
 		"Persist": b.Persist(ctx),
 		"Replace": b.Replace(ctx, state.NewSnapshot()),
-		"Push":    b.Push(ctx, state.NewSnapshot(), true),
+		"Push":    state.Push(ctx, b, state.NewSnapshot(), true, b.Describe()),
 	} {
 		if !errors.Is(err, state.ErrNotLocked) {
 			t.Errorf("%s without the lock: %v, want ErrNotLocked", name, err)
@@ -224,9 +224,21 @@ func TestPush(t *testing.T) {
 		{"other lineage", pushed("other-lineage", 9)},
 		{"older serial", pushed(stored.Lineage, 1)},
 	} {
-		var pe *PushError
-		if err := b.Push(ctx, c.snap, false); !errors.As(err, &pe) {
-			t.Errorf("%s: Push = %v, want a *PushError", c.name, err)
+		var pe *state.PushRefusedError
+		if err := state.Push(ctx, b, c.snap, false, b.Describe()); !errors.As(err, &pe) {
+			t.Errorf("%s: Push = %v, want a *state.PushRefusedError", c.name, err)
+		}
+		// The check in the writing transaction refuses it too, with the
+		// check's own error.
+		refused := &state.PushRefusedError{Where: b.Describe(), Reason: c.name}
+		err := b.ReplaceChecked(ctx, c.snap, func(lineage string, serial uint64) error {
+			if err := state.CheckPush(b.Describe(), &state.Snapshot{Lineage: lineage, Serial: serial, Records: stored.Records}, c.snap); err != nil {
+				return refused
+			}
+			return nil
+		})
+		if err != refused {
+			t.Errorf("%s: ReplaceChecked = %v, want the check's error", c.name, err)
 		}
 	}
 	if got := snapshot(t, b); got.Serial != 2 || len(got.Records) != 2 {
@@ -234,7 +246,7 @@ func TestPush(t *testing.T) {
 	}
 
 	// An equal serial of the same lineage is accepted; the result is newer.
-	if err := b.Push(ctx, pushed(stored.Lineage, 2), false); err != nil {
+	if err := state.Push(ctx, b, pushed(stored.Lineage, 2), false, b.Describe()); err != nil {
 		t.Fatal(err)
 	}
 	got := snapshot(t, b)
@@ -242,14 +254,14 @@ func TestPush(t *testing.T) {
 		t.Errorf("after push: serial %d, records %v", got.Serial, keys(got.Records))
 	}
 	// A higher serial is kept as it is.
-	if err := b.Push(ctx, pushed(stored.Lineage, 10), false); err != nil {
+	if err := state.Push(ctx, b, pushed(stored.Lineage, 10), false, b.Describe()); err != nil {
 		t.Fatal(err)
 	}
 	if s := snapshot(t, b).Serial; s != 10 {
 		t.Errorf("pushing serial 10: stored %d", s)
 	}
 	// Force overwrites another lineage.
-	if err := b.Push(ctx, pushed("other-lineage", 0), true); err != nil {
+	if err := state.Push(ctx, b, pushed("other-lineage", 0), true, b.Describe()); err != nil {
 		t.Fatal(err)
 	}
 	if got := snapshot(t, b); got.Lineage != "other-lineage" || got.Serial != 11 {
@@ -307,7 +319,7 @@ WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_n
 		if err == nil {
 			t.Fatalf("Record %d succeeded after the connections were dropped", i+1)
 		}
-		lost = errors.Is(err, ErrLockLost)
+		lost = errors.Is(err, state.ErrLockLost)
 	}
 	if !lost {
 		t.Error("Record on a fresh connection did not report the lost lock")

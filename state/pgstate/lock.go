@@ -20,11 +20,6 @@ import (
 	"github.com/heraldhq/herald/state"
 )
 
-// ErrLockLost is returned by a write after the lock was lost: its
-// connection was closed (PostgreSQL then released the lock) or another
-// process has taken it since. Nothing of that write is stored.
-var ErrLockLost = errors.New("lost the state lock")
-
 // heldLock is the lock as held: a session-level advisory lock on a
 // connection of its own, alive as long as that connection is.
 type heldLock struct {
@@ -148,9 +143,9 @@ func (b *Backend) LockTerm() (generation int64, held time.Duration, ok bool) {
 // CheckLock checks that the lock's connection is alive: a round trip on
 // it within timeout. When the round trip fails, the lock is taken as lost:
 // the connection is closed (so that PostgreSQL releases the lock if it was
-// only slow), every later write fails with ErrLockLost, and the error says
-// why. Unlock (or Close) then forgets the lost lock, and Lock can take it
-// again. Without the lock it returns state.ErrNotLocked.
+// only slow), every later write fails with a *state.LockLostError, and the
+// error says why. Unlock (or Close) then forgets the lost lock, and Lock
+// can take it again. Without the lock it returns state.ErrNotLocked.
 func (b *Backend) CheckLock(ctx context.Context, timeout time.Duration) error {
 	b.mu.Lock()
 	lk := b.lock
@@ -184,11 +179,11 @@ func (b *Backend) CheckLock(ctx context.Context, timeout time.Duration) error {
 	if err == nil {
 		err = fmt.Errorf("the connection's backend pid changed from %d to %d", lk.backendPID, pid)
 	}
-	return fmt.Errorf("%w on %s: its connection (PostgreSQL backend pid %d) did not answer within %s (%s); nothing more is written", ErrLockLost, b.describe, lk.backendPID, timeout, b.scrub.text(err.Error()))
+	return &state.LockLostError{Where: b.describe, Cause: fmt.Errorf("its connection (PostgreSQL backend pid %d) did not answer within %s (%s); nothing more is written", lk.backendPID, timeout, b.scrub.text(err.Error()))}
 }
 
 func (b *Backend) lostError(lk *heldLock) error {
-	return fmt.Errorf("%w on %s: its connection (PostgreSQL backend pid %d) is gone; nothing more is written", ErrLockLost, b.describe, lk.backendPID)
+	return &state.LockLostError{Where: b.describe, Cause: fmt.Errorf("its connection (PostgreSQL backend pid %d) is gone; nothing more is written", lk.backendPID)}
 }
 
 // acquire polls pg_try_advisory_lock on conn.
@@ -297,7 +292,7 @@ ON CONFLICT (id) DO UPDATE SET backend_pid = EXCLUDED.backend_pid, pid = EXCLUDE
 		}
 		for _, r := range recs {
 			if _, err := tx.Exec(ctx, b.sql("UPDATE {schema}.messages SET status = $2, last_error = $3 WHERE address = $1"),
-				r.Address, string(state.StatusUnknown), interruptedError(lastAttempt(r))); err != nil {
+				r.Address, string(state.StatusUnknown), state.InterruptedError(r)); err != nil {
 				return err
 			}
 		}
@@ -436,8 +431,8 @@ WHERE l.granted AND `+advisoryMatch("$1", "$2")), hi, lo).Scan(&pid, &host, &ope
 	return le
 }
 
-// fence fails with ErrLockLost unless lk is still the lock: its session
-// still holds the advisory lock and nobody has taken the lock since. The
+// fence fails with a *state.LockLostError unless lk is still the lock: its
+// session still holds the advisory lock and nobody has taken the lock since. The
 // states row is read FOR SHARE, so a new holder's claim (which updates it)
 // waits until this transaction ends, and every write after that claim
 // fails here. The same statement marks the transaction as a writer for
@@ -456,9 +451,9 @@ FROM {schema}.states s, (SELECT pg_advisory_xact_lock_shared($4)) w FOR SHARE OF
 	case err != nil:
 		return err
 	case gen != lk.generation:
-		return fmt.Errorf("%w on %s: another process has taken it since; nothing was written", ErrLockLost, b.describe)
+		return &state.LockLostError{Where: b.describe, Cause: errors.New("another process has taken it since; nothing was written")}
 	case !held:
-		return fmt.Errorf("%w on %s: its connection (PostgreSQL backend pid %d) is gone, and with it the lock; nothing was written", ErrLockLost, b.describe, lk.backendPID)
+		return &state.LockLostError{Where: b.describe, Cause: fmt.Errorf("its connection (PostgreSQL backend pid %d) is gone, and with it the lock; nothing was written", lk.backendPID)}
 	}
 	return nil
 }

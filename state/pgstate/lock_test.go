@@ -109,8 +109,8 @@ func TestLockReleasedWhenConnectionTerminated(t *testing.T) {
 		t.Fatalf("lock not released with its connection: %v", err)
 	}
 	// The old holder is fenced off: even its pooled connections cannot write.
-	if err := a.Record(ctx, attempt("message.a", 1, t0)); !errors.Is(err, ErrLockLost) {
-		t.Errorf("old holder's Record: %v, want ErrLockLost", err)
+	if err := a.Record(ctx, attempt("message.a", 1, t0)); !errors.Is(err, state.ErrLockLost) {
+		t.Errorf("old holder's Record: %v, want state.ErrLockLost", err)
 	}
 	if n := len(snapshot(t, b).Records); n != 0 {
 		t.Errorf("the old holder wrote %d records", n)
@@ -217,16 +217,16 @@ func TestCheckLockNoticesATerminatedConnection(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if !errors.Is(err, ErrLockLost) {
-		t.Fatalf("CheckLock after the connection was terminated: %v, want ErrLockLost", err)
+	if !errors.Is(err, state.ErrLockLost) {
+		t.Fatalf("CheckLock after the connection was terminated: %v, want state.ErrLockLost", err)
 	}
 	// Once lost, nothing is written, not even through the pool, without
 	// another round trip.
-	if err := a.Record(ctx, attempt("message.a", 1, t0)); !errors.Is(err, ErrLockLost) {
-		t.Errorf("Record after the lock was lost: %v, want ErrLockLost", err)
+	if err := a.Record(ctx, attempt("message.a", 1, t0)); !errors.Is(err, state.ErrLockLost) {
+		t.Errorf("Record after the lock was lost: %v, want state.ErrLockLost", err)
 	}
-	if err := a.CheckLock(ctx, time.Second); !errors.Is(err, ErrLockLost) {
-		t.Errorf("a second CheckLock: %v, want ErrLockLost", err)
+	if err := a.CheckLock(ctx, time.Second); !errors.Is(err, state.ErrLockLost) {
+		t.Errorf("a second CheckLock: %v, want state.ErrLockLost", err)
 	}
 	// Another process takes it; the old holder forgets it and can wait
 	// for it again.
@@ -234,8 +234,8 @@ func TestCheckLockNoticesATerminatedConnection(t *testing.T) {
 	if err := b.Lock(ctx, 10*time.Second); err != nil {
 		t.Fatalf("the lost lock was not released: %v", err)
 	}
-	if err := a.Unlock(); !errors.Is(err, ErrLockLost) {
-		t.Errorf("Unlock of a lost lock: %v, want ErrLockLost", err)
+	if err := a.Unlock(); !errors.Is(err, state.ErrLockLost) {
+		t.Errorf("Unlock of a lost lock: %v, want state.ErrLockLost", err)
 	}
 	if err := a.CheckLock(ctx, time.Second); !errors.Is(err, state.ErrNotLocked) {
 		t.Errorf("CheckLock after Unlock: %v, want ErrNotLocked", err)

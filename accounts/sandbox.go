@@ -1,0 +1,84 @@
+package accounts
+
+import (
+	"sync"
+
+	"github.com/heraldhq/herald/a1base"
+	"github.com/heraldhq/herald/a1base/a1basetest"
+	"github.com/heraldhq/herald/executor"
+	"github.com/heraldhq/herald/spec"
+)
+
+// SandboxAccount is the account id a sandbox uses when none is configured.
+const SandboxAccount = "sandbox"
+
+// Sandbox is the in-process A1Base of -sandbox. It reports each message it
+// receives, hiding the content of sensitive ones; which contents are
+// sensitive follows the configuration last given to Connect (run reloads
+// it).
+type Sandbox struct {
+	srv *a1basetest.Server
+
+	mu        sync.Mutex
+	sensitive map[string]bool
+}
+
+// NewSandbox starts a sandbox that calls received for every message it
+// receives (from the server's goroutines).
+func NewSandbox(received func(req a1base.SendRequest, sensitive bool)) *Sandbox {
+	s := &Sandbox{}
+	s.srv = a1basetest.NewServer(a1basetest.WithOnReceive(func(rc a1basetest.Received) {
+		req := rc.Request
+		s.mu.Lock()
+		hide := s.sensitive[req.Content] || (req.AttachmentURI != "" && s.sensitive[req.AttachmentURI])
+		s.mu.Unlock()
+		received(req, hide)
+	}))
+	return s
+}
+
+// URL is the sandbox's API root.
+func (s *Sandbox) URL() string { return s.srv.URL + "/v1" }
+
+// Connect notes cfg's sensitive contents and returns the accounts of every
+// provider on the sandbox: the default provider's client and one account
+// per aliased provider, each with its own account id (a made-up one when
+// none is configured), endpoint and rate limit. No credentials are needed.
+func (s *Sandbox) Connect(env Env, cfg *spec.Config) Set {
+	sensitive := map[string]bool{}
+	for _, inst := range cfg.Instances {
+		if inst != nil && inst.Sensitive {
+			sensitive[inst.Content()] = true
+			if inst.Media != nil {
+				sensitive[inst.Media.URL] = true
+			}
+		}
+	}
+	s.mu.Lock()
+	s.sensitive = sensitive
+	s.mu.Unlock()
+	account := cfg.Provider.AccountID
+	if account == "" {
+		account = SandboxAccount
+	}
+	set := Set{Default: s.client(env, &cfg.Provider, account), Aliased: map[string]executor.Account{}}
+	for _, p := range cfg.Providers()[1:] {
+		account := p.AccountID
+		if account == "" {
+			account = SandboxAccount + "-" + p.Alias
+		}
+		set.Aliased[p.Alias] = executor.Account{Client: s.client(env, p, account), ID: p.AccountID, Limit: p.RateLimit, CheckMedia: p.CheckMedia}
+	}
+	return set
+}
+
+func (s *Sandbox) client(env Env, p *spec.Provider, account string) *a1base.Client {
+	return a1base.New(a1base.Config{
+		BaseURL: s.URL(), AccountID: account, Endpoint: p.Endpoint,
+		APIKey: "sandbox", APISecret: "sandbox",
+		UserAgent: a1base.UserAgent(env.Version), HTTPClient: s.srv.Client(),
+	})
+}
+
+// Close stops the sandbox.
+func (s *Sandbox) Close() { s.srv.Close() }
