@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/heraldhq/herald/accounts"
 	"github.com/heraldhq/herald/command/views"
 	"github.com/heraldhq/herald/executor"
+	"github.com/heraldhq/herald/operation"
 	"github.com/heraldhq/herald/planner"
 	"github.com/heraldhq/herald/state"
 )
@@ -34,6 +36,15 @@ func init() {
 // SandboxStatePath is the state file of apply -sandbox when -state is not
 // given, beside where the real state would be.
 const SandboxStatePath = "herald.sandbox.state.json"
+
+// sandboxStatePath is the state file of -sandbox: -state if given, else
+// SandboxStatePath in the working directory, never the real state.
+func sandboxStatePath(env *Env, stateFlag string) string {
+	if stateFlag == "" {
+		return filepath.Join(env.Dir, SandboxStatePath)
+	}
+	return statePath(env, stateFlag)
+}
 
 type applyOptions struct {
 	planFlags
@@ -114,18 +125,6 @@ interrupted.`)
 	return opts, nil
 }
 
-// applyRun is an apply in progress: what it sends with and to.
-type applyRun struct {
-	env      *Env
-	opts     *applyOptions
-	view     views.Apply
-	inputs   *planInputs
-	saved    *planner.SavedPlan
-	client   executor.Sender
-	accounts map[string]executor.Account
-	backend  state.Backend
-}
-
 func runApply(ctx context.Context, env *Env, opts applyOptions) (err error) {
 	v := newView(env, opts.NoColor || opts.JSON)
 	diagView := v
@@ -144,97 +143,130 @@ func runApply(ctx context.Context, env *Env, opts applyOptions) (err error) {
 	if now == nil {
 		now = clock.Now
 	}
-	r := &applyRun{env: env, opts: &opts, view: views.NewApply(format, v, now)}
+	view := views.NewApply(format, v, now)
 
+	var saved *planner.SavedPlan
 	if opts.PlanFile != "" {
-		if r.saved, err = planner.ReadFile(env.Path(opts.PlanFile)); err != nil {
+		if saved, err = planner.ReadFile(env.Path(opts.PlanFile)); err != nil {
 			return err
 		}
 		// Repeat messages expand to the occurrences around the clock the
 		// configuration is loaded at: load it at the plan's clock, or
 		// Resolve would look for the occurrences of another moment.
-		opts.planFlags.expandAt = r.saved.At
+		opts.planFlags.expandAt = saved.At
 	}
-	if r.inputs, err = loadPlanInputs(env, diagView, &opts.planFlags, opts.Replace); err != nil {
-		return err
-	}
-	closeClient, err := r.connect()
+	in, err := loadPlanInputs(env, diagView, &opts.planFlags, opts.Replace)
 	if err != nil {
 		return err
 	}
-	defer closeClient()
+	conn, err := connectApply(env, &opts, view, in, saved)
+	if err != nil {
+		return err
+	}
+	defer conn.close()
 
 	clock := now
 	if opts.At != "" {
 		// -at sets the clock the run starts at; it moves on from there,
 		// so that expiry during a long run is still noticed.
 		start := now()
-		clock = func() time.Time { return r.inputs.At.Add(now().Sub(start)) }
+		clock = func() time.Time { return in.At.Add(now().Sub(start)) }
 	}
-	pass := &applyPass{
-		env: env, view: r.view, inputs: r.inputs, client: r.client, accounts: r.accounts, backend: r.backend,
-		saved: r.saved, watch: true, operation: "herald apply",
-		lockTimeout: opts.LockTimeout, parallelism: opts.Parallelism, maxAttempts: opts.MaxAttempts,
-		clock: clock, noColor: opts.NoColor,
+	approver := operation.AutoApprove
+	if !opts.AutoApprove && saved == nil {
+		approver = &promptApprover{env: env, view: view}
 	}
-	if !opts.AutoApprove && r.saved == nil {
-		pass.approve = r.approve
-	}
-	out, err := pass.run(ctx)
+	out, err := operation.Apply(ctx, operation.Op{
+		Inputs: in, Saved: saved, PlanKey: func() ([]byte, error) { return planKey(env, false) },
+		Client: conn.client, Accounts: conn.accounts, Backend: conn.backend,
+		Name: "herald apply", LockTimeout: opts.LockTimeout,
+		Approver: approver, Reporter: view, WatchInterrupts: true,
+		Parallelism: opts.Parallelism, MaxAttempts: opts.MaxAttempts,
+		Clock: clock, Sleep: env.Sleep, Abort: env.Abort,
+	})
 	if err != nil {
-		return err
+		return passError(env, opts.NoColor, out, err)
 	}
-	if s := out.Result.Summary; s.Failed+s.Unknown > 0 || pass.importFailed {
+	if out.Failed() {
 		return ErrReported
 	}
 	return nil
 }
 
-// connect chooses the A1Base client and the state: the real ones, with
-// credentials checked before anything is locked or sent, or the sandbox.
-// The returned function stops the sandbox.
-func (r *applyRun) connect() (func(), error) {
-	cfg := r.inputs.Config
-	if r.opts.Sandbox {
-		sb := accounts.NewSandbox(r.view.SandboxReceived)
-		set := sb.Connect(accountsEnv(r.env), cfg)
-		r.client, r.accounts = set.Default, set.Aliased
-		path := sandboxStatePath(r.env, r.opts.StatePath)
-		r.backend = state.OpenLocal(path)
-		r.view.Sandbox(sb.URL(), displayPath(r.env, path))
-		return sb.Close, nil
+// passError is the command's error for a pass that ended with err: an
+// interrupt exits 130. A failure to save the state that the pass's own
+// error stands before is printed here.
+func passError(env *Env, noColor bool, out operation.Outcome, err error) error {
+	if out.SaveErr != nil {
+		newView(env, noColor).Error(out.SaveErr)
 	}
+	if errors.Is(err, operation.ErrInterrupted) {
+		return &ExitError{Code: ExitInterrupted}
+	}
+	return err
+}
 
-	set, err := accounts.Connect(accountsEnv(r.env), cfg, accounts.Due(cfg, r.inputs.At, r.saved))
+// applyConnection is what an apply sends with and records in: the A1Base
+// clients, real or the sandbox's, and the state.
+type applyConnection struct {
+	client   executor.Sender
+	accounts map[string]executor.Account
+	backend  state.Backend
+	// close stops the sandbox.
+	close func()
+}
+
+// connectApply chooses the A1Base clients and the state: the real ones,
+// with credentials checked before anything is locked or sent, or the
+// sandbox.
+func connectApply(env *Env, opts *applyOptions, view views.Apply, in *operation.Inputs, saved *planner.SavedPlan) (*applyConnection, error) {
+	cfg := in.Config
+	if opts.Sandbox {
+		sb := accounts.NewSandbox(view.SandboxReceived)
+		set := sb.Connect(accountsEnv(env), cfg)
+		c := &applyConnection{client: set.Default, accounts: set.Aliased, close: sb.Close}
+		path := sandboxStatePath(env, opts.StatePath)
+		c.backend = state.OpenLocal(path)
+		view.Sandbox(sb.URL(), displayPath(env, path))
+		return c, nil
+	}
+	set, err := accounts.Connect(accountsEnv(env), cfg, accounts.Due(cfg, in.At, saved))
 	if err != nil {
 		return nil, err
 	}
+	c := &applyConnection{accounts: set.Aliased, close: func() {}}
 	if set.Default != nil {
-		r.client = set.Default
+		c.client = set.Default
 	}
-	r.accounts = set.Aliased
-	r.backend, err = openBackend(r.env, cfg, r.opts.StatePath)
-	return func() {}, err
+	if c.backend, err = openBackend(env, cfg, opts.StatePath); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
-// approve asks for "yes" on a terminal and refuses at once without one:
-// an apply in a pipeline must never hang on a question nobody sees.
-func (r *applyRun) approve(ctx context.Context) error {
-	if !r.env.StdinIsTerminal {
+// promptApprover asks for "yes" on a terminal and refuses at once without
+// one: an apply in a pipeline must never hang on a question nobody sees.
+type promptApprover struct {
+	env  *Env
+	view views.Apply
+}
+
+func (a *promptApprover) Approve(ctx context.Context, _ *planner.Plan) error {
+	if !a.env.StdinIsTerminal {
 		return errors.New(`apply asks for approval before sending, and standard input is not a terminal; run "herald apply -auto-approve" to send without asking, or apply a plan saved with "herald plan -out=FILE"`)
 	}
-	r.view.Prompt()
+	a.view.Prompt()
 	answer := make(chan string, 1)
 	go func() {
-		line, _ := bufio.NewReader(r.env.Stdin).ReadString('\n')
+		line, _ := bufio.NewReader(a.env.Stdin).ReadString('\n')
 		answer <- strings.TrimSpace(line)
 	}()
 	select {
 	case <-ctx.Done():
 		return &ExitError{Code: ExitInterrupted, Err: errors.New("interrupted: nothing was sent"), Report: true}
-	case a := <-answer:
-		if a != "yes" {
-			r.view.Cancelled()
+	case got := <-answer:
+		if got != "yes" {
+			a.view.Cancelled()
 			return ErrReported
 		}
 	}

@@ -24,7 +24,7 @@ import (
 // import block for each one found there, hclwrite-formatted, on stdout;
 // what it looked for and found goes to stderr. It needs credentials: it
 // reads the threads.
-func generateImports(ctx context.Context, env *Env, v *views.View, run *planRun) error {
+func generateImports(ctx context.Context, env *Env, v *views.View, run *builtPlan) error {
 	var candidates []*planner.Change
 	for _, c := range run.Plan.Changes {
 		if c.Instance != nil && c.Record == nil && (c.Action == planner.Send || c.Action == planner.Expire) {

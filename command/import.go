@@ -2,18 +2,14 @@ package command
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"time"
 
 	"github.com/heraldhq/herald/internal/clock"
 
 	"github.com/heraldhq/herald/accounts"
 	"github.com/heraldhq/herald/addrs"
 	"github.com/heraldhq/herald/command/views"
-	"github.com/heraldhq/herald/executor"
+	"github.com/heraldhq/herald/operation"
 	"github.com/heraldhq/herald/planner"
-	"github.com/heraldhq/herald/spec"
 	"github.com/heraldhq/herald/state"
 )
 
@@ -86,7 +82,7 @@ func runImport(ctx context.Context, env *Env, opts importOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := importable(in, opts.Addr); err != nil {
+	if err := operation.CheckImportable(in.Config, opts.Addr); err != nil {
 		return err
 	}
 	var matched []*planner.Change
@@ -103,81 +99,23 @@ func runImport(ctx context.Context, env *Env, opts importOptions) error {
 	if err != nil {
 		return err
 	}
-	backend.SetOperation("herald import")
-	if err := backend.Lock(ctx, opts.LockTimeout); err != nil {
-		backend.Close()
-		return err
-	}
 	now := env.Now
 	if now == nil {
 		now = clock.Now
 	}
-	res, err := importOne(ctx, in, backend, set, opts, now)
-	perr := backend.Persist(context.WithoutCancel(ctx))
-	uerr := backend.Unlock()
-	cerr := backend.Close()
+	view := views.NewApply(views.ApplyLinesFormat, v, now)
+	out, err := operation.Apply(ctx, operation.Op{
+		Inputs: in, Import: &operation.Import{Addr: opts.Addr, ID: opts.ID, Force: opts.Force},
+		Client: set.Default, Accounts: set.Aliased, Backend: backend,
+		Name: "herald import", LockTimeout: opts.LockTimeout,
+		Approver: operation.AutoApprove, Reporter: view, Clock: now,
+	})
 	if err != nil {
-		return err
+		return passError(env, opts.NoColor, out, err)
 	}
-	if serr := errors.Join(perr, uerr, cerr); serr != nil {
-		return fmt.Errorf("saving state %s: %w", backend.Describe(), serr)
-	}
-	views.NewApply(views.ApplyLinesFormat, v, now).Imported(res)
-	if !res.Recorded {
+	view.Imported(*out.Imported)
+	if out.Failed() {
 		return ErrReported
 	}
 	return nil
-}
-
-// importable checks that addr names one configured message instance.
-func importable(in *planInputs, addr addrs.Message) error {
-	for _, inst := range in.Config.Instances {
-		if inst.Addr.Equal(addr) {
-			return nil
-		}
-	}
-	hint := ""
-	for _, inst := range in.Config.Instances {
-		if inst.Addr.Block().Equal(addr.Block()) {
-			hint = fmt.Sprintf("; %s has instances such as %s", addr.Block(), inst.Addr)
-			break
-		}
-	}
-	if _, ok := in.Config.Repeats[spec.RepeatKey(addr)]; ok && hint == "" {
-		hint = "; an occurrence of a repeat message is only known near its time: give -at=TIME"
-	}
-	return fmt.Errorf("%s matches no message in the configuration%s", addr, hint)
-}
-
-// importOne imports addr under the lock: refused when state already has a
-// record for it (under its address or through a moved block).
-func importOne(ctx context.Context, in *planInputs, backend state.Backend, set accounts.Set, opts importOptions, now func() time.Time) (executor.ImportResult, error) {
-	snap, err := backend.Snapshot(ctx)
-	if err != nil {
-		return executor.ImportResult{}, fmt.Errorf("reading state %s: %w", backend.Describe(), err)
-	}
-	plan := planner.New(in.Config, snap, in.At, planner.Options{Targets: []addrs.Message{opts.Addr}})
-	var change *planner.Change
-	for _, c := range plan.Changes {
-		if c.Addr.Equal(opts.Addr) && c.Instance != nil {
-			change = c
-		}
-	}
-	if change == nil {
-		return executor.ImportResult{}, fmt.Errorf("%s matches no message in the configuration", opts.Addr)
-	}
-	if change.Record != nil {
-		where := ""
-		if change.MovedFrom != nil {
-			where = " (under " + change.MovedFrom.String() + ", moved)"
-		}
-		return executor.ImportResult{}, fmt.Errorf("%s is already in state%s as %s; herald state show %s shows its record, and an import is only for what state does not know", opts.Addr, where, change.Record.Status, opts.Addr)
-	}
-	one := *change
-	one.Action, one.ImportID = planner.Import, opts.ID
-	results, err := executor.Import(ctx, &planner.Plan{At: plan.At, Changes: []*planner.Change{&one}}, set.Default, backend, snap, executor.ImportOptions{Force: opts.Force, Now: now, Accounts: set.Aliased})
-	if err != nil {
-		return executor.ImportResult{}, err
-	}
-	return results[0], nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/heraldhq/herald/command/service"
 	"github.com/heraldhq/herald/command/views"
 	"github.com/heraldhq/herald/executor"
+	"github.com/heraldhq/herald/operation"
 	"github.com/heraldhq/herald/planner"
 	"github.com/heraldhq/herald/spec"
 	"github.com/heraldhq/herald/state"
@@ -256,7 +257,7 @@ func runRun(ctx context.Context, env *Env, opts runOptions) error {
 	s.notices = &interruptNotices{view: s.view}
 	stop := make(chan struct{})
 	defer close(stop)
-	go watchInterrupts(ctx, env.Abort, s.notices, stop)
+	go operation.ReportInterrupts(ctx, env.Abort, s.notices, stop)
 
 	for first := true; ; first = false {
 		plan, err := s.wake(ctx)
@@ -433,7 +434,7 @@ func (s *scheduler) wake(ctx context.Context) (*planner.Plan, error) {
 	}
 	// A look without the lock decides whether this wake needs it at all:
 	// most wakes find nothing due and leave the lock to others.
-	_, plan, err := in.plan(ctx, backend)
+	_, plan, err := in.PlanState(ctx, backend)
 	if err != nil {
 		closeState()
 		s.health.State(err)
@@ -451,18 +452,18 @@ func (s *scheduler) wake(ctx context.Context) (*planner.Plan, error) {
 		closeState()
 		return plan, err
 	}
-	pass := &applyPass{
-		env: s.env, view: s.view, inputs: in, client: client, accounts: accounts, backend: backend,
-		operation: "herald run", lockTimeout: s.opts.LockTimeout,
-		parallelism: s.opts.Parallelism, maxAttempts: s.opts.MaxAttempts,
-		clock: s.now, noColor: s.opts.NoColor,
-		hooks: s.metrics.Hooks(), keepLock: s.rep != nil, limiters: s.limiters,
+	op := operation.Op{
+		Inputs: in, Client: client, Accounts: accounts, Backend: backend,
+		Name: "herald run", LockTimeout: s.opts.LockTimeout, KeepLock: s.rep != nil,
+		Approver: operation.AutoApprove, Reporter: s.view, Hooks: service.Tee(s.view, s.metrics.Hooks()),
+		Parallelism: s.opts.Parallelism, MaxAttempts: s.opts.MaxAttempts, Limiters: s.limiters,
+		Clock: s.now, Sleep: s.env.Sleep, Abort: s.env.Abort,
 	}
 	if s.rep != nil {
-		pass.lock = s.rep.lock
+		op.Lock = s.rep.lock
 	}
 	began := clock.Now()
-	out, err := pass.run(passCtx)
+	out, err := operation.Apply(passCtx, op)
 	s.metrics.ObservePass(clock.Since(began))
 	if cause := s.lockLost(err); cause != nil && ctx.Err() == nil {
 		s.demote(cause)
@@ -494,11 +495,14 @@ func (s *scheduler) wake(ctx context.Context) (*planner.Plan, error) {
 		s.failedPass = sum.Failed+sum.Unknown > 0
 		s.noteFailures(sum.Failures)
 	}
-	switch {
-	case out.Result.Aborted:
+	if out.Result.Aborted {
 		return plan, errRunAborted
-	case pass.saveErr != nil && ExitCode(err) == ExitInterrupted:
-		return plan, errStateNotSaved
+	}
+	if err != nil {
+		interrupted := errors.Is(err, operation.ErrInterrupted)
+		if err = passError(s.env, s.opts.NoColor, out, err); interrupted && out.SaveErr != nil {
+			return plan, errStateNotSaved
+		}
 	}
 	return plan, err
 }
@@ -506,7 +510,7 @@ func (s *scheduler) wake(ctx context.Context) (*planner.Plan, error) {
 // load reads the configuration. Its diagnostics are printed when they
 // differ from the last wake's, so that a configuration left broken does
 // not repeat them at every poll.
-func (s *scheduler) load() (*planInputs, error) {
+func (s *scheduler) load() (*operation.Inputs, error) {
 	var warn, errs bytes.Buffer
 	cv := *s.diag
 	cv.Stdout, cv.Stderr = &warn, &errs

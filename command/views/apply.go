@@ -14,6 +14,7 @@ import (
 
 	"github.com/heraldhq/herald/a1base"
 	"github.com/heraldhq/herald/executor"
+	"github.com/heraldhq/herald/operation"
 	"github.com/heraldhq/herald/planner"
 	"github.com/heraldhq/herald/state"
 )
@@ -34,41 +35,24 @@ const (
 const ApplyPrompt = "Do you want to send these messages?\n  Only 'yes' will be accepted.\n\n  Enter a value: "
 
 // ApplyResult is how an apply ended, for its closing summary.
-type ApplyResult struct {
-	Summary executor.Summary
-	// Interrupted: the first interrupt stopped new sends.
-	Interrupted bool
-	// Aborted: the second interrupt cancelled the requests in flight.
-	Aborted bool
-}
+type ApplyResult = operation.Result
 
-// Apply is the view of `herald apply`: the plan it is about to carry out,
-// the executor's progress (it implements executor.Hooks), what the sandbox
-// receives, and the closing summary. Its methods are safe for concurrent
-// use: the sandbox reports from its own goroutines.
+// Apply is the view of `herald apply`: what its pass reports (the plan it
+// is about to carry out, the executor's progress, imports, the closing
+// summary: it implements operation.Reporter), the approval prompt and what
+// the sandbox receives. Its methods are safe for concurrent use: the
+// sandbox reports from its own goroutines.
 type Apply interface {
-	executor.Hooks
-	// Plan shows the plan apply is about to carry out.
-	Plan(doc *PlanDocument) error
-	// NothingToDo says that nothing is due: no send and no expiry.
-	NothingToDo()
+	operation.Reporter
 	// Prompt asks for approval; the command reads the answer.
 	Prompt()
 	// Cancelled says that the answer was not "yes".
 	Cancelled()
-	// Interrupting acknowledges the first interrupt, and Aborting the
-	// second.
-	Interrupting()
-	Aborting()
 	// Sandbox announces an in-process sandbox and the state file it uses.
 	Sandbox(url, statePath string)
 	// SandboxReceived shows a message the sandbox received; sensitive
 	// hides its content.
 	SandboxReceived(req a1base.SendRequest, sensitive bool)
-	// Imported reports what became of one import.
-	Imported(r executor.ImportResult)
-	// Result prints the closing summary.
-	Result(r ApplyResult)
 }
 
 // NewApply returns apply's view. now stamps JSON events; nil is clock.Now.
@@ -181,7 +165,8 @@ func (a *applyView) line(s string) {
 	}
 }
 
-func (a *applyView) Plan(doc *PlanDocument) error {
+func (a *applyView) Plan(p *planner.Plan) error {
+	doc := NewPlanDocument(p)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.format == ApplyJSONFormat {

@@ -253,7 +253,7 @@ func (r *runView) Stopped(t RunTotals) {
 
 // Apply's methods.
 
-func (r *runView) Plan(*PlanDocument) error { return nil }
+func (r *runView) Plan(*planner.Plan) error { return nil }
 func (r *runView) NothingToDo()             {}
 func (r *runView) Prompt()                  {}
 func (r *runView) Cancelled()               {}

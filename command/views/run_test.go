@@ -29,7 +29,7 @@ func runScript(t *testing.T, r Run) {
 
 	r.Started(RunStart{Poll: time.Minute, State: "herald.state.json"})
 	r.ConfigLoaded(3, false)
-	require.NoError(t, r.Plan(&PlanDocument{}))
+	require.NoError(t, r.Plan(&planner.Plan{}))
 	r.NothingToDo()
 	r.Reconciled(u, false)
 	r.Reconciled(u, false) // a later pass: said once

@@ -10,6 +10,7 @@ import (
 
 	"github.com/heraldhq/herald/addrs"
 	"github.com/heraldhq/herald/command/views"
+	"github.com/heraldhq/herald/operation"
 	"github.com/heraldhq/herald/planner"
 	"github.com/heraldhq/herald/spec"
 	"github.com/heraldhq/herald/state"
@@ -83,9 +84,9 @@ func parseAddrs(flagName string, values []string) ([]addrs.Message, error) {
 	return out, nil
 }
 
-// planRun is everything a plan was built from, for plan to render and
-// apply to execute.
-type planRun struct {
+// builtPlan is a plan made for plan, show and plan -generate-imports to
+// render, with what it was made from.
+type builtPlan struct {
 	Config  *spec.Config
 	Backend state.Backend
 	Snap    *state.Snapshot
@@ -93,7 +94,7 @@ type planRun struct {
 }
 
 // Close releases the state backend.
-func (r *planRun) Close() error {
+func (r *builtPlan) Close() error {
 	if r == nil || r.Backend == nil {
 		return nil
 	}
@@ -125,19 +126,11 @@ func openStateForRead(ctx context.Context, env *Env, v *views.View, stateFlag st
 	return b, describeState(env, b), nil
 }
 
-// planInputs is what a plan is made from besides the state: the clock,
-// the -target and -replace selections, and the loaded configuration.
-type planInputs struct {
-	At     time.Time
-	Opts   planner.Options
-	Config *spec.Config
-}
-
 // loadPlanInputs reads the clock and the address flags and loads the
 // configuration. Configuration diagnostics are printed on v (warnings too);
 // an error return after they were printed is ErrReported. replace is
 // apply's -replace, nil for plan.
-func loadPlanInputs(env *Env, v *views.View, f *planFlags, replace []string) (*planInputs, error) {
+func loadPlanInputs(env *Env, v *views.View, f *planFlags, replace []string) (*operation.Inputs, error) {
 	at, err := f.clock(env)
 	if err != nil {
 		return nil, err
@@ -161,31 +154,7 @@ func loadPlanInputs(env *Env, v *views.View, f *planFlags, replace []string) (*p
 	if diags.HasErrors() {
 		return nil, ErrReported
 	}
-	return &planInputs{At: at, Opts: planner.Options{Targets: targets, Replace: replaces}, Config: cfg}, nil
-}
-
-// plan reads a snapshot of backend and plans against it. Apply calls it
-// with the lock held, so that the snapshot is the state it will change.
-func (in *planInputs) plan(ctx context.Context, backend state.Backend) (*state.Snapshot, *planner.Plan, error) {
-	snap, err := backend.Snapshot(ctx)
-	if err != nil {
-		return nil, nil, fmt.Errorf("reading state %s: %w", backend.Describe(), err)
-	}
-	plan, err := in.planFrom(snap)
-	if err != nil {
-		return nil, nil, err
-	}
-	return snap, plan, nil
-}
-
-// planFrom plans against a snapshot already read.
-func (in *planInputs) planFrom(snap *state.Snapshot) (*planner.Plan, error) {
-	// New ignores addresses that select nothing; a typo must not become a
-	// quietly empty plan.
-	if err := planner.Validate(in.Config, snap, in.Opts); err != nil {
-		return nil, err
-	}
-	return planner.New(in.Config, snap, in.At, in.Opts), nil
+	return &operation.Inputs{At: at, Options: planner.Options{Targets: targets, Replace: replaces}, Config: cfg}, nil
 }
 
 // localAhead is a snapshot of the local state file, read while the
@@ -215,7 +184,7 @@ func readLocalAhead(ctx context.Context, env *Env, stateFlag string) *localAhead
 // the lock: a plan only reads) and plans at the -at clock. Configuration
 // diagnostics are printed on v (warnings too); an error return after they
 // were printed is ErrReported. On success the caller closes the run.
-func buildPlan(ctx context.Context, env *Env, v *views.View, f *planFlags, replace []string) (*planRun, error) {
+func buildPlan(ctx context.Context, env *Env, v *views.View, f *planFlags, replace []string) (*builtPlan, error) {
 	ahead := readLocalAhead(ctx, env, f.StatePath)
 	in, err := loadPlanInputs(env, v, f, replace)
 	if err != nil {
@@ -226,12 +195,12 @@ func buildPlan(ctx context.Context, env *Env, v *views.View, f *planFlags, repla
 		if err != nil {
 			return nil, err
 		}
-		snap, plan, err := in.plan(ctx, backend)
+		snap, plan, err := in.PlanState(ctx, backend)
 		if err != nil {
 			backend.Close()
 			return nil, err
 		}
-		return &planRun{Config: in.Config, Backend: backend, Snap: snap, Plan: plan}, nil
+		return &builtPlan{Config: in.Config, Backend: backend, Snap: snap, Plan: plan}, nil
 	}
 	// The local file: what openBackend opens for a configuration without
 	// a backend block.
@@ -241,10 +210,10 @@ func buildPlan(ctx context.Context, env *Env, v *views.View, f *planFlags, repla
 		backend.Close()
 		return nil, fmt.Errorf("reading state %s: %w", backend.Describe(), ahead.err)
 	}
-	plan, err := in.planFrom(ahead.snap)
+	plan, err := in.Plan(ahead.snap)
 	if err != nil {
 		backend.Close()
 		return nil, err
 	}
-	return &planRun{Config: in.Config, Backend: backend, Snap: ahead.snap, Plan: plan}, nil
+	return &builtPlan{Config: in.Config, Backend: backend, Snap: ahead.snap, Plan: plan}, nil
 }
