@@ -495,12 +495,13 @@ func (s *scheduler) wake(ctx context.Context) (*planner.Plan, error) {
 		s.failedPass = sum.Failed+sum.Unknown > 0
 		s.noteFailures(sum.Failures)
 	}
-	if out.Result.Aborted {
-		return plan, errRunAborted
-	}
 	if err != nil {
 		interrupted := errors.Is(err, operation.ErrInterrupted)
-		if err = passError(s.env, s.opts.NoColor, out, err); interrupted && out.SaveErr != nil {
+		err = passError(s.env, s.opts.NoColor, out, err)
+		switch {
+		case out.Result.Aborted:
+			return plan, errRunAborted
+		case interrupted && out.SaveErr != nil:
 			return plan, errStateNotSaved
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -329,4 +330,83 @@ func TestApplyImportsOneMessage(t *testing.T) {
 	again.Import = op.Import
 	_, err = Apply(context.Background(), again)
 	assert.ErrorContains(t, err, "message.c is already in state")
+}
+
+// reload loads the fixture's configuration again after src replaced it.
+func (f *fixture) reload(t *testing.T, src string) {
+	t.Helper()
+	require.NoError(t, os.WriteFile(filepath.Join(f.dir, "main.hcl"), []byte(src), 0o644))
+	cfg, diags := spec.Load(f.dir, spec.LoadOptions{At: at})
+	require.False(t, diags.HasErrors(), diags.Error())
+	f.in = &Inputs{At: f.in.At, Options: f.in.Options, Config: cfg}
+}
+
+// A rename with a moved block moves the record in state at the next pass,
+// so deleting the moved block afterwards never sends the message again.
+// (Moved from command's apply tests: it tests the pass, not the CLI.)
+func TestApplyCarriesMovedRecords(t *testing.T) {
+	f := newFixture(t)
+	_, err := Apply(context.Background(), f.op(&recorder{}))
+	require.NoError(t, err)
+	require.Len(t, f.sent(), 3)
+
+	renamed := strings.Replace(config, `message "a" {`, `message "first" {`, 1)
+	f.reload(t, renamed+"\nmoved {\n  from = message.a\n  to   = message.first\n}\n")
+	_, err = Apply(context.Background(), f.op(&recorder{}))
+	require.NoError(t, err)
+	snap := f.snapshot(t)
+	require.NotContains(t, snap.Records, "message.a")
+	require.Contains(t, snap.Records, "message.first")
+	assert.Equal(t, state.StatusSent, snap.Records["message.first"].Status)
+	assert.Len(t, snap.Records["message.first"].Attempts, 1)
+
+	// Without the moved block the record is still found.
+	f.reload(t, renamed)
+	plan, err := f.in.Plan(f.snapshot(t))
+	require.NoError(t, err)
+	assert.Zero(t, actionableOf(plan), "nothing would be sent")
+	_, err = Apply(context.Background(), f.op(&recorder{}))
+	require.NoError(t, err)
+	assert.Len(t, f.sent(), 3, "nothing was sent twice")
+}
+
+// counting approves, and counts how often it was asked.
+type counting struct{ asked int }
+
+func (c *counting) Approve(context.Context, *planner.Plan) error { c.asked++; return nil }
+
+// TestApplyPlansAgainAfterLookUps: a look-up that proves a lost send was
+// not delivered makes it a retry under on_unknown = "resend"; the pass
+// plans again, shows the new plan and asks for approval before it sends,
+// since nothing was approved before the look-up.
+func TestApplyPlansAgainAfterLookUps(t *testing.T) {
+	f := newFixture(t)
+	f.reload(t, strings.Replace(config, `service   = "telegram"`, "service   = \"telegram\"\n  on_unknown = \"resend\"", 1))
+	f.in.Options = planner.Options{Targets: []addrs.Message{mustAddr(t, "message.c")}}
+	f.api.Script(a1basetest.Reply{Lost: true, Undelivered: true})
+	first := &counting{}
+	op := f.op(&recorder{})
+	op.Approver = first
+	out, err := Apply(context.Background(), op)
+	require.NoError(t, err)
+	assert.True(t, out.Failed(), "the send became unknown")
+	assert.Equal(t, 1, first.asked)
+	require.Equal(t, state.StatusUnknown, f.snapshot(t).Records["message.c"].Status)
+
+	// Past unknown_settle, a look-up proves the absence.
+	later := at.Add(10 * time.Minute)
+	f.in = &Inputs{At: later, Options: f.in.Options, Config: f.in.Config}
+	second := &counting{}
+	r := &recorder{}
+	op = f.op(r)
+	op.Approver, op.Clock = second, func() time.Time { return later }
+	out, err = Apply(context.Background(), op)
+	require.NoError(t, err)
+	assert.Equal(t, 1, second.asked, "asked once, for the resend")
+	assert.Equal(t, 2, r.plans, "the plan, then the plan after the look-up")
+	assert.Equal(t, 1, out.Result.Summary.Sent)
+	rec := f.snapshot(t).Records["message.c"]
+	assert.Equal(t, state.StatusSent, rec.Status)
+	assert.Len(t, rec.Attempts, 2)
+	assert.Equal(t, []string{"Only for sales"}, f.sent(), "sent once: the first attempt never arrived")
 }
