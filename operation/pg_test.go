@@ -31,6 +31,16 @@ func terminateLockHolder(t *testing.T, connStr string) {
 	var n int
 	require.NoError(t, db.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()`).Scan(&n))
 	require.Equal(t, 1, n, "one session holds the lock")
+	// pg_terminate_backend only signals the session: the lock is gone
+	// once it has ended.
+	for {
+		require.NoError(t, db.QueryRow(ctx, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()`).Scan(&n))
+		if n == 0 {
+			return
+		}
+		require.NoError(t, ctx.Err(), "the lock outlived its session")
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 func TestApplyPostgres(t *testing.T) {
