@@ -21,6 +21,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/heraldhq/herald/a1base/a1basetest"
+	"github.com/heraldhq/herald/internal/figures"
 	"github.com/heraldhq/herald/internal/testkit"
 )
 
@@ -809,6 +810,21 @@ func TestDocsReadmeShort(t *testing.T) {
 		"go run . -chdir=examples/quickstart apply -sandbox -auto-approve -at=2026-12-01T09:30:00Z",
 	} {
 		require.Contains(t, string(data), "\n"+want+"\n", "README.md must give the command %q on a line of its own", want)
+	}
+}
+
+// TestDocsFigureMarkers checks that the pages keep the markers the
+// benchmark harness and the reliability suite write their tables between
+// (HERALD_WRITE_FIGURES=1).
+func TestDocsFigureMarkers(t *testing.T) {
+	for _, m := range []struct{ page, name string }{
+		{"docs/internals/performance.md", "bench"},
+		{"docs/internals/testing.md", "reliability"},
+		{"docs/internals/testing.md", "failover"},
+	} {
+		table, err := figures.Read(filepath.Join("..", filepath.FromSlash(m.page)), m.name)
+		require.NoError(t, err)
+		require.NotEmpty(t, figures.Cells(table), "%s: the %s table is empty", m.page, m.name)
 	}
 }
 
