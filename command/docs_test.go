@@ -354,61 +354,119 @@ type docConfig struct {
 func TestDocsHCL(t *testing.T) {
 	n := 0
 	for _, page := range docPages(t) {
-		var cur *docConfig
-		flush := func() {
-			if cur != nil && cur.where != "" {
-				validateDocConfig(t, cur)
-				n++
-			}
+		configs, fragments := docConfigs(t, readDocBlocks(t, page))
+		for _, b := range fragments {
+			_, diags := hclsyntax.ParseConfig([]byte(strings.Join(b.lines, "\n")), b.where(), hcl.InitialPos)
+			require.False(t, diags.HasErrors(), "%s: the fragment does not parse: %s", b.where(), diags.Error())
+		}
+		for _, c := range configs {
+			validateDocConfig(t, c)
+		}
+		n += len(configs) + len(fragments)
+	}
+	require.Greater(t, n, 10, "too few hcl blocks found: is the scanner broken?")
+}
+
+// docConfigs assembles a page's hcl blocks into configurations, by the
+// markers described at the top of this file, and returns the fragments
+// apart.
+func docConfigs(t *testing.T, blocks []docBlock) (configs []*docConfig, fragments []docBlock) {
+	t.Helper()
+	var cur *docConfig
+	flush := func() {
+		if cur != nil && cur.where != "" {
+			configs = append(configs, cur)
 			cur = nil
 		}
-		for _, b := range readDocBlocks(t, page) {
-			switch {
-			case b.hidden != "":
-				if cur != nil && cur.where != "" {
-					flush()
-				}
-				if cur == nil {
-					cur = &docConfig{files: map[string]string{}}
-				}
-				cur.files[b.hidden] = strings.Join(b.lines, "\n") + "\n"
-				continue
-			case b.lang != "hcl":
-				continue
-			case b.marker == "fragment":
-				_, diags := hclsyntax.ParseConfig([]byte(strings.Join(b.lines, "\n")), b.where(), hcl.InitialPos)
-				require.False(t, diags.HasErrors(), "%s: the fragment does not parse: %s", b.where(), diags.Error())
-				n++
-				continue
-			}
-			path, isFile := strings.CutPrefix(b.marker, "file:")
-			path = strings.TrimSpace(path)
-			if !isFile {
-				require.Empty(t, b.marker, "%s: unknown marker %q before an hcl block", b.where(), b.marker)
-				path = "main.hcl"
-			}
-			if cur != nil && cur.where != "" && (!cur.open || !isFile || cur.files[path] != "") {
-				flush()
-			}
+	}
+	for _, b := range blocks {
+		switch {
+		case b.hidden != "":
+			flush() // a hidden file starts the next configuration
 			if cur == nil {
 				cur = &docConfig{files: map[string]string{}}
 			}
-			if cur.where == "" {
-				cur.where = b.where()
-			}
-			require.NotContains(t, cur.files, path, "%s: %s given twice", b.where(), path)
-			cur.files[path] = strings.Join(b.lines, "\n") + "\n"
-			cur.open = isFile
-			if !isFile {
-				flush()
-			}
+			require.NotContains(t, cur.files, b.hidden, "%s: %s given twice", b.where(), b.hidden)
+			cur.files[b.hidden] = strings.Join(b.lines, "\n") + "\n"
+			continue
+		case b.lang != "hcl":
+			continue
+		case b.marker == "fragment":
+			fragments = append(fragments, b)
+			continue
 		}
-		if cur != nil {
-			require.NotEmpty(t, cur.where, "%s: a hidden file belongs to no hcl block", page)
+		path, isFile := strings.CutPrefix(b.marker, "file:")
+		path = strings.TrimSpace(path)
+		if !isFile {
+			require.Empty(t, b.marker, "%s: unknown marker %q before an hcl block", b.where(), b.marker)
+			path = "main.hcl"
 		}
-		flush()
+		if cur != nil && cur.where != "" && (!isFile || !cur.open || cur.files[path] != "") {
+			flush() // not a file of the run before
+		}
+		if cur == nil {
+			cur = &docConfig{files: map[string]string{}}
+		}
+		if cur.where == "" {
+			cur.where = b.where()
+		}
+		require.NotContains(t, cur.files, path, "%s: %s given twice", b.where(), path)
+		cur.files[path] = strings.Join(b.lines, "\n") + "\n"
+		cur.open = isFile
+		if !isFile {
+			flush()
+		}
 	}
-	require.Greater(t, n, 10, "too few hcl blocks found: is the scanner broken?")
+	if cur != nil && cur.where == "" {
+		for _, b := range blocks {
+			if b.hidden != "" {
+				t.Fatalf("%s: the hidden file %s belongs to no hcl block after it", b.where(), b.hidden)
+			}
+		}
+	}
+	flush()
+	return configs, fragments
+}
+
+func TestDocConfigs(t *testing.T) {
+	block := func(line int, lang, marker, text string) docBlock {
+		return docBlock{page: "p.md", line: line, lang: lang, marker: marker, lines: strings.Split(text, "\n")}
+	}
+	hidden := func(line int, path, text string) docBlock {
+		return docBlock{page: "p.md", line: line, hidden: path, lines: strings.Split(text, "\n")}
+	}
+	configs, fragments := docConfigs(t, []docBlock{
+		block(1, "hcl", "", "a"),                // complete
+		hidden(5, "groups.hcl", "g"),            // joins the next
+		block(10, "hcl", "", "b"),               // complete, with groups.hcl
+		block(15, "sh", "", "herald plan"),      // not hcl
+		block(20, "hcl", "fragment", "c"),       // parse only
+		block(25, "hcl", "file: main.hcl", "d"), // a run of files...
+		block(30, "hcl", "file: modules/m/main.hcl", "e"),
+		block(35, "hcl", "file: main.hcl", "f"), // main.hcl again: a new run
+		hidden(40, "agenda.txt", "x"),           // starts the next one
+		block(45, "hcl", "file: main.hcl", "g"),
+		block(50, "hcl", "", "h"), // complete: ends the run
+	})
+	var got []string
+	for _, c := range configs {
+		var files []string
+		for path, content := range c.files {
+			files = append(files, path+"="+strings.TrimSpace(content))
+		}
+		slices.Sort(files)
+		got = append(got, c.where+" "+strings.Join(files, ","))
+	}
+	require.Equal(t, []string{
+		"p.md:1 main.hcl=a",
+		"p.md:10 groups.hcl=g,main.hcl=b",
+		"p.md:25 main.hcl=d,modules/m/main.hcl=e",
+		"p.md:35 main.hcl=f",
+		"p.md:45 agenda.txt=x,main.hcl=g",
+		"p.md:50 main.hcl=h",
+	}, got)
+	require.Len(t, fragments, 1)
+	require.Equal(t, 20, fragments[0].line)
 }
 
 func validateDocConfig(t *testing.T, c *docConfig) {
