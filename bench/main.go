@@ -72,6 +72,7 @@ type harness struct {
 	opts    options
 	sz      sizes
 	work    string
+	root    string // the module root
 	herald  string
 	floor   string
 	log     io.Writer
@@ -149,6 +150,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprint(stdout, machine(opts))
 	fmt.Fprintln(stdout)
 	h.results.write(stdout)
+	if err := h.results.writeDocs(os.Getenv, h.root, opts, selected, stderr); err != nil {
+		return err
+	}
 	if opts.Strict && h.results.missed() > 0 {
 		return fmt.Errorf("%d target(s) missed", h.results.missed())
 	}
@@ -168,6 +172,7 @@ func (h *harness) build() error {
 	if err != nil {
 		return err
 	}
+	h.root = root
 	h.herald = h.opts.Herald
 	if h.herald == "" {
 		h.herald = filepath.Join(h.work, "herald")

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -60,5 +63,52 @@ func TestGeneratedConfigsLoad(t *testing.T) {
 	}
 	if !cfg.Instances[39].SendAt.Equal(c.Last()) {
 		t.Errorf("last send_at %s, want %s", cfg.Instances[39].SendAt, c.Last())
+	}
+}
+
+func TestWriteDocs(t *testing.T) {
+	root := t.TempDir()
+	page := filepath.Join(root, filepath.FromSlash(docsPage))
+	if err := os.MkdirAll(filepath.Dir(page), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	doc := "# Performance\n\n<!-- figures:bench -->\n| old |\n<!-- /figures -->\n\nMore.\n"
+	if err := os.WriteFile(page, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tab := &table{}
+	tab.target("5 rate precision", "achieved rate / limit", "0.979", "≥ 0.97", true)
+	all := []string{"5", "1", "2", "3", "4"}
+	on := func(string) string { return "1" }
+	off := func(string) string { return "" }
+	var log strings.Builder
+
+	// Off: nothing is written.
+	if err := tab.writeDocs(off, root, options{}, all, &log); err != nil {
+		t.Fatal(err)
+	}
+	// Refused: partial, quick or another binary's figures.
+	for _, c := range []struct {
+		opts     options
+		selected []string
+	}{
+		{options{Quick: true}, all},
+		{options{Herald: "/old/herald"}, all},
+		{options{Cases: "1,3"}, []string{"1", "3"}},
+	} {
+		if err := tab.writeDocs(on, root, c.opts, c.selected, &log); err == nil {
+			t.Errorf("writeDocs(%+v, %v) wrote the table", c.opts, c.selected)
+		}
+	}
+	if got, _ := os.ReadFile(page); string(got) != doc {
+		t.Fatalf("the page changed:\n%s", got)
+	}
+	if err := tab.writeDocs(on, root, options{}, all, &log); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(page)
+	want := "# Performance\n\n<!-- figures:bench -->\n| case | measure | median | target | |\n|---|---|---:|---|---|\n| 5 rate precision | achieved rate / limit | 0.979 | ≥ 0.97 | met |\n<!-- /figures -->\n\nMore.\n"
+	if string(got) != want {
+		t.Errorf("the page reads\n%s\nwant\n%s", got, want)
 	}
 }

@@ -5,8 +5,12 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
+
+	"github.com/heraldhq/herald/internal/figures"
 )
 
 // row is one figure of the results table. A row with a target says whether
@@ -36,7 +40,8 @@ func (t *table) missed() int {
 	return n
 }
 
-// write prints the table as markdown, ready for the README.
+// write prints the table as markdown, as docs/internals/performance.md
+// shows it.
 func (t *table) write(w io.Writer) {
 	fmt.Fprintln(w, "| case | measure | median | target | |")
 	fmt.Fprintln(w, "|---|---|---:|---|---|")
@@ -100,4 +105,40 @@ func fmtCount(n int) string {
 		out = append(out, s[i])
 	}
 	return string(out)
+}
+
+// docsPage is the page that keeps the benchmark table, relative to the
+// module root, between the markers <!-- figures:bench --> and
+// <!-- /figures -->.
+const docsPage = "docs/internals/performance.md"
+
+// writeDocs writes the table into docsPage when HERALD_WRITE_FIGURES=1
+// asks for it. Only a full run of every case of this checkout's herald
+// may replace the published figures: -quick sizes, a subset of cases or
+// another binary (-herald) are refused.
+func (t *table) writeDocs(getenv func(string) string, root string, opts options, selected []string, stderr io.Writer) error {
+	if !figures.Enabled(getenv) {
+		return nil
+	}
+	switch {
+	case opts.Quick:
+		return fmt.Errorf("%s=1: -quick figures are not written into %s", figures.EnvVar, docsPage)
+	case opts.Herald != "":
+		return fmt.Errorf("%s=1: the figures of -herald=%s are not written into %s", figures.EnvVar, opts.Herald, docsPage)
+	case !slices.Equal(sortedCopy(selected), []string{"1", "2", "3", "4", "5"}):
+		return fmt.Errorf("%s=1: only a run of every case is written into %s (this one ran -cases=%s)", figures.EnvVar, docsPage, opts.Cases)
+	}
+	var b strings.Builder
+	t.write(&b)
+	if err := figures.WriteFile(filepath.Join(root, filepath.FromSlash(docsPage)), "bench", b.String()); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "bench: wrote the table into %s\n", docsPage)
+	return nil
+}
+
+func sortedCopy(s []string) []string {
+	c := slices.Clone(s)
+	slices.Sort(c)
+	return c
 }

@@ -30,7 +30,7 @@ import (
 // minute. It costs 2% of the allowed rate (for a second or more). It was
 // chosen from the spread of the delay between the write and the arrival
 // measured by the reliability suite's jitter scenario on loopback under
-// CPU load (see README, "Rate limits and parallelism").
+// CPU load (see docs/commands/apply.md, "Rate limits and parallelism").
 const (
 	minStartMargin  = 20 * time.Millisecond
 	startMarginPart = 50

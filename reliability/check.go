@@ -257,6 +257,11 @@ func CheckWindows(f *Figures, arrivals []a1basetest.Arrival, accountN int, accou
 
 // Table renders figures as a fixed-width table.
 func Table(rows []Figures) string {
+	return renderTable(tableCells(rows))
+}
+
+// tableCells is Table's rows of cells, the heading first.
+func tableCells(rows []Figures) [][]string {
 	head := []string{"scenario", "runs", "deliveries", "duplicates", "unrecorded", "unknowns left (delivered)", "proven absent: held / resent (max delay)", "expired", "max window / limit", "result"}
 	cells := [][]string{head}
 	for _, f := range rows {
@@ -285,7 +290,7 @@ func Table(rows []Figures) string {
 		cells = append(cells, []string{f.Scenario, fmt.Sprint(f.Runs), fmt.Sprint(f.Deliveries), fmt.Sprint(f.Duplicates),
 			fmt.Sprint(f.Unrecorded), fmt.Sprintf("%d (%d)", f.UnknownsLeft, f.UnknownsDelivered), absent, fmt.Sprint(f.Expired), window, result})
 	}
-	return renderTable(cells)
+	return cells
 }
 
 // renderTable renders rows of cells, the first the heading, as a

@@ -32,7 +32,8 @@ func TestNetworkJitter(t *testing.T) {
 	n := size(90, 72)
 	// A period of 20 s has a margin of 400 ms: the 40 ms the proxy adds
 	// at most, and room for a loaded machine's own delays, which reach a
-	// quarter of a second at a load average of 10 on 2 CPUs (see README).
+	// quarter of a second at a load average of 10 on 2 CPUs (see
+	// docs/commands/apply.md, "Rate limits and parallelism").
 	const accountN, groupN, per = 60, 10, 20 * time.Second
 	w := newWorkspace(t, FakeOptions{Seed: 10, Clock: clock.Now, CloseConnections: true})
 	u, err := url.Parse(w.Fake.URL)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	docfigures "github.com/heraldhq/herald/internal/figures"
 	"github.com/heraldhq/herald/internal/pgtest"
 	"github.com/heraldhq/herald/state"
 )
@@ -67,7 +68,54 @@ func TestMain(m *testing.M) {
 	if len(failovers) > 0 {
 		fmt.Printf("\nherald failover figures (%s mode):\n\n%s", map[bool]string{true: "short", false: "full"}[testing.Short()], FailoverTable(failovers))
 	}
+	if docfigures.Enabled(os.Getenv) {
+		if err := writeDocsFigures(docsPage, code, testing.Short(), *raceBinary, rows, failovers); err != nil {
+			fmt.Fprintf(os.Stderr, "%s=1: %v\n", docfigures.EnvVar, err)
+			code = max(code, 1)
+		}
+	}
 	os.Exit(code)
+}
+
+// docsPage keeps the figures tables, between <!-- figures:reliability -->
+// (and <!-- figures:failover -->) and <!-- /figures -->.
+const docsPage = "../docs/internals/testing.md"
+
+// writeDocsFigures writes a run's figures into page (docsPage), as
+// HERALD_WRITE_FIGURES=1 asks: each scenario's row replaces its row there,
+// and rows of scenarios the run did not run are kept, so a scenario run
+// on its own (go test -run) updates its own row. Only a passing run (code
+// 0) in full mode, of a binary built without -race, is written.
+func writeDocsFigures(page string, code int, short, race bool, rows []Figures, failovers []FailoverFigures) error {
+	switch {
+	case code != 0:
+		return fmt.Errorf("the suite failed: its figures are not written into %s", page)
+	case short:
+		return fmt.Errorf("-short figures are not written into %s", page)
+	case race:
+		return fmt.Errorf("the figures of a -herald-race binary are not written into %s", page)
+	}
+	for _, t := range []struct {
+		name  string
+		cells [][]string
+		n     int
+	}{
+		{"reliability", tableCells(rows), len(rows)},
+		{"failover", failoverCells(failovers), len(failovers)},
+	} {
+		if t.n == 0 {
+			continue
+		}
+		old, err := docfigures.Read(page, t.name)
+		if err != nil {
+			return err
+		}
+		if err := docfigures.WriteFile(page, t.name, renderTable(docfigures.Merge(docfigures.Cells(old), t.cells))); err != nil {
+			return err
+		}
+		fmt.Printf("wrote the %s figures into %s\n", t.name, page)
+	}
+	return nil
 }
 
 // report adds f to the figures table and fails t for each of its

@@ -464,6 +464,11 @@ func scrapeMetrics(t *testing.T, f *FailoverFigures, procs []*replicaProc) {
 
 // FailoverTable renders the failover figures.
 func FailoverTable(rows []FailoverFigures) string {
+	return renderTable(failoverCells(rows))
+}
+
+// failoverCells is FailoverTable's rows of cells, the heading first.
+func failoverCells(rows []FailoverFigures) [][]string {
 	head := []string{"scenario", "replicas", "disruptions (a send in flight)", "delivered", "duplicates", "recorded", "unknown left (delivered)", "longest takeover", "longest send_at→delivery in a failover", "result"}
 	cells := [][]string{head}
 	for _, f := range rows {
@@ -476,5 +481,5 @@ func FailoverTable(rows []FailoverFigures) string {
 			fmt.Sprintf("%d (%d)", f.UnknownsLeft, f.UnknownsDelivered),
 			f.LongestTakeover.Round(10 * time.Millisecond).String(), f.LongestGap.Round(10 * time.Millisecond).String(), result})
 	}
-	return renderTable(cells)
+	return cells
 }

@@ -13,8 +13,8 @@ const mb = 1 << 20
 // ServiceLimits are what one messaging service accepts in a message sent
 // through A1Base. herald checks them at validate and plan time, so that a
 // message the service would refuse is a diagnostic on its line rather
-// than a failed send. The sources are in the README ("Per-service
-// limits").
+// than a failed send. The sources are in docs/language/provider.md
+// ("Per-service limits").
 type ServiceLimits struct {
 	Service string
 	// Text and Caption are the longest text and media caption.

@@ -21,7 +21,7 @@ const (
 var onUnknownValues = []string{OnUnknownHold, OnUnknownResend}
 
 // DefaultOnUnknown keeps the at-most-once promise free of any assumption
-// about the API (see the README's Guarantees).
+// about the API (see docs/guarantees.md).
 const DefaultOnUnknown = OnUnknownHold
 
 // DefaultUnknownSettle is how long after an unknown attempt a look-up of

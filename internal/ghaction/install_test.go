@@ -76,8 +76,8 @@ func releaseConfig(t *testing.T) *release.Config {
 	return c
 }
 
-// archiveOf is a release archive as GoReleaser makes it: the binary and
-// the README.
+// archiveOf is a release archive as GoReleaser makes it: the binary, the
+// README and the documentation (.goreleaser.yaml's archives' files).
 func archiveOf(t *testing.T, bin string) []byte {
 	t.Helper()
 	data, err := os.ReadFile(bin)
@@ -85,7 +85,12 @@ func archiveOf(t *testing.T, bin string) []byte {
 	var buf bytes.Buffer
 	gz := gzip.NewWriter(&buf)
 	tw := tar.NewWriter(gz)
-	for name, content := range map[string][]byte{"herald": data, "README.md": []byte("# herald\n")} {
+	for name, content := range map[string][]byte{
+		"herald":          data,
+		"README.md":       []byte("# herald\n"),
+		"CONTRIBUTING.md": []byte("# Development\n"),
+		"docs/README.md":  []byte("# herald documentation\n"),
+	} {
 		require.NoError(t, tw.WriteHeader(&tar.Header{Name: name, Mode: 0o755, Size: int64(len(content)), Typeflag: tar.TypeReg}))
 		_, err := tw.Write(content)
 		require.NoError(t, err)
@@ -164,6 +169,7 @@ func TestInstallChecksAndCaches(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotZero(t, info.Mode()&0o111, "executable")
 	assert.NoFileExists(t, filepath.Join(dir, "README.md"), "only the binary is installed")
+	assert.NoDirExists(t, filepath.Join(dir, "docs"), "only the binary is installed")
 	assert.Contains(t, f.paths(), "/releases/download/v1.2.3/"+asset)
 
 	// Restored from the cache: the cached archive is checked against the

@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.yaml.in/yaml/v3"
 )
 
 func root(t *testing.T) string {
@@ -79,6 +80,27 @@ func TestGoReleaserConfig(t *testing.T) {
 	assert.Equal(t, "release.Dockerfile", c.Dockers[0].Dockerfile)
 	assert.ElementsMatch(t, []string{"linux/amd64", "linux/arm64"}, c.Dockers[0].Platforms)
 	assert.FileExists(t, filepath.Join(root(t), c.Dockers[0].Dockerfile))
+}
+
+// TestArchivesShipTheDocs checks that the archives carry the README and
+// the docs/ tree it links to, and that the glob matches every page.
+func TestArchivesShipTheDocs(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(root(t), ".goreleaser.yaml"))
+	require.NoError(t, err)
+	var c struct {
+		Archives []struct {
+			Files []string `yaml:"files"`
+		} `yaml:"archives"`
+	}
+	require.NoError(t, yaml.Unmarshal(raw, &c))
+	require.NotEmpty(t, c.Archives)
+	for _, a := range c.Archives {
+		assert.Contains(t, a.Files, "README.md")
+		assert.Contains(t, a.Files, "docs/**/*")
+	}
+	pages, err := filepath.Glob(filepath.Join(root(t), "docs", "*.md"))
+	require.NoError(t, err)
+	assert.NotEmpty(t, pages, "docs/ holds the documentation")
 }
 
 func TestTemplateWithUnknownFieldFails(t *testing.T) {

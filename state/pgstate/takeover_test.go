@@ -20,8 +20,8 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// takeoverBound is the README's tested bound for a takeover ("How fast a
-// takeover is"): from the moment the old holder's lock session is gone to
+// takeoverBound is the documented, tested bound for a takeover
+// (docs/service.md, "How fast a takeover is"): from the moment the old holder's lock session is gone to
 // the new holder holding the lock, claim included. The measured time is
 // logged; it is about claimLockTimeout.
 const takeoverBound = 10 * time.Second
