@@ -44,128 +44,152 @@ func (l *loader) checkRefs(expr hcl.Expression, sc scope) (refs, hcl.Diagnostics
 		return r, nil
 	}
 	for _, trav := range variables(expr) {
-		root := trav.RootName()
-		name, hasName := traversalName(trav)
-		rng := trav.SourceRange()
-		switch {
-		case root == "var" && sc.vars:
-			if !hasName {
-				continue
-			}
-			if _, ok := l.mod.variableByName[name]; !ok {
-				diags = append(diags, &hcl.Diagnostic{
-					Severity: hcl.DiagError,
-					Summary:  "Reference to undeclared input variable",
-					Detail:   fmt.Sprintf("An input variable with the name %q has not been declared.%s", name, didYouMean(name, sortedKeys(l.mod.variableByName))),
-					Subject:  rng.Ptr(),
-				})
-			}
-		case root == "local" && sc.locals:
-			if !hasName {
-				diags = append(diags, &hcl.Diagnostic{
-					Severity: hcl.DiagError,
-					Summary:  "Invalid reference",
-					Detail:   `The "local" object must be followed by the name of a local value, such as local.teams.`,
-					Subject:  rng.Ptr(),
-				})
-				continue
-			}
-			if _, ok := l.mod.localByName[name]; !ok {
-				diags = append(diags, &hcl.Diagnostic{
-					Severity: hcl.DiagError,
-					Summary:  "Reference to undeclared local value",
-					Detail:   fmt.Sprintf("A local value with the name %q has not been declared.%s", name, didYouMean(name, sortedKeys(l.mod.localByName))),
-					Subject:  rng.Ptr(),
-				})
-				continue
-			}
-			r.locals = append(r.locals, name)
-		case root == "group" && sc.groups:
-			if !hasName {
-				r.allGroups = true
-				continue
-			}
-			if _, ok := l.mod.groupByName[name]; !ok {
-				diags = append(diags, &hcl.Diagnostic{
-					Severity: hcl.DiagError,
-					Summary:  "Reference to undeclared group",
-					Detail:   fmt.Sprintf("A group with the name %q has not been declared.%s", name, didYouMean(name, sortedKeys(l.mod.groupByName))),
-					Subject:  rng.Ptr(),
-				})
-				continue
-			}
-			r.groups = append(r.groups, name)
-		case root == "module" && sc.modules:
-			if !hasName {
-				diags = append(diags, &hcl.Diagnostic{
-					Severity: hcl.DiagError,
-					Summary:  "Invalid reference",
-					Detail:   `The "module" object must be followed by the name of a module call, such as module.emea.OUTPUT.`,
-					Subject:  rng.Ptr(),
-				})
-				continue
-			}
-			if _, ok := l.mod.callByName[name]; !ok {
-				diags = append(diags, &hcl.Diagnostic{
-					Severity: hcl.DiagError,
-					Summary:  "Reference to undeclared module",
-					Detail:   fmt.Sprintf("No module call named %q is declared.%s", name, didYouMean(name, sortedKeys(l.mod.callByName))),
-					Subject:  rng.Ptr(),
-				})
-				continue
-			}
-			r.modules = append(r.modules, name)
-		case root == "path" && sc.vars:
-			if !hasName || (name != "module" && name != "root") {
-				diags = append(diags, &hcl.Diagnostic{
-					Severity: hcl.DiagError,
-					Summary:  `Invalid "path" attribute`,
-					Detail:   `The "path" object has two attributes: path.module, the directory of the module the expression is in, and path.root, the working directory.`,
-					Subject:  rng.Ptr(),
-				})
-			}
-		case root == "each" && sc.each:
-			if !hasName || (name != "key" && name != "value") {
-				diags = append(diags, &hcl.Diagnostic{
-					Severity: hcl.DiagError,
-					Summary:  `Invalid "each" attribute`,
-					Detail:   `The "each" object has two attributes: each.key and each.value.`,
-					Subject:  rng.Ptr(),
-				})
-			}
-		case root == "each":
-			diags = append(diags, &hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  `Reference to "each" in context without for_each`,
-				Detail:   fmt.Sprintf(`The "each" object can be used only in a message block that sets for_each, and not in for_each itself; this is %s.`, sc.where),
-				Subject:  rng.Ptr(),
-			})
-		case root == "var" || root == "local" || root == "group" || root == "module":
-			diags = append(diags, &hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  "Invalid reference",
-				Detail:   fmt.Sprintf("References to %q are not allowed in %s.", root, sc.where),
-				Subject:  rng.Ptr(),
-			})
-		default:
-			var roots []string
-			for _, r := range []struct {
-				ok   bool
-				name string
-			}{{sc.vars, "var"}, {sc.locals, "local"}, {sc.groups, "group"}, {sc.each, "each"}, {sc.modules, "module"}, {sc.vars, "path"}} {
-				if r.ok {
-					roots = append(roots, r.name)
-				}
-			}
-			diags = append(diags, &hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  "Unknown variable",
-				Detail:   fmt.Sprintf("There is no variable named %q.%s", root, didYouMean(root, roots)),
-				Subject:  rng.Ptr(),
-			})
+		if d := l.checkRef(trav, sc, &r); d != nil {
+			diags = append(diags, d)
 		}
 	}
 	return r, diags
+}
+
+// checkRef checks one reference and adds what it refers to to r.
+func (l *loader) checkRef(trav hcl.Traversal, sc scope, r *refs) *hcl.Diagnostic {
+	root := trav.RootName()
+	name, hasName := traversalName(trav)
+	rng := trav.SourceRange()
+	switch {
+	case root == "var" && sc.vars:
+		if !hasName {
+			return nil
+		}
+		if _, ok := l.mod.variableByName[name]; !ok {
+			return &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Reference to undeclared input variable",
+				Detail:   fmt.Sprintf("An input variable with the name %q has not been declared.%s", name, didYouMean(name, sortedKeys(l.mod.variableByName))),
+				Subject:  rng.Ptr(),
+			}
+		}
+	case root == "local" && sc.locals:
+		return l.checkLocalRef(name, hasName, rng, r)
+	case root == "group" && sc.groups:
+		return l.checkGroupRef(name, hasName, rng, r)
+	case root == "module" && sc.modules:
+		return l.checkModuleRef(name, hasName, rng, r)
+	case root == "path" && sc.vars:
+		if !hasName || (name != "module" && name != "root") {
+			return &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  `Invalid "path" attribute`,
+				Detail:   `The "path" object has two attributes: path.module, the directory of the module the expression is in, and path.root, the working directory.`,
+				Subject:  rng.Ptr(),
+			}
+		}
+	case root == "each" && sc.each:
+		if !hasName || (name != "key" && name != "value") {
+			return &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  `Invalid "each" attribute`,
+				Detail:   `The "each" object has two attributes: each.key and each.value.`,
+				Subject:  rng.Ptr(),
+			}
+		}
+	case root == "each":
+		return &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  `Reference to "each" in context without for_each`,
+			Detail:   fmt.Sprintf(`The "each" object can be used only in a message block that sets for_each, and not in for_each itself; this is %s.`, sc.where),
+			Subject:  rng.Ptr(),
+		}
+	case root == "var" || root == "local" || root == "group" || root == "module":
+		return &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Invalid reference",
+			Detail:   fmt.Sprintf("References to %q are not allowed in %s.", root, sc.where),
+			Subject:  rng.Ptr(),
+		}
+	default:
+		return unknownVariable(root, sc, rng)
+	}
+	return nil
+}
+
+func (l *loader) checkLocalRef(name string, hasName bool, rng hcl.Range, r *refs) *hcl.Diagnostic {
+	if !hasName {
+		return &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Invalid reference",
+			Detail:   `The "local" object must be followed by the name of a local value, such as local.teams.`,
+			Subject:  rng.Ptr(),
+		}
+	}
+	if _, ok := l.mod.localByName[name]; !ok {
+		return &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Reference to undeclared local value",
+			Detail:   fmt.Sprintf("A local value with the name %q has not been declared.%s", name, didYouMean(name, sortedKeys(l.mod.localByName))),
+			Subject:  rng.Ptr(),
+		}
+	}
+	r.locals = append(r.locals, name)
+	return nil
+}
+
+func (l *loader) checkGroupRef(name string, hasName bool, rng hcl.Range, r *refs) *hcl.Diagnostic {
+	if !hasName {
+		r.allGroups = true
+		return nil
+	}
+	if _, ok := l.mod.groupByName[name]; !ok {
+		return &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Reference to undeclared group",
+			Detail:   fmt.Sprintf("A group with the name %q has not been declared.%s", name, didYouMean(name, sortedKeys(l.mod.groupByName))),
+			Subject:  rng.Ptr(),
+		}
+	}
+	r.groups = append(r.groups, name)
+	return nil
+}
+
+func (l *loader) checkModuleRef(name string, hasName bool, rng hcl.Range, r *refs) *hcl.Diagnostic {
+	if !hasName {
+		return &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Invalid reference",
+			Detail:   `The "module" object must be followed by the name of a module call, such as module.emea.OUTPUT.`,
+			Subject:  rng.Ptr(),
+		}
+	}
+	if _, ok := l.mod.callByName[name]; !ok {
+		return &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Reference to undeclared module",
+			Detail:   fmt.Sprintf("No module call named %q is declared.%s", name, didYouMean(name, sortedKeys(l.mod.callByName))),
+			Subject:  rng.Ptr(),
+		}
+	}
+	r.modules = append(r.modules, name)
+	return nil
+}
+
+// unknownVariable is the diagnostic of a reference whose root is not one
+// of the names herald defines, suggesting one available in sc.
+func unknownVariable(root string, sc scope, rng hcl.Range) *hcl.Diagnostic {
+	var roots []string
+	for _, r := range []struct {
+		ok   bool
+		name string
+	}{{sc.vars, "var"}, {sc.locals, "local"}, {sc.groups, "group"}, {sc.each, "each"}, {sc.modules, "module"}, {sc.vars, "path"}} {
+		if r.ok {
+			roots = append(roots, r.name)
+		}
+	}
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "Unknown variable",
+		Detail:   fmt.Sprintf("There is no variable named %q.%s", root, didYouMean(root, roots)),
+		Subject:  rng.Ptr(),
+	}
 }
 
 // traversalName returns NAME in root.NAME or root["NAME"].

@@ -49,159 +49,213 @@ func (l *loader) evaluate() hcl.Diagnostics {
 	var providers []*providerBlock
 	if root {
 		providers = mod.providers
-		l.shared.providerFromOK = map[string]bool{}
-		for _, pb := range providers {
-			if pb.Alias == "" {
-				continue
-			}
-			if l.cfg.Aliases == nil {
-				l.cfg.Aliases = map[string]*Provider{}
-			}
-			// An alias whose block fails still names a provider, so that
-			// its groups report their own problems rather than a missing
-			// alias.
-			l.cfg.Aliases[pb.Alias] = &Provider{Alias: pb.Alias, BaseURL: DefaultBaseURL, ExpiresAfter: DefaultExpiresAfter, Endpoint: EndpointGroup, DeclRange: pb.DeclRange}
-		}
+		l.declareAliases(providers)
 		diags = append(diags, checkEnvNames(providers)...)
 	}
 
-	// Nodes: the providers (if any), then locals, then groups, then module
-	// calls.
-	var nodes []*node
-	providerIdx := make(map[string]int, len(providers))
-	for _, pb := range providers {
-		providerIdx[pb.Alias] = len(nodes)
-		nodes = append(nodes, &node{kind: "provider", name: pb.Alias, exprs: pb.expressions(), rng: pb.DeclRange})
-	}
-	localIdx := make(map[string]int, len(mod.locals))
-	for _, lv := range mod.locals {
-		localIdx[lv.Name] = len(nodes)
-		nodes = append(nodes, &node{kind: "local", name: lv.Name, exprs: []hcl.Expression{lv.Expr}, rng: lv.DeclRange})
-	}
-	groupIdx := make(map[string]int, len(mod.groups))
-	firstGroup := len(nodes)
-	for _, g := range mod.groups {
-		groupIdx[g.Name] = len(nodes)
-		nodes = append(nodes, &node{kind: "group", name: g.Name, exprs: g.expressions(), rng: g.DeclRange})
-	}
-	lastGroup := len(nodes)
-	callIdx := make(map[string]int, len(mod.calls))
-	for _, c := range mod.calls {
-		callIdx[c.Name] = len(nodes)
-		nodes = append(nodes, &node{kind: "module", name: c.Name, exprs: c.expressions(), rng: c.DeclRange})
-	}
-	for _, n := range nodes {
-		sc := scope{vars: true, locals: true, groups: n.kind == "local" || n.kind == "module", modules: n.kind != "provider", where: n.kindDescription()}
-		var call *moduleCall
-		if n.kind == "module" {
-			call = mod.callByName[n.name]
-		}
-		for i, expr := range n.exprs {
-			esc := sc
-			if call != nil && call.ForEach != nil && i > 0 {
-				esc.each = true
-			}
-			if call != nil && call.ForEach != nil && i == 0 {
-				esc.where = "the for_each argument"
-			}
-			r, d := l.checkRefs(expr, esc)
-			diags = append(diags, d...)
-			if d.HasErrors() {
-				n.bad = true
-			}
-			n.refs.locals = append(n.refs.locals, r.locals...)
-			n.refs.groups = append(n.refs.groups, r.groups...)
-			n.refs.modules = append(n.refs.modules, r.modules...)
-			n.refs.allGroups = n.refs.allGroups || r.allGroups
-		}
-		for _, name := range n.refs.locals {
-			n.deps = append(n.deps, localIdx[name])
-		}
-		for _, name := range n.refs.groups {
-			n.deps = append(n.deps, groupIdx[name])
-		}
-		for _, name := range n.refs.modules {
-			n.deps = append(n.deps, callIdx[name])
-		}
-		if n.refs.allGroups {
-			for i := firstGroup; i < lastGroup; i++ {
-				n.deps = append(n.deps, i)
-			}
-		}
-		// A group's from defaults to its provider's. A module's groups
-		// name the root module's providers, evaluated before the module.
-		if n.kind == "group" {
-			g := mod.groupByName[n.name]
-			if i, ok := providerIdx[g.ProviderAlias]; ok {
-				n.deps = append(n.deps, i)
-			} else if g.ProviderAlias != "" && l.cfg.Aliases[g.ProviderAlias] == nil {
-				diags = append(diags, undefinedAlias(g, sortedKeys(l.cfg.Aliases)))
-				n.bad = true
-			}
-		}
-	}
-	order, cdiags := topoSort(nodes)
+	g, d := l.buildGraph(providers)
+	diags = append(diags, d...)
+	order, cdiags := topoSort(g.nodes)
 	diags = append(diags, cdiags...)
 
-	varObj := l.varObject()
-	pathObj := l.pathObject()
-	funcs := l.functions()
-	locals := make(map[string]cty.Value, len(mod.locals))
-	groups := make(map[string]cty.Value, len(mod.groups))
-	modules := make(map[string]cty.Value, len(mod.calls))
-	for _, lv := range mod.locals {
-		locals[lv.Name] = cty.DynamicVal
+	ctx, d := l.evalGraph(g, order, providers)
+	diags = append(diags, d...)
+	if root && len(mod.backends) > 0 {
+		diags = append(diags, l.evalBackendBlock(mod.backends[0], ctx)...)
 	}
-	for _, g := range mod.groups {
-		groups[g.Name] = cty.DynamicVal
+	diags = append(diags, l.collectMessages(ctx)...)
+	diags = append(diags, l.evalOutputs(ctx)...)
+	for _, m := range mod.moved {
+		abs := *m
+		abs.From, abs.To = m.From.In(l.path), m.To.In(l.path)
+		l.shared.moved = append(l.shared.moved, &abs)
+	}
+	if !root {
+		return diags
+	}
+	sortInstances(l.cfg.Instances)
+
+	instances := l.shared.instances
+	moved, d := l.checkMoved(l.shared.moved, instances)
+	diags = append(diags, d...)
+	l.cfg.Moved = moved
+	imports, d := l.checkImports(mod.imports, instances)
+	diags = append(diags, d...)
+	l.cfg.Imports = imports
+	return diags
+}
+
+// declareAliases names every aliased provider of the root module before
+// anything is evaluated.
+func (l *loader) declareAliases(providers []*providerBlock) {
+	l.shared.providerFromOK = map[string]bool{}
+	for _, pb := range providers {
+		if pb.Alias == "" {
+			continue
+		}
+		if l.cfg.Aliases == nil {
+			l.cfg.Aliases = map[string]*Provider{}
+		}
+		// An alias whose block fails still names a provider, so that
+		// its groups report their own problems rather than a missing
+		// alias.
+		l.cfg.Aliases[pb.Alias] = &Provider{Alias: pb.Alias, BaseURL: DefaultBaseURL, ExpiresAfter: DefaultExpiresAfter, Endpoint: EndpointGroup, DeclRange: pb.DeclRange}
+	}
+}
+
+// graph is the module's providers, locals, groups and module calls with
+// the references between them.
+type graph struct {
+	nodes       []*node
+	providerIdx map[string]int
+	localIdx    map[string]int
+	groupIdx    map[string]int
+	callIdx     map[string]int
+	// firstGroup and lastGroup bound the groups' nodes.
+	firstGroup, lastGroup int
+}
+
+// buildGraph makes the nodes: the providers (if any), then locals, then
+// groups, then module calls, each with the nodes it depends on.
+func (l *loader) buildGraph(providers []*providerBlock) (*graph, hcl.Diagnostics) {
+	mod := l.mod
+	g := &graph{
+		providerIdx: make(map[string]int, len(providers)),
+		localIdx:    make(map[string]int, len(mod.locals)),
+		groupIdx:    make(map[string]int, len(mod.groups)),
+		callIdx:     make(map[string]int, len(mod.calls)),
+	}
+	for _, pb := range providers {
+		g.providerIdx[pb.Alias] = len(g.nodes)
+		g.nodes = append(g.nodes, &node{kind: "provider", name: pb.Alias, exprs: pb.expressions(), rng: pb.DeclRange})
+	}
+	for _, lv := range mod.locals {
+		g.localIdx[lv.Name] = len(g.nodes)
+		g.nodes = append(g.nodes, &node{kind: "local", name: lv.Name, exprs: []hcl.Expression{lv.Expr}, rng: lv.DeclRange})
+	}
+	g.firstGroup = len(g.nodes)
+	for _, gb := range mod.groups {
+		g.groupIdx[gb.Name] = len(g.nodes)
+		g.nodes = append(g.nodes, &node{kind: "group", name: gb.Name, exprs: gb.expressions(), rng: gb.DeclRange})
+	}
+	g.lastGroup = len(g.nodes)
+	for _, c := range mod.calls {
+		g.callIdx[c.Name] = len(g.nodes)
+		g.nodes = append(g.nodes, &node{kind: "module", name: c.Name, exprs: c.expressions(), rng: c.DeclRange})
+	}
+	var diags hcl.Diagnostics
+	for _, n := range g.nodes {
+		diags = append(diags, l.linkNode(g, n)...)
+	}
+	return g, diags
+}
+
+// linkNode checks the references of one node and records the nodes it
+// depends on.
+func (l *loader) linkNode(g *graph, n *node) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	mod := l.mod
+	sc := scope{vars: true, locals: true, groups: n.kind == "local" || n.kind == "module", modules: n.kind != "provider", where: n.kindDescription()}
+	var call *moduleCall
+	if n.kind == "module" {
+		call = mod.callByName[n.name]
+	}
+	for i, expr := range n.exprs {
+		esc := sc
+		if call != nil && call.ForEach != nil && i > 0 {
+			esc.each = true
+		}
+		if call != nil && call.ForEach != nil && i == 0 {
+			esc.where = "the for_each argument"
+		}
+		r, d := l.checkRefs(expr, esc)
+		diags = append(diags, d...)
+		if d.HasErrors() {
+			n.bad = true
+		}
+		n.refs.locals = append(n.refs.locals, r.locals...)
+		n.refs.groups = append(n.refs.groups, r.groups...)
+		n.refs.modules = append(n.refs.modules, r.modules...)
+		n.refs.allGroups = n.refs.allGroups || r.allGroups
+	}
+	for _, name := range n.refs.locals {
+		n.deps = append(n.deps, g.localIdx[name])
+	}
+	for _, name := range n.refs.groups {
+		n.deps = append(n.deps, g.groupIdx[name])
+	}
+	for _, name := range n.refs.modules {
+		n.deps = append(n.deps, g.callIdx[name])
+	}
+	if n.refs.allGroups {
+		for i := g.firstGroup; i < g.lastGroup; i++ {
+			n.deps = append(n.deps, i)
+		}
+	}
+	// A group's from defaults to its provider's. A module's groups
+	// name the root module's providers, evaluated before the module.
+	if n.kind == "group" {
+		gb := mod.groupByName[n.name]
+		if i, ok := g.providerIdx[gb.ProviderAlias]; ok {
+			n.deps = append(n.deps, i)
+		} else if gb.ProviderAlias != "" && l.cfg.Aliases[gb.ProviderAlias] == nil {
+			diags = append(diags, undefinedAlias(gb, sortedKeys(l.cfg.Aliases)))
+			n.bad = true
+		}
+	}
+	return diags
+}
+
+// values holds what the nodes evaluated to so far; a node not yet
+// evaluated, or that failed, is unknown.
+type values struct {
+	vars, path cty.Value
+	funcs      map[string]function.Function
+	locals     map[string]cty.Value
+	groups     map[string]cty.Value
+	modules    map[string]cty.Value
+	allGroups  cty.Value // built once every group is done
+}
+
+// evalGraph evaluates the nodes in order and returns the context messages,
+// outputs and the backend are evaluated in.
+func (l *loader) evalGraph(g *graph, order []int, providers []*providerBlock) (*hcl.EvalContext, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	mod := l.mod
+	v := &values{
+		vars:    l.varObject(),
+		path:    l.pathObject(),
+		funcs:   l.functions(),
+		locals:  make(map[string]cty.Value, len(mod.locals)),
+		groups:  make(map[string]cty.Value, len(mod.groups)),
+		modules: make(map[string]cty.Value, len(mod.calls)),
+	}
+	for _, lv := range mod.locals {
+		v.locals[lv.Name] = cty.DynamicVal
+	}
+	for _, gb := range mod.groups {
+		v.groups[gb.Name] = cty.DynamicVal
 	}
 	for _, c := range mod.calls {
-		modules[c.Name] = cty.DynamicVal
+		v.modules[c.Name] = cty.DynamicVal
 	}
 
-	if root {
+	if l.parent == nil {
 		// Without a usable provider block, the defaults and the
 		// environment still apply.
 		prov, fromOK, pdiags := l.evalProvider("", nil, nil)
-		if i, ok := providerIdx[""]; !ok || nodes[i].bad {
+		if i, ok := g.providerIdx[""]; !ok || g.nodes[i].bad {
 			diags = append(diags, pdiags...)
 			l.shared.providerFromOK[""] = !ok && fromOK
 		}
 		l.cfg.Provider = prov
 	}
-	var allGroups cty.Value // built once every group is done
 	for _, i := range order {
-		n := nodes[i]
+		n := g.nodes[i]
 		if n.bad {
 			continue
 		}
-		ctx := &hcl.EvalContext{Variables: map[string]cty.Value{"var": varObj, "path": pathObj}, Functions: funcs}
-		if len(n.refs.locals) > 0 {
-			obj := make(map[string]cty.Value, len(n.refs.locals))
-			for _, name := range n.refs.locals {
-				obj[name] = locals[name]
-			}
-			ctx.Variables["local"] = cty.ObjectVal(obj)
-		}
-		if n.refs.allGroups {
-			if allGroups == cty.NilVal {
-				allGroups = cty.ObjectVal(groups)
-			}
-			ctx.Variables["group"] = allGroups
-		} else if len(n.refs.groups) > 0 {
-			obj := make(map[string]cty.Value, len(n.refs.groups))
-			for _, name := range n.refs.groups {
-				obj[name] = groups[name]
-			}
-			ctx.Variables["group"] = cty.ObjectVal(obj)
-		}
-		if len(n.refs.modules) > 0 {
-			obj := make(map[string]cty.Value, len(n.refs.modules))
-			for _, name := range n.refs.modules {
-				obj[name] = modules[name]
-			}
-			ctx.Variables["module"] = cty.ObjectVal(obj)
-		}
+		ctx := v.contextFor(n)
 		switch n.kind {
 		case "provider":
 			pb := providers[i]
@@ -214,51 +268,94 @@ func (l *loader) evaluate() hcl.Diagnostics {
 			val, d := lv.Expr.Value(ctx)
 			diags = append(diags, d...)
 			if !d.HasErrors() {
-				locals[n.name] = val
+				v.locals[n.name] = val
 			}
 		case "group":
 			gb := mod.groupByName[n.name]
-			g, d := l.evalGroup(gb, ctx, l.cfg.ProviderOf(gb.ProviderAlias), l.shared.providerFromOK[gb.ProviderAlias])
+			grp, d := l.evalGroup(gb, ctx, l.cfg.ProviderOf(gb.ProviderAlias), l.shared.providerFromOK[gb.ProviderAlias])
 			diags = append(diags, d...)
-			if g != nil {
-				l.cfg.Groups[g.Name] = g
-				groups[n.name] = groupValue(g)
+			if grp != nil {
+				l.cfg.Groups[grp.Name] = grp
+				v.groups[n.name] = groupValue(grp)
 			}
 		case "module":
 			val, d := l.evalModuleCall(mod.callByName[n.name], ctx)
 			diags = append(diags, d...)
-			modules[n.name] = val
+			v.modules[n.name] = val
 		}
 	}
 
 	ctx := &hcl.EvalContext{
 		Variables: map[string]cty.Value{
-			"var":    varObj,
-			"local":  cty.ObjectVal(locals),
-			"group":  cty.ObjectVal(groups),
-			"module": cty.ObjectVal(modules),
-			"path":   pathObj,
+			"var":    v.vars,
+			"local":  cty.ObjectVal(v.locals),
+			"group":  cty.ObjectVal(v.groups),
+			"module": cty.ObjectVal(v.modules),
+			"path":   v.path,
 		},
-		Functions: funcs,
+		Functions: v.funcs,
 	}
-	if root && len(mod.backends) > 0 {
-		b := mod.backends[0]
-		bad := false
-		for _, expr := range b.expressions() {
-			_, d := l.checkRefs(expr, scope{vars: true, locals: true, groups: true, where: "a backend block"})
-			diags = append(diags, d...)
-			bad = bad || d.HasErrors()
-		}
-		if !bad {
-			backend, d := l.evalBackend(b, ctx)
-			diags = append(diags, d...)
-			l.cfg.Backend = backend
-		}
-	}
+	return ctx, diags
+}
 
+// contextFor is the context one node is evaluated in: only what it refers
+// to.
+func (v *values) contextFor(n *node) *hcl.EvalContext {
+	ctx := &hcl.EvalContext{Variables: map[string]cty.Value{"var": v.vars, "path": v.path}, Functions: v.funcs}
+	if len(n.refs.locals) > 0 {
+		obj := make(map[string]cty.Value, len(n.refs.locals))
+		for _, name := range n.refs.locals {
+			obj[name] = v.locals[name]
+		}
+		ctx.Variables["local"] = cty.ObjectVal(obj)
+	}
+	if n.refs.allGroups {
+		if v.allGroups == cty.NilVal {
+			v.allGroups = cty.ObjectVal(v.groups)
+		}
+		ctx.Variables["group"] = v.allGroups
+	} else if len(n.refs.groups) > 0 {
+		obj := make(map[string]cty.Value, len(n.refs.groups))
+		for _, name := range n.refs.groups {
+			obj[name] = v.groups[name]
+		}
+		ctx.Variables["group"] = cty.ObjectVal(obj)
+	}
+	if len(n.refs.modules) > 0 {
+		obj := make(map[string]cty.Value, len(n.refs.modules))
+		for _, name := range n.refs.modules {
+			obj[name] = v.modules[name]
+		}
+		ctx.Variables["module"] = cty.ObjectVal(obj)
+	}
+	return ctx
+}
+
+// evalBackendBlock evaluates the root module's backend block unless its
+// references are wrong.
+func (l *loader) evalBackendBlock(b *backendBlock, ctx *hcl.EvalContext) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	bad := false
+	for _, expr := range b.expressions() {
+		_, d := l.checkRefs(expr, scope{vars: true, locals: true, groups: true, where: "a backend block"})
+		diags = append(diags, d...)
+		bad = bad || d.HasErrors()
+	}
+	if !bad {
+		backend, d := l.evalBackend(b, ctx)
+		diags = append(diags, d...)
+		l.cfg.Backend = backend
+	}
+	return diags
+}
+
+// collectMessages expands the module's messages and adds their instances
+// to the configuration.
+func (l *loader) collectMessages(ctx *hcl.EvalContext) hcl.Diagnostics {
+	var diags hcl.Diagnostics
 	expanded := l.expandMessages(ctx)
 	instances := l.shared.instances
-	for i, m := range mod.messages {
+	for i, m := range l.mod.messages {
 		blockAddr := addrs.NoKey(m.Name).In(l.path)
 		l.shared.blocks[blockAddr.String()] = m
 		insts, d := expanded[i].instances, expanded[i].diags
@@ -287,23 +384,6 @@ func (l *loader) evaluate() hcl.Diagnostics {
 			l.cfg.Instances = append(l.cfg.Instances, in)
 		}
 	}
-	diags = append(diags, l.evalOutputs(ctx)...)
-	for _, m := range mod.moved {
-		abs := *m
-		abs.From, abs.To = m.From.In(l.path), m.To.In(l.path)
-		l.shared.moved = append(l.shared.moved, &abs)
-	}
-	if !root {
-		return diags
-	}
-	sortInstances(l.cfg.Instances)
-
-	moved, d := l.checkMoved(l.shared.moved, instances)
-	diags = append(diags, d...)
-	l.cfg.Moved = moved
-	imports, d := l.checkImports(mod.imports, instances)
-	diags = append(diags, d...)
-	l.cfg.Imports = imports
 	return diags
 }
 

@@ -314,55 +314,26 @@ func (l *loader) evalForEach(expr hcl.Expression, ctx *hcl.EvalContext) ([]forEa
 // An occurrence of a repeat message comes with occ set: its group, zone and
 // send_at are already known.
 func (l *loader) evalInstance(m *messageBlock, addr addrs.Message, ctx *hcl.EvalContext, provider *Provider, occ *occurrence) (*Instance, hcl.Diagnostics) {
-	var diags hcl.Diagnostics
-	ok := true
+	e := &instanceEval{ok: true}
 	inst := &Instance{Addr: addr, DeclRange: m.DeclRange}
 	// In for_each instances, say which instance a problem is about.
-	about := ""
 	if addr.HasKey || len(addr.Module) > 0 {
-		about = fmt.Sprintf(" (in %s)", addr)
-	}
-	fail := func(summary, text string, expr hcl.Expression) {
-		diags = append(diags, attrError(summary, text+about, expr))
-		ok = false
+		e.about = fmt.Sprintf(" (in %s)", addr)
 	}
 
 	if occ != nil {
 		g := occ.group
 		inst.Group, inst.From, inst.Service, inst.ThreadID = g, g.From, g.Service, g.ThreadID
 		inst.SendAt, inst.Timezone, inst.Repeat = occ.at, occ.zone, occ.info
-	} else if g, d := l.resolveGroup(m.Group, ctx, about); g != nil {
+	} else if g, d := l.resolveGroup(m.Group, ctx, e.about); g != nil {
 		inst.Group, inst.From, inst.Service, inst.ThreadID = g, g.From, g.Service, g.ThreadID
 		inst.Timezone = g.Timezone
 	} else {
-		diags = append(diags, d...)
-		ok = false
+		e.diags = append(e.diags, d...)
+		e.ok = false
 	}
-
 	if occ == nil {
-		zone, zset, zok, d := l.evalZone(m.Timezone, ctx, about)
-		diags = append(diags, d...)
-		ok = ok && zok
-		if zset {
-			inst.Timezone = zone
-		}
-		s, sensitive, sok, d := l.evalShownRequiredString(m.SendAt, ctx, "send_at", about)
-		diags = append(diags, d...)
-		switch {
-		case !sok:
-			ok = false
-		case !zok:
-			// The zone in scope is not known, so neither is a wall time.
-		default:
-			t, note, err := parseMoment(s, inst.Timezone)
-			zoneUnknown := inst.Group == nil && !zset && wallTimePattern.MatchString(s)
-			if err != nil && !zoneUnknown {
-				fail("Invalid send_at", detail(err, s, sensitive), m.SendAt)
-			} else if note != "" {
-				diags = append(diags, wallWarning("send_at", note+about, m.SendAt))
-			}
-			inst.SendAt = t
-		}
+		l.evalSendAt(e, m, ctx, inst)
 	}
 
 	if inst.Group != nil && inst.Group.Provider != nil {
@@ -373,13 +344,13 @@ func (l *loader) evalInstance(m *messageBlock, addr addrs.Message, ctx *hcl.Eval
 		// An occurrence must not stay due into the next one.
 		inst.ExpiresAfter = occ.info.Period
 	}
-	s, set, sensitive, sok, d := l.evalShownString(m.ExpiresAfter, ctx, "expires_after", about)
-	diags = append(diags, d...)
-	ok = ok && sok
+	s, set, sensitive, sok, d := l.evalShownString(m.ExpiresAfter, ctx, "expires_after", e.about)
+	e.diags = append(e.diags, d...)
+	e.ok = e.ok && sok
 	if set {
 		dur, err := parseExpiresAfter(s)
 		if err != nil {
-			fail("Invalid expires_after", detail(err, s, sensitive), m.ExpiresAfter)
+			e.fail("Invalid expires_after", detail(err, s, sensitive), m.ExpiresAfter)
 		}
 		inst.ExpiresAfter = dur
 	}
@@ -388,40 +359,87 @@ func (l *loader) evalInstance(m *messageBlock, addr addrs.Message, ctx *hcl.Eval
 	if inst.Group != nil {
 		inherit = inst.Group.Unknown
 	}
-	policy, pok, d := l.evalUnknownPolicy(m.OnUnknown, m.Settle, ctx, inherit, fail)
-	diags = append(diags, d...)
-	ok = ok && pok
+	policy, pok, d := l.evalUnknownPolicy(m.OnUnknown, m.Settle, ctx, inherit, e.fail)
+	e.diags = append(e.diags, d...)
+	e.ok = e.ok && pok
 	inst.Unknown = policy
 
+	l.evalBody(e, m, ctx, inst)
+	if !e.ok {
+		return nil, e.diags
+	}
+	return inst, e.diags
+}
+
+// instanceEval collects the diagnostics of one instance in the order they
+// are found; ok turns false on the first error.
+type instanceEval struct {
+	diags hcl.Diagnostics
+	ok    bool
+	about string // which instance, for messages about for_each instances
+}
+
+func (e *instanceEval) fail(summary, text string, expr hcl.Expression) {
+	e.diags = append(e.diags, attrError(summary, text+e.about, expr))
+	e.ok = false
+}
+
+// evalSendAt evaluates the timezone and send_at of a message that is not
+// a repeat occurrence.
+func (l *loader) evalSendAt(e *instanceEval, m *messageBlock, ctx *hcl.EvalContext, inst *Instance) {
+	zone, zset, zok, d := l.evalZone(m.Timezone, ctx, e.about)
+	e.diags = append(e.diags, d...)
+	e.ok = e.ok && zok
+	if zset {
+		inst.Timezone = zone
+	}
+	s, sensitive, sok, d := l.evalShownRequiredString(m.SendAt, ctx, "send_at", e.about)
+	e.diags = append(e.diags, d...)
+	switch {
+	case !sok:
+		e.ok = false
+	case !zok:
+		// The zone in scope is not known, so neither is a wall time.
+	default:
+		t, note, err := parseMoment(s, inst.Timezone)
+		zoneUnknown := inst.Group == nil && !zset && wallTimePattern.MatchString(s)
+		if err != nil && !zoneUnknown {
+			e.fail("Invalid send_at", detail(err, s, sensitive), m.SendAt)
+		} else if note != "" {
+			e.diags = append(e.diags, wallWarning("send_at", note+e.about, m.SendAt))
+		}
+		inst.SendAt = t
+	}
+}
+
+// evalBody evaluates the text or the media of a message and checks them
+// against the limits of the group's service.
+func (l *loader) evalBody(e *instanceEval, m *messageBlock, ctx *hcl.EvalContext, inst *Instance) {
 	if m.Text != nil {
 		s, sensitive, sok, d := l.evalRequiredString(m.Text, ctx, "text")
-		diags = append(diags, d...)
-		ok = ok && sok
+		e.diags = append(e.diags, d...)
+		e.ok = e.ok && sok
 		if sok {
 			if err := checkTextLength(s); err != nil {
-				fail("Text too long", "A message's text is at most 4096 characters; "+err.Error()+".", m.Text)
+				e.fail("Text too long", "A message's text is at most 4096 characters; "+err.Error()+".", m.Text)
 			} else if limits, known := Limits(inst.Service); known {
 				if summary, err := limits.CheckText(s); err != nil {
-					fail(summary, detail(err, "", false), m.Text)
+					e.fail(summary, detail(err, "", false), m.Text)
 				}
 			}
 			inst.Text, inst.Sensitive = s, sensitive
 		}
-	} else {
-		media, sensitive, mok, d := l.evalMedia(m.Media, ctx, fail)
-		diags = append(diags, d...)
-		ok = ok && mok
-		if limits, known := Limits(inst.Service); known && mok && m.Media.Caption != nil {
-			if summary, err := limits.CheckCaption(media.Type, media.Caption); err != nil {
-				fail(summary, detail(err, "", false), m.Media.Caption)
-			}
+		return
+	}
+	media, sensitive, mok, d := l.evalMedia(m.Media, ctx, e.fail)
+	e.diags = append(e.diags, d...)
+	e.ok = e.ok && mok
+	if limits, known := Limits(inst.Service); known && mok && m.Media.Caption != nil {
+		if summary, err := limits.CheckCaption(media.Type, media.Caption); err != nil {
+			e.fail(summary, detail(err, "", false), m.Media.Caption)
 		}
-		inst.Media, inst.Sensitive = media, sensitive
 	}
-	if !ok {
-		return nil, diags
-	}
-	return inst, diags
+	inst.Media, inst.Sensitive = media, sensitive
 }
 
 func (l *loader) evalMedia(mb *mediaBlock, ctx *hcl.EvalContext, fail func(summary, text string, expr hcl.Expression)) (*Media, bool, bool, hcl.Diagnostics) {

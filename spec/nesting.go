@@ -231,25 +231,9 @@ type quickLevel struct {
 // the tokens are counted. It counts every operator character, assignment
 // included, so what it returns is never less than checkNesting's depth.
 func quickNesting(src []byte) (maxDepth int, ok bool) {
-	stack := []quickLevel{{}}
-	depth := 0
-	push := func(open byte, multiLine bool) {
-		stack = append(stack, quickLevel{open: open, multiLine: multiLine})
-		depth++
-		maxDepth = max(maxDepth, depth)
-	}
-	pop := func() {
-		depth -= 1 + stack[len(stack)-1].ops
-		stack = stack[:len(stack)-1]
-	}
-	resetOps := func() {
-		top := &stack[len(stack)-1]
-		depth -= top.ops
-		top.ops = 0
-	}
+	q := &quickScan{stack: []quickLevel{{}}}
 	for i := 0; i < len(src); i++ {
 		c := src[i]
-		top := &stack[len(stack)-1]
 		if c >= utf8.RuneSelf {
 			// HCL's scanner reads broken UTF-8 its own way; a valid
 			// character is a letter or string text, nothing more.
@@ -260,92 +244,136 @@ func quickNesting(src []byte) (maxDepth int, ok bool) {
 			i += size - 1
 			continue
 		}
-		if top.open == '"' {
-			switch c {
-			case '"':
-				pop()
-			case '\\':
-				if i+1 >= len(src) || src[i+1] == '\n' || src[i+1] == '\r' {
-					return 0, false
-				}
-				i++
-			case '\n', '\r':
-				return 0, false
-			case '$', '%':
-				if i+1 < len(src) && src[i+1] == c {
-					return 0, false
-				}
-				if i+1 < len(src) && src[i+1] == '{' {
-					if c == '%' {
-						return 0, false
-					}
-					i++
-					push('$', true)
-				}
-			}
-			continue
+		if q.stack[len(q.stack)-1].open == '"' {
+			i, ok = q.stringByte(src, i)
+		} else {
+			i, ok = q.codeByte(src, i)
 		}
-		switch c {
-		case '#':
+		if !ok {
+			return 0, false
+		}
+	}
+	return q.maxDepth, true
+}
+
+// quickScan is the state of quickNesting: the open brackets and strings,
+// the depth now and the deepest so far.
+type quickScan struct {
+	stack           []quickLevel
+	depth, maxDepth int
+}
+
+func (q *quickScan) push(open byte, multiLine bool) {
+	q.stack = append(q.stack, quickLevel{open: open, multiLine: multiLine})
+	q.depth++
+	q.maxDepth = max(q.maxDepth, q.depth)
+}
+
+func (q *quickScan) pop() {
+	q.depth -= 1 + q.stack[len(q.stack)-1].ops
+	q.stack = q.stack[:len(q.stack)-1]
+}
+
+func (q *quickScan) resetOps() {
+	top := &q.stack[len(q.stack)-1]
+	q.depth -= top.ops
+	top.ops = 0
+}
+
+// stringByte reads the byte at i inside a quoted string. It returns the
+// index of the last byte it read, and false where quickNesting gives up.
+func (q *quickScan) stringByte(src []byte, i int) (int, bool) {
+	c := src[i]
+	switch c {
+	case '"':
+		q.pop()
+	case '\\':
+		if i+1 >= len(src) || src[i+1] == '\n' || src[i+1] == '\r' {
+			return i, false
+		}
+		i++
+	case '\n', '\r':
+		return i, false
+	case '$', '%':
+		if i+1 < len(src) && src[i+1] == c {
+			return i, false
+		}
+		if i+1 < len(src) && src[i+1] == '{' {
+			if c == '%' {
+				return i, false
+			}
+			i++
+			q.push('$', true)
+		}
+	}
+	return i, true
+}
+
+// codeByte reads the byte at i outside strings. It returns the index of
+// the last byte it read, and false where quickNesting gives up.
+func (q *quickScan) codeByte(src []byte, i int) (int, bool) {
+	c := src[i]
+	top := &q.stack[len(q.stack)-1]
+	switch c {
+	case '#':
+		for i+1 < len(src) && src[i+1] != '\n' {
+			i++
+		}
+	case '/':
+		if i+1 < len(src) && src[i+1] == '*' {
+			return i, false
+		}
+		if i+1 < len(src) && src[i+1] == '/' {
 			for i+1 < len(src) && src[i+1] != '\n' {
 				i++
 			}
-		case '/':
-			if i+1 < len(src) && src[i+1] == '*' {
-				return 0, false
-			}
-			if i+1 < len(src) && src[i+1] == '/' {
-				for i+1 < len(src) && src[i+1] != '\n' {
-					i++
-				}
-				continue
-			}
-			top.ops++
-			depth++
-		case '<':
-			if i+1 < len(src) && src[i+1] == '<' {
-				return 0, false
-			}
-			top.ops++
-			depth++
-		case '~', '\\':
-			return 0, false
-		case '"':
-			push('"', false)
-		case '(', '[':
-			push(c, true)
-		case '{':
-			push('{', startsForExpr(src[i+1:]))
-		case ')', ']', '}':
-			want := byte('{')
-			switch c {
-			case ')':
-				want = '('
-			case ']':
-				want = '['
-			}
-			if top.open == want || (c == '}' && top.open == '$') {
-				pop()
-				continue
-			}
-			return 0, false
-		case '\n':
-			if !top.multiLine {
-				resetOps()
-			}
-			continue
-		case ',':
-			resetOps()
-			continue
-		case '+', '-', '*', '%', '!', '?', '>', '=', '&', '|':
-			top.ops++
-			depth++
-		default:
-			continue
+			return i, true
 		}
-		maxDepth = max(maxDepth, depth)
+		top.ops++
+		q.depth++
+	case '<':
+		if i+1 < len(src) && src[i+1] == '<' {
+			return i, false
+		}
+		top.ops++
+		q.depth++
+	case '~', '\\':
+		return i, false
+	case '"':
+		q.push('"', false)
+	case '(', '[':
+		q.push(c, true)
+	case '{':
+		q.push('{', startsForExpr(src[i+1:]))
+	case ')', ']', '}':
+		want := byte('{')
+		switch c {
+		case ')':
+			want = '('
+		case ']':
+			want = '['
+		}
+		if top.open == want || (c == '}' && top.open == '$') {
+			q.pop()
+			return i, true
+		}
+		return i, false
+	case '\n':
+		if !top.multiLine {
+			q.resetOps()
+		}
+		return i, true
+	case ',':
+		q.resetOps()
+		return i, true
+	case '+', '-', '*', '%', '!', '?', '>', '=', '&', '|':
+		top.ops++
+		q.depth++
+	default:
+		return i, true
 	}
-	return maxDepth, true
+	q.maxDepth = max(q.maxDepth, q.depth)
+	return i, true
 }
 
 // startsForExpr reports whether the text after a { may begin a for

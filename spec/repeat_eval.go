@@ -27,102 +27,20 @@ var representativeStart = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 // a plan at LoadOptions.At considers (the latest at or before the clock
 // and the next after it) as instances keyed by their time.
 func (l *loader) expandRepeat(m *messageBlock, ctx *hcl.EvalContext, provider *Provider) ([]*Instance, *Repeat, hcl.Diagnostics) {
-	var diags hcl.Diagnostics
-	rb := m.Repeat
-	ruleScope := scope{vars: true, locals: true, groups: true, modules: true,
-		where: "the group, timezone or repeat block of a repeat message, which decide the occurrences each.key names"}
-	for _, expr := range append(rb.expressions(), nonNil(m.Group, m.Timezone)...) {
-		_, d := l.checkRefs(expr, ruleScope)
-		diags = append(diags, d...)
-	}
-	for _, expr := range m.instanceExpressions() {
-		_, d := l.checkRefs(expr, scope{vars: true, locals: true, groups: true, modules: true, each: true, where: "a repeat message"})
-		diags = append(diags, d...)
-	}
+	diags := l.checkRepeatRefs(m)
 	if diags.HasErrors() {
 		return nil, nil, diags
 	}
-
-	ok := true
-	g, d := l.resolveGroup(m.Group, ctx, "")
+	rb := m.Repeat
+	r, g, ok, d := l.evalRule(m, ctx)
 	diags = append(diags, d...)
-	ok = ok && g != nil
-	msgZone, msgSet, zok, d := l.evalZone(m.Timezone, ctx, "")
-	diags = append(diags, d...)
-	ok = ok && zok
-	repZone, repSet, zok, d := l.evalZone(rb.Timezone, ctx, "")
-	diags = append(diags, d...)
-	ok = ok && zok
-
-	// The zone in scope, for wall times in from and until; the rule itself
-	// falls back to UTC.
-	var scoped *time.Location
-	switch {
-	case repSet:
-		scoped = repZone
-	case msgSet:
-		scoped = msgZone
-	case g != nil:
-		scoped = g.Timezone
-	}
-	zone := scoped
-	if zone == nil {
-		zone = time.UTC
-	}
-
-	r := &Repeat{Name: m.Name, Timezone: zone, DeclRange: rb.DeclRange}
-	s, sensitive, sok, d := l.evalRequiredString(rb.Cron, ctx, "cron")
-	diags = append(diags, d...)
-	ok = ok && sok
-	if sok {
-		sched, err := parseCron(s)
-		switch {
-		case sensitive:
-			diags = append(diags, attrError("Invalid cron expression", "The cron expression cannot be sensitive: it is shown in every plan.", rb.Cron))
-			ok = false
-		case err != nil:
-			diags = append(diags, attrError("Invalid cron expression", detail(err, s, false), rb.Cron))
-			ok = false
-		default:
-			r.Cron, r.sched = s, sched
-		}
-	}
-	var fromOK, untilOK bool
-	r.From, fromOK, d = l.evalRepeatMoment(rb.From, ctx, "from", scoped)
-	diags = append(diags, d...)
-	r.Until, untilOK, d = l.evalRepeatMoment(rb.Until, ctx, "until", scoped)
-	diags = append(diags, d...)
-	ok = ok && fromOK && untilOK
-	if fromOK && untilOK && !r.From.IsZero() && !r.Until.IsZero() && r.Until.Before(r.From) {
-		diags = append(diags, attrError("Invalid until", fmt.Sprintf("until (%s) is before from (%s): the rule would never fire.",
-			r.Until.Format(time.RFC3339), r.From.Format(time.RFC3339)), rb.Until))
-		ok = false
-	}
 	if !ok {
 		return nil, nil, diags
 	}
-	r.Rule = describeRule(r.Cron, r.sched, zone)
+	zone := r.Timezone
 
-	var occs []time.Time
-	var before time.Time // the occurrence before the first of occs
 	at := l.opts.At
-	if at.IsZero() {
-		start := representativeStart
-		if !r.From.IsZero() {
-			start = r.From.Add(-time.Nanosecond)
-		}
-		if first := r.next(start); !first.IsZero() {
-			occs = append(occs, first)
-		}
-	} else {
-		if latest, prev := r.latestTwo(at); !latest.IsZero() {
-			occs = append(occs, latest)
-			before = prev
-		}
-		if next := r.next(at); !next.IsZero() {
-			occs = append(occs, next)
-		}
-	}
+	occs, before := r.consideredAt(at)
 	if len(occs) == 0 {
 		window := ""
 		if !r.From.IsZero() || !r.Until.IsZero() {
@@ -153,6 +71,122 @@ func (l *loader) expandRepeat(m *messageBlock, ctx *hcl.EvalContext, provider *P
 		out = nil
 	}
 	return out, r, diags
+}
+
+// checkRepeatRefs checks the references of a repeat message: what decides
+// the occurrences cannot use each, the body can.
+func (l *loader) checkRepeatRefs(m *messageBlock) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	ruleScope := scope{vars: true, locals: true, groups: true, modules: true,
+		where: "the group, timezone or repeat block of a repeat message, which decide the occurrences each.key names"}
+	for _, expr := range append(m.Repeat.expressions(), nonNil(m.Group, m.Timezone)...) {
+		_, d := l.checkRefs(expr, ruleScope)
+		diags = append(diags, d...)
+	}
+	for _, expr := range m.instanceExpressions() {
+		_, d := l.checkRefs(expr, scope{vars: true, locals: true, groups: true, modules: true, each: true, where: "a repeat message"})
+		diags = append(diags, d...)
+	}
+	return diags
+}
+
+// evalRule evaluates the rule of a repeat message and the group it sends
+// to; ok is false when either is unusable.
+func (l *loader) evalRule(m *messageBlock, ctx *hcl.EvalContext) (*Repeat, *Group, bool, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	rb := m.Repeat
+	ok := true
+	g, d := l.resolveGroup(m.Group, ctx, "")
+	diags = append(diags, d...)
+	ok = ok && g != nil
+	msgZone, msgSet, zok, d := l.evalZone(m.Timezone, ctx, "")
+	diags = append(diags, d...)
+	ok = ok && zok
+	repZone, repSet, zok, d := l.evalZone(rb.Timezone, ctx, "")
+	diags = append(diags, d...)
+	ok = ok && zok
+
+	// The zone in scope, for wall times in from and until; the rule itself
+	// falls back to UTC.
+	var scoped *time.Location
+	switch {
+	case repSet:
+		scoped = repZone
+	case msgSet:
+		scoped = msgZone
+	case g != nil:
+		scoped = g.Timezone
+	}
+	zone := scoped
+	if zone == nil {
+		zone = time.UTC
+	}
+
+	r := &Repeat{Name: m.Name, Timezone: zone, DeclRange: rb.DeclRange}
+	cok, d := l.evalCron(r, rb, ctx)
+	diags = append(diags, d...)
+	ok = ok && cok
+	var fromOK, untilOK bool
+	r.From, fromOK, d = l.evalRepeatMoment(rb.From, ctx, "from", scoped)
+	diags = append(diags, d...)
+	r.Until, untilOK, d = l.evalRepeatMoment(rb.Until, ctx, "until", scoped)
+	diags = append(diags, d...)
+	ok = ok && fromOK && untilOK
+	if fromOK && untilOK && !r.From.IsZero() && !r.Until.IsZero() && r.Until.Before(r.From) {
+		diags = append(diags, attrError("Invalid until", fmt.Sprintf("until (%s) is before from (%s): the rule would never fire.",
+			r.Until.Format(time.RFC3339), r.From.Format(time.RFC3339)), rb.Until))
+		ok = false
+	}
+	if ok {
+		r.Rule = describeRule(r.Cron, r.sched, zone)
+	}
+	return r, g, ok, diags
+}
+
+// evalCron evaluates the cron expression of a repeat block into r.
+func (l *loader) evalCron(r *Repeat, rb *repeatBlock, ctx *hcl.EvalContext) (bool, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	s, sensitive, ok, d := l.evalRequiredString(rb.Cron, ctx, "cron")
+	diags = append(diags, d...)
+	if !ok {
+		return false, diags
+	}
+	sched, err := parseCron(s)
+	switch {
+	case sensitive:
+		diags = append(diags, attrError("Invalid cron expression", "The cron expression cannot be sensitive: it is shown in every plan.", rb.Cron))
+		return false, diags
+	case err != nil:
+		diags = append(diags, attrError("Invalid cron expression", detail(err, s, false), rb.Cron))
+		return false, diags
+	}
+	r.Cron, r.sched = s, sched
+	return true, diags
+}
+
+// consideredAt is the occurrences a plan at the clock at considers: the
+// latest at or before it and the next after it, with the occurrence
+// before the first of them. Without a clock it is the first occurrence,
+// so that the body can be checked.
+func (r *Repeat) consideredAt(at time.Time) (occs []time.Time, before time.Time) {
+	if at.IsZero() {
+		start := representativeStart
+		if !r.From.IsZero() {
+			start = r.From.Add(-time.Nanosecond)
+		}
+		if first := r.next(start); !first.IsZero() {
+			occs = append(occs, first)
+		}
+		return occs, before
+	}
+	if latest, prev := r.latestTwo(at); !latest.IsZero() {
+		occs = append(occs, latest)
+		before = prev
+	}
+	if next := r.next(at); !next.IsZero() {
+		occs = append(occs, next)
+	}
+	return occs, before
 }
 
 // evalRepeatMoment evaluates a repeat block's from or until: RFC 3339, or
