@@ -284,6 +284,14 @@ func applyThroughput(h *harness) error {
 		}
 	}
 	os.Remove(journal)
+	reportApplyThroughput(h, herald, bare, heraldConns, bareConns)
+	return nil
+}
+
+// reportApplyThroughput writes case 3's figures: the wall times of herald
+// apply and the bare loop, and the connections each opened.
+func reportApplyThroughput(h *harness, herald, bare, heraldConns, bareConns []float64) {
+	sz := h.sz
 	cs := "3 apply throughput"
 	t := h.results
 	n := fmtCount(sz.ApplySends)
@@ -293,7 +301,6 @@ func applyThroughput(h *harness) error {
 	t.target(cs, "herald / bare loop (wall)", fmt.Sprintf("%.2f", r), "≤ 1.25", r <= 1.25)
 	t.info(cs, "herald sends per second", fmt.Sprintf("%.0f", float64(sz.ApplySends)/median(herald)))
 	t.info(cs, "connections opened to the fake: herald / bare loop", fmt.Sprintf("%.0f / %.0f", median(heraldConns), median(bareConns)))
-	return nil
 }
 
 // 4. State cost: recording into a full state against an empty one.

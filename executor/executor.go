@@ -68,84 +68,11 @@ type Failure struct {
 // could not be recorded; failed sends are reported in the Summary, not as
 // an error.
 func Run(ctx context.Context, plan *planner.Plan, client Sender, rec state.Recorder, opts Options, hooks Hooks) (Summary, error) {
-	if plan == nil {
-		return Summary{}, errors.New("executor: no plan to apply")
-	}
-	if rec == nil {
-		return Summary{}, errors.New("executor: no state recorder")
-	}
-	opts, err := opts.withDefaults()
+	r, queues, expires, err := newRunner(ctx, plan, client, rec, opts, hooks)
 	if err != nil {
-		return Summary{}, fmt.Errorf("executor: %w", err)
+		return Summary{}, err
 	}
-	queues, expires, err := sortChanges(plan)
-	if err != nil {
-		return Summary{}, fmt.Errorf("executor: %w", err)
-	}
-	accounts := newAccounts(client, opts)
-	for _, q := range queues {
-		if accounts.client(q.account) == nil {
-			return Summary{}, fmt.Errorf("executor: no A1Base client to send with%s", accountDesc(q.account))
-		}
-	}
-	lim, err := buildLimits(opts, queues, paceClock(opts.Now))
-	if err != nil {
-		return Summary{}, fmt.Errorf("executor: %w", err)
-	}
-	accounts.lim = lim
-	// Attempts must join a moved record, not start a second one.
-	if err := RecordMoves(ctx, plan, rec); err != nil {
-		return Summary{}, fmt.Errorf("executor: %w", err)
-	}
-
-	r := &runner{
-		client:  accounts,
-		rec:     rec,
-		opts:    opts,
-		hooks:   newSerialHooks(hooks),
-		lim:     lim,
-		backoff: &backoff{cfg: opts.Backoff},
-		abort:   opts.Abort,
-		fields:  map[*planner.Change]state.Event{},
-	}
-	for _, c := range expires {
-		r.fields[c] = recordFields(c)
-	}
-	for _, q := range queues {
-		for _, c := range q.changes {
-			r.fields[c] = recordFields(c)
-		}
-	}
-	// Three lifetimes: new work stops on the first interrupt, a storage
-	// fault or Abort; requests in flight end only on Abort; records
-	// outlive both, so that whatever happened is written down.
-	r.recCtx = context.WithoutCancel(ctx)
-	var reqCancel, stopCancel context.CancelFunc
-	r.reqCtx, reqCancel = context.WithCancel(r.recCtx)
-	defer reqCancel()
-	r.stopCtx, stopCancel = context.WithCancel(ctx)
-	defer stopCancel()
-	r.stopAll = stopCancel
-	r.lockCtx = opts.Lock
-	if r.lockCtx == nil {
-		r.lockCtx = context.Background()
-	}
-	var sendCancel context.CancelCauseFunc
-	r.sendCtx, sendCancel = context.WithCancelCause(r.lockCtx)
-	defer sendCancel(context.Canceled)
-	done := make(chan struct{})
-	defer close(done)
-	if opts.Abort != nil {
-		go func() {
-			select {
-			case <-opts.Abort:
-				sendCancel(errAbortedBeforeSend)
-				reqCancel()
-				stopCancel()
-			case <-done:
-			}
-		}()
-	}
+	defer r.startContexts(ctx)()
 
 	total := len(expires)
 	for _, q := range queues {
@@ -159,7 +86,7 @@ func Run(ctx context.Context, plan *planner.Plan, client Sender, rec state.Recor
 
 	work := make(chan *queue)
 	var wg sync.WaitGroup
-	for range min(opts.Parallelism, len(queues)) {
+	for range min(r.opts.Parallelism, len(queues)) {
 		wg.Go(func() {
 			for q := range work {
 				r.drain(q)
@@ -186,6 +113,98 @@ func Run(ctx context.Context, plan *planner.Plan, client Sender, rec state.Recor
 		return sum, fmt.Errorf("apply interrupted: %w", ctx.Err())
 	}
 	return sum, nil
+}
+
+// newRunner checks the plan and the options, sorts the changes into one
+// queue per group and the expire changes, and records the plan's moves.
+func newRunner(ctx context.Context, plan *planner.Plan, client Sender, rec state.Recorder, opts Options, hooks Hooks) (*runner, []*queue, []*planner.Change, error) {
+	if plan == nil {
+		return nil, nil, nil, errors.New("executor: no plan to apply")
+	}
+	if rec == nil {
+		return nil, nil, nil, errors.New("executor: no state recorder")
+	}
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("executor: %w", err)
+	}
+	queues, expires, err := sortChanges(plan)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("executor: %w", err)
+	}
+	accounts := newAccounts(client, opts)
+	for _, q := range queues {
+		if accounts.client(q.account) == nil {
+			return nil, nil, nil, fmt.Errorf("executor: no A1Base client to send with%s", accountDesc(q.account))
+		}
+	}
+	lim, err := buildLimits(opts, queues, paceClock(opts.Now))
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("executor: %w", err)
+	}
+	accounts.lim = lim
+	// Attempts must join a moved record, not start a second one.
+	if err := RecordMoves(ctx, plan, rec); err != nil {
+		return nil, nil, nil, fmt.Errorf("executor: %w", err)
+	}
+
+	r := &runner{
+		client:  accounts,
+		rec:     rec,
+		opts:    opts,
+		hooks:   newSerialHooks(hooks),
+		lim:     lim,
+		backoff: &backoff{cfg: opts.Backoff},
+		abort:   opts.Abort,
+		fields:  map[*planner.Change]state.Event{},
+	}
+	for _, c := range expires {
+		r.fields[c] = recordFields(c)
+	}
+	for _, q := range queues {
+		for _, c := range q.changes {
+			r.fields[c] = recordFields(c)
+		}
+	}
+	return r, queues, expires, nil
+}
+
+// startContexts sets up the runner's contexts and returns the function
+// that releases them.
+//
+// Three lifetimes: new work stops on the first interrupt, a storage fault
+// or Abort; requests in flight end only on Abort; records outlive both,
+// so that whatever happened is written down.
+func (r *runner) startContexts(ctx context.Context) (release func()) {
+	r.recCtx = context.WithoutCancel(ctx)
+	var reqCancel, stopCancel context.CancelFunc
+	r.reqCtx, reqCancel = context.WithCancel(r.recCtx)
+	r.stopCtx, stopCancel = context.WithCancel(ctx)
+	r.stopAll = stopCancel
+	r.lockCtx = r.opts.Lock
+	if r.lockCtx == nil {
+		r.lockCtx = context.Background()
+	}
+	var sendCancel context.CancelCauseFunc
+	r.sendCtx, sendCancel = context.WithCancelCause(r.lockCtx)
+	done := make(chan struct{})
+	if r.opts.Abort != nil {
+		go func() {
+			select {
+			case <-r.opts.Abort:
+				sendCancel(errAbortedBeforeSend)
+				reqCancel()
+				stopCancel()
+			case <-done:
+			}
+		}()
+	}
+	return func() {
+		close(done)
+		sendCancel(context.Canceled)
+		stopCancel()
+		reqCancel()
+	}
 }
 
 // queue is one group's sends, in send_at order, then by address.
@@ -549,36 +568,8 @@ func forHooks(inst *spec.Instance, res a1base.Result) a1base.Result {
 // the worker's previous send while it is queued (see queueingRecorder).
 func (r *runner) send(c *planner.Change, group string, w *worker) {
 	inst := c.Instance
-	checkMedia := r.client.checkMedia(inst) && inst.Media != nil
-	if r.stopping() || r.pastExpiry(inst) || checkMedia {
-		// Nothing is sent right away: report the previous send first.
-		_ = r.settle(w)
-	}
-	if r.stopping() {
-		r.notStarted()
+	if !r.readyToSend(c, w) {
 		return
-	}
-	if r.pastExpiry(inst) {
-		r.expire(c)
-		return
-	}
-	if checkMedia {
-		if err := r.client.of(inst).CheckMedia(r.stopCtx, inst.Media.URL, inst.Media.Type); err != nil {
-			err = request(inst).Scrub(err) // the URL may be sensitive
-			if r.stopping() {
-				r.notStarted()
-				return
-			}
-			why := "media check failed: " + err.Error()
-			e := r.event(c, state.EventOutcome, 0, state.StatusFailed)
-			e.Error = why
-			if err := r.record(e); err != nil {
-				r.setFault(fmt.Errorf("recording %s as failed: %w", c.Addr, err))
-			}
-			r.failed(c, why)
-			r.hooks.MediaRejected(c, err)
-			return
-		}
 	}
 
 	// lastReason is why the previous try failed; a message left after a
@@ -593,70 +584,9 @@ func (r *runner) send(c *planner.Change, group string, w *worker) {
 	}
 	n := lastAttempt(c.Record)
 	for try := 1; ; try++ {
-		err := r.lim.takeTokens(r.stopCtx, group, func(d time.Duration, by string) {
-			// A rate limit holds this send back: report the previous
-			// one now rather than after the wait. A failure stops the
-			// run, which the check after the wait sees.
-			_ = r.settle(w)
-			if d >= r.opts.ReportWait {
-				r.hooks.RateLimited(c, d, by)
-			}
-		})
-		if err != nil {
-			leave()
-			return
-		}
-		if r.stopping() {
-			leave()
-			return
-		}
-		if r.pastExpiry(inst) {
-			r.expire(c)
-			return
-		}
 		n++
-		attempt := r.event(c, state.EventAttempt, n, state.StatusSending)
-		r.setStarted(c, attempt.At)
-		// Taken before the record: the attempt is durable no sooner.
-		journaled := mono()
-		err = r.record(attempt)
-		// The previous send's queued outcome went to the journal before
-		// this attempt, so the same fsync made it durable.
-		settleErr := r.settle(w)
-		if err != nil {
-			r.setFault(fmt.Errorf("recording attempt %d of %s: %w", n, c.Addr, err))
-			leave()
-			return
-		}
-		if settleErr != nil {
-			// Recording stopped: the attempt is recorded but its request
-			// never leaves; say so, so the message is retried rather than
-			// left unknown.
-			notSent := errors.New("not sent: the outcome of an earlier send could not be recorded")
-			if r.finish(c, n, a1base.Result{Outcome: a1base.Transient, Err: notSent}, nil) {
-				r.failed(c, notSent.Error())
-			}
-			return
-		}
-		testhook.AttemptJournaled(c.Addr.String())
-		r.hooks.BeforeSend(c, n)
-		start, notSent := r.admit(inst, group, attemptKey(c.Addr.String(), n), journaled)
-		if notSent != nil {
-			// The attempt is recorded but its request never left: say
-			// so, so the message is retried rather than left unknown.
-			if errors.Is(notSent, errExpiredBeforeSend) {
-				r.expireNotSent(c, n, notSent)
-				return
-			}
-			if r.finish(c, n, a1base.Result{Outcome: a1base.Transient, Err: notSent}, nil) {
-				r.failed(c, notSent.Error())
-			}
-			return
-		}
-		r.count(func(s *Summary) { s.Attempts++ })
-		res := r.client.of(inst).SendGroup(start.watch(r.reqCtx), request(inst))
-		start.written()
-		if !r.finish(c, n, res, w) {
+		res, sent := r.attempt(c, group, n, w, leave)
+		if !sent {
 			return
 		}
 		lastReason = reason(res)
@@ -679,6 +609,118 @@ func (r *runner) send(c *planner.Change, group string, w *worker) {
 			return
 		}
 	}
+}
+
+// readyToSend handles what ends a message before its first attempt: the
+// run stopping, the message expiring, its media failing the check. It
+// returns false when the message is done with.
+func (r *runner) readyToSend(c *planner.Change, w *worker) bool {
+	inst := c.Instance
+	checkMedia := r.client.checkMedia(inst) && inst.Media != nil
+	if r.stopping() || r.pastExpiry(inst) || checkMedia {
+		// Nothing is sent right away: report the previous send first.
+		_ = r.settle(w)
+	}
+	if r.stopping() {
+		r.notStarted()
+		return false
+	}
+	if r.pastExpiry(inst) {
+		r.expire(c)
+		return false
+	}
+	if !checkMedia {
+		return true
+	}
+	err := r.client.of(inst).CheckMedia(r.stopCtx, inst.Media.URL, inst.Media.Type)
+	if err == nil {
+		return true
+	}
+	err = request(inst).Scrub(err) // the URL may be sensitive
+	if r.stopping() {
+		r.notStarted()
+		return false
+	}
+	why := "media check failed: " + err.Error()
+	e := r.event(c, state.EventOutcome, 0, state.StatusFailed)
+	e.Error = why
+	if err := r.record(e); err != nil {
+		r.setFault(fmt.Errorf("recording %s as failed: %w", c.Addr, err))
+	}
+	r.failed(c, why)
+	r.hooks.MediaRejected(c, err)
+	return false
+}
+
+// attempt makes attempt n of a message: it waits for the rate limits,
+// records the attempt, sends and records the outcome. sent is false when
+// the message is done with, whether or not a request left; leave ends it
+// without an outcome of this attempt.
+func (r *runner) attempt(c *planner.Change, group string, n int, w *worker, leave func()) (res a1base.Result, sent bool) {
+	inst := c.Instance
+	err := r.lim.takeTokens(r.stopCtx, group, func(d time.Duration, by string) {
+		// A rate limit holds this send back: report the previous
+		// one now rather than after the wait. A failure stops the
+		// run, which the check after the wait sees.
+		_ = r.settle(w)
+		if d >= r.opts.ReportWait {
+			r.hooks.RateLimited(c, d, by)
+		}
+	})
+	if err != nil {
+		leave()
+		return res, false
+	}
+	if r.stopping() {
+		leave()
+		return res, false
+	}
+	if r.pastExpiry(inst) {
+		r.expire(c)
+		return res, false
+	}
+	attempt := r.event(c, state.EventAttempt, n, state.StatusSending)
+	r.setStarted(c, attempt.At)
+	// Taken before the record: the attempt is durable no sooner.
+	journaled := mono()
+	err = r.record(attempt)
+	// The previous send's queued outcome went to the journal before
+	// this attempt, so the same fsync made it durable.
+	settleErr := r.settle(w)
+	if err != nil {
+		r.setFault(fmt.Errorf("recording attempt %d of %s: %w", n, c.Addr, err))
+		leave()
+		return res, false
+	}
+	if settleErr != nil {
+		// Recording stopped: the attempt is recorded but its request
+		// never leaves; say so, so the message is retried rather than
+		// left unknown.
+		notSent := errors.New("not sent: the outcome of an earlier send could not be recorded")
+		if r.finish(c, n, a1base.Result{Outcome: a1base.Transient, Err: notSent}, nil) {
+			r.failed(c, notSent.Error())
+		}
+		return res, false
+	}
+	testhook.AttemptJournaled(c.Addr.String())
+	r.hooks.BeforeSend(c, n)
+	start, notSent := r.admit(inst, group, attemptKey(c.Addr.String(), n), journaled)
+	if notSent != nil {
+		// The attempt is recorded but its request never left: say
+		// so, so the message is retried rather than left unknown.
+		if errors.Is(notSent, errExpiredBeforeSend) {
+			r.expireNotSent(c, n, notSent)
+			return res, false
+		}
+		if r.finish(c, n, a1base.Result{Outcome: a1base.Transient, Err: notSent}, nil) {
+			r.failed(c, notSent.Error())
+		}
+		return res, false
+	}
+	r.count(func(s *Summary) { s.Attempts++ })
+	res = r.client.of(inst).SendGroup(start.watch(r.reqCtx), request(inst))
+	start.written()
+	return res, r.finish(c, n, res, w)
 }
 
 // mono reads the clock that bounds the time between journaling an attempt

@@ -447,133 +447,152 @@ func Encode(w io.Writer, snap *Snapshot) error {
 // with anything but printable ASCII, or a time json would refuse; Encode
 // then has json.Encoder write that record.
 func appendRecord(b []byte, r *Record) ([]byte, bool) {
-	const in1, in2, in3 = "\n      ", "\n        ", "\n          "
 	for _, a := range r.Attempts {
 		if a.LookUp != nil {
 			// Rare (unknown outcomes only): json.Encoder lays it out.
 			return b, false
 		}
 	}
-	ok := true
-	str := func(indent, key, v string) {
-		b = append(b, indent...)
-		b = append(b, '"')
-		b = append(b, key...)
-		b = append(b, `": "`...)
-		for i := 0; i < len(v); i++ {
-			switch c := v[i]; {
-			case c == '"' || c == '\\':
-				b = append(b, '\\', c)
-			case c < 0x20 || c >= 0x7f:
-				ok = false
-				return
-			default:
-				b = append(b, c)
-			}
-		}
-		b = append(b, '"')
-	}
-	tm := func(indent, key string, t time.Time) {
-		b = append(b, indent...)
-		b = append(b, '"')
-		b = append(b, key...)
-		b = append(b, `": `...)
-		j, err := t.MarshalJSON()
-		if err != nil {
-			ok = false
-			return
-		}
-		b = append(b, j...)
-	}
-	b = append(b, '{')
-	str(in1, "address", r.Address)
-	b = append(b, ',')
-	str(in1, "group", r.Group)
-	b = append(b, ',')
-	str(in1, "thread_id", r.ThreadID)
-	b = append(b, ',')
-	str(in1, "service", r.Service)
-	b = append(b, ',')
-	str(in1, "from", r.From)
-	b = append(b, ',')
-	str(in1, "content_hash", r.ContentHash)
-	b = append(b, ',')
-	tm(in1, "send_at", r.SendAt)
-	b = append(b, ',')
-	str(in1, "status", string(r.Status))
-	b = append(b, ',')
+	w := &recordWriter{b: b, ok: true}
+	w.b = append(w.b, '{')
+	w.str(in1, "address", r.Address)
+	w.b = append(w.b, ',')
+	w.str(in1, "group", r.Group)
+	w.b = append(w.b, ',')
+	w.str(in1, "thread_id", r.ThreadID)
+	w.b = append(w.b, ',')
+	w.str(in1, "service", r.Service)
+	w.b = append(w.b, ',')
+	w.str(in1, "from", r.From)
+	w.b = append(w.b, ',')
+	w.str(in1, "content_hash", r.ContentHash)
+	w.b = append(w.b, ',')
+	w.tm(in1, "send_at", r.SendAt)
+	w.b = append(w.b, ',')
+	w.str(in1, "status", string(r.Status))
+	w.b = append(w.b, ',')
 	if r.Imported != "" {
-		str(in1, "imported", string(r.Imported))
-		b = append(b, ',')
+		w.str(in1, "imported", string(r.Imported))
+		w.b = append(w.b, ',')
 	}
 	if len(r.Attempts) > 0 {
-		b = append(b, in1...)
-		b = append(b, `"attempts": [`...)
-		for i, a := range r.Attempts {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, in2...)
-			b = append(b, '{')
-			b = append(b, in3...)
-			b = append(b, `"number": `...)
-			b = strconv.AppendInt(b, int64(a.Number), 10)
-			b = append(b, ',')
-			tm(in3, "started_at", a.StartedAt)
-			if a.FinishedAt != nil {
-				b = append(b, ',')
-				tm(in3, "finished_at", *a.FinishedAt)
-			}
-			if a.Outcome != "" {
-				b = append(b, ',')
-				str(in3, "outcome", a.Outcome)
-			}
-			if a.Error != "" {
-				b = append(b, ',')
-				str(in3, "error", a.Error)
-			}
-			if a.LockGeneration != 0 {
-				b = append(b, ',')
-				b = append(b, in3...)
-				b = append(b, `"lock_generation": `...)
-				b = strconv.AppendInt(b, a.LockGeneration, 10)
-			}
-			b = append(b, in2...)
-			b = append(b, '}')
-		}
-		b = append(b, in1...)
-		b = append(b, "],"...)
+		w.attempts(r.Attempts)
 	}
-	if ans := r.Answer; ans != nil {
-		b = append(b, in1...)
-		b = append(b, `"answer": {`...)
-		first := true
-		field := func(key, v string) {
-			if v == "" {
-				return
-			}
-			if !first {
-				b = append(b, ',')
-			}
-			first = false
-			str(in2, key, v)
-		}
-		field("chat_group_id", ans.ChatGroupID)
-		field("message_id", ans.MessageID)
-		field("from", ans.From)
-		field("body", ans.Body)
-		field("status", ans.Status)
-		field("date_created", ans.DateCreated)
-		if !first {
-			b = append(b, in1...)
-		}
-		b = append(b, "},"...)
+	if r.Answer != nil {
+		w.answer(r.Answer)
 	}
 	if r.LastError != "" {
-		str(in1, "last_error", r.LastError)
-		b = append(b, ',')
+		w.str(in1, "last_error", r.LastError)
+		w.b = append(w.b, ',')
 	}
-	tm(in1, "updated_at", r.UpdatedAt)
-	b = append(b, "\n    }"...)
-	return b, ok
+	w.tm(in1, "updated_at", r.UpdatedAt)
+	w.b = append(w.b, "\n    }"...)
+	return w.b, w.ok
+}
+
+// The indentations of a record's fields, of its attempts and answer, and
+// of their fields.
+const in1, in2, in3 = "\n      ", "\n        ", "\n          "
+
+// recordWriter is appendRecord's buffer; ok turns false where it gives up.
+type recordWriter struct {
+	b  []byte
+	ok bool
+}
+
+func (w *recordWriter) str(indent, key, v string) {
+	w.b = append(w.b, indent...)
+	w.b = append(w.b, '"')
+	w.b = append(w.b, key...)
+	w.b = append(w.b, `": "`...)
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c == '"' || c == '\\':
+			w.b = append(w.b, '\\', c)
+		case c < 0x20 || c >= 0x7f:
+			w.ok = false
+			return
+		default:
+			w.b = append(w.b, c)
+		}
+	}
+	w.b = append(w.b, '"')
+}
+
+func (w *recordWriter) tm(indent, key string, t time.Time) {
+	w.b = append(w.b, indent...)
+	w.b = append(w.b, '"')
+	w.b = append(w.b, key...)
+	w.b = append(w.b, `": `...)
+	j, err := t.MarshalJSON()
+	if err != nil {
+		w.ok = false
+		return
+	}
+	w.b = append(w.b, j...)
+}
+
+func (w *recordWriter) attempts(attempts []Attempt) {
+	w.b = append(w.b, in1...)
+	w.b = append(w.b, `"attempts": [`...)
+	for i, a := range attempts {
+		if i > 0 {
+			w.b = append(w.b, ',')
+		}
+		w.b = append(w.b, in2...)
+		w.b = append(w.b, '{')
+		w.b = append(w.b, in3...)
+		w.b = append(w.b, `"number": `...)
+		w.b = strconv.AppendInt(w.b, int64(a.Number), 10)
+		w.b = append(w.b, ',')
+		w.tm(in3, "started_at", a.StartedAt)
+		if a.FinishedAt != nil {
+			w.b = append(w.b, ',')
+			w.tm(in3, "finished_at", *a.FinishedAt)
+		}
+		if a.Outcome != "" {
+			w.b = append(w.b, ',')
+			w.str(in3, "outcome", a.Outcome)
+		}
+		if a.Error != "" {
+			w.b = append(w.b, ',')
+			w.str(in3, "error", a.Error)
+		}
+		if a.LockGeneration != 0 {
+			w.b = append(w.b, ',')
+			w.b = append(w.b, in3...)
+			w.b = append(w.b, `"lock_generation": `...)
+			w.b = strconv.AppendInt(w.b, a.LockGeneration, 10)
+		}
+		w.b = append(w.b, in2...)
+		w.b = append(w.b, '}')
+	}
+	w.b = append(w.b, in1...)
+	w.b = append(w.b, "],"...)
+}
+
+func (w *recordWriter) answer(ans *Answer) {
+	w.b = append(w.b, in1...)
+	w.b = append(w.b, `"answer": {`...)
+	first := true
+	field := func(key, v string) {
+		if v == "" {
+			return
+		}
+		if !first {
+			w.b = append(w.b, ',')
+		}
+		first = false
+		w.str(in2, key, v)
+	}
+	field("chat_group_id", ans.ChatGroupID)
+	field("message_id", ans.MessageID)
+	field("from", ans.From)
+	field("body", ans.Body)
+	field("status", ans.Status)
+	field("date_created", ans.DateCreated)
+	if !first {
+		w.b = append(w.b, in1...)
+	}
+	w.b = append(w.b, "},"...)
 }
