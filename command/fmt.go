@@ -19,6 +19,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclwrite"
 
 	"github.com/heraldhq/herald/command/views"
+	"github.com/heraldhq/herald/internal/atomicfile"
 )
 
 func init() {
@@ -278,38 +279,6 @@ func listHCLFiles(dir string, recursive bool) ([]string, error) {
 // and a rename, so an interrupted write never leaves half a file; the
 // file keeps its permission bits, and a symlink keeps pointing at the
 // rewritten file.
-func writeKeepingMode(path string, data []byte) (err error) {
-	real, err := filepath.EvalSymlinks(path)
-	if err != nil {
-		return err
-	}
-	fi, err := os.Stat(real)
-	if err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(real), "."+filepath.Base(real)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err = tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err = tmp.Chmod(fi.Mode().Perm()); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err = tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), real)
+func writeKeepingMode(path string, data []byte) error {
+	return atomicfile.Write(path, data, atomicfile.Options{KeepPerm: true, FollowSymlinks: true})
 }

@@ -9,11 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/heraldhq/herald/addrs"
+	"github.com/heraldhq/herald/internal/atomicfile"
 	"github.com/heraldhq/herald/spec"
 	"github.com/heraldhq/herald/state"
 )
@@ -304,44 +304,15 @@ func (sr *SavedRepeat) info() (*spec.RepeatInfo, error) {
 // WriteFile saves a plan to path, readable by its owner only, hashing its
 // sensitive values with key (see Encode). The file is written beside its
 // final name and renamed into place, so a reader never sees half a plan.
-func WriteFile(path string, p *Plan, key []byte) (err error) {
+func WriteFile(path string, p *Plan, key []byte) error {
 	data, err := Encode(p, key)
 	if err != nil {
 		return err
 	}
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
+	// Saved plans hold hashes of sensitive values: owner only, whatever
+	// the umask.
+	if err := atomicfile.Write(path, data, atomicfile.Options{Perm: 0o600}); err != nil {
 		return fmt.Errorf("cannot save the plan to %s: %w", path, err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	// CreateTemp already makes the file 0600; say so in case that changes.
-	if err = f.Chmod(0o600); err != nil {
-		return fmt.Errorf("cannot save the plan to %s: %w", path, err)
-	}
-	if _, err = f.Write(data); err != nil {
-		return fmt.Errorf("cannot save the plan to %s: %w", path, err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("cannot save the plan to %s: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("cannot save the plan to %s: %w", path, err)
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("cannot save the plan to %s: %w", path, err)
-	}
-	// The rename is durable only once the directory is; a failure here
-	// leaves a complete file, so it is not reported.
-	if d, derr := os.Open(dir); derr == nil {
-		d.Sync()
-		d.Close()
 	}
 	return nil
 }

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/heraldhq/herald/internal/atomicfile"
 )
 
 // fileMode is the mode of every file the local backend writes: state can
@@ -18,44 +20,15 @@ const fileMode fs.FileMode = 0o600
 func tempPattern(path string) string { return filepath.Base(path) + ".tmp-*" }
 
 // writeAtomic replaces path with data so that a crash at any moment leaves
-// either the old file or the new one: write a temporary file in the same
-// directory, fsync it, keep the old file as backup (when backup is not
-// empty), rename the temporary file over path, fsync the directory.
-func writeAtomic(path, backup string, data []byte) (err error) {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, tempPattern(path))
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	tmpName := tmp.Name()
-	defer func() {
-		if err != nil {
-			_ = tmp.Close()
-			_ = os.Remove(tmpName)
-		}
-	}()
-	if err = tmp.Chmod(fileMode); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if _, err = tmp.Write(data); err != nil {
-		return fmt.Errorf("writing %s: %w", tmpName, err)
-	}
-	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("syncing %s: %w", tmpName, err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", tmpName, err)
-	}
+// either the old file or the new one, keeping the old file as backup
+// (when backup is not empty) just before the new one replaces it.
+func writeAtomic(path, backup string, data []byte) error {
+	opts := atomicfile.Options{Perm: fileMode, TempPattern: tempPattern(path)}
 	if backup != "" {
-		if err = keepBackup(path, backup); err != nil {
-			return err
-		}
+		opts.BeforeRename = func() error { return keepBackup(path, backup) }
 	}
-	if err = os.Rename(tmpName, path); err != nil {
-		return fmt.Errorf("replacing %s: %w", path, err)
-	}
-	if err = syncDir(dir); err != nil {
-		return err
+	if err := atomicfile.Write(path, data, opts); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil
 }
@@ -115,19 +88,6 @@ func copyFile(from, to string) error {
 		return err
 	}
 	return f.Close()
-}
-
-// syncDir makes a rename, creation or removal in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("syncing directory %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
-		return fmt.Errorf("syncing directory %s: %w", dir, err)
-	}
-	return nil
 }
 
 // removeStrayTemps removes temporary files that a crashed write left

@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 
 	"github.com/gofrs/flock"
+
+	"github.com/heraldhq/herald/internal/atomicfile"
 )
 
 // DefaultPath is the local state file used when none is named.
@@ -359,7 +361,7 @@ func (l *Local) prepareJournal(f *os.File) error {
 	if err := f.Sync(); err != nil {
 		return fmt.Errorf("syncing %s: %w", f.Name(), err)
 	}
-	return syncDir(filepath.Dir(l.path))
+	return atomicfile.SyncDir(filepath.Dir(l.path))
 }
 
 // closeJournal stops the writer and closes the journal file. Called with
@@ -457,7 +459,7 @@ func (l *Local) removeJournal() error {
 	}
 	l.jOnDisk = false
 	l.journalLen = 0
-	return syncDir(filepath.Dir(l.path))
+	return atomicfile.SyncDir(filepath.Dir(l.path))
 }
 
 // Replace stores snap as the whole new state (state rm, state push) and
