@@ -451,16 +451,6 @@ func (r *runner) pastExpiry(inst *spec.Instance) bool {
 	return r.opts.Now().After(inst.ExpiresAt())
 }
 
-func lastAttempt(rec *state.Record) int {
-	n := 0
-	if rec != nil {
-		for _, a := range rec.Attempts {
-			n = max(n, a.Number)
-		}
-	}
-	return n
-}
-
 func request(inst *spec.Instance) a1base.SendRequest {
 	req := a1base.SendRequest{
 		Content:  inst.Content(),
@@ -582,7 +572,7 @@ func (r *runner) send(c *planner.Change, group string, w *worker) {
 			r.failed(c, lastReason)
 		}
 	}
-	n := lastAttempt(c.Record)
+	n := c.Record.LastAttemptNumber()
 	for try := 1; ; try++ {
 		n++
 		res, sent := r.attempt(c, group, n, w, leave)

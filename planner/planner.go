@@ -279,9 +279,9 @@ func sentAt(rec *state.Record) time.Time {
 
 // failure describes a failed record's last attempt.
 func failure(rec *state.Record) string {
-	n := len(rec.Attempts)
-	if n > 0 && rec.Attempts[n-1].Number > 0 {
-		n = rec.Attempts[n-1].Number
+	n := rec.LastAttemptNumber()
+	if n == 0 {
+		n = len(rec.Attempts)
 	}
 	s := "an earlier attempt failed"
 	if n > 0 {

@@ -270,3 +270,15 @@ func (r *Record) LastAttempt() *Attempt {
 	}
 	return last
 }
+
+// LastAttemptNumber is the highest attempt number of r; 0 when r is nil or
+// has no attempt, so the next attempt is always LastAttemptNumber()+1.
+func (r *Record) LastAttemptNumber() int {
+	n := 0
+	if r != nil {
+		for _, a := range r.Attempts {
+			n = max(n, a.Number)
+		}
+	}
+	return n
+}

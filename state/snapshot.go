@@ -277,9 +277,5 @@ func MarkInterrupted(s *Snapshot) bool {
 // InterruptedError is the last error MarkInterrupted gives r: its last
 // attempt's outcome was never recorded.
 func InterruptedError(r *Record) string {
-	n := 0
-	if len(r.Attempts) > 0 {
-		n = r.Attempts[len(r.Attempts)-1].Number
-	}
-	return fmt.Sprintf("no outcome was recorded for attempt %d: the run that made it ended before the answer arrived", n)
+	return fmt.Sprintf("no outcome was recorded for attempt %d: the run that made it ended before the answer arrived", r.LastAttemptNumber())
 }
