@@ -18,9 +18,10 @@ import (
 	"github.com/heraldhq/herald/state"
 )
 
-// PlanFormatVersion is the version of the saved-plan format this herald
-// writes and reads.
-const PlanFormatVersion = "1"
+// SavedPlanFormatVersion is the version of the file format of a plan saved
+// with plan -out, which this herald writes and reads. It is not the
+// format_version of the JSON plan document that show -json prints.
+const SavedPlanFormatVersion = "1"
 
 // planKind marks a file as a herald plan, so that handing apply some other
 // JSON file (the state, say) is reported as such.
@@ -155,7 +156,7 @@ func PlanKeyID(key []byte) string {
 // must then be set (ErrNoPlanKey otherwise); key itself is not written.
 func Encode(p *Plan, key []byte) ([]byte, error) {
 	sp := &SavedPlan{
-		FormatVersion: PlanFormatVersion,
+		FormatVersion: SavedPlanFormatVersion,
 		At:            p.At,
 		Lineage:       p.Lineage,
 		Serial:        p.Serial,
@@ -349,8 +350,8 @@ func Decode(data []byte) (*SavedPlan, error) {
 	if sp == nil {
 		return nil, damaged("no plan in the file")
 	}
-	if sp.FormatVersion != PlanFormatVersion {
-		return nil, fmt.Errorf("plan file format version %q is not supported (this herald reads version %s); run herald plan again", sp.FormatVersion, PlanFormatVersion)
+	if sp.FormatVersion != SavedPlanFormatVersion {
+		return nil, fmt.Errorf("plan file format version %q is not supported (this herald reads version %s); run herald plan again", sp.FormatVersion, SavedPlanFormatVersion)
 	}
 	if sp.At.IsZero() {
 		return nil, damaged("the plan has no time")

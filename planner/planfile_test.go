@@ -64,7 +64,7 @@ func TestPlanFileRoundTrip(t *testing.T) {
 
 	sp, err := ReadFile(path)
 	require.NoError(t, err)
-	require.Equal(t, PlanFormatVersion, sp.FormatVersion)
+	require.Equal(t, SavedPlanFormatVersion, sp.FormatVersion)
 	got := sp.Plan()
 	require.True(t, got.At.Equal(p.At))
 	require.Equal(t, p.Lineage, got.Lineage)

@@ -8,10 +8,10 @@ import (
 	"github.com/heraldhq/herald/state"
 )
 
-// PlanFormatVersion is the format_version of the JSON plan document
+// JSONPlanFormatVersion is the format_version of the JSON plan document
 // (CONTRACT §4). Fields may be added without changing it; a field removed or
 // changed in meaning needs a new version.
-const PlanFormatVersion = "1"
+const JSONPlanFormatVersion = "1"
 
 // Sensitive stands in for any content built from a sensitive value.
 const Sensitive = "(sensitive)"
@@ -198,7 +198,7 @@ func (c *PlanChange) ActionOf() (planner.Action, bool) { return planner.ParseAct
 // send_at, then address; an orphan is placed by the send_at of its record.
 func NewPlanDocument(p *planner.Plan) *PlanDocument {
 	doc := &PlanDocument{
-		FormatVersion: PlanFormatVersion,
+		FormatVersion: JSONPlanFormatVersion,
 		At:            p.At.UTC(),
 		Changes:       make([]PlanChange, 0, len(p.Changes)),
 	}
