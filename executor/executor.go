@@ -335,7 +335,7 @@ func (r *runner) drain(q *queue) {
 	for _, c := range q.changes {
 		r.send(c, q.group, w)
 	}
-	_ = r.settle(w) // a failure is reported and stops the run
+	_ = r.flushPending(w) // a failure is reported and stops the run
 }
 
 // setFault stops the run after a storage fault; the first fault is the
@@ -609,7 +609,7 @@ func (r *runner) readyToSend(c *planner.Change, w *worker) bool {
 	checkMedia := r.client.checkMedia(inst) && inst.Media != nil
 	if r.stopping() || r.pastExpiry(inst) || checkMedia {
 		// Nothing is sent right away: report the previous send first.
-		_ = r.settle(w)
+		_ = r.flushPending(w)
 	}
 	if r.stopping() {
 		r.notStarted()
@@ -652,7 +652,7 @@ func (r *runner) attempt(c *planner.Change, group string, n int, w *worker, leav
 		// A rate limit holds this send back: report the previous
 		// one now rather than after the wait. A failure stops the
 		// run, which the check after the wait sees.
-		_ = r.settle(w)
+		_ = r.flushPending(w)
 		if d >= r.opts.ReportWait {
 			r.hooks.RateLimited(c, d, by)
 		}
@@ -676,13 +676,13 @@ func (r *runner) attempt(c *planner.Change, group string, n int, w *worker, leav
 	err = r.record(attempt)
 	// The previous send's queued outcome went to the journal before
 	// this attempt, so the same fsync made it durable.
-	settleErr := r.settle(w)
+	flushErr := r.flushPending(w)
 	if err != nil {
 		r.setFault(fmt.Errorf("recording attempt %d of %s: %w", n, c.Addr, err))
 		leave()
 		return res, false
 	}
-	if settleErr != nil {
+	if flushErr != nil {
 		// Recording stopped: the attempt is recorded but its request
 		// never leaves; say so, so the message is retried rather than
 		// left unknown.
@@ -796,7 +796,7 @@ func (r *runner) expireNotSent(c *planner.Change, n int, why error) {
 // finish records the outcome of attempt n and reports whether the
 // message should be tried again (a transient failure). Every final
 // outcome is counted here, or, for a delivered send whose outcome it
-// queued on w, by settle.
+// queued on w, by flushPending.
 func (r *runner) finish(c *planner.Change, n int, res a1base.Result, w *worker) (retry bool) {
 	inst := c.Instance
 	e := r.event(c, state.EventOutcome, n, "")

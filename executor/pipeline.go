@@ -42,13 +42,13 @@ type pendingOutcome struct {
 
 // queueOutcome queues the outcome e of a delivered send when the recorder
 // allows it, and reports whether it did; the caller then leaves reporting
-// to settle.
+// to flushPending.
 func (r *runner) queueOutcome(w *worker, c *planner.Change, n int, res a1base.Result, e state.Event) bool {
 	q, ok := r.rec.(queueingRecorder)
 	if !ok || w == nil || res.Outcome != a1base.Delivered {
 		return false
 	}
-	if err := r.settle(w); err != nil {
+	if err := r.flushPending(w); err != nil {
 		return false
 	}
 	ctx, cancel := r.recordCtx()
@@ -60,10 +60,10 @@ func (r *runner) queueOutcome(w *worker, c *planner.Change, n int, res a1base.Re
 	return true
 }
 
-// settle waits for the worker's queued outcome, if any, then reports and
+// flushPending waits for the worker's queued outcome, if any, then reports and
 // counts it as finish does. An outcome that could not be recorded stops
 // the run, and the error tells the caller not to send.
-func (r *runner) settle(w *worker) error {
+func (r *runner) flushPending(w *worker) error {
 	if w == nil || w.pending == nil {
 		return nil
 	}

@@ -159,7 +159,7 @@ func Reconcile(ctx context.Context, plan *planner.Plan, client Sender, rec state
 				continue
 			}
 			m.cand.takeoverLeft = takeoverLeft(rec, m.cand)
-			e := m.cand.settle(msgs, owners, delivered, skew, now, &lu)
+			e := m.cand.judgeAbsence(msgs, owners, delivered, skew, now, &lu)
 			what := "its look-up"
 			if e.Status == state.StatusNotDelivered {
 				what = "as not delivered"
@@ -197,12 +197,12 @@ func readOf(msgs []a1base.ThreadMessage, now time.Time) state.LookUp {
 	return lu
 }
 
-// settle decides what a look-up that did not find the candidate proves:
+// judgeAbsence decides what a look-up that did not find the candidate proves:
 // a not_delivered outcome, or a note of why it proves nothing (yet).
 // owners says which of msgs are other messages' deliveries (see claim),
 // delivered are the thread's deliveries state records, skew the largest
 // clock difference they show for the account.
-func (cand *candidate) settle(msgs []a1base.ThreadMessage, owners []owner, delivered []delivery, skew skewEstimate, now time.Time, lu *state.LookUp) state.Event {
+func (cand *candidate) judgeAbsence(msgs []a1base.ThreadMessage, owners []owner, delivered []delivery, skew skewEstimate, now time.Time, lu *state.LookUp) state.Event {
 	e := recordFields(cand.change)
 	e.Attempt, e.At, e.LookUp = cand.attempt, now, lu
 	inst := cand.change.Instance

@@ -226,7 +226,7 @@ func frozenReplica(t *testing.T, policy string) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	w.Fake.Settle()
+	w.Fake.WaitServed()
 	for _, p := range procs {
 		if isDone(p) {
 			f.Fail("a replica exited on its own:\n%s", p.res)

@@ -181,10 +181,10 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 	f.API.ServeHTTP(w, r)
 }
 
-// Settle waits until the sends a killed process had written are served:
+// WaitServed waits until the sends a killed process had written are served:
 // none in flight, and no new delivery for a while (a request still in the
 // kernel's buffers is read a moment after its sender died).
-func (f *Fake) Settle() {
+func (f *Fake) WaitServed() {
 	for {
 		n := f.Delivered()
 		time.Sleep(100 * time.Millisecond)

@@ -307,7 +307,7 @@ WHERE EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = h.backend_pid AND l.locktyp
 	}
 	// One more pass of the survivors' at least: a poll.
 	time.Sleep(time.Second)
-	w.Fake.Settle()
+	w.Fake.WaitServed()
 	for _, r := range procs {
 		if isDone(r.p) {
 			continue

@@ -62,7 +62,7 @@ func (sc crashSettle) run(t *testing.T) {
 		if killSomewhere(f, w, p, rng, 600*time.Millisecond, 1, perKill) {
 			killed++
 		}
-		w.Fake.Settle()
+		w.Fake.WaitServed()
 	}
 	f.Runs++
 	res := w.Herald.Run(runTimeout, apply(cfg.SendAt(n).Add(time.Hour))...)

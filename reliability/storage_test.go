@@ -99,7 +99,7 @@ func storageScenario(t *testing.T, sc storageCase) {
 		}
 		// What the killed apply had written may still be delivered; it
 		// is not the next apply's doing.
-		w.Fake.Settle()
+		w.Fake.WaitServed()
 	}
 	before := w.Fake.Delivered()
 	restore := sc.breakIt(t, dir)
