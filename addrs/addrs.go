@@ -1,8 +1,3 @@
-// Package addrs holds the typed address of a message instance,
-// message.NAME or message.NAME["KEY"], possibly inside a module instance:
-// module.emea.message.NAME, module.region["emea"].message.NAME["KEY"]. The
-// same address keys an instance in configuration, plans and state, so it
-// has one printed form and one parser.
 package addrs
 
 import (

@@ -1,6 +1,3 @@
-// Package testkit holds small helpers that herald's tests of real
-// processes share: an output buffer safe to read while a process writes to
-// it, and a process's exit code.
 package testkit
 
 import (
