@@ -19,7 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/heraldhq/herald/a1base"
-	"github.com/heraldhq/herald/a1base/a1basetest"
+	"github.com/heraldhq/herald/a1base/sandbox"
 )
 
 const (
@@ -55,15 +55,15 @@ func withTimeout(d time.Duration) func(*a1base.Config) {
 func TestSendGroupDeliveredByFake(t *testing.T) {
 	for _, wrapped := range []bool{false, true} {
 		t.Run(fmt.Sprintf("wrapped=%v", wrapped), func(t *testing.T) {
-			opts := []a1basetest.Option{
-				a1basetest.WithCredentials(testKey, testSecret),
-				a1basetest.WithAccountID("acc_123"),
-				a1basetest.WithClock(func() time.Time { return time.Date(2026, 12, 1, 8, 0, 0, 987654321, time.UTC) }),
+			opts := []sandbox.Option{
+				sandbox.WithCredentials(testKey, testSecret),
+				sandbox.WithAccountID("acc_123"),
+				sandbox.WithClock(func() time.Time { return time.Date(2026, 12, 1, 8, 0, 0, 987654321, time.UTC) }),
 			}
 			if wrapped {
-				opts = append(opts, a1basetest.WithWrappedAnswers())
+				opts = append(opts, sandbox.WithWrappedAnswers())
 			}
-			srv := a1basetest.NewServer(opts...)
+			srv := sandbox.NewServer(opts...)
 			defer srv.Close()
 
 			res := newClient(srv.URL).SendGroup(context.Background(), textSend)
@@ -269,7 +269,7 @@ func TestSendGroupClassifiesAnswers(t *testing.T) {
 }
 
 func TestSendGroupFakeValidation(t *testing.T) {
-	srv := a1basetest.NewServer()
+	srv := sandbox.NewServer()
 	defer srv.Close()
 	bad := textSend
 	bad.From = "14155552671"
@@ -283,7 +283,7 @@ func TestSendGroupFakeValidation(t *testing.T) {
 }
 
 func TestSendGroupRefusedCredentials(t *testing.T) {
-	srv := a1basetest.NewServer(a1basetest.WithCredentials("other-key-123456", "other-secret-123456"))
+	srv := sandbox.NewServer(sandbox.WithCredentials("other-key-123456", "other-secret-123456"))
 	defer srv.Close()
 	res := newClient(srv.URL).SendGroup(context.Background(), textSend)
 	assert.Equal(t, a1base.Permanent, res.Outcome)
@@ -321,7 +321,7 @@ func TestSendGroupDNSFailure(t *testing.T) {
 }
 
 func TestSendGroupCancelledBeforeWriting(t *testing.T) {
-	srv := a1basetest.NewServer()
+	srv := sandbox.NewServer()
 	defer srv.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -505,9 +505,9 @@ func TestSendGroupTruncatedAnswerIsDelivered(t *testing.T) {
 }
 
 func TestSendGroupLostAnswerFromFake(t *testing.T) {
-	for _, mode := range []a1basetest.LoseMode{a1basetest.Drop, a1basetest.Hang} {
+	for _, mode := range []sandbox.LoseMode{sandbox.Drop, sandbox.Hang} {
 		t.Run(fmt.Sprint(mode), func(t *testing.T) {
-			srv := a1basetest.NewServer(a1basetest.WithFaults(a1basetest.Faults{LoseRate: 1, Lose: mode}))
+			srv := sandbox.NewServer(sandbox.WithFaults(sandbox.Faults{LoseRate: 1, Lose: mode}))
 			defer srv.Close()
 			res := newClient(srv.URL, withTimeout(100*time.Millisecond)).SendGroup(context.Background(), textSend)
 			assert.Equal(t, a1base.Ambiguous, res.Outcome, "%v", res.Err)
@@ -600,7 +600,7 @@ func TestErrorsNeverHoldCredentials(t *testing.T) {
 }
 
 func TestSendGroupConcurrent(t *testing.T) {
-	srv := a1basetest.NewServer()
+	srv := sandbox.NewServer()
 	defer srv.Close()
 	c := newClient(srv.URL)
 	var wg sync.WaitGroup
@@ -646,7 +646,7 @@ func TestOutcomeString(t *testing.T) {
 // BenchmarkSendGroup measures a send through the client to the fake over
 // loopback, validation and recording included.
 func BenchmarkSendGroup(b *testing.B) {
-	srv := a1basetest.NewServer()
+	srv := sandbox.NewServer()
 	defer srv.Close()
 	c := newClient(srv.URL)
 	ctx := context.Background()
@@ -661,7 +661,7 @@ func BenchmarkSendGroup(b *testing.B) {
 // Parallel sends reuse their connections instead of opening one per
 // request (Go keeps only two idle connections per host by default).
 func TestSendGroupReusesConnections(t *testing.T) {
-	api := a1basetest.NewHandler(a1basetest.WithCredentials(testKey, testSecret), a1basetest.WithAccountID("acc_123"))
+	api := sandbox.NewHandler(sandbox.WithCredentials(testKey, testSecret), sandbox.WithAccountID("acc_123"))
 	ts := httptest.NewUnstartedServer(api)
 	var opened atomic.Int32
 	ts.Config.ConnState = func(_ net.Conn, s http.ConnState) {

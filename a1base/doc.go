@@ -9,6 +9,6 @@
 // Result. It must never replay a send by itself, and no error it returns may
 // contain the API key or secret.
 //
-// The sub-package a1basetest is a fake A1Base server for tests and the
-// sandbox.
+// The sub-package sandbox is a fake A1Base server for tests and for the
+// built-in sandbox (herald apply -sandbox, herald sandbox).
 package a1base

@@ -14,12 +14,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/heraldhq/herald/a1base"
-	"github.com/heraldhq/herald/a1base/a1basetest"
+	"github.com/heraldhq/herald/a1base/sandbox"
 )
 
 func TestRecentMessagesFromFake(t *testing.T) {
 	clock := time.Date(2026, 12, 1, 9, 0, 0, 500_000_000, time.UTC)
-	srv := a1basetest.NewServer(a1basetest.WithClock(func() time.Time { return clock }))
+	srv := sandbox.NewServer(sandbox.WithClock(func() time.Time { return clock }))
 	defer srv.Close()
 	c := newClient(srv.URL)
 	for i := range 7 {
@@ -47,7 +47,7 @@ func TestRecentMessagesFromFake(t *testing.T) {
 }
 
 func TestRecentMessagesUnknownThread(t *testing.T) {
-	srv := a1basetest.NewServer(a1basetest.WithThreads("known"))
+	srv := sandbox.NewServer(sandbox.WithThreads("known"))
 	defer srv.Close()
 	c := newClient(srv.URL)
 	_, err := c.RecentMessages(context.Background(), "known")
@@ -61,7 +61,7 @@ func TestRecentMessagesUnknownThread(t *testing.T) {
 }
 
 func TestRecentMessagesRefused(t *testing.T) {
-	srv := a1basetest.NewServer(a1basetest.WithCredentials("a-different-key", "a-different-secret"))
+	srv := sandbox.NewServer(sandbox.WithCredentials("a-different-key", "a-different-secret"))
 	defer srv.Close()
 	_, err := newClient(srv.URL).RecentMessages(context.Background(), "t")
 	var apiErr *a1base.APIError

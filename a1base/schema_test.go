@@ -17,7 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/heraldhq/herald/a1base"
-	"github.com/heraldhq/herald/a1base/a1basetest"
+	"github.com/heraldhq/herald/a1base/sandbox"
 )
 
 // openAPI is A1Base's published OpenAPI file, copied into testdata.
@@ -194,7 +194,7 @@ func TestFakeAgreesWithOpenAPI(t *testing.T) {
 	recentAnswer := o.at(t, "paths", "/messages/threads/{accountId}/get-recent/{threadId}", "get",
 		"responses", "200", "content", "application/json", "schema")
 
-	srv := a1basetest.NewServer()
+	srv := sandbox.NewServer()
 	defer srv.Close()
 	post := func(body string) (int, []byte) {
 		req, err := http.NewRequest(http.MethodPost, srv.URL+"/messages/group/acc/send", bytes.NewBufferString(body))

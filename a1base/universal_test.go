@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/heraldhq/herald/a1base"
-	"github.com/heraldhq/herald/a1base/a1basetest"
+	"github.com/heraldhq/herald/a1base/sandbox"
 )
 
 // schemas compiles the universal send schema (written from A1Base's page,
@@ -155,7 +155,7 @@ func TestGroupSendBodiesValidateWithJSONSchema(t *testing.T) {
 // what the schema refuses.
 func TestFakeUniversalEndpoint(t *testing.T) {
 	universal, _ := schemas(t)
-	srv := a1basetest.NewServer()
+	srv := sandbox.NewServer()
 	defer srv.Close()
 	client := newClient(srv.URL+"/v1", func(cfg *a1base.Config) { cfg.Endpoint = a1base.EndpointUniversal })
 	for _, sr := range universalSends {
@@ -199,7 +199,7 @@ func TestFakeUniversalEndpoint(t *testing.T) {
 
 // Each registered account needs its own credentials.
 func TestFakeAccountsHaveTheirOwnCredentials(t *testing.T) {
-	srv := a1basetest.NewServer(a1basetest.WithAccount("acc_us", "k-us", "s-us"), a1basetest.WithAccount("acc_eu", "k-eu", "s-eu"))
+	srv := sandbox.NewServer(sandbox.WithAccount("acc_us", "k-us", "s-us"), sandbox.WithAccount("acc_eu", "k-eu", "s-eu"))
 	defer srv.Close()
 	send := func(account, key, secret string) a1base.Result {
 		c := a1base.New(a1base.Config{BaseURL: srv.URL, AccountID: account, APIKey: key, APISecret: secret})

@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/heraldhq/herald/a1base"
-	"github.com/heraldhq/herald/a1base/a1basetest"
+	"github.com/heraldhq/herald/a1base/sandbox"
 )
 
 // slowConn takes its time over each write and notes when the last one
@@ -36,7 +36,7 @@ func (c *slowConn) Write(p []byte) (int, error) {
 // own transport, when the connection's write that ends the request has
 // returned, after however long opening the connection took.
 func TestWrittenIsReportedOnceTheRequestLeft(t *testing.T) {
-	srv := a1basetest.NewServer(a1basetest.WithCredentials(testKey, testSecret), a1basetest.WithAccountID("acc_123"), a1basetest.WithThreads(textSend.ThreadID))
+	srv := sandbox.NewServer(sandbox.WithCredentials(testKey, testSecret), sandbox.WithAccountID("acc_123"), sandbox.WithThreads(textSend.ThreadID))
 	defer srv.Close()
 	var conns []*slowConn
 	var mu sync.Mutex
@@ -76,7 +76,7 @@ func TestWrittenIsReportedOnceTheRequestLeft(t *testing.T) {
 // On a caller's HTTP client net/http's report is all there is; a request
 // that never reached the server is never reported written.
 func TestWrittenWithACallersClient(t *testing.T) {
-	srv := a1basetest.NewServer(a1basetest.WithCredentials(testKey, testSecret), a1basetest.WithAccountID("acc_123"))
+	srv := sandbox.NewServer(sandbox.WithCredentials(testKey, testSecret), sandbox.WithAccountID("acc_123"))
 	defer srv.Close()
 	n := 0
 	ctx := a1base.WithWritten(context.Background(), func() { n++ })

@@ -4,7 +4,7 @@ import (
 	"sync"
 
 	"github.com/heraldhq/herald/a1base"
-	"github.com/heraldhq/herald/a1base/a1basetest"
+	"github.com/heraldhq/herald/a1base/sandbox"
 	"github.com/heraldhq/herald/executor"
 	"github.com/heraldhq/herald/spec"
 )
@@ -17,7 +17,7 @@ const SandboxAccount = "sandbox"
 // sensitive follows the configuration last given to Connect (run reloads
 // it).
 type Sandbox struct {
-	srv *a1basetest.Server
+	srv *sandbox.Server
 
 	mu        sync.Mutex
 	sensitive map[string]bool
@@ -27,7 +27,7 @@ type Sandbox struct {
 // receives (from the server's goroutines).
 func NewSandbox(received func(req a1base.SendRequest, sensitive bool)) *Sandbox {
 	s := &Sandbox{}
-	s.srv = a1basetest.NewServer(a1basetest.WithOnReceive(func(rc a1basetest.Received) {
+	s.srv = sandbox.NewServer(sandbox.WithOnReceive(func(rc sandbox.Received) {
 		req := rc.Request
 		s.mu.Lock()
 		hide := s.sensitive[req.Content] || (req.AttachmentURI != "" && s.sensitive[req.AttachmentURI])

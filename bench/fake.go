@@ -17,7 +17,7 @@ import (
 	"github.com/heraldhq/herald/internal/clock"
 
 	"github.com/heraldhq/herald/a1base"
-	"github.com/heraldhq/herald/a1base/a1basetest"
+	"github.com/heraldhq/herald/a1base/sandbox"
 	"github.com/heraldhq/herald/spec"
 )
 
@@ -25,7 +25,7 @@ import (
 // so that herald and the bare loop send to the same server code, and the
 // harness reads arrival times from it directly.
 type fake struct {
-	API *a1basetest.API
+	API *sandbox.API
 	URL string
 	srv *http.Server
 	// conns counts the connections clients opened: a client that keeps
@@ -38,7 +38,7 @@ func startFake() (*fake, error) {
 	if err != nil {
 		return nil, err
 	}
-	api := a1basetest.NewHandler(a1basetest.WithCredentials(benchKey, benchSecret), a1basetest.WithAccountID(benchAccount))
+	api := sandbox.NewHandler(sandbox.WithCredentials(benchKey, benchSecret), sandbox.WithAccountID(benchAccount))
 	f := &fake{API: api, URL: "http://" + ln.Addr().String() + "/v1"}
 	f.srv = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, ConnState: func(_ net.Conn, s http.ConnState) {
 		if s == http.StateNew {

@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/heraldhq/herald/a1base/a1basetest"
+	a1sandbox "github.com/heraldhq/herald/a1base/sandbox"
 	"github.com/heraldhq/herald/command/views"
 	"github.com/heraldhq/herald/state"
 )
@@ -67,9 +67,9 @@ message "c" {
 // with its own credentials.
 func newTwoAccounts(t *testing.T) *applyFixture {
 	t.Helper()
-	api := a1basetest.NewHandler(a1basetest.WithClock(func() time.Time { return applyClock }),
-		a1basetest.WithAccount("acc_us", "key-us", "secret-us"),
-		a1basetest.WithAccount("acc_eu", "key-eu", "secret-eu"))
+	api := a1sandbox.NewHandler(a1sandbox.WithClock(func() time.Time { return applyClock }),
+		a1sandbox.WithAccount("acc_us", "key-us", "secret-us"),
+		a1sandbox.WithAccount("acc_eu", "key-eu", "secret-eu"))
 	srv := httptest.NewServer(api)
 	t.Cleanup(func() { api.Close(); srv.Close() })
 	f := newApplyFixtureWith(t, api, srv.URL)

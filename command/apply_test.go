@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/heraldhq/herald/a1base/a1basetest"
+	a1sandbox "github.com/heraldhq/herald/a1base/sandbox"
 	"github.com/heraldhq/herald/command/views"
 	"github.com/heraldhq/herald/internal/testkit"
 	"github.com/heraldhq/herald/state"
@@ -30,20 +30,20 @@ var applyClock = time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
 // fake A1Base whose base URL the environment points at.
 type applyFixture struct {
 	dir string
-	api *a1basetest.API
+	api *a1sandbox.API
 	url string
 	env map[string]string
 }
 
 func newApplyFixture(t *testing.T) *applyFixture {
 	t.Helper()
-	api := a1basetest.NewHandler(a1basetest.WithClock(func() time.Time { return applyClock }))
+	api := a1sandbox.NewHandler(a1sandbox.WithClock(func() time.Time { return applyClock }))
 	srv := httptest.NewServer(api)
 	t.Cleanup(func() { api.Close(); srv.Close() })
 	return newApplyFixtureWith(t, api, srv.URL)
 }
 
-func newApplyFixtureWith(t *testing.T, api *a1basetest.API, url string) *applyFixture {
+func newApplyFixtureWith(t *testing.T, api *a1sandbox.API, url string) *applyFixture {
 	t.Helper()
 	dir := t.TempDir()
 	src, err := os.ReadFile(testdataDir(t, "apply", "basic", "main.hcl"))
@@ -99,7 +99,7 @@ func statuses(snap *state.Snapshot) map[string]state.Status {
 }
 
 // contents lists what the fake received, sorted.
-func contents(api *a1basetest.API) []string {
+func contents(api *a1sandbox.API) []string {
 	out := api.Contents()
 	sort.Strings(out)
 	return out
@@ -247,8 +247,8 @@ func TestApplyPermanentFailure(t *testing.T) {
 func TestApplyTransientFailureGivesUp(t *testing.T) {
 	f := newApplyFixture(t)
 	f.api.Script(
-		a1basetest.Reply{Status: http.StatusServiceUnavailable, Header: http.Header{"Retry-After": {"0"}}},
-		a1basetest.Reply{Status: http.StatusServiceUnavailable, Header: http.Header{"Retry-After": {"0"}}},
+		a1sandbox.Reply{Status: http.StatusServiceUnavailable, Header: http.Header{"Retry-After": {"0"}}},
+		a1sandbox.Reply{Status: http.StatusServiceUnavailable, Header: http.Header{"Retry-After": {"0"}}},
 	)
 	r := f.run(t, nil, "apply", "-auto-approve", at, "-target=message.c", "-max-attempts=2")
 	assert.Equal(t, 1, r.code)
@@ -260,7 +260,7 @@ func TestApplyTransientFailureGivesUp(t *testing.T) {
 
 func TestApplyFindsLostAnswerAtOnce(t *testing.T) {
 	f := newApplyFixture(t)
-	f.api.Script(a1basetest.Reply{Lost: true})
+	f.api.Script(a1sandbox.Reply{Lost: true})
 	r := f.run(t, nil, "apply", "-auto-approve", at, "-target=message.c")
 	require.Equal(t, 0, r.code, r.stdout+r.stderr)
 	assert.Contains(t, r.stdout, "message.c: unknown: ")
@@ -273,7 +273,7 @@ func TestApplyFindsLostAnswerAtOnce(t *testing.T) {
 func TestApplyUnknownThenReconciled(t *testing.T) {
 	f := newApplyFixture(t)
 	// The answer is lost and the thread does not show the message yet.
-	f.api.Script(a1basetest.Reply{Lost: true, Undelivered: true})
+	f.api.Script(a1sandbox.Reply{Lost: true, Undelivered: true})
 	r := f.run(t, nil, "apply", "-auto-approve", at, "-target=message.c")
 	assert.Equal(t, 1, r.code)
 	assert.Contains(t, r.stdout, "message.c: unknown: ")
@@ -385,7 +385,7 @@ func TestApplySandbox(t *testing.T) {
 
 func TestApplyJSONStream(t *testing.T) {
 	f := newApplyFixture(t)
-	f.api.Script(a1basetest.Reply{Status: http.StatusTooManyRequests, Header: http.Header{"Retry-After": {"0"}}})
+	f.api.Script(a1sandbox.Reply{Status: http.StatusTooManyRequests, Header: http.Header{"Retry-After": {"0"}}})
 	r := f.run(t, nil, "apply", "-auto-approve", "-json", at, "-parallelism=1")
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.Empty(t, r.stderr)
@@ -460,10 +460,10 @@ func TestApplyProgressBar(t *testing.T) {
 	assert.Contains(t, r.stdout, "Apply complete: 3 sent")
 }
 
-func newGatedFixture(t *testing.T, pass int32) (*applyFixture, *a1basetest.Gate) {
+func newGatedFixture(t *testing.T, pass int32) (*applyFixture, *a1sandbox.Gate) {
 	t.Helper()
-	api := a1basetest.NewHandler(a1basetest.WithClock(func() time.Time { return applyClock }))
-	g := a1basetest.NewGate(api, pass)
+	api := a1sandbox.NewHandler(a1sandbox.WithClock(func() time.Time { return applyClock }))
+	g := a1sandbox.NewGate(api, pass)
 	srv := httptest.NewServer(g)
 	t.Cleanup(func() { g.Open(); api.Close(); srv.Close() })
 	return newApplyFixtureWith(t, api, srv.URL), g
@@ -578,7 +578,7 @@ func TestApplyGatewayErrorsAreNeverResent(t *testing.T) {
 	for _, status := range []int{http.StatusBadGateway, http.StatusGatewayTimeout} {
 		t.Run(http.StatusText(status)+" after delivery", func(t *testing.T) {
 			f := newApplyFixture(t)
-			f.api.Script(a1basetest.Reply{Status: status, Delivered: true})
+			f.api.Script(a1sandbox.Reply{Status: status, Delivered: true})
 			r := f.run(t, nil, "apply", "-auto-approve", at, "-target=message.c")
 			require.Equal(t, 0, r.code, r.stdout+r.stderr)
 			assert.Contains(t, r.stdout, "message.c: unknown: ")
@@ -595,7 +595,7 @@ func TestApplyGatewayErrorsAreNeverResent(t *testing.T) {
 		})
 		t.Run(http.StatusText(status)+" not delivered", func(t *testing.T) {
 			f := newApplyFixture(t)
-			f.api.Script(a1basetest.Reply{Status: status})
+			f.api.Script(a1sandbox.Reply{Status: status})
 			r := f.run(t, nil, "apply", "-auto-approve", at, "-target=message.c")
 			assert.Equal(t, 1, r.code, r.stdout+r.stderr)
 			assert.Contains(t, r.stdout, "message.c: unknown: ")
@@ -628,7 +628,7 @@ func TestApplyGatewayErrorsAreNeverResent(t *testing.T) {
 func TestApplyMemberCopyIsNotTakenAsSent(t *testing.T) {
 	f := newApplyFixture(t)
 	f.api.AddThreadMessage("t-sales", "+19995550123", "Only for sales", applyClock)
-	f.api.Script(a1basetest.Reply{Lost: true, Undelivered: true})
+	f.api.Script(a1sandbox.Reply{Lost: true, Undelivered: true})
 	r := f.run(t, nil, "apply", "-auto-approve", at, "-target=message.c")
 	assert.Equal(t, 1, r.code, r.stdout+r.stderr)
 	assert.Contains(t, r.stdout, "message.c: unknown: ")
@@ -658,7 +658,7 @@ func TestApplySettlesUnknowns(t *testing.T) {
 				src = bytes.Replace(src, []byte(`service   = "telegram"`), []byte("service   = \"telegram\"\n  on_unknown = \"resend\""), 1)
 				require.NoError(t, os.WriteFile(path, src, 0o644))
 			}
-			f.api.Script(a1basetest.Reply{Lost: true, Undelivered: true})
+			f.api.Script(a1sandbox.Reply{Lost: true, Undelivered: true})
 			r := f.run(t, nil, "apply", "-auto-approve", at, "-target=message.c")
 			require.Equal(t, 1, r.code, r.stdout+r.stderr)
 
@@ -731,7 +731,7 @@ func TestPlanShowsProvenAbsenceAsRetry(t *testing.T) {
 	require.NoError(t, err)
 	src = bytes.Replace(src, []byte(`from       = "+14155552671"`), []byte("from       = \"+14155552671\"\n  on_unknown = \"resend\"\n  unknown_settle = \"3m\""), 1)
 	require.NoError(t, os.WriteFile(path, src, 0o644))
-	f.api.Script(a1basetest.Reply{Lost: true, Undelivered: true})
+	f.api.Script(a1sandbox.Reply{Lost: true, Undelivered: true})
 	require.Equal(t, 1, f.run(t, nil, "apply", "-auto-approve", at, "-target=message.c").code)
 	// A saved plan applies what it showed: the look-up settles, the resend
 	// waits for the next plan.

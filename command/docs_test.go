@@ -20,7 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
 
-	"github.com/heraldhq/herald/a1base/a1basetest"
+	a1sandbox "github.com/heraldhq/herald/a1base/sandbox"
 	"github.com/heraldhq/herald/internal/figures"
 	"github.com/heraldhq/herald/internal/testkit"
 )
@@ -297,7 +297,7 @@ func TestDocsExamples(t *testing.T) {
 		covered[ex.dir] = true
 		t.Run(ex.where(), func(t *testing.T) {
 			dir := copyExample(t, filepath.Join("..", filepath.FromSlash(ex.dir)))
-			api := a1basetest.NewHandler()
+			api := a1sandbox.NewHandler()
 			srv := httptest.NewServer(api)
 			t.Cleanup(func() { api.Close(); srv.Close() })
 			vars := map[string]string{

@@ -11,7 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/heraldhq/herald/a1base/a1basetest"
+	a1sandbox "github.com/heraldhq/herald/a1base/sandbox"
 	"github.com/heraldhq/herald/internal/pgtest"
 	"github.com/heraldhq/herald/state"
 	"github.com/heraldhq/herald/state/pgstate"
@@ -186,7 +186,7 @@ import {
 	// import takes it once.
 	dir2 := t.TempDir()
 	writeConfig(t, dir2, importConfig)
-	srv2 := a1basetest.NewServer()
+	srv2 := a1sandbox.NewServer()
 	t.Cleanup(srv2.Close)
 	vars2 := map[string]string{"A1BASE_BASE_URL": srv2.URL + "/v1", "A1BASE_API_KEY": "k", "A1BASE_API_SECRET": "s"}
 	srv2.AddThreadMessage("t-eng", from, "Standup in 15 minutes", time.Date(2026, 12, 1, 6, 30, 3, 0, time.UTC)) // msg_1

@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/heraldhq/herald/a1base/a1basetest"
+	a1sandbox "github.com/heraldhq/herald/a1base/sandbox"
 	"github.com/heraldhq/herald/state"
 )
 
@@ -44,7 +44,7 @@ message "b" {
 }
 `
 
-func newApplyFixtureWithServer(t *testing.T, api *a1basetest.API) *applyFixture {
+func newApplyFixtureWithServer(t *testing.T, api *a1sandbox.API) *applyFixture {
 	t.Helper()
 	srv := httptest.NewServer(api)
 	t.Cleanup(func() { api.Close(); srv.Close() })
@@ -109,7 +109,7 @@ func TestApplyKeepsTheLimitOfTheApplyBefore(t *testing.T) {
 func TestRunKeepsLimitsAcrossPasses(t *testing.T) {
 	src := strings.ReplaceAll(strings.ReplaceAll(limitedConfig, "07:00:00Z", "09:00:00Z"), "07:30:00Z", "09:00:30Z")
 	clock := newFakeClock(runStart.Add(time.Hour))
-	api := a1basetest.NewHandler(a1basetest.WithClock(clock.Now))
+	api := a1sandbox.NewHandler(a1sandbox.WithClock(clock.Now))
 	f := newApplyFixtureWithServer(t, api)
 	f.writeConfig(t, src)
 	r := f.runUntilRateLimited(t, func(e *Env) {
@@ -173,7 +173,7 @@ message "c" {
 // takes its turn under the account's limit.
 func TestLookUpsCountAgainstTheAccountLimit(t *testing.T) {
 	f := newApplyFixture(t)
-	f.api.Script(a1basetest.Reply{Lost: true, Undelivered: true})
+	f.api.Script(a1sandbox.Reply{Lost: true, Undelivered: true})
 	r := f.run(t, nil, "apply", "-auto-approve", at, "-target=message.c")
 	require.Contains(t, r.stdout, "Apply complete: 0 sent, 0 failed, 0 expired, 1 unknown.", r.stdout+r.stderr)
 

@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/heraldhq/herald/a1base/a1basetest"
+	a1sandbox "github.com/heraldhq/herald/a1base/sandbox"
 	"github.com/heraldhq/herald/internal/clock"
 	"github.com/heraldhq/herald/state"
 )
@@ -52,7 +52,7 @@ func copyTree(t *testing.T, parts ...string) string {
 // newModulesFixture is an apply fixture over a copy of testdata/modules/NAME.
 func newModulesFixture(t *testing.T, name string, clock time.Time) *applyFixture {
 	t.Helper()
-	api := a1basetest.NewHandler(a1basetest.WithClock(func() time.Time { return clock }))
+	api := a1sandbox.NewHandler(a1sandbox.WithClock(func() time.Time { return clock }))
 	srv := httptest.NewServer(api)
 	t.Cleanup(func() { api.Close(); srv.Close() })
 	return &applyFixture{dir: copyTree(t, "modules", name), api: api, url: srv.URL, env: map[string]string{

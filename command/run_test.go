@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/heraldhq/herald/a1base/a1basetest"
+	a1sandbox "github.com/heraldhq/herald/a1base/sandbox"
 	"github.com/heraldhq/herald/addrs"
 	"github.com/heraldhq/herald/planner"
 	"github.com/heraldhq/herald/spec"
@@ -92,7 +92,7 @@ type runFixture struct {
 func newRunFixture(t *testing.T, config string) *runFixture {
 	t.Helper()
 	clock := newFakeClock(runStart)
-	api := a1basetest.NewHandler(a1basetest.WithClock(clock.Now))
+	api := a1sandbox.NewHandler(a1sandbox.WithClock(clock.Now))
 	srv := httptest.NewServer(api)
 	t.Cleanup(func() { api.Close(); srv.Close() })
 	f := &runFixture{applyFixture: newApplyFixtureWith(t, api, srv.URL), clock: clock}
@@ -125,7 +125,7 @@ func (f *runFixture) statePath() string { return filepath.Join(f.dir, state.Defa
 
 // sentAt lists the fake's deliveries as "HH:MM text", in the order
 // they arrived.
-func sentAt(api *a1basetest.API) []string {
+func sentAt(api *a1sandbox.API) []string {
 	var out []string
 	for _, s := range api.Sends() {
 		out = append(out, s.Arrived.UTC().Format("15:04")+" "+s.Request.Content)
@@ -451,7 +451,7 @@ func TestRunNeedsCredentials(t *testing.T) {
 func TestRunLooksUnknownMessagesUpOnce(t *testing.T) {
 	f := newRunFixture(t, "schedule")
 	f.clock.now = runStart.Add(time.Hour)
-	f.api.Script(a1basetest.Reply{Lost: true, Undelivered: true})
+	f.api.Script(a1sandbox.Reply{Lost: true, Undelivered: true})
 	r := f.run(t, runStart.Add(3*time.Hour), "-poll=15m", "-target=message.standup")
 	require.Equal(t, 0, r.code, r.stdout+r.stderr)
 	assert.Contains(t, r.stdout, "2026-12-01T09:00:00Z message.standup unknown: ")
@@ -588,7 +588,7 @@ func TestRunSendsRepeatOccurrences(t *testing.T) {
 func TestRunLooksUnknownMessagesUpOnceSettled(t *testing.T) {
 	f := newRunFixture(t, "schedule")
 	f.clock.now = runStart.Add(time.Hour)
-	f.api.Script(a1basetest.Reply{Lost: true, Undelivered: true})
+	f.api.Script(a1sandbox.Reply{Lost: true, Undelivered: true})
 	r := f.run(t, runStart.Add(3*time.Hour), "-poll=2m", "-target=message.standup")
 	require.Equal(t, 0, r.code, r.stdout+r.stderr)
 	var gets []time.Time

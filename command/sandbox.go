@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/heraldhq/herald/a1base/a1basetest"
+	a1sandbox "github.com/heraldhq/herald/a1base/sandbox"
 	"github.com/heraldhq/herald/accounts"
 	"github.com/heraldhq/herald/command/views"
 )
@@ -35,7 +35,7 @@ type sandboxOptions struct {
 	APIKey    string
 	APISecret string
 	AccountID string
-	Faults    a1basetest.Faults
+	Faults    a1sandbox.Faults
 	LoseMode  string
 	Seed      uint64
 	Wrapped   bool
@@ -90,9 +90,9 @@ The fault flags make it misbehave on purpose, each on that share of sends
 	}
 	switch opts.LoseMode {
 	case "drop":
-		opts.Faults.Lose = a1basetest.Drop
+		opts.Faults.Lose = a1sandbox.Drop
 	case "hang":
-		opts.Faults.Lose = a1basetest.Hang
+		opts.Faults.Lose = a1sandbox.Hang
 	default:
 		return opts, usageError(fs, env, "-lose must be drop or hang, got %q", opts.LoseMode)
 	}
@@ -106,10 +106,10 @@ func runSandbox(ctx context.Context, env *Env, opts sandboxOptions) error {
 	v := newView(env, opts.NoColor)
 	// Received sends are printed from the server's goroutines.
 	var mu sync.Mutex
-	options := []a1basetest.Option{
-		a1basetest.WithFaults(opts.Faults),
-		a1basetest.WithSeed(opts.Seed),
-		a1basetest.WithOnReceive(func(r a1basetest.Received) {
+	options := []a1sandbox.Option{
+		a1sandbox.WithFaults(opts.Faults),
+		a1sandbox.WithSeed(opts.Seed),
+		a1sandbox.WithOnReceive(func(r a1sandbox.Received) {
 			line := views.SandboxLine(r.Request, v.StdoutColor)
 			if r.AnswerLost {
 				line += " (answer lost on purpose)"
@@ -120,15 +120,15 @@ func runSandbox(ctx context.Context, env *Env, opts sandboxOptions) error {
 		}),
 	}
 	if opts.APIKey != "" {
-		options = append(options, a1basetest.WithCredentials(opts.APIKey, opts.APISecret))
+		options = append(options, a1sandbox.WithCredentials(opts.APIKey, opts.APISecret))
 	}
 	if opts.AccountID != "" {
-		options = append(options, a1basetest.WithAccountID(opts.AccountID))
+		options = append(options, a1sandbox.WithAccountID(opts.AccountID))
 	}
 	if opts.Wrapped {
-		options = append(options, a1basetest.WithWrappedAnswers())
+		options = append(options, a1sandbox.WithWrappedAnswers())
 	}
-	api := a1basetest.NewHandler(options...)
+	api := a1sandbox.NewHandler(options...)
 	defer api.Close()
 
 	ln, err := net.Listen("tcp", opts.Listen)

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/heraldhq/herald/a1base/a1basetest"
+	a1sandbox "github.com/heraldhq/herald/a1base/sandbox"
 	"github.com/heraldhq/herald/command/views"
 )
 
@@ -342,15 +342,15 @@ message "d" {
 	require.NoError(t, err)
 	f.api.Script(
 		// The text quoted in a string detail.
-		a1basetest.Reply{Status: http.StatusBadRequest, Body: `{"detail":"Content rejected: '` + string(quoted[1:len(quoted)-1]) + `' is not allowed"}`},
+		a1sandbox.Reply{Status: http.StatusBadRequest, Body: `{"detail":"Content rejected: '` + string(quoted[1:len(quoted)-1]) + `' is not allowed"}`},
 		// The text in a detail of another shape, re-encoded as JSON.
-		a1basetest.Reply{Status: http.StatusBadRequest, Body: `{"detail":{"content":` + string(quoted) + `}}`},
+		a1sandbox.Reply{Status: http.StatusBadRequest, Body: `{"detail":{"content":` + string(quoted) + `}}`},
 		// The URL and caption in a 422's problems.
-		a1basetest.Reply{Status: http.StatusUnprocessableEntity, Body: `{"detail":[` +
+		a1sandbox.Reply{Status: http.StatusUnprocessableEntity, Body: `{"detail":[` +
 			`{"loc":["body","attachment_uri"],"msg":"cannot fetch ` + url + `","type":"value_error"},` +
 			`{"loc":["body","content"],"msg":"caption '` + caption + `' is too long","type":"value_error"}]}`},
 		// The text cut short.
-		a1basetest.Reply{Status: http.StatusBadRequest, Body: `{"detail":"Content too long: 'Door code 4711-ZEB...'"}`},
+		a1sandbox.Reply{Status: http.StatusBadRequest, Body: `{"detail":"Content too long: 'Door code 4711-ZEB...'"}`},
 	)
 	r := f.run(t, nil, "apply", "-auto-approve", "-no-color", at)
 	assert.Equal(t, 1, r.code, r.stdout+r.stderr)

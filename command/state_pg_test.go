@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/heraldhq/herald/a1base/a1basetest"
+	a1sandbox "github.com/heraldhq/herald/a1base/sandbox"
 	"github.com/heraldhq/herald/command/views"
 	"github.com/heraldhq/herald/internal/pgtest"
 	"github.com/heraldhq/herald/state"
@@ -83,9 +83,9 @@ func pgBackendBlock(conn string, extra ...string) string {
 }
 
 // pgFake is the fake A1Base and the environment that sends to it.
-func pgFake(t *testing.T) (*a1basetest.Server, map[string]string) {
+func pgFake(t *testing.T) (*a1sandbox.Server, map[string]string) {
 	t.Helper()
-	srv := a1basetest.NewServer()
+	srv := a1sandbox.NewServer()
 	t.Cleanup(srv.Close)
 	return srv, map[string]string{
 		"A1BASE_BASE_URL":   srv.URL + "/v1",

@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/heraldhq/herald/a1base"
-	"github.com/heraldhq/herald/a1base/a1basetest"
+	"github.com/heraldhq/herald/a1base/sandbox"
 	"github.com/heraldhq/herald/spec"
 	"github.com/heraldhq/herald/state"
 )
@@ -38,10 +38,10 @@ func maxInWindow(times []time.Time, per time.Duration) int {
 // limit holds over its own sends only.
 func TestAccountsHaveTheirOwnRateWindows(t *testing.T) {
 	now := runningClock()
-	srv := a1basetest.NewServer(
-		a1basetest.WithAccount("acc_us", "key-us", "secret-us"),
-		a1basetest.WithAccount("acc_eu", "key-eu", "secret-eu"),
-		a1basetest.WithClock(now))
+	srv := sandbox.NewServer(
+		sandbox.WithAccount("acc_us", "key-us", "secret-us"),
+		sandbox.WithAccount("acc_eu", "key-eu", "secret-eu"),
+		sandbox.WithClock(now))
 	defer srv.Close()
 	usWire := &stampingTransport{next: srv.Client().Transport}
 	euWire := &stampingTransport{next: srv.Client().Transport}

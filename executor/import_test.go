@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/heraldhq/herald/a1base"
-	"github.com/heraldhq/herald/a1base/a1basetest"
+	"github.com/heraldhq/herald/a1base/sandbox"
 	"github.com/heraldhq/herald/planner"
 	"github.com/heraldhq/herald/state"
 )
@@ -19,7 +19,7 @@ import (
 // only when forced, one already in state is refused, and two messages with
 // the same text take one thread message each, the earliest the earliest.
 func TestImportAgainstFake(t *testing.T) {
-	srv := a1basetest.NewServer(a1basetest.WithCredentials(testKey, testSecret), a1basetest.WithAccountID("acc_1"))
+	srv := sandbox.NewServer(sandbox.WithCredentials(testKey, testSecret), sandbox.WithAccountID("acc_1"))
 	defer srv.Close()
 	client := a1base.New(a1base.Config{
 		BaseURL: srv.URL, AccountID: "acc_1", APIKey: testKey, APISecret: testSecret,

@@ -17,7 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/heraldhq/herald/a1base"
-	"github.com/heraldhq/herald/a1base/a1basetest"
+	"github.com/heraldhq/herald/a1base/sandbox"
 	"github.com/heraldhq/herald/state"
 )
 
@@ -67,7 +67,7 @@ func (s *stampingTransport) seen() []wireSend {
 func TestAgainstFakeA1Base(t *testing.T) {
 	// herald and the fake read one clock, set on the test's dates.
 	now := runningClock()
-	srv := a1basetest.NewServer(a1basetest.WithCredentials(testKey, testSecret), a1basetest.WithAccountID("acc_1"), a1basetest.WithClock(now))
+	srv := sandbox.NewServer(sandbox.WithCredentials(testKey, testSecret), sandbox.WithAccountID("acc_1"), sandbox.WithClock(now))
 	defer srv.Close()
 	wire := &stampingTransport{next: srv.Client().Transport}
 	client := a1base.New(a1base.Config{
@@ -87,10 +87,10 @@ func TestAgainstFakeA1Base(t *testing.T) {
 	retryAfter := http.Header{}
 	retryAfter.Set("Retry-After", "3")
 	srv.Script(
-		a1basetest.Reply{Status: http.StatusTooManyRequests, Header: retryAfter},
-		a1basetest.Reply{},
-		a1basetest.Reply{Status: http.StatusUnprocessableEntity, Body: `{"detail":[{"loc":["body","content"],"msg":"Message too long","type":"value_error"}]}`},
-		a1basetest.Reply{Lost: true, Lose: a1basetest.Drop},
+		sandbox.Reply{Status: http.StatusTooManyRequests, Header: retryAfter},
+		sandbox.Reply{},
+		sandbox.Reply{Status: http.StatusUnprocessableEntity, Body: `{"detail":[{"loc":["body","content"],"msg":"Message too long","type":"value_error"}]}`},
+		sandbox.Reply{Lost: true, Lose: sandbox.Drop},
 	)
 	rec := &memRecorder{}
 	sleeps := &noSleep{}

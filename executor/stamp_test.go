@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/heraldhq/herald/a1base"
-	"github.com/heraldhq/herald/a1base/a1basetest"
+	"github.com/heraldhq/herald/a1base/sandbox"
 )
 
 // slowDialer opens every connection after a random delay of up to max, as
@@ -44,7 +44,7 @@ func (d *slowDialer) dial(ctx context.Context, network, addr string) (net.Conn, 
 // window where the API counts them.
 func TestStartsAreStampedWhenWritten(t *testing.T) {
 	now := runningClock()
-	api := a1basetest.NewHandler(a1basetest.WithCredentials(testKey, testSecret), a1basetest.WithAccountID("acc_1"), a1basetest.WithClock(now))
+	api := sandbox.NewHandler(sandbox.WithCredentials(testKey, testSecret), sandbox.WithAccountID("acc_1"), sandbox.WithClock(now))
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Connection", "close")
 		api.ServeHTTP(w, r)

@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/heraldhq/herald/a1base"
-	"github.com/heraldhq/herald/a1base/a1basetest"
+	"github.com/heraldhq/herald/a1base/sandbox"
 	"github.com/heraldhq/herald/addrs"
 	"github.com/heraldhq/herald/executor"
 	"github.com/heraldhq/herald/planner"
@@ -70,20 +70,20 @@ message "later" {
 // fixture is a configuration, a local state file and a fake A1Base.
 type fixture struct {
 	dir    string
-	api    *a1basetest.API
+	api    *sandbox.API
 	client *a1base.Client
 	in     *Inputs
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	api := a1basetest.NewHandler(a1basetest.WithClock(func() time.Time { return at }))
+	api := sandbox.NewHandler(sandbox.WithClock(func() time.Time { return at }))
 	srv := httptest.NewServer(api)
 	t.Cleanup(func() { api.Close(); srv.Close() })
 	return newFixtureWith(t, api, srv.URL)
 }
 
-func newFixtureWith(t *testing.T, api *a1basetest.API, url string) *fixture {
+func newFixtureWith(t *testing.T, api *sandbox.API, url string) *fixture {
 	t.Helper()
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(config), 0o644))
@@ -269,8 +269,8 @@ func TestApplyLockHeldByAnother(t *testing.T) {
 }
 
 func TestApplyInterruptedRecordsWhatItSent(t *testing.T) {
-	api := a1basetest.NewHandler(a1basetest.WithClock(func() time.Time { return at }))
-	g := a1basetest.NewGate(api, 0)
+	api := sandbox.NewHandler(sandbox.WithClock(func() time.Time { return at }))
+	g := sandbox.NewGate(api, 0)
 	srv := httptest.NewServer(g)
 	t.Cleanup(func() { g.Open(); api.Close(); srv.Close() })
 	f := newFixtureWith(t, api, srv.URL)
@@ -383,7 +383,7 @@ func TestApplyPlansAgainAfterLookUps(t *testing.T) {
 	f := newFixture(t)
 	f.reload(t, strings.Replace(config, `service   = "telegram"`, "service   = \"telegram\"\n  on_unknown = \"resend\"", 1))
 	f.in.Options = planner.Options{Targets: []addrs.Message{mustAddr(t, "message.c")}}
-	f.api.Script(a1basetest.Reply{Lost: true, Undelivered: true})
+	f.api.Script(sandbox.Reply{Lost: true, Undelivered: true})
 	first := &counting{}
 	op := f.op(&recorder{})
 	op.Approver = first

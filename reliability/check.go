@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/heraldhq/herald/a1base/a1basetest"
+	"github.com/heraldhq/herald/a1base/sandbox"
 	"github.com/heraldhq/herald/state"
 )
 
@@ -69,7 +69,7 @@ type Delivery struct {
 }
 
 // Deliveries extracts the checker's view of the fake's sends.
-func Deliveries(sends []a1basetest.Received) []Delivery {
+func Deliveries(sends []sandbox.Received) []Delivery {
 	out := make([]Delivery, len(sends))
 	for i, s := range sends {
 		out[i] = Delivery{ThreadID: s.Request.ThreadID, Content: s.Request.Content}
@@ -214,7 +214,7 @@ func busiest(times []time.Time, period time.Duration) string {
 // SendArrivals are the moments send requests reached the fake, all of
 // them and by thread. Every request counts, refused and retried ones too:
 // a retry is a start.
-func SendArrivals(arrivals []a1basetest.Arrival) (all []time.Time, byThread map[string][]time.Time) {
+func SendArrivals(arrivals []sandbox.Arrival) (all []time.Time, byThread map[string][]time.Time) {
 	byThread = map[string][]time.Time{}
 	for _, a := range arrivals {
 		if a.Method != "POST" || !strings.HasSuffix(a.Path, "/send") {
@@ -229,7 +229,7 @@ func SendArrivals(arrivals []a1basetest.Arrival) (all []time.Time, byThread map[
 // CheckWindows measures the busiest windows of arrivals against the
 // account limit (n per period) and the group limit, noting a failure for
 // each that is exceeded. A limit with n 0 is not measured.
-func CheckWindows(f *Figures, arrivals []a1basetest.Arrival, accountN int, accountPer time.Duration, groupN int, groupPer time.Duration) {
+func CheckWindows(f *Figures, arrivals []sandbox.Arrival, accountN int, accountPer time.Duration, groupN int, groupPer time.Duration) {
 	all, byThread := SendArrivals(arrivals)
 	if accountN > 0 {
 		w := MaxWindow(all, accountPer)

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heraldhq/herald/a1base/a1basetest"
+	"github.com/heraldhq/herald/a1base/sandbox"
 )
 
 // TestConcurrency starts two, then eight applies together on one state.
@@ -24,7 +24,7 @@ func TestConcurrency(t *testing.T) {
 			cfg := Messages{N: n, Groups: 4, Start: base, Every: time.Second, ExpiresAfter: "720h"}
 			// The latency keeps the first apply sending (and holding the
 			// lock) well past the others' start-up.
-			w := newWorkspace(t, FakeOptions{Seed: 3, Faults: a1basetest.Faults{Latency: 50 * time.Millisecond}})
+			w := newWorkspace(t, FakeOptions{Seed: 3, Faults: sandbox.Faults{Latency: 50 * time.Millisecond}})
 			if err := w.WriteConfig(cfg.HCL()); err != nil {
 				t.Fatal(err)
 			}

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heraldhq/herald/a1base/a1basetest"
+	"github.com/heraldhq/herald/a1base/sandbox"
 	"github.com/heraldhq/herald/state"
 )
 
@@ -24,9 +24,9 @@ func TestFlakyAPI(t *testing.T) {
 	const accountN, groupN = 10, 3
 	cfg := Messages{N: n, Groups: 8, Start: base, Every: time.Second, ExpiresAfter: "720h",
 		AccountLimit: "10/s", GroupLimit: "3/s"}
-	w := newWorkspace(t, FakeOptions{Seed: 4, Faults: a1basetest.Faults{
+	w := newWorkspace(t, FakeOptions{Seed: 4, Faults: sandbox.Faults{
 		ErrorRate: 0.3, RateLimitRate: 0.1, RetryAfter: "1",
-		LoseRate: 0.05, Lose: a1basetest.Drop, Latency: time.Millisecond,
+		LoseRate: 0.05, Lose: sandbox.Drop, Latency: time.Millisecond,
 	}})
 	if err := w.WriteConfig(cfg.HCL()); err != nil {
 		t.Fatal(err)
@@ -80,8 +80,8 @@ func TestSlowAnswers(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.Fake.Script(
-		a1basetest.Reply{Delay: 45 * time.Second},
-		a1basetest.Reply{Lost: true, Lose: a1basetest.Hang},
+		sandbox.Reply{Delay: 45 * time.Second},
+		sandbox.Reply{Lost: true, Lose: sandbox.Hang},
 	)
 	f := &Figures{Scenario: "4 flaky API (answers past the timeout)"}
 	args := []string{"apply", "-auto-approve", "-no-color", "-parallelism=8", at(cfg.SendAt(n))}

@@ -18,7 +18,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/heraldhq/herald/a1base/a1basetest"
+	"github.com/heraldhq/herald/a1base/sandbox"
 	"github.com/heraldhq/herald/internal/clock"
 	"github.com/heraldhq/herald/internal/testkit"
 	"github.com/heraldhq/herald/state"
@@ -44,7 +44,7 @@ func Build(root, dir string, race bool) (string, error) {
 
 // FakeOptions configures a Fake.
 type FakeOptions struct {
-	Faults a1basetest.Faults
+	Faults sandbox.Faults
 	// Seed seeds the fake's fault draws and the harness's jitter.
 	Seed uint64
 	// JitterMin and JitterMax delay each send by a random time between
@@ -65,7 +65,7 @@ type FakeOptions struct {
 	// Key and Secret, when set, are the only credentials the fake accepts.
 	Key, Secret string
 	// RecentLag delays a delivered message's appearance in get-recent by
-	// this much of the fake's clock (see a1basetest.WithRecentLag).
+	// this much of the fake's clock (see sandbox.WithRecentLag).
 	RecentLag time.Duration
 	// CloseConnections closes every connection after its answer, so that
 	// each request comes on a new one.
@@ -75,7 +75,7 @@ type FakeOptions struct {
 // Fake is the fake A1Base API on a loopback listener, with the harness's
 // own knobs in front of it.
 type Fake struct {
-	*a1basetest.API
+	*sandbox.API
 	// URL is the base_url to give herald (with /v1).
 	URL string
 	srv *httptest.Server
@@ -116,22 +116,22 @@ func (f *Fake) now() time.Time {
 // NewFake starts a fake server.
 func NewFake(o FakeOptions) *Fake {
 	f := &Fake{opts: o, rng: rand.New(rand.NewPCG(o.Seed, o.Seed+1))}
-	opts := []a1basetest.Option{
-		a1basetest.WithFaults(o.Faults), a1basetest.WithSeed(o.Seed),
-		a1basetest.WithOnReceive(func(a1basetest.Received) { f.delivered.Add(1) }),
+	opts := []sandbox.Option{
+		sandbox.WithFaults(o.Faults), sandbox.WithSeed(o.Seed),
+		sandbox.WithOnReceive(func(sandbox.Received) { f.delivered.Add(1) }),
 	}
 	clock := o.Clock
 	if clock == nil {
 		clock = f.now
 	}
-	opts = append(opts, a1basetest.WithClock(clock))
+	opts = append(opts, sandbox.WithClock(clock))
 	if o.Key != "" || o.Secret != "" {
-		opts = append(opts, a1basetest.WithCredentials(o.Key, o.Secret))
+		opts = append(opts, sandbox.WithCredentials(o.Key, o.Secret))
 	}
 	if o.RecentLag > 0 {
-		opts = append(opts, a1basetest.WithRecentLag(o.RecentLag))
+		opts = append(opts, sandbox.WithRecentLag(o.RecentLag))
 	}
-	f.API = a1basetest.NewHandler(opts...)
+	f.API = sandbox.NewHandler(opts...)
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	f.URL = f.srv.URL + "/v1"
 	return f

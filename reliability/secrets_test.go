@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heraldhq/herald/a1base/a1basetest"
+	"github.com/heraldhq/herald/a1base/sandbox"
 	"github.com/heraldhq/herald/state"
 )
 
@@ -58,7 +58,7 @@ func TestSecrets(t *testing.T) {
 	// a year's expiry keeps its messages sendable then.
 	cfg := Messages{N: n, Groups: 4, Start: base, Every: time.Second, ExpiresAfter: "8760h", Extra: secretMessages(4)}
 	w := newWorkspace(t, FakeOptions{Seed: 8, Key: testKey, Secret: testSecret,
-		Faults: a1basetest.Faults{Latency: 2 * time.Millisecond, LoseRate: 0.05}})
+		Faults: sandbox.Faults{Latency: 2 * time.Millisecond, LoseRate: 0.05}})
 	if err := w.WriteConfig(cfg.HCL()); err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heraldhq/herald/a1base/a1basetest"
+	"github.com/heraldhq/herald/a1base/sandbox"
 	"github.com/heraldhq/herald/state"
 )
 
@@ -153,7 +153,7 @@ func TestBusyThreadStaysUnknown(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := &Figures{Scenario: "13 busy thread (resend)"}
-	w.Fake.Script(a1basetest.Reply{Lost: true}, a1basetest.Reply{Lost: true, Undelivered: true})
+	w.Fake.Script(sandbox.Reply{Lost: true}, sandbox.Reply{Lost: true, Undelivered: true})
 	mustRun(w, f, 1, "apply", "-auto-approve", "-no-color", at(cfg.SendAt(1)))
 	w.Fake.AddChatter(ThreadID(0), "+19995550123", 6, cfg.SendAt(1).Add(10*time.Second), time.Second)
 	for _, later := range []time.Duration{10 * time.Minute, time.Hour} {
@@ -187,7 +187,7 @@ func TestExpiredBeforeSettled(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := &Figures{Scenario: "14 expired before settled (resend)"}
-	w.Fake.Script(a1basetest.Reply{Lost: true, Undelivered: true}, a1basetest.Reply{Lost: true})
+	w.Fake.Script(sandbox.Reply{Lost: true, Undelivered: true}, sandbox.Reply{Lost: true})
 	mustRun(w, f, 1, "apply", "-auto-approve", "-no-color", "-parallelism=1", at(cfg.SendAt(1)))
 	early := mustRun(w, f, 0, "apply", "-auto-approve", "-no-color", at(cfg.SendAt(1).Add(time.Minute)))
 	if !strings.Contains(early.Stdout, "too early to prove an absence") {

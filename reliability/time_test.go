@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heraldhq/herald/a1base/a1basetest"
+	"github.com/heraldhq/herald/a1base/sandbox"
 	"github.com/heraldhq/herald/state"
 )
 
@@ -73,8 +73,8 @@ func TestAnswerClockSkew(t *testing.T) {
 			}
 			// The last message's answer is lost, so that no later send
 			// pushes it out of the thread's five most recent.
-			replies := make([]a1basetest.Reply, n)
-			replies[n-1] = a1basetest.Reply{Lost: true}
+			replies := make([]sandbox.Reply, n)
+			replies[n-1] = sandbox.Reply{Lost: true}
 			w.Fake.Script(replies...)
 			f := &Figures{Scenario: "9 time: date_created " + tc.name}
 			// herald looks the message up right after the lost answer:

@@ -19,7 +19,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/heraldhq/herald/a1base/a1basetest"
+	"github.com/heraldhq/herald/a1base/sandbox"
 	"github.com/heraldhq/herald/internal/pgtest"
 	"github.com/heraldhq/herald/internal/testkit"
 	"github.com/heraldhq/herald/state"
@@ -57,8 +57,8 @@ func run(m *testing.M) int {
 // the fake they are sent to.
 type fixture struct {
 	dir  string
-	api  *a1basetest.API
-	gate *a1basetest.Gate
+	api  *sandbox.API
+	gate *sandbox.Gate
 	url  string
 	// want lists every message's text, which names its address.
 	want []string
@@ -66,11 +66,11 @@ type fixture struct {
 
 func newFixture(t *testing.T, groups, perGroup int, pass int32) *fixture {
 	t.Helper()
-	api := a1basetest.NewHandler()
+	api := sandbox.NewHandler()
 	if pass < 0 {
 		pass = 1 << 30
 	}
-	g := a1basetest.NewGate(api, pass)
+	g := sandbox.NewGate(api, pass)
 	srv := httptest.NewServer(g)
 	t.Cleanup(func() { g.Open(); api.Close(); srv.Close() })
 
@@ -125,7 +125,7 @@ func exitCode(t *testing.T, err error) int {
 // delivered lists the texts the fake delivered, sorted, duplicates kept.
 func (f *fixture) delivered() []string { return sortedContents(f.api) }
 
-func sortedContents(api *a1basetest.API) []string {
+func sortedContents(api *sandbox.API) []string {
 	out := api.Contents()
 	sort.Strings(out)
 	return out

@@ -21,7 +21,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/heraldhq/herald/a1base/a1basetest"
+	"github.com/heraldhq/herald/a1base/sandbox"
 	"github.com/heraldhq/herald/internal/pgtest"
 	"github.com/heraldhq/herald/state"
 	"github.com/heraldhq/herald/state/pgstate"
@@ -87,8 +87,8 @@ func testPGRunReplicas(t *testing.T) {
 // pgFixture is one database, the fake it sends to, and two checkouts.
 type pgFixture struct {
 	conn string
-	api  *a1basetest.API
-	gate *a1basetest.Gate
+	api  *sandbox.API
+	gate *sandbox.Gate
 	url  string
 	a, b string
 	want []string // every message's text, which is its address
@@ -96,8 +96,8 @@ type pgFixture struct {
 
 func newPGFixture(t *testing.T, groups, perGroup int, pass int32) *pgFixture {
 	t.Helper()
-	api := a1basetest.NewHandler()
-	g := a1basetest.NewGate(api, pass)
+	api := sandbox.NewHandler()
+	g := sandbox.NewGate(api, pass)
 	srv := httptest.NewServer(g)
 	t.Cleanup(func() { g.Open(); api.Close(); srv.Close() })
 	f := &pgFixture{conn: pgtest.Start(t), api: api, gate: g, url: srv.URL}

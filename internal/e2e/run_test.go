@@ -17,7 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/heraldhq/herald/a1base/a1basetest"
+	"github.com/heraldhq/herald/a1base/sandbox"
 	"github.com/heraldhq/herald/internal/testkit"
 	"github.com/heraldhq/herald/state"
 )
@@ -26,7 +26,7 @@ import (
 // would: two messages fall due a second apart while it runs, each is sent
 // once, and SIGTERM stops it cleanly with the lock released.
 func TestRunSendsWhenDueAndStopsOnSIGTERM(t *testing.T) {
-	api := a1basetest.NewHandler()
+	api := sandbox.NewHandler()
 	srv := httptest.NewServer(api)
 	t.Cleanup(func() { api.Close(); srv.Close() })
 

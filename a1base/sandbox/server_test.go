@@ -1,4 +1,4 @@
-package a1basetest_test
+package sandbox_test
 
 import (
 	"bytes"
@@ -17,7 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/heraldhq/herald/a1base"
-	"github.com/heraldhq/herald/a1base/a1basetest"
+	"github.com/heraldhq/herald/a1base/sandbox"
 )
 
 const (
@@ -71,16 +71,16 @@ func call(t *testing.T, method, url string, body any, header map[string]string) 
 	return a
 }
 
-func sendURL(s *a1basetest.Server, account string) string {
+func sendURL(s *sandbox.Server, account string) string {
 	return s.URL + "/messages/group/" + account + "/send"
 }
 
-func client(s *a1basetest.Server, timeout time.Duration) *a1base.Client {
+func client(s *sandbox.Server, timeout time.Duration) *a1base.Client {
 	return a1base.New(a1base.Config{BaseURL: s.URL, AccountID: "acc", APIKey: key, APISecret: secret, Timeout: timeout})
 }
 
 func TestCredentialsAndAccount(t *testing.T) {
-	s := a1basetest.NewServer(a1basetest.WithCredentials(key, secret), a1basetest.WithAccountID("acc"))
+	s := sandbox.NewServer(sandbox.WithCredentials(key, secret), sandbox.WithAccountID("acc"))
 	defer s.Close()
 	tests := []struct {
 		name    string
@@ -114,7 +114,7 @@ func TestCredentialsAndAccount(t *testing.T) {
 }
 
 func TestValidation(t *testing.T) {
-	s := a1basetest.NewServer()
+	s := sandbox.NewServer()
 	defer s.Close()
 	tests := []struct {
 		name string
@@ -171,11 +171,11 @@ func TestValidation(t *testing.T) {
 
 func TestAnswer(t *testing.T) {
 	clock := time.Date(2026, 12, 1, 9, 30, 15, 999_999_999, time.FixedZone("CET", 3600))
-	var hooked []a1basetest.Received
+	var hooked []sandbox.Received
 	var mu sync.Mutex
-	s := a1basetest.NewServer(
-		a1basetest.WithClock(func() time.Time { return clock }),
-		a1basetest.WithOnReceive(func(r a1basetest.Received) {
+	s := sandbox.NewServer(
+		sandbox.WithClock(func() time.Time { return clock }),
+		sandbox.WithOnReceive(func(r sandbox.Received) {
 			mu.Lock()
 			defer mu.Unlock()
 			hooked = append(hooked, r)
@@ -214,7 +214,7 @@ func TestAnswer(t *testing.T) {
 }
 
 func TestRoutes(t *testing.T) {
-	s := a1basetest.NewServer()
+	s := sandbox.NewServer()
 	defer s.Close()
 	assert.Equal(t, http.StatusNotFound, call(t, http.MethodGet, s.URL+"/nothing/here", nil, nil).status)
 	assert.Equal(t, http.StatusMethodNotAllowed, call(t, http.MethodGet, sendURL(s, "acc"), nil, nil).status)
@@ -226,7 +226,7 @@ func TestRoutes(t *testing.T) {
 }
 
 func TestThreads(t *testing.T) {
-	s := a1basetest.NewServer(a1basetest.WithThreads("t-1"))
+	s := sandbox.NewServer(sandbox.WithThreads("t-1"))
 	defer s.Close()
 	other := hello
 	other.ThreadID = "t-2"
@@ -244,7 +244,7 @@ func TestThreads(t *testing.T) {
 }
 
 func TestRejectThread(t *testing.T) {
-	s := a1basetest.NewServer()
+	s := sandbox.NewServer()
 	defer s.Close()
 	s.RejectThread("t-1", http.StatusForbidden, "")
 	a := call(t, http.MethodPost, sendURL(s, "acc"), hello, nil)
@@ -272,7 +272,7 @@ func TestRejectThread(t *testing.T) {
 func TestRecentKeepsLastFive(t *testing.T) {
 	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	var mu sync.Mutex
-	s := a1basetest.NewServer(a1basetest.WithClock(func() time.Time {
+	s := sandbox.NewServer(sandbox.WithClock(func() time.Time {
 		mu.Lock()
 		defer mu.Unlock()
 		clock = clock.Add(time.Second)
@@ -306,7 +306,7 @@ func TestRecentKeepsLastFive(t *testing.T) {
 
 // The sandbox serves the handler on a listener of its own.
 func TestHandlerOnOwnListener(t *testing.T) {
-	api := a1basetest.NewHandler(a1basetest.WithWrappedAnswers())
+	api := sandbox.NewHandler(sandbox.WithWrappedAnswers())
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	srv := &http.Server{Handler: api}
@@ -325,7 +325,7 @@ func TestHandlerOnOwnListener(t *testing.T) {
 }
 
 func TestServerAccessors(t *testing.T) {
-	s := a1basetest.NewServer()
+	s := sandbox.NewServer()
 	defer s.Close()
 	assert.Same(t, s.API, s.Handler())
 	c := a1base.New(a1base.Config{BaseURL: s.URL, AccountID: "acc", APIKey: key, APISecret: secret, HTTPClient: s.Client()})
@@ -340,7 +340,7 @@ func TestRecentLag(t *testing.T) {
 	var mu sync.Mutex
 	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
 	advance := func(d time.Duration) { mu.Lock(); defer mu.Unlock(); clock = clock.Add(d) }
-	s := a1basetest.NewServer(a1basetest.WithClock(now), a1basetest.WithRecentLag(30*time.Second))
+	s := sandbox.NewServer(sandbox.WithClock(now), sandbox.WithRecentLag(30*time.Second))
 	defer s.Close()
 	s.AddThreadMessage("t-1", "+19995550123", "from a member", now().Add(-time.Minute))
 	require.Equal(t, http.StatusOK, call(t, http.MethodPost, sendURL(s, "acc"), hello, nil).status)
@@ -373,7 +373,7 @@ func TestChatter(t *testing.T) {
 	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	var mu sync.Mutex
 	clock := at
-	s := a1basetest.NewServer(a1basetest.WithClock(func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }))
+	s := sandbox.NewServer(sandbox.WithClock(func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }))
 	defer s.Close()
 	require.Equal(t, http.StatusOK, call(t, http.MethodPost, sendURL(s, "acc"), hello, nil).status)
 	mu.Lock()

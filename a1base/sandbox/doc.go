@@ -1,4 +1,4 @@
-// Package a1basetest is a fake A1Base API: one server used by herald's unit
+// Package sandbox is a fake A1Base API: one server used by herald's unit
 // tests (in process), by `herald apply -sandbox` (in process) and by
 // `herald sandbox` (on a real listener).
 //
@@ -24,4 +24,4 @@
 //     herald's).
 //   - Paths are served at the root and also under /v1, so both
 //     http://host and http://host/v1 work as base_url.
-package a1basetest
+package sandbox

@@ -1,4 +1,4 @@
-package a1basetest
+package sandbox
 
 import (
 	"net/http"

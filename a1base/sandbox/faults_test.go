@@ -1,4 +1,4 @@
-package a1basetest_test
+package sandbox_test
 
 import (
 	"context"
@@ -15,25 +15,25 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/heraldhq/herald/a1base"
-	"github.com/heraldhq/herald/a1base/a1basetest"
+	"github.com/heraldhq/herald/a1base/sandbox"
 )
 
 func TestServerErrors(t *testing.T) {
-	s := a1basetest.NewServer(a1basetest.WithFaults(a1basetest.Faults{ErrorRate: 1}))
+	s := sandbox.NewServer(sandbox.WithFaults(sandbox.Faults{ErrorRate: 1}))
 	defer s.Close()
 	c := client(s, 0)
 	res := c.SendGroup(context.Background(), hello)
 	assert.Equal(t, a1base.Transient, res.Outcome)
 	assert.Equal(t, http.StatusInternalServerError, res.StatusCode)
 
-	s.SetFaults(a1basetest.Faults{ErrorRate: 1, ErrorStatus: http.StatusBadGateway})
+	s.SetFaults(sandbox.Faults{ErrorRate: 1, ErrorStatus: http.StatusBadGateway})
 	assert.Equal(t, http.StatusBadGateway, s.Faults().ErrorStatus)
 	res = c.SendGroup(context.Background(), hello)
 	assert.Equal(t, a1base.Ambiguous, res.Outcome, "a gateway's error may come after the send was processed")
 	assert.Equal(t, http.StatusBadGateway, res.StatusCode)
 	assert.Empty(t, s.Sends(), "a failed send is not delivered")
 
-	s.SetFaults(a1basetest.Faults{})
+	s.SetFaults(sandbox.Faults{})
 	assert.Equal(t, a1base.Delivered, c.SendGroup(context.Background(), hello).Outcome)
 	assert.Len(t, s.Sends(), 1)
 	assert.Len(t, s.Arrivals(), 3)
@@ -43,7 +43,7 @@ func TestServerErrors(t *testing.T) {
 // gave up after A1Base processed the send; the fake can answer either way,
 // and a delivered one shows in the thread like any delivered send.
 func TestGatewayErrorAfterDelivery(t *testing.T) {
-	s := a1basetest.NewServer(a1basetest.WithFaults(a1basetest.Faults{ErrorRate: 1, ErrorStatus: http.StatusGatewayTimeout, ErrorDelivers: true}))
+	s := sandbox.NewServer(sandbox.WithFaults(sandbox.Faults{ErrorRate: 1, ErrorStatus: http.StatusGatewayTimeout, ErrorDelivers: true}))
 	defer s.Close()
 	c := client(s, 0)
 	res := c.SendGroup(context.Background(), hello)
@@ -52,10 +52,10 @@ func TestGatewayErrorAfterDelivery(t *testing.T) {
 	require.Len(t, s.Sends(), 1, "the 504 came after the send was delivered")
 	assert.Equal(t, hello.Content, s.Sends()[0].Request.Content)
 
-	s.SetFaults(a1basetest.Faults{})
+	s.SetFaults(sandbox.Faults{})
 	s.Script(
-		a1basetest.Reply{Status: http.StatusBadGateway, Delivered: true},
-		a1basetest.Reply{Status: http.StatusBadGateway},
+		sandbox.Reply{Status: http.StatusBadGateway, Delivered: true},
+		sandbox.Reply{Status: http.StatusBadGateway},
 	)
 	res = c.SendGroup(context.Background(), hello)
 	assert.Equal(t, http.StatusBadGateway, res.StatusCode)
@@ -70,7 +70,7 @@ func TestGatewayErrorAfterDelivery(t *testing.T) {
 }
 
 func TestRateLimited(t *testing.T) {
-	s := a1basetest.NewServer(a1basetest.WithFaults(a1basetest.Faults{RateLimitRate: 1, RetryAfter: "3"}))
+	s := sandbox.NewServer(sandbox.WithFaults(sandbox.Faults{RateLimitRate: 1, RetryAfter: "3"}))
 	defer s.Close()
 	a := call(t, http.MethodPost, sendURL(s, "acc"), hello, nil)
 	assert.Equal(t, http.StatusTooManyRequests, a.status)
@@ -86,7 +86,7 @@ func TestRateLimited(t *testing.T) {
 // A send held past the client's patience by latency was never delivered:
 // latency comes before the fake acts.
 func TestLatencyPastTimeout(t *testing.T) {
-	s := a1basetest.NewServer(a1basetest.WithFaults(a1basetest.Faults{Latency: time.Hour}))
+	s := sandbox.NewServer(sandbox.WithFaults(sandbox.Faults{Latency: time.Hour}))
 	defer s.Close()
 	res := client(s, 50*time.Millisecond).SendGroup(context.Background(), hello)
 	assert.Equal(t, a1base.Ambiguous, res.Outcome)
@@ -94,12 +94,12 @@ func TestLatencyPastTimeout(t *testing.T) {
 	require.Len(t, s.Arrivals(), 1)
 	assert.Zero(t, s.Arrivals()[0].Status)
 
-	s.SetFaults(a1basetest.Faults{Latency: time.Millisecond})
+	s.SetFaults(sandbox.Faults{Latency: time.Millisecond})
 	assert.Equal(t, a1base.Delivered, client(s, 0).SendGroup(context.Background(), hello).Outcome)
 }
 
 func TestLostAnswerDrop(t *testing.T) {
-	s := a1basetest.NewServer(a1basetest.WithFaults(a1basetest.Faults{LoseRate: 1}))
+	s := sandbox.NewServer(sandbox.WithFaults(sandbox.Faults{LoseRate: 1}))
 	defer s.Close()
 	res := client(s, 0).SendGroup(context.Background(), hello)
 	assert.Equal(t, a1base.Ambiguous, res.Outcome)
@@ -121,9 +121,9 @@ func TestLostAnswerDrop(t *testing.T) {
 // while a client still waits.
 func TestLostAnswerHangReleasedByClose(t *testing.T) {
 	delivered := make(chan struct{})
-	s := a1basetest.NewServer(
-		a1basetest.WithFaults(a1basetest.Faults{LoseRate: 1, Lose: a1basetest.Hang}),
-		a1basetest.WithOnReceive(func(a1basetest.Received) { close(delivered) }),
+	s := sandbox.NewServer(
+		sandbox.WithFaults(sandbox.Faults{LoseRate: 1, Lose: sandbox.Hang}),
+		sandbox.WithOnReceive(func(sandbox.Received) { close(delivered) }),
 	)
 	done := make(chan a1base.Result)
 	go func() { done <- client(s, time.Hour).SendGroup(context.Background(), hello) }()
@@ -136,7 +136,7 @@ func TestLostAnswerHangReleasedByClose(t *testing.T) {
 }
 
 func outcomes(t *testing.T, seed uint64, n int) []int {
-	s := a1basetest.NewServer(a1basetest.WithSeed(seed), a1basetest.WithFaults(a1basetest.Faults{ErrorRate: 0.5}))
+	s := sandbox.NewServer(sandbox.WithSeed(seed), sandbox.WithFaults(sandbox.Faults{ErrorRate: 0.5}))
 	defer s.Close()
 	c := client(s, 0)
 	var out []int
@@ -155,19 +155,19 @@ func TestFaultsAreDeterministic(t *testing.T) {
 }
 
 func TestScript(t *testing.T) {
-	s := a1basetest.NewServer(
-		a1basetest.WithCredentials(key, secret),
-		a1basetest.WithFaults(a1basetest.Faults{ErrorRate: 1}), // the script wins
+	s := sandbox.NewServer(
+		sandbox.WithCredentials(key, secret),
+		sandbox.WithFaults(sandbox.Faults{ErrorRate: 1}), // the script wins
 	)
 	defer s.Close()
 	s.Script(
-		a1basetest.Reply{Status: 429, Header: http.Header{"Retry-After": {"9"}}},
-		a1basetest.Reply{Status: 503, Body: `{"detail":"maintenance"}`},
-		a1basetest.Reply{},
-		a1basetest.Reply{Status: 200, Body: `{"data":{"chat_group_id":"x","status":"sent"}}`},
-		a1basetest.Reply{Lost: true},
-		a1basetest.Reply{Lost: true, Undelivered: true},
-		a1basetest.Reply{Status: 400, Body: `{"detail":"Agent number not in group"}`},
+		sandbox.Reply{Status: 429, Header: http.Header{"Retry-After": {"9"}}},
+		sandbox.Reply{Status: 503, Body: `{"detail":"maintenance"}`},
+		sandbox.Reply{},
+		sandbox.Reply{Status: 200, Body: `{"data":{"chat_group_id":"x","status":"sent"}}`},
+		sandbox.Reply{Lost: true},
+		sandbox.Reply{Lost: true, Undelivered: true},
+		sandbox.Reply{Status: 400, Body: `{"detail":"Agent number not in group"}`},
 	)
 	assert.Equal(t, 7, s.Pending())
 
@@ -214,10 +214,10 @@ func TestScript(t *testing.T) {
 // Faults, scripts and settings change while sends arrive from many
 // goroutines; every arrival is recorded once. Run under -race.
 func TestConcurrentUse(t *testing.T) {
-	s := a1basetest.NewServer(a1basetest.WithSeed(3))
+	s := sandbox.NewServer(sandbox.WithSeed(3))
 	defer s.Close()
 	var received sync.Map
-	s.SetOnReceive(func(r a1basetest.Received) { received.Store(r.Seq, r.Request.Content) })
+	s.SetOnReceive(func(r sandbox.Received) { received.Store(r.Seq, r.Request.Content) })
 	c := client(s, 5*time.Second)
 
 	const senders, each = 8, 15
@@ -232,10 +232,10 @@ func TestConcurrentUse(t *testing.T) {
 				return
 			default:
 			}
-			s.SetFaults(a1basetest.Faults{ErrorRate: float64(i%3) / 4, RateLimitRate: 0.1, RetryAfter: "1"})
+			s.SetFaults(sandbox.Faults{ErrorRate: float64(i%3) / 4, RateLimitRate: 0.1, RetryAfter: "1"})
 			s.SetWrapped(i%2 == 0)
 			if i%5 == 0 {
-				s.Script(a1basetest.Reply{Status: 503})
+				s.Script(sandbox.Reply{Status: 503})
 			}
 			s.RejectThread("t-9", 403, "")
 			_ = s.Sends()
