@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/internal/clock"
+	"github.com/heraldhq/herald/internal/testkit"
 )
 
 func main() {
@@ -197,12 +198,8 @@ func moduleRoot() (string, error) {
 }
 
 func goBuild(root, out, pkg string) error {
-	cmd := exec.Command("go", "build", "-o", out, pkg)
-	cmd.Dir = root
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build %s: %v\n%s", pkg, err, b)
-	}
-	return nil
+	_, err := testkit.Build(filepath.Dir(out), testkit.BuildOptions{Root: root, Pkg: pkg, Name: filepath.Base(out)})
+	return err
 }
 
 // caseDir makes a fresh directory for one case's inputs.

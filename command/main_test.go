@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/heraldhq/herald/command/views"
+	"github.com/heraldhq/herald/internal/testkit"
 )
 
 // result is what one run of herald left behind.
@@ -166,13 +167,8 @@ func TestExitStatus(t *testing.T) {
 // TestBinary builds herald and runs it as a user would, to check that the
 // process wiring (arguments, exit codes, streams) matches what Main does.
 func TestBinary(t *testing.T) {
-	goTool, err := exec.LookPath("go")
-	require.NoError(t, err, "the go tool must be on PATH")
-	bin := filepath.Join(t.TempDir(), "herald")
-	build := exec.Command(goTool, "build", "-tags="+clock.TestBuildTag, "-o", bin, "-ldflags", "-X main.version=9.8.7", ".")
-	build.Dir = ".."
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, "go build:\n%s", out)
+	bin, err := testkit.Build(t.TempDir(), testkit.BuildOptions{Root: "..", Tags: []string{clock.TestBuildTag}, LDFlags: "-X main.version=9.8.7"})
+	require.NoError(t, err)
 
 	tests := []struct {
 		args       []string

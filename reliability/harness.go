@@ -28,18 +28,7 @@ import (
 // binary's path. With race the binary is built with the race detector, so
 // a data race inside herald fails the run that meets it.
 func Build(root, dir string, race bool) (string, error) {
-	bin := filepath.Join(dir, "herald")
-	args := []string{"build", "-tags=" + clock.TestBuildTag, "-o", bin}
-	if race {
-		args = append(args, "-race")
-	}
-	cmd := exec.Command("go", append(args, ".")...)
-	cmd.Dir = root
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("go build: %v\n%s", err, out)
-	}
-	return bin, nil
+	return testkit.Build(dir, testkit.BuildOptions{Root: root, Tags: []string{clock.TestBuildTag}, Race: race})
 }
 
 // FakeOptions configures a Fake.

@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"syscall"
@@ -39,13 +38,8 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	heraldBin = filepath.Join(dir, "herald")
-	if runtime.GOOS == "windows" {
-		heraldBin += ".exe"
-	}
-	build := exec.Command("go", "build", "-tags="+clock.TestBuildTag, "-o", heraldBin, "github.com/heraldhq/herald")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
+	heraldBin, err = testkit.Build(dir, testkit.BuildOptions{Tags: []string{clock.TestBuildTag}})
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "building herald:", err)
 		return 1
 	}

@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -39,19 +38,14 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	heraldBin = filepath.Join(dir, "herald")
-	if runtime.GOOS == "windows" {
-		heraldBin += ".exe"
-	}
 	root, err := release.Root(".")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	build := exec.Command("go", "build", "-ldflags=-X main.version=1.2.3", "-o", heraldBin, ".")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "building herald: %v\n%s", err, out)
+	heraldBin, err = testkit.Build(dir, testkit.BuildOptions{Root: root, LDFlags: "-X main.version=1.2.3"})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "building herald: %v\n", err)
 		return 1
 	}
 	return m.Run()

@@ -2,6 +2,7 @@ package testkit
 
 import (
 	"os/exec"
+	"path/filepath"
 	"sync"
 	"testing"
 
@@ -34,4 +35,19 @@ func TestExitCode(t *testing.T) {
 	require.Equal(t, 3, code)
 	_, err = ExitCode(exec.Command("/nonexistent/herald").Run())
 	require.Error(t, err)
+}
+
+func TestBuild(t *testing.T) {
+	root, err := ModuleRoot()
+	require.NoError(t, err)
+	require.FileExists(t, filepath.Join(root, "go.mod"))
+
+	dir := t.TempDir()
+	bin, err := Build(dir, BuildOptions{Pkg: "./bench/internal/parsefloor", Name: "parsefloor", LDFlags: "-s"})
+	require.NoError(t, err)
+	require.Equal(t, filepath.Join(dir, "parsefloor"), bin)
+	require.FileExists(t, bin)
+
+	_, err = Build(dir, BuildOptions{Pkg: "./no/such/package"})
+	require.ErrorContains(t, err, "go build ./no/such/package")
 }
