@@ -378,8 +378,7 @@ func stateCost(h *harness) error {
 func syntheticSent(addr, group string, at time.Time) *state.Record {
 	finished := at.Add(2 * time.Second)
 	return &state.Record{
-		Address: addr, Group: group, ThreadID: "thread-" + group, Service: "whatsapp", From: benchFrom,
-		ContentHash: fmt.Sprintf("sha256:%064x", at.UnixNano()), SendAt: at, Status: state.StatusSent,
+		Message: state.Message{Address: addr, Group: group, ThreadID: "thread-" + group, Service: "whatsapp", From: benchFrom, ContentHash: fmt.Sprintf("sha256:%064x", at.UnixNano()), SendAt: at}, Status: state.StatusSent,
 		Attempts:  []state.Attempt{{Number: 1, StartedAt: at, FinishedAt: &finished, Outcome: "delivered"}},
 		Answer:    &state.Answer{ChatGroupID: "cg-" + group, From: benchFrom, Body: "Notes for the week, see https://example.com/notes/" + addr, Status: "sent", DateCreated: finished.Format(time.RFC3339)},
 		UpdatedAt: finished,
@@ -441,9 +440,8 @@ func recordSends(path string, n, existing int) (recordTimes, error) {
 	start = clock.Now()
 	for i := range n {
 		e := state.Event{
-			Kind: state.EventAttempt, Address: fmt.Sprintf("message.new[\"k%05d\"]", i),
-			Group: "g0001", ThreadID: "thread-g0001", Service: "whatsapp", From: benchFrom,
-			ContentHash: "sha256:00", SendAt: at, Attempt: 1, At: at, Status: state.StatusSending,
+			Kind: state.EventAttempt, Message: state.Message{Address: fmt.Sprintf("message.new[\"k%05d\"]", i), Group: "g0001", ThreadID: "thread-g0001", Service: "whatsapp", From: benchFrom, ContentHash: "sha256:00", SendAt: at},
+			Attempt: 1, At: at, Status: state.StatusSending,
 		}
 		if err := l.Record(ctx, e); err != nil {
 			return m, err

@@ -138,15 +138,9 @@ func sentRecord(inst *spec.Instance) *state.Record {
 		group = inst.Group.Name
 	}
 	return &state.Record{
-		Address:     inst.Addr.String(),
-		Group:       group,
-		ThreadID:    inst.ThreadID,
-		Service:     inst.Service,
-		From:        inst.From,
-		ContentHash: inst.ContentHash(),
-		SendAt:      inst.SendAt,
-		Status:      state.StatusSent,
-		Attempts:    []state.Attempt{{Number: 1, StartedAt: started, FinishedAt: &finished, Outcome: "delivered"}},
+		Message:  state.Message{Address: inst.Addr.String(), Group: group, ThreadID: inst.ThreadID, Service: inst.Service, From: inst.From, ContentHash: inst.ContentHash(), SendAt: inst.SendAt},
+		Status:   state.StatusSent,
+		Attempts: []state.Attempt{{Number: 1, StartedAt: started, FinishedAt: &finished, Outcome: "delivered"}},
 		Answer: &state.Answer{
 			ChatGroupID: "cg-" + inst.ThreadID,
 			From:        inst.From,

@@ -533,8 +533,8 @@ func TestApplyRefusesForeignJournal(t *testing.T) {
 	ob := state.OpenLocal(other)
 	require.NoError(t, ob.Lock(context.Background(), 0))
 	for _, e := range []state.Event{
-		{Kind: state.EventAttempt, Address: "message.c", ThreadID: "t-sales", Attempt: 1, At: applyClock},
-		{Kind: state.EventOutcome, Address: "message.c", ThreadID: "t-sales", Attempt: 1, At: applyClock, Status: state.StatusSent, Outcome: "delivered"},
+		{Kind: state.EventAttempt, Message: state.Message{Address: "message.c", ThreadID: "t-sales"}, Attempt: 1, At: applyClock},
+		{Kind: state.EventOutcome, Message: state.Message{Address: "message.c", ThreadID: "t-sales"}, Attempt: 1, At: applyClock, Status: state.StatusSent, Outcome: "delivered"},
 	} {
 		require.NoError(t, ob.Record(context.Background(), e))
 	}

@@ -38,8 +38,7 @@ func e2eDir(t *testing.T) string {
 		sa := at(sendAt)
 		done := sa.Add(time.Second)
 		return &state.Record{
-			Address: addr, Group: group, ThreadID: thread, Service: service, From: from,
-			ContentHash: hash(text), SendAt: sa, Status: status, LastError: lastErr, UpdatedAt: done,
+			Message: state.Message{Address: addr, Group: group, ThreadID: thread, Service: service, From: from, ContentHash: hash(text), SendAt: sa}, Status: status, LastError: lastErr, UpdatedAt: done,
 			Attempts: []state.Attempt{{Number: 1, StartedAt: sa, FinishedAt: &done, Outcome: outcome, Error: lastErr}},
 		}
 	}

@@ -406,7 +406,7 @@ func (r *runner) event(c *planner.Change, kind state.EventKind, attempt int, st 
 // recordFields fills an event's address and record fields from the
 // instance, or for an instance no longer configured from its record.
 func recordFields(c *planner.Change) state.Event {
-	e := state.Event{Address: c.Addr.String()}
+	e := state.Event{Message: state.Message{Address: c.Addr.String()}}
 	if inst := c.Instance; inst != nil {
 		if inst.Group != nil {
 			e.Group = inst.Group.Name
@@ -417,12 +417,8 @@ func recordFields(c *planner.Change) state.Event {
 		e.ContentHash = inst.ContentHash()
 		e.SendAt = inst.SendAt
 	} else if rec := c.Record; rec != nil {
-		e.Group = rec.Group
-		e.ThreadID = rec.ThreadID
-		e.Service = rec.Service
-		e.From = rec.From
-		e.ContentHash = rec.ContentHash
-		e.SendAt = rec.SendAt
+		e.Message = rec.Message
+		e.Address = c.Addr.String()
 	}
 	return e
 }

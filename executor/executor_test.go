@@ -73,9 +73,7 @@ func TestSendsOnlySendAndRetryAndRecordsFields(t *testing.T) {
 	require.Len(t, evs, 2)
 	inst := send.Instance
 	wantAttempt := state.Event{
-		Kind: state.EventAttempt, Address: "message.launch", Group: "eng", ThreadID: "thread-eng",
-		Service: "whatsapp", From: "+14155550000", ContentHash: inst.ContentHash(), SendAt: t0,
-		Attempt: 1, At: t0.Add(time.Minute), Status: state.StatusSending,
+		Kind: state.EventAttempt, Message: state.Message{Address: "message.launch", Group: "eng", ThreadID: "thread-eng", Service: "whatsapp", From: "+14155550000", ContentHash: inst.ContentHash(), SendAt: t0}, Attempt: 1, At: t0.Add(time.Minute), Status: state.StatusSending,
 	}
 	assert.Empty(t, cmp.Diff(wantAttempt, evs[0]))
 	wantOutcome := wantAttempt
@@ -613,9 +611,7 @@ func TestExpirePlannedIsRecordedWithoutSending(t *testing.T) {
 	assert.Empty(t, f.sent())
 	assert.Equal(t, []string{"message.stale"}, h.expired)
 	assert.Equal(t, []state.Event{{
-		Kind: state.EventOutcome, Address: "message.stale", Group: "eng", ThreadID: "thread-eng",
-		Service: "whatsapp", From: "+14155550000", ContentHash: c.Instance.ContentHash(),
-		SendAt: t0.Add(-48 * time.Hour), Attempt: 0, At: t0.Add(time.Minute), Status: state.StatusExpired,
+		Kind: state.EventOutcome, Message: state.Message{Address: "message.stale", Group: "eng", ThreadID: "thread-eng", Service: "whatsapp", From: "+14155550000", ContentHash: c.Instance.ContentHash(), SendAt: t0.Add(-48 * time.Hour)}, Attempt: 0, At: t0.Add(time.Minute), Status: state.StatusExpired,
 	}}, rec.all())
 }
 

@@ -52,7 +52,7 @@ func TestImportAgainstFake(t *testing.T) {
 	st := state.OpenLocal(filepath.Join(t.TempDir(), state.DefaultPath))
 	require.NoError(t, st.Lock(ctx, 0))
 	defer st.Close()
-	require.NoError(t, st.Record(ctx, state.Event{Kind: state.EventOutcome, Address: inState.Addr.String(), Status: state.StatusExpired, At: t0, SendAt: t0}))
+	require.NoError(t, st.Record(ctx, state.Event{Kind: state.EventOutcome, Message: state.Message{Address: inState.Addr.String(), SendAt: t0}, Status: state.StatusExpired, At: t0}))
 	snap, err := st.Snapshot(ctx)
 	require.NoError(t, err)
 

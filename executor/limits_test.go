@@ -156,14 +156,14 @@ func TestSeedCountsStartsFromState(t *testing.T) {
 		Groups:   map[string]*spec.Group{"berlin": {Name: "berlin", Provider: eu, RateLimit: limitOf(1, time.Minute)}},
 	}
 	snap := &state.Snapshot{Records: map[string]*state.Record{
-		"message.a": {Address: "message.a", Group: "berlin", Attempts: []state.Attempt{
+		"message.a": {Message: state.Message{Address: "message.a", Group: "berlin"}, Attempts: []state.Attempt{
 			{Number: 1, StartedAt: now.Add(-50 * time.Second), FinishedAt: at(-40 * time.Second)},
 			{Number: 2, StartedAt: now.Add(-10 * time.Second)}, // no end: counts as now
 		}},
-		"message.old": {Address: "message.old", Group: "gone", Attempts: []state.Attempt{
+		"message.old": {Message: state.Message{Address: "message.old", Group: "gone"}, Attempts: []state.Attempt{
 			{Number: 1, StartedAt: now.Add(-2 * time.Hour), FinishedAt: at(-2 * time.Hour)},
 		}},
-		"message.ahead": {Address: "message.ahead", Group: "gone", Attempts: []state.Attempt{
+		"message.ahead": {Message: state.Message{Address: "message.ahead", Group: "gone"}, Attempts: []state.Attempt{
 			{Number: 1, StartedAt: now.Add(time.Hour), FinishedAt: at(time.Hour)},
 		}},
 	}}

@@ -43,10 +43,8 @@ func (s *snapRecorder) Snapshot(context.Context) (*state.Snapshot, error) {
 // answered, whose answer A1Base dated created.
 func sentRecord(c *planner.Change, started, answered time.Time, created string) *state.Record {
 	return &state.Record{
-		Address: c.Addr.String(), Group: c.Instance.Group.Name, ThreadID: c.Instance.ThreadID, From: own,
-		Status: state.StatusSent, ContentHash: c.Instance.ContentHash(), SendAt: c.Instance.SendAt,
-		Attempts: []state.Attempt{{Number: 1, StartedAt: started, FinishedAt: &answered, Outcome: "delivered"}},
-		Answer:   &state.Answer{From: own, Body: c.Instance.Content(), DateCreated: created},
+		Message: state.Message{Address: c.Addr.String(), Group: c.Instance.Group.Name, ThreadID: c.Instance.ThreadID, From: own, ContentHash: c.Instance.ContentHash(), SendAt: c.Instance.SendAt}, Status: state.StatusSent, Attempts: []state.Attempt{{Number: 1, StartedAt: started, FinishedAt: &answered, Outcome: "delivered"}},
+		Answer: &state.Answer{From: own, Body: c.Instance.Content(), DateCreated: created},
 	}
 }
 

@@ -18,7 +18,7 @@ func moveOf(c *planner.Change) (state.Event, bool) {
 	if c.Record.Address == "" || c.Record.Address == to {
 		return state.Event{}, false
 	}
-	return state.Event{Kind: state.EventMove, Address: to, MovedFrom: c.Record.Address}, true
+	return state.Event{Kind: state.EventMove, Message: state.Message{Address: to}, MovedFrom: c.Record.Address}, true
 }
 
 // PendingMoves counts the records the plan finds through moved blocks that

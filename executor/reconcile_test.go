@@ -23,7 +23,7 @@ const own = "+14155550000"
 func unknown(b *planBuilder, group, name string, started time.Time) *planner.Change {
 	c := b.text(planner.Unknown, group, name, t0)
 	c.Record = &state.Record{
-		Address: c.Addr.String(),
+		Message: state.Message{Address: c.Addr.String()},
 		Status:  state.StatusUnknown,
 		Attempts: []state.Attempt{
 			{Number: 1, StartedAt: started.Add(-time.Hour), Outcome: "transient"},

@@ -74,10 +74,9 @@ func TestReconcileSettles(t *testing.T) {
 			prev := b.text(planner.Noop, tc.name, tc.name+"_prev", t0)
 			answered := started.Add(-time.Second)
 			prev.Record = &state.Record{
-				Address: prev.Addr.String(), ThreadID: prev.Instance.ThreadID, From: own, Status: state.StatusSent,
-				ContentHash: prev.Instance.ContentHash(),
-				Attempts:    []state.Attempt{{Number: 1, StartedAt: answered.Add(-time.Second), FinishedAt: &answered, Outcome: "delivered"}},
-				Answer:      &state.Answer{From: own, Body: prev.Instance.Text, DateCreated: answered.Truncate(time.Second).Format(time.RFC3339)},
+				Message: state.Message{Address: prev.Addr.String(), ThreadID: prev.Instance.ThreadID, From: own, ContentHash: prev.Instance.ContentHash()}, Status: state.StatusSent,
+				Attempts: []state.Attempt{{Number: 1, StartedAt: answered.Add(-time.Second), FinishedAt: &answered, Outcome: "delivered"}},
+				Answer:   &state.Answer{From: own, Body: prev.Instance.Text, DateCreated: answered.Truncate(time.Second).Format(time.RFC3339)},
 			}
 			c := unknown(b, tc.name, tc.name, started)
 			c.Record.Attempts[1].FinishedAt = &ended
@@ -144,10 +143,9 @@ func TestReconcileLateDeliveryIsNotPredecessor(t *testing.T) {
 	later := b.text(planner.Noop, "eng", "later", t0)
 	answered := started.Add(3 * time.Second)
 	later.Record = &state.Record{
-		Address: later.Addr.String(), ThreadID: later.Instance.ThreadID, From: own, Status: state.StatusSent,
-		ContentHash: later.Instance.ContentHash(),
-		Attempts:    []state.Attempt{{Number: 1, StartedAt: started.Add(time.Second), FinishedAt: &answered, Outcome: "delivered"}},
-		Answer:      &state.Answer{From: own, Body: later.Instance.Text, DateCreated: answered.Truncate(time.Second).Format(time.RFC3339)},
+		Message: state.Message{Address: later.Addr.String(), ThreadID: later.Instance.ThreadID, From: own, ContentHash: later.Instance.ContentHash()}, Status: state.StatusSent,
+		Attempts: []state.Attempt{{Number: 1, StartedAt: started.Add(time.Second), FinishedAt: &answered, Outcome: "delivered"}},
+		Answer:   &state.Answer{From: own, Body: later.Instance.Text, DateCreated: answered.Truncate(time.Second).Format(time.RFC3339)},
 	}
 	c := unknown(b, "eng", "lost", started)
 	c.Instance.Unknown = spec.UnknownPolicy{Settle: time.Minute}

@@ -68,14 +68,8 @@ func newInst(t testing.TB, addr string, sendAt time.Time, opts ...instOpt) *spec
 // recordOf is the record apply would leave for inst with the given status.
 func recordOf(inst *spec.Instance, status state.Status) *state.Record {
 	return &state.Record{
-		Address:     inst.Addr.String(),
-		Group:       groupName(inst),
-		ThreadID:    inst.ThreadID,
-		Service:     inst.Service,
-		From:        inst.From,
-		ContentHash: inst.ContentHash(),
-		SendAt:      inst.SendAt,
-		Status:      status,
+		Message: state.Message{Address: inst.Addr.String(), Group: groupName(inst), ThreadID: inst.ThreadID, Service: inst.Service, From: inst.From, ContentHash: inst.ContentHash(), SendAt: inst.SendAt},
+		Status:  status,
 	}
 }
 

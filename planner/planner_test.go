@@ -149,7 +149,7 @@ func TestOrdering(t *testing.T) {
 }
 
 func TestUnreadableRecordAddress(t *testing.T) {
-	bad := &state.Record{Address: "message.a.b", Status: state.StatusSent}
+	bad := &state.Record{Message: state.Message{Address: "message.a.b"}, Status: state.StatusSent}
 	p := New(configOf(nil), snapOf(bad), clock, Options{})
 	require.Len(t, p.Changes, 1)
 	require.Equal(t, Orphan, p.Changes[0].Action)

@@ -17,7 +17,7 @@ func snapWith(records ...*state.Record) *state.Snapshot {
 }
 
 func rec(i int, st state.Status, attempts int) *state.Record {
-	r := &state.Record{Address: Address(i), Status: st}
+	r := &state.Record{Message: state.Message{Address: Address(i)}, Status: st}
 	for n := 1; n <= attempts; n++ {
 		r.Attempts = append(r.Attempts, state.Attempt{Number: n})
 	}

@@ -26,7 +26,7 @@ func TestEncodeDecodeRoundTrip(t *testing.T) {
 	s.Apply(attemptEvent(`message.b`, 2, t0.Add(time.Minute)))
 	s.Apply(sentEvent(`message.b`, 2, t0.Add(time.Minute+time.Second)))
 	s.Apply(attemptEvent(`message.a["x"]`, 1, t0))
-	s.Apply(Event{Kind: EventOutcome, Address: "message.c", Group: "sales", SendAt: t0, At: t0, Status: StatusExpired})
+	s.Apply(Event{Kind: EventOutcome, Message: Message{Address: "message.c", Group: "sales", SendAt: t0}, At: t0, Status: StatusExpired})
 
 	var buf bytes.Buffer
 	require.NoError(t, Encode(&buf, s))
@@ -50,9 +50,9 @@ func TestEncodeRefusesInconsistentSnapshots(t *testing.T) {
 	cases := map[string]*Snapshot{
 		"nil":              nil,
 		"no lineage":       {Records: map[string]*Record{}},
-		"address mismatch": {Lineage: "l", Records: map[string]*Record{"message.a": {Address: "message.b", Status: StatusSent}}},
+		"address mismatch": {Lineage: "l", Records: map[string]*Record{"message.a": {Message: Message{Address: "message.b"}, Status: StatusSent}}},
 		"nil record":       {Lineage: "l", Records: map[string]*Record{"message.a": nil}},
-		"bad status":       {Lineage: "l", Records: map[string]*Record{"message.a": {Address: "message.a", Status: "maybe"}}},
+		"bad status":       {Lineage: "l", Records: map[string]*Record{"message.a": {Message: Message{Address: "message.a"}, Status: "maybe"}}},
 		"empty address":    {Lineage: "l", Records: map[string]*Record{"": {Status: StatusSent}}},
 	}
 	for name, s := range cases {
@@ -171,10 +171,10 @@ func richSnapshot() *Snapshot {
 	sent.Answer.Body = "Line one\nLine \"two\" <b>&</b> \u2028 😀 é\x00"
 	s.Apply(sent)
 	s.Apply(attemptEvent("message.a", 1, t0))
-	s.Apply(Event{Kind: EventOutcome, Address: "message.c", Group: "sales", SendAt: t0, At: t0, Status: StatusExpired})
-	s.Apply(Event{Kind: EventImport, Address: "message.d", Group: "eng", ThreadID: "t", SendAt: t0, At: t0, Imported: ImportedFound,
+	s.Apply(Event{Kind: EventOutcome, Message: Message{Address: "message.c", Group: "sales", SendAt: t0}, At: t0, Status: StatusExpired})
+	s.Apply(Event{Kind: EventImport, Message: Message{Address: "message.d", Group: "eng", ThreadID: "t", SendAt: t0}, At: t0, Imported: ImportedFound,
 		Answer: &Answer{MessageID: "msg_7", From: "+14155550000", Body: "Hi", DateCreated: "2026-12-01T09:00:00Z"}})
-	s.Apply(Event{Kind: EventImport, Address: "message.e", Group: "eng", ThreadID: "t", SendAt: t0, At: t0, Imported: ImportedForced})
+	s.Apply(Event{Kind: EventImport, Message: Message{Address: "message.e", Group: "eng", ThreadID: "t", SendAt: t0}, At: t0, Imported: ImportedForced})
 	return s
 }
 
@@ -351,13 +351,13 @@ func TestAppendRecordIsWhatJSONWrites(t *testing.T) {
 	fillAll(reflect.ValueOf(&full).Elem())
 	finished := t0.In(time.FixedZone("", -7*3600)).Add(123456789 * time.Nanosecond)
 	records = append(records, &full,
-		&Record{Address: "message.empty", Status: StatusSent, Answer: &Answer{}, Attempts: []Attempt{}},
-		&Record{Address: "message.two", Status: StatusFailed, LastError: "x", Attempts: []Attempt{
+		&Record{Message: Message{Address: "message.empty"}, Status: StatusSent, Answer: &Answer{}, Attempts: []Attempt{}},
+		&Record{Message: Message{Address: "message.two"}, Status: StatusFailed, LastError: "x", Attempts: []Attempt{
 			{Number: 1, StartedAt: t0, FinishedAt: &finished, Outcome: "transient", Error: "HTTP 503", LockGeneration: 7},
 			{Number: -2, StartedAt: t0},
 		}, Answer: &Answer{Status: "queued"}},
-		&Record{Address: "message.del\x7f", Status: StatusSent},
-		&Record{Address: "message.far", Status: StatusSent, SendAt: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)},
+		&Record{Message: Message{Address: "message.del\x7f"}, Status: StatusSent},
+		&Record{Message: Message{Address: "message.far", SendAt: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}, Status: StatusSent},
 	)
 	var ref bytes.Buffer
 	enc := json.NewEncoder(&ref)

@@ -15,17 +15,11 @@ var t0 = time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
 
 func attemptEvent(addr string, n int, at time.Time) Event {
 	return Event{
-		Kind:        EventAttempt,
-		Address:     addr,
-		Group:       "eng",
-		ThreadID:    "thread-eng",
-		Service:     "whatsapp",
-		From:        "+14155550000",
-		ContentHash: "hmac-sha256:" + addr,
-		SendAt:      t0,
-		Attempt:     n,
-		At:          at,
-		Status:      StatusSending,
+		Kind:    EventAttempt,
+		Message: Message{Address: addr, Group: "eng", ThreadID: "thread-eng", Service: "whatsapp", From: "+14155550000", ContentHash: "hmac-sha256:" + addr, SendAt: t0},
+		Attempt: n,
+		At:      at,
+		Status:  StatusSending,
 	}
 }
 

@@ -38,7 +38,7 @@ func TestApplyImport(t *testing.T) {
 	require.Equal(t, StatusFailed, s.Records["message.b"].Status)
 	require.Empty(t, s.Records["message.b"].Imported)
 
-	require.Error(t, ValidateEvent(Event{Kind: EventImport, Address: "message.c"}), "an import says how it knows")
+	require.Error(t, ValidateEvent(Event{Kind: EventImport, Message: Message{Address: "message.c"}}), "an import says how it knows")
 	bad := importEvent("message.c", ImportedForced)
 	bad.Status = StatusFailed
 	require.Error(t, ValidateEvent(bad))

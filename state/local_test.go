@@ -194,7 +194,7 @@ func TestWritingNeedsTheLock(t *testing.T) {
 
 func TestRecordRejectsInvalidEvents(t *testing.T) {
 	l := locked(t, statePath(t))
-	err := l.Record(context.Background(), Event{Kind: EventOutcome, Address: "message.a", Status: StatusSending})
+	err := l.Record(context.Background(), Event{Kind: EventOutcome, Message: Message{Address: "message.a"}, Status: StatusSending})
 	require.ErrorContains(t, err, "want sent, failed, unknown, not_delivered or expired")
 	s, err := l.Snapshot(context.Background())
 	require.NoError(t, err)
@@ -257,7 +257,7 @@ func TestReplace(t *testing.T) {
 	require.Contains(t, got.Records, "message.b")
 
 	// The caller's snapshot is copied, not kept.
-	cur.Records["message.z"] = &Record{Address: "message.z", Status: StatusSent}
+	cur.Records["message.z"] = &Record{Message: Message{Address: "message.z"}, Status: StatusSent}
 	live, err := l.Snapshot(context.Background())
 	require.NoError(t, err)
 	require.NotContains(t, live.Records, "message.z")
@@ -279,7 +279,7 @@ func TestReplace(t *testing.T) {
 	require.Contains(t, got.Records, "message.c")
 
 	require.Error(t, OpenLocal(path).Replace(context.Background(), nil))
-	bad := &Snapshot{Lineage: "x", Records: map[string]*Record{"message.a": {Address: "message.b", Status: StatusSent}}}
+	bad := &Snapshot{Lineage: "x", Records: map[string]*Record{"message.a": {Message: Message{Address: "message.b"}, Status: StatusSent}}}
 	l2 := locked(t, path)
 	require.Error(t, l2.Replace(context.Background(), bad))
 }
@@ -436,10 +436,10 @@ func TestModuleAddressesPersist(t *testing.T) {
 	emea := `module.region["emea"].message.standup["2026-12-07T09:00:00+01:00"]`
 	at := time.Date(2026, 12, 7, 8, 0, 0, 0, time.UTC)
 	for _, addr := range []string{emea, "message.hello"} {
-		require.NoError(t, b.Record(ctx, Event{Kind: EventAttempt, Address: addr, Attempt: 1, Group: "g", SendAt: at, At: at}))
-		require.NoError(t, b.Record(ctx, Event{Kind: EventOutcome, Address: addr, Attempt: 1, Status: StatusSent, Outcome: "delivered", At: at.Add(time.Second)}))
+		require.NoError(t, b.Record(ctx, Event{Kind: EventAttempt, Message: Message{Address: addr, Group: "g", SendAt: at}, Attempt: 1, At: at}))
+		require.NoError(t, b.Record(ctx, Event{Kind: EventOutcome, Message: Message{Address: addr}, Attempt: 1, Status: StatusSent, Outcome: "delivered", At: at.Add(time.Second)}))
 	}
-	require.NoError(t, b.Record(ctx, Event{Kind: EventMove, Address: "module.team.message.hello", MovedFrom: "message.hello", At: at.Add(2 * time.Second)}))
+	require.NoError(t, b.Record(ctx, Event{Kind: EventMove, Message: Message{Address: "module.team.message.hello"}, MovedFrom: "message.hello", At: at.Add(2 * time.Second)}))
 	require.NoError(t, b.Close())
 
 	snap, err := OpenLocal(path).Snapshot(ctx)

@@ -27,8 +27,10 @@ const (
 // was not delivered.
 const OutcomeAbsent = "absent"
 
-// Record is what state keeps about one message instance.
-type Record struct {
+// Message is what a record and an event both say about a message
+// instance: its address, where it goes, its content's hash and when it is
+// due. Embedded, its fields encode in place, in this order, in both.
+type Message struct {
 	Address     string    `json:"address"`
 	Group       string    `json:"group"`
 	ThreadID    string    `json:"thread_id"`
@@ -36,7 +38,12 @@ type Record struct {
 	From        string    `json:"from"`
 	ContentHash string    `json:"content_hash"`
 	SendAt      time.Time `json:"send_at"`
-	Status      Status    `json:"status"`
+}
+
+// Record is what state keeps about one message instance.
+type Record struct {
+	Message
+	Status Status `json:"status"`
 	// Imported is set on a record an import made: herald recorded the
 	// message as sent without sending it (ImportedFound, ImportedForced).
 	Imported Imported  `json:"imported,omitempty"`
@@ -161,16 +168,10 @@ const (
 // the instance as configured when the event happened, so that an instance
 // seen for the first time gets a complete record.
 type Event struct {
-	Kind        EventKind `json:"kind"`
-	Address     string    `json:"address"`
-	Group       string    `json:"group"`
-	ThreadID    string    `json:"thread_id"`
-	Service     string    `json:"service"`
-	From        string    `json:"from"`
-	ContentHash string    `json:"content_hash"`
-	SendAt      time.Time `json:"send_at"`
-	Attempt     int       `json:"attempt"`
-	At          time.Time `json:"at"`
+	Kind EventKind `json:"kind"`
+	Message
+	Attempt int       `json:"attempt"`
+	At      time.Time `json:"at"`
 	// Status is the instance's status after the event: sending for an
 	// attempt; sent, failed, unknown, not_delivered or expired for an
 	// outcome.

@@ -12,7 +12,7 @@ func TestApplyMove(t *testing.T) {
 	s := NewSnapshot()
 	s.Apply(attemptEvent("message.a", 1, t0))
 	s.Apply(sentEvent("message.a", 1, t0))
-	move := Event{Kind: EventMove, Address: "message.b", MovedFrom: "message.a", At: t0}
+	move := Event{Kind: EventMove, Message: Message{Address: "message.b"}, MovedFrom: "message.a", At: t0}
 	require.NoError(t, ValidateEvent(move))
 	s.Apply(move)
 	require.NotContains(t, s.Records, "message.a")
@@ -26,12 +26,12 @@ func TestApplyMove(t *testing.T) {
 
 	// A target with a record of its own keeps it; the old one stays.
 	s.Apply(attemptEvent("message.c", 1, t0))
-	s.Apply(Event{Kind: EventMove, Address: "message.c", MovedFrom: "message.b", At: t0})
+	s.Apply(Event{Kind: EventMove, Message: Message{Address: "message.c"}, MovedFrom: "message.b", At: t0})
 	require.Equal(t, StatusSending, s.Records["message.c"].Status)
 	require.Equal(t, StatusSent, s.Records["message.b"].Status)
 
-	require.Error(t, ValidateEvent(Event{Kind: EventMove, Address: "message.b"}))
-	require.Error(t, ValidateEvent(Event{Kind: EventMove, Address: "message.b", MovedFrom: "message.b"}))
+	require.Error(t, ValidateEvent(Event{Kind: EventMove, Message: Message{Address: "message.b"}}))
+	require.Error(t, ValidateEvent(Event{Kind: EventMove, Message: Message{Address: "message.b"}, MovedFrom: "message.b"}))
 }
 
 // A move recorded in the journal survives a crash: the next load replays it.
@@ -46,7 +46,7 @@ func TestMoveReplayedFromJournal(t *testing.T) {
 
 	l = OpenLocal(path)
 	require.NoError(t, l.Lock(ctx, 0))
-	require.NoError(t, l.Record(ctx, Event{Kind: EventMove, Address: "message.b", MovedFrom: "message.a", At: t0}))
+	require.NoError(t, l.Record(ctx, Event{Kind: EventMove, Message: Message{Address: "message.b"}, MovedFrom: "message.a", At: t0}))
 	// No Persist: as if the process died here.
 	require.NoError(t, l.Unlock())
 

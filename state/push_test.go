@@ -9,7 +9,7 @@ import (
 )
 
 func TestCheckPush(t *testing.T) {
-	stored := &Snapshot{Lineage: "L", Serial: 5, Records: map[string]*Record{"message.a": {Address: "message.a", Status: StatusSent}}}
+	stored := &Snapshot{Lineage: "L", Serial: 5, Records: map[string]*Record{"message.a": {Message: Message{Address: "message.a"}, Status: StatusSent}}}
 	tests := []struct {
 		name    string
 		cur     *Snapshot

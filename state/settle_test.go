@@ -16,8 +16,8 @@ func settleEvents(addr string) []Event {
 	early := &LookUp{At: t0.Add(time.Minute), Messages: 2, Unsettled: "too early"}
 	oldest, newest := t0.Add(-time.Hour), t0
 	proof := &LookUp{At: t0.Add(10 * time.Minute), Messages: 5, Oldest: &oldest, Newest: &newest, Covered: "the oldest message read was created before the window"}
-	lookUp := Event{Kind: EventLookUp, Address: addr, Attempt: 1, At: early.At, LookUp: early}
-	absent := Event{Kind: EventOutcome, Address: addr, Attempt: 1, At: proof.At, Status: StatusNotDelivered,
+	lookUp := Event{Kind: EventLookUp, Message: Message{Address: addr}, Attempt: 1, At: early.At, LookUp: early}
+	absent := Event{Kind: EventOutcome, Message: Message{Address: addr}, Attempt: 1, At: proof.At, Status: StatusNotDelivered,
 		Outcome: OutcomeAbsent, Error: "not delivered, proven by look-up", LookUp: proof}
 	return []Event{attemptEvent(addr, 1, t0), lookUp, absent}
 }
@@ -62,7 +62,7 @@ func TestNotDeliveredRoundTrip(t *testing.T) {
 // and never touches one that is no longer unknown.
 func TestLookUpNoteChangesNoOutcome(t *testing.T) {
 	s := &Snapshot{}
-	note := Event{Kind: EventLookUp, Address: "message.a", Attempt: 1, At: t0, LookUp: &LookUp{At: t0, Unsettled: "busy"}}
+	note := Event{Kind: EventLookUp, Message: Message{Address: "message.a"}, Attempt: 1, At: t0, LookUp: &LookUp{At: t0, Unsettled: "busy"}}
 	s.Apply(note)
 	assert.Empty(t, s.Records)
 	s.Apply(attemptEvent("message.a", 1, t0))
@@ -74,10 +74,10 @@ func TestLookUpNoteChangesNoOutcome(t *testing.T) {
 
 func TestSettleEventsValidated(t *testing.T) {
 	for name, e := range map[string]Event{
-		"absent without look-up": {Kind: EventOutcome, Address: "message.a", Attempt: 1, Status: StatusNotDelivered},
-		"absent without attempt": {Kind: EventOutcome, Address: "message.a", Status: StatusNotDelivered, LookUp: &LookUp{}},
-		"note without look-up":   {Kind: EventLookUp, Address: "message.a", Attempt: 1},
-		"note without attempt":   {Kind: EventLookUp, Address: "message.a", LookUp: &LookUp{}},
+		"absent without look-up": {Kind: EventOutcome, Message: Message{Address: "message.a"}, Attempt: 1, Status: StatusNotDelivered},
+		"absent without attempt": {Kind: EventOutcome, Message: Message{Address: "message.a"}, Status: StatusNotDelivered, LookUp: &LookUp{}},
+		"note without look-up":   {Kind: EventLookUp, Message: Message{Address: "message.a"}, Attempt: 1},
+		"note without attempt":   {Kind: EventLookUp, Message: Message{Address: "message.a"}, LookUp: &LookUp{}},
 	} {
 		assert.Error(t, ValidateEvent(e), name)
 	}

@@ -56,7 +56,7 @@ func (s *Snapshot) Apply(e Event) {
 	}
 	r := s.Records[e.Address]
 	if r == nil {
-		r = &Record{Address: e.Address}
+		r = &Record{Message: Message{Address: e.Address}}
 		s.Records[e.Address] = r
 	}
 	describe(r, e)
@@ -117,7 +117,7 @@ func (s *Snapshot) importRecord(e Event) {
 	if s.Records[e.Address] != nil {
 		return
 	}
-	r := &Record{Address: e.Address, Status: StatusSent, Imported: e.Imported, UpdatedAt: e.At}
+	r := &Record{Message: Message{Address: e.Address}, Status: StatusSent, Imported: e.Imported, UpdatedAt: e.At}
 	describe(r, e)
 	if e.Answer != nil {
 		ans := *e.Answer

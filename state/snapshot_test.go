@@ -21,7 +21,7 @@ func TestNewSnapshot(t *testing.T) {
 func TestApply(t *testing.T) {
 	t1, t2, t3, t4 := t0.Add(time.Second), t0.Add(2*time.Second), t0.Add(3*time.Second), t0.Add(4*time.Second)
 	answer := &Answer{ChatGroupID: "cg-1", From: "+14155550000", Status: "sent", DateCreated: "2026-12-01T09:00:01Z"}
-	base := Record{Address: "message.a", Group: "eng", ThreadID: "thread-eng", Service: "whatsapp", From: "+14155550000", ContentHash: "hmac-sha256:message.a", SendAt: t0}
+	base := Record{Message: Message{Address: "message.a", Group: "eng", ThreadID: "thread-eng", Service: "whatsapp", From: "+14155550000", ContentHash: "hmac-sha256:message.a", SendAt: t0}}
 	with := func(f func(r *Record)) *Record {
 		r := base
 		f(&r)
@@ -76,7 +76,7 @@ func TestApply(t *testing.T) {
 		},
 		{
 			name:   "expiry without an attempt",
-			events: []Event{{Kind: EventOutcome, Address: "message.a", Group: "eng", ThreadID: "thread-eng", Service: "whatsapp", From: "+14155550000", ContentHash: "hmac-sha256:message.a", SendAt: t0, At: t1, Status: StatusExpired, Error: "past expires_after"}},
+			events: []Event{{Kind: EventOutcome, Message: Message{Address: "message.a", Group: "eng", ThreadID: "thread-eng", Service: "whatsapp", From: "+14155550000", ContentHash: "hmac-sha256:message.a", SendAt: t0}, At: t1, Status: StatusExpired, Error: "past expires_after"}},
 			want: with(func(r *Record) {
 				r.Status = StatusExpired
 				r.LastError = "past expires_after"
@@ -87,8 +87,8 @@ func TestApply(t *testing.T) {
 			name: "a short reconciliation outcome keeps the description",
 			events: []Event{
 				attemptEvent("message.a", 1, t1),
-				{Kind: EventOutcome, Address: "message.a", At: t2, Status: StatusUnknown, Error: "no answer"},
-				{Kind: EventOutcome, Address: "message.a", At: t3, Status: StatusSent, Answer: answer},
+				{Kind: EventOutcome, Message: Message{Address: "message.a"}, At: t2, Status: StatusUnknown, Error: "no answer"},
+				{Kind: EventOutcome, Message: Message{Address: "message.a"}, At: t3, Status: StatusSent, Answer: answer},
 			},
 			want: with(func(r *Record) {
 				r.Status = StatusSent
@@ -109,7 +109,7 @@ func TestApply(t *testing.T) {
 		},
 		{
 			name:   "invalid events are ignored",
-			events: []Event{attemptEvent("message.a", 1, t1), {Kind: "bogus", Address: "message.a", At: t2}, {Kind: EventOutcome, Address: "message.a", Status: "maybe", At: t2}},
+			events: []Event{attemptEvent("message.a", 1, t1), {Kind: "bogus", Message: Message{Address: "message.a"}, At: t2}, {Kind: EventOutcome, Message: Message{Address: "message.a"}, Status: "maybe", At: t2}},
 			want: with(func(r *Record) {
 				r.Status = StatusSending
 				r.Attempts = []Attempt{{Number: 1, StartedAt: t1}}
@@ -140,17 +140,17 @@ func TestApplyDoesNotAliasTheEvent(t *testing.T) {
 }
 
 func TestValidateEvent(t *testing.T) {
-	good := []Event{attemptEvent("message.a", 1, t0), sentEvent("message.a", 1, t0), {Kind: EventOutcome, Address: "message.a", Status: StatusExpired}}
+	good := []Event{attemptEvent("message.a", 1, t0), sentEvent("message.a", 1, t0), {Kind: EventOutcome, Message: Message{Address: "message.a"}, Status: StatusExpired}}
 	for _, e := range good {
 		require.NoError(t, ValidateEvent(e))
 	}
 	bad := map[string]Event{
 		"no address":       {Kind: EventAttempt, Attempt: 1},
-		"attempt 0":        {Kind: EventAttempt, Address: "message.a"},
-		"attempt status":   {Kind: EventAttempt, Address: "message.a", Attempt: 1, Status: StatusSent},
-		"outcome sending":  {Kind: EventOutcome, Address: "message.a", Status: StatusSending},
-		"outcome negative": {Kind: EventOutcome, Address: "message.a", Status: StatusSent, Attempt: -1},
-		"kind":             {Kind: "retry", Address: "message.a"},
+		"attempt 0":        {Kind: EventAttempt, Message: Message{Address: "message.a"}},
+		"attempt status":   {Kind: EventAttempt, Message: Message{Address: "message.a"}, Attempt: 1, Status: StatusSent},
+		"outcome sending":  {Kind: EventOutcome, Message: Message{Address: "message.a"}, Status: StatusSending},
+		"outcome negative": {Kind: EventOutcome, Message: Message{Address: "message.a"}, Status: StatusSent, Attempt: -1},
+		"kind":             {Kind: "retry", Message: Message{Address: "message.a"}},
 	}
 	for name, e := range bad {
 		require.Error(t, ValidateEvent(e), name)

@@ -87,8 +87,7 @@ func sensitive(in *spec.Instance) *spec.Instance { in.Sensitive = true; return i
 
 func recordFor(in *spec.Instance, status state.Status, attempts int, lastError string) *state.Record {
 	r := &state.Record{
-		Address: in.Addr.String(), Group: in.Group.Name, ThreadID: in.ThreadID, Service: in.Service,
-		From: in.From, ContentHash: in.ContentHash(), SendAt: in.SendAt, Status: status, LastError: lastError,
+		Message: state.Message{Address: in.Addr.String(), Group: in.Group.Name, ThreadID: in.ThreadID, Service: in.Service, From: in.From, ContentHash: in.ContentHash(), SendAt: in.SendAt}, Status: status, LastError: lastError,
 	}
 	for i := 1; i <= attempts; i++ {
 		at := in.SendAt.Add(time.Duration(i) * time.Minute)
@@ -105,8 +104,7 @@ func orphan(address, group, thread string, sendAt time.Time) *planner.Change {
 	return &planner.Change{
 		Addr: addr(address), Action: planner.Orphan, Reason: "in state, not in the configuration",
 		Record: &state.Record{
-			Address: address, Group: group, ThreadID: thread, Service: "whatsapp", From: "+14155550000",
-			ContentHash: "sha256:00", SendAt: sendAt, Status: state.StatusSent,
+			Message: state.Message{Address: address, Group: group, ThreadID: thread, Service: "whatsapp", From: "+14155550000", ContentHash: "sha256:00", SendAt: sendAt}, Status: state.StatusSent,
 			Attempts: []state.Attempt{{Number: 1, StartedAt: sendAt, Outcome: "delivered"}},
 		},
 	}

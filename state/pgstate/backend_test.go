@@ -23,7 +23,7 @@ func TestRecordRoundTrip(t *testing.T) {
 		outcome(`message.b["x"]`, 1, t0.Add(4*time.Second), state.StatusFailed),
 		attempt(`message.b["x"]`, 2, t0.Add(5*time.Second)),
 		attempt("message.c", 1, t0.Add(6*time.Second)),
-		{Kind: state.EventOutcome, Address: "message.d", Group: "group.eng", SendAt: t0, At: t0.Add(7 * time.Second), Status: state.StatusExpired},
+		{Kind: state.EventOutcome, Message: state.Message{Address: "message.d", Group: "group.eng", SendAt: t0}, At: t0.Add(7 * time.Second), Status: state.StatusExpired},
 	}
 	record(t, b, events...)
 	got := snapshot(t, b)
@@ -159,10 +159,10 @@ func TestWritesNeedTheLock(t *testing.T) {
 func TestBadEventsRefused(t *testing.T) {
 	b := openLocked(t, newDB(t))
 	for _, e := range []state.Event{
-		{Kind: state.EventAttempt, Address: "", Attempt: 1},
-		{Kind: state.EventAttempt, Address: "message.a", Attempt: 0},
-		{Kind: "other", Address: "message.a"},
-		{Kind: state.EventOutcome, Address: "message.a", Status: "weird"},
+		{Kind: state.EventAttempt, Message: state.Message{Address: ""}, Attempt: 1},
+		{Kind: state.EventAttempt, Message: state.Message{Address: "message.a"}, Attempt: 0},
+		{Kind: "other", Message: state.Message{Address: "message.a"}},
+		{Kind: state.EventOutcome, Message: state.Message{Address: "message.a"}, Status: "weird"},
 	} {
 		if err := b.Record(context.Background(), e); err == nil {
 			t.Errorf("Record(%+v) accepted a bad event", e)
@@ -194,7 +194,7 @@ func TestReplace(t *testing.T) {
 	if s := snapshot(t, b).Serial; s != got.Serial+1 {
 		t.Errorf("record after Replace: serial %d, want %d", s, got.Serial+1)
 	}
-	if err := b.Replace(ctx, &state.Snapshot{Lineage: "x", Records: map[string]*state.Record{"message.a": {Address: "message.b"}}}); err == nil {
+	if err := b.Replace(ctx, &state.Snapshot{Lineage: "x", Records: map[string]*state.Record{"message.a": {Message: state.Message{Address: "message.b"}}}}); err == nil {
 		t.Error("Replace accepted a record stored under another address")
 	}
 	if err := b.Replace(ctx, &state.Snapshot{}); err == nil {
@@ -357,7 +357,7 @@ func TestModuleAddresses(t *testing.T) {
 		outcome("message.hello", 1, t0.Add(4*time.Second), state.StatusSent),
 	}
 	record(t, b, events...)
-	record(t, b, state.Event{Kind: state.EventMove, Address: "module.team.message.hello", MovedFrom: "message.hello", At: t0.Add(5 * time.Second)})
+	record(t, b, state.Event{Kind: state.EventMove, Message: state.Message{Address: "module.team.message.hello"}, MovedFrom: "message.hello", At: t0.Add(5 * time.Second)})
 	got := snapshot(t, b)
 	if got.Records[emea] == nil || got.Records[emea].Status != state.StatusSent {
 		t.Fatalf("no sent record under %s: %v", emea, got.Records)

@@ -49,17 +49,13 @@ var t0 = time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
 
 func attempt(addr string, n int, at time.Time) state.Event {
 	return state.Event{
-		Kind: state.EventAttempt, Address: addr, Group: "group.eng", ThreadID: "thread-1",
-		Service: "whatsapp", From: "+14155550000", ContentHash: "hash-" + addr,
-		SendAt: t0, Attempt: n, At: at, Status: state.StatusSending,
+		Kind: state.EventAttempt, Message: state.Message{Address: addr, Group: "group.eng", ThreadID: "thread-1", Service: "whatsapp", From: "+14155550000", ContentHash: "hash-" + addr, SendAt: t0}, Attempt: n, At: at, Status: state.StatusSending,
 	}
 }
 
 func outcome(addr string, n int, at time.Time, status state.Status) state.Event {
 	e := state.Event{
-		Kind: state.EventOutcome, Address: addr, Group: "group.eng", ThreadID: "thread-1",
-		Service: "whatsapp", From: "+14155550000", ContentHash: "hash-" + addr,
-		SendAt: t0, Attempt: n, At: at, Status: status,
+		Kind: state.EventOutcome, Message: state.Message{Address: addr, Group: "group.eng", ThreadID: "thread-1", Service: "whatsapp", From: "+14155550000", ContentHash: "hash-" + addr, SendAt: t0}, Attempt: n, At: at, Status: status,
 	}
 	switch status {
 	case state.StatusSent:

@@ -74,13 +74,11 @@ VALUES ('message.a', 'group.eng', 't-1', 'whatsapp', '+1', 'h', '2026-12-01T09:0
 	got := snapshot(t, b)
 	finished := time.Date(2026, 12, 1, 9, 0, 2, 250_000_000, time.UTC)
 	want := &state.Snapshot{Lineage: "lineage-v1", Serial: 7, Records: map[string]*state.Record{
-		"message.a": {Address: "message.a", Group: "group.eng", ThreadID: "t-1", Service: "whatsapp", From: "+1", ContentHash: "h",
-			SendAt: t0, Status: state.StatusSent,
+		"message.a": {Message: state.Message{Address: "message.a", Group: "group.eng", ThreadID: "t-1", Service: "whatsapp", From: "+1", ContentHash: "h", SendAt: t0}, Status: state.StatusSent,
 			Attempts:  []state.Attempt{{Number: 1, StartedAt: time.Date(2026, 12, 1, 9, 0, 1, 500_000_000, time.UTC), FinishedAt: &finished, Outcome: "delivered"}},
 			Answer:    &state.Answer{ChatGroupID: "cg"},
 			UpdatedAt: finished},
-		"message.b": {Address: "message.b", Group: "group.eng", ThreadID: "t-1", Service: "whatsapp", From: "+1", ContentHash: "h",
-			SendAt: t0.Add(time.Hour), Status: state.StatusExpired, UpdatedAt: t0.Add(time.Hour)},
+		"message.b": {Message: state.Message{Address: "message.b", Group: "group.eng", ThreadID: "t-1", Service: "whatsapp", From: "+1", ContentHash: "h", SendAt: t0.Add(time.Hour)}, Status: state.StatusExpired, UpdatedAt: t0.Add(time.Hour)},
 	}}
 	if diff := cmp.Diff(want, got, timesEqual); diff != "" {
 		t.Errorf("state after upgrade (-want +got):\n%s", diff)

@@ -14,10 +14,10 @@ func TestRecordMove(t *testing.T) {
 		outcome("message.a", 1, t0, state.StatusSent),
 		attempt("message.c", 1, t0),
 	)
-	move := state.Event{Kind: state.EventMove, Address: "message.b", MovedFrom: "message.a", At: t0}
+	move := state.Event{Kind: state.EventMove, Message: state.Message{Address: "message.b"}, MovedFrom: "message.a", At: t0}
 	record(t, b, move, move) // twice: the second changes nothing
-	record(t, b, state.Event{Kind: state.EventMove, Address: "message.c", MovedFrom: "message.b", At: t0})
-	record(t, b, state.Event{Kind: state.EventMove, Address: "message.y", MovedFrom: "message.x", At: t0})
+	record(t, b, state.Event{Kind: state.EventMove, Message: state.Message{Address: "message.c"}, MovedFrom: "message.b", At: t0})
+	record(t, b, state.Event{Kind: state.EventMove, Message: state.Message{Address: "message.y"}, MovedFrom: "message.x", At: t0})
 
 	got := snapshot(t, b).Records
 	if _, ok := got["message.a"]; ok {

@@ -20,13 +20,13 @@ func TestNotDeliveredRoundTrip(t *testing.T) {
 	proof := &state.LookUp{At: t0.Add(10 * time.Minute), Messages: 3, Covered: "fewer than a page"}
 	events := []state.Event{
 		attempt("message.a", 1, t0),
-		{Kind: state.EventLookUp, Address: "message.a", Attempt: 1, At: early.At, LookUp: early},
+		{Kind: state.EventLookUp, Message: state.Message{Address: "message.a"}, Attempt: 1, At: early.At, LookUp: early},
 	}
 	record(t, b, events...)
 	if got := snapshot(t, open(t, conn)).Records["message.a"]; got.Status != state.StatusUnknown || got.Attempts[0].LookUp == nil || got.Attempts[0].LookUp.Unsettled != "too early" {
 		t.Fatalf("after a note, another backend reads %+v; want unknown with the note", got)
 	}
-	absent := state.Event{Kind: state.EventOutcome, Address: "message.a", Attempt: 1, At: proof.At,
+	absent := state.Event{Kind: state.EventOutcome, Message: state.Message{Address: "message.a"}, Attempt: 1, At: proof.At,
 		Status: state.StatusNotDelivered, Outcome: state.OutcomeAbsent, Error: "not delivered, proven by look-up", LookUp: proof}
 	record(t, b, absent)
 	events = append(events, absent)
