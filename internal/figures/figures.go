@@ -1,23 +1,13 @@
-// Package figures writes measured tables into the documentation. A table
-// sits in a markdown page between two markers,
-//
-//	<!-- figures:NAME -->
-//	| ... the table ... |
-//	<!-- /figures -->
-//
-// and the tool that measures it (the benchmark harness, the reliability
-// suite) replaces what is between them when the environment variable
-// HERALD_WRITE_FIGURES is 1, so that the figures in the docs are the
-// tools' output rather than pasted copies.
 package figures
 
 import (
 	"bytes"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/heraldhq/herald/internal/atomicfile"
 )
 
 // EnvVar is the switch: with HERALD_WRITE_FIGURES=1 the tools write their
@@ -177,25 +167,5 @@ func WriteFile(path, name, content string) error {
 	if bytes.Equal(out, doc) {
 		return nil
 	}
-	info, err := os.Stat(path)
-	if err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(out); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(info.Mode().Perm()); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.Write(path, out, atomicfile.Options{KeepPerm: true})
 }
