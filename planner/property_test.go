@@ -39,9 +39,33 @@ func randAddr(r *rand.Rand, names []string) addrs.Message {
 
 func randWorld(r *rand.Rand) world {
 	at := clock.Add(time.Duration(r.IntN(48)-24) * time.Hour)
-	minutes := func(span int) time.Duration { return time.Duration(r.IntN(2*span)-span) * time.Minute }
-	windows := []time.Duration{0, time.Hour, 6 * time.Hour, 24 * time.Hour}
+	instances, seen := randInstances(r, at)
+	moved := randMoved(r, seen)
+	records := randRecords(r, at, instances, seen)
 
+	w := world{
+		cfg:  &spec.Config{Groups: testGroups, Instances: instances, Moved: moved, Hash: fmt.Sprintf("sha256:%x", r.Uint64())},
+		snap: &state.Snapshot{Lineage: "lineage-p", Serial: r.Uint64N(100), Records: records},
+		at:   at,
+	}
+	if r.IntN(4) == 0 {
+		w.opts.Targets = []addrs.Message{randAddr(r, append(propNames, "gone"))}
+	}
+	if r.IntN(4) == 0 {
+		w.opts.Replace = []addrs.Message{randAddr(r, propNames)}
+	}
+	return w
+}
+
+// randMinutes is a random offset of up to span minutes either way.
+func randMinutes(r *rand.Rand, span int) time.Duration {
+	return time.Duration(r.IntN(2*span)-span) * time.Minute
+}
+
+// randInstances makes up to 13 configured instances with distinct
+// addresses, which seen lists.
+func randInstances(r *rand.Rand, at time.Time) ([]*spec.Instance, map[string]bool) {
+	windows := []time.Duration{0, time.Hour, 6 * time.Hour, 24 * time.Hour}
 	var instances []*spec.Instance
 	seen := map[string]bool{}
 	for range r.IntN(14) {
@@ -53,7 +77,7 @@ func randWorld(r *rand.Rand) world {
 		g := testGroups[[]string{"eng", "sales"}[r.IntN(2)]]
 		inst := &spec.Instance{
 			Addr: a, Group: g, ThreadID: g.ThreadID, Service: g.Service, From: g.From,
-			SendAt:       at.Add(minutes(72 * 60)),
+			SendAt:       at.Add(randMinutes(r, 72*60)),
 			ExpiresAfter: windows[r.IntN(len(windows))],
 			Text:         propTexts[r.IntN(len(propTexts))],
 		}
@@ -72,8 +96,13 @@ func randWorld(r *rand.Rand) world {
 		}
 		instances = append(instances, inst)
 	}
-	// A moved block's source is never configured (the loader rejects that)
-	// but its destination usually is.
+	return instances, seen
+}
+
+// randMoved makes up to three moved blocks. A moved block's source is
+// never configured (the loader rejects that) but its destination usually
+// is.
+func randMoved(r *rand.Rand, seen map[string]bool) []*spec.Moved {
 	var moved []*spec.Moved
 	for range r.IntN(4) {
 		from := randAddr(r, []string{"old", "older", "a", "b"})
@@ -86,7 +115,12 @@ func randWorld(r *rand.Rand) world {
 		}
 		moved = append(moved, &spec.Moved{From: from, To: to})
 	}
+	return moved
+}
 
+// randRecords makes the state's records: for most configured instances,
+// and for addresses no instance owns.
+func randRecords(r *rand.Rand, at time.Time, instances []*spec.Instance, seen map[string]bool) map[string]*state.Record {
 	statuses := []state.Status{state.StatusSent, state.StatusSent, state.StatusFailed, state.StatusExpired, state.StatusUnknown, state.StatusSending, "bounced"}
 	records := map[string]*state.Record{}
 	addRecord := func(addr string, like *spec.Instance) {
@@ -99,7 +133,7 @@ func randWorld(r *rand.Rand) world {
 			rec.Group = "marketing"
 		}
 		if r.IntN(4) == 0 {
-			rec.SendAt = rec.SendAt.Add(minutes(48 * 60))
+			rec.SendAt = rec.SendAt.Add(randMinutes(r, 48*60))
 		}
 		if rec.Status == state.StatusFailed && r.IntN(2) == 0 {
 			rec.Attempts = []state.Attempt{{Number: 1, StartedAt: at, Error: "boom"}}
@@ -119,25 +153,13 @@ func randWorld(r *rand.Rand) world {
 		if seen[a.String()] {
 			continue
 		}
-		like := &spec.Instance{Addr: a, Group: testGroups["eng"], ThreadID: "t-eng", SendAt: at.Add(minutes(72 * 60)), Text: "hello"}
+		like := &spec.Instance{Addr: a, Group: testGroups["eng"], ThreadID: "t-eng", SendAt: at.Add(randMinutes(r, 72*60)), Text: "hello"}
 		if len(instances) > 0 && r.IntN(2) == 0 {
 			like = instances[r.IntN(len(instances))]
 		}
 		addRecord(a.String(), like)
 	}
-
-	w := world{
-		cfg:  &spec.Config{Groups: testGroups, Instances: instances, Moved: moved, Hash: fmt.Sprintf("sha256:%x", r.Uint64())},
-		snap: &state.Snapshot{Lineage: "lineage-p", Serial: r.Uint64N(100), Records: records},
-		at:   at,
-	}
-	if r.IntN(4) == 0 {
-		w.opts.Targets = []addrs.Message{randAddr(r, append(propNames, "gone"))}
-	}
-	if r.IntN(4) == 0 {
-		w.opts.Replace = []addrs.Message{randAddr(r, propNames)}
-	}
-	return w
+	return records
 }
 
 // apply does to a copy of the state what apply would do with the plan:
