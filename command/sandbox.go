@@ -4,11 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
-	"strings"
-	"sync"
 	"time"
 
 	a1sandbox "github.com/heraldhq/herald/a1base/sandbox"
@@ -103,21 +100,11 @@ The fault flags make it misbehave on purpose, each on that share of sends
 }
 
 func runSandbox(ctx context.Context, env *Env, opts sandboxOptions) error {
-	v := newView(env, opts.NoColor)
-	// Received sends are printed from the server's goroutines.
-	var mu sync.Mutex
+	view := views.NewSandbox(newView(env, opts.NoColor))
 	options := []a1sandbox.Option{
 		a1sandbox.WithFaults(opts.Faults),
 		a1sandbox.WithSeed(opts.Seed),
-		a1sandbox.WithOnReceive(func(r a1sandbox.Received) {
-			line := views.SandboxLine(r.Request, v.StdoutColor)
-			if r.AnswerLost {
-				line += " (answer lost on purpose)"
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			io.WriteString(env.Stdout, line+"\n")
-		}),
+		a1sandbox.WithOnReceive(func(r a1sandbox.Received) { view.Received(r.Request, r.AnswerLost) }),
 	}
 	if opts.APIKey != "" {
 		options = append(options, a1sandbox.WithCredentials(opts.APIKey, opts.APISecret))
@@ -139,16 +126,21 @@ func runSandbox(ctx context.Context, env *Env, opts sandboxOptions) error {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
-	key, secret, account := opts.APIKey, opts.APISecret, opts.AccountID
-	if key == "" {
-		key, secret = "sandbox", "sandbox"
+	info := views.SandboxInfo{
+		URL:    "http://" + hostPort(ln.Addr()),
+		APIKey: opts.APIKey, APISecret: opts.APISecret, Account: opts.AccountID,
+		ErrorRate: opts.Faults.ErrorRate, ErrorStatus: opts.Faults.ErrorStatus,
+		RateLimitRate: opts.Faults.RateLimitRate, RetryAfter: opts.Faults.RetryAfter,
+		LoseRate: opts.Faults.LoseRate, LoseMode: opts.LoseMode,
+		Latency: opts.Faults.Latency, Seed: opts.Seed,
 	}
-	if account == "" {
-		account = accounts.SandboxAccount
+	if info.APIKey == "" {
+		info.APIKey, info.APISecret = "sandbox", "sandbox"
 	}
-	mu.Lock()
-	fmt.Fprint(env.Stdout, sandboxBanner("http://"+hostPort(ln.Addr()), key, secret, account, opts, v))
-	mu.Unlock()
+	if info.Account == "" {
+		info.Account = accounts.SandboxAccount
+	}
+	view.Listening(info)
 
 	select {
 	case <-ctx.Done():
@@ -163,9 +155,7 @@ func runSandbox(ctx context.Context, env *Env, opts sandboxOptions) error {
 	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("sandbox: stopping: %w", err)
 	}
-	mu.Lock()
-	fmt.Fprintf(env.Stdout, "\nSandbox stopped after %s.\n", countOf(len(api.Sends()), "message", "messages"))
-	mu.Unlock()
+	view.Stopped(len(api.Sends()))
 	return nil
 }
 
@@ -181,53 +171,4 @@ func hostPort(a net.Addr) string {
 		ip = net.IPv4(127, 0, 0, 1)
 	}
 	return net.JoinHostPort(ip.String(), fmt.Sprint(tcp.Port))
-}
-
-func sandboxBanner(base, key, secret, account string, opts sandboxOptions, v *views.View) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s listening on %s/v1\n\n", v.Out("A1Base sandbox", views.Bold, views.Cyan), base)
-	b.WriteString("Point herald at it (in another terminal):\n\n")
-	fmt.Fprintf(&b, "  export A1BASE_BASE_URL=%s/v1\n", base)
-	fmt.Fprintf(&b, "  export A1BASE_API_KEY=%s\n", shellWord(key))
-	fmt.Fprintf(&b, "  export A1BASE_API_SECRET=%s\n", shellWord(secret))
-	fmt.Fprintf(&b, "  export A1BASE_ACCOUNT_ID=%s   # unless the provider block sets account_id\n", shellWord(account))
-	b.WriteString("  herald apply\n")
-	f := opts.Faults
-	var faults []string
-	if f.ErrorRate > 0 {
-		faults = append(faults, fmt.Sprintf("%g of sends fail with %d", f.ErrorRate, f.ErrorStatus))
-	}
-	if f.RateLimitRate > 0 {
-		faults = append(faults, fmt.Sprintf("%g answered 429 (Retry-After %q)", f.RateLimitRate, f.RetryAfter))
-	}
-	if f.LoseRate > 0 {
-		faults = append(faults, fmt.Sprintf("%g delivered with the answer lost (%s)", f.LoseRate, opts.LoseMode))
-	}
-	if f.Latency > 0 {
-		faults = append(faults, fmt.Sprintf("every answer %s late", f.Latency))
-	}
-	if len(faults) > 0 {
-		fmt.Fprintf(&b, "\nFaults (seed %d): %s.\n", opts.Seed, strings.Join(faults, "; "))
-	}
-	b.WriteString("\nMessages it receives are printed below. Press Ctrl-C to stop.\n\n")
-	return b.String()
-}
-
-// shellWord quotes a value for the export lines when a shell would split
-// or expand it.
-func shellWord(s string) string {
-	if s != "" && strings.IndexFunc(s, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:+=@,", r))
-	}) < 0 {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
-// countOf is "1 message" or "3 messages".
-func countOf(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
 }
