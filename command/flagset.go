@@ -7,15 +7,16 @@ import (
 	"io"
 	"strings"
 
+	"github.com/heraldhq/herald/command/views"
 	"github.com/heraldhq/herald/spec"
 )
 
 // newFlagSet returns the flag set of the command name. It uses the standard
-// flag package, so -out=x, --out=x and -out x all work. Errors and help go
-// to env.Stderr; parse it with parseFlags, which prints them herald's way.
+// flag package, so -out=x, --out=x and -out x all work. Parse it with
+// parseFlags, which prints errors and help herald's way.
 func newFlagSet(name string, env *Env) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
+	fs.SetOutput(io.Discard)
 	setUsage(fs, "[options]", "")
 	return fs
 }
@@ -25,19 +26,24 @@ func newFlagSet(name string, env *Env) *flag.FlagSet {
 // command's synopsis.
 func setUsage(fs *flag.FlagSet, args, help string) {
 	fs.Usage = func() {
-		w := fs.Output()
 		text := help
 		if text == "" {
 			if c, ok := Lookup(fs.Name()); ok {
 				text = c.Synopsis + "."
 			}
 		}
-		fmt.Fprintf(w, "Usage: herald %s %s\n", fs.Name(), args)
-		if text != "" {
-			fmt.Fprintf(w, "\n%s\n", indent(strings.TrimSpace(text), "  "))
-		}
-		printOptions(w, fs)
+		io.WriteString(fs.Output(), views.CommandUsage(fs, args, text))
 	}
+}
+
+// usageText is the usage setUsage gave fs.
+func usageText(fs *flag.FlagSet) string {
+	var b strings.Builder
+	out := fs.Output()
+	fs.SetOutput(&b)
+	fs.Usage()
+	fs.SetOutput(out)
+	return b.String()
 }
 
 // errHelp reports that -h was asked for and shown: exit 0.
@@ -47,19 +53,17 @@ var errHelp = &ExitError{Code: ExitOK}
 // returns an error that exits 0; a bad flag prints "Error: ..." and the
 // usage on stderr and returns ErrReported (exit 1).
 func parseFlags(fs *flag.FlagSet, env *Env, args []string) error {
+	out := fs.Output()
 	fs.SetOutput(io.Discard)
 	err := fs.Parse(args)
+	fs.SetOutput(out)
 	switch {
 	case err == nil:
-		fs.SetOutput(env.Stderr)
 		return nil
 	case errors.Is(err, flag.ErrHelp):
-		fs.SetOutput(env.Stdout)
-		fs.Usage()
-		fs.SetOutput(env.Stderr)
+		newView(env, false).Help(usageText(fs))
 		return errHelp
 	default:
-		fs.SetOutput(env.Stderr)
 		return usageError(fs, env, "%s", err)
 	}
 }
@@ -67,90 +71,8 @@ func parseFlags(fs *flag.FlagSet, env *Env, args []string) error {
 // usageError prints the message and the command's usage on stderr, and
 // returns ErrReported.
 func usageError(fs *flag.FlagSet, env *Env, format string, args ...any) error {
-	newView(env, false).Error(fmt.Errorf(format, args...))
-	fmt.Fprintln(env.Stderr)
-	out := fs.Output()
-	fs.SetOutput(env.Stderr)
-	fs.Usage()
-	fs.SetOutput(out)
+	newView(env, false).UsageError(fmt.Errorf(format, args...), usageText(fs))
 	return ErrReported
-}
-
-// printOptions lists the flags as "-name=VALUE  usage", aligned, the way
-// Terraform's help reads.
-func printOptions(w io.Writer, fs *flag.FlagSet) {
-	type row struct{ left, usage string }
-	var rows []row
-	width := 0
-	fs.VisitAll(func(f *flag.Flag) {
-		value, usage := flag.UnquoteUsage(f)
-		left := "-" + f.Name
-		if value != "" {
-			left += "=" + value
-		}
-		if !isZeroDefault(f) {
-			usage += fmt.Sprintf(" Default: %s.", f.DefValue)
-		}
-		rows = append(rows, row{left, usage})
-		if len(left) <= 24 {
-			width = max(width, len(left))
-		}
-	})
-	if len(rows) == 0 {
-		return
-	}
-	fmt.Fprint(w, "\nOptions:\n\n")
-	pad := strings.Repeat(" ", width+4)
-	for _, r := range rows {
-		lines := wrap(r.usage, max(76-width-4, 30))
-		if len(r.left) > width {
-			fmt.Fprintf(w, "  %s\n", r.left)
-		} else {
-			fmt.Fprintf(w, "  %-*s  %s\n", width, r.left, lines[0])
-			lines = lines[1:]
-		}
-		for _, l := range lines {
-			fmt.Fprintf(w, "%s%s\n", pad, l)
-		}
-	}
-}
-
-func isZeroDefault(f *flag.Flag) bool {
-	switch f.DefValue {
-	case "", "false", "0", "0s", "[]":
-		return true
-	}
-	return false
-}
-
-// wrap breaks text into lines of at most width characters at spaces.
-func wrap(text string, width int) []string {
-	var lines []string
-	var cur strings.Builder
-	for _, word := range strings.Fields(text) {
-		if cur.Len() > 0 && cur.Len()+1+len(word) > width {
-			lines = append(lines, cur.String())
-			cur.Reset()
-		}
-		if cur.Len() > 0 {
-			cur.WriteByte(' ')
-		}
-		cur.WriteString(word)
-	}
-	if cur.Len() > 0 || len(lines) == 0 {
-		lines = append(lines, cur.String())
-	}
-	return lines
-}
-
-func indent(text, prefix string) string {
-	lines := strings.Split(text, "\n")
-	for i, l := range lines {
-		if l != "" {
-			lines[i] = prefix + l
-		}
-	}
-	return strings.Join(lines, "\n")
 }
 
 // stringList is a repeatable flag (-target, -replace): each use appends.

@@ -28,9 +28,7 @@ func Main(ctx context.Context, env *Env, args []string) int {
 	fs.BoolVar(&version, "v", false, "")
 	fs.BoolVar(&version, "version", false, "")
 	if err := fs.Parse(args); err != nil {
-		newView(env, false).Error(err)
-		fmt.Fprintln(env.Stderr)
-		printUsage(env.Stderr)
+		newView(env, false).UsageError(err, heraldUsage())
 		return ExitError1
 	}
 	e := *env
@@ -49,7 +47,7 @@ func Main(ctx context.Context, env *Env, args []string) int {
 	case help:
 		rest = append([]string{"help"}, rest...)
 	case len(rest) == 0:
-		printUsage(env.Stderr)
+		newView(env, false).Usage(heraldUsage())
 		return ExitError1
 	}
 	c, ok := Lookup(rest[0])
@@ -58,9 +56,7 @@ func Main(ctx context.Context, env *Env, args []string) int {
 		if s := suggest(rest[0]); s != "" {
 			msg += fmt.Sprintf("; did you mean %q?", s)
 		}
-		newView(env, false).Error(errors.New(msg))
-		fmt.Fprintln(env.Stderr)
-		printUsage(env.Stderr)
+		newView(env, false).UsageError(errors.New(msg), heraldUsage())
 		return ExitError1
 	}
 	err := c.Run(ctx, &e, rest[1:])

@@ -41,12 +41,12 @@ With -sandbox, each uses the state "herald apply -sandbox" writes instead:
 
 func runStateCommand(ctx context.Context, env *Env, args []string) error {
 	if len(args) == 0 {
-		fmt.Fprint(env.Stderr, stateUsage)
+		newView(env, false).Usage(stateUsage)
 		return ErrReported
 	}
 	switch args[0] {
 	case "-h", "-help", "--help", "help":
-		fmt.Fprint(env.Stdout, stateUsage)
+		newView(env, false).Help(stateUsage)
 		return nil
 	case "list":
 		return runStateList(ctx, env, args[1:])
@@ -59,9 +59,7 @@ func runStateCommand(ctx context.Context, env *Env, args []string) error {
 	case "push":
 		return runStatePush(ctx, env, args[1:])
 	}
-	newView(env, false).Error(fmt.Errorf("unknown state subcommand %q", args[0]))
-	fmt.Fprintln(env.Stderr)
-	fmt.Fprint(env.Stderr, stateUsage)
+	newView(env, false).UsageError(fmt.Errorf("unknown state subcommand %q", args[0]), stateUsage)
 	return ErrReported
 }
 
