@@ -130,27 +130,13 @@ func runPlan(ctx context.Context, env *Env, opts planOptions) error {
 	return nil
 }
 
-// newPlanView is views.NewPlan with what the markdown schedule needs of
-// each group (rate limit, time zone), taken from the plan's instances so
-// that a saved plan renders as the plan it was made from.
+// newPlanView is views.NewPlan with the schedule the markdown form shows,
+// laid out with what the plan's instances say of each group (rate limit,
+// time zone) so that a saved plan renders as the plan it was made from.
 func newPlanView(format views.PlanFormat, v *views.View, p *planner.Plan) views.Plan {
 	pv := views.NewPlan(format, v)
 	if md, ok := pv.(*views.PlanMarkdown); ok {
-		md.Groups = planGroups(p)
+		md.Schedule, _ = planner.NewSchedule(p, planner.ScheduleOptions{Groups: planner.ScheduleGroups(p)})
 	}
 	return pv
-}
-
-// planGroups is what the schedule needs of each group the plan's instances
-// go to.
-func planGroups(p *planner.Plan) map[string]views.ScheduleGroupInfo {
-	out := map[string]views.ScheduleGroupInfo{}
-	for _, c := range p.Changes {
-		if c.Instance == nil || c.Instance.Group == nil {
-			continue
-		}
-		g := c.Instance.Group
-		out[g.Name] = views.ScheduleGroupInfo{RateLimit: g.RateLimit, Zone: g.Timezone}
-	}
-	return out
 }

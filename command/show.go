@@ -4,12 +4,9 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
 	"path/filepath"
 	"strings"
-	"time"
 
-	"github.com/heraldhq/herald/addrs"
 	"github.com/heraldhq/herald/command/views"
 	"github.com/heraldhq/herald/planner"
 	"github.com/heraldhq/herald/spec"
@@ -104,8 +101,8 @@ plan at the plan's clock.`)
 		switch {
 		case opts.JSON || opts.Markdown:
 			return opts, usageError(fs, env, "-schedule draws text; \"herald plan -markdown\" includes the same schedule")
-		case opts.Days < 0 || opts.Days > views.MaxScheduleDays:
-			return opts, usageError(fs, env, "-days=%d: expected a number of days from 1 to %d", opts.Days, views.MaxScheduleDays)
+		case opts.Days < 0 || opts.Days > planner.MaxScheduleDays:
+			return opts, usageError(fs, env, "-days=%d: expected a number of days from 1 to %d", opts.Days, planner.MaxScheduleDays)
 		case opts.PlanFile != "" && (opts.At != "" || len(opts.Vars) > 0 || len(opts.Targets) > 0):
 			return opts, usageError(fs, env, "a plan file holds its own clock, variables and targets; -at, -var, -var-file and -target do not apply to it")
 		}
@@ -162,18 +159,15 @@ func runShow(ctx context.Context, env *Env, opts showOptions) error {
 // configuration and state make at the clock, as "herald plan" would.
 func runShowSchedule(ctx context.Context, env *Env, opts showOptions) error {
 	v := newView(env, opts.NoColor)
-	var (
-		doc    *views.PlanDocument
-		groups map[string]views.ScheduleGroupInfo
-	)
+	var p *planner.Plan
+	schedOpts := planner.ScheduleOptions{Days: opts.Days}
 	if opts.PlanFile != "" {
 		saved, err := planner.ReadFile(env.Path(opts.PlanFile))
 		if err != nil {
 			return err
 		}
-		p := saved.Plan()
-		doc = views.NewPlanDocument(p)
-		groups = planGroups(p)
+		p = saved.Plan()
+		schedOpts.Groups = planner.ScheduleGroups(p)
 	} else {
 		flags := planFlags{At: opts.At, StatePath: opts.StatePath, Vars: opts.Vars, AllowFileOutsideRoot: opts.AllowFileOutsideRoot, Targets: opts.Targets, NoColor: opts.NoColor}
 		run, err := buildPlan(ctx, env, v, &flags, nil)
@@ -181,80 +175,15 @@ func runShowSchedule(ctx context.Context, env *Env, opts showOptions) error {
 			return err
 		}
 		defer run.Close()
-		doc = views.NewPlanDocument(run.Plan)
-		groups = scheduleGroups(run.Config)
-		addRepeatOccurrences(doc, run.Config, opts.Days)
+		p = run.Plan
+		schedOpts.Groups = planner.ConfigScheduleGroups(run.Config)
+		schedOpts.Preview = planner.RepeatPreview(p, run.Config.Repeats, opts.Days)
 	}
-	sched, err := views.NewSchedule(doc, views.ScheduleOptions{Days: opts.Days, Groups: groups})
+	sched, err := planner.NewSchedule(p, schedOpts)
 	if err != nil {
 		return err
 	}
-	_, err = io.WriteString(v.Stdout, views.RenderSchedule(sched, v.StdoutColor))
-	return err
-}
-
-// scheduleGroups is what the schedule needs of each configured group.
-func scheduleGroups(cfg *spec.Config) map[string]views.ScheduleGroupInfo {
-	out := make(map[string]views.ScheduleGroupInfo, len(cfg.Groups))
-	for name, g := range cfg.Groups {
-		out[name] = views.ScheduleGroupInfo{RateLimit: g.RateLimit, Zone: g.Timezone}
-	}
-	return out
-}
-
-// repeatPreviewDays is how far ahead the schedule draws a repeat message's
-// occurrences when -days does not say.
-const repeatPreviewDays = 7
-
-// maxPreviewOccurrences bounds the occurrences drawn per repeat message:
-// "* * * * *" over a year would be half a million.
-const maxPreviewOccurrences = 2000
-
-// addRepeatOccurrences adds the occurrences of each repeat message that
-// come after the two a plan considers, up to the schedule's span, so the
-// preview shows a recurring message at every time it will go out.
-func addRepeatOccurrences(doc *views.PlanDocument, cfg *spec.Config, days int) {
-	if days <= 0 {
-		days = repeatPreviewDays
-	}
-	at := doc.At.UTC()
-	end := time.Date(at.Year(), at.Month(), at.Day(), 0, 0, 0, 0, time.UTC).AddDate(0, 0, days)
-	for key, r := range cfg.Repeats {
-		block := repeatBlock(key)
-		// The plan holds the occurrences the planner considered; the
-		// latest of them is where the preview carries on.
-		var last time.Time
-		var group string
-		for _, c := range doc.Changes {
-			if c.Repeat == nil || !strings.HasPrefix(c.Address, block.String()+"[") {
-				continue
-			}
-			group = c.Group
-			if c.SendAt.After(last) {
-				last = c.SendAt
-			}
-		}
-		if group == "" || !last.Before(end) {
-			continue
-		}
-		for _, t := range r.Occurrences(last.Add(time.Nanosecond), end, maxPreviewOccurrences) {
-			doc.Changes = append(doc.Changes, views.PlanChange{
-				Address: addrs.WithKey(block.Name, t.In(r.Timezone).Format(time.RFC3339)).In(block.Module).String(),
-				Action:  planner.Wait.String(),
-				Group:   group,
-				SendAt:  t,
-			})
-		}
-	}
-}
-
-// repeatBlock reads a spec.Config.Repeats key back into the message
-// block's address.
-func repeatBlock(key string) addrs.Message {
-	if a, err := addrs.ParseMessage(key); err == nil {
-		return a
-	}
-	return addrs.NoKey(key)
+	return v.Schedule(sched)
 }
 
 // displayPath shows a path under the working directory relative to it, as

@@ -4,7 +4,10 @@
 // (CONTRACT §4), plus one orphan change per state record that no instance
 // claims. It also owns the saved-plan file format (plan -out, apply PLANFILE)
 // and the checks that keep a saved plan from being applied to a
-// configuration or state it was not made from.
+// configuration or state it was not made from. It lays a plan's sends out
+// on a time axis (NewSchedule) and flags those that land at night or too
+// close to another, with the later occurrences of repeat messages
+// (RepeatPreview); views draw the schedule.
 //
 // The planner is a pure function of its inputs: it never reads the clock
 // (the clock is an argument, so -at and every test are deterministic), never

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/heraldhq/herald/planner"
 )
 
 // GitHubCommentLimit is the longest comment GitHub accepts, in characters.
@@ -22,14 +24,13 @@ type PlanMarkdown struct {
 	view *View
 	// MaxLen bounds the comment's length in bytes; 0 means no bound.
 	MaxLen int
-	// Groups adds what the configuration knows about each group (time
-	// zone, rate limit) to the schedule; without it nights are UTC and
-	// only sends within a minute of each other count as collisions.
-	Groups map[string]ScheduleGroupInfo
+	// Schedule is the plan's sends on a time axis (planner.NewSchedule),
+	// shown folded; nil shows none.
+	Schedule *planner.Schedule
 }
 
 func (p *PlanMarkdown) Plan(doc *PlanDocument, _ PlanNext) error {
-	_, err := io.WriteString(p.view.Stdout, renderPlanMarkdown(doc, p.MaxLen, p.Groups))
+	_, err := io.WriteString(p.view.Stdout, RenderPlanMarkdown(doc, p.Schedule, p.MaxLen))
 	return err
 }
 
@@ -60,11 +61,8 @@ func (s *mdSection) render(b *strings.Builder) {
 // followed by each message in full. When the comment would exceed maxLen
 // bytes, whole items are left out — message details first, then the
 // schedule, then table rows, then warnings — and a note says how many.
-func RenderPlanMarkdown(doc *PlanDocument, maxLen int) string {
-	return renderPlanMarkdown(doc, maxLen, nil)
-}
-
-func renderPlanMarkdown(doc *PlanDocument, maxLen int, groups map[string]ScheduleGroupInfo) string {
+// A nil or empty schedule is left out.
+func RenderPlanMarkdown(doc *PlanDocument, sched *planner.Schedule, maxLen int) string {
 	var head strings.Builder
 	head.WriteString(PlanCommentMarker + "\n### herald plan\n\n")
 	fmt.Fprintf(&head, "**%s**\n\n", mdInline(doc.SummaryLine()))
@@ -107,7 +105,7 @@ func renderPlanMarkdown(doc *PlanDocument, maxLen int, groups map[string]Schedul
 	}
 
 	schedule := &mdSection{kind: "schedule"}
-	if sched, err := NewSchedule(doc, ScheduleOptions{Groups: groups}); err == nil && sched.Drawn() > 0 {
+	if sched != nil && sched.Drawn() > 0 {
 		schedule.items = []string{mdSchedule(sched)}
 	}
 
@@ -255,7 +253,7 @@ func mdAttr(u string) string { return strings.ReplaceAll(htmlAttr(u), "|", "%7C"
 
 // mdSchedule is the schedule folded, as text in a fence, opened when
 // something needs a look.
-func mdSchedule(s *Schedule) string {
+func mdSchedule(s *planner.Schedule) string {
 	body := RenderSchedule(s, false)
 	// A fence longer than any run of backticks inside cannot be closed
 	// early by a group name or address from a hand-edited plan file.
@@ -268,7 +266,7 @@ func mdSchedule(s *Schedule) string {
 		open = " open"
 	}
 	return fmt.Sprintf("<details%s><summary>Schedule: %s</summary>\n\n%stext\n%s%s\n\n</details>\n\n",
-		open, htmlText(s.Summary()), fence, body, fence)
+		open, htmlText(ScheduleSummary(s)), fence, body, fence)
 }
 
 // mdInline escapes text for a markdown paragraph or table cell: HTML is

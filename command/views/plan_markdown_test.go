@@ -18,7 +18,7 @@ func TestMarkdownStartsWithMarker(t *testing.T) {
 		assert.Equal(t, 1, strings.Count(out, PlanCommentMarker), "%s: one marker, for the workflow to find", name)
 	}
 	// A cut comment keeps it too.
-	assert.True(t, strings.HasPrefix(RenderPlanMarkdown(NewPlanDocument(bigPlan(100)), 3000), PlanCommentMarker+"\n"))
+	assert.True(t, strings.HasPrefix(renderMarkdown(t, bigPlan(100), 3000), PlanCommentMarker+"\n"))
 }
 
 func TestMarkdownMediaLink(t *testing.T) {
@@ -71,8 +71,8 @@ func TestMarkdownSchedule(t *testing.T) {
 func TestMarkdownGroupsAddRateLimits(t *testing.T) {
 	p := plan(waiting("message.a", groupEng, at(1)), waiting("message.b", groupEng, at(1).Add(10*time.Minute)))
 	doc := NewPlanDocument(p)
-	assert.Contains(t, renderPlanMarkdown(doc, 0, nil), "Schedule: 2 sends to come, none at night, no collisions")
-	with := renderPlanMarkdown(doc, 0, map[string]ScheduleGroupInfo{"eng": {RateLimit: &spec.RateLimit{N: 1, Per: time.Hour, Text: "1/h"}}})
+	assert.Contains(t, RenderPlanMarkdown(doc, sched(t, p, planner.ScheduleOptions{}), 0), "Schedule: 2 sends to come, none at night, no collisions")
+	with := RenderPlanMarkdown(doc, sched(t, p, planner.ScheduleOptions{Groups: map[string]planner.ScheduleGroupInfo{"eng": {RateLimit: &spec.RateLimit{N: 1, Per: time.Hour, Text: "1/h"}}}}), 0)
 	assert.Contains(t, with, "Schedule: 2 sends to come, none at night, 1 collision")
 	assert.Contains(t, with, "over its rate_limit 1/h")
 }

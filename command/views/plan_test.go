@@ -20,8 +20,19 @@ func render(t *testing.T, format PlanFormat, p *planner.Plan, next PlanNext, col
 	t.Helper()
 	var out bytes.Buffer
 	v := &View{Stdout: &out, Stderr: &out, StdoutColor: color}
-	require.NoError(t, NewPlan(format, v).Plan(NewPlanDocument(p), next))
+	pv := NewPlan(format, v)
+	if md, ok := pv.(*PlanMarkdown); ok {
+		md.Schedule = sched(t, p, planner.ScheduleOptions{})
+	}
+	require.NoError(t, pv.Plan(NewPlanDocument(p), next))
 	return out.String()
+}
+
+// renderMarkdown is the markdown form of a plan cut to maxLen bytes, with
+// its schedule.
+func renderMarkdown(t *testing.T, p *planner.Plan, maxLen int) string {
+	t.Helper()
+	return RenderPlanMarkdown(NewPlanDocument(p), sched(t, p, planner.ScheduleOptions{}), maxLen)
 }
 
 func TestPlanGolden(t *testing.T) {
@@ -281,13 +292,14 @@ func bigPlan(n int) *planner.Plan {
 }
 
 func TestMarkdownTruncation(t *testing.T) {
-	doc := NewPlanDocument(bigPlan(100))
-	full := RenderPlanMarkdown(doc, 0)
+	big := bigPlan(100)
+	doc := NewPlanDocument(big)
+	full := renderMarkdown(t, big, 0)
 	require.Greater(t, len(full), GitHubCommentLimit, "the fixture must overflow the limit")
 	assert.NotContains(t, full, "Note:")
 
 	for _, limit := range []int{GitHubCommentLimit, 20000, 3000, 800} {
-		out := RenderPlanMarkdown(doc, limit)
+		out := renderMarkdown(t, big, limit)
 		assert.LessOrEqual(t, len(out), limit, "limit %d", limit)
 		assert.Contains(t, out, "was cut to fit GitHub's limit", "limit %d", limit)
 		assert.Contains(t, out, doc.SummaryLine(), "the summary always stays")
@@ -302,6 +314,6 @@ func TestMarkdownTruncation(t *testing.T) {
 	}
 
 	// Under the limit nothing is cut.
-	small := RenderPlanMarkdown(NewPlanDocument(bigPlan(2)), GitHubCommentLimit)
-	assert.Equal(t, RenderPlanMarkdown(NewPlanDocument(bigPlan(2)), 0), small)
+	small := renderMarkdown(t, bigPlan(2), GitHubCommentLimit)
+	assert.Equal(t, renderMarkdown(t, bigPlan(2), 0), small)
 }

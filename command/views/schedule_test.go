@@ -40,15 +40,15 @@ func waiting(address string, g *spec.Group, t time.Time) *planner.Change {
 	return change(textInstance(address, g, t, "text of "+address), planner.Wait, "send_at is after the clock", nil)
 }
 
-func sched(t *testing.T, p *planner.Plan, opts ScheduleOptions) *Schedule {
+func sched(t *testing.T, p *planner.Plan, opts planner.ScheduleOptions) *planner.Schedule {
 	t.Helper()
-	s, err := NewSchedule(NewPlanDocument(p), opts)
+	s, err := planner.NewSchedule(p, opts)
 	require.NoError(t, err)
 	return s
 }
 
-func sendsOf(s *Schedule, group string) map[string]*ScheduleSend {
-	out := map[string]*ScheduleSend{}
+func sendsOf(s *planner.Schedule, group string) map[string]*planner.ScheduleSend {
+	out := map[string]*planner.ScheduleSend{}
 	for _, g := range s.Groups {
 		if g.Name == group {
 			for _, send := range g.Sends {
@@ -63,7 +63,7 @@ func sendsOf(s *Schedule, group string) map[string]*ScheduleSend {
 // span, with night sends, collisions and sent history.
 func scheduleFixtures() map[string]struct {
 	plan *planner.Plan
-	opts ScheduleOptions
+	opts planner.ScheduleOptions
 } {
 	sent := textInstance("message.welcome", groupEng, at(-4), "Welcome!")
 	maybe := textInstance("message.maybe", groupSales, at(-2), "Did it go?")
@@ -91,11 +91,11 @@ func scheduleFixtures() map[string]struct {
 	month = append(month, waiting("message.far", groupSales, at(24*40)))
 	return map[string]struct {
 		plan *planner.Plan
-		opts ScheduleOptions
+		opts planner.ScheduleOptions
 	}{
-		"empty":  {plan(), ScheduleOptions{}},
-		"hourly": {plan(busy...), ScheduleOptions{Groups: map[string]ScheduleGroupInfo{"sales": {RateLimit: &spec.RateLimit{N: 2, Per: time.Hour, Text: "2/1h"}}, "quiet": {}}}},
-		"daily":  {plan(month...), ScheduleOptions{}},
+		"empty":  {plan(), planner.ScheduleOptions{}},
+		"hourly": {plan(busy...), planner.ScheduleOptions{Groups: map[string]planner.ScheduleGroupInfo{"sales": {RateLimit: &spec.RateLimit{N: 2, Per: time.Hour, Text: "2/1h"}}, "quiet": {}}}},
+		"daily":  {plan(month...), planner.ScheduleOptions{}},
 	}
 }
 
@@ -108,52 +108,6 @@ func TestScheduleGolden(t *testing.T) {
 	}
 }
 
-func TestScheduleSpan(t *testing.T) {
-	for _, tc := range []struct {
-		name       string
-		last       time.Time
-		days       int
-		wantDays   int
-		wantHourly bool
-		wantLater  int
-	}{
-		{"today", at(11), 0, 1, true, 0},
-		{"tomorrow", at(20), 0, 2, true, 0},
-		{"in three days", at(72), 0, 7, false, 0},
-		{"in ten days", at(240), 0, 14, false, 0},
-		{"past 28 days", at(24 * 40), 0, 28, false, 1},
-		{"asked for 3 days", at(1), 3, 3, false, 0},
-		{"asked for 1 day, one later", at(13), 1, 1, true, 1},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			s := sched(t, plan(waiting("message.a", groupEng, at(1)), waiting("message.b", groupEng, tc.last)), ScheduleOptions{Days: tc.days})
-			assert.Equal(t, time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), s.Start, "starts at midnight UTC of the clock's day")
-			assert.Equal(t, s.Start.AddDate(0, 0, tc.wantDays), s.End)
-			assert.Equal(t, tc.wantHourly, s.Hourly())
-			assert.Equal(t, tc.wantLater, s.Later)
-		})
-	}
-	for _, days := range []int{-1, MaxScheduleDays + 1} {
-		_, err := NewSchedule(NewPlanDocument(plan()), ScheduleOptions{Days: days})
-		assert.ErrorContains(t, err, "expected a number of days from 1 to 366")
-	}
-}
-
-func TestScheduleDueSendsGoOutNow(t *testing.T) {
-	late := textInstance("message.late", groupEng, at(-5), "late")
-	expired := textInstance("message.expired", groupEng, at(-10), "expired")
-	s := sched(t, plan(
-		change(late, planner.Retry, "the last attempt failed", recordFor(late, state.StatusFailed, 1, "HTTP 503")),
-		change(expired, planner.Expire, "past expires_after", nil),
-		orphan("message.gone", "eng", "t-eng", at(2)),
-	), ScheduleOptions{})
-	sends := sendsOf(s, "eng")
-	require.Contains(t, sends, "message.late")
-	assert.Equal(t, planClock, sends["message.late"].At, "a retry goes out at the next apply, not at its old send_at")
-	assert.NotContains(t, sends, "message.expired", "an expired message is never sent")
-	assert.NotContains(t, sends, "message.gone", "an orphan is never sent")
-}
-
 func TestScheduleNight(t *testing.T) {
 	newYork := time.FixedZone("EST", -5*3600) // 03:00 UTC is 22:00 the day before
 	tokyo := time.FixedZone("JST", 9*3600)    // 03:00 UTC is 12:00
@@ -164,14 +118,14 @@ func TestScheduleNight(t *testing.T) {
 		waiting("message.nine_pm", groupEng, at(9)),  // 21:00 UTC
 		waiting("message.sales", groupSales, at(15)), // 03:00 UTC
 	)
-	s := sched(t, p, ScheduleOptions{})
+	s := sched(t, p, planner.ScheduleOptions{})
 	eng := sendsOf(s, "eng")
 	assert.True(t, eng["message.three"].Night)
 	assert.False(t, eng["message.seven"].Night, "night ends at 07:00")
 	assert.True(t, eng["message.ten_pm"].Night, "night starts at 22:00")
 	assert.False(t, eng["message.nine_pm"].Night)
 
-	s = sched(t, p, ScheduleOptions{Groups: map[string]ScheduleGroupInfo{"eng": {Zone: tokyo}, "sales": {Zone: newYork}}})
+	s = sched(t, p, planner.ScheduleOptions{Groups: map[string]planner.ScheduleGroupInfo{"eng": {Zone: tokyo}, "sales": {Zone: newYork}}})
 	assert.False(t, sendsOf(s, "eng")["message.three"].Night, "noon in Tokyo")
 	assert.True(t, sendsOf(s, "eng")["message.nine_pm"].Night, "06:00 in Tokyo")
 	assert.True(t, sendsOf(s, "sales")["message.sales"].Night, "22:00 in New York")
@@ -201,14 +155,15 @@ func TestScheduleCollisions(t *testing.T) {
 			for i, d := range tt.offset {
 				changes = append(changes, waiting(fmt.Sprintf("message.s%d", i), groupEng, base.Add(d)))
 			}
-			s := sched(t, plan(changes...), ScheduleOptions{Groups: map[string]ScheduleGroupInfo{"eng": {RateLimit: tt.limit}}})
+			s := sched(t, plan(changes...), planner.ScheduleOptions{Groups: map[string]planner.ScheduleGroupInfo{"eng": {RateLimit: tt.limit}}})
+			g := s.Groups[0]
 			sends := sendsOf(s, "eng")
 			var reasons []string
 			for i, want := range tt.want {
 				send := sends[fmt.Sprintf("message.s%d", i)]
-				assert.Equal(t, want, send.Collision != "", "message.s%d: %q", i, send.Collision)
-				if send.Collision != "" {
-					reasons = append(reasons, send.Collision)
+				assert.Equal(t, want, send.Collision != nil, "message.s%d: %v", i, send.Collision)
+				if send.Collision != nil {
+					reasons = append(reasons, collisionText(g, send.Collision))
 				}
 			}
 			if tt.reason != "" {
@@ -223,8 +178,8 @@ func TestScheduleCollisions(t *testing.T) {
 	s := sched(t, plan(
 		change(old, planner.Noop, "already sent", recordFor(old, state.StatusSent, 1, "")),
 		change(textInstance("message.now", groupEng, at(-1).Add(10*time.Second), "now"), planner.Send, "due", nil),
-	), ScheduleOptions{})
-	assert.Empty(t, sendsOf(s, "eng")["message.now"].Collision)
+	), planner.ScheduleOptions{})
+	assert.Nil(t, sendsOf(s, "eng")["message.now"].Collision)
 }
 
 func TestScheduleCells(t *testing.T) {
@@ -246,19 +201,19 @@ func TestScheduleCells(t *testing.T) {
 		return ""
 	}
 
-	hourly := RenderSchedule(sched(t, plan(changes...), ScheduleOptions{Days: 1}), false)
+	hourly := RenderSchedule(sched(t, plan(changes...), planner.ScheduleOptions{Days: 1}), false)
 	assert.Equal(t, "~~~~~~~......+........~~", row(hourly, "eng"), "more than 9 in an hour is +")
 	assert.Equal(t, "~~~~~~~.......3.......~~", row(hourly, "sales"), "three in one hour")
 
-	daily := RenderSchedule(sched(t, plan(changes...), ScheduleOptions{Days: 7}), false)
+	daily := RenderSchedule(sched(t, plan(changes...), planner.ScheduleOptions{Days: 7}), false)
 	assert.True(t, strings.HasPrefix(row(daily, "eng"), "12  ."), "a day counts to 99: %q", row(daily, "eng"))
 	assert.True(t, strings.HasPrefix(row(daily, "sales"), " 3  ."), "%q", row(daily, "sales"))
 
 	// A flagged cell keeps its count in a daily column.
 	flagged := append(changes, waiting("message.clash", groupSales, at(2)))
-	daily = RenderSchedule(sched(t, plan(flagged...), ScheduleOptions{Days: 7}), false)
+	daily = RenderSchedule(sched(t, plan(flagged...), planner.ScheduleOptions{Days: 7}), false)
 	assert.True(t, strings.HasPrefix(row(daily, "sales"), "4!  ."), "%q", row(daily, "sales"))
-	hourly = RenderSchedule(sched(t, plan(flagged...), ScheduleOptions{Days: 1}), false)
+	hourly = RenderSchedule(sched(t, plan(flagged...), planner.ScheduleOptions{Days: 1}), false)
 	assert.Equal(t, byte('!'), row(hourly, "sales")[14])
 	assert.Contains(t, hourly, "Needs a look:\n  ! message.few[\"0\"] to group sales at Tue 01 Dec 14:00 UTC\n      comes at the same time as message.clash")
 }
@@ -274,6 +229,6 @@ func TestScheduleColour(t *testing.T) {
 
 func TestScheduleSummary(t *testing.T) {
 	fx := scheduleFixtures()["hourly"]
-	assert.Equal(t, "10 sends to come, 1 at night, 3 collisions", sched(t, fx.plan, fx.opts).Summary())
-	assert.Equal(t, "0 sends to come, none at night, no collisions", sched(t, plan(), ScheduleOptions{}).Summary())
+	assert.Equal(t, "10 sends to come, 1 at night, 3 collisions", ScheduleSummary(sched(t, fx.plan, fx.opts)))
+	assert.Equal(t, "0 sends to come, none at night, no collisions", ScheduleSummary(sched(t, plan(), planner.ScheduleOptions{})))
 }
