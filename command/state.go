@@ -327,9 +327,7 @@ in flight show as unknown, as they would after a crash.`, args, false)
 	if err != nil {
 		return err
 	}
-	// The document is data for another program or file, not prose:
-	// written as is, in the exact bytes a local state file holds.
-	return state.Encode(newView(env, true).Stdout, snap)
+	return views.NewState(newView(env, true)).Pulled(snap)
 }
 
 func runStatePush(ctx context.Context, env *Env, args []string) error {

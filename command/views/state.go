@@ -136,12 +136,17 @@ type State interface {
 	// clean, that the state is empty but apply -sandbox recorded n
 	// messages in path.
 	SandboxHint(path string, n int)
+	// Pulled writes the state as a local state file holds it, byte for
+	// byte: data for another program or file, not prose.
+	Pulled(snap *state.Snapshot) error
 }
 
 // NewState returns the state command's view.
 func NewState(v *View) State { return &stateHuman{view: v} }
 
 type stateHuman struct{ view *View }
+
+func (s *stateHuman) Pulled(snap *state.Snapshot) error { return state.Encode(s.view.Stdout, snap) }
 
 func (s *stateHuman) List(addresses []string) {
 	for _, a := range addresses {
