@@ -7,7 +7,6 @@ import (
 	"github.com/heraldhq/herald/accounts"
 	"github.com/heraldhq/herald/command/views"
 	"github.com/heraldhq/herald/executor"
-	"github.com/heraldhq/herald/planner"
 	"github.com/heraldhq/herald/spec/genimport"
 )
 
@@ -17,12 +16,7 @@ import (
 // the threads.
 func generateImports(ctx context.Context, env *Env, v *views.View, run *builtPlan) error {
 	view := views.NewGenerateImports(v)
-	var candidates []*planner.Change
-	for _, c := range run.Plan.Changes {
-		if c.Instance != nil && c.Record == nil && (c.Action == planner.Send || c.Action == planner.Expire) {
-			candidates = append(candidates, c)
-		}
-	}
+	candidates := run.Plan.Unrecorded()
 	if len(candidates) == 0 {
 		view.NothingMissing()
 		return nil

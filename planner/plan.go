@@ -124,3 +124,17 @@ func (p *Plan) Summary() map[Action]int {
 	}
 	return s
 }
+
+// Unrecorded lists the configured messages that are due or overdue (to
+// send or to expire) and that state holds no record of: the ones an
+// earlier herald, or a person, may have sent already, and that
+// "plan -generate-imports" looks for in their threads.
+func (p *Plan) Unrecorded() []*Change {
+	var out []*Change
+	for _, c := range p.Changes {
+		if c.Instance != nil && c.Record == nil && (c.Action == Send || c.Action == Expire) {
+			out = append(out, c)
+		}
+	}
+	return out
+}

@@ -252,3 +252,22 @@ func TestReasonsNeverEmpty(t *testing.T) {
 		require.NotEmpty(t, strings.TrimSpace(c.Reason), c.Addr.String())
 	}
 }
+
+func TestUnrecorded(t *testing.T) {
+	due := newInst(t, "message.due", ago_(time.Hour))
+	old := newInst(t, "message.old", ago_(10*time.Hour))
+	retry := newInst(t, "message.retry", ago_(time.Hour))
+	later := newInst(t, "message.later", in(time.Hour))
+	p := &Plan{At: clock, Changes: []*Change{
+		{Addr: due.Addr, Action: Send, Instance: due},
+		{Addr: old.Addr, Action: Expire, Instance: old},
+		{Addr: retry.Addr, Action: Retry, Instance: retry, Record: recordOf(retry, state.StatusFailed)},
+		{Addr: later.Addr, Action: Wait, Instance: later},
+		{Addr: mustAddr(t, "message.gone"), Action: Orphan, Record: &state.Record{Address: "message.gone"}},
+	}}
+	var got []string
+	for _, c := range p.Unrecorded() {
+		got = append(got, c.Addr.String())
+	}
+	require.Equal(t, []string{"message.due", "message.old"}, got)
+}
