@@ -263,7 +263,7 @@ func TestUnrecorded(t *testing.T) {
 		{Addr: old.Addr, Action: Expire, Instance: old},
 		{Addr: retry.Addr, Action: Retry, Instance: retry, Record: recordOf(retry, state.StatusFailed)},
 		{Addr: later.Addr, Action: Wait, Instance: later},
-		{Addr: mustAddr(t, "message.gone"), Action: Orphan, Record: &state.Record{Address: "message.gone"}},
+		{Addr: mustAddr(t, "message.gone"), Action: Orphan, Record: recordOf(newInst(t, "message.gone", ago_(time.Hour)), state.StatusSent)},
 	}}
 	var got []string
 	for _, c := range p.Unrecorded() {

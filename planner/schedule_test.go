@@ -180,8 +180,9 @@ func TestScheduleGroups(t *testing.T) {
 	zone := time.FixedZone("X", 3600)
 	limit := &spec.RateLimit{N: 1, Per: time.Minute}
 	g := &spec.Group{Name: "eng", Timezone: zone, RateLimit: limit}
-	in := newInst(t, "message.a", in(time.Hour), func(i *spec.Instance) { i.Group = g })
-	p := &Plan{At: clock, Changes: []*Change{{Addr: in.Addr, Action: Wait, Instance: in}, {Addr: mustAddr(t, "message.gone"), Action: Orphan, Record: &state.Record{Group: "old"}}}}
+	inst := newInst(t, "message.a", in(time.Hour), func(i *spec.Instance) { i.Group = g })
+	gone := recordOf(newInst(t, "message.gone", in(time.Hour), group("sales")), state.StatusSent)
+	p := &Plan{At: clock, Changes: []*Change{{Addr: inst.Addr, Action: Wait, Instance: inst}, {Addr: mustAddr(t, "message.gone"), Action: Orphan, Record: gone}}}
 	assert.Equal(t, map[string]ScheduleGroupInfo{"eng": {Zone: zone, RateLimit: limit}}, ScheduleGroups(p))
 	cfg := &spec.Config{Groups: map[string]*spec.Group{"eng": g}}
 	assert.Equal(t, map[string]ScheduleGroupInfo{"eng": {Zone: zone, RateLimit: limit}}, ConfigScheduleGroups(cfg))
