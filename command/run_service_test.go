@@ -57,7 +57,7 @@ func TestRunServesHealthAndMetrics(t *testing.T) {
 	r := f.run(t, runStart.Add(2*time.Hour), "-poll=1h", "-listen="+addr)
 	require.Equal(t, 0, r.code, r.stdout+r.stderr)
 	require.GreaterOrEqual(t, len(scrapes), 2, r.stdout)
-	assert.Contains(t, r.stdout, `msg="serving /healthz, /readyz and /metrics" type=listening addr=`+addr+"\n")
+	assert.Contains(t, r.stdout, "2026-12-01T08:00:00Z serving /healthz, /readyz and /metrics type=listening addr="+addr+"\n")
 
 	// The second sleep follows the 09:00 send.
 	s := scrapes[1]
@@ -112,7 +112,8 @@ func TestRunServesHealthAndMetrics(t *testing.T) {
 }
 
 // TestRunJSONLogsServiceEventsAsJSON: with -json the service-level events
-// are JSON objects with a type and a timestamp, like run's own events.
+// are JSON objects of the one schema of run's events: type, timestamp,
+// level and msg.
 func TestRunJSONLogsServiceEventsAsJSON(t *testing.T) {
 	f := newRunFixture(t, "schedule")
 	addr := freeAddr(t)
@@ -125,6 +126,8 @@ func TestRunJSONLogsServiceEventsAsJSON(t *testing.T) {
 		typ, _ := e["type"].(string)
 		require.NotEmpty(t, typ, line)
 		require.NotEmpty(t, e["timestamp"], line)
+		require.NotEmpty(t, e["level"], line)
+		require.NotEmpty(t, e["msg"], line)
 		types = append(types, typ)
 		if typ == "listening" {
 			assert.Equal(t, addr, e["addr"])

@@ -7,7 +7,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -17,9 +16,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	a1sandbox "github.com/heraldhq/herald/a1base/sandbox"
-	"github.com/heraldhq/herald/addrs"
-	"github.com/heraldhq/herald/planner"
-	"github.com/heraldhq/herald/spec"
 	"github.com/heraldhq/herald/state"
 )
 
@@ -485,38 +481,6 @@ func TestRunFlags(t *testing.T) {
 			assert.Equal(t, 1, r.code)
 			assert.Contains(t, r.stderr, tt.want)
 			assert.Contains(t, r.stderr, "Usage: herald run [options]")
-		})
-	}
-}
-
-func TestNextWake(t *testing.T) {
-	at := func(h, m int) time.Time { return time.Date(2026, 12, 1, h, m, 0, 0, time.UTC) }
-	change := func(name string, action planner.Action, sendAt time.Time) *planner.Change {
-		addr := addrs.Message{Name: name}
-		return &planner.Change{Addr: addr, Action: action, Instance: &spec.Instance{Addr: addr, SendAt: sendAt}}
-	}
-	now := at(9, 0)
-	tests := []struct {
-		name     string
-		plan     *planner.Plan
-		wantWake time.Time
-		wantNext []string
-	}{
-		{"no plan", nil, at(9, 15), nil},
-		{"nothing waiting", &planner.Plan{Changes: []*planner.Change{change("a", planner.Noop, at(8, 0))}}, at(9, 15), nil},
-		{"next sooner than the poll", &planner.Plan{Changes: []*planner.Change{
-			change("late", planner.Wait, at(9, 10)), change("b", planner.Wait, at(9, 5)), change("a", planner.Wait, at(9, 5)),
-		}}, at(9, 5), []string{"message.a", "message.b"}},
-		{"the poll sooner", &planner.Plan{Changes: []*planner.Change{change("a", planner.Wait, at(11, 0))}}, at(9, 15), []string{"message.a"}},
-		{"due during the pass", &planner.Plan{Changes: []*planner.Change{change("a", planner.Wait, at(8, 59))}}, at(8, 59), []string{"message.a"}},
-		{"sends are not waits", &planner.Plan{Changes: []*planner.Change{change("a", planner.Send, at(9, 1))}}, at(9, 15), nil},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			wake, _, next := nextWake(tt.plan, now, 15*time.Minute)
-			assert.Equal(t, tt.wantWake, wake)
-			sort.Strings(next)
-			assert.Equal(t, tt.wantNext, next)
 		})
 	}
 }

@@ -4,73 +4,31 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/heraldhq/herald/internal/clock"
 
 	"github.com/heraldhq/herald/a1base"
+	"github.com/heraldhq/herald/daemon"
 	"github.com/heraldhq/herald/executor"
 	"github.com/heraldhq/herald/planner"
 	"github.com/heraldhq/herald/state"
 )
 
-// RunStart describes a `herald run` that is starting.
-type RunStart struct {
-	// Poll is the longest sleep between two reads of the configuration.
-	Poll time.Duration
-	// State names the state run keeps.
-	State string
-	// Once: one pass, then exit.
-	Once bool
-}
-
-// RunSleep is what run sleeps until.
-type RunSleep struct {
-	// WakeAt is when it wakes: the next send_at, or a poll interval from
-	// now when that is sooner.
-	WakeAt time.Time
-	// NextAt is the earliest send_at still waiting and Next the messages
-	// due then; both zero when nothing is waiting.
-	NextAt time.Time
-	Next   []string
-}
-
-// RunTotals counts what a run did across its passes.
-type RunTotals struct {
-	Sent, Failed, Expired, Unknown int
-}
-
 // Run is the view of `herald run`: a log, one line (or JSON object) per
-// event, each stamped with the time. It is also the view of every apply
-// pass the run makes, so it implements Apply; of those methods, Plan,
-// NothingToDo, Prompt and Cancelled print nothing: a run shows what
-// changes, not a plan at every wake. Its methods are safe for concurrent
-// use.
+// event, each stamped with the time, of the daemon's events and of every
+// apply pass the run makes. Of Apply's methods, Plan, NothingToDo, Prompt
+// and Cancelled print nothing: a run shows what changes, not a plan at
+// every wake. Every JSON object has the same first fields (type,
+// timestamp, level, msg); see docs/commands/run-events.md. Its methods are
+// safe for concurrent use.
 type Run interface {
 	Apply
-	// Started opens the log.
-	Started(s RunStart)
-	// ConfigLoaded says that the configuration was read, for the first
-	// time or (reloaded) changed since the last wake, and how many
-	// messages wait.
-	ConfigLoaded(waiting int, reloaded bool)
-	// ConfigInvalid says that the configuration has errors, printed
-	// before unless they are unchanged since the last wake, so that
-	// nothing is sent until retryAt.
-	ConfigInvalid(unchanged bool, retryAt time.Time)
-	// LockBusy says that another process holds the state lock, so the
-	// pass is left to retryAt.
-	LockBusy(err error, retryAt time.Time)
-	// PassFailed reports an error that ended a pass early; the run goes
-	// on at retryAt.
-	PassFailed(err error, retryAt time.Time)
-	// Sleeping says what run sleeps until. The command calls it when
-	// that changes, not at every poll.
-	Sleeping(s RunSleep)
-	// Stopped closes the log.
-	Stopped(t RunTotals)
+	daemon.Events
 }
 
 // RunFormat chooses how run logs.
@@ -83,8 +41,9 @@ const (
 	RunJSONFormat
 )
 
-// NewRun returns run's view, writing on v.Stdout. now stamps each event;
-// nil is clock.Now.
+// NewRun returns run's view, writing on v.Stdout (and the configuration's
+// diagnostics on v.Stderr, its warnings on v.Stdout unless the log is
+// JSON). now stamps each event; nil is clock.Now.
 func NewRun(format RunFormat, v *View, now func() time.Time) Run {
 	if now == nil {
 		now = clock.Now
@@ -108,9 +67,14 @@ type runView struct {
 
 var _ Run = (*runView)(nil)
 
-// runEvent is one object of run's JSON log: apply's events, and run's own.
+// runEvent is one object of run's JSON log: apply's events, run's own and
+// the daemon's, all with type, timestamp, level and msg.
 type runEvent struct {
 	event
+	// Level is INFO, WARN or ERROR; Msg says in words what the line
+	// without -json says.
+	Level       string     `json:"level"`
+	Msg         string     `json:"msg"`
 	PollSeconds float64    `json:"poll_seconds,omitempty"`
 	Once        bool       `json:"once,omitempty"`
 	Waiting     *int       `json:"waiting,omitempty"`
@@ -119,6 +83,13 @@ type runEvent struct {
 	WakeAt      *time.Time `json:"wake_at,omitempty"`
 	NextAt      *time.Time `json:"next_send_at,omitempty"`
 	Next        []string   `json:"next,omitempty"`
+	// The daemon's service events.
+	Addr        string     `json:"addr,omitempty"`
+	Lock        string     `json:"lock,omitempty"`
+	HolderPID   int        `json:"holder_pid,omitempty"`
+	HolderHost  string     `json:"holder_host,omitempty"`
+	HolderSince *time.Time `json:"holder_since,omitempty"`
+	RetryIn     string     `json:"retry_in,omitempty"`
 }
 
 func (r *runView) emit(e runEvent) {
@@ -128,6 +99,55 @@ func (r *runView) emit(e runEvent) {
 		return
 	}
 	r.view.Stdout.Write(append(b, '\n'))
+}
+
+// log reports one event: a stamped line saying text, or with -json an
+// object with e's fields and text as msg. The level follows from the
+// line's colour: red is an error, yellow a warning.
+func (r *runView) log(e runEvent, text string, styles ...Style) {
+	if !r.json {
+		r.line(text, styles...)
+		return
+	}
+	e.Level, e.Msg = "INFO", text
+	for _, st := range styles {
+		switch st {
+		case Red:
+			e.Level = "ERROR"
+		case Yellow:
+			if e.Level == "INFO" {
+				e.Level = "WARN"
+			}
+		}
+	}
+	r.emit(e)
+}
+
+// serviceLog reports one of the daemon's service events: a stamped line
+// saying text and ending in type=NAME and the key=value pairs kv, or with
+// -json an object with e's fields (which kv repeats).
+func (r *runView) serviceLog(e runEvent, text string, kv []string, styles ...Style) {
+	if r.json {
+		r.log(e, text, styles...)
+		return
+	}
+	var b strings.Builder
+	b.WriteString(text)
+	b.WriteString(" type=")
+	b.WriteString(e.Type)
+	for i := 0; i+1 < len(kv); i += 2 {
+		b.WriteString(" " + kv[i] + "=" + logValue(kv[i+1]))
+	}
+	r.line(b.String(), styles...)
+}
+
+// logValue is v as a key=value line shows it: quoted when it is empty or
+// holds spaces, quotes, '=' or anything unprintable.
+func logValue(v string) string {
+	if v == "" || strings.ContainsAny(v, " =\"\\") || strings.IndexFunc(v, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
+		return strconv.Quote(v)
+	}
+	return v
 }
 
 // line prints one log line, stamped.
@@ -142,89 +162,82 @@ func utcPtr(t time.Time) *time.Time {
 	return &u
 }
 
-func (r *runView) Started(s RunStart) {
+func (r *runView) Listening(addr string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.serviceLog(runEvent{event: event{Type: "listening"}, Addr: addr}, "serving /healthz, /readyz and /metrics", []string{"addr", addr})
+}
+
+func (r *runView) Started(s daemon.Start) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.poll = s.Poll
-	if r.json {
-		r.emit(runEvent{event: event{Type: "started", StatePath: s.State}, PollSeconds: s.Poll.Seconds(), Once: s.Once})
-		return
-	}
+	e := runEvent{event: event{Type: "started", StatePath: s.State}, PollSeconds: s.Poll.Seconds(), Once: s.Once}
 	if s.Once {
-		r.line(fmt.Sprintf("herald run: one pass, state %s", printable(s.State)))
+		r.log(e, fmt.Sprintf("herald run: one pass, state %s", printable(s.State)))
 		return
 	}
-	r.line(fmt.Sprintf("herald run started: reading the configuration at least every %s, state %s", s.Poll, printable(s.State)))
+	r.log(e, fmt.Sprintf("herald run started: reading the configuration at least every %s, state %s", s.Poll, printable(s.State)))
+}
+
+func (r *runView) Diagnostics(warnings, errors []byte) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	// Diagnostics stay out of the JSON log.
+	if r.json {
+		r.view.Stderr.Write(warnings)
+	} else {
+		r.view.Stdout.Write(warnings)
+	}
+	r.view.Stderr.Write(errors)
 }
 
 func (r *runView) ConfigLoaded(waiting int, reloaded bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.json {
-		typ := "config_loaded"
-		if reloaded {
-			typ = "config_reloaded"
-		}
-		r.emit(runEvent{event: event{Type: typ}, Waiting: &waiting})
-		return
-	}
-	verb := "loaded"
+	typ, verb := "config_loaded", "loaded"
 	if reloaded {
-		verb = "reloaded"
+		typ, verb = "config_reloaded", "reloaded"
 	}
-	r.line(fmt.Sprintf("config %s: %s waiting", verb, plural(waiting, "1 message", "%d messages")))
+	r.log(runEvent{event: event{Type: typ}, Waiting: &waiting},
+		fmt.Sprintf("config %s: %s waiting", verb, plural(waiting, "1 message", "%d messages")))
 }
 
 func (r *runView) ConfigInvalid(unchanged bool, retryAt time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.json {
-		r.emit(runEvent{event: event{Type: "config_invalid"}, Unchanged: unchanged, RetryAt: utcPtr(retryAt)})
-		return
-	}
 	what := "configuration invalid (errors above)"
 	if unchanged {
 		what = "configuration still invalid (same errors)"
 	}
-	r.line(fmt.Sprintf("%s: nothing is sent until it is fixed; reading it again at %s", what, stamp(retryAt)), Bold, Red)
+	r.log(runEvent{event: event{Type: "config_invalid"}, Unchanged: unchanged, RetryAt: utcPtr(retryAt)},
+		fmt.Sprintf("%s: nothing is sent until it is fixed; reading it again at %s", what, stamp(retryAt)), Bold, Red)
 }
 
 func (r *runView) LockBusy(err error, retryAt time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.json {
-		r.emit(runEvent{event: event{Type: "lock_busy", Error: err.Error()}, RetryAt: utcPtr(retryAt)})
-		return
-	}
-	r.line(fmt.Sprintf("%s; trying again at %s", printable(err.Error()), stamp(retryAt)), Yellow)
+	r.log(runEvent{event: event{Type: "lock_busy", Error: err.Error()}, RetryAt: utcPtr(retryAt)},
+		fmt.Sprintf("%s; trying again at %s", printable(err.Error()), stamp(retryAt)), Yellow)
 }
 
 func (r *runView) PassFailed(err error, retryAt time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.json {
-		r.emit(runEvent{event: event{Type: "error", Error: err.Error()}, RetryAt: utcPtr(retryAt)})
-		return
-	}
-	r.line(fmt.Sprintf("error: %s; trying again at %s", printable(err.Error()), stamp(retryAt)), Bold, Red)
+	r.log(runEvent{event: event{Type: "error", Error: err.Error()}, RetryAt: utcPtr(retryAt)},
+		fmt.Sprintf("error: %s; trying again at %s", printable(err.Error()), stamp(retryAt)), Bold, Red)
 }
 
-func (r *runView) Sleeping(s RunSleep) {
+func (r *runView) Sleeping(s daemon.Sleep) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.json {
-		e := runEvent{event: event{Type: "sleep"}, WakeAt: utcPtr(s.WakeAt), Next: s.Next}
-		if !s.NextAt.IsZero() {
-			e.NextAt = utcPtr(s.NextAt)
-		}
-		r.emit(e)
-		return
-	}
+	e := runEvent{event: event{Type: "sleep"}, WakeAt: utcPtr(s.WakeAt), Next: s.Next}
 	if s.NextAt.IsZero() {
-		r.line(fmt.Sprintf("nothing waiting: reading the configuration again every %s", r.poll))
+		r.log(e, fmt.Sprintf("nothing waiting: reading the configuration again every %s", r.poll))
 		return
 	}
-	r.line(fmt.Sprintf("sleeping until %s (%s)", stamp(s.NextAt), nameMessages(s.Next)))
+	e.NextAt = utcPtr(s.NextAt)
+	r.log(e, fmt.Sprintf("sleeping until %s (%s)", stamp(s.NextAt), nameMessages(s.Next)))
 }
 
 // nameMessages names the first message and counts the others.
@@ -238,17 +251,60 @@ func nameMessages(addrs []string) string {
 	return fmt.Sprintf("%s and %d more", printable(addrs[0]), len(addrs)-1)
 }
 
-func (r *runView) Stopped(t RunTotals) {
+func (r *runView) Stopped(t daemon.Totals) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.json {
-		r.emit(runEvent{event: event{Type: "stopped", Summary: &jsonSummary{
-			Sent: t.Sent, Failed: t.Failed, Expired: t.Expired, Unknown: t.Unknown,
-			Failures: []jsonFailure{}, Unknowns: []jsonFailure{},
-		}}})
-		return
+	r.log(runEvent{event: event{Type: "stopped", Summary: &jsonSummary{
+		Sent: t.Sent, Failed: t.Failed, Expired: t.Expired, Unknown: t.Unknown,
+		Failures: []jsonFailure{}, Unknowns: []jsonFailure{},
+	}}}, fmt.Sprintf("stopped: %d sent, %d failed, %d expired, %d unknown since the start", t.Sent, t.Failed, t.Expired, t.Unknown))
+}
+
+// The daemon's service events.
+
+func (r *runView) Active() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.serviceLog(runEvent{event: event{Type: "active"}}, "holding the state lock: this replica is active", nil)
+}
+
+func (r *runView) TookOver() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.serviceLog(runEvent{event: event{Type: "takeover"}}, "took over the state lock: this replica is active", nil)
+}
+
+func (r *runView) StandingBy(lock string, holder *state.LockInfo) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e := runEvent{event: event{Type: "standby"}, Lock: lock}
+	kv := []string{"lock", lock}
+	if holder != nil {
+		e.HolderPID, e.HolderHost, e.HolderSince = holder.PID, holder.Host, utcPtr(holder.Since)
+		kv = append(kv, "holder_pid", strconv.Itoa(holder.PID), "holder_host", holder.Host, "holder_since", holder.Since.UTC().Format(time.RFC3339))
 	}
-	r.line(fmt.Sprintf("stopped: %d sent, %d failed, %d expired, %d unknown since the start", t.Sent, t.Failed, t.Expired, t.Unknown))
+	r.serviceLog(e, "standing by: another replica holds the state lock", kv)
+}
+
+func (r *runView) StateUnreachable(err error, retryIn time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.serviceLog(runEvent{event: event{Type: "state_unreachable", Error: err.Error()}, RetryIn: retryIn.String()},
+		"the state cannot be reached; trying again", []string{"error", err.Error(), "retry_in", retryIn.String()}, Red)
+}
+
+func (r *runView) LockLost(err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.serviceLog(runEvent{event: event{Type: "lock_lost", Error: err.Error()}},
+		"lost the state lock: stopped sending; standing by", []string{"error", err.Error()}, Yellow)
+}
+
+func (r *runView) ReleaseFailed(err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.serviceLog(runEvent{event: event{Type: "error", Error: err.Error()}},
+		"releasing the state", []string{"error", err.Error()}, Red)
 }
 
 // Apply's methods.
@@ -261,31 +317,22 @@ func (r *runView) Cancelled()               {}
 func (r *runView) Interrupting() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.json {
-		r.emit(runEvent{event: event{Type: "interrupted"}})
-		return
-	}
-	r.line("interrupt received: stopping; sends in flight finish and are recorded first (interrupt again to cancel them: they then stay unknown)", Bold, Yellow)
+	r.log(runEvent{event: event{Type: "interrupted"}},
+		"interrupt received: stopping; sends in flight finish and are recorded first (interrupt again to cancel them: they then stay unknown)", Bold, Yellow)
 }
 
 func (r *runView) Aborting() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.json {
-		r.emit(runEvent{event: event{Type: "aborted"}})
-		return
-	}
-	r.line("second interrupt: cancelling the sends in flight; they are recorded as unknown", Bold, Yellow)
+	r.log(runEvent{event: event{Type: "aborted"}},
+		"second interrupt: cancelling the sends in flight; they are recorded as unknown", Bold, Yellow)
 }
 
 func (r *runView) Sandbox(url, statePath string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.json {
-		r.emit(runEvent{event: event{Type: "sandbox", URL: url, StatePath: statePath}})
-		return
-	}
-	r.line(fmt.Sprintf("sandbox: sending to an in-process A1Base sandbox at %s; nothing leaves this machine; sandbox state %s", url, printable(statePath)))
+	r.log(runEvent{event: event{Type: "sandbox", URL: url, StatePath: statePath}},
+		fmt.Sprintf("sandbox: sending to an in-process A1Base sandbox at %s; nothing leaves this machine; sandbox state %s", url, printable(statePath)))
 }
 
 func (r *runView) SandboxReceived(req a1base.SendRequest, sensitive bool) {
@@ -298,10 +345,10 @@ func (r *runView) SandboxReceived(req a1base.SendRequest, sensitive bool) {
 		}
 	}
 	if r.json {
-		r.emit(runEvent{event: event{Type: "sandbox_received", Message: &sandboxMessage{
+		r.log(runEvent{event: event{Type: "sandbox_received", Message: &sandboxMessage{
 			ThreadID: req.ThreadID, Service: req.Service, From: req.From,
 			Content: req.Content, AttachmentURI: req.AttachmentURI,
-		}}})
+		}}}, SandboxLine(req, false))
 		return
 	}
 	io.WriteString(r.view.Stdout, stamp(r.now())+" "+SandboxLine(req, r.view.StdoutColor)+"\n")
@@ -319,7 +366,7 @@ func (r *runView) BeforeSend(c *planner.Change, attempt int) {
 	if r.json {
 		e := changeEvent("send_start", c)
 		e.Attempt = attempt
-		r.emit(runEvent{event: e})
+		r.log(runEvent{event: e}, fmt.Sprintf("%s sending (attempt %d)", c.Addr, attempt))
 	}
 }
 
@@ -327,78 +374,62 @@ func (r *runView) AfterSend(c *planner.Change, attempt int, res a1base.Result, s
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	addr := c.Addr.String()
-	if r.json {
-		e := changeEvent("send_result", c)
-		e.Attempt, e.Outcome, e.Status, e.StatusCode = attempt, res.Outcome.String(), string(status), res.StatusCode
-		if res.Err != nil {
-			e.Error = res.Err.Error()
-		}
-		r.emit(runEvent{event: e})
-		return
+	e := changeEvent("send_result", c)
+	e.Attempt, e.Outcome, e.Status, e.StatusCode = attempt, res.Outcome.String(), string(status), res.StatusCode
+	if res.Err != nil {
+		e.Error = res.Err.Error()
 	}
 	// A transient failure is retried, which Retrying reports, or final,
-	// which Finished reports with its reason.
+	// which Finished reports with its reason: its line is JSON's alone.
 	switch {
 	case status == state.StatusSent:
-		r.line(fmt.Sprintf("%s sent (attempt %d)", addr, attempt))
+		r.log(runEvent{event: e}, fmt.Sprintf("%s sent (attempt %d)", addr, attempt))
 	case status == state.StatusUnknown:
 		r.reported[addr] = true
-		r.line(fmt.Sprintf("%s unknown: %s (it may have been delivered; not sent again unless herald apply -replace=%s)", addr, printable(errText(res)), shellQuote(addr)), Yellow)
+		r.log(runEvent{event: e}, fmt.Sprintf("%s unknown: %s (it may have been delivered; not sent again unless herald apply -replace=%s)", addr, printable(errText(res)), shellQuote(addr)), Yellow)
 	case res.Outcome == a1base.Permanent:
 		r.reported[addr] = true
-		r.line(fmt.Sprintf("%s failed: %s", addr, printable(errText(res))), Red)
+		r.log(runEvent{event: e}, fmt.Sprintf("%s failed: %s", addr, printable(errText(res))), Red)
+	case r.json:
+		r.log(runEvent{event: e}, fmt.Sprintf("%s attempt %d failed: %s", addr, attempt, printable(shortReason(res))), Yellow)
 	}
 }
 
 func (r *runView) RateLimited(c *planner.Change, wait time.Duration, limit string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.json {
-		e := changeEvent("rate_limited", c)
-		e.After, e.Limit = wait.Seconds(), limit
-		r.emit(runEvent{event: e})
-		return
-	}
-	r.line(fmt.Sprintf("%s waiting %s for the rate limit %s", c.Addr, roundWait(wait), printable(limit)))
+	e := changeEvent("rate_limited", c)
+	e.After, e.Limit = wait.Seconds(), limit
+	r.log(runEvent{event: e}, fmt.Sprintf("%s waiting %s for the rate limit %s", c.Addr, roundWait(wait), printable(limit)))
 }
 
 func (r *runView) Retrying(c *planner.Change, attempt int, after time.Duration, res a1base.Result) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.json {
-		e := changeEvent("retry", c)
-		e.Attempt, e.After, e.StatusCode = attempt, after.Seconds(), res.StatusCode
-		e.Outcome = res.Outcome.String()
-		if res.Err != nil {
-			e.Error = res.Err.Error()
-		}
-		r.emit(runEvent{event: e})
-		return
+	e := changeEvent("retry", c)
+	e.Attempt, e.After, e.StatusCode = attempt, after.Seconds(), res.StatusCode
+	e.Outcome = res.Outcome.String()
+	if res.Err != nil {
+		e.Error = res.Err.Error()
 	}
-	r.line(fmt.Sprintf("%s retrying in %s (%s)", c.Addr, roundWait(after), printable(shortReason(res))))
+	r.log(runEvent{event: e}, fmt.Sprintf("%s retrying in %s (%s)", c.Addr, roundWait(after), printable(shortReason(res))))
 }
 
 func (r *runView) Expired(c *planner.Change) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.json {
-		r.emit(runEvent{event: changeEvent("expired", c)})
-		return
-	}
-	r.line(fmt.Sprintf("%s expired (recorded, not sent)", c.Addr))
+	r.log(runEvent{event: changeEvent("expired", c)}, fmt.Sprintf("%s expired (recorded, not sent)", c.Addr))
 }
 
 func (r *runView) MediaRejected(c *planner.Change, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.json {
-		e := changeEvent("media_rejected", c)
-		e.Error = err.Error()
-		r.emit(runEvent{event: e})
-		return
+	e := changeEvent("media_rejected", c)
+	e.Error = err.Error()
+	if !r.json {
+		r.reported[c.Addr.String()] = true
 	}
-	r.reported[c.Addr.String()] = true
-	r.line(fmt.Sprintf("%s failed: the media check refused it: %s", c.Addr, printable(err.Error())), Red)
+	r.log(runEvent{event: e}, fmt.Sprintf("%s failed: the media check refused it: %s", c.Addr, printable(err.Error())), Red)
 }
 
 func (r *runView) Reconciled(c *planner.Change, found bool) {
@@ -409,17 +440,13 @@ func (r *runView) Reconciled(c *planner.Change, found bool) {
 		return
 	}
 	r.lookedUp[addr] = true
-	if r.json {
-		e := changeEvent("reconciled", c)
-		e.Found = &found
-		r.emit(runEvent{event: e})
-		return
-	}
+	e := changeEvent("reconciled", c)
+	e.Found = &found
 	if found {
-		r.line(addr + " found in its thread: recorded as sent")
+		r.log(runEvent{event: e}, addr+" found in its thread: recorded as sent")
 		return
 	}
-	r.line(fmt.Sprintf("%s not found in its thread's recent messages: still unknown (not sent again unless herald apply -replace=%s)", addr, shellQuote(addr)), Yellow)
+	r.log(runEvent{event: e}, fmt.Sprintf("%s not found in its thread's recent messages: still unknown (not sent again unless herald apply -replace=%s)", addr, shellQuote(addr)), Yellow)
 }
 
 func (r *runView) LookedUp(c *planner.Change, lu state.LookUp, status state.Status) {
@@ -432,18 +459,14 @@ func (r *runView) LookedUp(c *planner.Change, lu state.LookUp, status state.Stat
 		return
 	}
 	r.lookedUp[key] = true
-	if r.json {
-		e := changeEvent("reconciled", c)
-		f := false
-		e.Found, e.Status, e.LookUp = &f, string(status), &lu
-		r.emit(runEvent{event: e})
-		return
-	}
+	e := changeEvent("reconciled", c)
+	f := false
+	e.Found, e.Status, e.LookUp = &f, string(status), &lu
 	if status == state.StatusNotDelivered {
-		r.line(LookUpLine(c, lu, status))
+		r.log(runEvent{event: e}, LookUpLine(c, lu, status))
 		return
 	}
-	r.line(LookUpLine(c, lu, status), Yellow)
+	r.log(runEvent{event: e}, LookUpLine(c, lu, status), Yellow)
 }
 
 func (r *runView) Imported(res executor.ImportResult) {
@@ -456,46 +479,39 @@ func (r *runView) Imported(res executor.ImportResult) {
 		return
 	}
 	r.lookedUp["import "+addr] = true
-	if r.json {
-		e := changeEvent("imported", res.Change)
-		found := res.Found != nil
-		e.Found = &found
-		if res.Recorded {
-			e.Status = "sent"
-		}
-		if res.Err != nil {
-			e.Error = res.Err.Error()
-		}
-		r.emit(runEvent{event: e})
-		return
+	e := changeEvent("imported", res.Change)
+	found := res.Found != nil
+	e.Found = &found
+	if res.Recorded {
+		e.Status = "sent"
+	}
+	if res.Err != nil {
+		e.Error = res.Err.Error()
 	}
 	switch {
 	case res.Err != nil:
-		r.line(fmt.Sprintf("%s not imported: %s", addr, printable(res.Err.Error())), Red)
+		r.log(runEvent{event: e}, fmt.Sprintf("%s not imported: %s", addr, printable(res.Err.Error())), Red)
 	case res.Recorded && res.Found != nil:
-		r.line(addr + " found in its thread: imported, recorded as sent")
+		r.log(runEvent{event: e}, addr+" found in its thread: imported, recorded as sent")
 	case res.Recorded:
-		r.line(addr+" imported without evidence, recorded as sent", Yellow)
+		r.log(runEvent{event: e}, addr+" imported without evidence, recorded as sent", Yellow)
 	default:
-		r.line(fmt.Sprintf("%s not found in its thread's recent messages: not imported, nothing recorded (herald import -force %s records it without evidence)", addr, shellQuote(addr)), Red)
+		r.log(runEvent{event: e}, fmt.Sprintf("%s not found in its thread's recent messages: not imported, nothing recorded (herald import -force %s records it without evidence)", addr, shellQuote(addr)), Red)
 	}
 }
 
 func (r *runView) ReconcileFailed(c *planner.Change, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.json {
-		e := changeEvent("reconciled", c)
-		f := false
-		e.Found, e.Error = &f, err.Error()
-		r.emit(runEvent{event: e})
-		return
-	}
-	r.line(fmt.Sprintf("%s could not be looked up: %s: still unknown", c.Addr, printable(err.Error())), Yellow)
+	e := changeEvent("reconciled", c)
+	f := false
+	e.Found, e.Error = &f, err.Error()
+	r.log(runEvent{event: e}, fmt.Sprintf("%s could not be looked up: %s: still unknown", c.Addr, printable(err.Error())), Yellow)
 }
 
 // Finished prints the final failures not printed as they happened
-// (transient ones that ran out of attempts).
+// (transient ones that ran out of attempts); the JSON log has them in
+// the pass event.
 func (r *runView) Finished(s executor.Summary) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -517,21 +533,18 @@ func (r *runView) Result(res ApplyResult) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	s := res.Summary
-	if r.json {
-		r.emit(runEvent{event: event{Type: "pass", Summary: &jsonSummary{
-			Sent: s.Sent, Failed: s.Failed, Expired: s.Expired, Unknown: s.Unknown,
-			NotStarted: s.NotStarted, Attempts: s.Attempts,
-			Interrupted: res.Interrupted || res.Aborted, Aborted: res.Aborted,
-			Failures: jsonFailures(s.Failures), Unknowns: jsonFailures(s.Unknowns),
-		}}})
-		return
-	}
+	e := runEvent{event: event{Type: "pass", Summary: &jsonSummary{
+		Sent: s.Sent, Failed: s.Failed, Expired: s.Expired, Unknown: s.Unknown,
+		NotStarted: s.NotStarted, Attempts: s.Attempts,
+		Interrupted: res.Interrupted || res.Aborted, Aborted: res.Aborted,
+		Failures: jsonFailures(s.Failures), Unknowns: jsonFailures(s.Unknowns),
+	}}}
 	parts := []string{fmt.Sprintf("%d sent", s.Sent), fmt.Sprintf("%d failed", s.Failed), fmt.Sprintf("%d expired", s.Expired), fmt.Sprintf("%d unknown", s.Unknown)}
 	switch {
 	case res.Interrupted || res.Aborted:
 		parts = append(parts, fmt.Sprintf("%d not started", s.NotStarted))
-		r.line("pass stopped: "+strings.Join(parts, ", ")+"; the next run or apply carries on", Bold, Yellow)
-	case s.Sent+s.Failed+s.Expired+s.Unknown > 0:
-		r.line("pass complete: " + strings.Join(parts, ", "))
+		r.log(e, "pass stopped: "+strings.Join(parts, ", ")+"; the next run or apply carries on", Bold, Yellow)
+	case s.Sent+s.Failed+s.Expired+s.Unknown > 0 || r.json:
+		r.log(e, "pass complete: "+strings.Join(parts, ", "))
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/heraldhq/herald/a1base"
+	"github.com/heraldhq/herald/daemon"
 	"github.com/heraldhq/herald/executor"
 	"github.com/heraldhq/herald/planner"
 	"github.com/heraldhq/herald/state"
@@ -27,7 +28,7 @@ func runScript(t *testing.T, r Run) {
 	u := &planner.Change{Addr: mustAddr(t, "message.u"), Action: planner.Unknown}
 	wake := time.Date(2026, 12, 1, 9, 30, 0, 0, time.UTC)
 
-	r.Started(RunStart{Poll: time.Minute, State: "herald.state.json"})
+	r.Started(daemon.Start{Poll: time.Minute, State: "herald.state.json"})
 	r.ConfigLoaded(3, false)
 	require.NoError(t, r.Plan(&planner.Plan{}))
 	r.NothingToDo()
@@ -40,15 +41,15 @@ func runScript(t *testing.T, r Run) {
 	r.AfterSend(y, 2, a1base.Result{Outcome: a1base.Transient, StatusCode: 503}, state.StatusFailed)
 	r.Finished(executor.Summary{Sent: 1, Failed: 1, Failures: []executor.Failure{{Addr: y.Addr, Reason: "gave up after 2 attempts: 503"}}})
 	r.Result(ApplyResult{Summary: executor.Summary{Sent: 1, Failed: 1, Attempts: 3}})
-	r.Sleeping(RunSleep{WakeAt: wake, NextAt: wake, Next: []string{"message.a", "message.b"}})
+	r.Sleeping(daemon.Sleep{WakeAt: wake, NextAt: wake, Next: []string{"message.a", "message.b"}})
 	r.LockBusy(errors.New("state is locked: /s.lock is held by pid 7 on host h"), wake)
 	r.ConfigInvalid(false, wake)
 	r.ConfigInvalid(true, wake)
 	r.PassFailed(errors.New("reading state: disk on fire"), wake)
 	r.ConfigLoaded(2, true)
-	r.Sleeping(RunSleep{WakeAt: wake})
+	r.Sleeping(daemon.Sleep{WakeAt: wake})
 	r.Interrupting()
-	r.Stopped(RunTotals{Sent: 1, Failed: 1})
+	r.Stopped(daemon.Totals{Sent: 1, Failed: 1})
 }
 
 func TestRunLines(t *testing.T) {
@@ -100,6 +101,8 @@ func TestRunJSON(t *testing.T) {
 		var e map[string]any
 		require.NoError(t, json.Unmarshal([]byte(line), &e), "line %d: %s", i+1, line)
 		assert.Equal(t, "2026-12-01T08:00:00Z", e["timestamp"], "line %d", i+1)
+		assert.Contains(t, []any{"INFO", "WARN", "ERROR"}, e["level"], "line %d", i+1)
+		assert.NotEmpty(t, e["msg"], "line %d", i+1)
 		events = append(events, e)
 	}
 	var types []string
@@ -145,4 +148,67 @@ func TestNameMessages(t *testing.T) {
 	assert.Equal(t, "message.a", nameMessages([]string{"message.a"}))
 	assert.Equal(t, "message.a and 2 more", nameMessages([]string{"message.a", "message.b", "message.c"}))
 	assert.Equal(t, `message.a\n`, nameMessages([]string{"message.a\n"}), "control characters are escaped")
+}
+
+// serviceScript drives a run view through the daemon's service events.
+func serviceScript(r Run) {
+	since := time.Date(2026, 12, 1, 7, 0, 0, 0, time.UTC)
+	r.Listening("127.0.0.1:9100")
+	r.StandingBy("herald_state lock", &state.LockInfo{PID: 42, Host: "h1", Since: since})
+	r.StateUnreachable(errors.New("dial tcp: connection refused"), time.Second)
+	r.TookOver()
+	r.LockLost(errors.New("lock connection lost"))
+	r.Active()
+	r.ReleaseFailed(errors.New("closing"))
+}
+
+func TestRunServiceLines(t *testing.T) {
+	var out bytes.Buffer
+	serviceScript(NewRun(RunLinesFormat, &View{Stdout: &out, Stderr: &out}, func() time.Time { return runClock }))
+	assert.Equal(t, []string{
+		"2026-12-01T08:00:00Z serving /healthz, /readyz and /metrics type=listening addr=127.0.0.1:9100",
+		`2026-12-01T08:00:00Z standing by: another replica holds the state lock type=standby lock="herald_state lock" holder_pid=42 holder_host=h1 holder_since=2026-12-01T07:00:00Z`,
+		`2026-12-01T08:00:00Z the state cannot be reached; trying again type=state_unreachable error="dial tcp: connection refused" retry_in=1s`,
+		"2026-12-01T08:00:00Z took over the state lock: this replica is active type=takeover",
+		`2026-12-01T08:00:00Z lost the state lock: stopped sending; standing by type=lock_lost error="lock connection lost"`,
+		"2026-12-01T08:00:00Z holding the state lock: this replica is active type=active",
+		"2026-12-01T08:00:00Z releasing the state type=error error=closing",
+	}, strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n"))
+}
+
+func TestRunServiceJSON(t *testing.T) {
+	var out bytes.Buffer
+	serviceScript(NewRun(RunJSONFormat, &View{Stdout: &out, Stderr: &out}, func() time.Time { return runClock }))
+	var got []map[string]any
+	for _, line := range strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n") {
+		var e map[string]any
+		require.NoError(t, json.Unmarshal([]byte(line), &e), line)
+		assert.Equal(t, "2026-12-01T08:00:00Z", e["timestamp"], line)
+		got = append(got, e)
+	}
+	require.Len(t, got, 7)
+	assert.Equal(t, map[string]any{"type": "listening", "timestamp": "2026-12-01T08:00:00Z", "level": "INFO",
+		"msg": "serving /healthz, /readyz and /metrics", "addr": "127.0.0.1:9100"}, got[0])
+	assert.Equal(t, map[string]any{"type": "standby", "timestamp": "2026-12-01T08:00:00Z", "level": "INFO",
+		"msg": "standing by: another replica holds the state lock", "lock": "herald_state lock",
+		"holder_pid": 42.0, "holder_host": "h1", "holder_since": "2026-12-01T07:00:00Z"}, got[1])
+	assert.Equal(t, map[string]any{"type": "state_unreachable", "timestamp": "2026-12-01T08:00:00Z", "level": "ERROR",
+		"msg": "the state cannot be reached; trying again", "error": "dial tcp: connection refused", "retry_in": "1s"}, got[2])
+	assert.Equal(t, "takeover", got[3]["type"])
+	assert.Equal(t, map[string]any{"type": "lock_lost", "timestamp": "2026-12-01T08:00:00Z", "level": "WARN",
+		"msg": "lost the state lock: stopped sending; standing by", "error": "lock connection lost"}, got[4])
+	assert.Equal(t, "active", got[5]["type"])
+	assert.Equal(t, "ERROR", got[6]["level"])
+}
+
+func TestRunDiagnosticsStayOutOfTheJSONLog(t *testing.T) {
+	var out, errs bytes.Buffer
+	NewRun(RunJSONFormat, &View{Stdout: &out, Stderr: &errs}, nil).Diagnostics([]byte("Warning: w\n"), []byte("Error: e\n"))
+	assert.Empty(t, out.String())
+	assert.Equal(t, "Warning: w\nError: e\n", errs.String())
+	out.Reset()
+	errs.Reset()
+	NewRun(RunLinesFormat, &View{Stdout: &out, Stderr: &errs}, nil).Diagnostics([]byte("Warning: w\n"), []byte("Error: e\n"))
+	assert.Equal(t, "Warning: w\n", out.String())
+	assert.Equal(t, "Error: e\n", errs.String())
 }

@@ -1,4 +1,4 @@
-package command
+package daemon
 
 import (
 	"context"
@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/heraldhq/herald/command/service"
+	"github.com/heraldhq/herald/daemon/service"
 	"github.com/heraldhq/herald/spec"
 	"github.com/heraldhq/herald/state"
 	"github.com/heraldhq/herald/state/backends"
@@ -77,9 +77,9 @@ func (e *lockLostError) Error() string {
 func (e *lockLostError) Unwrap() error { return e.cause }
 
 // useReplica reports whether run keeps cfg's state as a replica: a
-// PostgreSQL backend, outside -once and -sandbox.
+// PostgreSQL backend, when Options.Replicas allows.
 func (s *scheduler) useReplica(cfg *spec.Config) bool {
-	return s.sandbox == nil && !s.opts.Once && cfg.Backend != nil && cfg.Backend.Type == "postgres" && s.opts.StatePath == ""
+	return s.opts.Replicas && cfg.Backend != nil && cfg.Backend.Type == "postgres"
 }
 
 // openReplica opens the PostgreSQL state once.
@@ -87,7 +87,7 @@ func (s *scheduler) openReplica(ctx context.Context, cfg *spec.Config) (state.Ba
 	if s.rep != nil {
 		return s.rep.backend, nil
 	}
-	b, err := backends.Open(ctx, cfg.Backend, backends.Options{Getenv: s.env.Getenv, Operation: "herald run", LockPoll: standbyPoll})
+	b, err := s.openShared(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -98,6 +98,13 @@ func (s *scheduler) openReplica(ctx context.Context, cfg *spec.Config) (state.Ba
 	}
 	s.rep = &replica{backend: lc}
 	return b, nil
+}
+
+// openShared opens a PostgreSQL state to be shared by replicas.
+func openShared(o *Options) func(context.Context, *spec.Config) (state.Backend, error) {
+	return func(ctx context.Context, cfg *spec.Config) (state.Backend, error) {
+		return backends.Open(ctx, cfg.Backend, backends.Options{Getenv: o.Accounts.Getenv, Operation: "herald run", LockPoll: standbyPoll})
+	}
 }
 
 // activate waits until this process holds the lock: it stands by while
@@ -124,11 +131,7 @@ func (s *scheduler) activate(ctx context.Context) error {
 			s.health.State(nil)
 			if !waited || unreachable != "" {
 				s.setRole(service.RoleStandby)
-				args := []any{"type", "standby", "lock", le.Path}
-				if h := le.Holder; h != nil {
-					args = append(args, "holder_pid", h.PID, "holder_host", h.Host, "holder_since", h.Since)
-				}
-				s.log.Info("standing by: another replica holds the state lock", args...)
+				s.events.StandingBy(le.Path, le.Holder)
 			}
 			waited, unreachable = true, ""
 			continue
@@ -137,7 +140,7 @@ func (s *scheduler) activate(ctx context.Context) error {
 		s.metrics.StateError()
 		s.setRole(service.RoleStandby)
 		if msg := err.Error(); msg != unreachable {
-			s.log.Error("the state cannot be reached; trying again", "type", "state_unreachable", "error", msg, "retry_in", standbyRetry.String())
+			s.events.StateUnreachable(err, standbyRetry)
 			unreachable = msg
 		}
 		waited = true
@@ -154,7 +157,7 @@ func (s *scheduler) activate(ctx context.Context) error {
 	go s.watchLock(r)
 	s.setRole(service.RoleActive)
 	if waited {
-		s.log.Info("took over the state lock: this replica is active", "type", "takeover")
+		s.events.TookOver()
 		// Requests the previous holder wrote may still be on their way;
 		// looking its unknown messages up before they land would leave
 		// them unknown.
@@ -162,7 +165,7 @@ func (s *scheduler) activate(ctx context.Context) error {
 			return ctx.Err()
 		}
 	} else {
-		s.log.Info("holding the state lock: this replica is active", "type", "active")
+		s.events.Active()
 	}
 	return nil
 }
@@ -218,7 +221,7 @@ func (s *scheduler) demote(cause error) {
 	r.active = false
 	s.setRole(service.RoleStandby)
 	s.health.State(cause)
-	s.log.Warn("lost the state lock: stopped sending; standing by", "type", "lock_lost", "error", cause.Error())
+	s.events.LockLost(cause)
 }
 
 // closeReplica releases the lock, if held, and the connections.
@@ -233,7 +236,7 @@ func (s *scheduler) closeReplica() {
 		<-r.done
 	}
 	if err := r.backend.Close(); err != nil && !errors.Is(err, state.ErrLockLost) {
-		s.log.Error("releasing the state", "type", "error", "error", err.Error())
+		s.events.ReleaseFailed(err)
 	}
 }
 
