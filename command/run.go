@@ -96,7 +96,7 @@ is unusable at the start (or, with -once, on anything apply exits 1 for);
 	fs.DurationVar(&opts.LockTimeout, "lock-timeout", DefaultRunLockTimeout, "How long each pass waits for a state lock held elsewhere, as a `DURATION`, before it tries again at the next wake.")
 	fs.IntVar(&opts.Parallelism, "parallelism", executor.DefaultParallelism, "How many groups send at the same time, as a number `N`.")
 	fs.IntVar(&opts.MaxAttempts, "max-attempts", executor.DefaultMaxAttempts, "How many requests one message may take in one pass, as a number `N`, before a 429 or 5xx is final for that pass.")
-	fs.BoolVar(&opts.JSON, "json", false, "Log one JSON object per line, each with type and timestamp.")
+	fs.BoolVar(&opts.JSON, "json", false, "Log one JSON object per line, each with type, timestamp, level and msg.")
 	fs.BoolVar(&opts.Sandbox, "sandbox", false, "Send to an in-process A1Base sandbox, with its own state file, instead of A1Base.")
 	fs.BoolVar(&opts.Once, "once", false, "Make one pass, then exit (for cron and tests).")
 	fs.BoolVar(&opts.NoColor, "no-color", false, "Print no colour codes.")
