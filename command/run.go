@@ -194,7 +194,7 @@ func loadRunConfig(env *Env, diag *views.View, flags *planFlags) (*daemon.Loaded
 // applyDue makes the locked pass of one of run's wakes.
 func applyDue(ctx context.Context, env *Env, opts *runOptions, view views.Run, now func() time.Time, p daemon.Pass) (daemon.PassResult, error) {
 	op := operation.Op{
-		Inputs: p.Loaded.Inputs.(*operation.Inputs), Client: p.Client, Accounts: p.Accounts, Backend: p.Backend,
+		Inputs: p.Loaded.Inputs, Client: p.Client, Accounts: p.Accounts, Backend: p.Backend,
 		Name: "herald run", LockTimeout: opts.LockTimeout, KeepLock: p.KeepLock, Lock: p.Lock,
 		Approver: operation.AutoApprove, Reporter: view, Hooks: service.Tee(view, p.Hooks),
 		Parallelism: opts.Parallelism, MaxAttempts: opts.MaxAttempts, Limiters: p.Limiters,

@@ -8,6 +8,7 @@ import (
 	"github.com/heraldhq/herald/accounts"
 	"github.com/heraldhq/herald/executor"
 	"github.com/heraldhq/herald/internal/clock"
+	"github.com/heraldhq/herald/operation"
 	"github.com/heraldhq/herald/planner"
 	"github.com/heraldhq/herald/spec"
 	"github.com/heraldhq/herald/state"
@@ -73,9 +74,8 @@ type Loaded struct {
 	Warnings []byte
 	// Plan plans Config against backend, which it reads without the lock.
 	Plan func(ctx context.Context, backend state.Backend) (*planner.Plan, error)
-	// Inputs is whatever else Load read, for Apply; the daemon does not
-	// look into it.
-	Inputs any
+	// Inputs is what a pass plans from (Config among it), for Apply.
+	Inputs *operation.Inputs
 }
 
 // InvalidConfig is a configuration with errors: its diagnostics,

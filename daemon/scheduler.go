@@ -351,16 +351,7 @@ func (s *scheduler) wake(ctx context.Context) (*planner.Plan, error) {
 			s.noteLookUps(plan, out.Summary.Unknowns)
 		}
 	}
-	s.failedPass = false
-	if out.Executed {
-		sum := out.Summary
-		s.totals.Sent += sum.Sent
-		s.totals.Failed += sum.Failed
-		s.totals.Expired += sum.Expired
-		s.totals.Unknown += sum.Unknown
-		s.failedPass = sum.Failed+sum.Unknown > 0
-		s.noteFailures(sum.Failures)
-	}
+	s.countPass(out)
 	switch {
 	case out.Aborted:
 		return plan, ErrAborted
@@ -368,6 +359,22 @@ func (s *scheduler) wake(ctx context.Context) (*planner.Plan, error) {
 		return plan, errStateNotSaved
 	}
 	return plan, err
+}
+
+// countPass adds what a pass did to the run's totals, and schedules the
+// retries of what failed.
+func (s *scheduler) countPass(out PassResult) {
+	s.failedPass = false
+	if !out.Executed {
+		return
+	}
+	sum := out.Summary
+	s.totals.Sent += sum.Sent
+	s.totals.Failed += sum.Failed
+	s.totals.Expired += sum.Expired
+	s.totals.Unknown += sum.Unknown
+	s.failedPass = sum.Failed+sum.Unknown > 0
+	s.noteFailures(sum.Failures)
 }
 
 // noteLookUps records that a pass which carried plan out looked up its
