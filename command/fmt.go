@@ -1,8 +1,6 @@
 package command
 
 import (
-	"github.com/heraldhq/herald/spec"
-
 	"bytes"
 	"context"
 	"errors"
@@ -15,11 +13,10 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
-	"github.com/hashicorp/hcl/v2/hclwrite"
 
 	"github.com/heraldhq/herald/command/views"
 	"github.com/heraldhq/herald/internal/atomicfile"
+	"github.com/heraldhq/herald/spec/format"
 )
 
 func init() {
@@ -144,7 +141,7 @@ func (f *formatter) path(ctx context.Context, p string) {
 		f.file(filepath.Clean(p), abs)
 		return
 	}
-	rels, err := listHCLFiles(abs, f.opts.Recursive)
+	rels, err := format.Files(abs, f.opts.Recursive)
 	if err != nil {
 		f.fail(err)
 	}
@@ -163,7 +160,7 @@ func (f *formatter) file(name, abs string) {
 		f.fail(err)
 		return
 	}
-	out, file, diags := formatSource(name, src)
+	out, file, diags := format.Source(name, src)
 	if diags.HasErrors() {
 		f.view.Diagnostics(diags, map[string]*hcl.File{name: file})
 		f.failed = true
@@ -197,7 +194,7 @@ func (f *formatter) stdin() error {
 	if err != nil {
 		return fmt.Errorf("reading standard input: %w", err)
 	}
-	out, file, diags := formatSource(stdinName, src)
+	out, file, diags := format.Source(stdinName, src)
 	if diags.HasErrors() {
 		f.view.Diagnostics(diags, map[string]*hcl.File{stdinName: file})
 		return ErrReported
@@ -217,62 +214,6 @@ func (f *formatter) stdin() error {
 		return &ExitError{Code: ExitUnformatted}
 	}
 	return nil
-}
-
-// formatSource parses src first, since hclwrite formats even broken
-// source without complaint: a file with syntax errors gets diagnostics
-// and is left as it is.
-func formatSource(name string, src []byte) ([]byte, *hcl.File, hcl.Diagnostics) {
-	if diags := spec.CheckConfigSource(src, name); diags.HasErrors() {
-		return nil, &hcl.File{Bytes: src}, diags
-	}
-	file, diags := hclsyntax.ParseConfig(src, name, hcl.InitialPos)
-	if diags.HasErrors() {
-		if file == nil {
-			file = &hcl.File{Bytes: src}
-		}
-		return nil, file, diags
-	}
-	return hclwrite.Format(src), file, nil
-}
-
-// listHCLFiles lists the *.hcl files of dir, relative to it, in lexical
-// order; with recursive it descends into subdirectories except hidden ones
-// (.git, .terraform). Hidden files are skipped as the loader skips them.
-func listHCLFiles(dir string, recursive bool) ([]string, error) {
-	var out []string
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if path == dir {
-			return nil
-		}
-		name := d.Name()
-		if d.IsDir() {
-			if !recursive || strings.HasPrefix(name, ".") {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if strings.HasPrefix(name, ".") || !strings.HasSuffix(name, ".hcl") {
-			return nil
-		}
-		if !d.Type().IsRegular() {
-			// A symlink counts when it leads to a regular file.
-			fi, err := os.Stat(path)
-			if err != nil || !fi.Mode().IsRegular() {
-				return nil
-			}
-		}
-		rel, err := filepath.Rel(dir, path)
-		if err != nil {
-			return err
-		}
-		out = append(out, rel)
-		return nil
-	})
-	return out, err
 }
 
 // writeKeepingMode replaces the file's content through a temporary file
