@@ -14,6 +14,7 @@ import (
 	"github.com/heraldhq/herald/accounts"
 	"github.com/heraldhq/herald/command/views"
 	"github.com/heraldhq/herald/executor"
+	"github.com/heraldhq/herald/internal/plankey"
 	"github.com/heraldhq/herald/operation"
 	"github.com/heraldhq/herald/planner"
 	"github.com/heraldhq/herald/state"
@@ -177,7 +178,7 @@ func runApply(ctx context.Context, env *Env, opts applyOptions) (err error) {
 		approver = &promptApprover{env: env, view: view}
 	}
 	out, err := operation.Apply(ctx, operation.Op{
-		Inputs: in, Saved: saved, PlanKey: func() ([]byte, error) { return planKey(env, false) },
+		Inputs: in, Saved: saved, PlanKey: func() ([]byte, error) { return plankey.Load(env.Getenv, false) },
 		Client: conn.client, Accounts: conn.accounts, Backend: conn.backend,
 		Name: "herald apply", LockTimeout: opts.LockTimeout,
 		Approver: approver, Reporter: view, WatchInterrupts: true,

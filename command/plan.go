@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/heraldhq/herald/command/views"
+	"github.com/heraldhq/herald/internal/plankey"
 	"github.com/heraldhq/herald/planner"
 )
 
@@ -111,7 +112,7 @@ func runPlan(ctx context.Context, env *Env, opts planOptions) error {
 	if opts.Out != "" {
 		var key []byte
 		if run.Plan.NeedsKey() {
-			if key, err = planKey(env, true); err != nil {
+			if key, err = plankey.Load(env.Getenv, true); err != nil {
 				return err
 			}
 		}

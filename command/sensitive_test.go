@@ -13,6 +13,7 @@ import (
 
 	a1sandbox "github.com/heraldhq/herald/a1base/sandbox"
 	"github.com/heraldhq/herald/command/views"
+	"github.com/heraldhq/herald/internal/plankey"
 )
 
 // sensitiveAddressSecret is the sensitive value of the configurations
@@ -454,7 +455,7 @@ const testPlanKey = "plan-key-for-tests-5b0c9e1d7a3f"
 // testPlanKeyOnly is an environment holding only HERALD_PLAN_KEY: saved
 // plans of sensitive values need a plan key.
 func testPlanKeyOnly(k string) string {
-	if k == planKeyEnv {
+	if k == plankey.Env {
 		return testPlanKey
 	}
 	return ""

@@ -1,4 +1,8 @@
-package command
+// Package plankey finds the key a saved plan's hashes of sensitive values
+// are made with: HERALD_PLAN_KEY, or a random key herald keeps in the
+// user's configuration directory. It reads the environment only through
+// the function the caller passes.
+package plankey
 
 import (
 	"crypto/rand"
@@ -22,51 +26,51 @@ import (
 // user's configuration directory, made by the first plan -out that needs
 // it.
 
-// planKeyEnv names the environment variable holding the plan key.
-const planKeyEnv = "HERALD_PLAN_KEY"
+// Env names the environment variable holding the plan key.
+const Env = "HERALD_PLAN_KEY"
 
-// minPlanKeyLen is the shortest HERALD_PLAN_KEY accepted: the key is all
+// minEnvLen is the shortest HERALD_PLAN_KEY accepted: the key is all
 // that keeps a short secret's hash from being guessed.
-const minPlanKeyLen = 16
+const minEnvLen = 16
 
-// planKey returns the plan key: HERALD_PLAN_KEY's, else the key file's.
-// With create, a missing key file is made. It returns nil (and no error)
-// when there is no key and create is false.
-func planKey(env *Env, create bool) ([]byte, error) {
-	getenv := env.Getenv
+// Load returns the plan key: HERALD_PLAN_KEY's, else the key file's, with
+// getenv reading the environment (nil: an empty one). With create, a
+// missing key file is made. It returns nil (and no error) when there is no
+// key and create is false.
+func Load(getenv func(string) string, create bool) ([]byte, error) {
 	if getenv == nil {
 		getenv = func(string) string { return "" }
 	}
-	if v := getenv(planKeyEnv); v != "" {
-		if len(v) < minPlanKeyLen {
-			return nil, fmt.Errorf("%s is shorter than %d characters; set it to a long random string, such as the output of: openssl rand -hex 32", planKeyEnv, minPlanKeyLen)
+	if v := getenv(Env); v != "" {
+		if len(v) < minEnvLen {
+			return nil, fmt.Errorf("%s is shorter than %d characters; set it to a long random string, such as the output of: openssl rand -hex 32", Env, minEnvLen)
 		}
 		sum := sha256.Sum256([]byte("herald plan key\x00" + v))
 		return sum[:], nil
 	}
-	path := planKeyFile(getenv)
+	path := keyFile(getenv)
 	if path == "" {
 		if create {
-			return nil, fmt.Errorf("the plan holds sensitive values, so saving it needs a plan key: set %s to a long random string (the same where the plan is applied), or HOME, where herald keeps a key of its own", planKeyEnv)
+			return nil, fmt.Errorf("the plan holds sensitive values, so saving it needs a plan key: set %s to a long random string (the same where the plan is applied), or HOME, where herald keeps a key of its own", Env)
 		}
 		return nil, nil
 	}
 	_, err := os.Stat(path)
 	switch {
 	case err == nil:
-		return planKeyFromFile(path)
+		return fromFile(path)
 	case !errors.Is(err, fs.ErrNotExist):
 		return nil, fmt.Errorf("reading the plan key: %w", err)
 	case !create:
 		return nil, nil
 	}
-	return createPlanKey(path)
+	return newKeyFile(path)
 }
 
-// planKeyFile is where herald keeps its own plan key:
+// keyFile is where herald keeps its own plan key:
 // $XDG_CONFIG_HOME/herald/plan.key, else ~/.config/herald/plan.key; "" when
 // neither is set.
-func planKeyFile(getenv func(string) string) string {
+func keyFile(getenv func(string) string) string {
 	if dir := getenv("XDG_CONFIG_HOME"); filepath.IsAbs(dir) {
 		return filepath.Join(dir, "herald", "plan.key")
 	}
@@ -76,9 +80,9 @@ func planKeyFile(getenv func(string) string) string {
 	return ""
 }
 
-// createPlanKey writes a new random key to path, readable by its owner
+// newKeyFile writes a new random key to path, readable by its owner
 // only. Two processes making it at once agree on the one written first.
-func createPlanKey(path string) ([]byte, error) {
+func newKeyFile(path string) ([]byte, error) {
 	key := make([]byte, 32)
 	if _, err := rand.Read(key); err != nil {
 		return nil, fmt.Errorf("making a plan key: %w", err)
@@ -105,21 +109,21 @@ func createPlanKey(path string) ([]byte, error) {
 	// the key.
 	if err := os.Link(tmp.Name(), path); err != nil {
 		if errors.Is(err, fs.ErrExist) {
-			return planKeyFromFile(path)
+			return fromFile(path)
 		}
 		return nil, fmt.Errorf("making a plan key: %w", err)
 	}
 	return key, nil
 }
 
-func planKeyFromFile(path string) ([]byte, error) {
+func fromFile(path string) ([]byte, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading the plan key: %w", err)
 	}
 	key, err := hex.DecodeString(strings.TrimSpace(string(data)))
 	if err != nil || len(key) < 32 {
-		return nil, fmt.Errorf("the plan key file %s is damaged; remove it (plans saved with it can then no longer be applied) or set %s", path, planKeyEnv)
+		return nil, fmt.Errorf("the plan key file %s is damaged; remove it (plans saved with it can then no longer be applied) or set %s", path, Env)
 	}
 	return key, nil
 }
