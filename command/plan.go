@@ -3,9 +3,11 @@ package command
 import (
 	"context"
 
+	"github.com/heraldhq/herald/a1base"
 	"github.com/heraldhq/herald/command/views"
 	"github.com/heraldhq/herald/internal/plankey"
 	"github.com/heraldhq/herald/planner"
+	"github.com/heraldhq/herald/planner/mediacheck"
 )
 
 func init() {
@@ -101,7 +103,8 @@ func runPlan(ctx context.Context, env *Env, opts planOptions) error {
 	}
 
 	if opts.CheckMedia {
-		diags := checkMediaFiles(ctx, env, run.Plan)
+		client := a1base.New(a1base.Config{UserAgent: a1base.UserAgent(env.Version), HTTPClient: env.MediaClient})
+		diags := mediacheck.Check(ctx, run.Plan, client.ProbeMedia)
 		diagView.Diagnostics(diags, run.Config.Files)
 		if diags.HasErrors() {
 			return ErrReported

@@ -1,4 +1,9 @@
-package command
+// Package mediacheck is plan -check-media's preflight: it asks the host of
+// every media file a plan would send (through a probe the caller passes,
+// a HEAD request without credentials in herald) and turns the answers into
+// diagnostics on the media's url attribute. It never prints; it touches
+// the network only through the probe.
+package mediacheck
 
 import (
 	"context"
@@ -13,17 +18,21 @@ import (
 	"github.com/heraldhq/herald/spec"
 )
 
-// mediaProbes bounds how many media hosts the preflight asks at once.
-const mediaProbes = 4
+// maxProbes bounds how many media hosts the preflight asks at once.
+const maxProbes = 4
 
-// checkMediaFiles is plan's media preflight: a HEAD request (no
-// credentials) for the media URL of every message the plan would send or
-// still waits for (plan -check-media). Each file the host describes as too large for its
-// service, or of a content type the service does not send as its media
-// type, is an error on the url attribute; each file checked is reported in
+// Probe asks a media host for the size and content type of the file at
+// url; a1base.Client.ProbeMedia is herald's.
+type Probe func(ctx context.Context, url string) (a1base.MediaInfo, error)
+
+// Check is plan's media preflight: a probe of the media URL of every
+// message the plan would send or still waits for (plan -check-media), at
+// most maxProbes at once, sensitive messages left out. Each file the host
+// describes as too large for its service, or of a content type the service
+// does not send as its media type, is an error on the url attribute; each file checked is reported in
 // a warning with its size and content type, and a host that cannot be
 // reached is a warning too: the file may well be there at send time.
-func checkMediaFiles(ctx context.Context, env *Env, plan *planner.Plan) hcl.Diagnostics {
+func Check(ctx context.Context, plan *planner.Plan, probeMedia Probe) hcl.Diagnostics {
 	type probe struct {
 		inst    *spec.Instance
 		limits  *spec.ServiceLimits
@@ -56,8 +65,7 @@ func checkMediaFiles(ctx context.Context, env *Env, plan *planner.Plan) hcl.Diag
 		seen[k] = true
 		probes = append(probes, &probe{inst: inst, limits: limits, address: c.Addr.String()})
 	}
-	client := a1base.New(a1base.Config{UserAgent: a1base.UserAgent(env.Version), HTTPClient: env.MediaClient})
-	sem := make(chan struct{}, mediaProbes)
+	sem := make(chan struct{}, maxProbes)
 	var wg sync.WaitGroup
 	for _, p := range probes {
 		wg.Add(1)
@@ -65,7 +73,7 @@ func checkMediaFiles(ctx context.Context, env *Env, plan *planner.Plan) hcl.Diag
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			p.info, p.err = client.ProbeMedia(ctx, p.inst.Media.URL)
+			p.info, p.err = probeMedia(ctx, p.inst.Media.URL)
 		}()
 	}
 	wg.Wait()
