@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"sort"
 	"strings"
 	"time"
 
@@ -153,30 +152,6 @@ func lockState(ctx context.Context, env *Env, opts stateOptions, op string) (sta
 	return b, nil
 }
 
-// matching lists the recorded addresses any of sel selects (all of them
-// when sel is empty), sorted.
-func matching(snap *state.Snapshot, sel []addrs.Message) []string {
-	var out []string
-	for key := range snap.Records {
-		if len(sel) == 0 {
-			out = append(out, key)
-			continue
-		}
-		a, err := addrs.ParseMessage(key)
-		if err != nil {
-			continue
-		}
-		for _, s := range sel {
-			if a.Contains(s) {
-				out = append(out, key)
-				break
-			}
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
 func runStateList(ctx context.Context, env *Env, args []string) error {
 	opts, _, err := parseStateFlags(env, "list", "[options] [ADDR...]", `
 List the addresses of the recorded messages, one per line, sorted. With
@@ -190,7 +165,7 @@ instance of the block.`, args, false)
 		return err
 	}
 	v := views.NewState(newView(env, opts.NoColor))
-	v.List(matching(snap, opts.Addrs))
+	v.List(snap.Select(opts.Addrs))
 	if len(snap.Records) == 0 && !opts.Sandbox {
 		if n := sandboxRecords(ctx, env); n > 0 {
 			v.SandboxHint(SandboxStatePath, n)
@@ -233,7 +208,7 @@ its times and outcome, the API's answer and the last error.`, args, false)
 	want := opts.Addrs[0].String()
 	r, ok := snap.Records[want]
 	if !ok {
-		if found := matching(snap, opts.Addrs); len(found) > 0 {
+		if found := snap.Select(opts.Addrs); len(found) > 0 {
 			return fmt.Errorf("%s selects %d recorded messages; name one: %s", want, len(found), strings.Join(found, ", "))
 		}
 		return fmt.Errorf("no message %s in the state", want)
@@ -274,28 +249,10 @@ nothing is removed.`, args, true)
 		return fmt.Errorf("reading state %s: %w", where, err)
 	}
 
-	var missing []string
-	remove := map[string]bool{}
-	for _, a := range opts.Addrs {
-		found := matching(snap, []addrs.Message{a})
-		if len(found) == 0 {
-			missing = append(missing, a.String())
-		}
-		for _, f := range found {
-			remove[f] = true
-		}
-	}
+	next, removed, missing := snap.Remove(opts.Addrs)
 	if len(missing) > 0 {
 		return fmt.Errorf("no message %s in the state; nothing was removed", strings.Join(missing, ", "))
 	}
-
-	next := snap.Clone()
-	removed := make([]string, 0, len(remove))
-	for key := range remove {
-		delete(next.Records, key)
-		removed = append(removed, key)
-	}
-	sort.Strings(removed)
 	if err := b.Replace(ctx, next); err != nil {
 		return fmt.Errorf("writing state %s: %w", where, err)
 	}

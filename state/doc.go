@@ -4,7 +4,9 @@
 // CheckedReplacer for what only some backends can do). The rules every
 // backend shares live here once: the push rule of herald state push
 // (Push, PushRefusedError), the error of a lost lock (LockLostError,
-// ErrLockLost), and what a send cut short reads as (MarkInterrupted).
+// ErrLockLost), what a send cut short reads as (MarkInterrupted), and
+// which records an address selects (Snapshot.Select and Snapshot.Remove,
+// for herald state list, show and rm).
 // Package backends opens the backend a configuration names.
 //
 // The local backend keeps three files beside each other:
