@@ -14,6 +14,7 @@ import (
 	"github.com/heraldhq/herald/daemon/service"
 	"github.com/heraldhq/herald/executor"
 	"github.com/heraldhq/herald/internal/clock"
+	"github.com/heraldhq/herald/operation"
 	"github.com/heraldhq/herald/planner"
 	"github.com/heraldhq/herald/spec"
 	"github.com/heraldhq/herald/state"
@@ -120,7 +121,7 @@ func (s *scheduler) run(ctx context.Context) error {
 
 	stop := make(chan struct{})
 	defer close(stop)
-	go watchInterrupts(ctx, s.opts.Abort, s.notices, stop)
+	go operation.ReportInterrupts(ctx, s.opts.Abort, s.notices, stop)
 
 	for first := true; ; first = false {
 		plan, err := s.wake(ctx)
@@ -234,22 +235,6 @@ type interruptNotices struct {
 
 func (n *interruptNotices) Interrupting() { n.interrupting.Do(n.events.Interrupting) }
 func (n *interruptNotices) Aborting()     { n.aborting.Do(n.events.Aborting) }
-
-// watchInterrupts reports the first interrupt (ctx ended) as it comes,
-// and then the second one (abort closed).
-func watchInterrupts(ctx context.Context, abort <-chan struct{}, n *interruptNotices, stop <-chan struct{}) {
-	select {
-	case <-ctx.Done():
-		n.Interrupting()
-	case <-stop:
-		return
-	}
-	select {
-	case <-abort:
-		n.Aborting()
-	case <-stop:
-	}
-}
 
 // sleeping reports what run sleeps until, when that changed since the
 // last sleep: a poll that finds nothing new stays quiet.
