@@ -87,6 +87,11 @@ type Change struct {
 	// ImportID is the import block's id, for an import: the A1Base id of
 	// the thread message that shows it was sent ("" to match by content).
 	ImportID string
+	// WaitsFor names the unknown messages of the same thread a due
+	// message waits for (see hold.go), and WaitsUntil is when the last
+	// of them settles; both empty for any other change.
+	WaitsFor   []addrs.Message
+	WaitsUntil time.Time
 }
 
 // Plan is the planner's whole answer.

@@ -58,6 +58,10 @@ type SavedChange struct {
 	MovedFrom      string `json:"moved_from,omitempty"`
 	LikelyRenameOf string `json:"likely_rename_of,omitempty"`
 	ImportID       string `json:"import_id,omitempty"`
+	// WaitsFor and WaitsUntil say what a due message held in its thread
+	// waits for (see Change).
+	WaitsFor   []string   `json:"waits_for,omitempty"`
+	WaitsUntil *time.Time `json:"waits_until,omitempty"`
 	// Instance is absent for an orphan.
 	Instance *SavedInstance `json:"instance,omitempty"`
 	// Record is what state held for the instance, without the API's
@@ -188,6 +192,13 @@ func Encode(p *Plan, key []byte) ([]byte, error) {
 		}
 		if c.LikelyRenameOf != nil {
 			sc.LikelyRenameOf = c.LikelyRenameOf.String()
+		}
+		for _, a := range c.WaitsFor {
+			sc.WaitsFor = append(sc.WaitsFor, a.String())
+		}
+		if !c.WaitsUntil.IsZero() {
+			until := c.WaitsUntil.UTC()
+			sc.WaitsUntil = &until
 		}
 		switch {
 		case c.Action == Orphan && c.Instance != nil:
@@ -393,6 +404,16 @@ func (sc *SavedChange) decode() (*Change, error) {
 			return nil, fmt.Errorf("moved_from: %v", err)
 		}
 		c.MovedFrom = &m
+	}
+	for _, w := range sc.WaitsFor {
+		m, err := addrs.ParseMessage(w)
+		if err != nil {
+			return nil, fmt.Errorf("waits_for: %v", err)
+		}
+		c.WaitsFor = append(c.WaitsFor, m)
+	}
+	if sc.WaitsUntil != nil {
+		c.WaitsUntil = *sc.WaitsUntil
 	}
 	if sc.LikelyRenameOf != "" {
 		m, err := addrs.ParseMessage(sc.LikelyRenameOf)

@@ -75,6 +75,9 @@ func New(cfg *spec.Config, snap *state.Snapshot, at time.Time, opts Options) *Pl
 			applyReplace(e.change, opts.Replace, at)
 		}
 	}
+	// Before -target narrows the plan: an unknown outside the targets
+	// still holds its thread.
+	holdBehindUnknowns(entries, at)
 	if len(opts.Targets) > 0 {
 		entries = slices.DeleteFunc(entries, func(e entry) bool {
 			return !selected(e.change.Addr, opts.Targets)

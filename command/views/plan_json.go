@@ -112,6 +112,11 @@ type PlanChange struct {
 	Replace bool `json:"replace,omitempty"`
 	// ImportID is an import's thread message id, when its block names one.
 	ImportID string `json:"import_id,omitempty"`
+	// WaitsFor names the unknown messages of its thread a due message
+	// waits for, and WaitsUntil when the last of them settles: a thread
+	// sends nothing more until its unknowns are settled.
+	WaitsFor   []string   `json:"waits_for,omitempty"`
+	WaitsUntil *time.Time `json:"waits_until,omitempty"`
 	// Recorded is what state holds for the message, when it holds anything.
 	Recorded *PlanRecorded `json:"recorded,omitempty"`
 	// Repeat is set on an occurrence of a repeat message.
@@ -234,6 +239,13 @@ func newPlanChange(c *planner.Change) PlanChange {
 	}
 	if c.LikelyRenameOf != nil {
 		pc.LikelyRenameOf = c.LikelyRenameOf.String()
+	}
+	for _, a := range c.WaitsFor {
+		pc.WaitsFor = append(pc.WaitsFor, a.String())
+	}
+	if !c.WaitsUntil.IsZero() {
+		until := c.WaitsUntil.UTC()
+		pc.WaitsUntil = &until
 	}
 	pc.Settlement = newPlanSettlement(c)
 	if r := c.Record; r != nil {
