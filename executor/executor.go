@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -35,7 +36,7 @@ type Sender interface {
 const abortRecordWait = 2 * time.Second
 
 // Summary is what a run did. Every change Run handles is counted exactly
-// once in Sent, Failed, Expired, Unknown or NotStarted.
+// once in Sent, Failed, Expired, Unknown, Waiting or NotStarted.
 type Summary struct {
 	Sent    int
 	Failed  int
@@ -53,6 +54,12 @@ type Summary struct {
 	Failures []Failure
 	// Unknowns explains every unknown message, ordered by address.
 	Unknowns []Failure
+	// Waiting counts messages not sent because a message of the same
+	// thread became unknown earlier in the run: a thread waits for its
+	// unknowns (see planner's hold.go), and the next plan holds them
+	// until the unknown settles. Waits explains each, ordered by address.
+	Waiting int
+	Waits   []Failure
 }
 
 // Failure is why one message failed or became unknown.
@@ -311,6 +318,9 @@ type runner struct {
 	// started holds when each change's latest attempt started, to find
 	// a send whose answer was lost in its thread.
 	started map[*planner.Change]time.Time
+	// held lists, by thread (planner.ThreadOf), the messages that became
+	// unknown in this run: see heldBehind.
+	held map[string][]addrs.Message
 }
 
 // aborted reads the channel itself rather than a flag the watcher sets,
@@ -363,6 +373,37 @@ func (r *runner) failed(c *planner.Change, reason string) {
 }
 func (r *runner) unknown(c *planner.Change, reason string) {
 	r.count(func(s *Summary) { s.Unknown++; s.Unknowns = append(s.Unknowns, Failure{c.Addr, reason}) })
+	if inst := c.Instance; inst != nil && inst.Content() != "" {
+		// A look-up can settle it: its thread waits (see heldBehind).
+		r.mu.Lock()
+		if r.held == nil {
+			r.held = map[string][]addrs.Message{}
+		}
+		k := planner.ThreadOf(inst)
+		r.held[k] = append(r.held[k], c.Addr)
+		r.mu.Unlock()
+	}
+}
+
+// heldBehind is the messages of inst's thread that became unknown in this
+// run and that a look-up can still settle: while there are any, the
+// thread sends nothing more, so that each stays the newest herald message
+// in its thread for the look-up that settles it.
+func (r *runner) heldBehind(inst *spec.Instance) []addrs.Message {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.held[planner.ThreadOf(inst)])
+}
+
+// waiting counts c as held behind the unknowns by.
+func (r *runner) waiting(c *planner.Change, by []addrs.Message) {
+	names := make([]string, len(by))
+	for i, a := range by {
+		names[i] = a.String()
+	}
+	slices.Sort(names)
+	why := "not sent: " + strings.Join(names, ", ") + " became unknown earlier in its thread; a thread waits for its unknowns, so the next plan holds it until they settle"
+	r.count(func(s *Summary) { s.Waiting++; s.Waits = append(s.Waits, Failure{c.Addr, why}) })
 }
 
 func (r *runner) summary() Summary {
@@ -372,6 +413,7 @@ func (r *runner) summary() Summary {
 	byAddr := func(a, b Failure) int { return cmp.Compare(a.Addr.String(), b.Addr.String()) }
 	slices.SortStableFunc(s.Failures, byAddr)
 	slices.SortStableFunc(s.Unknowns, byAddr)
+	slices.SortStableFunc(s.Waits, byAddr)
 	return s
 }
 
@@ -603,7 +645,8 @@ func (r *runner) send(c *planner.Change, group string, w *worker) {
 func (r *runner) readyToSend(c *planner.Change, w *worker) bool {
 	inst := c.Instance
 	checkMedia := r.client.checkMedia(inst) && inst.Media != nil
-	if r.stopping() || r.pastExpiry(inst) || checkMedia {
+	heldBy := r.heldBehind(inst)
+	if r.stopping() || r.pastExpiry(inst) || checkMedia || len(heldBy) > 0 {
 		// Nothing is sent right away: report the previous send first.
 		_ = r.flushPending(w)
 	}
@@ -613,6 +656,10 @@ func (r *runner) readyToSend(c *planner.Change, w *worker) bool {
 	}
 	if r.pastExpiry(inst) {
 		r.expire(c)
+		return false
+	}
+	if len(heldBy) > 0 {
+		r.waiting(c, heldBy)
 		return false
 	}
 	if !checkMedia {

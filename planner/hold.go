@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/addrs"
+	"github.com/heraldhq/herald/spec"
 	"github.com/heraldhq/herald/state"
 )
 
@@ -23,8 +24,8 @@ import (
 // case the thread is released. A message sent on purpose (-replace) is not
 // held.
 
-// threadKey identifies the thread a message goes to.
-func threadKey(service, threadID string) string { return service + "\x00" + threadID }
+// ThreadOf identifies the thread a message goes to.
+func ThreadOf(inst *spec.Instance) string { return inst.Service + "\x00" + inst.ThreadID }
 
 // settling is what holds one thread: the unknowns a look-up can still
 // settle, and the latest of their settle times.
@@ -46,7 +47,7 @@ func holdBehindUnknowns(entries []entry, at time.Time) {
 			threads = make(map[string]*settling)
 		}
 		inst := e.change.Instance
-		k := threadKey(inst.Service, inst.ThreadID)
+		k := ThreadOf(inst)
 		s := threads[k]
 		if s == nil {
 			s = &settling{}
@@ -65,7 +66,7 @@ func holdBehindUnknowns(entries []entry, at time.Time) {
 		if c.Instance == nil || c.Replace || !c.Action.Sends() {
 			continue
 		}
-		s := threads[threadKey(c.Instance.Service, c.Instance.ThreadID)]
+		s := threads[ThreadOf(c.Instance)]
 		if s == nil {
 			continue
 		}
@@ -119,4 +120,3 @@ func (c *Change) NotBefore() time.Time {
 	}
 	return c.Instance.SendAt
 }
-

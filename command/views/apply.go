@@ -135,6 +135,22 @@ type jsonSummary struct {
 	Aborted     bool          `json:"aborted"`
 	Failures    []jsonFailure `json:"failures"`
 	Unknowns    []jsonFailure `json:"unknowns"`
+	// Waiting counts the messages held back because a message of their
+	// thread became unknown in the run; Waits says which.
+	Waiting int           `json:"waiting"`
+	Waits   []jsonFailure `json:"waits"`
+}
+
+// newJSONSummary is the summary event's body for an apply or a pass.
+func newJSONSummary(r ApplyResult) *jsonSummary {
+	s := r.Summary
+	return &jsonSummary{
+		Sent: s.Sent, Failed: s.Failed, Expired: s.Expired, Unknown: s.Unknown,
+		NotStarted: s.NotStarted, Attempts: s.Attempts,
+		Interrupted: r.Interrupted || r.Aborted, Aborted: r.Aborted,
+		Failures: jsonFailures(s.Failures), Unknowns: jsonFailures(s.Unknowns),
+		Waiting: s.Waiting, Waits: jsonFailures(s.Waits),
+	}
 }
 
 type jsonFailure struct {
@@ -580,15 +596,8 @@ func (a *applyView) Finished(s executor.Summary) {
 func (a *applyView) Result(r ApplyResult) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	s := r.Summary
 	if a.format == ApplyJSONFormat {
-		js := &jsonSummary{
-			Sent: s.Sent, Failed: s.Failed, Expired: s.Expired, Unknown: s.Unknown,
-			NotStarted: s.NotStarted, Attempts: s.Attempts,
-			Interrupted: r.Interrupted || r.Aborted, Aborted: r.Aborted,
-			Failures: jsonFailures(s.Failures), Unknowns: jsonFailures(s.Unknowns),
-		}
-		a.emit(event{Type: "summary", Summary: js})
+		a.emit(event{Type: "summary", Summary: newJSONSummary(r)})
 		return
 	}
 	io.WriteString(a.view.Stdout, RenderApplyResult(r, a.view.StdoutColor))
@@ -629,10 +638,17 @@ func RenderApplyResult(r ApplyResult, color bool) string {
 		if s.Unknown > 0 {
 			parts = append(parts, fmt.Sprintf("%d unknown", s.Unknown))
 		}
+		if s.Waiting > 0 {
+			parts = append(parts, fmt.Sprintf("%d waiting", s.Waiting))
+		}
 		parts = append(parts, fmt.Sprintf("%d not started", s.NotStarted))
 		fmt.Fprintf(&b, "%s Run apply again to continue.\n", paint(head+": "+strings.Join(parts, ", ")+".", Bold, Yellow))
 	default:
-		line := fmt.Sprintf("Apply complete: %d sent, %d failed, %d expired, %d unknown.", s.Sent, s.Failed, s.Expired, s.Unknown)
+		line := fmt.Sprintf("Apply complete: %d sent, %d failed, %d expired, %d unknown", s.Sent, s.Failed, s.Expired, s.Unknown)
+		if s.Waiting > 0 {
+			line += fmt.Sprintf(", %d waiting", s.Waiting)
+		}
+		line += "."
 		st := []Style{Bold, Green}
 		if s.Failed+s.Unknown > 0 {
 			st = []Style{Bold, Red}
@@ -655,6 +671,13 @@ func RenderApplyResult(r ApplyResult, color bool) string {
 		for _, f := range s.Unknowns {
 			fmt.Fprintf(&b, "    herald apply -replace=%s\n", shellQuote(f.Addr.String()))
 		}
+	}
+	if len(s.Waits) > 0 {
+		fmt.Fprintf(&b, "\n%s\n", paint("Waiting (a message of their thread became unknown):", Bold, Yellow))
+		for _, f := range s.Waits {
+			fmt.Fprintf(&b, "  %s: %s\n", f.Addr, printable(f.Reason))
+		}
+		b.WriteString("  A thread sends nothing more until its unknowns settle, so that the look-up can find them; the apply after their unknown_settle sends these.\n")
 	}
 	return b.String()
 }

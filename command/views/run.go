@@ -533,18 +533,16 @@ func (r *runView) Result(res ApplyResult) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	s := res.Summary
-	e := runEvent{event: event{Type: "pass", Summary: &jsonSummary{
-		Sent: s.Sent, Failed: s.Failed, Expired: s.Expired, Unknown: s.Unknown,
-		NotStarted: s.NotStarted, Attempts: s.Attempts,
-		Interrupted: res.Interrupted || res.Aborted, Aborted: res.Aborted,
-		Failures: jsonFailures(s.Failures), Unknowns: jsonFailures(s.Unknowns),
-	}}}
+	e := runEvent{event: event{Type: "pass", Summary: newJSONSummary(res)}}
 	parts := []string{fmt.Sprintf("%d sent", s.Sent), fmt.Sprintf("%d failed", s.Failed), fmt.Sprintf("%d expired", s.Expired), fmt.Sprintf("%d unknown", s.Unknown)}
+	if s.Waiting > 0 {
+		parts = append(parts, fmt.Sprintf("%d waiting for an unknown in their thread", s.Waiting))
+	}
 	switch {
 	case res.Interrupted || res.Aborted:
 		parts = append(parts, fmt.Sprintf("%d not started", s.NotStarted))
 		r.log(e, "pass stopped: "+strings.Join(parts, ", ")+"; the next run or apply carries on", Bold, Yellow)
-	case s.Sent+s.Failed+s.Expired+s.Unknown > 0 || r.json:
+	case s.Sent+s.Failed+s.Expired+s.Unknown+s.Waiting > 0 || r.json:
 		r.log(e, "pass complete: "+strings.Join(parts, ", "))
 	}
 }
