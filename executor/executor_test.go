@@ -251,12 +251,15 @@ func TestGroupOrderHoldsWithParallelism(t *testing.T) {
 	assert.Empty(t, cmp.Diff(want, got))
 }
 
+// TestFailuresDoNotHoldBackTheGroup: a failed message leaves its group
+// sending; an unknown one is last here, as it holds its thread (see
+// TestAnUnknownHoldsItsThread).
 func TestFailuresDoNotHoldBackTheGroup(t *testing.T) {
 	b := newPlan()
 	b.send("eng", "perm", t0)
-	b.send("eng", "amb", t0.Add(1*time.Second))
 	b.send("eng", "flaky", t0.Add(2*time.Second))
 	b.send("eng", "fine", t0.Add(3*time.Second))
+	b.send("eng", "amb", t0.Add(4*time.Second))
 	rec := &memRecorder{}
 	f := newFake(rec, b.plan)
 	f.respond = func(_ context.Context, addr string, n int, req a1base.SendRequest) a1base.Result {
@@ -806,4 +809,41 @@ func TestLostAnswerLookupMatchesSender(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestAnUnknownHoldsItsThread: once a send's outcome is unknown (and the
+// immediate look-up did not find it), its thread sends nothing more in
+// the run, so the unknown stays the newest herald message there for the
+// look-up that settles it; other threads go on.
+func TestAnUnknownHoldsItsThread(t *testing.T) {
+	b := newPlan()
+	b.send("eng", "first", t0)
+	b.send("eng", "amb", t0.Add(time.Second))
+	b.send("eng", "next", t0.Add(2*time.Second))
+	b.send("eng", "last", t0.Add(3*time.Second))
+	b.send("sales", "other", t0.Add(4*time.Second))
+	rec := &memRecorder{}
+	f := newFake(rec, b.plan)
+	f.respond = func(_ context.Context, addr string, n int, req a1base.SendRequest) a1base.Result {
+		if addr == "message.amb" {
+			return ambiguous()
+		}
+		return delivered(req)
+	}
+	sum, err := run(t, b, f, rec, Options{Parallelism: 2}, nil)
+	require.NoError(t, err)
+	assert.Equal(t, 2, sum.Sent)
+	assert.Equal(t, 1, sum.Unknown)
+	assert.Equal(t, 2, sum.Waiting)
+	require.Len(t, sum.Waits, 2)
+	assert.Equal(t, addrs.NoKey("last"), sum.Waits[0].Addr)
+	assert.Equal(t, addrs.NoKey("next"), sum.Waits[1].Addr)
+	assert.Contains(t, sum.Waits[0].Reason, "message.amb became unknown earlier in its thread")
+	assert.Equal(t, 0, f.calls("message.next"))
+	assert.Equal(t, 0, f.calls("message.last"))
+	assert.Equal(t, 1, f.calls("message.other"))
+	// Nothing is recorded for the held messages: the next plan holds
+	// them until the unknown settles.
+	assert.Empty(t, rec.of("message.next"))
+	assert.Empty(t, rec.of("message.last"))
 }
