@@ -19,6 +19,7 @@ import (
 	a1sandbox "github.com/heraldhq/herald/a1base/sandbox"
 	"github.com/heraldhq/herald/command/views"
 	"github.com/heraldhq/herald/internal/testkit"
+	"github.com/heraldhq/herald/spec"
 	"github.com/heraldhq/herald/state"
 )
 
@@ -762,4 +763,49 @@ func TestPlanShowsProvenAbsenceAsRetry(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(late.stdout), &doc))
 	assert.Equal(t, "expire", doc.Changes[0].Action)
 	assert.Contains(t, doc.Changes[0].Reason, "not delivered, proven by look-up")
+}
+
+// TestApplyThreadWaitsForItsUnknown: a send whose answer is lost and that
+// the thread does not show holds the rest of its thread, in the run and
+// in every plan, until its unknown_settle has passed; then the look-up
+// settles it and the thread sends again.
+func TestApplyThreadWaitsForItsUnknown(t *testing.T) {
+	f := newApplyFixture(t)
+	f.api.Script(a1sandbox.Reply{Lost: true, Undelivered: true})
+	eng := []string{"-target=message.a", "-target=message.b"}
+	r := f.run(t, nil, append([]string{"apply", "-auto-approve", at}, eng...)...)
+	assert.Equal(t, 1, r.code, r.stdout+r.stderr)
+	assert.Contains(t, r.stdout, "Apply complete: 0 sent, 0 failed, 0 expired, 1 unknown, 1 waiting.")
+	assert.Contains(t, r.stdout, "message.b: not sent: message.a became unknown earlier in its thread")
+	assert.Empty(t, contents(f.api), "message.a was not delivered, and message.b not sent")
+	snap := f.snapshot(t, state.DefaultPath)
+	assert.Equal(t, state.StatusUnknown, snap.Records["message.a"].Status)
+	assert.Nil(t, snap.Records["message.b"], "a held message is not recorded")
+
+	// Before the settle time, plans hold it and say until when; apply
+	// sends nothing to the thread.
+	p := f.run(t, nil, "plan", "-json", "-at=2026-12-01T08:02:00Z", "-target=message.b")
+	require.Equal(t, 0, p.code, p.stderr)
+	var doc views.PlanDocument
+	require.NoError(t, json.Unmarshal([]byte(p.stdout), &doc))
+	require.Len(t, doc.Changes, 1)
+	c := doc.Changes[0]
+	assert.Equal(t, "wait", c.Action)
+	assert.Equal(t, []string{"message.a"}, c.WaitsFor)
+	require.NotNil(t, c.WaitsUntil)
+	settles := c.WaitsUntil
+	assert.WithinDuration(t, applyClock.Add(spec.DefaultUnknownSettle), *settles, 2*time.Second)
+	assert.Contains(t, c.Reason, "waits for message.a to settle, until "+settles.Format(time.RFC3339))
+	early := f.run(t, nil, append([]string{"apply", "-auto-approve", "-at=2026-12-01T08:02:00Z"}, eng...)...)
+	assert.Empty(t, contents(f.api), early.stdout)
+	assert.Contains(t, early.stdout, "Nothing to send or expire now.")
+
+	// After it: the look-up proves message.a absent (held, on_unknown =
+	// hold) and the thread goes on.
+	later := f.run(t, nil, append([]string{"apply", "-auto-approve", "-at=2026-12-01T08:10:00Z"}, eng...)...)
+	assert.Contains(t, later.stdout, "message.b: sent")
+	assert.Equal(t, []string{"Second for eng"}, contents(f.api))
+	snap = f.snapshot(t, state.DefaultPath)
+	assert.Equal(t, state.StatusNotDelivered, snap.Records["message.a"].Status)
+	assert.Equal(t, state.StatusSent, snap.Records["message.b"].Status)
 }
