@@ -2,6 +2,7 @@ package a1base
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -479,6 +480,7 @@ func parseAnswer(data []byte) *GroupAnswer {
 			}
 		}
 	}
+	a.MessageID = cmp.Or(lenientString(doc["messageId"]), lenientString(doc["message_id"]))
 	a.ChatGroupID = lenientString(doc["chat_group_id"])
 	a.From = lenientString(doc["from"])
 	a.Body = lenientString(doc["body"])

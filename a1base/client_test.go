@@ -71,6 +71,7 @@ func TestSendGroupDeliveredByFake(t *testing.T) {
 			assert.Equal(t, a1base.Delivered, res.Outcome)
 			assert.Equal(t, 200, res.StatusCode)
 			assert.Equal(t, &a1base.GroupAnswer{
+				MessageID:   "msg_1",
 				ChatGroupID: textSend.ThreadID,
 				From:        textSend.From,
 				Body:        textSend.Content,
@@ -141,6 +142,16 @@ func TestSendGroupClassifiesAnswers(t *testing.T) {
 			name: "wrapped", status: 200, outcome: a1base.Delivered,
 			body:   `{"status":"success","data":{"chat_group_id":"cg","from":"+1","body":"hi","status":"queued","date_created":"2026-12-01T09:00:00Z"}}`,
 			answer: &a1base.GroupAnswer{ChatGroupID: "cg", From: "+1", Body: "hi", Status: "queued", DateCreated: "2026-12-01T09:00:00Z"},
+		},
+		{
+			name: "with the message id", status: 200, outcome: a1base.Delivered,
+			body:   `{"messageId":"m-77","chat_group_id":"cg","from":"+1","body":"hi","status":"sent","date_created":"2026-12-01T09:00:00Z","direction":"outbound","participants":["+1","+2"]}`,
+			answer: &a1base.GroupAnswer{MessageID: "m-77", ChatGroupID: "cg", From: "+1", Body: "hi", Status: "sent", DateCreated: "2026-12-01T09:00:00Z"},
+		},
+		{
+			name: "with the message id spelled as the thread spells it", status: 200, outcome: a1base.Delivered,
+			body:   `{"data":{"message_id":"m-78","chat_group_id":"cg","status":"queued"}}`,
+			answer: &a1base.GroupAnswer{MessageID: "m-78", ChatGroupID: "cg", Status: "queued"},
 		},
 		{
 			name: "unparseable 2xx is still delivered", status: 200, outcome: a1base.Delivered,

@@ -72,6 +72,10 @@ func (sr SendRequest) Universal() UniversalRequest {
 
 // GroupAnswer is the answer to a delivered group send.
 type GroupAnswer struct {
+	// MessageID is the id A1Base gave the message (messageId), when the
+	// answer carries one; the thread's recent messages and the webhook
+	// name it message_id. Older answers have none.
+	MessageID   string `json:"messageId,omitempty"`
 	ChatGroupID string `json:"chat_group_id"`
 	From        string `json:"from"`
 	Body        string `json:"body"`

@@ -570,6 +570,7 @@ func answer(inst *spec.Instance, a *a1base.GroupAnswer) *state.Answer {
 		return nil
 	}
 	s := &state.Answer{
+		MessageID:   a.MessageID,
 		ChatGroupID: a.ChatGroupID,
 		From:        a.From,
 		Body:        a.Body,

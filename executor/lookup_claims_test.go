@@ -352,3 +352,54 @@ func TestReconcileUnclaimableDeliveryIsNotAdopted(t *testing.T) {
 	assert.Equal(t, state.EventLookUp, evs[0].Kind, "not %s", evs[0].Status)
 	assert.Contains(t, evs[0].LookUp.Unsettled, "may be the delivery of message.prev")
 }
+
+// TestReconcileClaimsByMessageID: a sent record whose answer gave the
+// message's id (messageId) claims the thread message with that id, even
+// where the thread dates it otherwise than the answer did: the look-up of
+// an unknown message with the same text neither adopts it nor lets it
+// hold back a settled proof of absence. Without the id, the date decides
+// (TestReconcileDoesNotAdoptAnotherRecordsDelivery).
+func TestReconcileClaimsByMessageID(t *testing.T) {
+	started := t0.Add(10 * time.Minute)
+	ended := started.Add(time.Second)
+	b := newPlan()
+	prev := b.text(planner.Noop, "eng", "prev", t0)
+	prev.Record = sentRecord(prev, started.Add(-30*time.Second), started.Add(-29*time.Second), started.Add(-30*time.Second).Format(time.RFC3339))
+	prev.Record.Answer.MessageID = "m-41"
+	c := unknown(b, "eng", "lost", started)
+	c.Instance.Text = prev.Instance.Text
+	c.Record.Attempts[1].FinishedAt = &ended
+	c.Instance.Unknown = spec.UnknownPolicy{OnUnknown: spec.OnUnknownResend, Settle: 5 * time.Minute}
+	rec := &memRecorder{}
+	f := newFake(rec, b.plan)
+	f.recent = func(string) ([]a1base.ThreadMessage, error) {
+		// Dated inside the unknown attempt's window: only the id tells
+		// it is message.prev's.
+		return []a1base.ThreadMessage{{ID: "m-41", From: own, Body: prev.Instance.Text, DateCreated: started}}, nil
+	}
+	resolved, err := Reconcile(context.Background(), b.plan, f, rec, Options{Now: func() time.Time { return ended.Add(time.Hour) }}, nil)
+	require.NoError(t, err)
+	evs := rec.of(c.Addr.String())
+	require.Len(t, evs, 1)
+	assert.Equal(t, state.StatusNotDelivered, evs[0].Status, "%+v", evs[0].LookUp)
+	assert.Equal(t, []addrs.Message{c.Addr}, resolved)
+}
+
+// TestSendRecordsMessageID: the id in a send's answer is kept in state.
+func TestSendRecordsMessageID(t *testing.T) {
+	b := newPlan()
+	b.send("eng", "launch", t0)
+	rec := &memRecorder{}
+	f := newFake(rec, b.plan)
+	f.respond = func(_ context.Context, _ string, _ int, req a1base.SendRequest) a1base.Result {
+		res := delivered(req)
+		res.Answer.MessageID = "m-7"
+		return res
+	}
+	_, err := Run(context.Background(), b.plan, f, rec, Options{Now: fixedClock()}, nil)
+	require.NoError(t, err)
+	evs := rec.of("message.launch")
+	require.Len(t, evs, 2)
+	require.NotNil(t, evs[1].Answer)
+	assert.Equal(t, "m-7", evs[1].Answer.MessageID)
+}

@@ -139,13 +139,15 @@ func TestCrashSettlesWithLag(t *testing.T) {
 	t.Run("settle_longer", crashSettle{scenario: "12 crash, lag 4m40s < settle 6m (resend)", policy: "resend", settle: "6m", lag: 280 * time.Second, kills: kills, seed: 14}.run)
 }
 
-// TestBusyThreadStaysUnknown: two sends whose answers are lost (one
-// delivered, one not), then more member messages in the thread than one
-// look-up returns. No look-up can settle them any more: both stay
-// unknown, say why, and are not sent again, even under resend.
+// TestBusyThreadStaysUnknown: two sends to two threads whose answers are
+// lost (one delivered, one not), then more member messages in each thread
+// than one look-up returns. No look-up can settle them any more: both
+// stay unknown, say why, and are not sent again, even under resend. (In
+// one thread, the second would not have been sent: a thread waits for its
+// unknowns.)
 func TestBusyThreadStaysUnknown(t *testing.T) {
 	t.Parallel()
-	cfg := Messages{N: 2, Groups: 1, Start: base, Every: time.Second, OnUnknown: "resend", UnknownSettle: "3m"}
+	cfg := Messages{N: 2, Groups: 2, Start: base, Every: time.Second, OnUnknown: "resend", UnknownSettle: "3m"}
 	// The lag keeps the delivered one out of the look-up right after its
 	// lost answer.
 	w := newWorkspace(t, FakeOptions{Seed: 15, RecentLag: 30 * time.Second})
@@ -155,7 +157,9 @@ func TestBusyThreadStaysUnknown(t *testing.T) {
 	f := &Figures{Scenario: "13 busy thread (resend)"}
 	w.Fake.Script(sandbox.Reply{Lost: true}, sandbox.Reply{Lost: true, Undelivered: true})
 	mustRun(w, f, 1, "apply", "-auto-approve", "-no-color", at(cfg.SendAt(1)))
-	w.Fake.AddChatter(ThreadID(0), "+19995550123", 6, cfg.SendAt(1).Add(10*time.Second), time.Second)
+	for g := 0; g < cfg.Groups; g++ {
+		w.Fake.AddChatter(ThreadID(g), "+19995550123", 6, cfg.SendAt(1).Add(10*time.Second), time.Second)
+	}
 	for _, later := range []time.Duration{10 * time.Minute, time.Hour} {
 		res := mustRun(w, f, 0, "apply", "-auto-approve", "-no-color", at(cfg.SendAt(1).Add(later)))
 		if !strings.Contains(res.Stdout, "busier than one page") {

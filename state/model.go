@@ -125,7 +125,10 @@ const (
 // record the thread message found for it.
 type Answer struct {
 	ChatGroupID string `json:"chat_group_id,omitempty"`
-	// MessageID is the thread message's id, when an import found one.
+	// MessageID is the message's id: from the send's answer (messageId)
+	// when A1Base gives one, or the thread message's id that a look-up or
+	// an import found. Look-ups and imports never take a thread message
+	// with this id for another record's delivery.
 	MessageID   string `json:"message_id,omitempty"`
 	From        string `json:"from,omitempty"`
 	Body        string `json:"body,omitempty"`

@@ -531,7 +531,9 @@ func (a *API) nextReply() Reply {
 func (a *API) newAnswer(sr a1base.SendRequest) a1base.GroupAnswer {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	a.nextMsg++
 	return a1base.GroupAnswer{
+		MessageID:   fmt.Sprintf("msg_%d", a.nextMsg),
 		ChatGroupID: sr.ThreadID,
 		From:        sr.From,
 		Body:        sr.Content,
@@ -558,9 +560,8 @@ func (a *API) deliver(account, endpoint string, sr a1base.SendRequest, ans a1bas
 		AnswerLost: lost,
 	}
 	a.sends = append(a.sends, rec)
-	a.nextMsg++
 	a.messages[sr.ThreadID] = append(a.messages[sr.ThreadID], threadMessage{
-		id: fmt.Sprintf("msg_%d", a.nextMsg), from: sr.From, body: sr.Content,
+		id: ans.MessageID, from: sr.From, body: sr.Content,
 		attachment: sr.AttachmentURI, created: created, visible: a.visibleFrom(),
 	})
 	hook := a.onReceive

@@ -185,14 +185,24 @@ func TestAnswer(t *testing.T) {
 	a := call(t, http.MethodPost, sendURL(s, "acc"), hello, map[string]string{"User-Agent": "herald/test"})
 	require.Equal(t, http.StatusOK, a.status)
 	assert.Equal(t, map[string]any{
-		"chat_group_id": "t-1", "from": "+14155552671", "body": "hello",
+		"messageId": "msg_1", "chat_group_id": "t-1", "from": "+14155552671", "body": "hello",
 		"status": "queued", "date_created": "2026-12-01T08:30:15Z",
 	}, a.body)
 
 	s.SetWrapped(true)
 	wrapped := call(t, http.MethodPost, s.URL+"/v1/messages/group/acc/send", hello, nil)
 	require.Equal(t, http.StatusOK, wrapped.status)
+	a.body["messageId"] = "msg_2" // each message its own id
 	assert.Equal(t, a.body, wrapped.body["data"])
+
+	// The thread lists each delivery under the id its answer gave.
+	recent := call(t, http.MethodGet, s.URL+"/v1/messages/threads/acc/get-recent/t-1", nil, nil)
+	require.Equal(t, http.StatusOK, recent.status)
+	var ids []any
+	for _, m := range recent.body["data"].([]any) {
+		ids = append(ids, m.(map[string]any)["message_id"])
+	}
+	assert.Equal(t, []any{"msg_2", "msg_1"}, ids)
 
 	sends := s.Sends()
 	require.Len(t, sends, 2)
