@@ -539,9 +539,11 @@ func (s *scheduler) clientOf(cfg *spec.Config, plan *planner.Plan) (executor.Sen
 }
 
 // nextWake is when run wakes after a pass that ended at now: at the
-// earliest send_at still waiting in plan, or a poll interval from now,
-// whichever is sooner. nextAt and next name that send_at and the messages
-// due then (zero when nothing waits).
+// earliest moment a message waiting in plan may send (its send_at, or for
+// a due message whose thread waits for an unknown, the moment that
+// settles), or a poll interval from now, whichever is sooner. nextAt and
+// next name that moment and the messages due then (zero when nothing
+// waits).
 func nextWake(plan *planner.Plan, now time.Time, poll time.Duration) (wakeAt, nextAt time.Time, next []string) {
 	wakeAt = now.Add(poll)
 	if plan == nil {
@@ -551,7 +553,9 @@ func nextWake(plan *planner.Plan, now time.Time, poll time.Duration) (wakeAt, ne
 		if c.Action != planner.Wait || c.Instance == nil {
 			continue
 		}
-		t := c.Instance.SendAt
+		// A due message whose thread waits for an unknown may send once
+		// that settles: its send_at is past.
+		t := c.NotBefore()
 		switch {
 		case nextAt.IsZero() || t.Before(nextAt):
 			nextAt, next = t, []string{c.Addr.String()}

@@ -43,6 +43,9 @@ func TestNextWake(t *testing.T) {
 		{"the poll sooner", &planner.Plan{Changes: []*planner.Change{change("a", planner.Wait, at(11, 0))}}, at(9, 15), []string{"message.a"}},
 		{"due during the pass", &planner.Plan{Changes: []*planner.Change{change("a", planner.Wait, at(8, 59))}}, at(8, 59), []string{"message.a"}},
 		{"sends are not waits", &planner.Plan{Changes: []*planner.Change{change("a", planner.Send, at(9, 1))}}, at(9, 15), nil},
+		{"a thread waiting for an unknown wakes when it settles", &planner.Plan{Changes: []*planner.Change{
+			held(change("a", planner.Wait, at(8, 30)), at(9, 4)), change("b", planner.Wait, at(9, 10)),
+		}}, at(9, 4), []string{"message.a"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -55,6 +58,13 @@ func TestNextWake(t *testing.T) {
 }
 
 var t0 = time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+
+// held is c, due, held until its thread's unknown settles at until.
+func held(c *planner.Change, until time.Time) *planner.Change {
+	c.WaitsFor = []addrs.Message{{Name: "lost"}}
+	c.WaitsUntil = until
+	return c
+}
 
 func change(name string, action planner.Action) *planner.Change {
 	addr := addrs.Message{Name: name}
