@@ -21,7 +21,8 @@ import (
 // text from body, content, text, message or message_content.text; the time
 // from date_created, created_at, timestamp or sent_at (RFC 3339 with a zone
 // or offset, or Unix seconds); the sender from from or sender_number; the
-// id from message_id or id. An item whose time cannot be read, a time
+// id from message_id or id; the media URL from attachment_uri, media_url
+// or attachment_url. An item whose time cannot be read, a time
 // without a zone among them, keeps a zero DateCreated.
 func (c *Client) RecentMessages(ctx context.Context, threadID string) ([]ThreadMessage, error) {
 	u, err := c.endpoint("messages", "threads", c.cfg.AccountID, "get-recent", threadID)
@@ -98,6 +99,7 @@ func parseRecent(data []byte) ([]ThreadMessage, error) {
 		}
 		m.From = firstString(it, "from", "sender_number", "sender")
 		m.ID = firstString(it, "message_id", "id")
+		m.Attachment = firstString(it, "attachment_uri", "media_url", "attachment_url")
 		for _, k := range []string{"date_created", "created_at", "timestamp", "sent_at"} {
 			if t, ok := parseTime(it[k]); ok {
 				m.DateCreated = t

@@ -87,6 +87,11 @@ func TestRecentMessagesLenient(t *testing.T) {
 			want: []a1base.ThreadMessage{{ID: "m-9", Body: "hi", From: "+2", DateCreated: time.Date(2026, 12, 1, 9, 0, 0, 250_000_000, time.UTC)}},
 		},
 		{
+			name: "media URLs",
+			body: `{"data":[{"message_id":"m-1","attachment_uri":"https://e.com/a.png","from":"+1"},{"message_id":"m-2","media_url":"https://e.com/b.png","from":"+1"}]}`,
+			want: []a1base.ThreadMessage{{ID: "m-1", From: "+1", Attachment: "https://e.com/a.png"}, {ID: "m-2", From: "+1", Attachment: "https://e.com/b.png"}},
+		},
+		{
 			// Without a zone the time could be in any: it is unreadable,
 			// not UTC.
 			name: "zoneless times",

@@ -93,6 +93,9 @@ type ThreadMessage struct {
 	// From is the sender's number, when the API names it; reconciliation
 	// uses it to tell the agent's own messages from the members'.
 	From string
+	// Attachment is the media URL the message carries, when the API
+	// lists one: a media message without a caption is recognised by it.
+	Attachment string
 }
 
 // Outcome classifies what became of a request.

@@ -373,7 +373,7 @@ func (r *runner) failed(c *planner.Change, reason string) {
 }
 func (r *runner) unknown(c *planner.Change, reason string) {
 	r.count(func(s *Summary) { s.Unknown++; s.Unknowns = append(s.Unknowns, Failure{c.Addr, reason}) })
-	if inst := c.Instance; inst != nil && inst.Content() != "" {
+	if inst := c.Instance; inst != nil && inst.Recognisable() {
 		// A look-up can settle it: its thread waits (see heldBehind).
 		r.mu.Lock()
 		if r.held == nil {
@@ -909,7 +909,7 @@ func (r *runner) setStarted(c *planner.Change, at time.Time) {
 // recorded as sent; otherwise it stays unknown for the next apply's
 // reconciliation or -replace.
 func (r *runner) findLost(c *planner.Change, n int) bool {
-	if r.stopping() || c.Instance.Content() == "" {
+	if r.stopping() || !c.Instance.Recognisable() {
 		return false
 	}
 	r.mu.Lock()

@@ -12,6 +12,7 @@ import (
 	"github.com/heraldhq/herald/a1base"
 	"github.com/heraldhq/herald/addrs"
 	"github.com/heraldhq/herald/planner"
+	"github.com/heraldhq/herald/spec"
 	"github.com/heraldhq/herald/state"
 )
 
@@ -242,7 +243,10 @@ func (cand *candidate) judgeAbsence(msgs []a1base.ThreadMessage, owners []owner,
 // in a zone the API did not name.
 func (cand *candidate) lookalike(msgs []a1base.ThreadMessage, owners []owner) string {
 	for i, m := range msgs {
-		if m.Body != cand.content || owners[i].addr != "" || (m.From != "" && !sameNumber(m.From, cand.from)) {
+		if cand.media != "" && m.Body == "" && m.Attachment == "" && owners[i].addr == "" && (m.From == "" || sameNumber(m.From, cand.from)) {
+			return "a message read has no text and names no media URL: it may be the delivery of this media message, which has no caption to recognise it by"
+		}
+		if !cand.sameContent(&m) || owners[i].addr != "" || (m.From != "" && !sameNumber(m.From, cand.from)) {
 			continue
 		}
 		window := fmt.Sprintf("the attempt's window (%s to %s)", stamp(cand.since), stamp(cand.until))
@@ -307,8 +311,9 @@ type threadKey struct{ account, thread string }
 type candidate struct {
 	change  *planner.Change
 	attempt int
-	// from and content are what its delivery shows in the thread.
-	from, content string
+	// from and content are what its delivery shows in the thread; for a
+	// media message without a caption (content ""), media is its URL.
+	from, content, media string
 	// since and until bound its delivery's date_created: the attempt's
 	// start and end, widened by ClockSkew (the API's dates have whole
 	// seconds).
@@ -390,6 +395,7 @@ func newCandidateFor(c *planner.Change, n int, started, ended time.Time) *candid
 		attempt: n,
 		from:    c.Instance.From,
 		content: c.Instance.Content(),
+		media:   mediaURL(c.Instance),
 		since:   started.Add(-ClockSkew).Truncate(time.Second),
 		until:   ended.Add(ClockSkew),
 		started: started,
@@ -403,10 +409,28 @@ func newCandidateFor(c *planner.Change, n int, started, ended time.Time) *candid
 // the API does not name cannot be told from a member's copy of the text,
 // so it is not accepted.
 func (cand *candidate) accepts(m *a1base.ThreadMessage) bool {
-	return m.Body == cand.content &&
+	return cand.sameContent(m) &&
 		sameNumber(m.From, cand.from) &&
 		!m.DateCreated.Before(cand.since) &&
 		!m.DateCreated.After(cand.until)
+}
+
+// sameContent says whether m shows the candidate's content: its text or
+// caption, or for a media message without a caption, its media URL.
+func (cand *candidate) sameContent(m *a1base.ThreadMessage) bool {
+	if cand.content != "" {
+		return m.Body == cand.content
+	}
+	return cand.media != "" && m.Body == "" && m.Attachment == cand.media
+}
+
+// mediaURL is the media URL a look-up recognises inst by: set only for a
+// media message without a caption.
+func mediaURL(inst *spec.Instance) string {
+	if inst.Content() != "" || inst.Media == nil {
+		return ""
+	}
+	return inst.Media.URL
 }
 
 // sameNumber compares two phone numbers by their digits, so that
@@ -433,8 +457,8 @@ func newCandidate(c *planner.Change, now time.Time) (*candidate, error) {
 	if inst == nil {
 		return nil, errors.New("not in configuration, so there is no content to look for")
 	}
-	if inst.Content() == "" {
-		return nil, errors.New("a media message without a caption cannot be recognised among the thread's messages")
+	if !inst.Recognisable() {
+		return nil, errors.New("a media message without a caption or URL cannot be recognised among the thread's messages")
 	}
 	var last *state.Attempt
 	if c.Record != nil {

@@ -81,7 +81,7 @@ func holdBehindUnknowns(entries []entry, at time.Time) {
 // settlesLater reports whether c is an unknown that a look-up can still
 // settle, and when its settle time comes.
 func settlesLater(c *Change, at time.Time) (time.Time, bool) {
-	if c.Action != Unknown || c.Instance == nil || c.Record == nil || c.Instance.Content() == "" {
+	if c.Action != Unknown || c.Instance == nil || c.Record == nil || !c.Instance.Recognisable() {
 		return time.Time{}, false
 	}
 	if s := c.Record.Status; s != state.StatusUnknown && s != state.StatusSending {

@@ -86,16 +86,24 @@ func TestThreadWaitsForItsUnknowns(t *testing.T) {
 
 func TestUnknownsThatCannotBeLookedUpHoldNothing(t *testing.T) {
 	settle := 5 * time.Minute
-	// A media message without a caption has no content to look for; a
-	// record without an attempt has no window to look in.
-	noCaption := newInst(t, "message.image", ago_(2*time.Minute), media("https://example.com/a.png", ""), settleAfter(settle))
+	// A record without an attempt has no window to look in.
 	noAttempt := newInst(t, "message.bare", ago_(2*time.Minute), settleAfter(settle))
 	next := newInst(t, "message.next", ago_(time.Minute), settleAfter(settle))
-	snap := snapOf(rec(noCaption, state.StatusUnknown, inFlight(ago_(2*time.Minute))), rec(noAttempt, state.StatusUnknown))
-	p := New(configOf([]*spec.Instance{noCaption, noAttempt, next}), snap, clock, Options{})
+	snap := snapOf(rec(noAttempt, state.StatusUnknown))
+	p := New(configOf([]*spec.Instance{noAttempt, next}), snap, clock, Options{})
 	for _, c := range p.Changes {
 		if c.Addr.String() == "message.next" {
 			require.Equal(t, Send, c.Action)
+		}
+	}
+	// A media message without a caption is looked for by its URL, so it
+	// holds its thread like any other.
+	noCaption := newInst(t, "message.image", ago_(2*time.Minute), media("https://example.com/a.png", ""), settleAfter(settle))
+	snap = snapOf(rec(noCaption, state.StatusUnknown, inFlight(ago_(2*time.Minute))))
+	p = New(configOf([]*spec.Instance{noCaption, next}), snap, clock, Options{})
+	for _, c := range p.Changes {
+		if c.Addr.String() == "message.next" {
+			require.Equal(t, Wait, c.Action)
 		}
 	}
 }

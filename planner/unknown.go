@@ -23,7 +23,7 @@ func SettlesAt(inst *spec.Instance, a *state.Attempt) time.Time {
 func decideUnknown(inst *spec.Instance, rec *state.Record, at time.Time, base string) (Action, string) {
 	parts := []string{base}
 	a := rec.LastAttempt()
-	if a == nil || inst.Content() == "" {
+	if a == nil || !inst.Recognisable() {
 		// Nothing to look for: only a person can tell.
 		return Unknown, base + "; -replace to resend"
 	}

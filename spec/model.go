@@ -206,6 +206,13 @@ func (i *Instance) Content() string {
 	return i.Text
 }
 
+// Recognisable reports whether a look-up can tell the instance among a
+// thread's messages: by its text or caption, or, for a media message
+// without a caption, by its media URL where the thread lists one.
+func (i *Instance) Recognisable() bool {
+	return i.Content() != "" || i.Media != nil && i.Media.URL != ""
+}
+
 // ExpiresAt is the last moment the instance may still be sent.
 func (i *Instance) ExpiresAt() time.Time { return i.SendAt.Add(i.ExpiresAfter) }
 
