@@ -1,6 +1,3 @@
-// Package command holds herald's subcommands: one file per command, each
-// parsing its flags into a plain options struct and calling a run function.
-// Commands print only through the views package.
 package command
 
 import (
