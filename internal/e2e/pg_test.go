@@ -305,7 +305,10 @@ func testPGKillHoldingLock(t *testing.T) {
 	pgAccounted(t, snap, delivered)
 	for _, w := range f.want {
 		rec := snap.Records[w]
-		require.NotNil(t, rec, w)
+		if rec == nil {
+			assertWaiting(t, snap, w, delivered, text)
+			continue
+		}
 		if rec.Status == state.StatusUnknown {
 			// Unknown stays unknown rather than risk a second delivery.
 			assert.LessOrEqual(t, strings.Count(strings.Join(delivered, "\n")+"\n", w+"\n"), 1, w)
