@@ -61,8 +61,7 @@ var t0 = time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
 
 // held is c, due, held until its thread's unknown settles at until.
 func held(c *planner.Change, until time.Time) *planner.Change {
-	c.WaitsFor = []addrs.Message{{Name: "lost"}}
-	c.WaitsUntil = until
+	c.Waits = &planner.ThreadWait{For: []addrs.Message{{Name: "lost"}}, Until: until}
 	return c
 }
 

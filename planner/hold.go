@@ -18,8 +18,7 @@ import (
 // newest herald message there unless members post more than a page in
 // between. Other threads go on.
 //
-// The held messages are planned as wait, with WaitsFor and WaitsUntil
-// saying what for; once the settle time passes, apply's look-up settles
+// The held messages are planned as wait, with Waits saying what for; once the settle time passes, apply's look-up settles
 // the unknown (sent, or proven absent) or finds it cannot, and in every
 // case the thread is released. A message sent on purpose (-replace) is not
 // held.
@@ -71,8 +70,7 @@ func holdBehindUnknowns(entries []entry, at time.Time) {
 			continue
 		}
 		c.Action = Wait
-		c.WaitsFor = slices.Clone(s.by)
-		c.WaitsUntil = s.until
+		c.Waits = &ThreadWait{For: slices.Clone(s.by), Until: s.until}
 		c.Reason = fmt.Sprintf("waits for %s to settle, until %s: sending now would bury it in its thread, where the look-up reads only the most recent messages (%s)",
 			names(s.by), stamp(s.until), c.Reason)
 	}
@@ -115,8 +113,8 @@ func (c *Change) NotBefore() time.Time {
 	if c.Instance == nil {
 		return time.Time{}
 	}
-	if c.WaitsUntil.After(c.Instance.SendAt) {
-		return c.WaitsUntil
+	if c.Waits != nil && c.Waits.Until.After(c.Instance.SendAt) {
+		return c.Waits.Until
 	}
 	return c.Instance.SendAt
 }

@@ -43,9 +43,10 @@ func TestThreadWaitsForItsUnknowns(t *testing.T) {
 	for _, addr := range []string{"message.next", "message.failed"} {
 		c := byAddr[addr]
 		require.Equal(t, Wait, c.Action, addr)
-		require.Equal(t, settles, c.WaitsUntil, addr)
-		require.Len(t, c.WaitsFor, 1, addr)
-		require.Equal(t, "message.lost", c.WaitsFor[0].String(), addr)
+		require.NotNil(t, c.Waits, addr)
+		require.Equal(t, settles, c.Waits.Until, addr)
+		require.Len(t, c.Waits.For, 1, addr)
+		require.Equal(t, "message.lost", c.Waits.For[0].String(), addr)
 		require.Contains(t, c.Reason, "waits for message.lost to settle, until "+stamp(settles), addr)
 		require.Equal(t, settles, c.NotBefore(), addr)
 	}
@@ -53,7 +54,7 @@ func TestThreadWaitsForItsUnknowns(t *testing.T) {
 	// Another thread goes on; a message not due yet keeps its send_at.
 	require.Equal(t, Send, byAddr["message.other"].Action)
 	require.Equal(t, Wait, byAddr["message.later"].Action)
-	require.Empty(t, byAddr["message.later"].WaitsFor)
+	require.Nil(t, byAddr["message.later"].Waits)
 	require.Equal(t, later.SendAt, byAddr["message.later"].NotBefore())
 
 	// -target leaves the unknown out of the plan, not out of the thread.
@@ -67,7 +68,7 @@ func TestThreadWaitsForItsUnknowns(t *testing.T) {
 	for _, c := range p.Changes {
 		if c.Addr.String() == "message.next" {
 			require.Equal(t, Send, c.Action)
-			require.Empty(t, c.WaitsFor)
+			require.Nil(t, c.Waits)
 		}
 	}
 
@@ -125,6 +126,7 @@ func TestHeldChangeSurvivesASavedPlan(t *testing.T) {
 	}
 	require.NotNil(t, c)
 	require.Equal(t, Wait, c.Action)
-	require.Equal(t, "message.lost", c.WaitsFor[0].String())
-	require.True(t, c.WaitsUntil.Equal(ago_(2*time.Minute).Add(settle)))
+	require.NotNil(t, c.Waits)
+	require.Equal(t, "message.lost", c.Waits.For[0].String())
+	require.True(t, c.Waits.Until.Equal(ago_(2*time.Minute).Add(settle)))
 }

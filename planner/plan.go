@@ -87,11 +87,17 @@ type Change struct {
 	// ImportID is the import block's id, for an import: the A1Base id of
 	// the thread message that shows it was sent ("" to match by content).
 	ImportID string
-	// WaitsFor names the unknown messages of the same thread a due
-	// message waits for (see hold.go), and WaitsUntil is when the last
-	// of them settles; both empty for any other change.
-	WaitsFor   []addrs.Message
-	WaitsUntil time.Time
+	// Waits says what a due message held in its thread waits for (see
+	// hold.go); nil for any other change.
+	Waits *ThreadWait
+}
+
+// ThreadWait is what holds a due message back: the unknown messages of
+// its thread a look-up can still settle, and when the last of them
+// settles.
+type ThreadWait struct {
+	For   []addrs.Message
+	Until time.Time
 }
 
 // Plan is the planner's whole answer.

@@ -193,11 +193,11 @@ func Encode(p *Plan, key []byte) ([]byte, error) {
 		if c.LikelyRenameOf != nil {
 			sc.LikelyRenameOf = c.LikelyRenameOf.String()
 		}
-		for _, a := range c.WaitsFor {
-			sc.WaitsFor = append(sc.WaitsFor, a.String())
-		}
-		if !c.WaitsUntil.IsZero() {
-			until := c.WaitsUntil.UTC()
+		if w := c.Waits; w != nil {
+			for _, a := range w.For {
+				sc.WaitsFor = append(sc.WaitsFor, a.String())
+			}
+			until := w.Until.UTC()
 			sc.WaitsUntil = &until
 		}
 		switch {
@@ -405,15 +405,15 @@ func (sc *SavedChange) decode() (*Change, error) {
 		}
 		c.MovedFrom = &m
 	}
-	for _, w := range sc.WaitsFor {
-		m, err := addrs.ParseMessage(w)
-		if err != nil {
-			return nil, fmt.Errorf("waits_for: %v", err)
-		}
-		c.WaitsFor = append(c.WaitsFor, m)
-	}
 	if sc.WaitsUntil != nil {
-		c.WaitsUntil = *sc.WaitsUntil
+		c.Waits = &ThreadWait{Until: *sc.WaitsUntil}
+		for _, w := range sc.WaitsFor {
+			m, err := addrs.ParseMessage(w)
+			if err != nil {
+				return nil, fmt.Errorf("waits_for: %v", err)
+			}
+			c.Waits.For = append(c.Waits.For, m)
+		}
 	}
 	if sc.LikelyRenameOf != "" {
 		m, err := addrs.ParseMessage(sc.LikelyRenameOf)

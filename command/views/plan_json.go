@@ -240,11 +240,11 @@ func newPlanChange(c *planner.Change) PlanChange {
 	if c.LikelyRenameOf != nil {
 		pc.LikelyRenameOf = c.LikelyRenameOf.String()
 	}
-	for _, a := range c.WaitsFor {
-		pc.WaitsFor = append(pc.WaitsFor, a.String())
-	}
-	if !c.WaitsUntil.IsZero() {
-		until := c.WaitsUntil.UTC()
+	if w := c.Waits; w != nil {
+		for _, a := range w.For {
+			pc.WaitsFor = append(pc.WaitsFor, a.String())
+		}
+		until := w.Until.UTC()
 		pc.WaitsUntil = &until
 	}
 	pc.Settlement = newPlanSettlement(c)
