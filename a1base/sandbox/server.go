@@ -1,6 +1,8 @@
 package sandbox
 
 import (
+	"bytes"
+	"cmp"
 	"crypto/subtle"
 	"encoding/json"
 	"fmt"
@@ -17,6 +19,7 @@ import (
 	"github.com/heraldhq/herald/internal/clock"
 
 	"github.com/heraldhq/herald/a1base"
+	"github.com/heraldhq/herald/a1base/webhook"
 )
 
 // recentLimit is how many messages get-recent lists, as A1Base does.
@@ -105,6 +108,12 @@ func WithOnReceive(f func(Received)) Option { return func(a *API) { a.onReceive 
 // trails its write side does. Zero: at once.
 func WithRecentLag(lag time.Duration) Option { return func(a *API) { a.lag = lag } }
 
+// WithWebhook makes the fake post, as A1Base does, a signed webhook event
+// to url for every message it delivers: signed with the account's API
+// secret (the one the send carried), under webhook's default header
+// names. WaitWebhooks waits for the posts in flight.
+func WithWebhook(url string) Option { return func(a *API) { a.webhookURL = url } }
+
 // WithFaults starts the fake with these faults.
 func WithFaults(f Faults) Option { return func(a *API) { a.faults = f } }
 
@@ -145,6 +154,9 @@ type API struct {
 	messages  map[string][]threadMessage
 	nextMsg   int
 	lag       time.Duration
+
+	webhookURL string
+	webhooks   sync.WaitGroup
 
 	done      chan struct{}
 	closeOnce sync.Once
@@ -544,6 +556,7 @@ func (a *API) newAnswer(sr a1base.SendRequest) a1base.GroupAnswer {
 
 // deliver records a send and puts it into its thread.
 func (a *API) deliver(account, endpoint string, sr a1base.SendRequest, ans a1base.GroupAnswer, h http.Header, idx int, lost bool) {
+	secret := h.Get("X-API-Secret")
 	header := h.Clone()
 	header.Del("X-API-Key")
 	header.Del("X-API-Secret")
@@ -564,13 +577,58 @@ func (a *API) deliver(account, endpoint string, sr a1base.SendRequest, ans a1bas
 		id: ans.MessageID, from: sr.From, body: sr.Content,
 		attachment: sr.AttachmentURI, created: created, visible: a.visibleFrom(),
 	})
-	hook := a.onReceive
+	hook, webhookURL := a.onReceive, a.webhookURL
+	if webhookURL != "" {
+		a.webhooks.Add(1)
+	}
 	a.mu.Unlock()
+	if webhookURL != "" {
+		go a.postWebhook(webhookURL, secret, webhookEvent(account, sr, ans))
+	}
 	if hook != nil {
 		rec.Header = rec.Header.Clone()
 		hook(rec)
 	}
 }
+
+// webhookEvent is the event A1Base posts for a message the API sent.
+func webhookEvent(account string, sr a1base.SendRequest, ans a1base.GroupAnswer) webhook.Event {
+	typ := "text"
+	if sr.AttachmentURI != "" {
+		typ = cmp.Or(sr.MediaType, "document")
+	}
+	return webhook.Event{
+		ThreadID: sr.ThreadID, MessageID: ans.MessageID, ThreadType: "group",
+		SenderNumber: sr.From, AccountID: account, Timestamp: ans.DateCreated,
+		Service: sr.Service, MessageType: typ, IsFromAgent: true,
+		Content: webhook.Content{Text: sr.Content},
+	}
+}
+
+// postWebhook posts e to url, signed with secret at the fake's clock.
+// A receiver that is down or refuses it is not retried: the fake is not
+// a delivery queue.
+func (a *API) postWebhook(url, secret string, e webhook.Event) {
+	defer a.webhooks.Done()
+	body, err := json.Marshal(e)
+	if err != nil {
+		return
+	}
+	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return
+	}
+	sig, ts := webhook.Sign(secret, a.now(), body)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(webhook.DefaultSignatureHeader, sig)
+	req.Header.Set(webhook.DefaultTimestampHeader, ts)
+	if res, err := http.DefaultClient.Do(req); err == nil {
+		res.Body.Close()
+	}
+}
+
+// WaitWebhooks waits until every webhook post begun so far has ended.
+func (a *API) WaitWebhooks() { a.webhooks.Wait() }
 
 // visibleFrom is when a message delivered now shows in get-recent: at
 // once without a lag (whatever the clock does later: a test clock may be
