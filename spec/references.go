@@ -60,12 +60,7 @@ func (l *loader) checkRef(trav hcl.Traversal, sc scope, r *refs) *hcl.Diagnostic
 			return nil
 		}
 		if _, ok := l.mod.variableByName[name]; !ok {
-			return &hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  "Reference to undeclared input variable",
-				Detail:   fmt.Sprintf("An input variable with the name %q has not been declared.%s", name, didYouMean(name, sortedKeys(l.mod.variableByName))),
-				Subject:  rng.Ptr(),
-			}
+			return undeclared("input variable", "An input variable", name, l.mod.variableByName, rng)
 		}
 	case root == "local" && sc.locals:
 		return l.checkLocalRef(name, hasName, rng, r)
@@ -121,12 +116,7 @@ func (l *loader) checkLocalRef(name string, hasName bool, rng hcl.Range, r *refs
 		}
 	}
 	if _, ok := l.mod.localByName[name]; !ok {
-		return &hcl.Diagnostic{
-			Severity: hcl.DiagError,
-			Summary:  "Reference to undeclared local value",
-			Detail:   fmt.Sprintf("A local value with the name %q has not been declared.%s", name, didYouMean(name, sortedKeys(l.mod.localByName))),
-			Subject:  rng.Ptr(),
-		}
+		return undeclared("local value", "A local value", name, l.mod.localByName, rng)
 	}
 	r.locals = append(r.locals, name)
 	return nil
@@ -138,12 +128,7 @@ func (l *loader) checkGroupRef(name string, hasName bool, rng hcl.Range, r *refs
 		return nil
 	}
 	if _, ok := l.mod.groupByName[name]; !ok {
-		return &hcl.Diagnostic{
-			Severity: hcl.DiagError,
-			Summary:  "Reference to undeclared group",
-			Detail:   fmt.Sprintf("A group with the name %q has not been declared.%s", name, didYouMean(name, sortedKeys(l.mod.groupByName))),
-			Subject:  rng.Ptr(),
-		}
+		return undeclared("group", "A group", name, l.mod.groupByName, rng)
 	}
 	r.groups = append(r.groups, name)
 	return nil
@@ -259,6 +244,17 @@ func editDistance(a, b string) int {
 		return 1
 	}
 	return d
+}
+
+// undeclared is the error for a reference to name, a kind of object that
+// is not among declared, with a suggestion when one is close.
+func undeclared[V any](kind, article, name string, declared map[string]V, rng hcl.Range) *hcl.Diagnostic {
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "Reference to undeclared " + kind,
+		Detail:   fmt.Sprintf("%s with the name %q has not been declared.%s", article, name, didYouMean(name, sortedKeys(declared))),
+		Subject:  rng.Ptr(),
+	}
 }
 
 func sortedKeys[V any](m map[string]V) []string {
