@@ -239,7 +239,7 @@ func connectApply(env *Env, opts *applyOptions, view views.Apply, in *operation.
 	if set.Default != nil {
 		c.client = set.Default
 	}
-	if c.backend, err = openBackend(env, cfg, opts.StatePath); err != nil {
+	if c.backend, err = openBackend(context.Background(), env, cfg.Backend, opts.StatePath); err != nil {
 		return nil, err
 	}
 	return c, nil

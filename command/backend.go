@@ -9,9 +9,10 @@ import (
 	"github.com/heraldhq/herald/state/backends"
 )
 
-// openConfiguredBackend opens the state cfg's backend block names, or the
-// local file (-state, or the default file) when it has none. cfg may be nil.
-func openConfiguredBackend(ctx context.Context, env *Env, cfg *spec.Backend, stateFlag string) (state.Backend, error) {
+// openBackend opens the state a backend block names, or the local file
+// (-state, or the default file) when there is none (cfg nil); ctx bounds
+// the connection.
+func openBackend(ctx context.Context, env *Env, cfg *spec.Backend, stateFlag string) (state.Backend, error) {
 	return backends.Open(ctx, cfg, backends.Options{LocalPath: statePath(env, stateFlag), StateFlag: stateFlag, Getenv: env.Getenv})
 }
 
@@ -35,7 +36,7 @@ func openStateOnly(ctx context.Context, env *Env, v *views.View, stateFlag strin
 	if err != nil {
 		return nil, err
 	}
-	return openConfiguredBackend(ctx, env, cfg, stateFlag)
+	return openBackend(ctx, env, cfg, stateFlag)
 }
 
 // describeState names the state for messages: a local file relative to the

@@ -95,7 +95,7 @@ func runImport(ctx context.Context, env *Env, opts importOptions) error {
 	if err != nil {
 		return err
 	}
-	backend, err := openBackend(env, in.Config, opts.StatePath)
+	backend, err := openBackend(ctx, env, in.Config.Backend, opts.StatePath)
 	if err != nil {
 		return err
 	}

@@ -101,21 +101,6 @@ func (r *builtPlan) Close() error {
 	return r.Backend.Close()
 }
 
-// openBackend opens the state named by the configuration, or the local file
-// (backend.go decides).
-func openBackend(env *Env, cfg *spec.Config, stateFlag string) (state.Backend, error) {
-	return openBackendContext(context.Background(), env, cfg, stateFlag)
-}
-
-// openBackendContext is openBackend with a context bounding the connection.
-func openBackendContext(ctx context.Context, env *Env, cfg *spec.Config, stateFlag string) (state.Backend, error) {
-	var b *spec.Backend
-	if cfg != nil {
-		b = cfg.Backend
-	}
-	return openConfiguredBackend(ctx, env, b, stateFlag)
-}
-
 // openStateForRead opens the state for a command that reads only the state
 // (show), and names it for messages.
 func openStateForRead(ctx context.Context, env *Env, v *views.View, stateFlag string, vars []spec.VarArg, allowOutside bool) (state.Backend, string, error) {
@@ -191,7 +176,7 @@ func buildPlan(ctx context.Context, env *Env, v *views.View, f *planFlags, repla
 		return nil, err
 	}
 	if in.Config != nil && in.Config.Backend != nil {
-		backend, err := openBackendContext(ctx, env, in.Config, f.StatePath)
+		backend, err := openBackend(ctx, env, in.Config.Backend, f.StatePath)
 		if err != nil {
 			return nil, err
 		}

@@ -146,7 +146,7 @@ func runRun(ctx context.Context, env *Env, opts runOptions) error {
 			if opts.Sandbox {
 				return state.OpenLocal(sandboxStatePath(env, opts.StatePath)), nil
 			}
-			return openBackendContext(ctx, env, cfg, opts.StatePath)
+			return openBackend(ctx, env, cfg.Backend, opts.StatePath)
 		},
 		DescribeState: func(b state.Backend) string { return describeState(env, b) },
 		Apply: func(ctx context.Context, p daemon.Pass) (daemon.PassResult, error) {
