@@ -302,6 +302,9 @@ func CredentialsFromEnvVars(getenv func(string) string, who, keyVar, secretVar s
 }
 
 // endpoint builds an API URL from path segments, escaping each.
+// AccountID is the account the client sends with.
+func (c *Client) AccountID() string { return c.cfg.AccountID }
+
 func (c *Client) endpoint(segments ...string) (string, error) {
 	u, err := url.Parse(c.base)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

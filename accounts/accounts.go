@@ -119,6 +119,22 @@ func Connect(env Env, cfg *spec.Config, need map[string]bool) (Set, error) {
 	return set, nil
 }
 
+// WebhookSecrets lists the accounts cfg sends with, by account id, each
+// with its API secret from the environment: the key its webhook events
+// are signed with. A provider without an account id or a secret is left
+// out, and so are its events.
+func WebhookSecrets(env Env, cfg *spec.Config) map[string]string {
+	out := map[string]string{}
+	for _, p := range cfg.Providers() {
+		_, secret, err := a1base.CredentialsFromEnvVars(env.Getenv, "", spec.EnvVar(p.Alias, "API_KEY"), spec.EnvVar(p.Alias, "API_SECRET"))
+		if p.AccountID == "" || err != nil {
+			continue
+		}
+		out[p.AccountID] = secret
+	}
+	return out
+}
+
 // Client is the real A1Base client for provider p, with credentials
 // already read from the environment.
 func Client(env Env, p *spec.Provider, key, secret string) (*a1base.Client, error) {

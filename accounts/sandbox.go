@@ -57,25 +57,46 @@ func (s *Sandbox) Connect(env Env, cfg *spec.Config) Set {
 	s.mu.Lock()
 	s.sensitive = sensitive
 	s.mu.Unlock()
-	account := cfg.Provider.AccountID
-	if account == "" {
-		account = SandboxAccount
-	}
-	set := Set{Default: s.client(env, &cfg.Provider, account), Aliased: map[string]executor.Account{}}
+	set := Set{Default: s.client(env, &cfg.Provider, sandboxAccount(&cfg.Provider)), Aliased: map[string]executor.Account{}}
 	for _, p := range cfg.Providers()[1:] {
-		account := p.AccountID
-		if account == "" {
-			account = SandboxAccount + "-" + p.Alias
-		}
-		set.Aliased[p.Alias] = executor.Account{Client: s.client(env, p, account), ID: p.AccountID, Limit: p.RateLimit, CheckMedia: p.CheckMedia}
+		set.Aliased[p.Alias] = executor.Account{Client: s.client(env, p, sandboxAccount(p)), ID: p.AccountID, Limit: p.RateLimit, CheckMedia: p.CheckMedia}
 	}
 	return set
 }
 
+// sandboxAccount is the account id p sends with on the sandbox: its own,
+// or a made-up one.
+func sandboxAccount(p *spec.Provider) string {
+	switch {
+	case p.AccountID != "":
+		return p.AccountID
+	case p.Alias != "":
+		return SandboxAccount + "-" + p.Alias
+	}
+	return SandboxAccount
+}
+
+// sandboxSecret is the API secret every sandbox account has.
+const sandboxSecret = "sandbox"
+
+// WebhookSecrets lists cfg's accounts on the sandbox, each with the
+// secret its webhook events are signed with.
+func (s *Sandbox) WebhookSecrets(cfg *spec.Config) map[string]string {
+	out := map[string]string{}
+	for _, p := range cfg.Providers() {
+		out[sandboxAccount(p)] = sandboxSecret
+	}
+	return out
+}
+
+// PostWebhooks makes the sandbox post a signed webhook event to url for
+// every message in its threads, as A1Base does.
+func (s *Sandbox) PostWebhooks(url string) { s.srv.SetWebhook(url) }
+
 func (s *Sandbox) client(env Env, p *spec.Provider, account string) *a1base.Client {
 	return a1base.New(a1base.Config{
 		BaseURL: s.URL(), AccountID: account, Endpoint: p.Endpoint,
-		APIKey: "sandbox", APISecret: "sandbox",
+		APIKey: "sandbox", APISecret: sandboxSecret,
 		UserAgent: a1base.UserAgent(env.Version), HTTPClient: s.srv.Client(),
 	})
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/clock"
 
+	"github.com/heraldhq/herald/a1base/webhook"
 	"github.com/heraldhq/herald/accounts"
 	"github.com/heraldhq/herald/command/views"
 	"github.com/heraldhq/herald/daemon"
@@ -51,9 +52,11 @@ type runOptions struct {
 	JSON        bool
 	Sandbox     bool
 	Once        bool
-	// Listen is the address of the health and metrics endpoints; empty
-	// for none.
+	// Listen is the address of the health and metrics endpoints and of
+	// the webhook receiver; empty for none.
 	Listen string
+	// Webhook configures the webhook receiver.
+	Webhook daemon.WebhookOptions
 }
 
 func parseRunFlags(env *Env, args []string) (runOptions, error) {
@@ -75,7 +78,9 @@ the one holding the lock is active, keeps the lock and sends; the others
 stand by and take over within seconds when it dies or loses the database.
 Run never asks for approval: starting it is the approval. It logs one line
 per event, or one JSON object per line with -json; -listen serves /healthz,
-/readyz and /metrics.
+/readyz and /metrics, and receives A1Base's webhook on POST /webhook: the
+messages it reports are kept beside the state, so that a send whose answer
+was lost is settled from them however busy its thread is.
 
 Credentials come from A1BASE_API_KEY and A1BASE_API_SECRET only; with
 -sandbox none are needed, messages go to an A1Base sandbox inside herald,
@@ -100,7 +105,10 @@ is unusable at the start (or, with -once, on anything apply exits 1 for);
 	fs.BoolVar(&opts.Sandbox, "sandbox", false, "Send to an in-process A1Base sandbox, with its own state file, instead of A1Base.")
 	fs.BoolVar(&opts.Once, "once", false, "Make one pass, then exit (for cron and tests).")
 	fs.BoolVar(&opts.NoColor, "no-color", false, "Print no colour codes.")
-	fs.StringVar(&opts.Listen, "listen", "", "Serve /healthz, /readyz and /metrics on `ADDR` (host:port), for a service manager and Prometheus.")
+	fs.StringVar(&opts.Listen, "listen", "", "Serve /healthz, /readyz, /metrics and the webhook receiver (POST /webhook) on `ADDR` (host:port).")
+	fs.StringVar(&opts.Webhook.SignatureHeader, "webhook-signature-header", webhook.DefaultSignatureHeader, "The `HEADER` that carries a webhook event's HMAC-SHA256 signature (hex).")
+	fs.StringVar(&opts.Webhook.TimestampHeader, "webhook-timestamp-header", webhook.DefaultTimestampHeader, "The `HEADER` that carries the Unix time a webhook event was signed at.")
+	fs.DurationVar(&opts.Webhook.Window, "webhook-window", webhook.DefaultWindow, "Refuse a webhook event signed more than this `DURATION` before or after the clock (a replay).")
 	if err := parseFlags(fs, env, args); err != nil {
 		return opts, err
 	}
@@ -113,6 +121,8 @@ is unusable at the start (or, with -once, on anything apply exits 1 for);
 		return opts, usageError(fs, env, "-lock-timeout must not be negative, got %s", opts.LockTimeout)
 	case opts.Parallelism < 1:
 		return opts, usageError(fs, env, "-parallelism must be at least 1, got %d", opts.Parallelism)
+	case opts.Webhook.Window <= 0:
+		return opts, usageError(fs, env, "-webhook-window must be a positive duration, got %s", opts.Webhook.Window)
 	case opts.MaxAttempts < 1:
 		return opts, usageError(fs, env, "-max-attempts must be at least 1, got %d", opts.MaxAttempts)
 	}
@@ -136,7 +146,7 @@ func runRun(ctx context.Context, env *Env, opts runOptions) error {
 	}
 	view := views.NewRun(format, v, now)
 	o := daemon.Options{
-		Poll: opts.Poll, Once: opts.Once, Listen: opts.Listen,
+		Poll: opts.Poll, Once: opts.Once, Listen: opts.Listen, Webhook: opts.Webhook,
 		Replicas: !opts.Sandbox && !opts.Once && opts.StatePath == "",
 		Accounts: accountsEnv(env),
 		Load: func() (*daemon.Loaded, error) {
@@ -154,9 +164,11 @@ func runRun(ctx context.Context, env *Env, opts runOptions) error {
 		},
 		Events: view, Now: now, Sleep: env.Sleep, Abort: env.Abort,
 	}
+	o.Webhook.Secrets = func(cfg *spec.Config) map[string]string { return accounts.WebhookSecrets(o.Accounts, cfg) }
 	if opts.Sandbox {
 		o.Sandbox = accounts.NewSandbox(view.SandboxReceived)
 		defer o.Sandbox.Close()
+		o.Webhook.Secrets = o.Sandbox.WebhookSecrets
 	}
 	err := daemon.Run(ctx, o)
 	switch {

@@ -34,9 +34,11 @@ type Options struct {
 	// Replicas lets a PostgreSQL state be shared with other runs as
 	// replicas (off with -once, -sandbox and -state).
 	Replicas bool
-	// Listen is the address of the health and metrics endpoints; empty
-	// for none.
+	// Listen is the address of the health and metrics endpoints and of
+	// the webhook receiver (WebhookPath); empty for none.
 	Listen string
+	// Webhook configures the webhook receiver.
+	Webhook WebhookOptions
 
 	// Accounts is where credentials and PG* variables are read.
 	Accounts accounts.Env
@@ -208,6 +210,12 @@ type Events interface {
 	LockLost(err error)
 	// ReleaseFailed says that the state could not be released at the end.
 	ReleaseFailed(err error)
+
+	// WebhookRefused says that a webhook request was refused, and why.
+	WebhookRefused(res WebhookResult)
+	// InboxFailed says that the webhook's inbox could not be opened or
+	// written.
+	InboxFailed(err error)
 }
 
 // Run runs until ctx ends (an interrupt) or, with Once, for one pass. It

@@ -61,6 +61,8 @@ type scheduler struct {
 
 	health  *service.Health
 	metrics *service.Metrics
+	// recv is the webhook receiver, served with -listen; nil without.
+	recv *receiver
 	// rep holds a PostgreSQL state shared with other replicas, opened
 	// with openShared.
 	rep        *replica
@@ -105,12 +107,19 @@ func (s *scheduler) now() time.Time { return s.opts.Now() }
 func (s *scheduler) run(ctx context.Context) error {
 	defer s.closeReplica()
 	if s.opts.Listen != "" {
-		srv, err := service.Listen(s.opts.Listen, service.Handler(s.health, s.metrics))
+		s.recv = newReceiver(s.opts, s.metrics.WebhookRequest)
+		defer s.recv.close()
+		srv, err := service.Listen(s.opts.Listen, service.Handler(s.health, s.metrics, s.recv))
 		if err != nil {
 			return err
 		}
 		defer srv.Close()
 		s.events.Listening(srv.Addr())
+		if s.opts.Sandbox != nil {
+			// The sandbox reports its messages to this run, as A1Base
+			// would to the webhook's public address.
+			s.opts.Sandbox.PostWebhooks("http://" + srv.Addr() + service.WebhookPath)
+		}
 	}
 	if s.opts.Sandbox == nil {
 		var err error
@@ -268,6 +277,9 @@ func (s *scheduler) wake(ctx context.Context) (*planner.Plan, error) {
 	s.health.Config(err)
 	if err != nil {
 		return nil, err
+	}
+	if s.recv != nil {
+		s.recv.configure(ctx, in.Config)
 	}
 	if s.opts.Sandbox == nil {
 		if err := accounts.CheckAccountID(&in.Config.Provider); err != nil {

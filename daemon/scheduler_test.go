@@ -131,6 +131,10 @@ func (r *recorder) list() []string {
 }
 
 func (r *recorder) Listening(addr string) { r.add("listening") }
+func (r *recorder) WebhookRefused(res WebhookResult) {
+	r.add("webhook_refused %d %s", res.Status, res.Reason)
+}
+func (r *recorder) InboxFailed(err error) { r.add("inbox_failed %v", err) }
 func (r *recorder) Started(s Start)       { r.add("started once=%v state=%s", s.Once, s.State) }
 func (r *recorder) Sandbox(url, statePath string) {
 	r.add("sandbox")

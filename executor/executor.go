@@ -928,7 +928,7 @@ func (r *runner) findLost(c *planner.Change, n int) bool {
 	if m.msg == nil {
 		return false
 	}
-	if err := r.record(cand.event(m.msg, r.opts.Now(), nil)); err != nil {
+	if err := r.record(cand.event(m.msg, false, r.opts.Now(), nil)); err != nil {
 		r.setFault(fmt.Errorf("recording %s as sent: %w", c.Addr, err))
 		return false
 	}

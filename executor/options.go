@@ -10,6 +10,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/clock"
 	"github.com/heraldhq/herald/spec"
+	"github.com/heraldhq/herald/state"
 )
 
 const (
@@ -78,6 +79,10 @@ type Options struct {
 	// seeded from state (Limiters.Seed). Nil: the run counts only its own
 	// starts.
 	Limiters *Limiters
+	// Inbox holds the messages A1Base's webhook reported (herald run
+	// -listen stores them), which look-ups read beside the thread's
+	// recent messages; nil: look-ups read the threads alone.
+	Inbox state.Inbox
 	// Backoff paces retries after transient failures.
 	Backoff Backoff
 	// CheckMedia checks each media URL before its first attempt; a

@@ -146,13 +146,26 @@ func Reconcile(ctx context.Context, plan *planner.Plan, client Sender, rec state
 		}
 		now := opts.Now()
 		delivered := hist.of(t)
-		owners := claim(msgs, delivered)
+		read, err := readInbox(ctx, opts.Inbox, accountID(t.account, accounts.client(t.account), opts), t.thread, cands)
+		if err != nil {
+			if ctx.Err() != nil {
+				return resolved, fmt.Errorf("reconciliation interrupted: %w", ctx.Err())
+			}
+			for _, cand := range cands {
+				h.ReconcileFailed(cand.change, err)
+			}
+			continue
+		}
+		all, added := withInbox(msgs, read, cands, delivered)
+		owners := claim(all, delivered)
 		skew := hist.skew(t.account)
-		for _, m := range match(cands, msgs, owners) {
+		ev := readEvidence{page: msgs, all: all, inbox: read, owners: owners, delivered: delivered, skew: skew}
+		for _, m := range match(cands, all, owners) {
 			c := m.cand.change
 			lu := readOf(msgs, now)
+			lu.Inbox = added
 			if m.msg != nil {
-				if err := rec.Record(context.WithoutCancel(ctx), m.cand.event(m.msg, now, &lu)); err != nil {
+				if err := rec.Record(context.WithoutCancel(ctx), m.cand.event(m.msg, ev.fromInbox(m.msg), now, &lu)); err != nil {
 					return resolved, fmt.Errorf("recording %s as sent: %w", c.Addr, err)
 				}
 				resolved = append(resolved, c.Addr)
@@ -160,7 +173,7 @@ func Reconcile(ctx context.Context, plan *planner.Plan, client Sender, rec state
 				continue
 			}
 			m.cand.takeoverLeft = takeoverLeft(rec, m.cand)
-			e := m.cand.judgeAbsence(msgs, owners, delivered, skew, now, &lu)
+			e := m.cand.judgeAbsence(ev, now, &lu)
 			what := "its look-up"
 			if e.Status == state.StatusNotDelivered {
 				what = "as not delivered"
@@ -198,12 +211,35 @@ func readOf(msgs []a1base.ThreadMessage, now time.Time) state.LookUp {
 	return lu
 }
 
+// readEvidence is what one look-up of a thread read: page, the thread's
+// recent messages as the API listed them; inbox, what the webhook's inbox
+// holds (nil: none); all, page and then the account's own messages the
+// inbox holds besides (see withInbox). owners says which of all are other
+// messages' deliveries (see claim), delivered are the thread's deliveries
+// state records, skew the largest clock difference they show for the
+// account.
+type readEvidence struct {
+	page, all []a1base.ThreadMessage
+	inbox     *state.InboxRead
+	owners    []owner
+	delivered []delivery
+	skew      skewEstimate
+}
+
+// fromInbox says whether m, one of all, came from the inbox rather than
+// the page.
+func (ev readEvidence) fromInbox(m *a1base.ThreadMessage) bool {
+	for i := len(ev.page); i < len(ev.all); i++ {
+		if &ev.all[i] == m {
+			return true
+		}
+	}
+	return false
+}
+
 // judgeAbsence decides what a look-up that did not find the candidate proves:
 // a not_delivered outcome, or a note of why it proves nothing (yet).
-// owners says which of msgs are other messages' deliveries (see claim),
-// delivered are the thread's deliveries state records, skew the largest
-// clock difference they show for the account.
-func (cand *candidate) judgeAbsence(msgs []a1base.ThreadMessage, owners []owner, delivered []delivery, skew skewEstimate, now time.Time, lu *state.LookUp) state.Event {
+func (cand *candidate) judgeAbsence(ev readEvidence, now time.Time, lu *state.LookUp) state.Event {
 	e := recordFields(cand.change)
 	e.Attempt, e.At, e.LookUp = cand.attempt, now, lu
 	inst := cand.change.Instance
@@ -213,15 +249,15 @@ func (cand *candidate) judgeAbsence(msgs []a1base.ThreadMessage, owners []owner,
 		lu.Unsettled = fmt.Sprintf("too early to prove an absence: a delivery may not show in the thread before %s (unknown_settle %s after the attempt)", stamp(settles), inst.Unknown.Settle)
 	case cand.takeoverLeft > 0:
 		lu.Unsettled = fmt.Sprintf("an earlier holder of the state lock journaled the attempt and left it without an outcome, and this process has held the lock for less than %s: until then that holder, if it is only frozen, may still write its request, so an absence proves nothing yet", TakeoverWait)
-	case cand.lookalike(msgs, owners) != "":
-		lu.Unsettled = cand.lookalike(msgs, owners)
-	case skew.unsettled() != "":
-		lu.Unsettled = skew.unsettled()
+	case cand.lookalike(ev.all, ev.owners) != "":
+		lu.Unsettled = cand.lookalike(ev.all, ev.owners)
+	case ev.skew.unsettled() != "":
+		lu.Unsettled = ev.skew.unsettled()
 	default:
-		lu.Covered = cand.covered(msgs, delivered)
+		lu.Covered = cmp.Or(cand.covered(ev.page, ev.delivered), cand.inboxCovered(ev.page, ev.inbox, settles))
 		if lu.Covered == "" {
-			lu.Unsettled = fmt.Sprintf("the thread is busier than one page since the attempt: the %d messages read (the most a look-up returns) reach back only to %s, after the attempt's window opened at %s, and include none herald sent before it; no later look-up can prove the absence: check the thread, then -replace to send it or state rm to forget it",
-				len(msgs), stampOf(lu.Oldest), stamp(cand.since))
+			lu.Unsettled = fmt.Sprintf("the thread is busier than one page since the attempt: the %d messages read (the most a look-up returns) reach back only to %s, after the attempt's window opened at %s, and include none herald sent before it; %s: check the thread, then -replace to send it or state rm to forget it",
+				len(ev.page), stampOf(lu.Oldest), stamp(cand.since), noInboxCover(ev.inbox))
 		}
 	}
 	if lu.Unsettled != "" {
@@ -265,6 +301,15 @@ func (cand *candidate) lookalike(msgs []a1base.ThreadMessage, owners []owner) st
 		}
 	}
 	return ""
+}
+
+// noInboxCover ends the note of a look-up that the page does not cover:
+// why the inbox does not either.
+func noInboxCover(read *state.InboxRead) string {
+	if read == nil {
+		return "no later look-up can prove the absence, and no webhook inbox was read (herald run -listen keeps one)"
+	}
+	return "no later look-up can prove the absence, and the webhook's inbox does not cover the window either (it must listen without a gap from the window's opening until the settle time, and hold every message the look-up lists since then)"
 }
 
 // covered says why a delivery by the candidate's attempt would be among
@@ -477,9 +522,10 @@ func newCandidate(c *planner.Change, now time.Time) (*candidate, error) {
 	return cand, nil
 }
 
-// event records the candidate as found: m is its delivery, lu the look-up
-// that found it (nil for the look-up right after a lost answer).
-func (cand *candidate) event(m *a1base.ThreadMessage, at time.Time, lu *state.LookUp) state.Event {
+// event records the candidate as found: m is its delivery, read from the
+// webhook's inbox (inbox) or the thread; lu is the look-up that found it
+// (nil for the look-up right after a lost answer).
+func (cand *candidate) event(m *a1base.ThreadMessage, inbox bool, at time.Time, lu *state.LookUp) state.Event {
 	inst := cand.change.Instance
 	e := recordFields(cand.change)
 	e.Kind = state.EventOutcome
@@ -491,6 +537,9 @@ func (cand *candidate) event(m *a1base.ThreadMessage, at time.Time, lu *state.Lo
 	if lu != nil {
 		found := *lu
 		found.Covered = "it lists the delivery, created " + stamp(m.DateCreated)
+		if inbox {
+			found.Covered = "the webhook's inbox holds the delivery, created " + stamp(m.DateCreated)
+		}
 		e.LookUp = &found
 	}
 	if inst.Sensitive {

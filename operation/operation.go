@@ -315,7 +315,14 @@ func (p *pass) executorOptions() executor.Options {
 		Sleep:        p.Sleep,
 		Abort:        p.Abort,
 		Lock:         p.Lock,
+		Inbox:        inboxOf(p.Backend),
 	}
+}
+
+// inboxOf is the inbox beside the state in b, nil when b keeps none.
+func inboxOf(b state.Backend) state.Inbox {
+	ib, _ := b.(state.Inbox)
+	return ib
 }
 
 // hooks is what the executor reports to.

@@ -86,6 +86,10 @@ type LookUp struct {
 	Messages int        `json:"messages"`
 	Oldest   *time.Time `json:"oldest,omitempty"`
 	Newest   *time.Time `json:"newest,omitempty"`
+	// Inbox is how many messages the account sent to the thread since the
+	// attempt's window opened that the webhook's inbox holds besides
+	// (see Inbox); 0 when there is no inbox or none.
+	Inbox int `json:"inbox_messages,omitempty"`
 	// Covered says why the messages read cover the attempt's window, so
 	// that a delivery would be among them; empty when they do not.
 	Covered string `json:"covered,omitempty"`

@@ -157,6 +157,10 @@ type API struct {
 
 	webhookURL string
 	webhooks   sync.WaitGroup
+	// threadAccount is, by thread, the account id and secret that last
+	// sent to it: its members' messages are posted to that account's
+	// webhook.
+	threadAccount map[string][2]string
 
 	done      chan struct{}
 	closeOnce sync.Once
@@ -165,10 +169,11 @@ type API struct {
 // NewHandler returns the fake API, to serve on any listener.
 func NewHandler(opts ...Option) *API {
 	a := &API{
-		now:      clock.Now,
-		rejected: map[string]rejection{},
-		messages: map[string][]threadMessage{},
-		done:     make(chan struct{}),
+		now:           clock.Now,
+		rejected:      map[string]rejection{},
+		messages:      map[string][]threadMessage{},
+		threadAccount: map[string][2]string{},
+		done:          make(chan struct{}),
 	}
 	WithSeed(1)(a)
 	for _, o := range opts {
@@ -287,9 +292,25 @@ func (a *API) AddThreadMessage(threadID, from, body string, at time.Time) {
 func (a *API) addMember(threadID, from, body string, at time.Time) {
 	a.nextMsg++
 	created := at.UTC().Truncate(time.Second)
+	id := fmt.Sprintf("msg_%d", a.nextMsg)
 	a.messages[threadID] = append(a.messages[threadID], threadMessage{
-		id: fmt.Sprintf("msg_%d", a.nextMsg), from: from, body: body,
+		id: id, from: from, body: body,
 		created: created, fromOutside: true,
+	})
+	// The thread's account is the one that last sent to it; a thread
+	// nothing was sent to belongs to the configured account.
+	acct := a.threadAccount[threadID]
+	if acct[0] == "" {
+		acct = [2]string{a.account, a.secret}
+	}
+	if a.webhookURL == "" || acct[0] == "" || acct[1] == "" {
+		return
+	}
+	a.webhooks.Add(1)
+	go a.postWebhook(a.webhookURL, acct[1], webhook.Event{
+		ThreadID: threadID, MessageID: id, ThreadType: "group", SenderNumber: from,
+		AccountID: acct[0], Timestamp: created.Format(time.RFC3339), Service: "whatsapp",
+		MessageType: "text", Content: webhook.Content{Text: body},
 	})
 }
 
@@ -577,6 +598,7 @@ func (a *API) deliver(account, endpoint string, sr a1base.SendRequest, ans a1bas
 		id: ans.MessageID, from: sr.From, body: sr.Content,
 		attachment: sr.AttachmentURI, created: created, visible: a.visibleFrom(),
 	})
+	a.threadAccount[sr.ThreadID] = [2]string{account, secret}
 	hook, webhookURL := a.onReceive, a.webhookURL
 	if webhookURL != "" {
 		a.webhooks.Add(1)
@@ -601,7 +623,7 @@ func webhookEvent(account string, sr a1base.SendRequest, ans a1base.GroupAnswer)
 		ThreadID: sr.ThreadID, MessageID: ans.MessageID, ThreadType: "group",
 		SenderNumber: sr.From, AccountID: account, Timestamp: ans.DateCreated,
 		Service: sr.Service, MessageType: typ, IsFromAgent: true,
-		Content: webhook.Content{Text: sr.Content},
+		Content: webhook.Content{Text: sr.Content, MediaURL: sr.AttachmentURI},
 	}
 }
 
@@ -625,6 +647,14 @@ func (a *API) postWebhook(url, secret string, e webhook.Event) {
 	if res, err := http.DefaultClient.Do(req); err == nil {
 		res.Body.Close()
 	}
+}
+
+// SetWebhook starts (or, with "", stops) posting webhook events to url,
+// as WithWebhook does, for messages from now on.
+func (a *API) SetWebhook(url string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.webhookURL = url
 }
 
 // WaitWebhooks waits until every webhook post begun so far has ended.

@@ -45,9 +45,12 @@ type Event struct {
 }
 
 // Content is an event's structured message content; Text is set for a
-// text message.
+// text message (and is a media message's caption). MediaURL is a media
+// message's URL: A1Base does not publish how an event names it, and
+// herald reads media_url (an inference, like the header names).
 type Content struct {
-	Text string `json:"text"`
+	Text     string `json:"text"`
+	MediaURL string `json:"media_url,omitempty"`
 }
 
 // Errors a request can be refused with; each is wrapped with detail.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/heraldhq/herald/a1base"
 	"github.com/heraldhq/herald/daemon"
+	"github.com/heraldhq/herald/daemon/service"
 	"github.com/heraldhq/herald/executor"
 	"github.com/heraldhq/herald/planner"
 	"github.com/heraldhq/herald/state"
@@ -165,7 +166,22 @@ func utcPtr(t time.Time) *time.Time {
 func (r *runView) Listening(addr string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.serviceLog(runEvent{event: event{Type: "listening"}, Addr: addr}, "serving /healthz, /readyz and /metrics", []string{"addr", addr})
+	r.serviceLog(runEvent{event: event{Type: "listening"}, Addr: addr}, "serving /healthz, /readyz, /metrics and the webhook (POST "+service.WebhookPath+")", []string{"addr", addr})
+}
+
+func (r *runView) WebhookRefused(res daemon.WebhookResult) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	code := strconv.Itoa(res.Status)
+	r.serviceLog(runEvent{event: event{Type: "webhook_refused", StatusCode: res.Status, Error: res.Reason}},
+		"refused a webhook request: "+res.Reason, []string{"status", code}, Yellow)
+}
+
+func (r *runView) InboxFailed(err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.serviceLog(runEvent{event: event{Type: "inbox_failed", Error: err.Error()}},
+		"the webhook's inbox", []string{"error", err.Error()}, Red)
 }
 
 func (r *runView) Started(s daemon.Start) {

@@ -82,9 +82,13 @@ func (h *Health) Ready() (bool, string) {
 	return true, string(h.role)
 }
 
+// WebhookPath is where the webhook receiver is served.
+const WebhookPath = "/webhook"
+
 // Handler serves /healthz (the process is up), /readyz (ready: 200 and
-// "active" or "standby"; otherwise 503 and why) and /metrics.
-func Handler(h *Health, m *Metrics) http.Handler {
+// "active" or "standby"; otherwise 503 and why), /metrics and, when
+// webhook is not nil, POST WebhookPath.
+func Handler(h *Health, m *Metrics, webhook http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -99,6 +103,9 @@ func Handler(h *Health, m *Metrics) http.Handler {
 		fmt.Fprintln(w, msg)
 	})
 	mux.Handle("GET /metrics", m.Handler())
+	if webhook != nil {
+		mux.Handle("POST "+WebhookPath, webhook)
+	}
 	return mux
 }
 

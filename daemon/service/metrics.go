@@ -33,6 +33,7 @@ type Metrics struct {
 	active          prometheus.Gauge
 	stateErrors     prometheus.Counter
 	takeovers       prometheus.Counter
+	webhooks        *prometheus.CounterVec
 }
 
 // NewMetrics makes the metrics, all at zero.
@@ -87,6 +88,10 @@ func NewMetrics() *Metrics {
 		Name: "herald_state_backend_errors_total",
 		Help: "Failures to open, read or lock the state at a wake or while standing by, and locks found lost.",
 	})
+	m.webhooks = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "herald_webhook_requests_total",
+		Help: "Webhook requests received, by result: stored, duplicate (held already), ignored (not a group's) or refused.",
+	}, []string{"result"})
 	m.takeovers = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "herald_lock_acquired_total",
 		Help: "Times this process took the state lock and became the active replica.",
@@ -97,8 +102,11 @@ func NewMetrics() *Metrics {
 	for _, r := range []string{"found", "not_delivered", "not_found", "failed"} {
 		m.reconciled.WithLabelValues(r)
 	}
+	for _, r := range []string{"stored", "duplicate", "ignored", "refused"} {
+		m.webhooks.WithLabelValues(r)
+	}
 	m.reg.MustRegister(m.sends, m.attempts, m.retries, m.unknowns, m.expired, m.reconciled,
-		m.rateWaits, m.rateWaitSeconds, m.passDuration, m.nextSendAt, m.active, m.stateErrors, m.takeovers,
+		m.rateWaits, m.rateWaitSeconds, m.passDuration, m.nextSendAt, m.active, m.stateErrors, m.takeovers, m.webhooks,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -135,6 +143,9 @@ func (m *Metrics) SetActive(active bool) {
 	}
 	m.active.Set(0)
 }
+
+// WebhookRequest counts one webhook request by its result.
+func (m *Metrics) WebhookRequest(result string) { m.webhooks.WithLabelValues(result).Inc() }
 
 // LockAcquired counts a time this process took the lock.
 func (m *Metrics) LockAcquired() { m.takeovers.Inc() }

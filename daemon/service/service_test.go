@@ -40,7 +40,7 @@ func TestReadiness(t *testing.T) {
 
 func TestHandlerServesTheEndpoints(t *testing.T) {
 	h, m := NewHealth(), NewMetrics()
-	srv, err := Listen("127.0.0.1:0", Handler(h, m))
+	srv, err := Listen("127.0.0.1:0", Handler(h, m, nil))
 	require.NoError(t, err)
 	defer srv.Close()
 	get := func(path string) (int, string) {
