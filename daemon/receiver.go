@@ -98,21 +98,16 @@ func (r *receiver) configure(ctx context.Context, cfg *spec.Config) {
 		r.events.InboxFailed(fmt.Errorf("the state %s keeps no inbox for the webhook", b.Describe()))
 		return
 	}
-	now := r.now()
-	span := state.ListenSpan{Receiver: receiverID(), Since: now, Until: now}
-	if err := ib.Listening(ctx, span); err != nil {
-		b.Close()
-		r.events.InboxFailed(fmt.Errorf("recording that the webhook receiver listens: %w", err))
-		return
-	}
 	r.mu.Lock()
-	r.inbox, r.closer, r.span = ib, b, span
+	r.inbox, r.closer = ib, b
+	r.span = state.ListenSpan{}
 	r.stop, r.done = make(chan struct{}), make(chan struct{})
 	r.mu.Unlock()
+	r.persistSpan()
 	go r.beat()
 }
 
-// beat extends the receiver's listening span every heartbeat.
+// beat records every heartbeat that the receiver is still listening.
 func (r *receiver) beat() {
 	defer close(r.done)
 	t := time.NewTicker(heartbeat)
@@ -122,15 +117,64 @@ func (r *receiver) beat() {
 		case <-r.stop:
 			return
 		case <-t.C:
-		}
-		r.mu.Lock()
-		r.span.Until = r.now()
-		span, ib := r.span, r.inbox
-		r.mu.Unlock()
-		if err := ib.Listening(context.Background(), span); err != nil {
-			r.events.InboxFailed(fmt.Errorf("recording that the webhook receiver listens: %w", err))
+			r.persistSpan()
 		}
 	}
+}
+
+// persistSpan records the receiver's listening span as lasting until now;
+// a receiver without one (just opened, or after a failure) starts a new
+// one. A span that cannot be recorded is ended: the next one starts after
+// the failure.
+func (r *receiver) persistSpan() {
+	r.mu.Lock()
+	ib := r.inbox
+	if ib == nil {
+		r.mu.Unlock()
+		return
+	}
+	now := r.now()
+	if r.span.Since.IsZero() {
+		r.span = state.ListenSpan{Receiver: receiverID(), Since: now}
+	}
+	r.span.Until = now
+	span := r.span
+	r.mu.Unlock()
+	if err := ib.Listening(context.Background(), span); err != nil {
+		r.events.InboxFailed(fmt.Errorf("recording that the webhook receiver listens: %w", err))
+		r.breakSpan()
+	}
+}
+
+// stored extends the listening span in memory to now: the receiver has
+// just stored what it received. The next heartbeat records it.
+func (r *receiver) stored() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.span.Since.IsZero() {
+		r.span.Until = r.now()
+	}
+}
+
+// persistSpanUntilLastStore records the span as it stands (until the
+// last store or heartbeat) and ends it.
+func (r *receiver) persistSpanUntilLastStore() {
+	r.mu.Lock()
+	span, ib := r.span, r.inbox
+	r.span = state.ListenSpan{}
+	r.mu.Unlock()
+	if !span.Since.IsZero() && ib != nil {
+		_ = ib.Listening(context.Background(), span) // best effort: the span recorded last stands otherwise
+	}
+}
+
+// breakSpan ends the listening span after a failure to store: what came
+// while storing failed is not in the inbox, so no span may cover it. The
+// span recorded last stands; a new one starts at the next heartbeat.
+func (r *receiver) breakSpan() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.span = state.ListenSpan{}
 }
 
 // close stops the heartbeat, records the span's end and closes the
@@ -138,6 +182,7 @@ func (r *receiver) beat() {
 func (r *receiver) close() {
 	r.mu.Lock()
 	stop, done, closer := r.stop, r.done, r.closer
+	r.stop = nil
 	r.mu.Unlock()
 	if stop == nil {
 		return
@@ -145,12 +190,14 @@ func (r *receiver) close() {
 	close(stop)
 	<-done
 	r.mu.Lock()
-	r.span.Until = r.now()
 	span, ib := r.span, r.inbox
 	r.inbox = nil
 	r.mu.Unlock()
-	if err := ib.Listening(context.Background(), span); err != nil {
-		r.events.InboxFailed(fmt.Errorf("recording that the webhook receiver stopped: %w", err))
+	if !span.Since.IsZero() {
+		span.Until = r.now()
+		if err := ib.Listening(context.Background(), span); err != nil {
+			r.events.InboxFailed(fmt.Errorf("recording that the webhook receiver stopped: %w", err))
+		}
 	}
 	closer.Close()
 }
@@ -246,8 +293,11 @@ func (r *receiver) receive(req *http.Request) WebhookResult {
 	defer cancel()
 	stored, err := ib.Receive(ctx, m)
 	if err != nil {
+		// Persist the span up to the last store, then end it.
+		r.persistSpanUntilLastStore()
 		r.events.InboxFailed(fmt.Errorf("storing webhook message %s: %w", e.MessageID, err))
 		return refuse(http.StatusServiceUnavailable, "the message could not be stored; send it again")
 	}
+	r.stored()
 	return WebhookResult{Status: http.StatusOK, Message: m, Stored: stored}
 }

@@ -280,6 +280,8 @@ func (s *scheduler) wake(ctx context.Context) (*planner.Plan, error) {
 	}
 	if s.recv != nil {
 		s.recv.configure(ctx, in.Config)
+		// The pass's look-ups read the span as lasting until now.
+		s.recv.persistSpan()
 	}
 	if s.opts.Sandbox == nil {
 		if err := accounts.CheckAccountID(&in.Config.Provider); err != nil {
