@@ -164,7 +164,7 @@ func TestCheckAccountID(t *testing.T) {
 // made up where none is configured.
 func TestSandboxConnect(t *testing.T) {
 	cfg := load(t, twoAccountsHCL, nil)
-	sb := NewSandbox(func(a1base.SendRequest, bool) {})
+	sb := NewSandbox(func(a1base.SendRequest, bool) {}, nil)
 	defer sb.Close()
 	set := sb.Connect(env(nil), cfg)
 	require.NotNil(t, set.Default)

@@ -2,10 +2,12 @@ package accounts
 
 import (
 	"sync"
+	"time"
 
 	"github.com/heraldhq/herald/a1base"
 	"github.com/heraldhq/herald/a1base/sandbox"
 	"github.com/heraldhq/herald/executor"
+	"github.com/heraldhq/herald/internal/clock"
 	"github.com/heraldhq/herald/spec"
 )
 
@@ -24,10 +26,15 @@ type Sandbox struct {
 }
 
 // NewSandbox starts a sandbox that calls received for every message it
-// receives (from the server's goroutines).
-func NewSandbox(received func(req a1base.SendRequest, sensitive bool)) *Sandbox {
+// receives (from the server's goroutines), and dates messages and signs
+// webhook events by now (nil: the real clock), the clock of the command
+// it serves.
+func NewSandbox(received func(req a1base.SendRequest, sensitive bool), now func() time.Time) *Sandbox {
 	s := &Sandbox{}
-	s.srv = sandbox.NewServer(sandbox.WithOnReceive(func(rc sandbox.Received) {
+	if now == nil {
+		now = clock.Now
+	}
+	s.srv = sandbox.NewServer(sandbox.WithClock(now), sandbox.WithOnReceive(func(rc sandbox.Received) {
 		req := rc.Request
 		s.mu.Lock()
 		hide := s.sensitive[req.Content] || (req.AttachmentURI != "" && s.sensitive[req.AttachmentURI])

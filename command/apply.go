@@ -160,12 +160,6 @@ func runApply(ctx context.Context, env *Env, opts applyOptions) (err error) {
 	if err != nil {
 		return err
 	}
-	conn, err := connectApply(env, &opts, view, in, saved)
-	if err != nil {
-		return err
-	}
-	defer conn.close()
-
 	clock := now
 	if opts.At != "" {
 		// -at sets the clock the run starts at; it moves on from there,
@@ -173,6 +167,11 @@ func runApply(ctx context.Context, env *Env, opts applyOptions) (err error) {
 		start := now()
 		clock = func() time.Time { return in.At.Add(now().Sub(start)) }
 	}
+	conn, err := connectApply(env, &opts, view, in, saved, clock)
+	if err != nil {
+		return err
+	}
+	defer conn.close()
 	approver := operation.AutoApprove
 	if !opts.AutoApprove && saved == nil {
 		approver = &promptApprover{env: env, view: view}
@@ -219,11 +218,11 @@ type applyConnection struct {
 
 // connectApply chooses the A1Base clients and the state: the real ones,
 // with credentials checked before anything is locked or sent, or the
-// sandbox.
-func connectApply(env *Env, opts *applyOptions, view views.Apply, in *operation.Inputs, saved *planner.SavedPlan) (*applyConnection, error) {
+// sandbox, which dates its messages by clock.
+func connectApply(env *Env, opts *applyOptions, view views.Apply, in *operation.Inputs, saved *planner.SavedPlan, clock func() time.Time) (*applyConnection, error) {
 	cfg := in.Config
 	if opts.Sandbox {
-		sb := accounts.NewSandbox(view.SandboxReceived)
+		sb := accounts.NewSandbox(view.SandboxReceived, clock)
 		set := sb.Connect(accountsEnv(env), cfg)
 		c := &applyConnection{client: set.Default, accounts: set.Aliased, close: sb.Close}
 		path := sandboxStatePath(env, opts.StatePath)

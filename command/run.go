@@ -166,7 +166,7 @@ func runRun(ctx context.Context, env *Env, opts runOptions) error {
 	}
 	o.Webhook.Secrets = func(cfg *spec.Config) map[string]string { return accounts.WebhookSecrets(o.Accounts, cfg) }
 	if opts.Sandbox {
-		o.Sandbox = accounts.NewSandbox(view.SandboxReceived)
+		o.Sandbox = accounts.NewSandbox(view.SandboxReceived, now)
 		defer o.Sandbox.Close()
 		o.Webhook.Secrets = o.Sandbox.WebhookSecrets
 	}

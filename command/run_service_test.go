@@ -1,10 +1,12 @@
 package command
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +15,8 @@ import (
 	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/heraldhq/herald/state"
 )
 
 // freeAddr is a loopback address with a port nobody listens on.
@@ -57,7 +61,7 @@ func TestRunServesHealthAndMetrics(t *testing.T) {
 	r := f.run(t, runStart.Add(2*time.Hour), "-poll=1h", "-listen="+addr)
 	require.Equal(t, 0, r.code, r.stdout+r.stderr)
 	require.GreaterOrEqual(t, len(scrapes), 2, r.stdout)
-	assert.Contains(t, r.stdout, "2026-12-01T08:00:00Z serving /healthz, /readyz and /metrics type=listening addr="+addr+"\n")
+	assert.Contains(t, r.stdout, "2026-12-01T08:00:00Z serving /healthz, /readyz, /metrics and /webhook type=listening addr="+addr+"\n")
 
 	// The second sleep follows the 09:00 send.
 	s := scrapes[1]
@@ -143,4 +147,44 @@ func TestRunListenRefusesABadAddress(t *testing.T) {
 	r := f.run(t, runStart.Add(30*time.Minute), "-listen=nonsense")
 	assert.Equal(t, 1, r.code)
 	assert.Contains(t, r.stderr, "-listen=nonsense")
+}
+
+// TestRunSandboxReceivesItsOwnWebhook: with -sandbox and -listen, the
+// sandbox posts a signed webhook event for every message it delivers to
+// the run's own receiver, which keeps it in the sandbox state's inbox.
+func TestRunSandboxReceivesItsOwnWebhook(t *testing.T) {
+	f := newRunFixture(t, "schedule")
+	addr := freeAddr(t)
+	path := filepath.Join(f.dir, SandboxStatePath)
+	ib, ok := any(state.OpenLocal(path)).(state.Inbox)
+	require.True(t, ok, "the local state keeps an inbox")
+	read := func() []state.InboxMessage {
+		r, err := ib.ReadInbox(context.Background(), "acc_test", "t-eng", time.Time{})
+		require.NoError(t, err)
+		return r.Messages
+	}
+	var held []state.InboxMessage
+	f.clock.during = func(n int, until time.Time) {
+		// The post is on its way while run sleeps after its first send.
+		for deadline := time.Now().Add(10 * time.Second); len(held) == 0 && time.Now().Before(deadline); {
+			if held = read(); len(held) == 0 {
+				time.Sleep(20 * time.Millisecond)
+			}
+		}
+	}
+	r := f.run(t, runStart.Add(90*time.Minute), "-sandbox", "-poll=1h", "-listen="+addr)
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	require.Len(t, held, 1, r.stdout)
+	m := held[0]
+	assert.True(t, m.FromAgent)
+	assert.Equal(t, "+14155552671", m.Sender)
+	assert.Equal(t, state.ContentDigest("Standup at 09:15"), m.TextDigest)
+	assert.Equal(t, time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC), m.Created, "dated by the run's clock")
+	snap, err := state.OpenLocal(path).Snapshot(context.Background())
+	require.NoError(t, err)
+	rec := snap.Records["message.standup"]
+	require.NotNil(t, rec)
+	require.NotNil(t, rec.Answer)
+	assert.Equal(t, rec.Answer.MessageID, m.ID, "the inbox and the answer name the same message")
+	assert.NotContains(t, r.stdout, "webhook_refused")
 }

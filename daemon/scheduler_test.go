@@ -185,7 +185,7 @@ func newFixture(t *testing.T) *fixture {
 		plan: func(time.Time) *planner.Plan { return &planner.Plan{} },
 		pass: func(p Pass) (PassResult, error) { return PassResult{Executed: true}, nil },
 	}
-	sandbox := accounts.NewSandbox(nil)
+	sandbox := accounts.NewSandbox(nil, nil)
 	t.Cleanup(sandbox.Close)
 	dir := t.TempDir()
 	f.opts = Options{

@@ -166,7 +166,7 @@ func utcPtr(t time.Time) *time.Time {
 func (r *runView) Listening(addr string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.serviceLog(runEvent{event: event{Type: "listening"}, Addr: addr}, "serving /healthz, /readyz, /metrics and the webhook (POST "+service.WebhookPath+")", []string{"addr", addr})
+	r.serviceLog(runEvent{event: event{Type: "listening"}, Addr: addr}, "serving /healthz, /readyz, /metrics and "+service.WebhookPath, []string{"addr", addr})
 }
 
 func (r *runView) WebhookRefused(res daemon.WebhookResult) {

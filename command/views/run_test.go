@@ -166,7 +166,7 @@ func TestRunServiceLines(t *testing.T) {
 	var out bytes.Buffer
 	serviceScript(NewRun(RunLinesFormat, &View{Stdout: &out, Stderr: &out}, func() time.Time { return runClock }))
 	assert.Equal(t, []string{
-		"2026-12-01T08:00:00Z serving /healthz, /readyz and /metrics type=listening addr=127.0.0.1:9100",
+		"2026-12-01T08:00:00Z serving /healthz, /readyz, /metrics and /webhook type=listening addr=127.0.0.1:9100",
 		`2026-12-01T08:00:00Z standing by: another replica holds the state lock type=standby lock="herald_state lock" holder_pid=42 holder_host=h1 holder_since=2026-12-01T07:00:00Z`,
 		`2026-12-01T08:00:00Z the state cannot be reached; trying again type=state_unreachable error="dial tcp: connection refused" retry_in=1s`,
 		"2026-12-01T08:00:00Z took over the state lock: this replica is active type=takeover",
@@ -188,7 +188,7 @@ func TestRunServiceJSON(t *testing.T) {
 	}
 	require.Len(t, got, 7)
 	assert.Equal(t, map[string]any{"type": "listening", "timestamp": "2026-12-01T08:00:00Z", "level": "INFO",
-		"msg": "serving /healthz, /readyz and /metrics", "addr": "127.0.0.1:9100"}, got[0])
+		"msg": "serving /healthz, /readyz, /metrics and /webhook", "addr": "127.0.0.1:9100"}, got[0])
 	assert.Equal(t, map[string]any{"type": "standby", "timestamp": "2026-12-01T08:00:00Z", "level": "INFO",
 		"msg": "standing by: another replica holds the state lock", "lock": "herald_state lock",
 		"holder_pid": 42.0, "holder_host": "h1", "holder_since": "2026-12-01T07:00:00Z"}, got[1])
