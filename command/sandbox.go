@@ -37,6 +37,7 @@ type sandboxOptions struct {
 	Seed      uint64
 	Wrapped   bool
 	NoColor   bool
+	Webhook   string
 }
 
 func parseSandboxFlags(env *Env, args []string) (sandboxOptions, error) {
@@ -65,6 +66,7 @@ The fault flags make it misbehave on purpose, each on that share of sends
 	fs.Uint64Var(&opts.Seed, "seed", 1, "Seed the faults' random source with `N`.")
 	fs.BoolVar(&opts.Wrapped, "wrapped", false, "Wrap send answers in {\"data\": ...}, as some A1Base deployments do.")
 	fs.BoolVar(&opts.NoColor, "no-color", false, "Print no colour codes.")
+	fs.StringVar(&opts.Webhook, "webhook", "", "Post a signed webhook event for every message to `URL` (e.g. herald run -listen's http://127.0.0.1:9090/webhook), as A1Base does: signed with the API secret of the send.")
 	if err := parseFlags(fs, env, args); err != nil {
 		return opts, err
 	}
@@ -114,6 +116,9 @@ func runSandbox(ctx context.Context, env *Env, opts sandboxOptions) error {
 	}
 	if opts.Wrapped {
 		options = append(options, a1sandbox.WithWrappedAnswers())
+	}
+	if opts.Webhook != "" {
+		options = append(options, a1sandbox.WithWebhook(opts.Webhook))
 	}
 	api := a1sandbox.NewHandler(options...)
 	defer api.Close()
