@@ -15,7 +15,11 @@
 //	herald.state.json.journal  events recorded since the last fold, one fsynced line each
 //	herald.state.json.lock     the flock that makes one writer; its content names the holder
 //
-// plus herald.state.json.backup, the state as it was before the last write.
+// plus herald.state.json.backup, the state as it was before the last write,
+// and the inbox (inbox_local.go): herald.state.json.inbox, the messages
+// A1Base's webhook reported and the receivers' listening spans, one JSON
+// line each, with herald.state.json.inbox.lock, the flock its writers take
+// instead of the state lock, so that a receiver never waits for an apply.
 // Recording a send appends one line to the journal and fsyncs it, so its cost
 // does not grow with the state; the journal is folded into the state file by
 // Persist (and Close) through a temporary file, fsync, rename and an fsync of

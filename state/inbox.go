@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"sort"
 	"time"
 )
@@ -34,6 +36,20 @@ type InboxMessage struct {
 	MediaDigest string `json:"media_sha256,omitempty"`
 }
 
+// Check says what makes m unfit to be stored: an inbox keys a message by
+// its account and id, and drops it by its received time.
+func (m InboxMessage) Check() error {
+	switch {
+	case m.Account == "":
+		return fmt.Errorf("inbox message %q has no account", m.ID)
+	case m.ID == "":
+		return fmt.Errorf("inbox message of account %q has no message id", m.Account)
+	case m.Received.IsZero():
+		return fmt.Errorf("inbox message %s of account %s has no received time", m.ID, m.Account)
+	}
+	return nil
+}
+
 // ContentDigest is the digest an inbox keeps of a text or URL instead of
 // the thing itself: neither a message's words nor a signed media URL is
 // stored, and a message is still recognised by them. "" for "".
@@ -52,6 +68,21 @@ type ListenSpan struct {
 	Receiver string    `json:"receiver"`
 	Since    time.Time `json:"since"`
 	Until    time.Time `json:"until"`
+}
+
+// Check says what makes s unfit to be stored: it must name its receiver
+// and not end before it starts.
+func (s ListenSpan) Check() error {
+	switch {
+	case s.Receiver == "":
+		return errors.New("listening span has no receiver")
+	case s.Since.IsZero() || s.Until.IsZero():
+		return fmt.Errorf("listening span of receiver %s has no start or no end", s.Receiver)
+	case s.Until.Before(s.Since):
+		return fmt.Errorf("listening span of receiver %s ends (%s) before it starts (%s)",
+			s.Receiver, s.Until.Format(time.RFC3339Nano), s.Since.Format(time.RFC3339Nano))
+	}
+	return nil
 }
 
 // InboxRead is what an inbox holds for one thread.

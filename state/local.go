@@ -23,6 +23,7 @@ const (
 	backupSuffix  = ".backup"
 	journalSuffix = ".journal"
 	lockSuffix    = ".lock"
+	inboxSuffix   = ".inbox"
 )
 
 // Local is the state backend that lives in a file. Writing (Record,

@@ -88,6 +88,11 @@ type Backend struct {
 	// changed. Persist and Replace end a run.
 	changed bool
 
+	// inboxMu guards inboxPruned: the time, as the inbox's writes carry
+	// it, of this Backend's last prune of expired inbox rows.
+	inboxMu     sync.Mutex
+	inboxPruned time.Time
+
 	// onLockRetry, when set (by tests), is called each time Lock finds the
 	// lock taken and is about to wait.
 	onLockRetry func()

@@ -25,6 +25,12 @@
 //	states          one row: lineage, serial, lock_generation
 //	messages        one row per message instance, keyed by address
 //	lock_holder     who holds the lock (pid, host, operation, since), for messages
+//	inbox_messages  the inbox: messages A1Base's webhook reported, keyed by account and message id
+//	inbox_listening the inbox: one listening span per webhook receiver
+//
+// The inbox (inbox.go) is written by webhook receivers without the lock,
+// each write one transaction committed before it returns, and read by
+// look-ups without it too.
 //
 // What an event means is defined once, by (*state.Snapshot).Apply: Record
 // loads the instance's row, applies the event with it and writes the row

@@ -64,6 +64,29 @@ CREATE INDEX messages_group_send_at ON {schema}.messages (group_name, send_at);
 	`
 ALTER TABLE {schema}.messages ADD COLUMN imported text NOT NULL DEFAULT '';
 `,
+	// 4: the inbox, written by webhook receivers without the lock: the
+	// messages A1Base reported, one row per account and message id, and
+	// one listening span per receiver.
+	`
+CREATE TABLE {schema}.inbox_messages (
+	account      text        NOT NULL,
+	message_id   text        NOT NULL,
+	thread_id    text        NOT NULL,
+	created_at   timestamptz NOT NULL,
+	received_at  timestamptz NOT NULL,
+	from_agent   boolean     NOT NULL,
+	sender       text        NOT NULL DEFAULT '',
+	text_sha256  text        NOT NULL DEFAULT '',
+	media_sha256 text        NOT NULL DEFAULT '',
+	PRIMARY KEY (account, message_id)
+);
+CREATE INDEX inbox_messages_thread_created ON {schema}.inbox_messages (account, thread_id, created_at);
+CREATE TABLE {schema}.inbox_listening (
+	receiver text        PRIMARY KEY,
+	since    timestamptz NOT NULL,
+	until    timestamptz NOT NULL
+);
+`,
 }
 
 // SchemaVersion is the version of the tables this herald reads and writes.

@@ -29,7 +29,7 @@ func versions(t *testing.T, conn, schema string) []int {
 func TestMigrateEmptyDatabase(t *testing.T) {
 	conn := newDB(t)
 	b := open(t, conn)
-	if diff := cmp.Diff([]int{1, 2, 3}, versions(t, conn, "herald")); diff != "" {
+	if diff := cmp.Diff([]int{1, 2, 3, 4}, versions(t, conn, "herald")); diff != "" {
 		t.Errorf("versions (-want +got):\n%s", diff)
 	}
 	s := snapshot(t, b)
@@ -68,7 +68,7 @@ VALUES ('message.a', 'group.eng', 't-1', 'whatsapp', '+1', 'h', '2026-12-01T09:0
 	}
 
 	b := open(t, conn)
-	if diff := cmp.Diff([]int{1, 2, 3}, versions(t, conn, "herald")); diff != "" {
+	if diff := cmp.Diff([]int{1, 2, 3, 4}, versions(t, conn, "herald")); diff != "" {
 		t.Errorf("versions after upgrade (-want +got):\n%s", diff)
 	}
 	got := snapshot(t, b)
@@ -86,6 +86,57 @@ VALUES ('message.a', 'group.eng', 't-1', 'whatsapp', '+1', 'h', '2026-12-01T09:0
 	var indexed bool
 	if err := db.QueryRow(ctx, "SELECT to_regclass('herald.messages_group_send_at') IS NOT NULL").Scan(&indexed); err != nil || !indexed {
 		t.Errorf("version 2 index missing: %v", err)
+	}
+}
+
+// TestMigrateFromVersion3 makes a version 3 schema holding a record, as the
+// herald before the inbox left it, and opens it with this one: the record
+// stays, and the inbox works.
+func TestMigrateFromVersion3(t *testing.T) {
+	conn := newDB(t)
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := &Backend{pool: pool, schema: "herald", qschema: `"herald"`}
+	if err := old.migrate(ctx, 3); err != nil {
+		t.Fatal(err)
+	}
+	pool.Close()
+	db := admin(t, conn)
+	var inboxBefore bool
+	if err := db.QueryRow(ctx, "SELECT to_regclass('herald.inbox_messages') IS NOT NULL").Scan(&inboxBefore); err != nil || inboxBefore {
+		t.Fatalf("version 3 has an inbox table already (%v)", err)
+	}
+	if _, err := db.Exec(ctx, `
+UPDATE herald.states SET lineage = 'lineage-v3', serial = 4;
+INSERT INTO herald.messages (address, group_name, thread_id, service, from_number, content_hash, send_at, status, attempts, answer, last_error, updated_at, imported)
+VALUES ('message.a', 'group.eng', 't-1', 'whatsapp', '+1', 'h', '2026-12-01T09:00:00Z', 'sent', '[]', '{"chat_group_id":"cg"}', '', '2026-12-01T09:00:03Z', 'found')`); err != nil {
+		t.Fatal(err)
+	}
+
+	b := open(t, conn)
+	if diff := cmp.Diff([]int{1, 2, 3, 4}, versions(t, conn, "herald")); diff != "" {
+		t.Errorf("versions after upgrade (-want +got):\n%s", diff)
+	}
+	want := &state.Snapshot{Lineage: "lineage-v3", Serial: 4, Records: map[string]*state.Record{
+		"message.a": {Message: state.Message{Address: "message.a", Group: "group.eng", ThreadID: "t-1", Service: "whatsapp", From: "+1", ContentHash: "h", SendAt: t0},
+			Status: state.StatusSent, Answer: &state.Answer{ChatGroupID: "cg"}, UpdatedAt: t0.Add(3 * time.Second), Imported: state.ImportedFound},
+	}}
+	if diff := cmp.Diff(want, snapshot(t, b), timesEqual); diff != "" {
+		t.Errorf("state after upgrade (-want +got):\n%s", diff)
+	}
+	var indexed bool
+	if err := db.QueryRow(ctx, "SELECT to_regclass('herald.inbox_messages_thread_created') IS NOT NULL").Scan(&indexed); err != nil || !indexed {
+		t.Errorf("version 4 index missing: %v", err)
+	}
+	m := state.InboxMessage{Account: "acct", ID: "m-1", Thread: "t-1", Created: t0, Received: t0.Add(time.Second)}
+	if stored, err := b.Receive(ctx, m); err != nil || !stored {
+		t.Fatalf("Receive after the upgrade: stored %v, error %v", stored, err)
+	}
+	if r, err := b.ReadInbox(ctx, "acct", "t-1", time.Time{}); err != nil || !r.Has("m-1") {
+		t.Errorf("ReadInbox after the upgrade: %+v, %v", r, err)
 	}
 }
 
@@ -128,7 +179,7 @@ func TestConcurrentOpenMigratesOnce(t *testing.T) {
 			break
 		}
 	}
-	if diff := cmp.Diff([]int{1, 2, 3}, versions(t, conn, "herald")); diff != "" {
+	if diff := cmp.Diff([]int{1, 2, 3, 4}, versions(t, conn, "herald")); diff != "" {
 		t.Errorf("versions (-want +got):\n%s", diff)
 	}
 }
