@@ -53,6 +53,7 @@ func TestReconcileReadsTheWebhookInbox(t *testing.T) {
 		inbox    []state.InboxMessage
 		spans    []state.ListenSpan
 		noInbox  bool
+		media    bool // a media message without a caption
 		status   state.Status // sent, not_delivered, or "" for a note
 		covered  string
 		why      string
@@ -65,6 +66,13 @@ func TestReconcileReadsTheWebhookInbox(t *testing.T) {
 		{name: "found_without_span", inbox: []state.InboxMessage{{
 			ID: "delivery", FromAgent: true, Sender: own, Created: started.Add(time.Second), TextDigest: state.ContentDigest("text of message.found_without_span"),
 		}}, status: state.StatusSent, answerID: "delivery"},
+		// A media message without a caption is found by its URL's digest.
+		{name: "found_media", media: true, inbox: append(chatterIn(""), state.InboxMessage{
+			ID: "delivery", FromAgent: true, Sender: own, Created: started.Add(time.Second), MediaDigest: state.ContentDigest("https://example.com/a.png"),
+		}), spans: throughout, status: state.StatusSent, covered: "the webhook's inbox holds the delivery", answerID: "delivery"},
+		{name: "absent_media", media: true, inbox: append(chatterIn(""), state.InboxMessage{
+			ID: "other", FromAgent: true, Sender: own, Created: started.Add(time.Second), MediaDigest: state.ContentDigest("https://example.com/b.png"),
+		}), spans: throughout, status: state.StatusNotDelivered},
 		{name: "absent", inbox: chatterIn(""), spans: throughout, status: state.StatusNotDelivered, covered: "the webhook's inbox listened from"},
 		// Another message of the account's, with text herald does not know,
 		// is not the delivery.
@@ -90,6 +98,10 @@ func TestReconcileReadsTheWebhookInbox(t *testing.T) {
 			c := unknown(b, tc.name, tc.name, started)
 			c.Record.Attempts[1].FinishedAt = &ended
 			c.Instance.Unknown = spec.UnknownPolicy{OnUnknown: spec.OnUnknownResend, Settle: settle}
+			if tc.media {
+				c.Instance.Text = ""
+				c.Instance.Media = &spec.Media{URL: "https://example.com/a.png", Type: "image"}
+			}
 			rec := &memRecorder{}
 			f := newFake(rec, b.plan)
 			f.recent = func(string) ([]a1base.ThreadMessage, error) { return page(), nil }
@@ -120,13 +132,20 @@ func TestReconcileReadsTheWebhookInbox(t *testing.T) {
 				assert.Equal(t, state.StatusSent, e.Status)
 				require.NotNil(t, e.Answer)
 				assert.Equal(t, tc.answerID, e.Answer.MessageID)
-				assert.Equal(t, "text of message."+tc.name, e.Answer.Body, "the answer keeps the text herald knows, not the digest")
+				if !tc.media {
+					assert.Equal(t, "text of message."+tc.name, e.Answer.Body, "the answer keeps the text herald knows, not the digest")
+				}
 				assert.Contains(t, e.LookUp.Covered, tc.covered)
 				assert.Contains(t, resolved, c.Addr)
 			case state.StatusNotDelivered:
 				assert.Equal(t, state.StatusNotDelivered, e.Status)
 				assert.Equal(t, state.OutcomeAbsent, e.Outcome)
 				assert.Contains(t, e.LookUp.Covered, tc.covered)
+				assert.Contains(t, e.Error, e.LookUp.Covered, "the record says what proved the absence")
+				if tc.name == "absent_other_text" {
+					assert.Equal(t, 1, e.LookUp.Inbox)
+					assert.Contains(t, e.Error, "1 more of the account's from the webhook's inbox")
+				}
 				assert.Contains(t, resolved, c.Addr)
 			default:
 				assert.Equal(t, state.EventLookUp, e.Kind)

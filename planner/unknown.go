@@ -89,6 +89,9 @@ func DescribeLookUp(lu *state.LookUp) string {
 	if lu.Oldest != nil && lu.Newest != nil {
 		s += " dated " + stamp(*lu.Oldest) + " to " + stamp(*lu.Newest)
 	}
+	if lu.Inbox > 0 {
+		s += fmt.Sprintf(", and %d more of the account's from the webhook's inbox", lu.Inbox)
+	}
 	return s
 }
 
