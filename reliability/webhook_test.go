@@ -41,7 +41,10 @@ func (sc busyWebhook) run(t *testing.T) {
 	t.Parallel()
 	const groups = 8
 	start := clock.Now().Add(2*time.Minute + 15*time.Second).Truncate(time.Second)
-	cfg := Messages{N: groups, Groups: groups, Start: start, Every: time.Second, OnUnknown: "resend", UnknownSettle: "3m"}
+	// All fall due at once, so that one pass sends them all and the next
+	// look-up of each is the one after its settle time, after the
+	// members' messages.
+	cfg := Messages{N: groups, Groups: groups, Start: start, OnUnknown: "resend", UnknownSettle: "3m"}
 	// The lag keeps the delivered ones out of the look-up right after
 	// each lost answer.
 	w := newWorkspace(t, FakeOptions{Seed: sc.seed, RecentLag: 30 * time.Second})
