@@ -209,7 +209,7 @@ func applyDue(ctx context.Context, env *Env, opts *runOptions, view views.Run, n
 		Inputs: p.Loaded.Inputs, Client: p.Client, Accounts: p.Accounts, Backend: p.Backend,
 		Name: "herald run", LockTimeout: opts.LockTimeout, KeepLock: p.KeepLock, Lock: p.Lock,
 		Approver: operation.AutoApprove, Reporter: view, Hooks: service.Tee(view, p.Hooks),
-		Parallelism: opts.Parallelism, MaxAttempts: opts.MaxAttempts, Limiters: p.Limiters,
+		Parallelism: opts.Parallelism, MaxAttempts: opts.MaxAttempts, Limiters: p.Limiters, Inbox: p.Inbox,
 		Clock: now, Sleep: env.Sleep, Abort: env.Abort,
 	}
 	out, err := operation.Apply(ctx, op)

@@ -107,6 +107,10 @@ type Pass struct {
 	// Limiters count the starts of every pass, so that a pass's sends
 	// wait for the windows of the last one's.
 	Limiters *executor.Limiters
+	// Inbox, with -listen, is the webhook's inbox beside Backend's state
+	// with this run's receiver's span as lasting until the moment it is
+	// read; nil without -listen.
+	Inbox state.Inbox
 }
 
 // PassResult is what a pass did.

@@ -301,3 +301,35 @@ func (r *receiver) receive(req *http.Request) WebhookResult {
 	r.stored()
 	return WebhookResult{Status: http.StatusOK, Message: m, Stored: stored}
 }
+
+// live is ib, the inbox a pass reads, with this receiver's span, when it
+// has one, lasting until each read: the receiver is up and has stored
+// everything it was sent since the span began, up to the moment of the
+// read, which no heartbeat can record.
+func (r *receiver) live(ib state.Inbox) state.Inbox { return liveInbox{Inbox: ib, r: r} }
+
+type liveInbox struct {
+	state.Inbox
+	r *receiver
+}
+
+func (l liveInbox) ReadInbox(ctx context.Context, account, thread string, since time.Time) (state.InboxRead, error) {
+	// Whatever was stored before the read began is in it: the span may
+	// last until then, not until the read ends.
+	began := l.r.now()
+	read, err := l.Inbox.ReadInbox(ctx, account, thread, since)
+	if err != nil {
+		return read, err
+	}
+	l.r.mu.Lock()
+	span, open := l.r.span, l.r.inbox != nil
+	l.r.mu.Unlock()
+	// A span broken since (a failure to store) or begun after the read
+	// began says nothing of the read.
+	if !open || span.Since.IsZero() || span.Since.After(began) {
+		return read, nil
+	}
+	span.Until = began
+	read.Spans = append(read.Spans, span)
+	return read, nil
+}

@@ -192,3 +192,26 @@ func TestReceiverListensInSpansWithAGapWhereItCouldNotStore(t *testing.T) {
 	require.False(t, read.Listened(t0, t0.Add(2*time.Hour)), "a span across the failure")
 	require.True(t, read.Listened(t0.Add(time.Hour+time.Minute), t0.Add(2*time.Hour+time.Minute)), "listened again after it, until it stopped")
 }
+
+// TestReceiverLiveSpan: a pass in the receiver's own process reads the
+// receiver's span as lasting until the read began, beyond its last
+// heartbeat; not once storing has failed.
+func TestReceiverLiveSpan(t *testing.T) {
+	f := newReceiverFixture(t)
+	f.r.configure(context.Background(), &spec.Config{})
+	ib, ok := any(state.OpenLocal(f.path)).(state.Inbox)
+	require.True(t, ok)
+	live := f.r.live(ib)
+	f.advance(10 * time.Minute)
+	read, err := live.ReadInbox(context.Background(), "acc_1", "thread-1", t0)
+	require.NoError(t, err)
+	require.True(t, read.Listened(t0, t0.Add(10*time.Minute)), "live until the read")
+	persisted, err := ib.ReadInbox(context.Background(), "acc_1", "thread-1", t0)
+	require.NoError(t, err)
+	require.False(t, persisted.Listened(t0, t0.Add(10*time.Minute)), "no heartbeat recorded it")
+
+	f.r.breakSpan()
+	read, err = live.ReadInbox(context.Background(), "acc_1", "thread-1", t0)
+	require.NoError(t, err)
+	require.False(t, read.Listened(t0, t0.Add(10*time.Minute)), "a broken span is not extended")
+}

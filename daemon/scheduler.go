@@ -280,8 +280,6 @@ func (s *scheduler) wake(ctx context.Context) (*planner.Plan, error) {
 	}
 	if s.recv != nil {
 		s.recv.configure(ctx, in.Config)
-		// The pass's look-ups read the span as lasting until now.
-		s.recv.persistSpan()
 	}
 	if s.opts.Sandbox == nil {
 		if err := accounts.CheckAccountID(&in.Config.Provider); err != nil {
@@ -336,6 +334,9 @@ func (s *scheduler) wake(ctx context.Context) (*planner.Plan, error) {
 	}
 	if s.rep != nil {
 		pass.Lock = s.rep.lock
+	}
+	if ib, ok := backend.(state.Inbox); ok && s.recv != nil {
+		pass.Inbox = s.recv.live(ib)
 	}
 	began := clock.Now()
 	out, err := s.opts.Apply(passCtx, pass)

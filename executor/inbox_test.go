@@ -53,7 +53,7 @@ func TestReconcileReadsTheWebhookInbox(t *testing.T) {
 		inbox    []state.InboxMessage
 		spans    []state.ListenSpan
 		noInbox  bool
-		media    bool // a media message without a caption
+		media    bool         // a media message without a caption
 		status   state.Status // sent, not_delivered, or "" for a note
 		covered  string
 		why      string

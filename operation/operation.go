@@ -1,6 +1,7 @@
 package operation
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -60,6 +61,9 @@ type Op struct {
 	// across its passes; nil makes the pass its own. Either way they are
 	// seeded from the state read under the lock.
 	Limiters *executor.Limiters
+	// Inbox is the webhook's inbox look-ups read; nil: the one beside the
+	// state in Backend, if it keeps one.
+	Inbox state.Inbox
 	// Clock is the executor's clock: records and expiry during the pass.
 	Clock func() time.Time
 	// Sleep and Abort are the executor's (executor.Options).
@@ -315,7 +319,7 @@ func (p *pass) executorOptions() executor.Options {
 		Sleep:        p.Sleep,
 		Abort:        p.Abort,
 		Lock:         p.Lock,
-		Inbox:        inboxOf(p.Backend),
+		Inbox:        cmp.Or[state.Inbox](p.Inbox, inboxOf(p.Backend)),
 	}
 }
 
