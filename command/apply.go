@@ -112,7 +112,7 @@ interrupted.`)
 	opts.PlanFile = fs.Arg(0)
 	if opts.PlanFile != "" {
 		var bad []string
-		for _, name := range []string{"target", "replace", "var", "var-file", "at"} {
+		for _, name := range []string{"target", "exclude", "replace", "var", "var-file", "at"} {
 			if set[name] {
 				bad = append(bad, "-"+name)
 			}

@@ -356,7 +356,40 @@ func TestApplyPlanFile(t *testing.T) {
 		assert.Equal(t, 1, r.code)
 		assert.Contains(t, r.stderr, "-target, -replace cannot be used with a plan file")
 		assert.Empty(t, f.api.Arrivals())
+
+		r = f.run(t, nil, "apply", "-exclude=message.a", "saved.plan")
+		assert.Equal(t, 1, r.code)
+		assert.Contains(t, r.stderr, "-exclude cannot be used with a plan file")
+		assert.Empty(t, f.api.Arrivals())
 	})
+}
+
+// TestApplyExclude: apply -exclude sends everything due but the excluded,
+// which stay unsent and unrecorded for a later apply.
+func TestApplyExclude(t *testing.T) {
+	f := newApplyFixture(t)
+	r := f.run(t, nil, "apply", "-auto-approve", at, "-exclude=message.b")
+	require.Equal(t, 0, r.code, "stdout:\n%s\nstderr:\n%s", r.stdout, r.stderr)
+	assert.Equal(t, []string{"First for eng", "Only for sales"}, contents(f.api))
+	assert.Contains(t, r.stdout, "1 excluded by -exclude.")
+	assert.Equal(t, map[string]state.Status{"message.a": state.StatusSent, "message.c": state.StatusSent}, statuses(f.snapshot(t, state.DefaultPath)))
+
+	// With -target: the targets minus the excluded.
+	r = f.run(t, nil, "apply", "-auto-approve", at, "-target=message.b", "-target=message.later", "-exclude=message.later")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.Equal(t, []string{"First for eng", "Only for sales", "Second for eng"}, contents(f.api))
+
+	// An -exclude that matches nothing sends nothing.
+	r = f.run(t, nil, "apply", "-auto-approve", "-at=2026-12-02T09:00:00Z", "-exclude=message.nope")
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "-exclude=message.nope matches no message in the configuration or the state")
+	assert.Len(t, f.api.Sends(), 3)
+
+	// -replace of a message only -exclude leaves out is refused too.
+	r = f.run(t, nil, "apply", "-auto-approve", at, "-replace=message.a", "-exclude=message.a")
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "-replace=message.a matches only messages that -exclude leaves out")
+	assert.Len(t, f.api.Sends(), 3)
 }
 
 func TestApplySandbox(t *testing.T) {

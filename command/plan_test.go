@@ -239,3 +239,88 @@ func TestPlanStateFlag(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &doc))
 	assert.Equal(t, 1, doc.Summary.Orphan, "the records of -state are used")
 }
+
+// TestPlanExclude: -exclude leaves messages out of the plan, says how many
+// in the summary, and combines with -target as the targets minus the
+// excluded.
+func TestPlanExclude(t *testing.T) {
+	dir := e2eDir(t)
+	addresses := func(t *testing.T, out string) (map[string]string, int) {
+		t.Helper()
+		var doc views.PlanDocument
+		require.NoError(t, json.Unmarshal([]byte(out), &doc))
+		got := map[string]string{}
+		for _, c := range doc.Changes {
+			got[c.Address] = c.Action
+		}
+		return got, doc.Excluded
+	}
+
+	js := runMain(t, dir, "", "plan", "-at="+e2eClock, "-json", "-exclude=message.launch", "-exclude=message.report", "--exclude", "message.retired")
+	require.Equal(t, 0, js.code, js.stderr)
+	got, excluded := addresses(t, js.stdout)
+	assert.Equal(t, 4, excluded, "launch, both report instances and the orphan")
+	for _, a := range []string{"message.launch", `message.report["eng"]`, `message.report["community"]`, "message.retired"} {
+		assert.NotContains(t, got, a)
+	}
+	assert.Equal(t, "send", got["message.poster"])
+	assert.Contains(t, js.stdout, `"excluded": 4`)
+
+	human := runMain(t, dir, "", "plan", "-at="+e2eClock, "-exclude=message.launch", "-exclude=message.report", "-exclude=message.retired")
+	require.Equal(t, 0, human.code, human.stderr)
+	assert.Contains(t, human.stdout, "\nPlan: 2 to send, 1 to retry, 1 unchanged, 1 drifted, 1 expired, 1 unknown. 4 excluded by -exclude.\n")
+	assert.NotContains(t, human.stdout, "message.launch")
+
+	md := runMain(t, dir, "", "plan", "-at="+e2eClock, "-markdown", "-exclude=message.launch")
+	require.Equal(t, 0, md.code, md.stderr)
+	assert.Contains(t, md.stdout, "1 excluded by -exclude.")
+
+	// Without -exclude the document has no excluded key at all.
+	plain := runMain(t, dir, "", "plan", "-at="+e2eClock, "-json")
+	require.Equal(t, 0, plain.code, plain.stderr)
+	assert.NotContains(t, plain.stdout, `"excluded"`)
+	noExclude := runMain(t, dir, "", "plan", "-at="+e2eClock)
+	assert.NotContains(t, noExclude.stdout, "excluded by -exclude")
+
+	// -target and -exclude: the targets minus the excluded.
+	both := runMain(t, dir, "", "plan", "-at="+e2eClock, "-json", "-target=message.report", "-target=message.launch", `-exclude=message.report["eng"]`)
+	require.Equal(t, 0, both.code, both.stderr)
+	got, excluded = addresses(t, both.stdout)
+	assert.Equal(t, map[string]string{"message.launch": "send", `message.report["community"]`: "wait"}, got)
+	assert.Equal(t, 1, excluded)
+
+	// Everything excluded: nothing is due.
+	all := runMain(t, dir, "", "plan", "-at="+e2eClock, "-target=message.launch", "-exclude=message.launch", "-detailed-exitcode")
+	assert.Equal(t, 0, all.code, all.stderr)
+	assert.Contains(t, all.stdout, "No changes. Nothing is due. 1 excluded by -exclude.\n")
+
+	// A saved plan remembers how many it left out.
+	out := runMain(t, dir, "", "plan", "-at="+e2eClock, "-out=saved.plan", "-exclude=message.launch")
+	require.Equal(t, 0, out.code, out.stderr)
+	show := runMain(t, dir, "", "show", "saved.plan")
+	require.Equal(t, 0, show.code, show.stderr)
+	assert.Contains(t, show.stdout, "1 excluded by -exclude.")
+	assert.NotContains(t, show.stdout, "message.launch")
+}
+
+func TestPlanExcludeErrors(t *testing.T) {
+	dir := e2eDir(t)
+	tests := []struct {
+		name    string
+		args    []string
+		wantErr string
+	}{
+		{"bad address", []string{"-exclude=group.eng"}, `-exclude: invalid address "group.eng"`},
+		{"unmatched", []string{"-exclude=message.nope"}, "-exclude=message.nope matches no message in the configuration or the state"},
+		{"unmatched key", []string{`-exclude=message.report["nope"]`}, `-exclude=message.report["nope"] matches no message in the configuration or the state`},
+		{"outside the targets", []string{"-target=message.launch", "-exclude=message.poster"}, "-exclude=message.poster matches no message selected by -target"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runMain(t, dir, "", append([]string{"plan", "-at=" + e2eClock}, tt.args...)...)
+			assert.Equal(t, 1, r.code)
+			assert.Contains(t, r.stderr, tt.wantErr)
+			assert.Empty(t, r.stdout)
+		})
+	}
+}

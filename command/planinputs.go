@@ -25,8 +25,10 @@ type planFlags struct {
 	// AllowFileOutsideRoot is -allow-file-outside-root.
 	AllowFileOutsideRoot bool
 	Targets              stringList
-	LockTimeout          time.Duration
-	NoColor              bool
+	// Exclude is -exclude: addresses left out of the plan.
+	Exclude     stringList
+	LockTimeout time.Duration
+	NoColor     bool
 
 	// expandAt, when set, is the clock the configuration is loaded at
 	// instead of the plan's: apply with a plan file sets it to the saved
@@ -42,6 +44,7 @@ func (f *planFlags) addTo(fs *flag.FlagSet) {
 	addVarFlags(fs, &f.Vars)
 	addFileFlag(fs, &f.AllowFileOutsideRoot)
 	fs.Var(&f.Targets, "target", "Only consider the message `ADDR` (message.NAME or message.NAME[\"KEY\"]). Repeatable.")
+	addExcludeFlag(fs, &f.Exclude)
 	fs.DurationVar(&f.LockTimeout, "lock-timeout", 0, "How long to wait for the state lock, as a `DURATION` (e.g. 30s).")
 	fs.BoolVar(&f.NoColor, "no-color", false, "Print no colour codes.")
 }
@@ -70,7 +73,12 @@ func statePath(env *Env, flagValue string) string {
 	return env.Path(flagValue)
 }
 
-// parseAddrs reads -target or -replace values; a bad address is an error
+// addExcludeFlag registers -exclude, the inverse of -target.
+func addExcludeFlag(fs *flag.FlagSet, list *stringList) {
+	fs.Var(list, "exclude", "Leave out the message `ADDR` (message.NAME or message.NAME[\"KEY\"]), even when -target selects it. Repeatable.")
+}
+
+// parseAddrs reads -target, -exclude or -replace values; a bad address is an error
 // naming the flag.
 func parseAddrs(flagName string, values []string) ([]addrs.Message, error) {
 	out := make([]addrs.Message, 0, len(values))
@@ -124,6 +132,10 @@ func loadPlanInputs(env *Env, v *views.View, f *planFlags, replace []string) (*o
 	if err != nil {
 		return nil, err
 	}
+	excludes, err := parseAddrs("exclude", f.Exclude)
+	if err != nil {
+		return nil, err
+	}
 	replaces, err := parseAddrs("replace", replace)
 	if err != nil {
 		return nil, err
@@ -139,7 +151,7 @@ func loadPlanInputs(env *Env, v *views.View, f *planFlags, replace []string) (*o
 	if diags.HasErrors() {
 		return nil, ErrReported
 	}
-	return &operation.Inputs{At: at, Options: planner.Options{Targets: targets, Replace: replaces}, Config: cfg}, nil
+	return &operation.Inputs{At: at, Options: planner.Options{Targets: targets, Exclude: excludes, Replace: replaces}, Config: cfg}, nil
 }
 
 // localAhead is a snapshot of the local state file, read while the

@@ -1,13 +1,17 @@
 package command
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/heraldhq/herald/command/views"
 )
 
 func exampleDir(t *testing.T, name string) string {
@@ -89,4 +93,85 @@ message "tick" {
 	require.Equal(t, 0, r.code, r.stdout+r.stderr)
 	require.Len(t, f.api.Sends(), 1)
 	assert.Equal(t, "tick 2027-03-29T12:35:00+05:30", f.api.Sends()[0].Request.Content)
+}
+
+const cronDaysConfig = `group "eng" {
+  thread_id = "t-eng"
+  from      = "+14155552671"
+}
+
+message "first_monday" {
+  group = group.eng
+  repeat { cron = "0 9 1-7 * MON" }
+  text = "Monthly review"
+}
+`
+
+// TestCronDaysWarning: validate and plan warn, with the cron attribute's
+// range, when the day of month and the day of week are both restricted;
+// the configuration stays valid.
+func TestCronDaysWarning(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(cronDaysConfig), 0o644))
+
+	r := runMain(t, dir, "", "validate")
+	require.Equal(t, 0, r.code, r.stderr)
+	out := unwrap(r.stdout + r.stderr)
+	assert.Contains(t, out, "The configuration is valid, but there was 1 warning.")
+	assert.Contains(t, out, "Warning: Day of month and day of week both restricted")
+	assert.Contains(t, out, "on main.hcl line 8")
+	assert.Contains(t, out, `fires on every day that matches either of them`)
+	assert.Contains(t, out, `For the days of the month alone, write "0 9 1-7 * *"; for the days of the week alone, write "0 9 * * MON".`)
+
+	js := runMain(t, dir, "", "validate", "-json")
+	require.Equal(t, 0, js.code, js.stderr)
+	var doc views.ValidateDocument
+	require.NoError(t, json.Unmarshal([]byte(js.stdout), &doc))
+	assert.True(t, doc.Valid)
+	require.Equal(t, 1, doc.WarningCount)
+	d := doc.Diagnostics[0]
+	assert.Equal(t, "warning", d.Severity)
+	require.NotNil(t, d.Range)
+	assert.Equal(t, "main.hcl", d.Range.Filename)
+	assert.Equal(t, 8, d.Range.Start.Line)
+	assert.Equal(t, 19, d.Range.Start.Column, "the range is the cron expression's")
+	assert.Equal(t, 34, d.Range.End.Column)
+
+	plan := runMain(t, dir, "", "plan", "-at=2027-03-02T12:00:00Z", "-state="+filepath.Join(t.TempDir(), "s.json"))
+	require.Equal(t, 0, plan.code, plan.stderr)
+	assert.Contains(t, plan.stdout+plan.stderr, "Day of month and day of week both restricted")
+	// Either-or: 1-7 March, then Mondays, so the next after 2 March is the 3rd.
+	assert.Contains(t, plan.stdout, `message.first_monday["2027-03-03T09:00:00Z"]`)
+	assert.Contains(t, plan.stdout, "on days 1, 2, 3, 4, 5, 6 and 7 of every month and every Monday at 09:00 (UTC)")
+}
+
+// unwrap joins the lines diagnostics are wrapped into.
+func unwrap(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+func TestCronNameErrors(t *testing.T) {
+	for _, tt := range []struct{ cron, want string }{
+		{"0 9 * * TUES", `unknown day of week "TUES": use SUN, MON, TUE, WED, THU, FRI, SAT or 0-7`},
+		{"0 9 * * Tu", `unknown day of week "Tu": use SUN, MON, TUE, WED, THU, FRI, SAT or 0-7`},
+		{"0 9 1 Sept *", `unknown month "Sept": use JAN, FEB, MAR, APR, MAY, JUN, JUL, AUG, SEP, OCT, NOV, DEC or 1-12`},
+	} {
+		t.Run(tt.cron, func(t *testing.T) {
+			dir := t.TempDir()
+			src := strings.Replace(cronDaysConfig, "0 9 1-7 * MON", tt.cron, 1)
+			require.NoError(t, os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(src), 0o644))
+			r := runMain(t, dir, "", "validate")
+			assert.Equal(t, 1, r.code)
+			assert.Contains(t, r.stderr, "Error: Invalid cron expression")
+			assert.Contains(t, r.stderr, "on main.hcl line 8")
+			assert.Contains(t, unwrap(r.stderr), tt.want)
+			assert.NotContains(t, r.stderr, "failed to parse int")
+		})
+	}
+
+	// 7 is Sunday.
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(strings.Replace(cronDaysConfig, "0 9 1-7 * MON", "0 9 * * 5-7", 1)), 0o644))
+	r := runMain(t, dir, "", "plan", "-at=2027-03-05T12:00:00Z", "-state="+filepath.Join(t.TempDir(), "s.json"), "-json")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, `message.first_monday[\"2027-03-06T09:00:00Z\"]`)
+	assert.Empty(t, r.stderr, "no warning: the day of month is *")
 }

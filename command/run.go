@@ -98,6 +98,7 @@ is unusable at the start (or, with -once, on anything apply exits 1 for);
 	addVarFlags(fs, &opts.Vars)
 	addFileFlag(fs, &opts.AllowFileOutsideRoot)
 	fs.Var(&opts.Targets, "target", "Only send the message `ADDR` (message.NAME or message.NAME[\"KEY\"]). Repeatable.")
+	addExcludeFlag(fs, &opts.Exclude)
 	fs.DurationVar(&opts.LockTimeout, "lock-timeout", DefaultRunLockTimeout, "How long each pass waits for a state lock held elsewhere, as a `DURATION`, before it tries again at the next wake.")
 	fs.IntVar(&opts.Parallelism, "parallelism", executor.DefaultParallelism, "How many groups send at the same time, as a number `N`.")
 	fs.IntVar(&opts.MaxAttempts, "max-attempts", executor.DefaultMaxAttempts, "How many requests one message may take in one pass, as a number `N`, before a 429 or 5xx is final for that pass.")

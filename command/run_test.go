@@ -422,6 +422,18 @@ func TestRunOnce(t *testing.T) {
 	assert.Contains(t, busy.stderr, "state is locked")
 }
 
+func TestRunOnceExclude(t *testing.T) {
+	f := newRunFixture(t, "schedule")
+	f.clock.now = runStart.Add(150 * time.Minute) // 10:30
+	r := f.run(t, time.Time{}, "-once", "-exclude=message.launch_sales")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.ElementsMatch(t, []string{"10:30 Standup at 09:15", "10:30 Launch is live"}, sentAt(f.api))
+
+	r = f.run(t, time.Time{}, "-once", "-target=message.launch_sales", "-target=message.wrapup", "-exclude=message.wrapup")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.ElementsMatch(t, []string{"10:30 Standup at 09:15", "10:30 Launch is live", "10:30 Launch is live: tell customers"}, sentAt(f.api))
+}
+
 func TestRunSandbox(t *testing.T) {
 	f := newRunFixture(t, "schedule")
 	f.env = map[string]string{} // no credentials

@@ -34,8 +34,8 @@ type showOptions struct {
 	Markdown  bool
 	NoColor   bool
 
-	// Schedule draws the sends on a time axis; At, Days, Vars and Targets
-	// only apply to it.
+	// Schedule draws the sends on a time axis; At, Days, Vars, Targets
+	// and Exclude only apply to it.
 	Schedule bool
 	At       string
 	Days     int
@@ -43,6 +43,7 @@ type showOptions struct {
 	// AllowFileOutsideRoot is -allow-file-outside-root.
 	AllowFileOutsideRoot bool
 	Targets              stringList
+	Exclude              stringList
 }
 
 func parseShowFlags(env *Env, args []string) (showOptions, error) {
@@ -71,6 +72,7 @@ plan at the plan's clock.`)
 	addVarFlags(fs, &opts.Vars)
 	addFileFlag(fs, &opts.AllowFileOutsideRoot)
 	fs.Var(&opts.Targets, "target", "With -schedule: only draw the message `ADDR`. Repeatable.")
+	fs.Var(&opts.Exclude, "exclude", "With -schedule: leave out the message `ADDR`. Repeatable.")
 	if err := parseFlags(fs, env, args); err != nil {
 		return opts, err
 	}
@@ -78,7 +80,7 @@ plan at the plan's clock.`)
 		var only []string
 		fs.Visit(func(f *flag.Flag) {
 			switch f.Name {
-			case "days", "at", "var", "var-file", "target":
+			case "days", "at", "var", "var-file", "target", "exclude":
 				only = append(only, "-"+f.Name)
 			}
 		})
@@ -103,8 +105,8 @@ plan at the plan's clock.`)
 			return opts, usageError(fs, env, "-schedule draws text; \"herald plan -markdown\" includes the same schedule")
 		case opts.Days < 0 || opts.Days > planner.MaxScheduleDays:
 			return opts, usageError(fs, env, "-days=%d: expected a number of days from 1 to %d", opts.Days, planner.MaxScheduleDays)
-		case opts.PlanFile != "" && (opts.At != "" || len(opts.Vars) > 0 || len(opts.Targets) > 0):
-			return opts, usageError(fs, env, "a plan file holds its own clock, variables and targets; -at, -var, -var-file and -target do not apply to it")
+		case opts.PlanFile != "" && (opts.At != "" || len(opts.Vars) > 0 || len(opts.Targets) > 0 || len(opts.Exclude) > 0):
+			return opts, usageError(fs, env, "a plan file holds its own clock, variables and targets; -at, -var, -var-file, -target and -exclude do not apply to it")
 		}
 	}
 	if opts.Markdown && opts.PlanFile == "" {
@@ -169,7 +171,7 @@ func runShowSchedule(ctx context.Context, env *Env, opts showOptions) error {
 		p = saved.Plan()
 		schedOpts.Groups = planner.ScheduleGroups(p)
 	} else {
-		flags := planFlags{At: opts.At, StatePath: opts.StatePath, Vars: opts.Vars, AllowFileOutsideRoot: opts.AllowFileOutsideRoot, Targets: opts.Targets, NoColor: opts.NoColor}
+		flags := planFlags{At: opts.At, StatePath: opts.StatePath, Vars: opts.Vars, AllowFileOutsideRoot: opts.AllowFileOutsideRoot, Targets: opts.Targets, Exclude: opts.Exclude, NoColor: opts.NoColor}
 		run, err := buildPlan(ctx, env, v, &flags, nil)
 		if err != nil {
 			return err

@@ -106,6 +106,9 @@ func TestShowScheduleErrors(t *testing.T) {
 		{[]string{"-schedule", "-at=2026-12-01T08:00:00Z", "saved.plan"}, "a plan file holds its own clock"},
 		{[]string{"-schedule", "-at=tomorrow"}, "-at=tomorrow: expected an RFC 3339 time"},
 		{[]string{"-schedule", "-target=message.nope"}, "-target=message.nope matches no message"},
+		{[]string{"-schedule", "-exclude=message.nope"}, "-exclude=message.nope matches no message"},
+		{[]string{"-exclude=message.nope"}, "-exclude applies only with -schedule"},
+		{[]string{"-schedule", "-exclude=message.a", "saved.plan"}, "-target and -exclude do not apply to it"},
 	} {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			r := runMain(t, dir, "", append([]string{"show"}, tt.args...)...)

@@ -201,3 +201,46 @@ func TestValidateVariables(t *testing.T) {
 		})
 	}
 }
+
+// TestValidateDayDurations: durations count days; a duration herald cannot
+// read is an error on its line that says how to write one.
+func TestValidateDayDurations(t *testing.T) {
+	dir := t.TempDir()
+	const cfg = `provider "a1base" {
+  from          = "+14155552671"
+  expires_after = "14d"
+}
+group "g" {
+  thread_id      = "t"
+  unknown_settle = "1d12h"
+}
+message "m" {
+  group   = group.g
+  send_at = "2027-01-01T00:00:00Z"
+  text    = "x"
+}
+`
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(cfg), 0o644))
+	r := runMain(t, dir, "", "validate")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, "The configuration is valid.\n", r.stdout)
+
+	// The plan's expiry is 14 days of 24 hours after send_at.
+	p := runMain(t, dir, "", "plan", "-json", "-at=2026-12-31T00:00:00Z", "-state="+filepath.Join(t.TempDir(), "s.json"))
+	require.Equal(t, 0, p.code, p.stderr)
+	assert.Contains(t, p.stdout, `"expires_at": "2027-01-15T00:00:00Z"`)
+
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(strings.Replace(cfg, `"14d"`, `"14 days"`, 1)), 0o644))
+	js := runMain(t, dir, "", "validate", "-json")
+	assert.Equal(t, 1, js.code)
+	var doc views.ValidateDocument
+	require.NoError(t, json.Unmarshal([]byte(js.stdout), &doc))
+	require.Equal(t, 1, doc.ErrorCount)
+	d := doc.Diagnostics[0]
+	assert.Equal(t, "Invalid expires_after", d.Summary)
+	assert.Contains(t, d.Detail, `"14 days" is not a duration`)
+	assert.Contains(t, d.Detail, `"14d" (a day is 24 hours)`)
+	require.NotNil(t, d.Range)
+	assert.Equal(t, 3, d.Range.Start.Line)
+	assert.Equal(t, 19, d.Range.Start.Column)
+}

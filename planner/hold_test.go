@@ -61,6 +61,16 @@ func TestThreadWaitsForItsUnknowns(t *testing.T) {
 	p = New(cfg, snap, clock, Options{Targets: []addrs.Message{mustAddr(t, "message.next")}})
 	require.Len(t, p.Changes, 1)
 	require.Equal(t, Wait, p.Changes[0].Action)
+	// So does -exclude.
+	p = New(cfg, snap, clock, Options{Exclude: []addrs.Message{mustAddr(t, "message.lost")}})
+	require.Equal(t, 1, p.Excluded)
+	for _, c := range p.Changes {
+		require.NotEqual(t, "message.lost", c.Addr.String())
+		if c.Addr.String() == "message.next" {
+			require.Equal(t, Wait, c.Action)
+			require.NotNil(t, c.Waits)
+		}
+	}
 
 	// Once its settle time has passed, the look-up has had its chance:
 	// the thread is released whatever it found.

@@ -50,6 +50,52 @@ func TestTargets(t *testing.T) {
 	}
 }
 
+func TestExclude(t *testing.T) {
+	due := ago_(time.Hour)
+	cfg := configOf([]*spec.Instance{
+		newInst(t, "message.a", due),
+		newInst(t, "message.b", due),
+		newInst(t, `message.r["eng"]`, due),
+		newInst(t, `message.r["sales"]`, due),
+		newInst(t, `module.emea.message.m`, due),
+	})
+	snap := snapOf(
+		rec(newInst(t, "message.gone", due), state.StatusSent),
+		rec(newInst(t, `message.r["old"]`, due), state.StatusSent),
+	)
+	tests := []struct {
+		targets, exclude []string
+		want             []string
+		excluded         int
+	}{
+		{nil, []string{"message.a"}, []string{"send message.b", `send message.r["eng"]`, `send message.r["sales"]`, "send module.emea.message.m", "orphan message.gone", `orphan message.r["old"]`}, 1},
+		{nil, []string{"message.r"}, []string{"send message.a", "send message.b", "send module.emea.message.m", "orphan message.gone"}, 3},
+		{nil, []string{`message.r["eng"]`, "message.gone", "module.emea"}, []string{"send message.a", "send message.b", `send message.r["sales"]`, `orphan message.r["old"]`}, 3},
+		// -target and -exclude together: the targets minus the excluded.
+		{[]string{"message.r"}, []string{`message.r["eng"]`}, []string{`send message.r["sales"]`, `orphan message.r["old"]`}, 1},
+		{[]string{"message.r", "message.a"}, []string{"message.r"}, []string{"send message.a"}, 3},
+		// What -target left out is not counted as excluded.
+		{[]string{"message.a"}, []string{"message.b"}, []string{"send message.a"}, 0},
+		{[]string{"message.a"}, []string{"message.a"}, nil, 1},
+	}
+	for _, tt := range tests {
+		p := New(cfg, snap, clock, Options{Targets: addrList(t, tt.targets...), Exclude: selections(t, tt.exclude...)})
+		require.Equal(t, tt.want, summary(p), "-target=%v -exclude=%v", tt.targets, tt.exclude)
+		require.Equal(t, tt.excluded, p.Excluded, "-target=%v -exclude=%v", tt.targets, tt.exclude)
+	}
+}
+
+// selections parses -target and -exclude values, whole modules included.
+func selections(t *testing.T, ss ...string) []addrs.Message {
+	var out []addrs.Message
+	for _, s := range ss {
+		a, err := addrs.ParseSelection(s)
+		require.NoError(t, err)
+		out = append(out, a)
+	}
+	return out
+}
+
 func TestTargetsKeepRenameWarning(t *testing.T) {
 	due := ago_(time.Hour)
 	cfg := configOf([]*spec.Instance{newInst(t, "message.new", due, text("x"))})
@@ -165,4 +211,41 @@ func TestValidate(t *testing.T) {
 -replace=message.r matches no message selected by -target`, err.Error())
 
 	require.Error(t, Validate(nil, nil, Options{Targets: addrList(t, "message.a")}))
+}
+
+func TestValidateExclude(t *testing.T) {
+	due := ago_(time.Hour)
+	cfg := configOf([]*spec.Instance{newInst(t, "message.a", due), newInst(t, `message.r["eng"]`, due), newInst(t, `message.r["sales"]`, due)})
+	snap := snapOf(rec(newInst(t, "message.gone", due), state.StatusSent))
+
+	ok := []Options{
+		{Exclude: addrList(t, "message.a", "message.r", `message.r["eng"]`, "message.gone")},
+		{Targets: addrList(t, "message.r"), Exclude: addrList(t, `message.r["eng"]`)},
+		{Targets: addrList(t, `message.r["eng"]`), Exclude: addrList(t, "message.r")},
+		{Exclude: addrList(t, `message.r["eng"]`), Replace: addrList(t, "message.r")},
+		{Targets: addrList(t, "message.r"), Exclude: addrList(t, `message.r["eng"]`), Replace: addrList(t, "message.r")},
+	}
+	for _, o := range ok {
+		require.NoError(t, Validate(cfg, snap, o), "%+v", o)
+	}
+
+	err := Validate(cfg, snap, Options{
+		Targets: addrList(t, "message.r"),
+		Exclude: addrList(t, "message.typo", `message.r["x"]`, "message.a", `message.r["eng"]`),
+		Replace: addrList(t, `message.r["eng"]`),
+	})
+	var ue *UnmatchedError
+	require.True(t, errors.As(err, &ue))
+	require.Equal(t, addrList(t, "message.typo", `message.r["x"]`), ue.Exclude)
+	require.Equal(t, addrList(t, "message.a"), ue.ExcludeOutsideTargets)
+	require.Equal(t, addrList(t, `message.r["eng"]`), ue.ReplaceExcluded)
+	require.Empty(t, ue.Targets)
+	require.Equal(t, `-exclude=message.typo matches no message in the configuration or the state
+-exclude=message.r["x"] matches no message in the configuration or the state
+-exclude=message.a matches no message selected by -target
+-replace=message.r["eng"] matches only messages that -exclude leaves out`, err.Error())
+
+	// An orphan is excluded as it is targeted: by its record.
+	require.NoError(t, Validate(cfg, snap, Options{Targets: addrList(t, "message.gone"), Exclude: addrList(t, "message.gone")}))
+	require.Error(t, Validate(nil, nil, Options{Exclude: addrList(t, "message.a")}))
 }

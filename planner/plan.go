@@ -109,6 +109,9 @@ type Plan struct {
 	Serial  uint64
 	// ConfigHash identifies the configuration it was made from.
 	ConfigHash string
+	// Excluded counts the instances and orphaned records -exclude left
+	// out of Changes (those -target had already left out not counted).
+	Excluded int
 
 	// config is the configuration the plan was made from, for the keyed
 	// hashes of its sensitive values in a saved plan (see Encode).
@@ -119,6 +122,9 @@ type Plan struct {
 type Options struct {
 	// Targets, when not empty, limit the plan to instances they select.
 	Targets []addrs.Message
+	// Exclude leaves out of the plan the instances it selects: with
+	// Targets, the plan holds the targets minus the excluded.
+	Exclude []addrs.Message
 	// Replace makes the selected sent, unknown (or drifted) instances send
 	// again.
 	Replace []addrs.Message

@@ -44,6 +44,9 @@ type SavedPlan struct {
 	// SensitiveHash is the keyed hash of the sensitive variables' values.
 	SensitiveHash string        `json:"sensitive_hash,omitempty"`
 	Changes       []SavedChange `json:"changes"`
+	// Excluded counts what -exclude left out of the plan, so that show
+	// PLANFILE says so as plan did.
+	Excluded int `json:"excluded,omitempty"`
 
 	// changes are Changes decoded and checked by Decode.
 	changes []*Change
@@ -166,6 +169,7 @@ func Encode(p *Plan, key []byte) ([]byte, error) {
 		Serial:        p.Serial,
 		ConfigHash:    p.ConfigHash,
 		Changes:       make([]SavedChange, 0, len(p.Changes)),
+		Excluded:      p.Excluded,
 	}
 	if p.NeedsKey() {
 		if len(key) == 0 {
@@ -367,6 +371,9 @@ func Decode(data []byte) (*SavedPlan, error) {
 	if sp.At.IsZero() {
 		return nil, damaged("the plan has no time")
 	}
+	if sp.Excluded < 0 {
+		return nil, damaged("a negative count of excluded messages")
+	}
 	seen := make(map[string]bool, len(sp.Changes))
 	sp.changes = make([]*Change, 0, len(sp.Changes))
 	for i := range sp.Changes {
@@ -523,7 +530,7 @@ func (si *SavedInstance) instance(a addrs.Message) (*spec.Instance, error) {
 // no text, media URL or caption. To apply a saved plan, use Check and
 // Resolve instead, which put the configuration's instances in its place.
 func (sp *SavedPlan) Plan() *Plan {
-	p := &Plan{At: sp.At, Lineage: sp.Lineage, Serial: sp.Serial, ConfigHash: sp.ConfigHash}
+	p := &Plan{At: sp.At, Lineage: sp.Lineage, Serial: sp.Serial, ConfigHash: sp.ConfigHash, Excluded: sp.Excluded}
 	p.Changes = make([]*Change, len(sp.changes))
 	for i, c := range sp.changes {
 		cc := *c

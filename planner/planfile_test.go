@@ -295,6 +295,26 @@ func TestPlanFileKeyedHashes(t *testing.T) {
 	}
 }
 
+// A plan made with -exclude says, once saved and read back, how many
+// messages it left out; one made without says nothing of it.
+func TestPlanFileKeepsExcludedCount(t *testing.T) {
+	due := ago_(time.Hour)
+	cfg := configOf([]*spec.Instance{newInst(t, "message.a", due), newInst(t, `message.r["eng"]`, due), newInst(t, `message.r["sales"]`, due)})
+	p := New(cfg, nil, clock, Options{Exclude: addrList(t, "message.r")})
+	require.Equal(t, 2, p.Excluded)
+	data, err := Encode(p, nil)
+	require.NoError(t, err)
+	require.Contains(t, string(data), `"excluded": 2`)
+	sp, err := Decode(data)
+	require.NoError(t, err)
+	require.Equal(t, 2, sp.Plan().Excluded)
+	require.Equal(t, []string{"send message.a"}, summary(sp.Plan()))
+
+	data, err = Encode(New(cfg, nil, clock, Options{}), nil)
+	require.NoError(t, err)
+	require.NotContains(t, string(data), "excluded")
+}
+
 func TestDamagedPlanFile(t *testing.T) {
 	_, _, p := samplePlan(t)
 	good, err := Encode(p, testPlanKey)
@@ -346,6 +366,7 @@ func TestDamagedPlanFile(t *testing.T) {
 				}
 			}
 		}), "(message.secret): sensitive content written out"},
+		{"negative excluded", mutate(func(m map[string]any) { m["excluded"] = -1 }), "a negative count of excluded messages"},
 		{"window before send_at", mutate(func(m map[string]any) {
 			change(m, 0)["instance"].(map[string]any)["expires_at"] = "2000-01-01T00:00:00Z"
 		}), "expires_at is before send_at"},

@@ -75,13 +75,20 @@ func New(cfg *spec.Config, snap *state.Snapshot, at time.Time, opts Options) *Pl
 			applyReplace(e.change, opts.Replace, at)
 		}
 	}
-	// Before -target narrows the plan: an unknown outside the targets
-	// still holds its thread.
+	// Before -target and -exclude narrow the plan: an unknown outside the
+	// targets, or excluded, still holds its thread.
 	holdBehindUnknowns(entries, at)
 	if len(opts.Targets) > 0 {
 		entries = slices.DeleteFunc(entries, func(e entry) bool {
 			return !selected(e.change.Addr, opts.Targets)
 		})
+	}
+	if len(opts.Exclude) > 0 {
+		n := len(entries)
+		entries = slices.DeleteFunc(entries, func(e entry) bool {
+			return selected(e.change.Addr, opts.Exclude)
+		})
+		p.Excluded = n - len(entries)
 	}
 
 	slices.SortFunc(entries, compareEntries)
@@ -117,8 +124,8 @@ func compareEntries(a, b entry) int {
 	return cmp.Compare(a.addr, b.addr)
 }
 
-// selected reports whether any of the -target or -replace addresses selects
-// the address.
+// selected reports whether any of the -target, -exclude or -replace
+// addresses selects the address.
 func selected(a addrs.Message, sel []addrs.Message) bool {
 	for _, s := range sel {
 		if a.Contains(s) {

@@ -8,18 +8,28 @@ import (
 	"github.com/heraldhq/herald/state"
 )
 
-// UnmatchedError reports -target and -replace addresses that select
-// nothing. New ignores such addresses; the CLI asks Validate first so that a
-// typo is an error rather than a quietly empty plan.
+// UnmatchedError reports -target, -exclude and -replace addresses that
+// select nothing. New ignores such addresses; the CLI asks Validate first so
+// that a typo is an error rather than a quietly empty (or quietly whole)
+// plan.
 type UnmatchedError struct {
 	// Targets select no configured instance and no state record.
 	Targets []addrs.Message
+	// Exclude select no configured instance and no state record.
+	Exclude []addrs.Message
+	// ExcludeOutsideTargets are -exclude addresses that select instances
+	// or records, none of which any -target selects: they leave out
+	// nothing.
+	ExcludeOutsideTargets []addrs.Message
 	// Replace select no configured instance (only a configured message can
 	// be sent again).
 	Replace []addrs.Message
 	// OutsideTargets are -replace addresses that select instances, none of
 	// which any -target selects: the plan would leave them out.
 	OutsideTargets []addrs.Message
+	// ReplaceExcluded are -replace addresses whose instances (those -target
+	// selects, when given) -exclude all leaves out.
+	ReplaceExcluded []addrs.Message
 }
 
 func (e *UnmatchedError) Error() string {
@@ -27,42 +37,66 @@ func (e *UnmatchedError) Error() string {
 	for _, a := range e.Targets {
 		lines = append(lines, "-target="+a.String()+" matches no message in the configuration or the state")
 	}
+	for _, a := range e.Exclude {
+		lines = append(lines, "-exclude="+a.String()+" matches no message in the configuration or the state")
+	}
+	for _, a := range e.ExcludeOutsideTargets {
+		lines = append(lines, "-exclude="+a.String()+" matches no message selected by -target")
+	}
 	for _, a := range e.Replace {
 		lines = append(lines, "-replace="+a.String()+" matches no message in the configuration")
 	}
 	for _, a := range e.OutsideTargets {
 		lines = append(lines, "-replace="+a.String()+" matches no message selected by -target")
 	}
+	for _, a := range e.ReplaceExcluded {
+		lines = append(lines, "-replace="+a.String()+" matches only messages that -exclude leaves out")
+	}
 	return strings.Join(lines, "\n")
 }
 
-// Validate checks that every -target and -replace address of opts selects
-// something. It returns nil or an *UnmatchedError.
+// Validate checks that every -target, -exclude and -replace address of opts
+// selects something the plan would otherwise hold. It returns nil or an
+// *UnmatchedError.
 func Validate(cfg *spec.Config, snap *state.Snapshot, opts Options) error {
-	if len(opts.Targets) == 0 && len(opts.Replace) == 0 {
+	if len(opts.Targets) == 0 && len(opts.Exclude) == 0 && len(opts.Replace) == 0 {
 		return nil
 	}
 	var instances []*spec.Instance
 	if cfg != nil {
 		instances = cfg.Instances
 	}
+	targeted := func(a addrs.Message) bool { return len(opts.Targets) == 0 || selected(a, opts.Targets) }
 	var e UnmatchedError
 	for _, t := range opts.Targets {
-		if !anyInstance(instances, func(a addrs.Message) bool { return a.Contains(t) }) && !anyRecord(snap, t) {
+		in := func(a addrs.Message) bool { return a.Contains(t) }
+		if !anyInstance(instances, in) && !anyRecord(snap, in) {
 			e.Targets = append(e.Targets, t)
+		}
+	}
+	for _, x := range opts.Exclude {
+		in := func(a addrs.Message) bool { return a.Contains(x) }
+		inTargets := func(a addrs.Message) bool { return a.Contains(x) && targeted(a) }
+		switch {
+		case !anyInstance(instances, in) && !anyRecord(snap, in):
+			e.Exclude = append(e.Exclude, x)
+		case !anyInstance(instances, inTargets) && !anyRecord(snap, inTargets):
+			e.ExcludeOutsideTargets = append(e.ExcludeOutsideTargets, x)
 		}
 	}
 	for _, r := range opts.Replace {
 		switch {
 		case !anyInstance(instances, func(a addrs.Message) bool { return a.Contains(r) }):
 			e.Replace = append(e.Replace, r)
-		case len(opts.Targets) > 0 && !anyInstance(instances, func(a addrs.Message) bool {
-			return a.Contains(r) && selected(a, opts.Targets)
-		}):
+		case !anyInstance(instances, func(a addrs.Message) bool { return a.Contains(r) && targeted(a) }):
 			e.OutsideTargets = append(e.OutsideTargets, r)
+		case len(opts.Exclude) > 0 && !anyInstance(instances, func(a addrs.Message) bool {
+			return a.Contains(r) && targeted(a) && !selected(a, opts.Exclude)
+		}):
+			e.ReplaceExcluded = append(e.ReplaceExcluded, r)
 		}
 	}
-	if len(e.Targets)+len(e.Replace)+len(e.OutsideTargets) == 0 {
+	if len(e.Targets)+len(e.Exclude)+len(e.ExcludeOutsideTargets)+len(e.Replace)+len(e.OutsideTargets)+len(e.ReplaceExcluded) == 0 {
 		return nil
 	}
 	return &e
@@ -77,7 +111,7 @@ func anyInstance(instances []*spec.Instance, ok func(addrs.Message) bool) bool {
 	return false
 }
 
-func anyRecord(snap *state.Snapshot, t addrs.Message) bool {
+func anyRecord(snap *state.Snapshot, ok func(addrs.Message) bool) bool {
 	if snap == nil {
 		return false
 	}
@@ -85,7 +119,7 @@ func anyRecord(snap *state.Snapshot, t addrs.Message) bool {
 		if rec == nil {
 			continue
 		}
-		if a, ok := parseAddr(key); ok && a.Contains(t) {
+		if a, ok2 := parseAddr(key); ok2 && ok(a) {
 			return true
 		}
 	}

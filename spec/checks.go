@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"math"
 	"net/url"
 	"path/filepath"
 	"regexp"
@@ -62,17 +63,77 @@ func ParseRateLimit(s string) (*RateLimit, error) {
 	return &RateLimit{N: n, Per: time.Duration(mult) * unit, Text: s}, nil
 }
 
-// parseExpiresAfter parses a positive Go duration such as "6h", "90m" or
-// "1h30m".
+// parseExpiresAfter parses a positive duration (parseDuration) such as
+// "6h", "90m", "1h30m" or "14d".
 func parseExpiresAfter(s string) (time.Duration, error) {
-	d, err := time.ParseDuration(s)
+	d, err := parseDuration(s)
 	if err != nil {
-		return 0, fmt.Errorf("%q is not a duration: expected a number with a unit, such as \"6h\", \"90m\" or \"1h30m\"", s)
+		return 0, err
 	}
 	if d <= 0 {
 		return 0, fmt.Errorf("%q is not a positive duration", s)
 	}
 	return d, nil
+}
+
+// dayPart is a number of days in a duration: "14d", "1.5d".
+var dayPart = regexp.MustCompile(`[0-9]*\.?[0-9]*d`)
+
+// parseDuration parses a Go duration ("6h", "90m", "1h30m") that may also
+// count days: "14d", "1d12h". A day is 24 hours, not a calendar day, so
+// across a daylight-saving change "1d" after 09:00 is 08:00 or 10:00 on
+// the wall clock. No other unit of a Go duration has a d in it, so the
+// days can be taken out before Go reads the rest.
+func parseDuration(s string) (time.Duration, error) {
+	bad := fmt.Errorf("%q is not a duration: expected a number with a unit (d, h, m or s), such as \"6h\", \"90m\", \"1h30m\" or \"14d\" (a day is 24 hours)", s)
+	body, neg := s, false
+	if body != "" && (body[0] == '-' || body[0] == '+') {
+		body, neg = body[1:], body[0] == '-'
+	}
+	if body == "" || body[0] == '-' || body[0] == '+' {
+		return 0, bad
+	}
+	var total time.Duration
+	add := func(d time.Duration) bool {
+		if total > math.MaxInt64-d {
+			return false
+		}
+		total += d
+		return true
+	}
+	var rest strings.Builder
+	last := 0
+	for _, m := range dayPart.FindAllStringIndex(body, -1) {
+		num := body[m[0] : m[1]-1]
+		if strings.Trim(num, ".") == "" {
+			return 0, bad
+		}
+		// num is digits with at most one point: Go refuses it only when it
+		// overflows.
+		hours, err := time.ParseDuration(num + "h")
+		if err != nil || hours > math.MaxInt64/24 || !add(24*hours) {
+			return 0, fmt.Errorf("%q is too long a duration", s)
+		}
+		rest.WriteString(body[last:m[0]])
+		last = m[1]
+	}
+	rest.WriteString(body[last:])
+	if r := rest.String(); r != "" {
+		if r[0] == '-' || r[0] == '+' {
+			return 0, bad
+		}
+		d, err := time.ParseDuration(r)
+		if err != nil || d < 0 {
+			return 0, bad
+		}
+		if !add(d) {
+			return 0, fmt.Errorf("%q is too long a duration", s)
+		}
+	}
+	if neg {
+		total = -total
+	}
+	return total, nil
 }
 
 func checkMediaURL(s string) error {

@@ -97,7 +97,8 @@ const MaxRemaining = 1000
 const repeatSearchRounds = 4
 
 // parseCron reads a five-field cron expression (or a descriptor such as
-// "@daily"). The expression is read in wall time: the zone is applied when
+// "@daily"), with 7 for Sunday as well as 0 and errors that name the field
+// (normalizeCron). The expression is read in wall time: the zone is applied when
 // wall times become instants (resolveWall), so that 09:00 stays 09:00
 // across daylight-saving changes.
 func parseCron(s string) (*cron.SpecSchedule, error) {
@@ -107,6 +108,13 @@ func parseCron(s string) (*cron.SpecSchedule, error) {
 		return nil, fmt.Errorf("%q names its time zone inside the expression: set the repeat block's timezone instead", s)
 	case strings.HasPrefix(trimmed, "@every"):
 		return nil, fmt.Errorf("%q is an interval, not a calendar rule: use a five-field cron expression such as \"*/15 * * * *\"", s)
+	}
+	if !strings.HasPrefix(trimmed, "@") {
+		fields, err := normalizeCron(strings.Fields(trimmed))
+		if err != nil {
+			return nil, fmt.Errorf("%q: %w", s, err)
+		}
+		trimmed = strings.Join(fields, " ")
 	}
 	sched, err := cron.ParseStandard(trimmed)
 	if err != nil {
@@ -427,34 +435,48 @@ func describeRule(expr string, s *cron.SpecSchedule, loc *time.Location) string 
 		inMonths = joinNames(names)
 	}
 
+	domAll, dowAll := domStar || full(s.Dom, 1, 31), dowStar || full(s.Dow, 0, 6)
+	if !domStar && !dowStar && (domAll || dowAll) {
+		// Two restricted day fields are read either-or (cronDaysWarning):
+		// one that names every day makes it every day.
+		domAll, dowAll = true, true
+	}
+	nums := make([]string, len(days))
+	for i, d := range days {
+		nums[i] = fmt.Sprint(d)
+	}
+	monthDays := func() string {
+		if len(days) == 1 {
+			return "on day " + nums[0] + " of every month"
+		}
+		return "on days " + joinNames(nums) + " of every month"
+	}
+
 	var day string
 	switch {
-	case (domStar || full(s.Dom, 1, 31)) && (dowStar || full(s.Dow, 0, 6)):
+	case domAll && dowAll:
 		day = "every day"
 		if inMonths != "" {
 			day += " in " + inMonths
 		}
-	case domStar || full(s.Dom, 1, 31):
+	case domAll:
 		day = "every " + weekdayPhrase(weekdays)
 		if inMonths != "" {
 			day += " in " + inMonths
 		}
-	case dowStar || full(s.Dow, 0, 6):
-		nums := make([]string, len(days))
-		for i, d := range days {
-			nums[i] = fmt.Sprint(d)
-		}
+	case dowAll:
 		switch {
 		case inMonths != "" && len(days) == 1:
 			day = "every year on " + inMonths + " " + nums[0]
-		case len(days) == 1:
-			day = "on day " + nums[0] + " of every month"
 		default:
-			day = "on days " + joinNames(nums) + " of every month"
+			day = monthDays()
 		}
 		if inMonths != "" && len(days) > 1 {
 			day = strings.Replace(day, "every month", inMonths, 1)
 		}
+	case inMonths == "" && len(days) <= 7:
+		// Either-or: "on day 1 of every month and every Monday".
+		day = monthDays() + " and every " + weekdayPhrase(weekdays)
 	default:
 		return fallback
 	}

@@ -161,6 +161,9 @@ func (l *loader) evalCron(r *Repeat, rb *repeatBlock, ctx *hcl.EvalContext) (boo
 		return false, diags
 	}
 	r.Cron, r.sched = s, sched
+	if w := cronDaysWarning(s, sched, rb.Cron); w != nil {
+		diags = append(diags, w)
+	}
 	return true, diags
 }
 

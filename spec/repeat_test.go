@@ -6,7 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/hcl/v2"
 	"github.com/stretchr/testify/require"
+	"github.com/zclconf/go-cty/cty"
 )
 
 func zone(t *testing.T, name string) *time.Location {
@@ -265,22 +267,172 @@ func TestLatestAndNextAtTheEdges(t *testing.T) {
 }
 
 func TestParseCron(t *testing.T) {
-	for _, ok := range []string{"0 9 * * MON", "*/15 * * * *", "0 9 31 * *", "0 9 29 2 *", "@daily", "0 9 * * 1-5"} {
+	for _, ok := range []string{"0 9 * * MON", "*/15 * * * *", "0 9 31 * *", "0 9 29 2 *", "@daily", "0 9 * * 1-5", "0 9 * * 7", "0 9 * jan,Dec sun", "0 9 ? * mon"} {
 		_, err := parseCron(ok)
 		require.NoError(t, err, ok)
 	}
+	const days = "use SUN, MON, TUE, WED, THU, FRI, SAT or 0-7"
+	const months = "use JAN, FEB, MAR, APR, MAY, JUN, JUL, AUG, SEP, OCT, NOV, DEC or 1-12"
 	for bad, want := range map[string]string{
 		"0 9 * *":                    "five-field",
 		"0 9 * * * *":                "five-field",
-		"61 9 * * *":                 "five-field",
-		"0 9 * * FUNDAY":             "five-field",
+		"61 9 * * *":                 `"61 9 * * *": minute 61 is out of range: use 0-59`,
+		"0 24 * * *":                 "hour 24 is out of range: use 0-23",
+		"0 9 0 * *":                  "day of month 0 is out of range: use 1-31",
+		"0 9 * * FUNDAY":             `unknown day of week "FUNDAY": ` + days,
+		"0 9 * * TUES":               `"0 9 * * TUES": unknown day of week "TUES": ` + days,
+		"0 9 * * Tu":                 `unknown day of week "Tu": ` + days,
+		"0 9 * * MON-Fr":             `unknown day of week "Fr": ` + days,
+		"0 9 * * 1,8":                "day of week 8 is out of range: " + days,
+		"0 9 1 Sept *":               `unknown month "Sept": ` + months,
+		"0 9 1 13 *":                 "month 13 is out of range: " + months,
+		"0 9 1 * * ":                 "", // trailing space is fine: see below
+		"x 9 * * *":                  `minute "x" is not a number: use 0-59`,
+		"0 9 * * 7-1":                "five-field", // the parser's own: a range that runs backwards
 		"@every 1h":                  "interval",
 		"TZ=Europe/Berlin 0 9 * * *": "timezone",
 		"":                           "five-field",
 	} {
 		_, err := parseCron(bad)
+		if want == "" {
+			require.NoError(t, err, bad)
+			continue
+		}
 		require.ErrorContains(t, err, want, bad)
 	}
+}
+
+// TestCronSundaySeven: 7 is Sunday, as 0 is, alone, in ranges, in lists
+// and with steps.
+func TestCronSundaySeven(t *testing.T) {
+	for expr, same := range map[string]string{
+		"0 9 * * 7":       "0 9 * * 0",
+		"0 9 * * 5-7":     "0 9 * * 0,5,6",
+		"0 9 * * FRI-7":   "0 9 * * 0,5,6",
+		"0 9 * * 1,7":     "0 9 * * 0,1",
+		"0 9 * * 0-7":     "0 9 * * 0-6",
+		"0 9 * * 1-7/2":   "0 9 * * 1,3,5,0",
+		"0 9 * * 7/3":     "0 9 * * 0",
+		"0 9 * * 7,MON-5": "0 9 * * 0-5",
+	} {
+		got, err := parseCron(expr)
+		require.NoError(t, err, expr)
+		want, err := parseCron(same)
+		require.NoError(t, err, same)
+		require.Equal(t, fieldValues(want.Dow, 0, 6), fieldValues(got.Dow, 0, 6), expr)
+		r := mustRepeat(t, expr, "Europe/Berlin")
+		w := mustRepeat(t, same, "Europe/Berlin")
+		from := utc("2027-03-01T00:00:00Z")
+		require.Equal(t, w.Occurrences(from, from.AddDate(0, 1, 0), 40), r.Occurrences(from, from.AddDate(0, 1, 0), 40), expr)
+	}
+	require.Equal(t, "every Sunday at 09:00 (Europe/Berlin)", mustRepeat(t, "0 9 * * 7", "Europe/Berlin").Rule)
+}
+
+// TestCronDaysEitherOr: with both the day of month and the day of week
+// restricted, a day matching either fires, as in cron; with one of them
+// * (or ?), only days matching both.
+func TestCronDaysEitherOr(t *testing.T) {
+	days := func(expr string) []string {
+		r := mustRepeat(t, expr, "UTC")
+		var out []string
+		for _, o := range r.Occurrences(utc("2027-03-01T00:00:00Z"), utc("2027-03-16T00:00:00Z"), 40) {
+			out = append(out, o.Format("Mon 02"))
+		}
+		return out
+	}
+	// 1 March 2027 is a Monday.
+	require.Equal(t, []string{"Mon 01", "Wed 03", "Fri 05", "Sun 07", "Mon 08", "Tue 09", "Thu 11", "Sat 13", "Mon 15"},
+		days("0 9 */2 * MON"), "odd days, and every Monday besides (8 is even)")
+	require.Equal(t, []string{"Mon 01", "Tue 02", "Wed 03", "Thu 04", "Fri 05", "Sat 06", "Sun 07", "Mon 08", "Mon 15"}, days("0 9 1-7 * MON"))
+	require.Equal(t, []string{"Mon 01", "Mon 08", "Mon 15"}, days("0 9 * * MON"))
+	require.Equal(t, []string{"Mon 01", "Mon 08", "Mon 15"}, days("0 9 ? * MON"))
+	require.Equal(t, []string{"Mon 01", "Wed 03", "Fri 05", "Sun 07", "Tue 09", "Thu 11", "Sat 13", "Mon 15"}, days("0 9 */2 * *"))
+}
+
+func TestCronDaysWarning(t *testing.T) {
+	for expr, want := range map[string]bool{
+		"0 9 */2 * MON":  true,
+		"0 9 1-7 * MON":  true,
+		"0 9 1,15 * 5":   true,
+		"0 9 1-31 * MON": true,
+		"0 9 1 * 1-5/1":  true,
+		"0 9 * * MON":    false,
+		"0 9 ? * MON":    false,
+		"0 9 1 * ?":      false,
+		"0 9 1 * *":      false,
+		"0 9 */1 * MON":  false, // */1 is *, as the parser reads it
+		"@monthly":       false,
+		"@weekly":        false,
+	} {
+		sched, err := parseCron(expr)
+		require.NoError(t, err, expr)
+		d := cronDaysWarning(expr, sched, hcl.StaticExpr(cty.StringVal(expr), hcl.Range{Filename: "main.hcl"}))
+		require.Equal(t, want, d != nil, expr)
+	}
+	sched, err := parseCron("0 9 */2 * MON")
+	require.NoError(t, err)
+	d := cronDaysWarning("0 9 */2 * MON", sched, hcl.StaticExpr(cty.StringVal(""), hcl.Range{Filename: "main.hcl"}))
+	require.Equal(t, hcl.DiagWarning, d.Severity)
+	require.Contains(t, d.Detail, `"0 9 */2 * MON" restricts both the day of month (*/2) and the day of week (MON)`)
+	require.Contains(t, d.Detail, `write "0 9 */2 * *"`)
+	require.Contains(t, d.Detail, `write "0 9 * * MON"`)
+	require.Contains(t, d.Detail, "Unlike Vixie cron")
+}
+
+// TestCronDiagnosticsThroughLoad: the warning and the errors about names
+// carry the cron attribute's range.
+func TestCronDiagnosticsThroughLoad(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "main.hcl", `group "g" {
+  thread_id = "t"
+  from      = "+14155552671"
+}
+message "odd_days" {
+  group = group.g
+  repeat {
+    cron = "0 9 1-7 * MON"
+  }
+  text = "x"
+}
+message "weekly" {
+  group = group.g
+  repeat { cron = "0 9 * * 7" }
+  text = "x"
+}
+`)
+	cfg, diags := Load(dir, LoadOptions{At: utc("2027-03-03T00:00:00Z"), Getenv: func(string) string { return "" }})
+	require.False(t, diags.HasErrors(), "%s", diagText(cfg, diags))
+	require.Len(t, diags, 1, "%s", diagText(cfg, diags))
+	d := diags[0]
+	require.Equal(t, hcl.DiagWarning, d.Severity)
+	require.Equal(t, "Day of month and day of week both restricted", d.Summary)
+	require.NotNil(t, d.Subject)
+	require.Equal(t, 8, d.Subject.Start.Line)
+	require.Equal(t, 12, d.Subject.Start.Column)
+	require.Equal(t, 27, d.Subject.End.Column)
+	require.Contains(t, d.Detail, "(a MON that is also one of the days 1-7)")
+	require.Equal(t, "on days 1, 2, 3, 4, 5, 6 and 7 of every month and every Monday at 09:00 (UTC)", cfg.Repeats["odd_days"].Rule)
+
+	write(t, dir, "main.hcl", `group "g" {
+  thread_id = "t"
+  from      = "+14155552671"
+}
+message "m" {
+  group = group.g
+  repeat {
+    cron = "0 9 * * TUES"
+  }
+  text = "x"
+}
+`)
+	cfg, diags = Load(dir, LoadOptions{At: utc("2027-03-03T00:00:00Z"), Getenv: func(string) string { return "" }})
+	require.True(t, diags.HasErrors())
+	require.Len(t, diags, 1, "%s", diagText(cfg, diags))
+	d = diags[0]
+	require.Equal(t, "Invalid cron expression", d.Summary)
+	require.Equal(t, `"0 9 * * TUES": unknown day of week "TUES": use SUN, MON, TUE, WED, THU, FRI, SAT or 0-7.`, d.Detail)
+	require.Equal(t, 8, d.Subject.Start.Line)
+	require.Equal(t, 12, d.Subject.Start.Column)
 }
 
 func TestDescribeRule(t *testing.T) {
@@ -298,7 +450,12 @@ func TestDescribeRule(t *testing.T) {
 		"15 * * * SAT,SUN": "every hour at :15, every Saturday and Sunday (Europe/Berlin)",
 		"0 9 * 12 *":       "every day in December at 09:00 (Europe/Berlin)",
 		"*/5 9-17 * * *":   `on cron schedule "*/5 9-17 * * *" (Europe/Berlin)`,
-		"0 9 1 * MON":      `on cron schedule "0 9 1 * MON" (Europe/Berlin)`,
+		"0 9 1 * MON":      "on day 1 of every month and every Monday at 09:00 (Europe/Berlin)",
+		"0 9 1,15 * 1-5":   "on days 1 and 15 of every month and every weekday at 09:00 (Europe/Berlin)",
+		"0 9 1-31 * MON":   "every day at 09:00 (Europe/Berlin)",
+		"0 9 1 * 0-6":      "every day at 09:00 (Europe/Berlin)",
+		"0 9 1-10 * MON":   `on cron schedule "0 9 1-10 * MON" (Europe/Berlin)`,
+		"0 9 1 3 MON":      `on cron schedule "0 9 1 3 MON" (Europe/Berlin)`,
 	} {
 		r := mustRepeat(t, expr, "Europe/Berlin")
 		require.Equal(t, want, r.Rule, expr)

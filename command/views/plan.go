@@ -110,8 +110,18 @@ var summaryWords = map[planner.Action]string{
 const NoChanges = "No changes. Nothing is due."
 
 // SummaryLine is "Plan: 6 to send, 2 waiting, 1 expired." listing only
-// non-zero counts, or NoChanges.
+// non-zero counts, or NoChanges; followed by "3 excluded by -exclude." when
+// -exclude left messages out.
 func (d *PlanDocument) SummaryLine() string {
+	line := d.countsLine()
+	if d.Excluded > 0 {
+		line += fmt.Sprintf(" %d excluded by -exclude.", d.Excluded)
+	}
+	return line
+}
+
+// countsLine is SummaryLine without what -exclude left out.
+func (d *PlanDocument) countsLine() string {
 	var parts []string
 	for _, a := range planner.Actions {
 		if n := d.Summary.Count(a); n > 0 {
@@ -321,7 +331,7 @@ func RenderPlanHuman(doc *PlanDocument, next PlanNext, color bool) string {
 			what = fmt.Sprintf("the %d due messages", n)
 		}
 		fmt.Fprintf(&b, "\nTo send %s, run \"herald apply\".\n", what)
-	case next.Apply && doc.SummaryLine() != NoChanges:
+	case next.Apply && doc.countsLine() != NoChanges:
 		b.WriteString("\nApply would send nothing now.\n")
 	}
 	return b.String()

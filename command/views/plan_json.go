@@ -24,6 +24,9 @@ type PlanDocument struct {
 	At            time.Time    `json:"at"`
 	Summary       PlanSummary  `json:"summary"`
 	Changes       []PlanChange `json:"changes"`
+	// Excluded counts the messages -exclude left out of Changes (and of
+	// Summary); absent when none were.
+	Excluded int `json:"excluded,omitempty"`
 }
 
 // PlanSummary counts the changes per action. Every action is a plain field
@@ -206,6 +209,7 @@ func NewPlanDocument(p *planner.Plan) *PlanDocument {
 		FormatVersion: JSONPlanFormatVersion,
 		At:            p.At.UTC(),
 		Changes:       make([]PlanChange, 0, len(p.Changes)),
+		Excluded:      p.Excluded,
 	}
 	for _, c := range p.Changes {
 		if c == nil {

@@ -118,3 +118,27 @@ message "unknown_in_repeat" {
   }
   text = "x"
 }
+
+message "weekday_name" {
+  group = group.g
+  repeat {
+    cron = "0 9 * * TUES" # ERROR: Invalid cron expression
+  }
+  text = "x"
+}
+
+message "month_name" {
+  group = group.g
+  repeat {
+    cron = "0 9 1 Sept *" # ERROR: Invalid cron expression
+  }
+  text = "x"
+}
+
+message "weekday_eight" {
+  group = group.g
+  repeat {
+    cron = "0 9 * * 1-8" # ERROR: Invalid cron expression
+  }
+  text = "x"
+}
