@@ -65,8 +65,11 @@ type receiver struct {
 	inbox   state.Inbox
 	closer  io.Closer
 	span    state.ListenSpan
-	stop    chan struct{}
-	done    chan struct{}
+	// failedAt is when storing first failed since the last span was
+	// recorded: the next span records it as a gap first.
+	failedAt time.Time
+	stop     chan struct{}
+	done     chan struct{}
 }
 
 func newReceiver(o *Options, count func(string)) *receiver {
@@ -138,8 +141,23 @@ func (r *receiver) persistSpan() {
 		r.span = state.ListenSpan{Receiver: receiverID(), Since: now}
 	}
 	r.span.Until = now
-	span := r.span
+	span, failed := r.span, r.failedAt
 	r.mu.Unlock()
+	if !failed.IsZero() {
+		// Record the time storing failed before a span after it: other
+		// receivers' spans must not cover it.
+		gap := state.ListenSpan{Receiver: span.Receiver + "#gap", Since: failed, Until: span.Since, Gap: true}
+		if err := ib.Listening(context.Background(), gap); err != nil {
+			r.events.InboxFailed(fmt.Errorf("recording when the webhook receiver failed to store: %w", err))
+			r.breakSpan()
+			return
+		}
+		r.mu.Lock()
+		if r.failedAt.Equal(failed) {
+			r.failedAt = time.Time{}
+		}
+		r.mu.Unlock()
+	}
 	if err := ib.Listening(context.Background(), span); err != nil {
 		r.events.InboxFailed(fmt.Errorf("recording that the webhook receiver listens: %w", err))
 		r.breakSpan()
@@ -162,6 +180,9 @@ func (r *receiver) persistSpanUntilLastStore() {
 	r.mu.Lock()
 	span, ib := r.span, r.inbox
 	r.span = state.ListenSpan{}
+	if r.failedAt.IsZero() {
+		r.failedAt = r.now()
+	}
 	r.mu.Unlock()
 	if !span.Since.IsZero() && ib != nil {
 		_ = ib.Listening(context.Background(), span) // best effort: the span recorded last stands otherwise
@@ -175,6 +196,9 @@ func (r *receiver) breakSpan() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.span = state.ListenSpan{}
+	if r.failedAt.IsZero() {
+		r.failedAt = r.now()
+	}
 }
 
 // close stops the heartbeat, records the span's end and closes the

@@ -171,6 +171,7 @@ func TestReceiverListensInSpansWithAGapWhereItCouldNotStore(t *testing.T) {
 	f.advance(time.Hour)
 	require.Equal(t, http.StatusOK, f.post(event("m1"), testSecret, f.clock()).Code)
 	f.r.persistSpan() // a heartbeat
+	f.advance(time.Second)
 	// Storing fails: A1Base is asked to send it again, and the receiver
 	// no longer claims to have listened without a gap.
 	require.NoError(t, os.Rename(f.path+".inbox", f.path+".inbox.moved"))
@@ -190,7 +191,17 @@ func TestReceiverListensInSpansWithAGapWhereItCouldNotStore(t *testing.T) {
 	require.Len(t, read.Messages, 2)
 	require.True(t, read.Listened(t0, t0.Add(time.Hour)), "listened from the start until the failure")
 	require.False(t, read.Listened(t0, t0.Add(2*time.Hour)), "a span across the failure")
-	require.True(t, read.Listened(t0.Add(time.Hour+time.Minute), t0.Add(2*time.Hour+time.Minute)), "listened again after it, until it stopped")
+	require.True(t, read.Listened(t0.Add(time.Hour+time.Minute+time.Second), t0.Add(2*time.Hour+time.Minute)), "listened again after it, until it stopped: %+v", read.Spans)
+
+	// Another receiver behind the same address listened throughout; the
+	// gap still breaks the time this one failed to store.
+	ib, ok := any(state.OpenLocal(f.path)).(state.Inbox)
+	require.True(t, ok)
+	require.NoError(t, ib.Listening(context.Background(), state.ListenSpan{Receiver: "other", Since: t0, Until: t0.Add(3 * time.Hour)}))
+	read = f.inbox(t, "thread-1")
+	require.True(t, read.Listened(t0, t0.Add(time.Hour)))
+	require.False(t, read.Listened(t0, t0.Add(2*time.Hour)), "the gap breaks the other receiver's span too")
+	require.True(t, read.Listened(t0.Add(time.Hour+time.Minute+time.Second), t0.Add(3*time.Hour)))
 }
 
 // TestReceiverLiveSpan: a pass in the receiver's own process reads the

@@ -64,10 +64,16 @@ func ContentDigest(s string) string {
 // ListenSpan is a time during which a webhook receiver was up and storing
 // what it received: from Since (when it started) to Until (its last
 // heartbeat). Receiver names one start of one process.
+//
+// A Gap span is the opposite: a time during which a receiver failed to
+// store what it was sent. It breaks every other receiver's span too: with
+// several receivers behind one address, an event refused by one is
+// missing although the others listened.
 type ListenSpan struct {
 	Receiver string    `json:"receiver"`
 	Since    time.Time `json:"since"`
 	Until    time.Time `json:"until"`
+	Gap      bool      `json:"gap,omitempty"`
 }
 
 // Check says what makes s unfit to be stored: it must name its receiver
@@ -96,9 +102,19 @@ type InboxRead struct {
 }
 
 // Listened says whether the inbox was listening throughout [from, to]:
-// the union of its spans holds the interval without a gap.
+// the union of its spans holds the interval without a hole, and no Gap
+// span overlaps it.
 func (r InboxRead) Listened(from, to time.Time) bool {
-	spans := append([]ListenSpan(nil), r.Spans...)
+	var spans []ListenSpan
+	for _, s := range r.Spans {
+		if !s.Gap {
+			spans = append(spans, s)
+		} else if s.Until.After(from) && !s.Since.After(to) {
+			// A gap ends where the next span begins: an interval that
+			// starts there is whole.
+			return false
+		}
+	}
 	sort.Slice(spans, func(i, j int) bool { return spans[i].Since.Before(spans[j].Since) })
 	reached := from
 	for _, s := range spans {

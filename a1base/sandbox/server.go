@@ -495,6 +495,11 @@ func (a *API) serveSend(w http.ResponseWriter, r *http.Request, idx int, account
 	if a.refuseThread(w, idx, sr.ThreadID) {
 		return
 	}
+	// The thread belongs to the account that sends to it, delivered or
+	// not: its members' messages go to that account's webhook.
+	a.mu.Lock()
+	a.threadAccount[sr.ThreadID] = [2]string{account, r.Header.Get("X-API-Secret")}
+	a.mu.Unlock()
 	reply := a.nextReply()
 	if !a.wait(r, reply.Delay) {
 		a.lose(w, idx)
@@ -598,7 +603,6 @@ func (a *API) deliver(account, endpoint string, sr a1base.SendRequest, ans a1bas
 		id: ans.MessageID, from: sr.From, body: sr.Content,
 		attachment: sr.AttachmentURI, created: created, visible: a.visibleFrom(),
 	})
-	a.threadAccount[sr.ThreadID] = [2]string{account, secret}
 	hook, webhookURL := a.onReceive, a.webhookURL
 	if webhookURL != "" {
 		a.webhooks.Add(1)

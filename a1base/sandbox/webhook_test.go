@@ -60,11 +60,38 @@ func TestWebhookEvents(t *testing.T) {
 		res.Body.Close()
 		t.Fatalf("the answer was to be lost, got %s", res.Status)
 	}
+	// Not delivered: no event of its own, but the thread is the
+	// account's, and its members' messages are posted to its webhook.
+	s.Script(sandbox.Reply{Lost: true, Undelivered: true})
+	req, err = http.NewRequest(http.MethodPost, sendURL(s, "acc"), strings.NewReader(`{"content":"lost","from":"+14155552671","thread_id":"t-2","service":"whatsapp"}`))
+	require.NoError(t, err)
+	req.Header.Set("X-API-Key", key)
+	req.Header.Set("X-API-Secret", secret)
+	req.Header.Set("Content-Type", "application/json")
+	if res, err := http.DefaultClient.Do(req); err == nil {
+		res.Body.Close()
+	}
+	s.AddChatter("t-2", "+19995550123", 2, clock, time.Second)
 	s.WaitWebhooks()
 
 	mu.Lock()
 	defer mu.Unlock()
 	assert.Empty(t, refused)
+	require.Len(t, events, 4)
+	var members []webhook.Event
+	events = slices.DeleteFunc(events, func(e webhook.Event) bool {
+		if e.ThreadID == "t-2" {
+			members = append(members, e)
+			return true
+		}
+		return false
+	})
+	require.Len(t, members, 2)
+	for _, m := range members {
+		assert.False(t, m.IsFromAgent)
+		assert.Equal(t, "acc", m.AccountID)
+		assert.Equal(t, "+19995550123", m.SenderNumber)
+	}
 	require.Len(t, events, 2)
 	// Posted as they come, in no set order.
 	slices.SortFunc(events, func(a, b webhook.Event) int { return cmp.Compare(a.MessageID, b.MessageID) })

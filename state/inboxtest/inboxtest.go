@@ -221,6 +221,25 @@ func testListened(t *testing.T, open func() state.Inbox) {
 	r = Read(t, ib, "acct", "thread", T0)
 	check(r, 15, 35, true)
 	check(r, 0, 40, true)
+
+	// A gap, where one receiver failed to store, breaks every span it
+	// overlaps, and is read back as a gap.
+	Listen(t, ib, state.ListenSpan{Receiver: "r-a#gap", Since: at(6), Until: at(7), Gap: true})
+	r = Read(t, ib, "acct", "thread", T0)
+	check(r, 1, 8, false)
+	check(r, 5, 6, false) // its start included
+	check(r, 7, 8, true)  // it ends where a span may begin
+	check(r, 8, 40, true)
+	check(r, 0, 5, true)
+	gaps := 0
+	for _, s := range r.Spans {
+		if s.Gap {
+			gaps++
+		}
+	}
+	if gaps != 1 {
+		t.Errorf("%d gaps read back, want 1: %+v", gaps, r.Spans)
+	}
 }
 
 func testRetention(t *testing.T, open func() state.Inbox) {

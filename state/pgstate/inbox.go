@@ -54,11 +54,11 @@ func (b *Backend) Listening(ctx context.Context, span state.ListenSpan) error {
 		return err
 	}
 	err := b.inboxWrite(ctx, span.Until, func(ctx context.Context, tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, b.sql(`INSERT INTO {schema}.inbox_listening (receiver, since, until)
-VALUES ($1, $2, $3)
+		_, err := tx.Exec(ctx, b.sql(`INSERT INTO {schema}.inbox_listening (receiver, since, until, gap)
+VALUES ($1, $2, $3, $4)
 ON CONFLICT (receiver) DO UPDATE SET since = EXCLUDED.since,
-	until = greatest({schema}.inbox_listening.until, EXCLUDED.until)`),
-			span.Receiver, span.Since, span.Until)
+	until = greatest({schema}.inbox_listening.until, EXCLUDED.until), gap = EXCLUDED.gap`),
+			span.Receiver, span.Since, span.Until, span.Gap)
 		return err
 	})
 	if err != nil {
@@ -144,14 +144,14 @@ ORDER BY created_at, received_at, message_id`), account, thread, since)
 		if err != nil {
 			return err
 		}
-		rows, err = tx.Query(ctx, b.sql(`SELECT receiver, since, until FROM {schema}.inbox_listening
+		rows, err = tx.Query(ctx, b.sql(`SELECT receiver, since, until, gap FROM {schema}.inbox_listening
 WHERE until >= $1 ORDER BY since, receiver`), since)
 		if err != nil {
 			return err
 		}
 		r.Spans, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (state.ListenSpan, error) {
 			var s state.ListenSpan
-			err := row.Scan(&s.Receiver, &s.Since, &s.Until)
+			err := row.Scan(&s.Receiver, &s.Since, &s.Until, &s.Gap)
 			s.Since, s.Until = s.Since.UTC(), s.Until.UTC()
 			return s, err
 		})

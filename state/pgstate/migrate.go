@@ -84,7 +84,9 @@ CREATE INDEX inbox_messages_thread_created ON {schema}.inbox_messages (account, 
 CREATE TABLE {schema}.inbox_listening (
 	receiver text        PRIMARY KEY,
 	since    timestamptz NOT NULL,
-	until    timestamptz NOT NULL
+	until    timestamptz NOT NULL,
+	-- A time a receiver failed to store what it was sent.
+	gap      boolean     NOT NULL DEFAULT false
 );
 `,
 }
