@@ -104,20 +104,21 @@ func (r *receiver) configure(ctx context.Context, cfg *spec.Config) {
 	r.mu.Lock()
 	r.inbox, r.closer = ib, b
 	r.span = state.ListenSpan{}
-	r.stop, r.done = make(chan struct{}), make(chan struct{})
+	stop, done := make(chan struct{}), make(chan struct{})
+	r.stop, r.done = stop, done
 	r.mu.Unlock()
 	r.persistSpan()
-	go r.beat()
+	go r.beat(stop, done)
 }
 
 // beat records every heartbeat that the receiver is still listening.
-func (r *receiver) beat() {
-	defer close(r.done)
+func (r *receiver) beat(stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
 	t := time.NewTicker(heartbeat)
 	defer t.Stop()
 	for {
 		select {
-		case <-r.stop:
+		case <-stop:
 			return
 		case <-t.C:
 			r.persistSpan()
