@@ -264,3 +264,29 @@ message "standup" {
 		})
 	}
 }
+
+// TestImportHintsQuoteAddresses: the commands import suggests for a
+// message with a key print the address shell-quoted, ready to paste.
+func TestImportHintsQuoteAddresses(t *testing.T) {
+	srv, vars := pgFake(t)
+	dir := t.TempDir()
+	writeConfig(t, dir, backendTestConfig+`
+message "m" {
+  for_each = toset(["a"])
+  group    = group.eng
+  send_at  = "2026-12-01T06:00:00Z"
+  text     = "Keyed ${each.key}"
+}
+`)
+	r := runEnv(t, dir, vars, "", "import", `message.m["a"]`)
+	require.Equal(t, 1, r.code)
+	require.Contains(t, r.stdout, `not imported, nothing recorded (herald import -force 'message.m["a"]' records it without evidence)`)
+
+	words := splitShell(t, `herald import -force 'message.m["a"]'`)
+	r = runEnv(t, dir, vars, "", words[1:]...)
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	r = runEnv(t, dir, vars, "", "import", `message.m["a"]`)
+	require.Equal(t, 1, r.code)
+	require.Contains(t, r.stderr, `herald state show 'message.m["a"]' shows its record`)
+	require.Empty(t, srv.Contents(), "import sends nothing")
+}

@@ -214,6 +214,12 @@ func (l *loader) load() hcl.Diagnostics {
 	if !diags.HasErrors() {
 		l.cfg.Hash = l.hash()
 		l.cfg.sensitiveVars = l.sensitiveVars()
+		l.cfg.sensitiveNames = map[string]bool{}
+		for name, v := range l.mod.variableByName {
+			if v.Sensitive {
+				l.cfg.sensitiveNames[name] = true
+			}
+		}
 	}
 	return diags
 }

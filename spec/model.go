@@ -46,6 +46,8 @@ type Config struct {
 	// sensitiveVars are the sensitive variables' values, for
 	// SensitiveVarsHash only.
 	sensitiveVars []byte
+	// sensitiveNames are the root variables declared sensitive.
+	sensitiveNames map[string]bool
 }
 
 // RepeatKey is the key of a message block in Config.Repeats: its name in

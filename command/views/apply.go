@@ -363,7 +363,7 @@ func (a *applyView) AfterSend(c *planner.Change, attempt int, res a1base.Result,
 	case status == state.StatusUnknown:
 		a.reported[addr] = true
 		a.bar.done()
-		a.line(a.paint(fmt.Sprintf("%s: unknown: %s (it may have been delivered; not sent again unless -replace=%s)", addr, printable(errText(res)), addr), Yellow))
+		a.line(a.paint(fmt.Sprintf("%s: unknown: %s (it may have been delivered; not sent again unless -replace=%s)", addr, printable(errText(res)), shellQuote(addr)), Yellow))
 	case res.Outcome == a1base.Permanent:
 		a.reported[addr] = true
 		a.bar.done()
@@ -490,7 +490,7 @@ func (a *applyView) Reconciled(c *planner.Change, found bool) {
 		io.WriteString(a.view.Stdout, fmt.Sprintf("%s: found in its thread: recorded as sent\n", c.Addr))
 		return
 	}
-	io.WriteString(a.view.Stdout, fmt.Sprintf("%s: not found in its thread's recent messages: still unknown (not sent again unless -replace=%s)\n", c.Addr, c.Addr))
+	io.WriteString(a.view.Stdout, fmt.Sprintf("%s: not found in its thread's recent messages: still unknown (not sent again unless -replace=%s)\n", c.Addr, shellQuote(c.Addr.String())))
 }
 
 func (a *applyView) LookedUp(c *planner.Change, lu state.LookUp, status state.Status) {
@@ -510,7 +510,7 @@ func (a *applyView) LookedUp(c *planner.Change, lu state.LookUp, status state.St
 func LookUpLine(c *planner.Change, lu state.LookUp, status state.Status) string {
 	read := planner.DescribeLookUp(&lu)
 	if status == state.StatusNotDelivered {
-		next := "on_unknown = hold: not sent again unless -replace=" + c.Addr.String()
+		next := "on_unknown = hold: not sent again unless -replace=" + shellQuote(c.Addr.String())
 		if c.Instance != nil && c.Instance.Unknown.Resend() {
 			next = "on_unknown = resend: sent again while within its expires_after"
 		}
@@ -552,7 +552,7 @@ func (a *applyView) Imported(r executor.ImportResult) {
 	case r.Recorded:
 		line = a.paint(fmt.Sprintf("%s: not found in its thread's recent messages: imported without evidence (-force), recorded as sent", c.Addr), Yellow)
 	default:
-		line = a.paint(fmt.Sprintf("%s: not found in its thread's recent messages from %s: not imported, nothing recorded (herald import -force %s records it without evidence)", c.Addr, printable(c.Instance.From), c.Addr), Red)
+		line = a.paint(fmt.Sprintf("%s: not found in its thread's recent messages from %s: not imported, nothing recorded (herald import -force %s records it without evidence)", c.Addr, printable(c.Instance.From), shellQuote(c.Addr.String())), Red)
 	}
 	io.WriteString(a.view.Stdout, line+"\n")
 }

@@ -77,3 +77,19 @@ func TestApplyLinesOutcomes(t *testing.T) {
 		"message.x: failed: A1Base refused access",
 	}, lines)
 }
+
+// TestApplyLinesQuoteReplaceHints: every "-replace=ADDR" apply prints is
+// shell-quoted when the address has a key.
+func TestApplyLinesQuoteReplaceHints(t *testing.T) {
+	var out bytes.Buffer
+	v := &View{Stdout: &out, Stderr: &out}
+	a := NewApply(ApplyLinesFormat, v, nil)
+	c := &planner.Change{Addr: mustAddr(t, `message.m["a"]`), Action: planner.Send}
+	a.Starting(2)
+	a.AfterSend(c, 1, a1base.Result{Outcome: a1base.Ambiguous, Err: errors.New("no answer")}, state.StatusUnknown)
+	a.Reconciled(c, false)
+	got := out.String()
+	assert.Contains(t, got, `message.m["a"]: unknown: no answer (it may have been delivered; not sent again unless -replace='message.m["a"]')`)
+	assert.Contains(t, got, `message.m["a"]: not found in its thread's recent messages: still unknown (not sent again unless -replace='message.m["a"]')`)
+	assert.Contains(t, LookUpLine(c, state.LookUp{Covered: "the thread's last 10 messages"}, state.StatusNotDelivered), `on_unknown = hold: not sent again unless -replace='message.m["a"]'`)
+}
