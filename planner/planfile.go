@@ -70,8 +70,9 @@ type SavedChange struct {
 }
 
 // SavedInstance is an instance as planned. A sensitive instance's text,
-// media URL and caption are withheld; its content hash leaves them out too,
-// and SensitiveContentHash, keyed with the plan key, covers them.
+// and the media URL or caption built from a sensitive value, are withheld;
+// its content hash leaves them out too, and SensitiveContentHash, keyed
+// with the plan key, covers them.
 type SavedInstance struct {
 	ContentHash          string      `json:"content_hash"`
 	SensitiveContentHash string      `json:"sensitive_content_hash,omitempty"`
@@ -116,11 +117,17 @@ type SavedRepeat struct {
 	Period string `json:"period,omitempty"`
 }
 
-// SavedMedia is an attachment; URL and caption are empty when sensitive.
+// SavedMedia is an attachment; its URL and caption are empty when built
+// from a sensitive value.
 type SavedMedia struct {
 	URL     string `json:"url,omitempty"`
 	Type    string `json:"type"`
 	Caption string `json:"caption,omitempty"`
+	// PlainURL and PlainCaption mark, on a sensitive instance, the URL or
+	// caption built from no sensitive value, which is then written (see
+	// spec.Media.PlainURL).
+	PlainURL     bool `json:"plain_url,omitempty"`
+	PlainCaption bool `json:"plain_caption,omitempty"`
 }
 
 // wirePlan is the file's top level: the kind marker, then the plan.
@@ -261,7 +268,14 @@ func saveInstance(inst *spec.Instance) *SavedInstance {
 	}
 	switch {
 	case inst.Media != nil && inst.Sensitive:
+		// Only the parts built from no sensitive value are written.
 		si.Media = &SavedMedia{Type: inst.Media.Type}
+		if inst.Media.PlainURL {
+			si.Media.URL, si.Media.PlainURL = inst.Media.URL, true
+		}
+		if inst.Media.PlainCaption {
+			si.Media.Caption, si.Media.PlainCaption = inst.Media.Caption, true
+		}
 	case inst.Media != nil:
 		si.Media = &SavedMedia{URL: inst.Media.URL, Type: inst.Media.Type, Caption: inst.Media.Caption}
 	case !inst.Sensitive:
@@ -499,9 +513,10 @@ func (si *SavedInstance) instance(a addrs.Message) (*spec.Instance, error) {
 		if si.Text != "" {
 			return nil, errors.New("both text and media")
 		}
-		inst.Media = &spec.Media{URL: si.Media.URL, Type: si.Media.Type, Caption: si.Media.Caption}
+		inst.Media = &spec.Media{URL: si.Media.URL, Type: si.Media.Type, Caption: si.Media.Caption,
+			PlainURL: si.Media.PlainURL, PlainCaption: si.Media.PlainCaption}
 	}
-	if si.Sensitive && (si.Text != "" || (si.Media != nil && (si.Media.URL != "" || si.Media.Caption != ""))) {
+	if si.Sensitive && (si.Text != "" || (si.Media != nil && (si.Media.URL != "" && !si.Media.PlainURL || si.Media.Caption != "" && !si.Media.PlainCaption))) {
 		return nil, errors.New("sensitive content written out")
 	}
 	if got := inst.ContentHash(); got != si.ContentHash {

@@ -499,3 +499,42 @@ func TestCheckAlreadyApplied(t *testing.T) {
 	require.True(t, errors.As(err, &stale))
 	require.False(t, stale.Applied)
 }
+
+// TestPlanFileSensitiveCaptionKeepsURL: of a media message whose caption
+// alone is sensitive, a saved plan keeps the URL (for show PLANFILE) and
+// withholds the caption; a file that claims a plain URL for a sensitive
+// one it does not mark is refused.
+func TestPlanFileSensitiveCaptionKeepsURL(t *testing.T) {
+	const url, caption = "https://example.com/poster.png", "door code 4711"
+	inst := newInst(t, "message.poster", ago_(time.Hour), media(url, caption), sensitive())
+	inst.Media.PlainURL = true
+	secretURL := newInst(t, "message.hidden", ago_(time.Hour), media("https://example.com/x?token=s3cr3t", "plain words"), sensitive())
+	secretURL.Media.PlainCaption = true
+	cfg := configOf([]*spec.Instance{inst, secretURL})
+	p := New(cfg, snapOf(), clock, Options{})
+	data, err := Encode(p, testPlanKey)
+	require.NoError(t, err)
+	require.True(t, bytes.Contains(data, []byte(url)))
+	require.False(t, bytes.Contains(data, []byte("4711")))
+	require.False(t, bytes.Contains(data, []byte("s3cr3t")))
+	require.True(t, bytes.Contains(data, []byte("plain words")))
+
+	sp, err := Decode(data)
+	require.NoError(t, err)
+	got := changeByAddr(sp.Plan(), "message.poster").Instance
+	require.True(t, got.Sensitive)
+	require.Equal(t, url, got.Media.URL)
+	require.True(t, got.Media.PlainURL)
+	require.Empty(t, got.Media.Caption)
+	require.False(t, got.Media.PlainCaption)
+	hidden := changeByAddr(sp.Plan(), "message.hidden").Instance
+	require.Empty(t, hidden.Media.URL)
+	require.Equal(t, "plain words", hidden.Media.Caption)
+	_, err = sp.Resolve(cfg, testPlanKey)
+	require.NoError(t, err)
+
+	forged := bytes.Replace(data, []byte(`"plain_url": true`), []byte(`"plain_url": false`), 1)
+	require.NotEqual(t, data, forged)
+	_, err = Decode(forged)
+	require.ErrorContains(t, err, "sensitive content written out")
+}
