@@ -8,7 +8,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/heraldhq/herald/internal/clock"
 
@@ -280,11 +279,12 @@ func (a *applyView) SandboxReceived(req a1base.SendRequest, sensitive bool) {
 	a.line(SandboxLine(req, color))
 }
 
-// SandboxLine is how a message the sandbox received is shown:
+// SandboxLine is how a message the sandbox received is shown, with its
+// whole text on one line (a line break shown as \n):
 //
-//	sandbox received → thread t-eng (whatsapp) from +14155552671: "Launch day…"
+//	sandbox received → thread t-eng (whatsapp) from +14155552671: "Launch day!\nDoors open at 10."
 func SandboxLine(req a1base.SendRequest, color bool) string {
-	what := quoteShort(req.Content, 60)
+	what := quoteLine(req.Content)
 	if req.AttachmentURI != "" {
 		what = fmt.Sprintf("[%s] %s", printable(req.AttachmentURI), what)
 	}
@@ -292,14 +292,9 @@ func SandboxLine(req a1base.SendRequest, color bool) string {
 		Paint(color, "sandbox received", Cyan), printable(req.ThreadID), printable(req.Service), printable(req.From), what)
 }
 
-// quoteShort quotes the first max characters of s on one line, with an
-// ellipsis when it was cut.
-func quoteShort(s string, max int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if utf8.RuneCountInString(s) > max {
-		r := []rune(s)
-		s = strings.TrimSpace(string(r[:max-1])) + "…"
-	}
+// quoteLine quotes all of s on one line: control characters (line breaks
+// too) escaped, double quotes backslashed.
+func quoteLine(s string) string {
 	return `"` + strings.ReplaceAll(printable(s), `"`, `\"`) + `"`
 }
 
@@ -420,7 +415,7 @@ func (a *applyView) RateLimited(c *planner.Change, wait time.Duration, limit str
 		e.After, e.Limit = wait.Seconds(), limit
 		a.emit(e)
 	case ApplyLinesFormat:
-		a.line(fmt.Sprintf("%s: waiting %s for the rate limit %s", c.Addr, roundWait(wait), printable(limit)))
+		a.line(fmt.Sprintf("%s: waiting %s for the %s", c.Addr, roundWait(wait), printable(limit)))
 	}
 }
 

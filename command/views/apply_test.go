@@ -46,8 +46,13 @@ func TestSandboxLine(t *testing.T) {
 	req := a1base.SendRequest{ThreadID: "t-eng", Service: "whatsapp", From: "+14155552671",
 		Content: "Launch day\nis \x1b[31mhere \"today\", and this text goes on for quite a while longer"}
 	got := SandboxLine(req, false)
-	assert.Equal(t, `sandbox received → thread t-eng (whatsapp) from +14155552671: "Launch day is \x1b[31mhere \"today\", and this text goes on for…"`, got)
+	assert.Equal(t, `sandbox received → thread t-eng (whatsapp) from +14155552671: "Launch day\nis \x1b[31mhere \"today\", and this text goes on for quite a while longer"`, got)
 	assert.NotContains(t, got, "\x1b", "control characters are escaped")
+
+	// The whole text, however long.
+	long := strings.Repeat("0123456789", 50) + "the end"
+	req.Content = long
+	assert.True(t, strings.HasSuffix(SandboxLine(req, false), `: "`+long+`"`))
 
 	req.AttachmentURI, req.Content = "https://example.com/q3.pdf", ""
 	assert.Contains(t, SandboxLine(req, false), `: [https://example.com/q3.pdf] ""`)
