@@ -1,8 +1,10 @@
 package accounts
 
 import (
+	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/heraldhq/herald/a1base"
+	a1sandbox "github.com/heraldhq/herald/a1base/sandbox"
 	"github.com/heraldhq/herald/planner"
 	"github.com/heraldhq/herald/spec"
 	"github.com/heraldhq/herald/state"
@@ -173,4 +176,48 @@ func TestSandboxConnect(t *testing.T) {
 	assert.Empty(t, eu.ID, "the configured account id, none here")
 	assert.NotNil(t, eu.Limit)
 	assert.Contains(t, sb.URL(), "http://")
+}
+
+// TestAliasedProviderTakesTheDefaultBaseURL: A1BASE_BASE_URL points every
+// account at the same API, the aliased ones too, unless a provider has a
+// base URL of its own (base_url or A1BASE_<ALIAS>_BASE_URL). Both sends
+// reach the test server, and the aliased one is never sent to A1Base.
+func TestAliasedProviderTakesTheDefaultBaseURL(t *testing.T) {
+	srv := a1sandbox.NewServer()
+	t.Cleanup(srv.Close)
+	vars := map[string]string{"A1BASE_BASE_URL": srv.URL + "/v1"}
+	for k, v := range credentials {
+		vars[k] = v
+	}
+	cfg := load(t, twoAccountsHCL, vars)
+	assert.Equal(t, srv.URL+"/v1", cfg.Provider.BaseURL)
+	assert.Equal(t, srv.URL+"/v1", cfg.Aliases["eu"].BaseURL, "the aliased provider falls back to A1BASE_BASE_URL")
+
+	set, err := Connect(env(vars), cfg, map[string]bool{"": true, "eu": true})
+	require.NoError(t, err)
+	ctx := context.Background()
+	us := set.Default.SendGroup(ctx, a1base.SendRequest{Content: "Hello eng", From: "+14155552671", ThreadID: "t-eng", Service: "whatsapp"})
+	require.Equal(t, a1base.Delivered, us.Outcome, "%v", us.Err)
+	eu := set.Aliased["eu"].Client.SendGroup(ctx, a1base.SendRequest{Content: "Hallo Berlin", From: "+442071838750", ThreadID: "t-berlin", Service: "whatsapp"})
+	require.Equal(t, a1base.Delivered, eu.Outcome, "%v", eu.Err)
+	assert.Equal(t, []string{"Hello eng", "Hallo Berlin"}, srv.API.Contents())
+
+	// Its own variable wins over the default one.
+	own := map[string]string{"A1BASE_EU_BASE_URL": "https://eu.example.test/v1"}
+	for k, v := range vars {
+		own[k] = v
+	}
+	cfg = load(t, twoAccountsHCL, own)
+	assert.Equal(t, "https://eu.example.test/v1", cfg.Aliases["eu"].BaseURL)
+	assert.Equal(t, srv.URL+"/v1", cfg.Provider.BaseURL)
+
+	// So does its own base_url.
+	withBase := strings.Replace(twoAccountsHCL, `alias      = "eu"`, `alias      = "eu"
+  base_url   = "https://eu.example.test/api"`, 1)
+	cfg = load(t, withBase, vars)
+	assert.Equal(t, "https://eu.example.test/api", cfg.Aliases["eu"].BaseURL)
+
+	// Without A1BASE_BASE_URL, A1Base's public API.
+	cfg = load(t, twoAccountsHCL, credentials)
+	assert.Equal(t, spec.DefaultBaseURL, cfg.Aliases["eu"].BaseURL)
 }

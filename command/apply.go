@@ -68,7 +68,9 @@ it holds, shows the plan and asks for "yes" before sending (on a terminal;
 without one it refuses unless -auto-approve is given). With PLANFILE, made
 by "herald plan -out=FILE", it sends exactly that plan without asking, and
 refuses it (sending nothing) when the configuration or the state changed
-since it was made.
+since it was made. The variables the plan was made with are given again
+(-var, -var-file or HERALD_VAR_name), and the plan is refused unless their
+values are the same.
 
 Credentials come from A1BASE_API_KEY and A1BASE_API_SECRET only, and the
 account from the provider's account_id or A1BASE_ACCOUNT_ID. With -sandbox
@@ -112,7 +114,7 @@ interrupted.`)
 	opts.PlanFile = fs.Arg(0)
 	if opts.PlanFile != "" {
 		var bad []string
-		for _, name := range []string{"target", "exclude", "replace", "var", "var-file", "at"} {
+		for _, name := range []string{"target", "exclude", "replace", "at"} {
 			if set[name] {
 				bad = append(bad, "-"+name)
 			}

@@ -324,6 +324,38 @@ func TestApplyPlanFile(t *testing.T) {
 		assert.Contains(t, r.stdout, "Apply complete: 3 sent")
 	})
 
+	t.Run("applied twice", func(t *testing.T) {
+		// Made from a state never written: its lineage is the plan's own,
+		// and the first apply writes another. The second apply must say
+		// what happened, not "lineage".
+		f := newApplyFixture(t)
+		plan(t, f)
+		require.Equal(t, 0, f.run(t, nil, "apply", "saved.plan").code)
+		r := f.run(t, nil, "apply", "saved.plan")
+		assert.Equal(t, 1, r.code)
+		assert.Contains(t, r.stderr, "Error: this plan was already applied: the state moved on from it by exactly the outcomes of its sends (serial 0 then, 1 now); run herald plan for what is due now; nothing was sent")
+		assert.NotContains(t, r.stderr, "lineage")
+		assert.Len(t, f.api.Sends(), 3, "sent once")
+
+		// Made from a written state, applied, then applied again.
+		require.Equal(t, 0, f.run(t, nil, "plan", "-at=2026-12-02T09:30:00Z", "-out=later.plan").code)
+		require.Equal(t, 0, f.run(t, nil, "apply", "later.plan").code)
+		r = f.run(t, nil, "apply", "later.plan")
+		assert.Equal(t, 1, r.code)
+		assert.Contains(t, r.stderr, "this plan was already applied")
+		assert.Contains(t, r.stderr, "(serial 1 then, 2 now)")
+	})
+
+	t.Run("applied, then the state changed", func(t *testing.T) {
+		f := newApplyFixture(t)
+		plan(t, f)
+		require.Equal(t, 0, f.run(t, nil, "apply", "saved.plan").code)
+		require.Equal(t, 0, f.run(t, nil, "state", "rm", "message.a").code)
+		r := f.run(t, nil, "apply", "saved.plan")
+		assert.Equal(t, 1, r.code)
+		assert.Contains(t, r.stderr, "the saved plan is stale: the state changed since the plan was made (serial 0 then, 2 now; it may have been applied already)")
+	})
+
 	t.Run("configuration changed", func(t *testing.T) {
 		f := newApplyFixture(t)
 		plan(t, f)
@@ -345,7 +377,7 @@ func TestApplyPlanFile(t *testing.T) {
 		require.Equal(t, 0, f.run(t, nil, "apply", "-auto-approve", at, "-target=message.c").code)
 		r := f.run(t, nil, "apply", "saved.plan")
 		assert.Equal(t, 1, r.code)
-		assert.Contains(t, r.stderr, "the saved plan is stale: the state changed since the plan was made (serial 1 then, 2 now)")
+		assert.Contains(t, r.stderr, "the saved plan is stale: the state changed since the plan was made (serial 1 then, 2 now; it may have been applied already)")
 		assert.Len(t, f.api.Sends(), 2, "only the earlier applies sent")
 	})
 

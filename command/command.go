@@ -16,7 +16,10 @@ import (
 // Env is what a command may use of the outside world. Tests build their own.
 type Env struct {
 	// Dir is the working directory (after -chdir).
-	Dir    string
+	Dir string
+	// Chdir is -chdir as given, empty without it: the commands herald
+	// suggests repeat it.
+	Chdir  string
 	Stdin  io.Reader
 	Stdout io.Writer
 	Stderr io.Writer

@@ -134,6 +134,15 @@ import {
 	require.Equal(t, 1, r.code)
 	require.Contains(t, r.stderr, "message.nope matches no message in the configuration")
 
+	// state list marks the imported records on a terminal, and prints
+	// the bare addresses to a pipe.
+	r = runEnv(t, dir, vars, "", "state", "list")
+	require.Equal(t, 0, r.code, r.stderr)
+	require.Equal(t, "message.a\nmessage.b\nmessage.c\nmessage.later\nmessage.standup_mon\nmessage.standup_tue\n", r.stdout)
+	r = runTerminal(t, dir, vars, "state", "list")
+	require.Equal(t, 0, r.code, r.stderr)
+	require.Equal(t, "message.a  (imported)\nmessage.b\nmessage.c\nmessage.later  (imported without evidence)\nmessage.standup_mon  (imported)\nmessage.standup_tue\n", r.stdout)
+
 	r = runEnv(t, dir, vars, "", "state", "show", "message.a")
 	require.Equal(t, 0, r.code, r.stderr)
 	require.Contains(t, r.stdout, "found in the thread's recent messages")
@@ -263,4 +272,52 @@ message "standup" {
 			require.Contains(t, r.stderr, "Found 1 of 1")
 		})
 	}
+}
+
+// TestImportHintsQuoteAddresses: the commands import suggests for a
+// message with a key print the address shell-quoted, ready to paste.
+func TestImportHintsQuoteAddresses(t *testing.T) {
+	srv, vars := pgFake(t)
+	dir := t.TempDir()
+	writeConfig(t, dir, backendTestConfig+`
+message "m" {
+  for_each = toset(["a"])
+  group    = group.eng
+  send_at  = "2026-12-01T06:00:00Z"
+  text     = "Keyed ${each.key}"
+}
+`)
+	r := runEnv(t, dir, vars, "", "import", `message.m["a"]`)
+	require.Equal(t, 1, r.code)
+	require.Contains(t, r.stdout, `not imported, nothing recorded (herald import -force 'message.m["a"]' records it without evidence)`)
+
+	words := splitShell(t, `herald import -force 'message.m["a"]'`)
+	r = runEnv(t, dir, vars, "", words[1:]...)
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	r = runEnv(t, dir, vars, "", "import", `message.m["a"]`)
+	require.Equal(t, 1, r.code)
+	require.Contains(t, r.stderr, `herald state show 'message.m["a"]' shows its record`)
+	require.Empty(t, srv.Contents(), "import sends nothing")
+}
+
+// runTerminal is runEnv with stdout a terminal (NO_COLOR set, so that
+// the output has no colour codes to compare).
+func runTerminal(t *testing.T, dir string, vars map[string]string, args ...string) result {
+	t.Helper()
+	var out, errOut strings.Builder
+	env := &Env{
+		Dir: dir, Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut,
+		StdoutIsTerminal: true,
+		Getenv: func(k string) string {
+			if k == "NO_COLOR" {
+				return "1"
+			}
+			return vars[k]
+		},
+		Environ: func() []string { return nil },
+		Now:     func() time.Time { return time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC) },
+		Version: "1.2.3",
+	}
+	code := Main(context.Background(), env, args)
+	return result{code, out.String(), errOut.String()}
 }

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -68,12 +69,16 @@ type stopOnRateLimit struct {
 func (s *stopOnRateLimit) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	s.seen.Write(p)
-	if strings.Contains(s.seen.String(), "for the rate limit") {
+	if rateLimitWait.MatchString(s.seen.String()) {
 		s.cancel()
 	}
 	s.mu.Unlock()
 	return s.next.Write(p)
 }
+
+// rateLimitWait matches the line apply and run print when a send waits
+// for a rate limit.
+var rateLimitWait = regexp.MustCompile(`waiting \S+ for the [^\n]*rate limit`)
 
 // runUntilRateLimited runs herald until it waits for a rate limit, which
 // interrupts it, or until it ends on its own.
@@ -99,7 +104,7 @@ func TestApplyKeepsTheLimitOfTheApplyBefore(t *testing.T) {
 	require.Len(t, f.api.Sends(), 1)
 
 	again := f.runUntilRateLimited(t, nil, "apply", "-auto-approve", at, "-target=message.b")
-	assert.Contains(t, again.stdout, `message.b: waiting 1m1s for the rate limit group "eng" rate limit 1/1m`)
+	assert.Contains(t, again.stdout, `message.b: waiting 1m1s for the rate limit of group "eng" (1/1m)`)
 	assert.Equal(t, ExitInterrupted, again.code, again.stdout+again.stderr)
 	assert.Len(t, f.api.Sends(), 1, "the second send waits for the first one's window")
 	assert.NotContains(t, statuses(f.snapshot(t, state.DefaultPath)), "message.b", "left for later")
@@ -164,7 +169,7 @@ message "c" {
 	f.env["A1BASE_MARKETING_API_SECRET"] = "secret-4d7a"
 	f.env["A1BASE_MARKETING_BASE_URL"] = f.url + "/v1"
 	r := f.runUntilRateLimited(t, nil, "apply", "-auto-approve", at)
-	assert.Contains(t, r.stdout, "waiting 1m1s for the rate limit account rate limit 1/1m of account acc_test")
+	assert.Contains(t, r.stdout, "waiting 1m1s for the account rate limit of acc_test (1/1m)")
 	assert.Equal(t, ExitInterrupted, r.code, r.stdout+r.stderr)
 	assert.Len(t, f.api.Sends(), 1, "one account, one send a minute, whichever block names it")
 }
@@ -186,7 +191,7 @@ func TestLookUpsCountAgainstTheAccountLimit(t *testing.T) {
 	later := func(e *Env) { e.Now = func() time.Time { return applyClock.Add(2 * time.Minute) } }
 	gets := len(f.api.Arrivals())
 	again := f.runUntilRateLimited(t, later, "apply", "-auto-approve", "-target=message.c", "-target=message.a")
-	assert.Contains(t, again.stdout, "message.a: waiting 1m1s for the rate limit account rate limit 1/1m", again.stdout+again.stderr)
+	assert.Contains(t, again.stdout, "message.a: waiting 1m1s for the account rate limit (1/1m)", again.stdout+again.stderr)
 	assert.Len(t, f.api.Arrivals(), gets+1, "the look-up, and no send")
 	assert.Len(t, f.api.Sends(), 0)
 }
@@ -203,7 +208,7 @@ import {
 }
 `)
 	r := f.runUntilRateLimited(t, nil, "apply", "-auto-approve", at)
-	assert.Contains(t, r.stdout, "message.b: waiting 1m1s for the rate limit account rate limit 1/1m", r.stdout+r.stderr)
+	assert.Contains(t, r.stdout, "message.b: waiting 1m1s for the account rate limit (1/1m)", r.stdout+r.stderr)
 	assert.Len(t, f.api.Arrivals(), 1, "the import's look-up, and no send")
 	assert.Empty(t, f.api.Sends())
 }

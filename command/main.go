@@ -38,7 +38,7 @@ func Main(ctx context.Context, env *Env, args []string) int {
 			newView(env, false).Error(err)
 			return ExitError1
 		}
-		e.Dir = dir
+		e.Dir, e.Chdir = dir, *chdir
 	}
 	rest := fs.Args()
 	switch {

@@ -2,12 +2,15 @@ package command
 
 import (
 	"context"
+	"strings"
 
 	"github.com/heraldhq/herald/a1base"
 	"github.com/heraldhq/herald/command/views"
 	"github.com/heraldhq/herald/internal/plankey"
+	"github.com/heraldhq/herald/internal/shellquote"
 	"github.com/heraldhq/herald/planner"
 	"github.com/heraldhq/herald/planner/mediacheck"
+	"github.com/heraldhq/herald/spec"
 )
 
 func init() {
@@ -111,7 +114,7 @@ func runPlan(ctx context.Context, env *Env, opts planOptions) error {
 		}
 	}
 
-	next := views.PlanNext{Apply: true}
+	next := applyHint(env, &opts.planFlags, run.Config)
 	if opts.Out != "" {
 		var key []byte
 		if run.Plan.NeedsKey() {
@@ -132,6 +135,49 @@ func runPlan(ctx context.Context, env *Env, opts planOptions) error {
 		return &ExitError{Code: ExitChanges}
 	}
 	return nil
+}
+
+// applyHint is what the plan's closing hint repeats of the flags plan was
+// given, so that the apply it suggests does what the plan showed: the same
+// working directory, state, clock, variables and targets. A sensitive
+// variable's value is not printed; the hint names the variable instead.
+func applyHint(env *Env, f *planFlags, cfg *spec.Config) views.PlanNext {
+	next := views.PlanNext{Apply: true, Chdir: env.Chdir}
+	var common []string
+	if f.StatePath != "" {
+		common = append(common, shellquote.Flag("state", f.StatePath))
+	}
+	if f.AllowFileOutsideRoot {
+		common = append(common, "-allow-file-outside-root")
+	}
+	// A saved plan fixes the clock and the targets, not the variables:
+	// apply PLANFILE needs them again, and refuses other values.
+	for _, v := range f.Vars {
+		if v.File {
+			common = append(common, shellquote.Flag("var-file", v.Value))
+			continue
+		}
+		name, _, _ := strings.Cut(v.Value, "=")
+		name = strings.TrimSpace(name)
+		if cfg != nil && cfg.IsSensitiveVar(name) {
+			common = append(common, shellquote.Flag("var", name+"="+views.Sensitive))
+			next.HiddenVars = append(next.HiddenVars, name)
+			continue
+		}
+		common = append(common, shellquote.Flag("var", v.Value))
+	}
+	next.SavedFlags = common
+	next.ApplyFlags = append(next.ApplyFlags, common...)
+	if f.At != "" {
+		next.ApplyFlags = append(next.ApplyFlags, shellquote.Flag("at", f.At))
+	}
+	for _, t := range f.Targets {
+		next.ApplyFlags = append(next.ApplyFlags, shellquote.Flag("target", t))
+	}
+	for _, x := range f.Exclude {
+		next.ApplyFlags = append(next.ApplyFlags, shellquote.Flag("exclude", x))
+	}
+	return next
 }
 
 // newPlanView is views.NewPlan with the schedule the markdown form shows,

@@ -595,3 +595,39 @@ func TestPlanKeyFile(t *testing.T) {
 	assert.Contains(t, p.stderr, "HERALD_PLAN_KEY")
 	assert.NotContains(t, p.stderr, "tiny-k3y")
 }
+
+// TestPlanSensitiveCaptionShowsURL: a sensitive caption hides only
+// itself, not the media URL beside it, in plan, plan -json, plan
+// -markdown and show PLANFILE; a URL built from a sensitive value stays
+// hidden.
+func TestPlanSensitiveCaptionShowsURL(t *testing.T) {
+	dir := t.TempDir()
+	src, err := os.ReadFile(testdataDir(t, "plan", "sensitive_media", "main.hcl"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.hcl"), src, 0o644))
+
+	for _, tc := range []struct{ golden, flag string }{
+		{"plan.out.txt", "-no-color"}, {"plan.out.json", "-json"}, {"plan.out.md", "-markdown"},
+	} {
+		r := runMain(t, dir, "", "plan", "-at=2026-12-01T08:00:00Z", tc.flag)
+		require.Equal(t, 0, r.code, r.stderr)
+		checkGolden(t, "plan/sensitive_media/"+tc.golden, []byte(r.stdout))
+		assert.Contains(t, r.stdout, "https://example.com/launch-poster.png", tc.flag)
+		assert.Contains(t, r.stdout, "Q4 figures", tc.flag)
+		for _, secret := range []string{"4711", "tok-9f2c", "q4.pdf"} {
+			assert.NotContains(t, r.stdout, secret, tc.flag)
+		}
+	}
+
+	out := runMain(t, dir, "", "plan", "-at=2026-12-01T08:00:00Z", "-out=saved.plan")
+	require.Equal(t, 0, out.code, out.stderr)
+	data, err := os.ReadFile(filepath.Join(dir, "saved.plan"))
+	require.NoError(t, err)
+	assert.Contains(t, string(data), "https://example.com/launch-poster.png")
+	assert.NotContains(t, string(data), "4711")
+	assert.NotContains(t, string(data), "tok-9f2c")
+	show := runMain(t, dir, "", "show", "-no-color", "saved.plan")
+	require.Equal(t, 0, show.code, show.stderr)
+	assert.Contains(t, show.stdout, "media      image https://example.com/launch-poster.png\n      caption\n        (sensitive)\n")
+	assert.Contains(t, show.stdout, "media      document (sensitive)\n      caption\n        Q4 figures\n")
+}

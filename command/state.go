@@ -156,7 +156,9 @@ func runStateList(ctx context.Context, env *Env, args []string) error {
 	opts, _, err := parseStateFlags(env, "list", "[options] [ADDR...]", `
 List the addresses of the recorded messages, one per line, sorted. With
 addresses, list only the messages they select: message.NAME selects every
-instance of the block.`, args, false)
+instance of the block. On a terminal, a record made by herald import (not
+sent by herald) is marked "(imported)", or "(imported without evidence)"
+when the import was forced; piped, the lines are the bare addresses.`, args, false)
 	if err != nil {
 		return err
 	}
@@ -165,7 +167,14 @@ instance of the block.`, args, false)
 		return err
 	}
 	v := views.NewState(newView(env, opts.NoColor))
-	v.List(snap.Select(opts.Addrs))
+	addrs := snap.Select(opts.Addrs)
+	records := make([]*state.Record, 0, len(addrs))
+	for _, a := range addrs {
+		if r := snap.Records[a]; r != nil {
+			records = append(records, r)
+		}
+	}
+	v.List(records, env.StdoutIsTerminal)
 	if len(snap.Records) == 0 && !opts.Sandbox {
 		if n := sandboxRecords(ctx, env); n > 0 {
 			v.SandboxHint(SandboxStatePath, n)

@@ -30,7 +30,15 @@ type versionOptions struct {
 func parseVersionFlags(env *Env, args []string) (versionOptions, error) {
 	var opts versionOptions
 	fs := newFlagSet("version", env)
-	setUsage(fs, "[options]", "Show herald's version, the Go release it was built with and the platform.")
+	setUsage(fs, "[options]", `
+Show herald's version, the commit it was built from and that commit's date,
+the Go release it was built with and the platform.
+
+A release build sets the commit and date at link time. A build from source
+takes them from what the Go toolchain recorded of the git checkout
+(vcs.revision, ".dirty" when vcs.modified, vcs.time); it records nothing
+with -buildvcs=false, or in a linked git worktree, and the commit then
+shows as unknown.`)
 	fs.BoolVar(&opts.JSON, "json", false, "Print the version as a JSON object.")
 	if err := parseFlags(fs, env, args); err != nil {
 		return opts, err

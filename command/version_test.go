@@ -1,9 +1,11 @@
 package command
 
 import (
+	"context"
 	"encoding/json"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -16,7 +18,7 @@ func TestVersionCommand(t *testing.T) {
 	platform := runtime.GOOS + "_" + runtime.GOARCH
 	r := runMain(t, t.TempDir(), "", "version")
 	require.Equal(t, 0, r.code)
-	assert.Equal(t, "herald v1.2.3\non "+platform+" (built with "+runtime.Version()+")\n", r.stdout)
+	assert.Equal(t, "herald v1.2.3\ncommit unknown: this build recorded no version control information\non "+platform+" (built with "+runtime.Version()+")\n", r.stdout)
 
 	for _, args := range [][]string{{"version", "-json"}, {"version", "--json"}} {
 		r := runMain(t, t.TempDir(), "", args...)
@@ -86,4 +88,39 @@ func TestResolveBuild(t *testing.T) {
 			assert.Equal(t, tt.wantDate, date)
 		})
 	}
+}
+
+// TestVersionFromBuildInfo: a source build's commit and date come from the
+// build information the Go toolchain recorded, when the linker set none,
+// and herald version prints them.
+func TestVersionFromBuildInfo(t *testing.T) {
+	info := &debug.BuildInfo{Main: debug.Module{Path: "github.com/heraldhq/herald", Version: "(devel)"}, Settings: []debug.BuildSetting{
+		{Key: "vcs", Value: "git"},
+		{Key: "vcs.revision", Value: "6ed9e7a0123456789abcdef0123456789abcdef0"},
+		{Key: "vcs.time", Value: "2026-11-30T18:04:05Z"},
+		{Key: "vcs.modified", Value: "true"},
+	}}
+	env := func(linkedVersion, linkedCommit, linkedDate string) *Env {
+		e := &Env{Dir: t.TempDir(), Getenv: func(string) string { return "" }, Version: ResolveVersion(linkedVersion, info)}
+		e.Commit, e.Date = ResolveBuild(linkedCommit, linkedDate, info)
+		return e
+	}
+	run := func(e *Env, args ...string) string {
+		var out, errOut strings.Builder
+		e.Stdout, e.Stderr = &out, &errOut
+		require.Equal(t, 0, Main(context.Background(), e, args), errOut.String())
+		return out.String()
+	}
+	platform := runtime.GOOS + "_" + runtime.GOARCH
+	assert.Equal(t, "herald v0.0.0-dev+6ed9e7a01234.dirty\n"+
+		"commit 6ed9e7a0123456789abcdef0123456789abcdef0.dirty of 2026-11-30T18:04:05Z\n"+
+		"on "+platform+" (built with "+runtime.Version()+")\n", run(env("", "", ""), "version"))
+
+	var got views.VersionInfo
+	require.NoError(t, json.Unmarshal([]byte(run(env("", "", ""), "version", "-json")), &got))
+	assert.Equal(t, "6ed9e7a0123456789abcdef0123456789abcdef0.dirty", got.Commit)
+	assert.Equal(t, "2026-11-30T18:04:05Z", got.Date)
+
+	// What the linker set wins.
+	assert.Contains(t, run(env("1.4.0", "abc1234", "2026-12-01T00:00:00Z"), "version"), "herald v1.4.0\ncommit abc1234 of 2026-12-01T00:00:00Z\n")
 }

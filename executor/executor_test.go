@@ -217,7 +217,7 @@ func TestRateLimitWaitIsReported(t *testing.T) {
 	sum, err := run(t, b, f, rec, Options{ReportWait: time.Nanosecond}, h)
 	require.NoError(t, err)
 	assert.Equal(t, 2, sum.Sent)
-	assert.Equal(t, []string{`message.second: group "slow" rate limit 1/50ms`}, h.limited)
+	assert.Equal(t, []string{`message.second: rate limit of group "slow" (1/50ms)`}, h.limited)
 }
 
 func TestGroupOrderHoldsWithParallelism(t *testing.T) {
@@ -725,7 +725,7 @@ func TestBadInputIsAnError(t *testing.T) {
 		{"negative parallelism", func() *planner.Plan { return okPlan().plan }, Options{Parallelism: -1}, "parallelism"},
 		{"negative attempts", func() *planner.Plan { return okPlan().plan }, Options{MaxAttempts: -2}, "max attempts"},
 		{"jitter above one", func() *planner.Plan { return okPlan().plan }, Options{Backoff: Backoff{Jitter: 2}}, "jitter"},
-		{"zero account limit", func() *planner.Plan { return okPlan().plan }, Options{AccountLimit: &spec.RateLimit{N: 0, Per: time.Second, Text: "0/s"}}, `invalid rate limit "0/s"`},
+		{"zero account limit", func() *planner.Plan { return okPlan().plan }, Options{AccountLimit: &spec.RateLimit{N: 0, Per: time.Second, Text: "0/s"}}, `invalid account rate limit (0/s)`},
 		{"limit too fine", func() *planner.Plan { return okPlan().plan }, Options{AccountLimit: &spec.RateLimit{N: 10, Per: 5, Text: "10/5ns"}}, "do not fit"},
 		{"bad group limit", func() *planner.Plan {
 			b := okPlan()

@@ -185,10 +185,10 @@ type limit struct {
 
 func newLimit(desc string, rl spec.RateLimit) (*limit, error) {
 	if rl.N <= 0 || rl.Per <= 0 {
-		return nil, fmt.Errorf("%s: invalid rate limit %q: need at least one send per positive period", desc, rl.Text)
+		return nil, fmt.Errorf("invalid %s: need at least one send per positive period", desc)
 	}
 	if rl.Every() <= 0 {
-		return nil, fmt.Errorf("%s: invalid rate limit %q: %d sends do not fit in %s", desc, rl.Text, rl.N, rl.Per)
+		return nil, fmt.Errorf("invalid %s: %d sends do not fit in %s", desc, rl.N, rl.Per)
 	}
 	window := rl.Per + startMargin(rl.Per)
 	interval := window / time.Duration(rl.N)
@@ -336,7 +336,7 @@ func buildLimits(opts Options, queues []*queue, now func() time.Time) (*limits, 
 		}
 		desc := accountLimitDesc(a.alias, a.rl)
 		if blocks[a.hist] > 1 {
-			desc = fmt.Sprintf("account rate limit %s of account %s", a.rl.Text, a.id)
+			desc = fmt.Sprintf("account rate limit of %s (%s)", a.id, a.rl.Text)
 		}
 		l, err := shared.limitFor(a.hist, desc, *a.rl)
 		if err != nil {
@@ -365,13 +365,13 @@ func buildLimits(opts Options, queues []*queue, now func() time.Time) (*limits, 
 
 func accountLimitDesc(alias string, rl *spec.RateLimit) string {
 	if alias == "" {
-		return "account rate limit " + rl.Text
+		return "account rate limit (" + rl.Text + ")"
 	}
-	return fmt.Sprintf("account rate limit %s of a1base.%s", rl.Text, alias)
+	return fmt.Sprintf("account rate limit of a1base.%s (%s)", alias, rl.Text)
 }
 
 func groupLimitDesc(group string, rl *spec.RateLimit) string {
-	return fmt.Sprintf("group %q rate limit %s", group, rl.Text)
+	return fmt.Sprintf("rate limit of group %q (%s)", group, rl.Text)
 }
 
 // ofSend is every limit a send to group counts against.

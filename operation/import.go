@@ -6,6 +6,7 @@ import (
 
 	"github.com/heraldhq/herald/addrs"
 	"github.com/heraldhq/herald/executor"
+	"github.com/heraldhq/herald/internal/shellquote"
 	"github.com/heraldhq/herald/planner"
 	"github.com/heraldhq/herald/spec"
 )
@@ -68,7 +69,7 @@ func (p *pass) importOne(ctx context.Context, out *Outcome) error {
 		if change.MovedFrom != nil {
 			where = " (under " + change.MovedFrom.String() + ", moved)"
 		}
-		return fmt.Errorf("%s is already in state%s as %s; herald state show %s shows its record, and an import is only for what state does not know", im.Addr, where, change.Record.Status, im.Addr)
+		return fmt.Errorf("%s is already in state%s as %s; herald state show %s shows its record, and an import is only for what state does not know", im.Addr, where, change.Record.Status, shellquote.Quote(im.Addr.String()))
 	}
 	one := *change
 	one.Action, one.ImportID = planner.Import, im.ID

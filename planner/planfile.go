@@ -73,8 +73,9 @@ type SavedChange struct {
 }
 
 // SavedInstance is an instance as planned. A sensitive instance's text,
-// media URL and caption are withheld; its content hash leaves them out too,
-// and SensitiveContentHash, keyed with the plan key, covers them.
+// and the media URL or caption built from a sensitive value, are withheld;
+// its content hash leaves them out too, and SensitiveContentHash, keyed
+// with the plan key, covers them.
 type SavedInstance struct {
 	ContentHash          string      `json:"content_hash"`
 	SensitiveContentHash string      `json:"sensitive_content_hash,omitempty"`
@@ -119,11 +120,17 @@ type SavedRepeat struct {
 	Period string `json:"period,omitempty"`
 }
 
-// SavedMedia is an attachment; URL and caption are empty when sensitive.
+// SavedMedia is an attachment; its URL and caption are empty when built
+// from a sensitive value.
 type SavedMedia struct {
 	URL     string `json:"url,omitempty"`
 	Type    string `json:"type"`
 	Caption string `json:"caption,omitempty"`
+	// PlainURL and PlainCaption mark, on a sensitive instance, the URL or
+	// caption built from no sensitive value, which is then written (see
+	// spec.Media.PlainURL).
+	PlainURL     bool `json:"plain_url,omitempty"`
+	PlainCaption bool `json:"plain_caption,omitempty"`
 }
 
 // wirePlan is the file's top level: the kind marker, then the plan.
@@ -265,7 +272,14 @@ func saveInstance(inst *spec.Instance) *SavedInstance {
 	}
 	switch {
 	case inst.Media != nil && inst.Sensitive:
+		// Only the parts built from no sensitive value are written.
 		si.Media = &SavedMedia{Type: inst.Media.Type}
+		if inst.Media.PlainURL {
+			si.Media.URL, si.Media.PlainURL = inst.Media.URL, true
+		}
+		if inst.Media.PlainCaption {
+			si.Media.Caption, si.Media.PlainCaption = inst.Media.Caption, true
+		}
 	case inst.Media != nil:
 		si.Media = &SavedMedia{URL: inst.Media.URL, Type: inst.Media.Type, Caption: inst.Media.Caption}
 	case !inst.Sensitive:
@@ -506,9 +520,10 @@ func (si *SavedInstance) instance(a addrs.Message) (*spec.Instance, error) {
 		if si.Text != "" {
 			return nil, errors.New("both text and media")
 		}
-		inst.Media = &spec.Media{URL: si.Media.URL, Type: si.Media.Type, Caption: si.Media.Caption}
+		inst.Media = &spec.Media{URL: si.Media.URL, Type: si.Media.Type, Caption: si.Media.Caption,
+			PlainURL: si.Media.PlainURL, PlainCaption: si.Media.PlainCaption}
 	}
-	if si.Sensitive && (si.Text != "" || (si.Media != nil && (si.Media.URL != "" || si.Media.Caption != ""))) {
+	if si.Sensitive && (si.Text != "" || (si.Media != nil && (si.Media.URL != "" && !si.Media.PlainURL || si.Media.Caption != "" && !si.Media.PlainCaption))) {
 		return nil, errors.New("sensitive content written out")
 	}
 	if got := inst.ContentHash(); got != si.ContentHash {
@@ -546,9 +561,15 @@ func (sp *SavedPlan) Plan() *Plan {
 // StalePlanError is why a saved plan may no longer be applied.
 type StalePlanError struct {
 	Problems []string
+	// Applied reports that the state moved on from the plan by exactly
+	// what applying it records: the plan was already applied.
+	Applied bool
 }
 
 func (e *StalePlanError) Error() string {
+	if e.Applied {
+		return "this plan was already applied: " + strings.Join(e.Problems, "; ") + "; run herald plan for what is due now"
+	}
 	return "the saved plan is stale: " + strings.Join(e.Problems, "; ") + "; run herald plan again"
 }
 
@@ -588,11 +609,20 @@ func (sp *SavedPlan) Check(cfg *spec.Config, snap *state.Snapshot, key []byte) e
 		lineage, serial = snap.Lineage, snap.Serial
 	}
 	// A state that was never written gets a fresh lineage in every
-	// process; two of them are the same empty state.
+	// process; two of them are the same empty state. A plan made from one
+	// holds a lineage nothing else has: the first write of that state
+	// (applying the plan, say) makes another.
 	neverWritten := serial == 0 && sp.Serial == 0 && (snap == nil || len(snap.Records) == 0)
+	madeFromNothing := sp.Serial == 0 && !sp.sawRecords()
+	var applied bool
 	switch {
-	case lineage != sp.Lineage && !neverWritten:
+	case lineage != sp.Lineage && !neverWritten && !madeFromNothing:
 		problems = append(problems, fmt.Sprintf("the plan was made for state lineage %q, this state is lineage %q", sp.Lineage, lineage))
+	case serial > sp.Serial && !changed && sp.appliedIn(snap):
+		applied = true
+		problems = append(problems, fmt.Sprintf("the state moved on from it by exactly the outcomes of its sends (serial %d then, %d now)", sp.Serial, serial))
+	case serial > sp.Serial:
+		problems = append(problems, fmt.Sprintf("the state changed since the plan was made (serial %d then, %d now; it may have been applied already)", sp.Serial, serial))
 	case serial != sp.Serial:
 		problems = append(problems, fmt.Sprintf("the state changed since the plan was made (serial %d then, %d now)", sp.Serial, serial))
 	default:
@@ -602,9 +632,84 @@ func (sp *SavedPlan) Check(cfg *spec.Config, snap *state.Snapshot, key []byte) e
 		problems = append(problems, sp.recordProblems(snap)...)
 	}
 	if len(problems) > 0 {
-		return &StalePlanError{Problems: problems}
+		return &StalePlanError{Problems: problems, Applied: applied && len(problems) == 1}
 	}
 	return nil
+}
+
+// sawRecords reports whether the state the plan was made from held any
+// record the plan relied on.
+func (sp *SavedPlan) sawRecords() bool {
+	for _, c := range sp.Changes {
+		if c.Record != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// appliedIn reports whether snap is the state the plan was made from moved
+// on by exactly what applying it records: every message it sends (or
+// retries) has attempts it did not have, for the content the plan shows,
+// and is no longer in flight; every expiry is recorded; every import is
+// in state; every other record it saw is as it was (an unknown one may
+// have been looked up since); and no record is in state that it did not
+// list. A plan that sends, expires or imports nothing is never taken as
+// applied: applying it changes nothing to tell by.
+func (sp *SavedPlan) appliedIn(snap *state.Snapshot) bool {
+	if snap == nil {
+		return false
+	}
+	acted := false
+	listed := map[string]bool{}
+	for _, c := range sp.Changes {
+		listed[c.Address] = true
+		if c.Record != nil {
+			listed[c.Record.Address] = true
+		}
+		now := snap.Records[c.Address]
+		before := 0
+		if c.Record != nil {
+			before = len(c.Record.Attempts)
+		}
+		switch c.Action {
+		case Send.String(), Retry.String():
+			if now == nil || len(now.Attempts) <= before || now.Status == state.StatusSending ||
+				c.Instance == nil || now.ContentHash != c.Instance.ContentHash {
+				return false
+			}
+			acted = true
+		case Expire.String():
+			if now == nil || now.Status != state.StatusExpired {
+				return false
+			}
+			acted = true
+		case Import.String():
+			if now == nil || now.Imported == "" {
+				return false
+			}
+			acted = true
+		case Unknown.String():
+			// Apply looks an unknown up, and may settle or resend it.
+			if now == nil {
+				return false
+			}
+		default:
+			switch {
+			case c.Record == nil && now != nil:
+				return false
+			case c.Record == nil:
+			case now == nil || now.Status != c.Record.Status || len(now.Attempts) != before:
+				return false
+			}
+		}
+	}
+	for addr := range snap.Records {
+		if !listed[addr] {
+			return false
+		}
+	}
+	return acted
 }
 
 // recordProblems lists changes whose record in snap is not the one the

@@ -168,10 +168,10 @@ func TestCheck(t *testing.T) {
 	}{
 		{"configuration changed", &changedCfg, snap, "the saved plan is stale: the configuration or its variable values changed since the plan was made; run herald plan again"},
 		{"other state", cfg, &otherLineage, `the saved plan is stale: the plan was made for state lineage "lineage-1", this state is lineage "lineage-2"; run herald plan again`},
-		{"state moved on", cfg, &newer, "the saved plan is stale: the state changed since the plan was made (serial 7 then, 8 now); run herald plan again"},
+		{"state moved on", cfg, &newer, "the saved plan is stale: the state changed since the plan was made (serial 7 then, 8 now; it may have been applied already); run herald plan again"},
 		{"no state", cfg, nil, `the saved plan is stale: the plan was made for state lineage "lineage-1", this state is lineage ""; run herald plan again`},
 		{"everything", &changedCfg, &newer, "the saved plan is stale: the configuration or its variable values changed since the plan was made; " +
-			"the state changed since the plan was made (serial 7 then, 8 now); run herald plan again"},
+			"the state changed since the plan was made (serial 7 then, 8 now; it may have been applied already); run herald plan again"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -451,4 +451,111 @@ func TestCheckNeverWrittenState(t *testing.T) {
 	sp, err := Decode(data)
 	require.NoError(t, err)
 	require.NoError(t, sp.Check(cfg, &state.Snapshot{Lineage: "fresh-2", Records: map[string]*state.Record{}}, testPlanKey))
+}
+
+// appliedSnapshot is snap after an apply of p: moves carried over, every
+// send and retry attempted and delivered once, every expiry recorded.
+func appliedSnapshot(t *testing.T, snap *state.Snapshot, p *Plan, skip string) *state.Snapshot {
+	t.Helper()
+	out := snap.Clone()
+	out.Serial++
+	for _, c := range p.Changes {
+		if c.Addr.String() == skip || c.Instance == nil {
+			continue
+		}
+		msg := state.Message{Address: c.Addr.String(), Group: c.Instance.Group.Name, ThreadID: c.Instance.ThreadID,
+			Service: c.Instance.Service, From: c.Instance.From, ContentHash: c.Instance.ContentHash(), SendAt: c.Instance.SendAt}
+		if c.MovedFrom != nil {
+			out.Apply(state.Event{Kind: state.EventMove, Message: msg, MovedFrom: c.MovedFrom.String(), At: clock})
+		}
+		switch c.Action {
+		case Send, Retry:
+			n := 1
+			if c.Record != nil {
+				n = len(c.Record.Attempts) + 1
+			}
+			out.Apply(state.Event{Kind: state.EventAttempt, Message: msg, Attempt: n, At: clock, Status: state.StatusSending})
+			out.Apply(state.Event{Kind: state.EventOutcome, Message: msg, Attempt: n, At: clock, Status: state.StatusSent, Outcome: "delivered"})
+		case Expire:
+			out.Apply(state.Event{Kind: state.EventOutcome, Message: msg, At: clock, Status: state.StatusExpired})
+		}
+	}
+	return out
+}
+
+// TestCheckAlreadyApplied: a saved plan applied a second time is refused
+// as already applied when the state moved on by exactly its outcomes, and
+// as possibly applied when anything else changed too.
+func TestCheckAlreadyApplied(t *testing.T) {
+	cfg, snap, p := samplePlan(t)
+	data, err := Encode(p, testPlanKey)
+	require.NoError(t, err)
+	sp, err := Decode(data)
+	require.NoError(t, err)
+	require.Positive(t, p.Summary()[Send])
+
+	applied := appliedSnapshot(t, snap, p, "")
+	err = sp.Check(cfg, applied, testPlanKey)
+	var stale *StalePlanError
+	require.True(t, errors.As(err, &stale))
+	require.True(t, stale.Applied)
+	require.Equal(t, "this plan was already applied: the state moved on from it by exactly the outcomes of its sends (serial 7 then, 8 now); run herald plan for what is due now", err.Error())
+
+	maybe := "the saved plan is stale: the state changed since the plan was made (serial 7 then, 8 now; it may have been applied already); run herald plan again"
+	// One send not made: interrupted, or another apply.
+	require.EqualError(t, sp.Check(cfg, appliedSnapshot(t, snap, p, "message.plain"), testPlanKey), maybe)
+	// A record the plan did not list.
+	extra := applied.Clone()
+	extra.Records["message.other"] = &state.Record{Message: state.Message{Address: "message.other"}, Status: state.StatusSent}
+	require.EqualError(t, sp.Check(cfg, extra, testPlanKey), maybe)
+	// A record the plan saw, removed.
+	removed := applied.Clone()
+	delete(removed.Records, "message.original")
+	require.EqualError(t, sp.Check(cfg, removed, testPlanKey), maybe)
+	// Applied, and the configuration changed: not only the plan's doing.
+	changedCfg := *cfg
+	changedCfg.Hash = "sha256:config-2"
+	err = sp.Check(&changedCfg, applied, testPlanKey)
+	require.ErrorContains(t, err, "it may have been applied already")
+	require.True(t, errors.As(err, &stale))
+	require.False(t, stale.Applied)
+}
+
+// TestPlanFileSensitiveCaptionKeepsURL: of a media message whose caption
+// alone is sensitive, a saved plan keeps the URL (for show PLANFILE) and
+// withholds the caption; a file that claims a plain URL for a sensitive
+// one it does not mark is refused.
+func TestPlanFileSensitiveCaptionKeepsURL(t *testing.T) {
+	const url, caption = "https://example.com/poster.png", "door code 4711"
+	inst := newInst(t, "message.poster", ago_(time.Hour), media(url, caption), sensitive())
+	inst.Media.PlainURL = true
+	secretURL := newInst(t, "message.hidden", ago_(time.Hour), media("https://example.com/x?token=s3cr3t", "plain words"), sensitive())
+	secretURL.Media.PlainCaption = true
+	cfg := configOf([]*spec.Instance{inst, secretURL})
+	p := New(cfg, snapOf(), clock, Options{})
+	data, err := Encode(p, testPlanKey)
+	require.NoError(t, err)
+	require.True(t, bytes.Contains(data, []byte(url)))
+	require.False(t, bytes.Contains(data, []byte("4711")))
+	require.False(t, bytes.Contains(data, []byte("s3cr3t")))
+	require.True(t, bytes.Contains(data, []byte("plain words")))
+
+	sp, err := Decode(data)
+	require.NoError(t, err)
+	got := changeByAddr(sp.Plan(), "message.poster").Instance
+	require.True(t, got.Sensitive)
+	require.Equal(t, url, got.Media.URL)
+	require.True(t, got.Media.PlainURL)
+	require.Empty(t, got.Media.Caption)
+	require.False(t, got.Media.PlainCaption)
+	hidden := changeByAddr(sp.Plan(), "message.hidden").Instance
+	require.Empty(t, hidden.Media.URL)
+	require.Equal(t, "plain words", hidden.Media.Caption)
+	_, err = sp.Resolve(cfg, testPlanKey)
+	require.NoError(t, err)
+
+	forged := bytes.Replace(data, []byte(`"plain_url": true`), []byte(`"plain_url": false`), 1)
+	require.NotEqual(t, data, forged)
+	_, err = Decode(forged)
+	require.ErrorContains(t, err, "sensitive content written out")
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/heraldhq/herald/internal/shellquote"
 	"github.com/heraldhq/herald/spec"
 	"github.com/heraldhq/herald/state"
 )
@@ -67,8 +68,8 @@ func decideNotDelivered(inst *spec.Instance, rec *state.Record, at time.Time) (A
 			if inst.Sensitive {
 				what = "message"
 			}
-			check = fmt.Sprintf("; on_unknown = hold: check that thread %q shows no %s from %s %s, then -replace=%s sends it",
-				inst.ThreadID, what, inst.From, when, inst.Addr)
+			check = fmt.Sprintf("; on_unknown = hold: check that thread %q shows no %s from %s %s, then %s sends it",
+				inst.ThreadID, what, inst.From, when, shellquote.Flag("replace", inst.Addr.String()))
 		}
 		return Unknown, evidence + check
 	}

@@ -35,7 +35,9 @@ type VarArg struct {
 type LoadOptions struct {
 	Vars []VarArg
 	// Getenv reads HERALD_VAR_name, A1BASE_ACCOUNT_ID (used when the
-	// provider sets no account_id) and A1BASE_BASE_URL (wins over base_url).
+	// provider sets no account_id) and A1BASE_BASE_URL (wins over base_url;
+	// an aliased provider takes it when it has neither base_url nor its own
+	// A1BASE_<ALIAS>_BASE_URL).
 	// nil means os.Getenv.
 	Getenv func(string) string
 	// At is the clock a plan is made at. A repeat message expands to the
@@ -214,6 +216,12 @@ func (l *loader) load() hcl.Diagnostics {
 	if !diags.HasErrors() {
 		l.cfg.Hash = l.hash()
 		l.cfg.sensitiveVars = l.sensitiveVars()
+		l.cfg.sensitiveNames = map[string]bool{}
+		for name, v := range l.mod.variableByName {
+			if v.Sensitive {
+				l.cfg.sensitiveNames[name] = true
+			}
+		}
 	}
 	return diags
 }

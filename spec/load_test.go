@@ -727,3 +727,61 @@ message "m" {
 		`Invalid send_at: "later" is not an RFC 3339 time with an offset, such as "2026-12-01T09:00:00+01:00" or "2026-12-01T08:00:00Z". (in message.m["f"])`,
 	}, got)
 }
+
+// TestSensitiveMediaParts: a media message is sensitive when its URL or
+// its caption is built from a sensitive value, and Media says which of the
+// two was built plainly; IsSensitiveVar names the sensitive variables.
+func TestSensitiveMediaParts(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "main.hcl", `
+variable "secret" {
+  type      = string
+  sensitive = true
+}
+group "g" {
+  thread_id = "t"
+  from      = "+14155552671"
+}
+message "caption" {
+  group   = group.g
+  send_at = "2027-01-01T00:00:00Z"
+  media {
+    url     = "https://example.com/poster.png"
+    type    = "image"
+    caption = "code ${var.secret}"
+  }
+}
+message "url" {
+  group   = group.g
+  send_at = "2027-01-01T00:00:00Z"
+  media {
+    url     = "https://example.com/x?token=${var.secret}"
+    type    = "image"
+    caption = "plain words"
+  }
+}
+message "none" {
+  group   = group.g
+  send_at = "2027-01-01T00:00:00Z"
+  media {
+    url  = "https://example.com/y.png"
+    type = "image"
+  }
+}
+`)
+	cfg, diags := Load(dir, LoadOptions{Vars: []VarArg{{Value: "secret=s3cr3t"}}, Getenv: func(string) string { return "" }})
+	require.False(t, diags.HasErrors(), "%s", diagText(cfg, diags))
+	by := map[string]*Instance{}
+	for _, in := range cfg.Instances {
+		by[in.Addr.String()] = in
+	}
+	require.True(t, by["message.caption"].Sensitive)
+	require.True(t, by["message.caption"].Media.PlainURL)
+	require.False(t, by["message.caption"].Media.PlainCaption)
+	require.True(t, by["message.url"].Sensitive)
+	require.False(t, by["message.url"].Media.PlainURL)
+	require.True(t, by["message.url"].Media.PlainCaption)
+	require.False(t, by["message.none"].Sensitive)
+	require.True(t, cfg.IsSensitiveVar("secret"))
+	require.False(t, cfg.IsSensitiveVar("plain"))
+}

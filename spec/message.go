@@ -459,6 +459,7 @@ func (l *loader) evalMedia(mb *mediaBlock, ctx *hcl.EvalContext, fail func(summa
 		}
 		media.URL = s
 		media.URLRange = mb.URL.Range()
+		media.PlainURL = !sensitive
 	}
 
 	s, sensitive, sok, d = l.evalShownRequiredString(mb.Type, ctx, "type", "")
@@ -481,6 +482,7 @@ func (l *loader) evalMedia(mb *mediaBlock, ctx *hcl.EvalContext, fail func(summa
 		// Its length is the service's to judge (see ServiceLimits).
 		media.Caption = s
 	}
+	media.PlainCaption = sok && !sensitive
 	return media, anySensitive, ok, diags
 }
 

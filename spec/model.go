@@ -46,6 +46,8 @@ type Config struct {
 	// sensitiveVars are the sensitive variables' values, for
 	// SensitiveVarsHash only.
 	sensitiveVars []byte
+	// sensitiveNames are the root variables declared sensitive.
+	sensitiveNames map[string]bool
 }
 
 // RepeatKey is the key of a message block in Config.Repeats: its name in
@@ -165,6 +167,11 @@ type Media struct {
 	// URLRange is where the url is set, for diagnostics about the file it
 	// names (the media preflight of plan).
 	URLRange hcl.Range
+	// PlainURL and PlainCaption report that the URL, or the caption, was
+	// built from no sensitive value: when the instance is Sensitive
+	// because of the other one, plans still show it. False (not known to
+	// be plain) keeps it hidden with the rest of a sensitive instance.
+	PlainURL, PlainCaption bool
 }
 
 // Instance is one expanded message: a message block without for_each, or
@@ -181,7 +188,8 @@ type Instance struct {
 	Media        *Media // exactly one of Text and Media is set
 	// Sensitive reports that the text, or the media URL or caption, was
 	// built from a sensitive value: it is shown as (sensitive) and never
-	// written anywhere.
+	// written anywhere. Of a media message, only the part built from it is
+	// (see Media.PlainURL).
 	Sensitive bool
 	// Timezone is the zone in scope for the instance: the repeat block's,
 	// else the message's, its group's or the provider's; nil when none is

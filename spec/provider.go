@@ -145,6 +145,7 @@ func (l *loader) evalProvider(alias string, p *providerBlock, ctx *hcl.EvalConte
 	var diags hcl.Diagnostics
 	out := Provider{Alias: alias, BaseURL: DefaultBaseURL, ExpiresAfter: DefaultExpiresAfter, Endpoint: EndpointGroup, Unknown: DefaultUnknownPolicy}
 	fromOK := true
+	baseURLSet := false
 	if p != nil {
 		out.DeclRange = p.DeclRange
 		s, set, sensitive, _, d := l.evalShownString(p.Endpoint, ctx, "endpoint", "")
@@ -175,6 +176,7 @@ func (l *loader) evalProvider(alias string, p *providerBlock, ctx *hcl.EvalConte
 		s, set, sensitive, _, d = l.evalShownString(p.BaseURL, ctx, "base_url", "")
 		diags = append(diags, d...)
 		if set {
+			baseURLSet = true
 			if err := checkBaseURL(s); err != nil {
 				diags = append(diags, attrError("Invalid base_url", detail(err, s, sensitive), p.BaseURL))
 			} else {
@@ -221,7 +223,17 @@ func (l *loader) evalProvider(alias string, p *providerBlock, ctx *hcl.EvalConte
 	if out.AccountID == "" {
 		out.AccountID = l.getenv(EnvVar(alias, "ACCOUNT_ID"))
 	}
-	if env := l.getenv(EnvVar(alias, "BASE_URL")); env != "" {
+	// A1BASE_<ALIAS>_BASE_URL wins over base_url, as A1BASE_BASE_URL does
+	// for the default provider. An aliased provider with neither takes
+	// A1BASE_BASE_URL: pointing herald at a sandbox or a test server then
+	// points all its accounts there, not the default one only.
+	envName := EnvVar(alias, "BASE_URL")
+	env := l.getenv(envName)
+	if env == "" && alias != "" && !baseURLSet {
+		envName = EnvVar("", "BASE_URL")
+		env = l.getenv(envName)
+	}
+	if env != "" {
 		if err := checkBaseURL(env); err != nil {
 			var subject *hcl.Range
 			if p != nil {
@@ -229,7 +241,7 @@ func (l *loader) evalProvider(alias string, p *providerBlock, ctx *hcl.EvalConte
 			}
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
-				Summary:  "Invalid " + EnvVar(alias, "BASE_URL"),
+				Summary:  "Invalid " + envName,
 				Detail:   detail(err, env, false),
 				Subject:  subject,
 			})

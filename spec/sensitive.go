@@ -43,6 +43,11 @@ func (l *loader) sensitiveVars() []byte {
 // a value.
 func (c *Config) HasSensitiveVars() bool { return len(c.sensitiveVars) > 0 }
 
+// IsSensitiveVar reports whether the root variable name is declared
+// sensitive, so that its value must not be printed, even in a suggested
+// command.
+func (c *Config) IsSensitiveVar(name string) bool { return c.sensitiveNames[name] }
+
 // SensitiveVarsHash is the HMAC-SHA256 under key of the sensitive root
 // variables' values; "" when there are none.
 func (c *Config) SensitiveVarsHash(key []byte) string {

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/heraldhq/herald/internal/clock"
 
@@ -280,11 +279,12 @@ func (a *applyView) SandboxReceived(req a1base.SendRequest, sensitive bool) {
 	a.line(SandboxLine(req, color))
 }
 
-// SandboxLine is how a message the sandbox received is shown:
+// SandboxLine is how a message the sandbox received is shown, with its
+// whole text on one line (a line break shown as \n):
 //
-//	sandbox received → thread t-eng (whatsapp) from +14155552671: "Launch day…"
+//	sandbox received → thread t-eng (whatsapp) from +14155552671: "Launch day!\nDoors open at 10."
 func SandboxLine(req a1base.SendRequest, color bool) string {
-	what := quoteShort(req.Content, 60)
+	what := quoteLine(req.Content)
 	if req.AttachmentURI != "" {
 		what = fmt.Sprintf("[%s] %s", printable(req.AttachmentURI), what)
 	}
@@ -292,14 +292,9 @@ func SandboxLine(req a1base.SendRequest, color bool) string {
 		Paint(color, "sandbox received", Cyan), printable(req.ThreadID), printable(req.Service), printable(req.From), what)
 }
 
-// quoteShort quotes the first max characters of s on one line, with an
-// ellipsis when it was cut.
-func quoteShort(s string, max int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if utf8.RuneCountInString(s) > max {
-		r := []rune(s)
-		s = strings.TrimSpace(string(r[:max-1])) + "…"
-	}
+// quoteLine quotes all of s on one line: control characters (line breaks
+// too) escaped, double quotes backslashed.
+func quoteLine(s string) string {
 	return `"` + strings.ReplaceAll(printable(s), `"`, `\"`) + `"`
 }
 
@@ -363,7 +358,7 @@ func (a *applyView) AfterSend(c *planner.Change, attempt int, res a1base.Result,
 	case status == state.StatusUnknown:
 		a.reported[addr] = true
 		a.bar.done()
-		a.line(a.paint(fmt.Sprintf("%s: unknown: %s (it may have been delivered; not sent again unless -replace=%s)", addr, printable(errText(res)), addr), Yellow))
+		a.line(a.paint(fmt.Sprintf("%s: unknown: %s (it may have been delivered; not sent again unless -replace=%s)", addr, printable(errText(res)), shellQuote(addr)), Yellow))
 	case res.Outcome == a1base.Permanent:
 		a.reported[addr] = true
 		a.bar.done()
@@ -420,7 +415,7 @@ func (a *applyView) RateLimited(c *planner.Change, wait time.Duration, limit str
 		e.After, e.Limit = wait.Seconds(), limit
 		a.emit(e)
 	case ApplyLinesFormat:
-		a.line(fmt.Sprintf("%s: waiting %s for the rate limit %s", c.Addr, roundWait(wait), printable(limit)))
+		a.line(fmt.Sprintf("%s: waiting %s for the %s", c.Addr, roundWait(wait), printable(limit)))
 	}
 }
 
@@ -490,7 +485,7 @@ func (a *applyView) Reconciled(c *planner.Change, found bool) {
 		io.WriteString(a.view.Stdout, fmt.Sprintf("%s: found in its thread: recorded as sent\n", c.Addr))
 		return
 	}
-	io.WriteString(a.view.Stdout, fmt.Sprintf("%s: not found in its thread's recent messages: still unknown (not sent again unless -replace=%s)\n", c.Addr, c.Addr))
+	io.WriteString(a.view.Stdout, fmt.Sprintf("%s: not found in its thread's recent messages: still unknown (not sent again unless -replace=%s)\n", c.Addr, shellQuote(c.Addr.String())))
 }
 
 func (a *applyView) LookedUp(c *planner.Change, lu state.LookUp, status state.Status) {
@@ -510,7 +505,7 @@ func (a *applyView) LookedUp(c *planner.Change, lu state.LookUp, status state.St
 func LookUpLine(c *planner.Change, lu state.LookUp, status state.Status) string {
 	read := planner.DescribeLookUp(&lu)
 	if status == state.StatusNotDelivered {
-		next := "on_unknown = hold: not sent again unless -replace=" + c.Addr.String()
+		next := "on_unknown = hold: not sent again unless -replace=" + shellQuote(c.Addr.String())
 		if c.Instance != nil && c.Instance.Unknown.Resend() {
 			next = "on_unknown = resend: sent again while within its expires_after"
 		}
@@ -552,7 +547,7 @@ func (a *applyView) Imported(r executor.ImportResult) {
 	case r.Recorded:
 		line = a.paint(fmt.Sprintf("%s: not found in its thread's recent messages: imported without evidence (-force), recorded as sent", c.Addr), Yellow)
 	default:
-		line = a.paint(fmt.Sprintf("%s: not found in its thread's recent messages from %s: not imported, nothing recorded (herald import -force %s records it without evidence)", c.Addr, printable(c.Instance.From), c.Addr), Red)
+		line = a.paint(fmt.Sprintf("%s: not found in its thread's recent messages from %s: not imported, nothing recorded (herald import -force %s records it without evidence)", c.Addr, printable(c.Instance.From), shellQuote(c.Addr.String())), Red)
 	}
 	io.WriteString(a.view.Stdout, line+"\n")
 }

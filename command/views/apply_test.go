@@ -46,8 +46,13 @@ func TestSandboxLine(t *testing.T) {
 	req := a1base.SendRequest{ThreadID: "t-eng", Service: "whatsapp", From: "+14155552671",
 		Content: "Launch day\nis \x1b[31mhere \"today\", and this text goes on for quite a while longer"}
 	got := SandboxLine(req, false)
-	assert.Equal(t, `sandbox received → thread t-eng (whatsapp) from +14155552671: "Launch day is \x1b[31mhere \"today\", and this text goes on for…"`, got)
+	assert.Equal(t, `sandbox received → thread t-eng (whatsapp) from +14155552671: "Launch day\nis \x1b[31mhere \"today\", and this text goes on for quite a while longer"`, got)
 	assert.NotContains(t, got, "\x1b", "control characters are escaped")
+
+	// The whole text, however long.
+	long := strings.Repeat("0123456789", 50) + "the end"
+	req.Content = long
+	assert.True(t, strings.HasSuffix(SandboxLine(req, false), `: "`+long+`"`))
 
 	req.AttachmentURI, req.Content = "https://example.com/q3.pdf", ""
 	assert.Contains(t, SandboxLine(req, false), `: [https://example.com/q3.pdf] ""`)
@@ -76,4 +81,20 @@ func TestApplyLinesOutcomes(t *testing.T) {
 		"message.x: retrying in 2s (429 rate limited)",
 		"message.x: failed: A1Base refused access",
 	}, lines)
+}
+
+// TestApplyLinesQuoteReplaceHints: every "-replace=ADDR" apply prints is
+// shell-quoted when the address has a key.
+func TestApplyLinesQuoteReplaceHints(t *testing.T) {
+	var out bytes.Buffer
+	v := &View{Stdout: &out, Stderr: &out}
+	a := NewApply(ApplyLinesFormat, v, nil)
+	c := &planner.Change{Addr: mustAddr(t, `message.m["a"]`), Action: planner.Send}
+	a.Starting(2)
+	a.AfterSend(c, 1, a1base.Result{Outcome: a1base.Ambiguous, Err: errors.New("no answer")}, state.StatusUnknown)
+	a.Reconciled(c, false)
+	got := out.String()
+	assert.Contains(t, got, `message.m["a"]: unknown: no answer (it may have been delivered; not sent again unless -replace='message.m["a"]')`)
+	assert.Contains(t, got, `message.m["a"]: not found in its thread's recent messages: still unknown (not sent again unless -replace='message.m["a"]')`)
+	assert.Contains(t, LookUpLine(c, state.LookUp{Covered: "the thread's last 10 messages"}, state.StatusNotDelivered), `on_unknown = hold: not sent again unless -replace='message.m["a"]'`)
 }

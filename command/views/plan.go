@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/heraldhq/herald/internal/shellquote"
 	"github.com/heraldhq/herald/planner"
 	"github.com/heraldhq/herald/state"
 )
@@ -32,6 +33,50 @@ type PlanNext struct {
 	Apply bool
 	// SavedTo is the plan file written with -out, if any.
 	SavedTo string
+	// Chdir is herald's -chdir as the plan was given it, empty without:
+	// the suggested apply repeats it.
+	Chdir string
+	// ApplyFlags are the flags the suggested apply command repeats so that
+	// it does what the plan showed (-state, -allow-file-outside-root, -var
+	// and -var-file in their order, -at, -target), each already one shell
+	// word (shellquote.Flag). SavedFlags are those a saved plan needs
+	// again: all but -at and -target, which the plan file fixes.
+	ApplyFlags, SavedFlags []string
+	// HiddenVars are sensitive variables given with -var: ApplyFlags holds
+	// Sensitive in place of their values.
+	HiddenVars []string
+}
+
+// hiddenNote asks for the sensitive values the suggested command leaves
+// out; empty when there are none.
+func (n PlanNext) hiddenNote() string {
+	if len(n.HiddenVars) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("with the value of the sensitive %s in place of %s.\n", countWords(n.HiddenVars, "variable", "variables"), Sensitive)
+}
+
+// countWords is "variable a" or "variables a and b".
+func countWords(names []string, one, many string) string {
+	if len(names) == 1 {
+		return one + " " + names[0]
+	}
+	return many + " " + strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+}
+
+// applyCommand is the apply command to paste: herald, -chdir if the plan
+// had one, apply, the flags, then args quoted.
+func (n PlanNext) applyCommand(flags []string, args ...string) string {
+	words := []string{"herald"}
+	if n.Chdir != "" {
+		words = append(words, shellquote.Flag("chdir", n.Chdir))
+	}
+	words = append(words, "apply")
+	words = append(words, flags...)
+	for _, a := range args {
+		words = append(words, shellQuote(a))
+	}
+	return strings.Join(words, " ")
 }
 
 // Plan is the view of `herald plan` and of `herald show PLANFILE`.
@@ -252,7 +297,7 @@ func (d *PlanDocument) Warnings() []PlanWarning {
 				w.Text += " (" + c.Reason + ")"
 			}
 			w.Text += ". It will not be sent again by itself."
-			w.Hint = "herald apply -replace=" + c.Address
+			w.Hint = "herald apply " + shellquote.Flag("replace", c.Address)
 		case planner.Expire.String():
 			w.Text = fmt.Sprintf("%s was not sent in time", c.Address)
 			if c.ExpiresAt != nil {
@@ -269,10 +314,10 @@ func (d *PlanDocument) Warnings() []PlanWarning {
 			default:
 				w.Text = fmt.Sprintf("An earlier apply may or may not have sent %s. It will not be sent again unless you ask for it.", c.Address)
 			}
-			w.Hint = "herald apply -replace=" + c.Address
+			w.Hint = "herald apply " + shellquote.Flag("replace", c.Address)
 		case planner.Orphan.String():
 			w.Text = fmt.Sprintf("%s is in state but no longer in the configuration. Its record is kept; remove it, or add a moved block if the message was renamed.", c.Address)
-			w.Hint = "herald state rm " + c.Address
+			w.Hint = "herald state rm " + shellQuote(c.Address)
 		}
 		if w.Text != "" {
 			out = append(out, w)
@@ -322,7 +367,8 @@ func RenderPlanHuman(doc *PlanDocument, next PlanNext, color bool) string {
 	fmt.Fprintf(&b, "\n%s\n", paint(doc.SummaryLine(), Bold))
 	switch {
 	case next.SavedTo != "" && doc.Summary.Sends() > 0:
-		fmt.Fprintf(&b, "\nSaved the plan to %s. To send exactly these messages, run:\n  herald apply %s\n", next.SavedTo, shellQuote(next.SavedTo))
+		fmt.Fprintf(&b, "\nSaved the plan to %s. To send exactly these messages, run:\n  %s\n", next.SavedTo, next.applyCommand(next.SavedFlags, next.SavedTo))
+		b.WriteString(next.hiddenNote())
 	case next.SavedTo != "":
 		fmt.Fprintf(&b, "\nSaved the plan to %s. Nothing in it would be sent.\n", next.SavedTo)
 	case next.Apply && doc.Summary.Sends() > 0:
@@ -330,7 +376,8 @@ func RenderPlanHuman(doc *PlanDocument, next PlanNext, color bool) string {
 		if n := doc.Summary.Sends(); n > 1 {
 			what = fmt.Sprintf("the %d due messages", n)
 		}
-		fmt.Fprintf(&b, "\nTo send %s, run \"herald apply\".\n", what)
+		fmt.Fprintf(&b, "\nTo send %s, run:\n  %s\n", what, next.applyCommand(next.ApplyFlags))
+		b.WriteString(next.hiddenNote())
 	case next.Apply && doc.countsLine() != NoChanges:
 		b.WriteString("\nApply would send nothing now.\n")
 	}
@@ -482,13 +529,5 @@ func ucfirst(s string) string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
-// shellQuote quotes a path for the apply hint only when a shell would
-// split or expand it.
-func shellQuote(s string) string {
-	if s != "" && strings.IndexFunc(s, func(r rune) bool {
-		return !(unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune("-_./:+=@,", r))
-	}) < 0 {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
+// shellQuote quotes one word of a suggested command (shellquote.Quote).
+func shellQuote(s string) string { return shellquote.Quote(s) }

@@ -133,6 +133,10 @@ func planFixtures() map[string]*planner.Plan {
 
 	sensText := sensitive(textInstance("message.code", groupEng, h(-1), "the door code is 4711"))
 	sensMedia := sensitive(mediaInstance("message.secret_doc", groupEng, h(1), spec.Media{URL: "https://example.com/secret?token=abc", Type: "image", Caption: "for your eyes"}))
+	// Only the caption is sensitive: the URL stays shown.
+	sensCaption := sensitive(mediaInstance("message.poster", groupEng, h(3), spec.Media{URL: "https://example.com/poster.png", Type: "image", Caption: "the door code is 4711", PlainURL: true}))
+	// Only the URL is sensitive: the caption stays shown.
+	sensURL := sensitive(mediaInstance("message.private_pdf", groupEng, h(2), spec.Media{URL: "https://example.com/q4.pdf?token=abc", Type: "document", Caption: "Q4 figures", PlainCaption: true}))
 
 	mediaNoCaption := mediaInstance(`message.photos["a"]`, groupSales, h(-1), spec.Media{URL: "https://example.com/a.jpg", Type: "image"})
 	mediaVideo := mediaInstance(`message.photos["b"]`, groupSales, h(2), spec.Media{URL: "https://example.com/b.mp4", Type: "video", Caption: "Line one\nLine two"})
@@ -169,6 +173,8 @@ func planFixtures() map[string]*planner.Plan {
 		"sensitive": plan(
 			change(sensText, planner.Send, "due and never sent", nil),
 			change(sensMedia, planner.Wait, "send_at is after the clock", nil),
+			change(sensCaption, planner.Wait, "send_at is after the clock", nil),
+			change(sensURL, planner.Wait, "send_at is after the clock", nil),
 		),
 		"media": plan(
 			change(report, planner.Send, "due and never sent", nil),

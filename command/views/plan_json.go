@@ -82,8 +82,9 @@ func (s PlanSummary) Sends() int { return s.Send + s.Retry }
 //
 // Content: a configured instance has exactly one of Text and Media. When it
 // was built from a sensitive value, Sensitive is true and the text, or the
-// media URL and caption, read "(sensitive)"; the media type stays, as it is
-// one of four fixed words. An orphan has neither Text nor Media: state keeps
+// media URL or caption built from it, read "(sensitive)": a media URL
+// written plainly stays shown beside a sensitive caption, and the other
+// way round. The media type stays, as it is one of four fixed words. An orphan has neither Text nor Media: state keeps
 // only a hash of what was sent.
 type PlanChange struct {
 	Address  string `json:"address"`
@@ -276,10 +277,16 @@ func newPlanChange(c *planner.Change) PlanChange {
 			pc.Repeat = newPlanRepeat(in.Repeat, in.SendAt)
 		}
 		switch {
-		case in.Media != nil && in.Sensitive:
-			pc.Media = &PlanMedia{URL: Sensitive, Type: in.Media.Type, Caption: Sensitive}
 		case in.Media != nil:
+			// Of a sensitive media message, only the parts built from a
+			// sensitive value are hidden.
 			pc.Media = &PlanMedia{URL: in.Media.URL, Type: in.Media.Type, Caption: in.Media.Caption}
+			if in.Sensitive && !in.Media.PlainURL {
+				pc.Media.URL = Sensitive
+			}
+			if in.Sensitive && !in.Media.PlainCaption {
+				pc.Media.Caption = Sensitive
+			}
 		case in.Sensitive:
 			s := Sensitive
 			pc.Text = &s

@@ -183,7 +183,7 @@ func mdDetails(c *PlanChange) string {
 	b.WriteString(mdRepeat(c))
 	switch {
 	case c.Media != nil:
-		if c.Sensitive {
+		if c.Media.URL == Sensitive {
 			fmt.Fprintf(&b, "<p><b>%s</b> %s</p>\n\n", htmlText(c.Media.Type), htmlText(Sensitive))
 		} else {
 			fmt.Fprintf(&b, "<p><b>%s</b> <a href=\"%s\">%s</a></p>\n\n", htmlText(c.Media.Type), htmlAttr(c.Media.URL), htmlText(c.Media.URL))
@@ -207,7 +207,7 @@ func mdDetails(c *PlanChange) string {
 // then the start of its caption.
 func mdPreview(c *PlanChange, n int) string {
 	switch {
-	case c.Media != nil && c.Sensitive:
+	case c.Media != nil && c.Media.URL == Sensitive:
 		return mdInline(c.Media.Type + " " + Sensitive)
 	case c.Media != nil:
 		s := fmt.Sprintf("%s <a href=\"%s\">%s</a>", mdInline(c.Media.Type), mdAttr(c.Media.URL), mdInline(clipLine(mediaName(c.Media.URL), 40)))

@@ -171,16 +171,25 @@ func TestPlanJSONSensitive(t *testing.T) {
 	assert.NotContains(t, out, "eyes")
 	var doc PlanDocument
 	require.NoError(t, json.Unmarshal([]byte(out), &doc))
-	require.Len(t, doc.Changes, 2)
-	assert.True(t, doc.Changes[0].Sensitive)
-	assert.Equal(t, Sensitive, *doc.Changes[0].Text)
-	assert.Equal(t, &PlanMedia{URL: Sensitive, Type: "image", Caption: Sensitive}, doc.Changes[1].Media)
+	byAddr := map[string]PlanChange{}
+	for _, c := range doc.Changes {
+		byAddr[c.Address] = c
+		assert.True(t, c.Sensitive, c.Address)
+	}
+	require.Len(t, byAddr, 4)
+	assert.Equal(t, Sensitive, *byAddr["message.code"].Text)
+	assert.Equal(t, &PlanMedia{URL: Sensitive, Type: "image", Caption: Sensitive}, byAddr["message.secret_doc"].Media)
+	// Only the part built from a sensitive value is hidden.
+	assert.Equal(t, &PlanMedia{URL: "https://example.com/poster.png", Type: "image", Caption: Sensitive}, byAddr["message.poster"].Media)
+	assert.Equal(t, &PlanMedia{URL: Sensitive, Type: "document", Caption: "Q4 figures"}, byAddr["message.private_pdf"].Media)
 
 	for _, f := range []PlanFormat{PlanHumanFormat, PlanMarkdownFormat} {
 		out := render(t, f, planFixtures()["sensitive"], PlanNext{}, false)
 		assert.NotContains(t, out, "4711")
 		assert.NotContains(t, out, "token=abc")
 		assert.Contains(t, out, Sensitive)
+		assert.Contains(t, out, "https://example.com/poster.png")
+		assert.Contains(t, out, "Q4 figures")
 	}
 }
 

@@ -416,7 +416,7 @@ func (r *runView) RateLimited(c *planner.Change, wait time.Duration, limit strin
 	defer r.mu.Unlock()
 	e := changeEvent("rate_limited", c)
 	e.After, e.Limit = wait.Seconds(), limit
-	r.log(runEvent{event: e}, fmt.Sprintf("%s waiting %s for the rate limit %s", c.Addr, roundWait(wait), printable(limit)))
+	r.log(runEvent{event: e}, fmt.Sprintf("%s waiting %s for the %s", c.Addr, roundWait(wait), printable(limit)))
 }
 
 func (r *runView) Retrying(c *planner.Change, attempt int, after time.Duration, res a1base.Result) {

@@ -128,7 +128,11 @@ var statusStyles = map[state.Status][]Style{
 
 // State is the view of `herald state list|show|rm`.
 type State interface {
-	List(addresses []string)
+	// List prints the records' addresses, one per line. With mark (on a
+	// terminal), an imported record's address is followed by
+	// "(imported)", or "(imported without evidence)" for a forced import;
+	// without it the lines are the bare addresses, for scripts.
+	List(records []*state.Record, mark bool)
 	Record(r *state.Record)
 	Removed(address string)
 	RemovedAll(n int, where string)
@@ -148,9 +152,18 @@ type stateHuman struct{ view *View }
 
 func (s *stateHuman) Pulled(snap *state.Snapshot) error { return state.Encode(s.view.Stdout, snap) }
 
-func (s *stateHuman) List(addresses []string) {
-	for _, a := range addresses {
-		fmt.Fprintln(s.view.Stdout, printable(a))
+func (s *stateHuman) List(records []*state.Record, mark bool) {
+	for _, r := range records {
+		line := printable(r.Address)
+		if mark {
+			switch r.Imported {
+			case state.ImportedFound:
+				line += "  " + Paint(s.view.StdoutColor, "(imported)", Cyan)
+			case state.ImportedForced:
+				line += "  " + Paint(s.view.StdoutColor, "(imported without evidence)", Yellow)
+			}
+		}
+		fmt.Fprintln(s.view.Stdout, line)
 	}
 }
 

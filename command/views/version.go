@@ -45,5 +45,5 @@ func buildLine(info VersionInfo) string {
 	case info.Date != "":
 		return "built " + info.Date
 	}
-	return ""
+	return "commit unknown: this build recorded no version control information"
 }

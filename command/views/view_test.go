@@ -67,7 +67,7 @@ func TestVersionView(t *testing.T) {
 	v := &View{Stdout: &out}
 	info := VersionInfo{Version: "0.3.1", Go: "go1.26.8", Platform: "linux_amd64"}
 	assert.NoError(t, v.Version(info, false))
-	assert.Equal(t, "herald v0.3.1\non linux_amd64 (built with go1.26.8)\n", out.String())
+	assert.Equal(t, "herald v0.3.1\ncommit unknown: this build recorded no version control information\non linux_amd64 (built with go1.26.8)\n", out.String())
 	out.Reset()
 	assert.NoError(t, v.Version(info, true))
 	assert.JSONEq(t, `{"version":"0.3.1","go":"go1.26.8","platform":"linux_amd64"}`, out.String())

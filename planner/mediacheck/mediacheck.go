@@ -39,7 +39,7 @@ func Check(ctx context.Context, plan *planner.Plan, probeMedia Probe) hcl.Diagno
 	seen := map[string]bool{}
 	for _, c := range plan.Changes {
 		inst := c.Instance
-		if inst == nil || inst.Media == nil || inst.Sensitive {
+		if inst == nil || inst.Media == nil || inst.Sensitive && !inst.Media.PlainURL {
 			continue
 		}
 		switch c.Action {
