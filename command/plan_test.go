@@ -269,7 +269,10 @@ func TestPlanExclude(t *testing.T) {
 	human := runMain(t, dir, "", "plan", "-at="+e2eClock, "-exclude=message.launch", "-exclude=message.report", "-exclude=message.retired")
 	require.Equal(t, 0, human.code, human.stderr)
 	assert.Contains(t, human.stdout, "\nPlan: 2 to send, 1 to retry, 1 unchanged, 1 drifted, 1 expired, 1 unknown. 4 excluded by -exclude.\n")
-	assert.NotContains(t, human.stdout, "message.launch")
+	changes, hint, _ := strings.Cut(human.stdout, "\nTo send ")
+	assert.NotContains(t, changes, "message.launch")
+	assert.Contains(t, hint, "herald apply -at=2026-12-01T08:00:00Z -exclude=message.launch -exclude=message.report -exclude=message.retired\n",
+		"the hint repeats the plan's -exclude flags")
 
 	md := runMain(t, dir, "", "plan", "-at="+e2eClock, "-markdown", "-exclude=message.launch")
 	require.Equal(t, 0, md.code, md.stderr)
