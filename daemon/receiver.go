@@ -180,14 +180,11 @@ func (r *receiver) stored() {
 func (r *receiver) persistSpanUntilLastStore() {
 	r.mu.Lock()
 	span, ib := r.span, r.inbox
-	r.span = state.ListenSpan{}
-	if r.failedAt.IsZero() {
-		r.failedAt = r.now()
-	}
 	r.mu.Unlock()
 	if !span.Since.IsZero() && ib != nil {
 		_ = ib.Listening(context.Background(), span) // best effort: the span recorded last stands otherwise
 	}
+	r.breakSpan()
 }
 
 // breakSpan ends the listening span after a failure to store: what came

@@ -42,20 +42,27 @@ func TestMigrateEmptyDatabase(t *testing.T) {
 	}
 }
 
+// migrateTo brings a new database's schema herald to version v only, as
+// the herald that had v migrations left it.
+func migrateTo(t *testing.T, conn string, v int) {
+	t.Helper()
+	pool, err := pgxpool.New(context.Background(), conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	old := &Backend{pool: pool, schema: "herald", qschema: `"herald"`}
+	if err := old.migrate(context.Background(), v); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestMigrateFromVersion1 makes a version 1 schema holding a record, as the
 // herald that had only migration 1 left it, and opens it with this one.
 func TestMigrateFromVersion1(t *testing.T) {
 	conn := newDB(t)
 	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, conn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	old := &Backend{pool: pool, schema: "herald", qschema: `"herald"`}
-	if err := old.migrate(ctx, 1); err != nil {
-		t.Fatal(err)
-	}
-	pool.Close()
+	migrateTo(t, conn, 1)
 	db := admin(t, conn)
 	if _, err := db.Exec(ctx, `
 UPDATE herald.states SET lineage = 'lineage-v1', serial = 7;
@@ -95,15 +102,7 @@ VALUES ('message.a', 'group.eng', 't-1', 'whatsapp', '+1', 'h', '2026-12-01T09:0
 func TestMigrateFromVersion3(t *testing.T) {
 	conn := newDB(t)
 	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, conn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	old := &Backend{pool: pool, schema: "herald", qschema: `"herald"`}
-	if err := old.migrate(ctx, 3); err != nil {
-		t.Fatal(err)
-	}
-	pool.Close()
+	migrateTo(t, conn, 3)
 	db := admin(t, conn)
 	var inboxBefore bool
 	if err := db.QueryRow(ctx, "SELECT to_regclass('herald.inbox_messages') IS NOT NULL").Scan(&inboxBefore); err != nil || inboxBefore {
