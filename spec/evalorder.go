@@ -3,6 +3,7 @@ package spec
 import (
 	"fmt"
 	"runtime"
+	"sort"
 	"sync"
 	"sync/atomic"
 
@@ -63,7 +64,14 @@ func (l *loader) evaluate() hcl.Diagnostics {
 	if root && len(mod.backends) > 0 {
 		diags = append(diags, l.evalBackendBlock(mod.backends[0], ctx)...)
 	}
-	diags = append(diags, l.collectMessages(ctx)...)
+	own, failed, d := l.collectMessages(ctx)
+	diags = append(diags, d...)
+	if root {
+		sortInstances(l.cfg.Instances)
+		// The root module's checks see every module's messages.
+		own = l.cfg.Instances
+	}
+	diags = append(diags, l.evalChecks(ctx, own, failed)...)
 	diags = append(diags, l.evalOutputs(ctx)...)
 	for _, m := range mod.moved {
 		abs := *m
@@ -73,7 +81,13 @@ func (l *loader) evaluate() hcl.Diagnostics {
 	if !root {
 		return diags
 	}
-	sortInstances(l.cfg.Instances)
+	sort.SliceStable(l.cfg.Checks, func(i, j int) bool {
+		a, b := l.cfg.Checks[i], l.cfg.Checks[j]
+		if a.Addr != b.Addr {
+			return a.Addr < b.Addr
+		}
+		return a.Index < b.Index
+	})
 
 	instances := l.shared.instances
 	moved, d := l.checkMoved(l.shared.moved, instances)
@@ -350,9 +364,12 @@ func (l *loader) evalBackendBlock(b *backendBlock, ctx *hcl.EvalContext) hcl.Dia
 }
 
 // collectMessages expands the module's messages and adds their instances
-// to the configuration.
-func (l *loader) collectMessages(ctx *hcl.EvalContext) hcl.Diagnostics {
+// to the configuration. It returns the module's own instances and the
+// names of the message blocks that failed to evaluate.
+func (l *loader) collectMessages(ctx *hcl.EvalContext) ([]*Instance, map[string]bool, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
+	var own []*Instance
+	failed := map[string]bool{}
 	expanded := l.expandMessages(ctx)
 	instances := l.shared.instances
 	for i, m := range l.mod.messages {
@@ -360,6 +377,9 @@ func (l *loader) collectMessages(ctx *hcl.EvalContext) hcl.Diagnostics {
 		l.shared.blocks[blockAddr.String()] = m
 		insts, d := expanded[i].instances, expanded[i].diags
 		diags = append(diags, d...)
+		if d.HasErrors() {
+			failed[m.Name] = true
+		}
 		if r := expanded[i].repeat; r != nil {
 			if l.cfg.Repeats == nil {
 				l.cfg.Repeats = map[string]*Repeat{}
@@ -382,9 +402,10 @@ func (l *loader) collectMessages(ctx *hcl.EvalContext) hcl.Diagnostics {
 			}
 			instances[key] = true
 			l.cfg.Instances = append(l.cfg.Instances, in)
+			own = append(own, in)
 		}
 	}
-	return diags
+	return own, failed, diags
 }
 
 // undefinedAlias is the diagnostic of a group whose provider names an

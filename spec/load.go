@@ -150,6 +150,7 @@ type module struct {
 	imports   []*importBlock
 	calls     []*moduleCall
 	outputs   []*outputBlock
+	checks    []*checkBlock
 
 	variableByName map[string]*variableBlock
 	localByName    map[string]*localValue
@@ -157,6 +158,7 @@ type module struct {
 	messageByName  map[string]*messageBlock
 	callByName     map[string]*moduleCall
 	outputByName   map[string]*outputBlock
+	checkByName    map[string]*checkBlock
 }
 
 func (l *loader) load() hcl.Diagnostics {
@@ -434,6 +436,7 @@ var fileSchema = &hcl.BodySchema{
 		{Type: "import"},
 		{Type: "module", LabelNames: []string{"name"}},
 		{Type: "output", LabelNames: []string{"name"}},
+		{Type: "check", LabelNames: []string{"name"}},
 	},
 }
 
@@ -496,6 +499,12 @@ func decodeFile(body hcl.Body) (*module, hcl.Diagnostics) {
 			if c != nil {
 				mod.calls = append(mod.calls, c)
 			}
+		case "check":
+			c, d := decodeCheckBlock(block)
+			diags = append(diags, d...)
+			if c != nil {
+				mod.checks = append(mod.checks, c)
+			}
 		case "output":
 			o, d := decodeOutputBlock(block)
 			diags = append(diags, d...)
@@ -518,6 +527,7 @@ func mergeModule(parts []*module) (*module, hcl.Diagnostics) {
 		messageByName:  map[string]*messageBlock{},
 		callByName:     map[string]*moduleCall{},
 		outputByName:   map[string]*outputBlock{},
+		checkByName:    map[string]*checkBlock{},
 	}
 	dup := func(kind, name string, prev, rng hcl.Range) *hcl.Diagnostic {
 		return &hcl.Diagnostic{
@@ -569,6 +579,7 @@ func mergeModule(parts []*module) (*module, hcl.Diagnostics) {
 		diags = append(diags, mergeUnique(&mod.messages, mod.messageByName, p.messages, "message", func(m *messageBlock) (string, hcl.Range) { return m.Name, m.DeclRange }, dup)...)
 		diags = append(diags, mergeUnique(&mod.calls, mod.callByName, p.calls, "module call", func(c *moduleCall) (string, hcl.Range) { return c.Name, c.DeclRange }, dup)...)
 		diags = append(diags, mergeUnique(&mod.outputs, mod.outputByName, p.outputs, "output", func(o *outputBlock) (string, hcl.Range) { return o.Name, o.DeclRange }, dup)...)
+		diags = append(diags, mergeUnique(&mod.checks, mod.checkByName, p.checks, "check", func(c *checkBlock) (string, hcl.Range) { return c.Name, c.DeclRange }, dup)...)
 		mod.moved = append(mod.moved, p.moved...)
 		mod.imports = append(mod.imports, p.imports...)
 	}

@@ -25,6 +25,7 @@ var messageSchema = &hcl.BodySchema{
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "media"},
 		{Type: "repeat"},
+		{Type: "precondition"},
 	},
 }
 
@@ -50,7 +51,9 @@ type messageBlock struct {
 	Settle       hcl.Expression
 	Media        *mediaBlock
 	Repeat       *repeatBlock
-	DeclRange    hcl.Range
+	// Preconditions are checked for every instance when a plan is made.
+	Preconditions []*precondition
+	DeclRange     hcl.Range
 }
 
 type mediaBlock struct {
@@ -77,6 +80,14 @@ func decodeMessageBlock(block *hcl.Block) (*messageBlock, hcl.Diagnostics) {
 		DeclRange:    block.DefRange,
 	}
 	for _, b := range content.Blocks {
+		if b.Type == "precondition" {
+			p, pdiags := decodePrecondition(b)
+			diags = append(diags, pdiags...)
+			if p != nil {
+				m.Preconditions = append(m.Preconditions, p)
+			}
+			continue
+		}
 		if b.Type == "repeat" {
 			if m.Repeat != nil {
 				diags = append(diags, &hcl.Diagnostic{
@@ -201,6 +212,7 @@ func (l *loader) expandMessage(m *messageBlock, ctx *hcl.EvalContext, provider *
 		_, d := l.checkRefs(expr, scope{vars: true, locals: true, groups: true, modules: true, each: m.ForEach != nil, where: where})
 		diags = append(diags, d...)
 	}
+	diags = append(diags, l.checkPreconditionRefs(m, m.ForEach != nil)...)
 	if diags.HasErrors() {
 		return nil, nil, diags
 	}
@@ -368,7 +380,7 @@ func (l *loader) evalInstance(m *messageBlock, addr addrs.Message, ctx *hcl.Eval
 	if !e.ok {
 		return nil, e.diags
 	}
-	return inst, e.diags
+	return inst, append(e.diags, l.evalPreconditions(m, ctx, inst)...)
 }
 
 // instanceEval collects the diagnostics of one instance in the order they

@@ -38,6 +38,10 @@ type Config struct {
 	// their rules, for previews of later occurrences. Only the occurrences
 	// a plan considers are in Instances (see LoadOptions.At).
 	Repeats map[string]*Repeat
+	// Checks are the results of the check blocks' asserts, ordered by
+	// address (check.NAME, then module.M.check.NAME) and assert; only a plan's Load (LoadOptions.At set)
+	// evaluates them. The preconditions are on their instances.
+	Checks []*CheckResult
 
 	// Hash identifies the configuration files and the variable values they
 	// were evaluated with (sensitive values excluded: SensitiveVarsHash
@@ -201,8 +205,11 @@ type Instance struct {
 	Repeat *RepeatInfo
 	// Unknown is the message's on_unknown and unknown_settle, each else
 	// its group's.
-	Unknown   UnknownPolicy
-	DeclRange hcl.Range
+	Unknown UnknownPolicy
+	// Preconditions are the results of the message's precondition blocks
+	// for this instance; only a plan's Load evaluates them.
+	Preconditions []*CheckResult
+	DeclRange     hcl.Range
 }
 
 // Content is what the API receives as the message body: the text, or the

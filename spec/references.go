@@ -19,6 +19,9 @@ type scope struct {
 	// modules: module.NAME, the outputs of the module calls declared
 	// beside the expression.
 	modules bool
+	// self: self, the instance, in a precondition; messages: message.NAME
+	// and messages, in a check block.
+	self, messages bool
 	// where names the place for messages about disallowed roots,
 	// such as "a group block".
 	where string
@@ -76,6 +79,25 @@ func (l *loader) checkRef(trav hcl.Traversal, sc scope, r *refs) *hcl.Diagnostic
 				Detail:   `The "path" object has two attributes: path.module, the directory of the module the expression is in, and path.root, the working directory.`,
 				Subject:  rng.Ptr(),
 			}
+		}
+	case root == "self" && sc.self:
+		if hasName && !instanceObjectType.HasAttribute(name) {
+			return unknownAttribute("self", name, rng)
+		}
+	case root == "messages" && sc.messages:
+	case root == "message" && sc.messages:
+		if !hasName {
+			return nil
+		}
+		if _, ok := l.mod.messageByName[name]; !ok {
+			return undeclared("message", "A message", name, l.mod.messageByName, rng)
+		}
+	case root == "self":
+		return &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  `Reference to "self" outside a precondition`,
+			Detail:   fmt.Sprintf(`The "self" object, the message instance being checked, can be used only in a message's precondition block; this is %s.`, sc.where),
+			Subject:  rng.Ptr(),
 		}
 	case root == "each" && sc.each:
 		if !hasName || (name != "key" && name != "value") {
@@ -162,15 +184,34 @@ func unknownVariable(root string, sc scope, rng hcl.Range) *hcl.Diagnostic {
 	for _, r := range []struct {
 		ok   bool
 		name string
-	}{{sc.vars, "var"}, {sc.locals, "local"}, {sc.groups, "group"}, {sc.each, "each"}, {sc.modules, "module"}, {sc.vars, "path"}} {
+	}{{sc.vars, "var"}, {sc.locals, "local"}, {sc.groups, "group"}, {sc.each, "each"}, {sc.modules, "module"}, {sc.vars, "path"}, {sc.self, "self"}, {sc.messages, "message"}, {sc.messages, "messages"}} {
 		if r.ok {
 			roots = append(roots, r.name)
 		}
 	}
+	detail := fmt.Sprintf("There is no variable named %q.%s", root, didYouMean(root, roots))
+	if (root == "message" || root == "messages") && !sc.messages {
+		detail += " Messages can be referred to only in a check block."
+	}
 	return &hcl.Diagnostic{
 		Severity: hcl.DiagError,
 		Summary:  "Unknown variable",
-		Detail:   fmt.Sprintf("There is no variable named %q.%s", root, didYouMean(root, roots)),
+		Detail:   detail,
+		Subject:  rng.Ptr(),
+	}
+}
+
+// unknownAttribute is the diagnostic of root.NAME where root is an object
+// herald defines without that attribute.
+func unknownAttribute(root, name string, rng hcl.Range) *hcl.Diagnostic {
+	var names []string
+	for _, a := range InstanceObjectAttributes {
+		names = append(names, a[0])
+	}
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  fmt.Sprintf("Unsupported attribute of %q", root),
+		Detail:   fmt.Sprintf("%s has no attribute %q.%s Its attributes are %s.", root, name, didYouMean(name, names), joinNames(names)),
 		Subject:  rng.Ptr(),
 	}
 }

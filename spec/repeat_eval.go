@@ -87,7 +87,7 @@ func (l *loader) checkRepeatRefs(m *messageBlock) hcl.Diagnostics {
 		_, d := l.checkRefs(expr, scope{vars: true, locals: true, groups: true, modules: true, each: true, where: "a repeat message"})
 		diags = append(diags, d...)
 	}
-	return diags
+	return append(diags, l.checkPreconditionRefs(m, true)...)
 }
 
 // evalRule evaluates the rule of a repeat message and the group it sends
