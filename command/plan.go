@@ -2,6 +2,7 @@ package command
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"github.com/heraldhq/herald/a1base"
@@ -115,7 +116,8 @@ func runPlan(ctx context.Context, env *Env, opts planOptions) error {
 	}
 
 	next := applyHint(env, &opts.planFlags, run.Config)
-	if opts.Out != "" {
+	checkErrors := len(run.Plan.CheckErrors())
+	if opts.Out != "" && checkErrors == 0 {
 		var key []byte
 		if run.Plan.NeedsKey() {
 			if key, err = plankey.Load(env.Getenv, true); err != nil {
@@ -130,6 +132,15 @@ func runPlan(ctx context.Context, env *Env, opts planOptions) error {
 	doc := views.NewPlanDocument(run.Plan)
 	if err := newPlanView(opts.format(), v, run.Plan).Plan(doc, next); err != nil {
 		return err
+	}
+	if checkErrors > 0 {
+		// The plan is shown, so that a pull request's comment says what
+		// failed; the exit status says it failed.
+		msg := (&planner.ChecksFailedError{Failed: run.Plan.CheckErrors()}).Summary() + "; apply would send nothing"
+		if opts.Out != "" {
+			msg += ", and the plan was not saved to " + opts.Out
+		}
+		return errors.New(msg)
 	}
 	if opts.DetailedExitCode && doc.Summary.Sends() > 0 {
 		return &ExitError{Code: ExitChanges}

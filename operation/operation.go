@@ -210,6 +210,11 @@ func (p *pass) carryOut(ctx context.Context, out *Outcome) error {
 	if err := p.Reporter.Plan(plan); err != nil {
 		return err
 	}
+	// A failed error-level condition stops the pass before anything is
+	// sent, recorded or moved: the plan is what a reviewer refused.
+	if errs := plan.CheckErrors(); len(errs) > 0 {
+		return &planner.ChecksFailedError{Failed: errs}
+	}
 	actionable := actionableOf(plan)
 	unknowns := 0
 	for _, c := range plan.Changes {

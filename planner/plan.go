@@ -112,6 +112,9 @@ type Plan struct {
 	// Excluded counts the instances and orphaned records -exclude left
 	// out of Changes (those -target had already left out not counted).
 	Excluded int
+	// Checks are the results of the check blocks' asserts and of the
+	// preconditions of what the plan may still send (see checksOf).
+	Checks []*spec.CheckResult
 
 	// config is the configuration the plan was made from, for the keyed
 	// hashes of its sensitive values in a saved plan (see Encode).

@@ -47,9 +47,15 @@ type SavedPlan struct {
 	// Excluded counts what -exclude left out of the plan, so that show
 	// PLANFILE says so as plan did.
 	Excluded int `json:"excluded,omitempty"`
+	// Checks are the plan's condition results, so that show PLANFILE and
+	// apply PLANFILE report the warnings plan showed. A plan with a failed
+	// error-level condition is never saved.
+	Checks []SavedCheck `json:"checks,omitempty"`
 
-	// changes are Changes decoded and checked by Decode.
+	// changes are Changes decoded and checked by Decode; checks are
+	// Checks decoded.
 	changes []*Change
+	checks  []*spec.CheckResult
 }
 
 // SavedChange is one change as written in a plan file.
@@ -177,6 +183,12 @@ func Encode(p *Plan, key []byte) ([]byte, error) {
 		ConfigHash:    p.ConfigHash,
 		Changes:       make([]SavedChange, 0, len(p.Changes)),
 		Excluded:      p.Excluded,
+	}
+	if errs := p.CheckErrors(); len(errs) > 0 {
+		return nil, &ChecksFailedError{Failed: errs}
+	}
+	for _, r := range p.Checks {
+		sp.Checks = append(sp.Checks, saveCheck(r))
 	}
 	if p.NeedsKey() {
 		if len(key) == 0 {
@@ -388,6 +400,17 @@ func Decode(data []byte) (*SavedPlan, error) {
 	if sp.Excluded < 0 {
 		return nil, damaged("a negative count of excluded messages")
 	}
+	sp.checks = make([]*spec.CheckResult, 0, len(sp.Checks))
+	for i, sc := range sp.Checks {
+		r, err := sc.decode()
+		if err != nil {
+			return nil, damaged("check %d (%s): %v", i+1, sc.Address, err)
+		}
+		if r.Failed() && r.Severity == spec.SeverityError {
+			return nil, damaged("check %d (%s) failed with severity error, which no plan file holds", i+1, sc.Address)
+		}
+		sp.checks = append(sp.checks, r)
+	}
 	seen := make(map[string]bool, len(sp.Changes))
 	sp.changes = make([]*Change, 0, len(sp.Changes))
 	for i := range sp.Changes {
@@ -545,7 +568,7 @@ func (si *SavedInstance) instance(a addrs.Message) (*spec.Instance, error) {
 // no text, media URL or caption. To apply a saved plan, use Check and
 // Resolve instead, which put the configuration's instances in its place.
 func (sp *SavedPlan) Plan() *Plan {
-	p := &Plan{At: sp.At, Lineage: sp.Lineage, Serial: sp.Serial, ConfigHash: sp.ConfigHash, Excluded: sp.Excluded}
+	p := &Plan{At: sp.At, Lineage: sp.Lineage, Serial: sp.Serial, ConfigHash: sp.ConfigHash, Excluded: sp.Excluded, Checks: sp.checks}
 	p.Changes = make([]*Change, len(sp.changes))
 	for i, c := range sp.changes {
 		cc := *c

@@ -96,6 +96,7 @@ func New(cfg *spec.Config, snap *state.Snapshot, at time.Time, opts Options) *Pl
 	for i, e := range entries {
 		p.Changes[i] = e.change
 	}
+	p.Checks = checksOf(cfg, p.Changes)
 	return p
 }
 

@@ -364,8 +364,28 @@ func RenderPlanHuman(doc *PlanDocument, next PlanNext, color bool) string {
 		}
 	}
 
+	if failed := doc.FailedChecks(); len(failed) > 0 {
+		fmt.Fprintf(&b, "\n%s\n", paint("Failed checks:", Bold, Red))
+		for _, c := range failed {
+			sym, st := "!", []Style{Yellow}
+			if c.Severity == "error" {
+				sym, st = "x", []Style{Red}
+			}
+			fmt.Fprintf(&b, "\n  %s %s %s\n", paint(sym, st...), paint(c.Title(), Bold), paint("("+c.Severity+")", st...))
+			for _, line := range strings.Split(c.ErrorMessage, "\n") {
+				b.WriteString(strings.TrimRight("      "+line, " ") + "\n")
+			}
+			fmt.Fprintf(&b, "      on %s\n", c.Where())
+		}
+	}
+
 	fmt.Fprintf(&b, "\n%s\n", paint(doc.SummaryLine(), Bold))
+	if line := doc.ChecksLine(); line != "" {
+		b.WriteString(line + "\n")
+	}
 	switch {
+	case doc.CheckErrors() > 0:
+		b.WriteString("\nApply would send nothing: a check with severity \"error\" failed. Fix what it says, or change its severity to \"warning\".\n")
 	case next.SavedTo != "" && doc.Summary.Sends() > 0:
 		fmt.Fprintf(&b, "\nSaved the plan to %s. To send exactly these messages, run:\n  %s\n", next.SavedTo, next.applyCommand(next.SavedFlags, next.SavedTo))
 		b.WriteString(next.hiddenNote())

@@ -1,10 +1,14 @@
 package views
 
 import (
+	"fmt"
+	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/heraldhq/herald/planner"
+	"github.com/heraldhq/herald/spec"
 	"github.com/heraldhq/herald/state"
 )
 
@@ -27,6 +31,122 @@ type PlanDocument struct {
 	// Excluded counts the messages -exclude left out of Changes (and of
 	// Summary); absent when none were.
 	Excluded int `json:"excluded,omitempty"`
+	// Checks are the results of the check blocks' asserts and of the
+	// preconditions of what the plan may still send; absent when the
+	// configuration has none.
+	Checks []PlanCheck `json:"checks,omitempty"`
+}
+
+// PlanCheck is one condition's result.
+type PlanCheck struct {
+	// Address is check.NAME, or the message instance a precondition was
+	// checked for.
+	Address string `json:"address"`
+	// Kind is "check" or "precondition".
+	Kind string `json:"kind"`
+	// Index counts the condition in its block (asserts) or message
+	// (preconditions), from 0.
+	Index int `json:"index"`
+	// Severity is "error" or "warning".
+	Severity string `json:"severity"`
+	// Status is "pass" or "fail".
+	Status       string `json:"status"`
+	ErrorMessage string `json:"error_message,omitempty"`
+	// Range is where the condition is written.
+	Range PlanPos `json:"range"`
+}
+
+// PlanPos is a place in a configuration file.
+type PlanPos struct {
+	Filename string `json:"filename"`
+	Line     int    `json:"line"`
+	Column   int    `json:"column"`
+}
+
+// Failed reports whether the condition failed.
+func (c *PlanCheck) Failed() bool { return c.Status == "fail" }
+
+// FailedChecks lists the failed conditions, errors first.
+func (d *PlanDocument) FailedChecks() []PlanCheck {
+	var errs, warns []PlanCheck
+	for _, c := range d.Checks {
+		switch {
+		case !c.Failed():
+		case c.Severity == "error":
+			errs = append(errs, c)
+		default:
+			warns = append(warns, c)
+		}
+	}
+	return append(errs, warns...)
+}
+
+// CheckErrors counts the failed error-level conditions: apply sends
+// nothing while there is one.
+func (d *PlanDocument) CheckErrors() int {
+	n := 0
+	for _, c := range d.Checks {
+		if c.Failed() && c.Severity == "error" {
+			n++
+		}
+	}
+	return n
+}
+
+// ChecksLine is "Checks: 3 passed, 2 failed (1 error, 1 warning)."; ""
+// without checks.
+func (d *PlanDocument) ChecksLine() string {
+	if len(d.Checks) == 0 {
+		return ""
+	}
+	failed := d.FailedChecks()
+	errs := d.CheckErrors()
+	line := fmt.Sprintf("Checks: %d passed", len(d.Checks)-len(failed))
+	if len(failed) > 0 {
+		var parts []string
+		if errs > 0 {
+			parts = append(parts, countOf(errs, "error", "errors"))
+		}
+		if w := len(failed) - errs; w > 0 {
+			parts = append(parts, countOf(w, "warning", "warnings"))
+		}
+		line += fmt.Sprintf(", %d failed (%s)", len(failed), strings.Join(parts, ", "))
+	}
+	return line + "."
+}
+
+// Title is how a failed condition is named: "check.x", or "precondition
+// of message.y[\"k\"]".
+func (c *PlanCheck) Title() string {
+	if c.Kind == "precondition" {
+		return "precondition of " + c.Address
+	}
+	return c.Address
+}
+
+// Where is "main.hcl line 12".
+func (c *PlanCheck) Where() string {
+	return fmt.Sprintf("%s line %d", c.Range.Filename, c.Range.Line)
+}
+
+func newPlanChecks(results []*spec.CheckResult) []PlanCheck {
+	var out []PlanCheck
+	for _, r := range results {
+		status := "pass"
+		if r.Failed() {
+			status = "fail"
+		}
+		out = append(out, PlanCheck{
+			Address:      r.Addr,
+			Kind:         r.Kind,
+			Index:        r.Index,
+			Severity:     string(r.Severity),
+			Status:       status,
+			ErrorMessage: r.Message,
+			Range:        PlanPos{Filename: filepath.ToSlash(r.Range.Filename), Line: r.Range.Start.Line, Column: r.Range.Start.Column},
+		})
+	}
+	return out
 }
 
 // PlanSummary counts the changes per action. Every action is a plain field
@@ -211,6 +331,7 @@ func NewPlanDocument(p *planner.Plan) *PlanDocument {
 		At:            p.At.UTC(),
 		Changes:       make([]PlanChange, 0, len(p.Changes)),
 		Excluded:      p.Excluded,
+		Checks:        newPlanChecks(p.Checks),
 	}
 	for _, c := range p.Changes {
 		if c == nil {

@@ -66,7 +66,19 @@ func RenderPlanMarkdown(doc *PlanDocument, sched *planner.Schedule, maxLen int) 
 	var head strings.Builder
 	head.WriteString(PlanCommentMarker + "\n### herald plan\n\n")
 	fmt.Fprintf(&head, "**%s**\n\n", mdInline(doc.SummaryLine()))
+	if line := doc.ChecksLine(); line != "" {
+		fmt.Fprintf(&head, "%s\n\n", mdInline(line))
+	}
+	if doc.CheckErrors() > 0 {
+		head.WriteString("> [!CAUTION]\n> A check with severity `error` failed: `herald apply` sends nothing until it passes.\n\n")
+	}
 	fmt.Fprintf(&head, "Planned at `%s` (UTC).\n\n", doc.At.Format("2006-01-02 15:04:05"))
+
+	checks := &mdSection{head: "#### Failed checks\n\n", tail: "\n", kind: "failed checks"}
+	for _, c := range doc.FailedChecks() {
+		checks.items = append(checks.items, fmt.Sprintf("- **%s** %s: %s (%s)\n",
+			c.Severity, mdCodeSpan(c.Title()), mdInline(strings.ReplaceAll(c.ErrorMessage, "\n", " ")), mdCodeSpan(fmt.Sprintf("%s:%d", c.Range.Filename, c.Range.Line))))
+	}
 
 	warnings := &mdSection{head: "#### Warnings\n\n", tail: "\n", kind: "warnings"}
 	for _, w := range doc.Warnings() {
@@ -110,7 +122,7 @@ func RenderPlanMarkdown(doc *PlanDocument, sched *planner.Schedule, maxLen int) 
 	}
 
 	// Fill the budget in order of importance; lay out in reading order.
-	priority := append(append(append([]*mdSection{warnings}, tables...), schedule), details...)
+	priority := append(append(append([]*mdSection{checks, warnings}, tables...), schedule), details...)
 	budget := maxLen - head.Len()
 	if maxLen <= 0 {
 		budget = int(^uint(0) >> 1)
@@ -135,6 +147,7 @@ fill:
 	}
 
 	b := &head
+	checks.render(b)
 	warnings.render(b)
 	schedule.render(b)
 	for i := range tables {
