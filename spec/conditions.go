@@ -445,6 +445,9 @@ func instanceObject(in *Instance) cty.Value {
 	})
 }
 
+// InstanceType is the type of InstanceValue's values.
+func InstanceType() cty.Type { return instanceObjectType }
+
 // InstanceValue is the instance as conditions see it (self in a
 // precondition): an object with InstanceObjectAttributes.
 func InstanceValue(in *Instance) cty.Value { return instanceObject(in) }

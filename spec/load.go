@@ -29,6 +29,12 @@ type VarArg struct {
 	// otherwise Value is "name=value" (-var).
 	File  bool
 	Value string
+	// Given, when it is not cty.NilVal, is the value of the variable Name
+	// already evaluated (a variables block of a test file), written at
+	// Range; File and Value are then unused.
+	Given cty.Value
+	Name  string
+	Range hcl.Range
 }
 
 // LoadOptions are the inputs to Load besides the directory.

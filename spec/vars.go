@@ -44,6 +44,19 @@ func (l *loader) loadVariables(autoVars []string) hcl.Diagnostics {
 		diags = append(diags, l.loadVarsFile(name, raw)...)
 	}
 	for _, arg := range l.opts.Vars {
+		if arg.Given != cty.NilVal {
+			if _, ok := l.mod.variableByName[arg.Name]; !ok {
+				diags = append(diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  "Value for undeclared variable",
+					Detail:   fmt.Sprintf("A variable named %q was given a value, but no variable block of the configuration declares it.%s", arg.Name, didYouMean(arg.Name, sortedKeys(l.mod.variableByName))),
+					Subject:  arg.Range.Ptr(),
+				})
+				continue
+			}
+			raw[arg.Name] = &varValue{value: arg.Given, rng: arg.Range}
+			continue
+		}
 		if arg.File {
 			name := arg.Value
 			if !filepath.IsAbs(name) {
