@@ -1,9 +1,12 @@
 package command
 
 import (
+	"errors"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -143,4 +146,34 @@ message "todo" {
       "index": 0,
       "severity": "error",
       "status": "pass",`)
+}
+
+// The policy recipe of docs/language/checks.md, run as written: jq over
+// plan -json accepts the reviewed plan and refuses one with a failed
+// error-level check.
+func TestPolicyRecipeOverPlanJSON(t *testing.T) {
+	jq, err := exec.LookPath("jq")
+	require.NoError(t, err, "the policy recipe is tested with jq (Debian package jq)")
+	page, err := os.ReadFile(filepath.Join("..", "docs", "language", "checks.md"))
+	require.NoError(t, err)
+	_, rest, ok := strings.Cut(string(page), "jq -e '")
+	require.True(t, ok, "the page shows a jq -e program")
+	program, _, ok := strings.Cut(rest, "' plan.json")
+	require.True(t, ok)
+
+	f := newChecksFixture(t)
+	judge := func(args ...string) int {
+		r := runMain(t, f.dir, "", append([]string{"plan", "-json", checksAt}, args...)...)
+		cmd := exec.Command(jq, "-e", program)
+		cmd.Stdin = strings.NewReader(r.stdout)
+		out, err := cmd.CombinedOutput()
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			return exit.ExitCode()
+		}
+		require.NoError(t, err, "%s", out)
+		return 0
+	}
+	assert.Equal(t, 0, judge(), "the reviewed plan passes the policy")
+	assert.Equal(t, 1, judge("-var=launch_time=06:30"), "quiet hours fail the policy")
 }
