@@ -112,6 +112,10 @@ type Plan struct {
 	// Excluded counts the instances and orphaned records -exclude left
 	// out of Changes (those -target had already left out not counted).
 	Excluded int
+	// Skipped lists, per repeat message, the occurrences the plan passes
+	// over (see Skipped), ordered by address; only messages the plan's
+	// changes include (after -target and -exclude).
+	Skipped []*Skipped
 
 	// config is the configuration the plan was made from, for the keyed
 	// hashes of its sensitive values in a saved plan (see Encode).
