@@ -50,6 +50,17 @@ func (p *Plan) SkippedCount() int {
 	return n
 }
 
+// SkippedAtLeast reports whether any message's count stopped at
+// MaxSkipped, so that SkippedCount is a lower bound.
+func (p *Plan) SkippedAtLeast() bool {
+	for _, s := range p.Skipped {
+		if s.AtLeast() {
+			return true
+		}
+	}
+	return false
+}
+
 // skippedOccurrences finds, for each repeat message whose latest
 // considered occurrence is among entries, the occurrences passed over
 // before it. In the steady state (the occurrence before the latest is
