@@ -130,7 +130,11 @@ func runPlan(ctx context.Context, env *Env, opts planOptions) error {
 		next.SavedTo = opts.Out
 	}
 	doc := views.NewPlanDocument(run.Plan)
-	if err := newPlanView(opts.format(), v, run.Plan).Plan(doc, next); err != nil {
+	var repeats map[string]*spec.Repeat
+	if run.Config != nil {
+		repeats = run.Config.Repeats
+	}
+	if err := newPlanView(opts.format(), v, run.Plan, repeats).Plan(doc, next); err != nil {
 		return err
 	}
 	if checkErrors > 0 {
@@ -194,10 +198,13 @@ func applyHint(env *Env, f *planFlags, cfg *spec.Config) views.PlanNext {
 // newPlanView is views.NewPlan with the schedule the markdown form shows,
 // laid out with what the plan's instances say of each group (rate limit,
 // time zone) so that a saved plan renders as the plan it was made from.
-func newPlanView(format views.PlanFormat, v *views.View, p *planner.Plan) views.Plan {
+// repeats are the configuration's repeat rules, which draw every
+// occurrence within the span; nil for a saved plan, which holds none, so
+// that its schedule draws the occurrences the plan considers and says so.
+func newPlanView(format views.PlanFormat, v *views.View, p *planner.Plan, repeats map[string]*spec.Repeat) views.Plan {
 	pv := views.NewPlan(format, v)
 	if md, ok := pv.(*views.PlanMarkdown); ok {
-		md.Schedule, _ = planner.NewSchedule(p, planner.ScheduleOptions{Groups: planner.ScheduleGroups(p)})
+		md.Schedule, _ = planner.NewSchedule(p, planner.ScheduleOptions{Groups: planner.ScheduleGroups(p), Repeats: repeats})
 	}
 	return pv
 }

@@ -175,3 +175,66 @@ func TestCronNameErrors(t *testing.T) {
 	assert.Contains(t, r.stdout, `message.first_monday[\"2027-03-06T09:00:00Z\"]`)
 	assert.Empty(t, r.stderr, "no warning: the day of month is *")
 }
+
+// TestRepeatOutageSkipped: after three weeks without herald, plan reports
+// the two Mondays it passes over as skipped in every form, a saved plan
+// keeps them, apply's summary counts them without recording them, and the
+// plan after the apply has nothing skipped.
+func TestRepeatOutageSkipped(t *testing.T) {
+	f := standupFixture(t)
+	r := f.run(t, nil, "apply", "-auto-approve", "-at=2027-03-29T07:05:00Z")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.NotContains(t, r.stdout, "skipped", "the rule starts on 29 March: nothing before it")
+
+	const later = "-at=2027-04-19T07:05:00Z"
+	r = f.run(t, nil, "plan", later)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "  ~ message.standup: 2 occurrences skipped while herald did not run (2027-04-05 09:00 CEST, 2027-04-12 09:00 CEST)\n")
+	assert.Contains(t, r.stdout, "Plan: 1 to send, 1 waiting, 1 expired, 2 skipped.\n")
+
+	r = f.run(t, nil, "plan", later, "-json")
+	require.Equal(t, 0, r.code, r.stderr)
+	var doc struct {
+		Summary map[string]int `json:"summary"`
+		Changes []struct {
+			Address string `json:"address"`
+		} `json:"changes"`
+		Skipped []views.PlanSkipped `json:"skipped"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &doc))
+	assert.Equal(t, 2, doc.Summary["skipped"])
+	require.Len(t, doc.Skipped, 1)
+	assert.Equal(t, views.PlanSkipped{
+		Address: "message.standup", Count: 2,
+		First:    time.Date(2027, 4, 5, 7, 0, 0, 0, time.UTC),
+		Last:     time.Date(2027, 4, 12, 7, 0, 0, 0, time.UTC),
+		Timezone: "Europe/Berlin",
+	}, doc.Skipped[0])
+	for _, c := range doc.Changes {
+		assert.NotContains(t, c.Address, "2027-04-05", "a skipped occurrence is no change")
+	}
+
+	r = f.run(t, nil, "plan", later, "-markdown")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "**Plan: 1 to send, 1 waiting, 1 expired, 2 skipped.**")
+	assert.Contains(t, r.stdout, "- <code>message.standup</code>: 2 occurrences skipped")
+
+	r = f.run(t, nil, "plan", later, "-out=gap.plan")
+	require.Equal(t, 0, r.code, r.stderr)
+	shown := f.run(t, nil, "show", "gap.plan")
+	require.Equal(t, 0, shown.code, shown.stderr)
+	assert.Contains(t, shown.stdout, "message.standup: 2 occurrences skipped", "a saved plan keeps them")
+
+	r = f.run(t, nil, "apply", "gap.plan")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.Contains(t, r.stdout, "Apply complete: 1 sent, 0 failed, 1 expired, 0 unknown, 2 skipped.\n")
+	require.Len(t, f.api.Sends(), 2, "one send for three Mondays")
+	snap := f.snapshot(t, "herald.state.json")
+	for _, missed := range []string{"2027-04-05", "2027-04-12"} {
+		assert.NotContains(t, snap.Records, `message.standup["`+missed+`T09:00:00+02:00"]`, "nothing is recorded for a skipped occurrence")
+	}
+
+	r = f.run(t, nil, "plan", "-at=2027-04-19T07:06:00Z")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.NotContains(t, r.stdout, "skipped", "the latest is recorded: the gap is behind it")
+}

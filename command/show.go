@@ -137,7 +137,7 @@ func runShow(ctx context.Context, env *Env, opts showOptions) error {
 			return err
 		}
 		p := saved.Plan()
-		return newPlanView(format, newView(env, opts.NoColor || opts.JSON || opts.Markdown), p).Plan(views.NewPlanDocument(p), views.PlanNext{})
+		return newPlanView(format, newView(env, opts.NoColor || opts.JSON || opts.Markdown), p, nil).Plan(views.NewPlanDocument(p), views.PlanNext{})
 	}
 
 	backend, where, err := openStateForRead(ctx, env, newView(env, opts.NoColor), opts.StatePath, opts.Vars, opts.AllowFileOutsideRoot)
@@ -179,7 +179,7 @@ func runShowSchedule(ctx context.Context, env *Env, opts showOptions) error {
 		defer run.Close()
 		p = run.Plan
 		schedOpts.Groups = planner.ConfigScheduleGroups(run.Config)
-		schedOpts.Preview = planner.RepeatPreview(p, run.Config.Repeats, opts.Days)
+		schedOpts.Repeats = run.Config.Repeats
 	}
 	sched, err := planner.NewSchedule(p, schedOpts)
 	if err != nil {

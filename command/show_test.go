@@ -147,3 +147,41 @@ func TestShowScheduleDrawsEveryOccurrence(t *testing.T) {
 	// Mondays 29 Mar, 5, 12 and 19 Apr, and the retro on 31 Mar.
 	assert.Equal(t, 5, strings.Count(strings.Join(rows, ""), "1"), r.stdout)
 }
+
+// TestScheduleSpanListsWhatItDraws: a one-off message three weeks out
+// stretches the schedule to 28 days, and the standup is drawn on every
+// Monday of them, in show -schedule and in the comment of plan -markdown
+// alike, whose heading counts what it draws.
+func TestScheduleSpanListsWhatItDraws(t *testing.T) {
+	dir := t.TempDir()
+	src, err := os.ReadFile(filepath.Join("..", "examples", "standup", "main.hcl"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.hcl"), src, 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "later.hcl"), []byte(`
+message "review" {
+  group   = group.eng
+  send_at = "2027-04-20 10:00"
+  text    = "Quarterly review"
+}
+`), 0o644))
+	count := func(out string) int {
+		n := 0
+		for _, line := range strings.Split(out, "\n") {
+			if strings.HasPrefix(line, "eng (Europe/Berlin)") {
+				n += strings.Count(line, "1")
+			}
+		}
+		return n
+	}
+	r := runMain(t, dir, "", "show", "-schedule", "-at=2027-03-29T07:05:00Z")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "to Mon 26 Apr 2027 00:00 UTC, one column per day", "28 days")
+	// Mondays 29 Mar, 5, 12 and 19 Apr, the retro and the review.
+	assert.Equal(t, 6, count(r.stdout), r.stdout)
+
+	md := runMain(t, dir, "", "plan", "-markdown", "-at=2027-03-29T07:05:00Z")
+	require.Equal(t, 0, md.code, md.stderr)
+	assert.Contains(t, md.stdout, "<summary>Schedule: 6 sends to come,")
+	assert.Equal(t, 6, count(md.stdout), md.stdout)
+	assert.NotContains(t, md.stdout, "Not drawn")
+}

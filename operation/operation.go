@@ -114,6 +114,12 @@ type Result struct {
 	Interrupted bool
 	// Aborted: the second interrupt cancelled the requests in flight.
 	Aborted bool
+	// Skipped counts the missed occurrences of repeat messages the plan
+	// passed over (planner.Plan.Skipped): never sent, nothing recorded.
+	// SkippedAtLeast says the count stopped at planner.MaxSkipped for
+	// some message.
+	Skipped        int
+	SkippedAtLeast bool
 }
 
 // Outcome is what a pass did.
@@ -260,7 +266,7 @@ func (p *pass) carryOut(ctx context.Context, out *Outcome) error {
 	}
 	sum, err := executor.Run(ctx, plan, p.Client, p.Backend, p.executorOptions(), p.hooks())
 	out.Executed = true
-	out.Result = Result{Summary: sum}
+	out.Result = Result{Summary: sum, Skipped: plan.SkippedCount(), SkippedAtLeast: plan.SkippedAtLeast()}
 	if err != nil {
 		return p.interrupted(ctx, err, out)
 	}

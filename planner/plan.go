@@ -115,6 +115,10 @@ type Plan struct {
 	// Checks are the results of the check blocks' asserts and of the
 	// preconditions of what the plan may still send (see checksOf).
 	Checks []*spec.CheckResult
+	// Skipped lists, per repeat message, the occurrences the plan passes
+	// over (see Skipped), ordered by address; only messages the plan's
+	// changes include (after -target and -exclude).
+	Skipped []*Skipped
 
 	// config is the configuration the plan was made from, for the keyed
 	// hashes of its sensitive values in a saved plan (see Encode).

@@ -52,10 +52,45 @@ type SavedPlan struct {
 	// error-level condition is never saved.
 	Checks []SavedCheck `json:"checks,omitempty"`
 
-	// changes are Changes decoded and checked by Decode; checks are
-	// Checks decoded.
+	// Skipped is the plan's skipped occurrences (Plan.Skipped), so that
+	// show PLANFILE reports them as plan did.
+	Skipped []SavedSkipped `json:"skipped,omitempty"`
+
+	// changes are Changes decoded and checked by Decode; checks and
+	// skipped likewise.
 	changes []*Change
 	checks  []*spec.CheckResult
+	skipped []*Skipped
+}
+
+// SavedSkipped is a Skipped as written in a plan file.
+type SavedSkipped struct {
+	Address  string    `json:"address"`
+	Count    int       `json:"count"`
+	First    time.Time `json:"first"`
+	Last     time.Time `json:"last"`
+	Timezone string    `json:"timezone"`
+}
+
+func (ss *SavedSkipped) decode() (*Skipped, error) {
+	a, err := addrs.ParseMessage(ss.Address)
+	if err != nil {
+		return nil, err
+	}
+	if a.HasKey || a.Name == "" {
+		return nil, fmt.Errorf("%s is not a message block", ss.Address)
+	}
+	if ss.Count < 1 || ss.Count > MaxSkipped {
+		return nil, fmt.Errorf("a count of %d, expected 1 to %d", ss.Count, MaxSkipped)
+	}
+	if ss.First.IsZero() || ss.Last.Before(ss.First) {
+		return nil, errors.New("first and last are out of order")
+	}
+	loc, err := time.LoadLocation(ss.Timezone)
+	if err != nil || ss.Timezone == "" || ss.Timezone == "Local" {
+		return nil, fmt.Errorf("unknown timezone %q", ss.Timezone)
+	}
+	return &Skipped{Addr: a, Count: ss.Count, First: ss.First, Last: ss.Last, Timezone: loc}, nil
 }
 
 // SavedChange is one change as written in a plan file.
@@ -244,6 +279,9 @@ func Encode(p *Plan, key []byte) ([]byte, error) {
 		}
 		sp.Changes = append(sp.Changes, sc)
 	}
+	for _, k := range p.Skipped {
+		sp.Skipped = append(sp.Skipped, SavedSkipped{Address: k.Addr.String(), Count: k.Count, First: k.First.UTC(), Last: k.Last.UTC(), Timezone: k.Timezone.String()})
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")
@@ -425,6 +463,13 @@ func Decode(data []byte) (*SavedPlan, error) {
 		seen[sc.Address] = true
 		sp.changes = append(sp.changes, c)
 	}
+	for i := range sp.Skipped {
+		k, err := sp.Skipped[i].decode()
+		if err != nil {
+			return nil, damaged("skipped occurrences %d (%s): %v", i+1, sp.Skipped[i].Address, err)
+		}
+		sp.skipped = append(sp.skipped, k)
+	}
 	return sp, nil
 }
 
@@ -577,6 +622,10 @@ func (sp *SavedPlan) Plan() *Plan {
 			cc.Instance = &inst
 		}
 		p.Changes[i] = &cc
+	}
+	for _, k := range sp.skipped {
+		kk := *k
+		p.Skipped = append(p.Skipped, &kk)
 	}
 	return p
 }

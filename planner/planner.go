@@ -92,6 +92,10 @@ func New(cfg *spec.Config, snap *state.Snapshot, at time.Time, opts Options) *Pl
 	}
 
 	slices.SortFunc(entries, compareEntries)
+	if cfg != nil && len(cfg.Repeats) > 0 {
+		p.Skipped = skippedOccurrences(cfg, records, entries, at)
+		slices.SortFunc(p.Skipped, func(a, b *Skipped) int { return cmp.Compare(a.Addr.String(), b.Addr.String()) })
+	}
 	p.Changes = make([]*Change, len(entries))
 	for i, e := range entries {
 		p.Changes[i] = e.change

@@ -55,6 +55,12 @@ type ScheduleOptions struct {
 	// Preview adds later occurrences of repeat messages (RepeatPreview),
 	// drawn as sends to come.
 	Preview []Occurrence
+	// Repeats are the configuration's repeat rules (spec.Config.Repeats).
+	// When Preview is nil they preview every occurrence within the span
+	// drawn, whatever its length. Without either, a repeat message is
+	// drawn at the occurrences the plan considers only, and the schedule
+	// says so (Schedule.RepeatsCut).
+	Repeats map[string]*spec.Repeat
 }
 
 // SendKind says what a mark on the schedule stands for.
@@ -83,6 +89,11 @@ type Schedule struct {
 	Groups []*ScheduleGroup
 	// Later counts sends to come after End, which are not drawn.
 	Later int
+	// RepeatsCut counts the repeat messages whose later occurrences are
+	// not drawn: the schedule had neither their rules nor a preview (a
+	// saved plan holds no rule), so only the occurrences the plan
+	// considers are.
+	RepeatsCut int
 }
 
 // ScheduleGroup is one row.
@@ -183,6 +194,18 @@ func NewSchedule(p *Plan, opts ScheduleOptions) (*Schedule, error) {
 	}
 	at := p.At.UTC()
 	s := &Schedule{At: at, Start: time.Date(at.Year(), at.Month(), at.Day(), 0, 0, 0, 0, time.UTC)}
+	switch {
+	case opts.Preview == nil && opts.Repeats != nil:
+		days := opts.Days
+		if days == 0 {
+			// The span is picked as if the preview reached a week
+			// ahead; then every occurrence within it is drawn.
+			days = pickDays(s.Start, upcomingEnd(p, RepeatPreview(p, opts.Repeats, RepeatPreviewDays), at))
+		}
+		opts.Preview = RepeatPreview(p, opts.Repeats, days)
+	case opts.Preview == nil:
+		s.RepeatsCut = repeatMessages(p)
+	}
 
 	groups := map[string]*ScheduleGroup{}
 	group := func(name string) *ScheduleGroup {
@@ -237,13 +260,7 @@ func NewSchedule(p *Plan, opts ScheduleOptions) (*Schedule, error) {
 
 	days := opts.Days
 	if days == 0 {
-		days = autoScheduleDays[len(autoScheduleDays)-1]
-		for _, d := range autoScheduleDays {
-			if lastUpcoming.Before(s.Start.AddDate(0, 0, d)) {
-				days = d
-				break
-			}
-		}
+		days = pickDays(s.Start, lastUpcoming)
 	}
 	s.End = s.Start.AddDate(0, 0, days)
 	s.Column = time.Hour
@@ -272,6 +289,59 @@ func NewSchedule(p *Plan, opts ScheduleOptions) (*Schedule, error) {
 	}
 	sort.Slice(s.Groups, func(i, j int) bool { return s.Groups[i].Name < s.Groups[j].Name })
 	return s, nil
+}
+
+// pickDays is the shortest of autoScheduleDays from start that reaches
+// past last, else the longest.
+func pickDays(start, last time.Time) int {
+	for _, d := range autoScheduleDays {
+		if last.Before(start.AddDate(0, 0, d)) {
+			return d
+		}
+	}
+	return autoScheduleDays[len(autoScheduleDays)-1]
+}
+
+// upcomingEnd is when the last send to come of the plan and the preview
+// goes out: a due send or retry at the clock, a wait at its send_at.
+func upcomingEnd(p *Plan, preview []Occurrence, at time.Time) time.Time {
+	var last time.Time
+	for _, c := range p.Changes {
+		if c == nil {
+			continue
+		}
+		sc := scheduledOf(c)
+		t := sc.sendAt
+		switch sc.action {
+		case Send, Retry:
+			if t.Before(at) {
+				t = at
+			}
+		case Wait:
+		default:
+			continue
+		}
+		if t.After(last) {
+			last = t
+		}
+	}
+	for _, o := range preview {
+		if t := o.SendAt.UTC(); t.After(last) {
+			last = t
+		}
+	}
+	return last
+}
+
+// repeatMessages counts the repeat messages among the plan's changes.
+func repeatMessages(p *Plan) int {
+	seen := map[string]bool{}
+	for _, c := range p.Changes {
+		if c != nil && c.Instance != nil && c.Instance.Repeat != nil {
+			seen[c.Addr.Block().String()] = true
+		}
+	}
+	return len(seen)
 }
 
 // Location is the group's time zone, UTC when it has none.

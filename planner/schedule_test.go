@@ -2,12 +2,15 @@ package planner
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/heraldhq/herald/addrs"
 	"github.com/heraldhq/herald/spec"
 	"github.com/heraldhq/herald/state"
 )
@@ -219,4 +222,46 @@ func TestRepeatPreview(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 7, s.Upcoming(), "the due one, the next one and five more")
 	assert.False(t, s.Hourly())
+}
+
+// TestScheduleDrawsEveryOccurrenceInTheSpan: given the rules, a schedule
+// draws a repeat message at every occurrence within the span it draws,
+// which a one-off message three weeks out stretches to 28 days; without
+// them it draws the two the plan considers and counts the message as cut.
+func TestScheduleDrawsEveryOccurrenceInTheSpan(t *testing.T) {
+	dir := repeatDir(t, "0 9 * * *")
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "later.hcl"), []byte(`
+message "later" {
+  group   = group.eng
+  send_at = "2027-03-20 12:00"
+  text    = "later"
+}
+`), 0o644))
+	at := berlin(t, "2027-03-01 10:00:00")
+	cfg := loadAt(t, dir, at)
+	p := New(cfg, snapOf(), at, Options{})
+
+	s, err := NewSchedule(p, ScheduleOptions{Repeats: cfg.Repeats})
+	require.NoError(t, err)
+	assert.Equal(t, 28, int(s.End.Sub(s.Start)/(24*time.Hour)), "the later message needs 28 days")
+	assert.Equal(t, 28+1, s.Upcoming(), "every day of the 28, and the later message")
+	assert.Equal(t, 0, s.RepeatsCut)
+
+	s, err = NewSchedule(p, ScheduleOptions{Repeats: cfg.Repeats, Days: 3})
+	require.NoError(t, err)
+	assert.Equal(t, 3, s.Upcoming(), "1, 2 and 3 March")
+	assert.Equal(t, 1, s.Later)
+
+	// Without a later message the span stays the week the preview fills.
+	p = New(cfg, snapOf(), at, Options{Exclude: []addrs.Message{mustAddr(t, "message.later")}})
+	s, err = NewSchedule(p, ScheduleOptions{Repeats: cfg.Repeats})
+	require.NoError(t, err)
+	assert.Equal(t, 7, int(s.End.Sub(s.Start)/(24*time.Hour)))
+	assert.Equal(t, 7, s.Upcoming())
+
+	// A saved plan has no rules: the two considered, and the cut said.
+	s, err = NewSchedule(p, ScheduleOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, 2, s.Upcoming())
+	assert.Equal(t, 1, s.RepeatsCut)
 }

@@ -290,6 +290,33 @@ func (r *Repeat) Occurrences(from, to time.Time, max int) []time.Time {
 	return out
 }
 
+// CountBetween counts the occurrences after a and before b, at most max of
+// them: the walk stops there, so max means "at least max". A zero a counts
+// from the rule's from; with neither there is no start, and the count is 0.
+// first is the earliest occurrence counted; zero when none is.
+func (r *Repeat) CountBetween(a, b time.Time, max int) (n int, first time.Time) {
+	if a.IsZero() {
+		if r.From.IsZero() {
+			return 0, time.Time{}
+		}
+		a = r.From.Add(-time.Nanosecond)
+	}
+	if max <= 0 || !a.Before(b) {
+		return 0, time.Time{}
+	}
+	r.walk(a, func(o time.Time) bool {
+		if !o.Before(b) {
+			return false
+		}
+		if n == 0 {
+			first = o
+		}
+		n++
+		return n < max
+	})
+	return n, first
+}
+
 // remainingAfter counts the occurrences after t up to until, or -1
 // without until; at most MaxRemaining.
 func (r *Repeat) remainingAfter(t time.Time) int {

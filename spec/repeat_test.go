@@ -724,3 +724,31 @@ func TestLatestTwo(t *testing.T) {
 		require.Equal(t, tc.prev, prev.In(r.Timezone).Format(time.RFC3339), tc.cron)
 	}
 }
+
+// TestCountBetween: the occurrences strictly between two moments, from
+// the rule's from when the first is zero, and none without either; the
+// walk stops at max.
+func TestCountBetween(t *testing.T) {
+	weekly := mustRepeat(t, "0 9 * * MON", "Europe/Berlin")
+	n, first := weekly.CountBetween(utc("2027-03-29T07:00:00Z"), utc("2027-04-19T07:00:00Z"), 1000)
+	require.Equal(t, 2, n, "5 and 12 April")
+	require.Equal(t, "2027-04-05T09:00:00+02:00", first.In(weekly.Timezone).Format(time.RFC3339))
+
+	n, first = weekly.CountBetween(time.Time{}, utc("2027-04-19T07:00:00Z"), 1000)
+	require.Equal(t, 0, n, "no from and nothing known: no start")
+	require.True(t, first.IsZero())
+
+	weekly.From = utc("2027-03-29T07:00:00Z")
+	n, _ = weekly.CountBetween(time.Time{}, utc("2027-04-19T07:00:00Z"), 1000)
+	require.Equal(t, 3, n, "from is included: 29 March, 5 and 12 April")
+
+	n, _ = weekly.CountBetween(utc("2027-04-19T07:00:00Z"), utc("2027-04-19T07:00:00Z"), 1000)
+	require.Equal(t, 0, n)
+
+	minutes := mustRepeat(t, "* * * * *", "UTC")
+	n, first = minutes.CountBetween(utc("2027-01-01T00:00:00Z"), utc("2028-01-01T00:00:00Z"), 1000)
+	require.Equal(t, 1000, n, "the walk stops at max")
+	require.Equal(t, utc("2027-01-01T00:01:00Z"), first)
+	n, _ = minutes.CountBetween(utc("2027-01-01T00:00:00Z"), utc("2027-01-01T01:00:00Z"), 1000)
+	require.Equal(t, 59, n, "both ends excluded")
+}

@@ -138,6 +138,11 @@ type jsonSummary struct {
 	// thread became unknown in the run; Waits says which.
 	Waiting int           `json:"waiting"`
 	Waits   []jsonFailure `json:"waits"`
+	// Skipped counts the missed occurrences of repeat messages the plan
+	// passed over: never sent, nothing recorded (see the plan event's
+	// skipped); SkippedAtLeast says the count is a lower bound.
+	Skipped        int  `json:"skipped"`
+	SkippedAtLeast bool `json:"skipped_at_least,omitempty"`
 }
 
 // newJSONSummary is the summary event's body for an apply or a pass.
@@ -149,6 +154,7 @@ func newJSONSummary(r ApplyResult) *jsonSummary {
 		Interrupted: r.Interrupted || r.Aborted, Aborted: r.Aborted,
 		Failures: jsonFailures(s.Failures), Unknowns: jsonFailures(s.Unknowns),
 		Waiting: s.Waiting, Waits: jsonFailures(s.Waits),
+		Skipped: r.Skipped, SkippedAtLeast: r.SkippedAtLeast,
 	}
 }
 
@@ -598,6 +604,15 @@ func (a *applyView) Result(r ApplyResult) {
 	io.WriteString(a.view.Stdout, RenderApplyResult(r, a.view.StdoutColor))
 }
 
+// skippedCount is the count of skipped occurrences, "1000+" when it is a
+// lower bound.
+func skippedCount(r ApplyResult) string {
+	if r.SkippedAtLeast {
+		return fmt.Sprintf("%d+", r.Skipped)
+	}
+	return fmt.Sprint(r.Skipped)
+}
+
 func jsonFailures(fs []executor.Failure) []jsonFailure {
 	out := make([]jsonFailure, 0, len(fs))
 	for _, f := range fs {
@@ -608,9 +623,10 @@ func jsonFailures(fs []executor.Failure) []jsonFailure {
 
 // RenderApplyResult is the closing summary of an apply:
 //
-//	Apply complete: 5 sent, 1 failed, 2 expired, 0 unknown.
+//	Apply complete: 5 sent, 1 failed, 2 expired, 0 unknown, 2 skipped.
 //
-// followed by each failure with its reason and each unknown message with
+// (skipped, the missed occurrences of repeat messages the plan passed
+// over, only when there were any) followed by each failure with its reason and each unknown message with
 // the command that sends it again. An interrupted run says what was left.
 func RenderApplyResult(r ApplyResult, color bool) string {
 	var b strings.Builder
@@ -637,11 +653,17 @@ func RenderApplyResult(r ApplyResult, color bool) string {
 			parts = append(parts, fmt.Sprintf("%d waiting", s.Waiting))
 		}
 		parts = append(parts, fmt.Sprintf("%d not started", s.NotStarted))
+		if r.Skipped > 0 {
+			parts = append(parts, skippedCount(r)+" skipped")
+		}
 		fmt.Fprintf(&b, "%s Run apply again to continue.\n", paint(head+": "+strings.Join(parts, ", ")+".", Bold, Yellow))
 	default:
 		line := fmt.Sprintf("Apply complete: %d sent, %d failed, %d expired, %d unknown", s.Sent, s.Failed, s.Expired, s.Unknown)
 		if s.Waiting > 0 {
 			line += fmt.Sprintf(", %d waiting", s.Waiting)
+		}
+		if r.Skipped > 0 {
+			line += ", " + skippedCount(r) + " skipped"
 		}
 		line += "."
 		st := []Style{Bold, Green}

@@ -173,10 +173,56 @@ func (d *PlanDocument) countsLine() string {
 			parts = append(parts, fmt.Sprintf("%d %s", n, summaryWords[a]))
 		}
 	}
+	if d.Summary.Skipped > 0 {
+		parts = append(parts, d.skippedTotal()+" skipped")
+	}
 	if len(parts) == 0 || (len(parts) == 1 && d.Summary.Noop > 0) {
 		return NoChanges
 	}
 	return "Plan: " + strings.Join(parts, ", ") + "."
+}
+
+// skippedTotal is the count of skipped occurrences, "1000+" when it is a
+// lower bound.
+func (d *PlanDocument) skippedTotal() string {
+	n := strconv.Itoa(d.Summary.Skipped)
+	for _, k := range d.Skipped {
+		if k.AtLeast {
+			return n + "+"
+		}
+	}
+	return n
+}
+
+// SkippedHeading opens the list of skipped occurrences.
+const SkippedHeading = "Skipped (missed occurrences of repeat messages, never sent):"
+
+// SkippedNote closes the list of skipped occurrences.
+const SkippedNote = "A plan considers only the latest occurrence of each, so that an outage never floods a group."
+
+// Text says what was skipped, with the times in the rule's zone:
+// "2 occurrences skipped while herald did not run (2027-04-05 09:00 CEST,
+// 2027-04-12 09:00 CEST)"; of more than two, the first and the last.
+func (k *PlanSkipped) Text() string {
+	loc, err := time.LoadLocation(k.Timezone)
+	if err != nil || k.Timezone == "" {
+		loc = time.UTC
+	}
+	when := func(t time.Time) string { return t.In(loc).Format("2006-01-02 15:04 MST") }
+	count := countOf(k.Count, "occurrence", "occurrences")
+	if k.AtLeast {
+		count = "at least " + count
+	}
+	var times string
+	switch {
+	case k.Count == 1:
+		times = when(k.First)
+	case k.Count == 2:
+		times = when(k.First) + ", " + when(k.Last)
+	default:
+		times = "from " + when(k.First) + " to " + when(k.Last)
+	}
+	return fmt.Sprintf("%s skipped while herald did not run (%s)", count, times)
 }
 
 // Shown reports whether the human and markdown forms list the change.
@@ -348,6 +394,14 @@ func RenderPlanHuman(doc *PlanDocument, next PlanNext, color bool) string {
 			b.WriteByte('\n')
 			writeHumanChange(&b, doc.At, c, paint)
 		}
+	}
+
+	if len(doc.Skipped) > 0 {
+		fmt.Fprintf(&b, "\n%s\n\n", paint(SkippedHeading, Bold))
+		for _, k := range doc.Skipped {
+			fmt.Fprintf(&b, "  %s %s: %s\n", paint("~", Dim), paint(k.Address, Bold), k.Text())
+		}
+		b.WriteString("  " + SkippedNote + "\n")
 	}
 
 	if ws := doc.Warnings(); len(ws) > 0 {

@@ -35,6 +35,27 @@ type PlanDocument struct {
 	// preconditions of what the plan may still send; absent when the
 	// configuration has none.
 	Checks []PlanCheck `json:"checks,omitempty"`
+	// Skipped lists, per repeat message, the occurrences the plan passes
+	// over: missed, never sent, never recorded; absent when there are
+	// none. They are not changes: an outage under an every-minute rule
+	// would otherwise list thousands.
+	Skipped []PlanSkipped `json:"skipped,omitempty"`
+}
+
+// PlanSkipped is the occurrences of one repeat message that a plan passes
+// over (planner.Skipped).
+type PlanSkipped struct {
+	// Address is the repeat message's block: message.standup.
+	Address string `json:"address"`
+	// Count is how many; counting stops at planner.MaxSkipped, and
+	// AtLeast then says the count is a lower bound.
+	Count   int  `json:"count"`
+	AtLeast bool `json:"at_least,omitempty"`
+	// First and Last are the earliest and latest of them, in UTC;
+	// Timezone is the rule's zone, in which the human forms show them.
+	First    time.Time `json:"first"`
+	Last     time.Time `json:"last"`
+	Timezone string    `json:"timezone"`
 }
 
 // PlanCheck is one condition's result.
@@ -161,6 +182,9 @@ type PlanSummary struct {
 	Expire  int `json:"expire"`
 	Unknown int `json:"unknown"`
 	Orphan  int `json:"orphan"`
+	// Skipped counts the occurrences of repeat messages the plan passes
+	// over (PlanDocument.Skipped); not an action, as no change has it.
+	Skipped int `json:"skipped"`
 }
 
 // Count returns the number of changes with the given action.
@@ -341,6 +365,13 @@ func NewPlanDocument(p *planner.Plan) *PlanDocument {
 		if f := doc.Summary.field(c.Action); f != nil {
 			*f++
 		}
+	}
+	for _, k := range p.Skipped {
+		doc.Skipped = append(doc.Skipped, PlanSkipped{
+			Address: k.Addr.String(), Count: k.Count, AtLeast: k.AtLeast(),
+			First: k.First.UTC(), Last: k.Last.UTC(), Timezone: k.Timezone.String(),
+		})
+		doc.Summary.Skipped += k.Count
 	}
 	sort.SliceStable(doc.Changes, func(i, j int) bool {
 		a, b := &doc.Changes[i], &doc.Changes[j]

@@ -57,11 +57,12 @@ func (s *mdSection) render(b *strings.Builder) {
 }
 
 // RenderPlanMarkdown renders the plan for a pull-request comment: the
-// marker, title, summary, warnings, the schedule, then one table per group
-// followed by each message in full. When the comment would exceed maxLen
-// bytes, whole items are left out — message details first, then the
-// schedule, then table rows, then warnings — and a note says how many.
-// A nil or empty schedule is left out.
+// marker, title, summary, warnings, the skipped occurrences of repeat
+// messages, the schedule, then one table per group followed by each
+// message in full. When the comment would exceed maxLen bytes, whole
+// items are left out — message details first, then the schedule, then
+// table rows, then skipped occurrences, then warnings — and a note says
+// how many. A nil or empty schedule is left out.
 func RenderPlanMarkdown(doc *PlanDocument, sched *planner.Schedule, maxLen int) string {
 	var head strings.Builder
 	head.WriteString(PlanCommentMarker + "\n### herald plan\n\n")
@@ -87,6 +88,11 @@ func RenderPlanMarkdown(doc *PlanDocument, sched *planner.Schedule, maxLen int) 
 			item += " Resolve with " + mdCodeSpan(strings.ReplaceAll(w.Hint, "\n", " ")) + "."
 		}
 		warnings.items = append(warnings.items, item+"\n")
+	}
+
+	skipped := &mdSection{head: "#### " + mdInline(SkippedHeading) + "\n\n", tail: "\n" + mdInline(SkippedNote) + "\n\n", kind: "skipped messages"}
+	for _, k := range doc.Skipped {
+		skipped.items = append(skipped.items, "- "+mdCodeSpan(k.Address)+": "+mdInline(k.Text())+"\n")
 	}
 
 	var tables, details []*mdSection
@@ -122,7 +128,7 @@ func RenderPlanMarkdown(doc *PlanDocument, sched *planner.Schedule, maxLen int) 
 	}
 
 	// Fill the budget in order of importance; lay out in reading order.
-	priority := append(append(append([]*mdSection{checks, warnings}, tables...), schedule), details...)
+	priority := append(append(append([]*mdSection{checks, warnings, skipped}, tables...), schedule), details...)
 	budget := maxLen - head.Len()
 	if maxLen <= 0 {
 		budget = int(^uint(0) >> 1)
@@ -149,6 +155,7 @@ fill:
 	b := &head
 	checks.render(b)
 	warnings.render(b)
+	skipped.render(b)
 	schedule.render(b)
 	for i := range tables {
 		tables[i].render(b)

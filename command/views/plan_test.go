@@ -119,12 +119,14 @@ func TestPlanJSONShape(t *testing.T) {
 	for _, a := range planner.Actions {
 		actions = append(actions, a.String())
 	}
-	sort.Strings(actions)
-	assert.Equal(t, actions, keys, "a count for every action")
+	counted := append(append([]string{}, actions...), "skipped")
+	sort.Strings(counted)
+	assert.Equal(t, counted, keys, "a count for every action, and of the skipped occurrences")
 
 	empty := map[string]any{}
 	require.NoError(t, json.Unmarshal([]byte(render(t, PlanJSONFormat, planFixtures()["empty"], PlanNext{}, false)), &empty))
-	for _, a := range actions {
+	assert.NotContains(t, empty, "skipped", "no skipped list when nothing was skipped")
+	for _, a := range counted {
 		assert.Equal(t, 0.0, empty["summary"].(map[string]any)[a], "zero %s present", a)
 	}
 	assert.Equal(t, []any{}, empty["changes"], "changes is an empty list, not null")

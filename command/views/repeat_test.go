@@ -35,19 +35,31 @@ message "standup" {
 // was due.
 func repeatPlan(t *testing.T) *planner.Plan {
 	t.Helper()
+	p, _ := repeatPlanConfig(t)
+	return p
+}
+
+// repeatPlanConfig is repeatPlan with the configuration it was made from.
+func repeatPlanConfig(t *testing.T) (*planner.Plan, *spec.Config) {
+	t.Helper()
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(standupConfig), 0o644))
 	at := time.Date(2027, 3, 29, 7, 5, 0, 0, time.UTC)
 	cfg, diags := spec.Load(dir, spec.LoadOptions{At: at, Getenv: func(string) string { return "" }})
 	require.False(t, diags.HasErrors(), "%v", diags)
-	return planner.New(cfg, nil, at, planner.Options{})
+	return planner.New(cfg, nil, at, planner.Options{}), cfg
 }
 
 func TestRepeatPlanGolden(t *testing.T) {
 	p := repeatPlan(t)
 	checkPlanGolden(t, "repeat.out.txt", render(t, PlanHumanFormat, p, PlanNext{Apply: true}, false))
 	checkPlanGolden(t, "repeat.out.json", render(t, PlanJSONFormat, p, PlanNext{}, false))
-	checkPlanGolden(t, "repeat.out.md", render(t, PlanMarkdownFormat, p, PlanNext{}, false))
+	// The comment's schedule draws every occurrence within its span from
+	// the configuration's rules, as plan -markdown does.
+	p, cfg := repeatPlanConfig(t)
+	md := RenderPlanMarkdown(NewPlanDocument(p), sched(t, p, planner.ScheduleOptions{Repeats: cfg.Repeats}), GitHubCommentLimit)
+	checkPlanGolden(t, "repeat.out.md", md)
+	require.NotContains(t, md, "Not drawn")
 }
 
 func TestRepeatJSON(t *testing.T) {

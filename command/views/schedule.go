@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/heraldhq/herald/planner"
 	"github.com/heraldhq/herald/spec"
@@ -25,7 +26,10 @@ const (
 	// dailyCell is the width of a day's column: two characters for a
 	// count and a flag, and a space.
 	dailyCell = 3
-	maxLabel  = 24
+	// maxLabel is the widest label column: with an hourly block it
+	// makes 80 columns. A longer label has a line of its own above its
+	// row, so that no name is cut.
+	maxLabel = 30
 	// maxFlagsListed keeps a flood of collisions from burying the rest;
 	// the grid still marks every one.
 	maxFlagsListed = 20
@@ -65,12 +69,10 @@ func RenderSchedule(s *planner.Schedule, color bool) string {
 
 	width := len("group")
 	for _, g := range s.Groups {
-		if l := len(groupLabel(g)); l > width {
+		// A label too wide for the column goes on a line of its own.
+		if l := utf8.RuneCountInString(printable(groupLabel(g))); l > width && l <= maxLabel {
 			width = l
 		}
-	}
-	if width > maxLabel {
-		width = maxLabel
 	}
 	if len(s.Groups) == 0 {
 		b.WriteString("\nNo group has anything scheduled.\n")
@@ -86,7 +88,13 @@ func RenderSchedule(s *planner.Schedule, color bool) string {
 		b.WriteByte('\n')
 		writeAxis(&b, s, width, from, to)
 		for _, g := range s.Groups {
-			fmt.Fprintf(&b, "%-*s  ", width, clip(groupLabel(g), width))
+			label := printable(groupLabel(g))
+			n := utf8.RuneCountInString(label)
+			if n > width {
+				fmt.Fprintf(&b, "%s\n", label)
+				label, n = "", 0
+			}
+			b.WriteString(label + strings.Repeat(" ", width-n+2))
 			var row strings.Builder
 			for col := from; col < to; col++ {
 				row.WriteString(cell(s, g, col, paint))
@@ -114,6 +122,11 @@ func RenderSchedule(s *planner.Schedule, color bool) string {
 	}
 	if s.Later > 0 {
 		fmt.Fprintf(&b, "Not drawn: %s after %s; \"herald show -schedule -days=N\" draws more.\n", countOf(s.Later, "send", "sends"), s.End.Format("Mon 02 Jan"))
+	}
+	if s.RepeatsCut > 0 {
+		fmt.Fprintf(&b, "Not drawn: the later occurrences of %s; a saved plan holds only\n"+
+			"the two it considers of each, and \"herald show -schedule\" draws them all.\n",
+			countOf(s.RepeatsCut, "repeat message", "repeat messages"))
 	}
 
 	flags := s.Flags()
@@ -172,16 +185,6 @@ func groupLabel(g *planner.ScheduleGroup) string {
 		return g.Name + " (" + g.Zone.String() + ")"
 	}
 	return g.Name
-}
-
-// clip shortens a label to n bytes; labels are group names and zone
-// names, which are ASCII.
-func clip(s string, n int) string {
-	s = printable(s)
-	if len(s) <= n {
-		return s
-	}
-	return s[:n-1] + "~"
 }
 
 func cellWidth(s *planner.Schedule) int {

@@ -232,3 +232,28 @@ func TestScheduleSummary(t *testing.T) {
 	assert.Equal(t, "10 sends to come, 1 at night, 3 collisions", ScheduleSummary(sched(t, fx.plan, fx.opts)))
 	assert.Equal(t, "0 sends to come, none at night, no collisions", ScheduleSummary(sched(t, plan(), planner.ScheduleOptions{})))
 }
+
+// TestScheduleLongLabels: a label wider than the column is never cut: it
+// has a line of its own, with its row below, and the column keeps the
+// width of the labels that fit.
+func TestScheduleLongLabels(t *testing.T) {
+	sp, err := time.LoadLocation("America/Sao_Paulo")
+	require.NoError(t, err)
+	long := &spec.Group{Name: `module.city["sao_paulo"].group.community`, ThreadID: "t-sp", Service: "whatsapp", From: "+14155550000", Timezone: sp}
+	p := plan(waiting("message.a", groupEng, at(24)), waiting(`module.city["sao_paulo"].message.b`, long, at(48)))
+	out := RenderSchedule(sched(t, p, planner.ScheduleOptions{Days: 7, Groups: map[string]planner.ScheduleGroupInfo{long.Name: {Zone: sp}}}), false)
+	assert.Contains(t, out, "\ngroup  01 02 03 04 05 06 07\neng     .  1  .  .  .  .  .\n"+
+		`module.city["sao_paulo"].group.community (America/Sao_Paulo)`+"\n        .  .  1  .  .  .  .\n", out)
+	assert.NotContains(t, out, "~ ", "no label is cut")
+}
+
+// TestScheduleSaysWhatIsCut: without the rules (a saved plan), the
+// schedule says that later occurrences of repeat messages are not drawn.
+func TestScheduleSaysWhatIsCut(t *testing.T) {
+	p, cfg := repeatPlanConfig(t)
+	cut := RenderSchedule(sched(t, p, planner.ScheduleOptions{Days: 28}), false)
+	assert.Contains(t, cut, "Not drawn: the later occurrences of 1 repeat message; a saved plan holds only\nthe two it considers of each, and \"herald show -schedule\" draws them all.\n")
+	whole := sched(t, p, planner.ScheduleOptions{Days: 28, Repeats: cfg.Repeats})
+	assert.Equal(t, 4, whole.Upcoming(), "29 March, 5, 12 and 19 April")
+	assert.NotContains(t, RenderSchedule(whole, false), "Not drawn")
+}

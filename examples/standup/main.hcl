@@ -20,7 +20,7 @@ message "standup" {
   group = group.eng
   repeat {
     cron  = "0 9 * * MON"      # minute hour day-of-month month day-of-week
-    from  = "2027-03-01 00:00" # a wall time in Europe/Berlin
+    from  = "2027-03-29 00:00" # a wall time in Europe/Berlin
     until = "2027-12-31 00:00"
   }
   # A reminder that arrives after the meeting is noise.
