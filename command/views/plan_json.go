@@ -183,8 +183,10 @@ type PlanSummary struct {
 	Unknown int `json:"unknown"`
 	Orphan  int `json:"orphan"`
 	// Skipped counts the occurrences of repeat messages the plan passes
-	// over (PlanDocument.Skipped); not an action, as no change has it.
-	Skipped int `json:"skipped"`
+	// over (PlanDocument.Skipped), for the summary line. It is not an
+	// action, and not in the JSON summary, which holds exactly the
+	// actions (CONTRACT §4): the skipped array says it.
+	Skipped int `json:"-"`
 }
 
 // Count returns the number of changes with the given action.
