@@ -443,7 +443,7 @@ func RepeatPreview(p *Plan, repeats map[string]*spec.Repeat, days int) []Occurre
 			out = append(out, Occurrence{
 				Addr:   addrs.WithKey(block.Name, t.In(r.Timezone).Format(time.RFC3339)).In(block.Module),
 				Group:  group,
-				SendAt: t,
+				SendAt: r.SendTime(t),
 			})
 		}
 	}
