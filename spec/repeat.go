@@ -511,7 +511,7 @@ func (r *Repeat) nextIntervalDay(day int64) int64 {
 	case n <= 1:
 		return day + 1
 	case r.Interval.Weeks:
-		if r.intervalKeeps(day+1) {
+		if r.intervalKeeps(day + 1) {
 			return day + 1
 		}
 		weeks := (weekOf(day+1) - weekOf(r.fromDay)) / 7

@@ -220,7 +220,7 @@ func (l *loader) evalExcept(expr hcl.Expression, ctx *hcl.EvalContext, loc *time
 			t, _, err := parseMoment(s, loc)
 			if err != nil {
 				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid except",
-					Detail: fmt.Sprintf("%q is neither a date, such as \"2027-12-25\", nor a wall time in %s, such as \"2027-12-25 09:00\", nor an RFC 3339 time, such as \"2027-12-25T09:00:00+01:00\".", s, loc),
+					Detail:  fmt.Sprintf("%q is neither a date, such as \"2027-12-25\", nor a wall time in %s, such as \"2027-12-25 09:00\", nor an RFC 3339 time, such as \"2027-12-25T09:00:00+01:00\".", s, loc),
 					Subject: rng.Ptr()})
 				ok = false
 				continue
