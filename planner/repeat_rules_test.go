@@ -170,3 +170,33 @@ func TestOverrideChangedAfterSending(t *testing.T) {
 	require.Equal(t, Drift, c.Action)
 	require.Equal(t, "text changed since it was sent", c.Reason)
 }
+
+// TestSavedPlanKeepsRepeatBounds: a saved plan carries interval, count,
+// except and the moved occurrence's own time.
+func TestSavedPlanKeepsRepeatBounds(t *testing.T) {
+	dir := fortnightlyDir(t)
+	at := berlin(t, "2027-03-26 16:05:00")
+	p := New(loadAt(t, dir, at), nil, at, Options{})
+	data, err := Encode(p, testPlanKey)
+	require.NoError(t, err)
+	sp, err := Decode(data)
+	require.NoError(t, err)
+	shown := sp.Plan()
+	in := shown.Changes[0].Instance
+	ri := in.Repeat
+	require.Equal(t, "2 weeks", ri.Interval)
+	require.Equal(t, 10, ri.Count)
+	require.Equal(t, []string{"2027-04-26"}, ri.Except)
+	require.Equal(t, "2027-07-05T09:00:00+02:00", ri.Last.Format(time.RFC3339))
+	require.True(t, ri.Overridden)
+	require.Equal(t, "2027-03-29T09:00:00+02:00", ri.Occurrence.Format(time.RFC3339))
+	require.Equal(t, "2027-03-26T16:00:00+01:00", in.SendAt.Format(time.RFC3339))
+	require.Equal(t, 6, ri.Remaining, "12 April, then 10 May to 5 July: 26 April is excepted")
+	// The next one was not moved: its own time is its key.
+	require.False(t, shown.Changes[1].Instance.Repeat.Overridden)
+	require.True(t, shown.Changes[1].Instance.Repeat.Occurrence.IsZero())
+
+	resolved, err := sp.Resolve(loadAt(t, dir, sp.At), testPlanKey)
+	require.NoError(t, err)
+	require.Len(t, resolved.Changes, 2)
+}
