@@ -192,9 +192,10 @@ func TestSavedPlanKeepsRepeatBounds(t *testing.T) {
 	require.Equal(t, "2027-03-29T09:00:00+02:00", ri.Occurrence.Format(time.RFC3339))
 	require.Equal(t, "2027-03-26T16:00:00+01:00", in.SendAt.Format(time.RFC3339))
 	require.Equal(t, 6, ri.Remaining, "12 April, then 10 May to 5 July: 26 April is excepted")
-	// The next one was not moved: its own time is its key.
-	require.False(t, shown.Changes[1].Instance.Repeat.Overridden)
-	require.True(t, shown.Changes[1].Instance.Repeat.Occurrence.IsZero())
+	// The next one is moved too, to Tuesday.
+	next := shown.Changes[1].Instance
+	require.Equal(t, "2027-04-12T09:00:00+02:00", next.Repeat.Occurrence.Format(time.RFC3339))
+	require.Equal(t, "2027-04-13T10:30:00+02:00", next.SendAt.Format(time.RFC3339))
 
 	resolved, err := sp.Resolve(loadAt(t, dir, sp.At), testPlanKey)
 	require.NoError(t, err)
