@@ -115,8 +115,8 @@ func (l *loader) evalRuleBounds(r *Repeat, rb *repeatBlock, ctx *hcl.EvalContext
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagWarning,
 				Summary:  "Exception matches no occurrence",
-				Detail: fmt.Sprintf("except lists %q, but the rule (%s) has no occurrence %s, so it skips nothing: is it a typo?",
-					e.text, r.Cron, e.where(r.Timezone)),
+				Detail: fmt.Sprintf("except lists %q, but the rule (%s) has no occurrence %s%s, so it skips nothing: is it a typo?",
+					e.text, r.Cron, e.where(r.Timezone), r.outside(e)),
 				Subject: e.rng.Ptr(),
 			})
 		}
@@ -230,6 +230,25 @@ func (l *loader) evalExcept(expr hcl.Expression, ctx *hcl.EvalContext, loc *time
 		out = append(out, e)
 	}
 	return out, ok, diags
+}
+
+// outside says why an except entry falls outside the rule's bounds, when
+// it does: " (it is before from, 2027-03-01T00:00:00+01:00)".
+func (r *Repeat) outside(e exceptEntry) string {
+	first, last := e.at, e.at
+	if e.day {
+		first, _, _ = resolveWall(dayWall(e.civil), r.Timezone)
+		last, _, _ = resolveWall(dayWall(e.civil+1), r.Timezone)
+	}
+	switch end := r.end(); {
+	case !r.From.IsZero() && !last.After(r.From):
+		return " (it is before from, " + r.From.In(r.Timezone).Format(time.RFC3339) + ")"
+	case !end.IsZero() && first.After(end) && end.Equal(r.Last):
+		return fmt.Sprintf(" (it is after the last of its %d occurrences, %s)", r.Count, occurrenceKey(end, r.Timezone))
+	case !end.IsZero() && first.After(end):
+		return " (it is after until, " + end.In(r.Timezone).Format(time.RFC3339) + ")"
+	}
+	return ""
 }
 
 // exceptMatches reports whether an except entry names an occurrence of

@@ -426,7 +426,7 @@ message "nightly" {
 		// The later 02:30 of 31 October: herald fires at the earlier one.
 		`14:7 except lists "2027-10-31T02:30:00+01:00", but the rule (30 2 * * *) has no occurrence at 2027-10-31T02:30:00+01:00, so it skips nothing: is it a typo?`,
 		// Before from.
-		`15:7 except lists "2027-02-28", but the rule (30 2 * * *) has no occurrence on Sunday 28 February 2027 in Europe/Berlin, so it skips nothing: is it a typo?`,
+		`15:7 except lists "2027-02-28", but the rule (30 2 * * *) has no occurrence on Sunday 28 February 2027 in Europe/Berlin (it is before from, 2027-03-01T00:00:00+01:00), so it skips nothing: is it a typo?`,
 	}, warnings)
 	// The shifted 03:30 of 28 March is excepted by its wall time.
 	require.Equal(t, []string{
