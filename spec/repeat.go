@@ -564,6 +564,10 @@ func (r *Repeat) latestTwo(t time.Time) (last, prev time.Time) {
 	if !r.From.IsZero() && t.Before(r.From) {
 		return time.Time{}, time.Time{}
 	}
+	if end := r.end(); !end.IsZero() && t.After(end) {
+		// Nothing comes after the end: look back from it.
+		t = end
+	}
 	spans := []time.Duration{2 * time.Hour, 50 * time.Hour, 33 * 24 * time.Hour, 400 * 24 * time.Hour, 5 * 366 * 24 * time.Hour, 20 * 366 * 24 * time.Hour, 0}
 	for _, span := range spans {
 		start := t.Add(-span)

@@ -17,7 +17,7 @@ import (
 const (
 	maxIntervalDays  = 3660
 	maxIntervalWeeks = 520
-	maxRepeatCount   = 100000
+	maxRepeatCount   = 10000
 )
 
 var intervalPattern = regexp.MustCompile(`^\s*([0-9]+)\s*(day|days|week|weeks)\s*$`)

@@ -15,7 +15,7 @@ import (
 
 // ruleWith is mustRepeat with the bounds of a repeat block applied as the
 // loader applies them: from, interval, count and except.
-func ruleWith(t *testing.T, cronExpr, zoneName, from, interval string, count int, except ...string) *Repeat {
+func ruleWith(t testing.TB, cronExpr, zoneName, from, interval string, count int, except ...string) *Repeat {
 	t.Helper()
 	r := mustRepeat(t, cronExpr, zoneName)
 	if from != "" {
@@ -560,7 +560,7 @@ func TestRepeatBoundErrors(t *testing.T) {
 		{`interval = "2 weeks"`, "Interval without from", `interval = "2 weeks" counts days or weeks from the day or week of from`},
 		{`count = 3`, "Count without from", "count = 3 counts the occurrences from from"},
 		{"from = \"2027-03-01T00:00:00Z\"\n    interval = \"fortnight\"", "Invalid interval", `"fortnight" is not an interval`},
-		{"from = \"2027-03-01T00:00:00Z\"\n    count = 0", "Invalid count", "count must be a whole number from 1 to 100000; this is 0."},
+		{"from = \"2027-03-01T00:00:00Z\"\n    count = 0", "Invalid count", "count must be a whole number from 1 to 10000; this is 0."},
 		{"from = \"2027-03-01T00:00:00Z\"\n    count = 2.5", "Invalid count", "this is 2.5."},
 		{`except = "2027-12-25"`, "Incorrect attribute value type", "list of string required"},
 		{`except = ["tomorrow"]`, "Invalid except", `"tomorrow" is neither a date`},
@@ -601,4 +601,29 @@ func TestRepeatValidateChecksOverrides(t *testing.T) {
 	require.False(t, diags.HasErrors(), "%s", diagText(cfg, diags))
 	require.Empty(t, cfg.Instances)
 	require.Contains(t, cfg.Repeats, "standup")
+}
+
+// BenchmarkRepeatBounds measures what interval, count and except cost a
+// plan: loading the rule (the count's last occurrence is found once) and
+// the plan's latest, next and remaining.
+func BenchmarkRepeatBounds(b *testing.B) {
+	for _, bc := range []struct {
+		name, cron, interval string
+		count                int
+		at                   string
+	}{
+		{"fortnightly_count", "0 9 * * MON", "2 weeks", 500, "2027-06-02T12:00:00Z"},
+		{"every_minute_count_10000", "* * * * *", "", 10000, "2027-06-02T12:00:00Z"},
+		{"every_minute_long_after_count", "* * * * *", "", 10000, "2029-06-02T12:00:00Z"},
+		{"hourly_every_3_days", "0 * * * *", "3 days", 0, "2027-06-02T12:00:00Z"},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			at := utc(bc.at)
+			for i := 0; i < b.N; i++ {
+				r := ruleWith(b, bc.cron, "Europe/Berlin", "2027-03-01 00:00", bc.interval, bc.count, "2027-04-05", "2027-05-03 09:00")
+				latest, prev := r.latestTwo(at)
+				_ = r.infos([]time.Time{latest, r.next(at)}, prev)
+			}
+		})
+	}
 }
