@@ -627,3 +627,33 @@ func BenchmarkRepeatBounds(b *testing.B) {
 		})
 	}
 }
+
+// TestRepeatOverrideContent: an occurrence block's media replaces the
+// message's text, its expires_after the message's window; an empty block
+// is a warning.
+func TestRepeatOverrideContent(t *testing.T) {
+	cfg, diags := loadFortnightly(t, utc("2027-03-15T08:30:00Z"), `
+    occurrence "2027-03-15 09:00" {
+      expires_after = "2h"
+      media {
+        url     = "https://example.com/agenda-${formatdate("YYYY-MM-DD", each.key)}.pdf"
+        type    = "document"
+        caption = "Agenda"
+      }
+    }
+    occurrence "2027-03-29 09:00" {}`)
+	require.False(t, diags.HasErrors(), "%s", diagText(cfg, diags))
+	require.Len(t, diags, 1, "%s", diagText(cfg, diags))
+	require.Equal(t, "Empty occurrence block", diags[0].Summary)
+	require.Equal(t, 24, diags[0].Subject.Start.Line)
+	in := cfg.Instances[0]
+	require.Equal(t, `message.standup["2027-03-15T09:00:00+01:00"]`, in.Addr.String())
+	require.Empty(t, in.Text)
+	require.NotNil(t, in.Media)
+	require.Equal(t, "https://example.com/agenda-2027-03-15.pdf", in.Media.URL)
+	require.Equal(t, 2*time.Hour, in.ExpiresAfter)
+	require.True(t, in.SendAt.Equal(in.Repeat.Occurrence), "not moved")
+	require.True(t, in.Repeat.Overridden)
+	next := cfg.Instances[1]
+	require.Equal(t, "Standup 2027-03-29T09:00:00+02:00", next.Text)
+}
