@@ -159,6 +159,14 @@ type SavedRepeat struct {
 	// Period is a Go duration ("168h0m0s"); absent when there is no next
 	// occurrence.
 	Period string `json:"period,omitempty"`
+	// Occurrence is the occurrence as the rule has it (its key), when an
+	// occurrence block sends it at another time.
+	Occurrence *time.Time `json:"occurrence,omitempty"`
+	Overridden bool       `json:"overridden,omitempty"`
+	Interval   string     `json:"interval,omitempty"`
+	Count      int        `json:"count,omitempty"`
+	Last       *time.Time `json:"last,omitempty"`
+	Except     []string   `json:"except,omitempty"`
 }
 
 // SavedMedia is an attachment; its URL and caption are empty when built
@@ -348,7 +356,11 @@ func saveRepeat(r *spec.RepeatInfo) *SavedRepeat {
 		}
 		return &t
 	}
-	sr := &SavedRepeat{Rule: r.Rule, Cron: r.Cron, Timezone: "UTC", From: opt(r.From), Until: opt(r.Until), Next: opt(r.Next), Remaining: r.Remaining}
+	sr := &SavedRepeat{Rule: r.Rule, Cron: r.Cron, Timezone: "UTC", From: opt(r.From), Until: opt(r.Until), Next: opt(r.Next), Remaining: r.Remaining,
+		Overridden: r.Overridden, Interval: r.Interval, Count: r.Count, Last: opt(r.Last), Except: r.Except}
+	if r.Overridden {
+		sr.Occurrence = opt(r.Occurrence)
+	}
 	if r.Timezone != nil {
 		sr.Timezone = r.Timezone.String()
 	}
@@ -364,11 +376,12 @@ func (sr *SavedRepeat) info() (*spec.RepeatInfo, error) {
 	if err != nil || sr.Timezone == "" || sr.Timezone == "Local" {
 		return nil, fmt.Errorf("repeat: unknown timezone %q", sr.Timezone)
 	}
-	ri := &spec.RepeatInfo{Rule: sr.Rule, Cron: sr.Cron, Timezone: loc, Remaining: sr.Remaining}
+	ri := &spec.RepeatInfo{Rule: sr.Rule, Cron: sr.Cron, Timezone: loc, Remaining: sr.Remaining,
+		Overridden: sr.Overridden, Interval: sr.Interval, Count: sr.Count, Except: sr.Except}
 	for _, p := range []struct {
 		dst *time.Time
 		src *time.Time
-	}{{&ri.From, sr.From}, {&ri.Until, sr.Until}, {&ri.Next, sr.Next}} {
+	}{{&ri.From, sr.From}, {&ri.Until, sr.Until}, {&ri.Next, sr.Next}, {&ri.Occurrence, sr.Occurrence}, {&ri.Last, sr.Last}} {
 		if p.src != nil {
 			*p.dst = p.src.In(loc)
 		}

@@ -494,7 +494,9 @@ func RepeatPreview(p *Plan, repeats map[string]*spec.Repeat, days int) []Occurre
 		block := repeatBlock(key)
 		// The plan holds the occurrences the planner considered; the
 		// latest of them is where the preview carries on.
-		var last time.Time
+		// An occurrence block may move an occurrence: the rule's time
+		// (its key) is where the walk carries on.
+		var last, lastKey time.Time
 		var group string
 		for _, c := range p.Changes {
 			if c == nil || c.Instance == nil || c.Instance.Repeat == nil || !strings.HasPrefix(c.Addr.String(), block.String()+"[") {
@@ -505,15 +507,22 @@ func RepeatPreview(p *Plan, repeats map[string]*spec.Repeat, days int) []Occurre
 			if sc.sendAt.After(last) {
 				last = sc.sendAt
 			}
+			k := c.Instance.Repeat.Occurrence
+			if k.IsZero() {
+				k = sc.sendAt
+			}
+			if k.After(lastKey) {
+				lastKey = k
+			}
 		}
 		if group == "" || !last.Before(end) {
 			continue
 		}
-		for _, t := range r.Occurrences(last.Add(time.Nanosecond), end, maxPreviewOccurrences) {
+		for _, t := range r.Occurrences(lastKey.Add(time.Nanosecond), end, maxPreviewOccurrences) {
 			out = append(out, Occurrence{
 				Addr:   addrs.WithKey(block.Name, t.In(r.Timezone).Format(time.RFC3339)).In(block.Module),
 				Group:  group,
-				SendAt: t,
+				SendAt: r.SendTime(t),
 			})
 		}
 	}

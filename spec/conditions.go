@@ -481,17 +481,10 @@ func CheckSummary(results []*CheckResult) string {
 func severityCounts(errs, warns int) string {
 	var parts []string
 	if errs > 0 {
-		parts = append(parts, plural(errs, "error", "errors"))
+		parts = append(parts, plural(errs, "error"))
 	}
 	if warns > 0 {
-		parts = append(parts, plural(warns, "warning", "warnings"))
+		parts = append(parts, plural(warns, "warning"))
 	}
 	return strings.Join(parts, ", ")
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
 }

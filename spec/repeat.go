@@ -17,32 +17,163 @@ var repeatSchema = &hcl.BodySchema{
 		{Name: "timezone"},
 		{Name: "from"},
 		{Name: "until"},
+		{Name: "interval"},
+		{Name: "count"},
+		{Name: "except"},
+	},
+	Blocks: []hcl.BlockHeaderSchema{
+		{Type: "occurrence", LabelNames: []string{"time"}},
+	},
+}
+
+var occurrenceSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "send_at"},
+		{Name: "text"},
+		{Name: "expires_after"},
+	},
+	Blocks: []hcl.BlockHeaderSchema{
+		{Type: "media"},
 	},
 }
 
 // repeatBlock is a decoded repeat block. Absent optional attributes are
 // nil.
 type repeatBlock struct {
-	Cron      hcl.Expression
-	Timezone  hcl.Expression
-	From      hcl.Expression
-	Until     hcl.Expression
-	DeclRange hcl.Range
+	Cron        hcl.Expression
+	Timezone    hcl.Expression
+	From        hcl.Expression
+	Until       hcl.Expression
+	Interval    hcl.Expression
+	Count       hcl.Expression
+	Except      hcl.Expression
+	Occurrences []*occurrenceBlock
+	DeclRange   hcl.Range
+}
+
+// occurrenceBlock is a decoded occurrence block: what one occurrence of a
+// repeat message does differently. Absent attributes are nil.
+type occurrenceBlock struct {
+	// Label is the occurrence's time as written: RFC 3339, or a wall time
+	// in the repeat's zone.
+	Label        string
+	LabelRange   hcl.Range
+	SendAt       hcl.Expression
+	Text         hcl.Expression
+	ExpiresAfter hcl.Expression
+	Media        *mediaBlock
+	DeclRange    hcl.Range
 }
 
 func decodeRepeatBlock(block *hcl.Block) (*repeatBlock, hcl.Diagnostics) {
 	content, diags := block.Body.Content(repeatSchema)
-	return &repeatBlock{
+	rb := &repeatBlock{
 		Cron:      attrExpr(content, "cron"),
 		Timezone:  attrExpr(content, "timezone"),
 		From:      attrExpr(content, "from"),
 		Until:     attrExpr(content, "until"),
+		Interval:  attrExpr(content, "interval"),
+		Count:     attrExpr(content, "count"),
+		Except:    attrExpr(content, "except"),
 		DeclRange: block.DefRange,
-	}, diags
+	}
+	for _, b := range content.Blocks {
+		ob, d := decodeOccurrenceBlock(b)
+		diags = append(diags, d...)
+		rb.Occurrences = append(rb.Occurrences, ob)
+	}
+	return rb, diags
 }
 
+func decodeOccurrenceBlock(block *hcl.Block) (*occurrenceBlock, hcl.Diagnostics) {
+	content, diags := block.Body.Content(occurrenceSchema)
+	ob := &occurrenceBlock{
+		Label:        block.Labels[0],
+		LabelRange:   block.LabelRanges[0],
+		SendAt:       attrExpr(content, "send_at"),
+		Text:         attrExpr(content, "text"),
+		ExpiresAfter: attrExpr(content, "expires_after"),
+		DeclRange:    block.DefRange,
+	}
+	for _, b := range content.Blocks {
+		if ob.Media != nil {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Duplicate media block",
+				Detail:   fmt.Sprintf("An occurrence block has at most one media block; one was already declared at %s.", sourcePos(ob.Media.DeclRange)),
+				Subject:  b.DefRange.Ptr(),
+			})
+			continue
+		}
+		mc, d := b.Body.Content(mediaSchema)
+		diags = append(diags, d...)
+		if mc.Attributes["url"] == nil || mc.Attributes["type"] == nil {
+			// The missing argument is already reported.
+			continue
+		}
+		ob.Media = &mediaBlock{
+			URL:       attrExpr(mc, "url"),
+			Type:      attrExpr(mc, "type"),
+			Caption:   attrExpr(mc, "caption"),
+			DeclRange: b.DefRange,
+		}
+	}
+	switch {
+	case ob.Text != nil && ob.Media != nil:
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Conflicting message content",
+			Detail:   fmt.Sprintf("An occurrence block replaces the message's content with text or with a media block, not both (the media block is at %s).", sourcePos(ob.Media.DeclRange)),
+			Subject:  ob.Text.Range().Ptr(),
+		})
+	case ob.Text == nil && ob.Media == nil && ob.SendAt == nil && ob.ExpiresAfter == nil && len(content.Blocks) == 0:
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagWarning,
+			Summary:  "Empty occurrence block",
+			Detail:   fmt.Sprintf("The occurrence block for %q changes nothing: set send_at, text, a media block or expires_after in it, or remove it.", ob.Label),
+			Subject:  ob.DeclRange.Ptr(),
+		})
+	}
+	return ob, diags
+}
+
+// ruleExpressions are the expressions that decide the occurrences: they
+// cannot use each.
 func (r *repeatBlock) expressions() []hcl.Expression {
-	return nonNil(r.Cron, r.Timezone, r.From, r.Until)
+	exprs := nonNil(r.Cron, r.Timezone, r.From, r.Until, r.Interval, r.Count, r.Except)
+	for _, ob := range r.Occurrences {
+		exprs = append(exprs, nonNil(ob.SendAt)...)
+	}
+	return exprs
+}
+
+// instanceExpressions are the expressions of the occurrence blocks that
+// are evaluated per occurrence, with each.
+func (r *repeatBlock) instanceExpressions() []hcl.Expression {
+	var exprs []hcl.Expression
+	for _, ob := range r.Occurrences {
+		exprs = append(exprs, nonNil(ob.Text, ob.ExpiresAfter)...)
+		if ob.Media != nil {
+			exprs = append(exprs, nonNil(ob.Media.URL, ob.Media.Type, ob.Media.Caption)...)
+		}
+	}
+	return exprs
+}
+
+// message is the message block as the occurrence block changes it: its
+// text or media and expires_after replace the message's own.
+func (ob *occurrenceBlock) message(m *messageBlock) *messageBlock {
+	c := *m
+	switch {
+	case ob.Text != nil:
+		c.Text, c.Media = ob.Text, nil
+	case ob.Media != nil:
+		c.Text, c.Media = nil, ob.Media
+	}
+	if ob.ExpiresAfter != nil {
+		c.ExpiresAfter = ob.ExpiresAfter
+	}
+	return &c
 }
 
 // Repeat is the rule of a repeat message: when its occurrences fall.
@@ -59,9 +190,61 @@ type Repeat struct {
 	// From and Until bound the occurrences, both included; zero when not
 	// set (no bound).
 	From, Until time.Time
-	DeclRange   hcl.Range
+	// Interval keeps the occurrences of every Nth day or week only,
+	// counted from the day or week of From; zero when not set.
+	Interval Interval
+	// Count ends the rule after that many occurrences from From (those
+	// that except removes included); 0 when not set.
+	Count int
+	// Last is the Count-th occurrence, when count ends the rule before
+	// until does; zero otherwise.
+	Last time.Time
+	// Except lists the skipped dates and times as written; nil when not
+	// set.
+	Except    []string
+	DeclRange hcl.Range
 
 	sched *cron.SpecSchedule // read in wall time: its Location is UTC
+	// fromDay is the day of From in the zone (see civilDay).
+	fromDay int64
+	// exceptDays are the skipped days (civilDay), exceptTimes the skipped
+	// instants (UnixNano).
+	exceptDays, exceptTimes map[int64]bool
+	// overrides are the occurrence blocks by their occurrence's instant
+	// (UnixNano).
+	overrides map[int64]*override
+}
+
+// Interval is a repeat block's interval: every N days or weeks.
+type Interval struct {
+	// N is the number of days or weeks; 0 when there is no interval.
+	N int
+	// Weeks is true for weeks, false for days.
+	Weeks bool
+}
+
+// String is the interval as herald writes it: "2 weeks", "1 day"; ""
+// when there is none.
+func (iv Interval) String() string {
+	if iv.N == 0 {
+		return ""
+	}
+	unit := "day"
+	if iv.Weeks {
+		unit = "week"
+	}
+	if iv.N != 1 {
+		unit += "s"
+	}
+	return fmt.Sprintf("%d %s", iv.N, unit)
+}
+
+// override is an occurrence block, evaluated: the occurrence it changes
+// and when that occurrence is sent.
+type override struct {
+	at     time.Time // the occurrence, as the rule has it
+	sendAt time.Time
+	block  *occurrenceBlock
 }
 
 // RepeatInfo describes an instance that is an occurrence of a repeat
@@ -72,18 +255,34 @@ type RepeatInfo struct {
 	Timezone *time.Location
 	// From and Until are the rule's bounds; zero when not set.
 	From, Until time.Time
-	// Next is the occurrence after this one; zero when until leaves none.
+	// Occurrence is this occurrence as the rule has it, the time its key
+	// names. The instance's SendAt differs when an occurrence block moved
+	// it (Overridden).
+	Occurrence time.Time
+	// Overridden reports that an occurrence block changes this occurrence.
+	Overridden bool
+	// Interval is the rule's interval ("2 weeks"); "" when not set.
+	Interval string
+	// Count is the rule's count; 0 when not set.
+	Count int
+	// Last is the Count-th occurrence when count ends the rule before
+	// until; zero otherwise.
+	Last time.Time
+	// Except lists the skipped dates and times as written.
+	Except []string
+	// Next is when the occurrence after this one is sent; zero when until
+	// or count leaves none.
 	Next time.Time
-	// Prev is the occurrence before this one; zero when from leaves none.
-	// An import takes no thread message as this occurrence's that is not
-	// dated after it.
+	// Prev is when the occurrence before this one was due; zero when from
+	// leaves none. An import takes no thread message as this occurrence's
+	// that is not dated after it.
 	Prev time.Time
-	// Remaining counts the occurrences after this one up to until: -1
-	// without until. Counting stops at MaxRemaining, so that value means
-	// "at least".
+	// Remaining counts the occurrences after this one up to until or the
+	// count's last one: -1 without either. Counting stops at MaxRemaining,
+	// so that value means "at least".
 	Remaining int
-	// Period is the gap from this occurrence to the next; 0 when there is
-	// no next one.
+	// Period is the gap from this occurrence to the next, as they are
+	// sent; 0 when there is no next one.
 	Period time.Duration
 }
 
@@ -176,17 +375,31 @@ func (r *Repeat) margin(t time.Time) time.Duration {
 
 // walk yields the occurrences after a, in order, until yield returns
 // false or the rule has none left.
+func (r *Repeat) walk(a time.Time, yield func(time.Time) bool) {
+	r.walkRule(a, true, yield)
+}
+
+// intervalHorizon is how far a walk goes on without an occurrence when
+// an interval leaves out the days the expression matches: "0 9 * * MON"
+// every 7 days from a Tuesday never fires.
+const intervalHorizon = 100 * 366 * 24 * time.Hour
+
+// walkRule is walk, with except applied or not: count counts the
+// occurrences that except removes too.
 //
 // Wall times are visited in order and made instants by resolveWall. Only
 // a skipped wall time can land after a later wall time's instant, so
 // instants wait in pending until a wall time that was not skipped shows
-// that nothing later can come before them.
-func (r *Repeat) walk(a time.Time, yield func(time.Time) bool) {
+// that nothing later can come before them. A day that interval or except
+// leaves out is passed over whole.
+func (r *Repeat) walkRule(a time.Time, except bool, yield func(time.Time) bool) {
 	lo := a
 	if !r.From.IsZero() && r.From.After(lo) {
 		lo = r.From.Add(-time.Nanosecond)
 	}
+	end := r.end()
 	w := wallOf(lo, r.Timezone).Add(-r.margin(lo))
+	kept := w
 	var pending []time.Time
 	var last time.Time
 	emit := func(upTo time.Time, all bool) bool {
@@ -210,23 +423,121 @@ func (r *Repeat) walk(a time.Time, yield func(time.Time) bool) {
 	}
 	for {
 		w = r.wallNext(w)
-		if w.IsZero() {
+		if w.IsZero() || (r.Interval.N > 1 && w.Sub(kept) > intervalHorizon) {
 			emit(time.Time{}, true)
 			return
 		}
 		inst, kind, _ := resolveWall(w, r.Timezone)
-		if !r.Until.IsZero() && inst.After(r.Until) {
+		if !end.IsZero() && inst.After(end) {
 			if kind != wallSkipped {
 				emit(time.Time{}, true)
 				return
 			}
 			continue
 		}
+		skipDay := r.nextDay(w, except)
+		if skipDay.IsZero() && except && r.exceptTimes[inst.UnixNano()] {
+			if kind != wallSkipped && !emit(inst, false) {
+				return
+			}
+			continue
+		}
+		if !skipDay.IsZero() {
+			if kind != wallSkipped && !emit(inst, false) {
+				return
+			}
+			// Carry on from the first wall time of the next day kept.
+			w = skipDay.Add(-time.Second)
+			continue
+		}
+		kept = w
 		if inst.After(lo) && !slices.ContainsFunc(pending, inst.Equal) {
 			pending = append(pending, inst)
 		}
 		if kind != wallSkipped && !emit(inst, false) {
 			return
+		}
+	}
+}
+
+// end is the last moment an occurrence may fall on: until, or the
+// count's last occurrence; zero for none.
+func (r *Repeat) end() time.Time {
+	if !r.Last.IsZero() && (r.Until.IsZero() || r.Last.Before(r.Until)) {
+		return r.Last
+	}
+	return r.Until
+}
+
+// civilDay numbers the calendar day of a wall time: days since 1 January
+// 1970.
+func civilDay(w time.Time) int64 {
+	return time.Date(w.Year(), w.Month(), w.Day(), 0, 0, 0, 0, time.UTC).Unix() / 86400
+}
+
+// dayWall is the wall time of the start of a civilDay.
+func dayWall(day int64) time.Time { return time.Unix(day*86400, 0).UTC() }
+
+// weekOf is the Monday (civilDay) of the week of a civilDay: weeks run
+// Monday to Sunday. 1 January 1970 was a Thursday.
+func weekOf(day int64) int64 {
+	return day - floorMod(day+3, 7)
+}
+
+func floorMod(a, n int64) int64 {
+	m := a % n
+	if m < 0 {
+		m += n
+	}
+	return m
+}
+
+// intervalKeeps reports whether the interval keeps a civilDay: its day,
+// or its week, is a multiple of the interval from From's.
+func (r *Repeat) intervalKeeps(day int64) bool {
+	switch {
+	case r.Interval.N <= 1:
+		return true
+	case r.Interval.Weeks:
+		return floorMod((weekOf(day)-weekOf(r.fromDay))/7, int64(r.Interval.N)) == 0
+	}
+	return floorMod(day-r.fromDay, int64(r.Interval.N)) == 0
+}
+
+// nextIntervalDay is the first day after day that the interval keeps.
+func (r *Repeat) nextIntervalDay(day int64) int64 {
+	n := int64(r.Interval.N)
+	switch {
+	case n <= 1:
+		return day + 1
+	case r.Interval.Weeks:
+		if r.intervalKeeps(day + 1) {
+			return day + 1
+		}
+		weeks := (weekOf(day+1) - weekOf(r.fromDay)) / 7
+		return weekOf(day+1) + 7*(n-floorMod(weeks, n))
+	}
+	return day + 1 + floorMod(r.fromDay-(day+1), n)
+}
+
+// nextDay is the start (a wall time) of the next day the rule keeps
+// when the day of the wall time w is one that interval, or with except
+// set except, leaves out; zero when w's day is kept.
+func (r *Repeat) nextDay(w time.Time, except bool) time.Time {
+	day := civilDay(w)
+	skipped := func(d int64) bool { return !r.intervalKeeps(d) || (except && r.exceptDays[d]) }
+	if !skipped(day) {
+		return time.Time{}
+	}
+	d := day
+	for {
+		if !r.intervalKeeps(d) {
+			d = r.nextIntervalDay(d)
+		} else {
+			d++
+		}
+		if !skipped(d) {
+			return dayWall(d)
 		}
 	}
 }
@@ -247,13 +558,25 @@ func (r *Repeat) latest(t time.Time) time.Time {
 // latestTwo is the last occurrence at or before t and the one before it;
 // each zero when there is none. It looks back over growing spans, so that
 // a rule firing every minute and one firing every four years both cost a
-// few steps.
+// few steps; a rule with from that has fewer than two occurrences in the
+// longest span (a sparse interval) is walked from from.
 func (r *Repeat) latestTwo(t time.Time) (last, prev time.Time) {
 	if !r.From.IsZero() && t.Before(r.From) {
 		return time.Time{}, time.Time{}
 	}
-	for _, span := range []time.Duration{2 * time.Hour, 50 * time.Hour, 33 * 24 * time.Hour, 400 * 24 * time.Hour, 5 * 366 * 24 * time.Hour, 20 * 366 * 24 * time.Hour} {
+	if end := r.end(); !end.IsZero() && t.After(end) {
+		// Nothing comes after the end: look back from it.
+		t = end
+	}
+	spans := []time.Duration{2 * time.Hour, 50 * time.Hour, 33 * 24 * time.Hour, 400 * 24 * time.Hour, 5 * 366 * 24 * time.Hour, 20 * 366 * 24 * time.Hour, 0}
+	for _, span := range spans {
 		start := t.Add(-span)
+		if span == 0 {
+			if r.From.IsZero() {
+				break
+			}
+			start = r.From.Add(-time.Nanosecond)
+		}
 		var found, before time.Time
 		r.walk(start, func(o time.Time) bool {
 			if o.After(t) {
@@ -273,8 +596,10 @@ func (r *Repeat) latestTwo(t time.Time) (last, prev time.Time) {
 }
 
 // Occurrences lists the occurrences at or after from and before to, in
-// order, at most max of them (none when max <= 0). For previews: a plan
-// only ever considers two occurrences (see LoadOptions.At).
+// order, at most max of them (none when max <= 0): the times the rule
+// has them, which their keys name. An occurrence block may send one at
+// another time (see SendTime). For previews: a plan only ever considers
+// two occurrences (see LoadOptions.At).
 func (r *Repeat) Occurrences(from, to time.Time, max int) []time.Time {
 	var out []time.Time
 	if max <= 0 || !from.Before(to) {
@@ -317,10 +642,28 @@ func (r *Repeat) CountBetween(a, b time.Time, max int) (n int, first time.Time) 
 	return n, first
 }
 
-// remainingAfter counts the occurrences after t up to until, or -1
-// without until; at most MaxRemaining.
+// SendTime is when the occurrence at t is sent: t, unless an occurrence
+// block moves it.
+func (r *Repeat) SendTime(t time.Time) time.Time {
+	if ov := r.overrideAt(t); ov != nil {
+		return ov.sendAt
+	}
+	return t
+}
+
+// overrideAt is the occurrence block of the occurrence at t; nil when
+// there is none.
+func (r *Repeat) overrideAt(t time.Time) *override {
+	if r.overrides == nil || t.IsZero() {
+		return nil
+	}
+	return r.overrides[t.UnixNano()]
+}
+
+// remainingAfter counts the occurrences after t up to until or the
+// count's last one, or -1 without either; at most MaxRemaining.
 func (r *Repeat) remainingAfter(t time.Time) int {
-	if r.Until.IsZero() {
+	if r.end().IsZero() {
 		return -1
 	}
 	n := 0
@@ -333,33 +676,48 @@ func (r *Repeat) remainingAfter(t time.Time) int {
 
 // infos describes consecutive occurrences, in order. The next of each but
 // the last is the one after it, and its count one more, so the walk to
-// until is made once; the previous of each but the first is the one
+// the end is made once; the previous of each but the first is the one
 // before it, and before is the first's (zero: none, or not looked for).
+// Next, Prev and Period are where the occurrences are sent.
 func (r *Repeat) infos(occs []time.Time, before time.Time) []*RepeatInfo {
 	out := make([]*RepeatInfo, len(occs))
+	var nextKey time.Time
 	for i := len(occs) - 1; i >= 0; i-- {
 		t := occs[i]
-		ri := &RepeatInfo{Rule: r.Rule, Cron: r.Cron, Timezone: r.Timezone, From: r.From, Until: r.Until}
+		ri := r.info(t)
 		if i+1 < len(occs) {
-			ri.Next = occs[i+1]
+			nextKey = occs[i+1]
 			ri.Remaining = out[i+1].Remaining
 			if ri.Remaining >= 0 && ri.Remaining < MaxRemaining {
 				ri.Remaining++
 			}
 		} else {
-			ri.Next, ri.Remaining = r.next(t), r.remainingAfter(t)
+			nextKey, ri.Remaining = r.next(t), r.remainingAfter(t)
 		}
-		if !ri.Next.IsZero() {
-			ri.Period = ri.Next.Sub(t)
+		if !nextKey.IsZero() {
+			ri.Next = r.SendTime(nextKey)
+			ri.Period = ri.Next.Sub(r.SendTime(t))
 		}
+		prev := before
 		if i > 0 {
-			ri.Prev = occs[i-1]
-		} else {
-			ri.Prev = before
+			prev = occs[i-1]
+		}
+		if !prev.IsZero() {
+			ri.Prev = r.SendTime(prev)
 		}
 		out[i] = ri
 	}
 	return out
+}
+
+// info is what every occurrence's RepeatInfo takes from the rule, for the
+// occurrence at t.
+func (r *Repeat) info(t time.Time) *RepeatInfo {
+	return &RepeatInfo{
+		Rule: r.Rule, Cron: r.Cron, Timezone: r.Timezone, From: r.From, Until: r.Until,
+		Occurrence: t, Overridden: r.overrideAt(t) != nil,
+		Interval: r.Interval.String(), Count: r.Count, Last: r.Last, Except: r.Except,
+	}
 }
 
 // occurrenceKey is an occurrence's instance key: RFC 3339 with the zone's

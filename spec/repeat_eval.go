@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -52,11 +53,17 @@ func (l *loader) expandRepeat(m *messageBlock, ctx *hcl.EvalContext, provider *P
 
 	out := make([]*Instance, 0, len(occs))
 	infos := r.infos(occs, before)
+	evaluated := map[*override]bool{}
 	for i, t := range occs {
 		key := occurrenceKey(t, zone)
 		addr := addrs.WithKey(m.Name, key).In(l.path)
+		body := m
 		occ := &occurrence{at: t.In(zone), zone: zone, group: g, info: infos[i]}
-		inst, d := l.evalInstance(m, addr, eachContext(ctx, key, cty.StringVal(key)), provider, occ)
+		if ov := r.overrideAt(t); ov != nil {
+			body, occ.at = ov.block.message(m), ov.sendAt
+			evaluated[ov] = true
+		}
+		inst, d := l.evalInstance(body, addr, eachContext(ctx, key, cty.StringVal(key)), provider, occ)
 		diags = append(diags, d...)
 		if inst == nil {
 			continue
@@ -65,6 +72,19 @@ func (l *loader) expandRepeat(m *messageBlock, ctx *hcl.EvalContext, provider *P
 			diags = append(diags, wallWarning("occurrence", note+fmt.Sprintf(" (in %s)", addr), rb.Cron))
 		}
 		out = append(out, inst)
+	}
+	// The occurrence blocks of occurrences the plan does not consider are
+	// checked all the same, so that a mistake in one shows now, not on
+	// its day.
+	for _, ov := range r.overrideList() {
+		if evaluated[ov] {
+			continue
+		}
+		key := occurrenceKey(ov.at, zone)
+		addr := addrs.WithKey(m.Name, key).In(l.path)
+		occ := &occurrence{at: ov.sendAt, zone: zone, group: g, info: r.info(ov.at)}
+		_, d := l.evalInstance(ov.block.message(m), addr, eachContext(ctx, key, cty.StringVal(key)), provider, occ)
+		diags = append(diags, d...)
 	}
 	if at.IsZero() {
 		// Without a clock the body was only checked.
@@ -83,7 +103,7 @@ func (l *loader) checkRepeatRefs(m *messageBlock) hcl.Diagnostics {
 		_, d := l.checkRefs(expr, ruleScope)
 		diags = append(diags, d...)
 	}
-	for _, expr := range m.instanceExpressions() {
+	for _, expr := range append(m.instanceExpressions(), m.Repeat.instanceExpressions()...) {
 		_, d := l.checkRefs(expr, scope{vars: true, locals: true, groups: true, modules: true, each: true, where: "a repeat message"})
 		diags = append(diags, d...)
 	}
@@ -137,10 +157,19 @@ func (l *loader) evalRule(m *messageBlock, ctx *hcl.EvalContext) (*Repeat, *Grou
 			r.Until.Format(time.RFC3339), r.From.Format(time.RFC3339)), rb.Until))
 		ok = false
 	}
-	if ok {
-		r.Rule = describeRule(r.Cron, r.sched, zone)
+	if !ok {
+		return r, g, false, diags
 	}
-	return r, g, ok, diags
+	r.Rule = describeRule(r.Cron, r.sched, zone)
+	bok, d := l.evalRuleBounds(r, rb, ctx)
+	diags = append(diags, d...)
+	if !bok {
+		return r, g, false, diags
+	}
+	r.Rule = r.describeBounds(r.Rule)
+	ook, d := l.evalOverrides(r, rb, ctx)
+	diags = append(diags, d...)
+	return r, g, ook, diags
 }
 
 // evalCron evaluates the cron expression of a repeat block into r.
@@ -168,9 +197,13 @@ func (l *loader) evalCron(r *Repeat, rb *repeatBlock, ctx *hcl.EvalContext) (boo
 }
 
 // consideredAt is the occurrences a plan at the clock at considers: the
-// latest at or before it and the next after it, with the occurrence
+// latest sent at or before it and the next after it, with the occurrence
 // before the first of them. Without a clock it is the first occurrence,
-// so that the body can be checked.
+// so that the body can be checked. Occurrences are returned as the rule
+// has them (their keys); an occurrence block may send one at another
+// time, which decides which are the latest and the next. Such a time
+// stays between the occurrences before and after it (evalOverrides), so
+// at most one step either way is needed.
 func (r *Repeat) consideredAt(at time.Time) (occs []time.Time, before time.Time) {
 	if at.IsZero() {
 		start := representativeStart
@@ -182,14 +215,40 @@ func (r *Repeat) consideredAt(at time.Time) (occs []time.Time, before time.Time)
 		}
 		return occs, before
 	}
-	if latest, prev := r.latestTwo(at); !latest.IsZero() {
+	latest, prev := r.latestTwo(at)
+	next := r.next(at)
+	switch {
+	case !latest.IsZero() && r.SendTime(latest).After(at):
+		// The latest was moved past the clock: it is the next one.
+		next, latest = latest, prev
+		prev = time.Time{}
+		if !latest.IsZero() {
+			prev = r.latest(latest.Add(-time.Nanosecond))
+		}
+	case !next.IsZero() && !r.SendTime(next).After(at):
+		// The next was moved to the clock or before it.
+		prev, latest = latest, next
+		next = r.next(next)
+	}
+	if !latest.IsZero() {
 		occs = append(occs, latest)
 		before = prev
 	}
-	if next := r.next(at); !next.IsZero() {
+	if !next.IsZero() {
 		occs = append(occs, next)
 	}
 	return occs, before
+}
+
+// overrideList is the occurrence blocks in the order of their
+// occurrences.
+func (r *Repeat) overrideList() []*override {
+	out := make([]*override, 0, len(r.overrides))
+	for _, ov := range r.overrides {
+		out = append(out, ov)
+	}
+	slices.SortFunc(out, func(a, b *override) int { return a.at.Compare(b.at) })
+	return out
 }
 
 // evalRepeatMoment evaluates a repeat block's from or until: RFC 3339, or

@@ -11,7 +11,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 )
 
-func zone(t *testing.T, name string) *time.Location {
+func zone(t testing.TB, name string) *time.Location {
 	t.Helper()
 	loc, err := loadZone(name)
 	require.NoError(t, err)
@@ -117,7 +117,7 @@ func TestLoadZone(t *testing.T) {
 	}
 }
 
-func mustRepeat(t *testing.T, cronExpr, zoneName string) *Repeat {
+func mustRepeat(t testing.TB, cronExpr, zoneName string) *Repeat {
 	t.Helper()
 	sched, err := parseCron(cronExpr)
 	require.NoError(t, err)

@@ -25,6 +25,18 @@ type PlanRepeat struct {
 	Remaining int `json:"remaining"`
 	// Until is the rule's last moment, when it has one.
 	Until *time.Time `json:"until,omitempty"`
+	// Interval is the rule's interval ("2 weeks"), when it has one.
+	Interval string `json:"interval,omitempty"`
+	// Count is the rule's count, when it has one.
+	Count int `json:"count,omitempty"`
+	// Last is the count's last occurrence, in the rule's zone, when count
+	// ends the rule before until.
+	Last *time.Time `json:"last,omitempty"`
+	// Except lists the dates and times the rule skips, as written.
+	Except []string `json:"except,omitempty"`
+	// Overridden is true when an occurrence block changes this occurrence
+	// (its send_at, text or media).
+	Overridden bool `json:"overridden,omitempty"`
 }
 
 func newPlanRepeat(r *spec.RepeatInfo, sendAt time.Time) *PlanRepeat {
@@ -32,12 +44,24 @@ func newPlanRepeat(r *spec.RepeatInfo, sendAt time.Time) *PlanRepeat {
 	if loc == nil {
 		loc = time.UTC
 	}
+	occurrence := r.Occurrence
+	if occurrence.IsZero() {
+		occurrence = sendAt
+	}
 	pr := &PlanRepeat{
 		Rule:       r.Rule,
 		Cron:       r.Cron,
 		Timezone:   loc.String(),
-		Occurrence: sendAt.In(loc).Format(time.RFC3339),
+		Occurrence: occurrence.In(loc).Format(time.RFC3339),
 		Remaining:  r.Remaining,
+		Interval:   r.Interval,
+		Count:      r.Count,
+		Except:     r.Except,
+		Overridden: r.Overridden,
+	}
+	if !r.Last.IsZero() {
+		last := r.Last.In(loc)
+		pr.Last = &last
 	}
 	if !r.Next.IsZero() {
 		next := r.Next.In(loc)
@@ -56,23 +80,35 @@ func localTime(t time.Time) string { return t.Format("2006-01-02 15:04 MST") }
 
 // RemainingText says how many occurrences are left: "38 more until
 // 2027-12-31 00:00 CET", "no more", or "" without until.
+// With a count that ends the rule first, the end is its last occurrence:
+// "3 more until 2027-07-05 09:00 CEST (count 10)".
 func (r *PlanRepeat) RemainingText() string {
-	switch {
-	case r.Remaining < 0 || r.Until == nil:
-		return ""
-	case r.Remaining == 0:
-		return "the last one (until " + localTime(*r.Until) + ")"
-	case r.Remaining >= spec.MaxRemaining:
-		return fmt.Sprintf("%d or more until %s", spec.MaxRemaining, localTime(*r.Until))
+	end, note := r.Until, ""
+	if r.Last != nil {
+		end, note = r.Last, fmt.Sprintf(" (count %d)", r.Count)
 	}
-	return fmt.Sprintf("%d more until %s", r.Remaining, localTime(*r.Until))
+	switch {
+	case r.Remaining < 0 || end == nil:
+		return ""
+	case r.Remaining == 0 && r.Last != nil:
+		return fmt.Sprintf("the last one (count %d)", r.Count)
+	case r.Remaining == 0:
+		return "the last one (until " + localTime(*end) + ")"
+	case r.Remaining >= spec.MaxRemaining:
+		return fmt.Sprintf("%d or more until %s%s", spec.MaxRemaining, localTime(*end), note)
+	}
+	return fmt.Sprintf("%d more until %s%s", r.Remaining, localTime(*end), note)
 }
 
 // Summary is the repeat in one line: this occurrence, the next one and
 // what remains. at is the plan's clock, for the distance to the next; zero
 // leaves the distance out.
 func (r *PlanRepeat) Summary(at time.Time) string {
-	parts := []string{"this one " + r.localOccurrence()}
+	this := "this one " + r.localOccurrence()
+	if r.Overridden {
+		this += " (changed by its occurrence block)"
+	}
+	parts := []string{this}
 	switch {
 	case r.Next != nil && !at.IsZero():
 		parts = append(parts, fmt.Sprintf("next %s (%s)", localTime(*r.Next), Relative(*r.Next, at)))
