@@ -360,6 +360,9 @@ func (l *loader) collectMessages(ctx *hcl.EvalContext) hcl.Diagnostics {
 		l.shared.blocks[blockAddr.String()] = m
 		insts, d := expanded[i].instances, expanded[i].diags
 		diags = append(diags, d...)
+		if d.HasErrors() {
+			l.shared.failed[blockAddr.String()] = true
+		}
 		if r := expanded[i].repeat; r != nil {
 			if l.cfg.Repeats == nil {
 				l.cfg.Repeats = map[string]*Repeat{}

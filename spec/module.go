@@ -254,6 +254,9 @@ func (l *loader) callChain() []string {
 // or under for_each an object of them by key.
 func (l *loader) evalModuleCall(c *moduleCall, ctx *hcl.EvalContext) (cty.Value, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
+	// A call that cannot be evaluated has no messages; what names them is
+	// not told so again.
+	failed := func() { l.shared.failed[l.path.Child(c.Name, "", false).String()] = true }
 	dir := filepath.Join(l.dir, filepath.FromSlash(c.Source))
 	abs, err := filepath.Abs(dir)
 	if err != nil {
@@ -261,6 +264,7 @@ func (l *loader) evalModuleCall(c *moduleCall, ctx *hcl.EvalContext) (cty.Value,
 	}
 	for _, d := range l.callChain() {
 		if d == abs {
+			failed()
 			return cty.DynamicVal, append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Module cycle",
@@ -272,6 +276,7 @@ func (l *loader) evalModuleCall(c *moduleCall, ctx *hcl.EvalContext) (cty.Value,
 	md, d := l.readModuleDir(dir, c)
 	diags = append(diags, d...)
 	if !md.usable {
+		failed()
 		return cty.DynamicVal, diags
 	}
 
@@ -285,6 +290,7 @@ func (l *loader) evalModuleCall(c *moduleCall, ctx *hcl.EvalContext) (cty.Value,
 		elems, d := l.evalForEach(c.ForEach, ctx)
 		diags = append(diags, d...)
 		if d.HasErrors() {
+			failed()
 			return cty.DynamicVal, diags
 		}
 		insts = insts[:0]
@@ -293,18 +299,21 @@ func (l *loader) evalModuleCall(c *moduleCall, ctx *hcl.EvalContext) (cty.Value,
 		}
 	}
 	results := make(map[string]cty.Value, len(insts))
+	per := make([]moduleInstanceDiags, 0, len(insts))
 	for _, in := range insts {
 		child := &loader{
 			cfg: l.cfg, opts: l.opts, getenv: l.getenv, shared: l.shared,
 			mod: md.mod, dir: dir, path: l.path.Child(c.Name, in.key, in.hasKey), parent: l,
 		}
-		diags = append(diags, child.loadModuleVariables(c, in.ctx)...)
-		diags = append(diags, child.evaluate()...)
+		d := child.loadModuleVariables(c, in.ctx)
+		d = append(d, child.evaluate()...)
+		per = append(per, moduleInstanceDiags{path: child.path.String(), key: in.key, diags: d})
 		results[in.key] = child.outputs
 	}
 	if c.ForEach == nil {
-		return results[""], diags
+		return results[""], append(diags, per[0].diags...)
 	}
+	diags = append(diags, mergeModuleInstanceDiags(l.path.Child(c.Name, "", false).String(), per)...)
 	return cty.ObjectVal(results), diags
 }
 
