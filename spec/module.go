@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 )
@@ -354,6 +355,7 @@ func (l *loader) loadModuleVariables(c *moduleCall, ctx *hcl.EvalContext) hcl.Di
 		}
 		var val cty.Value
 		var rng hcl.Range
+		byCall := false
 		if a, ok := args[v.Name]; ok {
 			raw, d := a.Expr.Value(ctx)
 			diags = append(diags, d...)
@@ -365,7 +367,7 @@ func (l *loader) loadModuleVariables(c *moduleCall, ctx *hcl.EvalContext) hcl.Di
 				l.shared.unknownSkipped.Store(true)
 				continue
 			}
-			val, rng = raw, a.Expr.Range()
+			val, rng, byCall = raw, a.Expr.Range(), true
 		} else if v.HasDefault {
 			val, rng = v.Default, v.DefaultExpr.Range()
 		} else {
@@ -390,7 +392,7 @@ func (l *loader) loadModuleVariables(c *moduleCall, ctx *hcl.EvalContext) hcl.Di
 		if v.Sensitive {
 			conv = conv.Mark(SensitiveMark)
 		}
-		l.vars[v.Name] = &varValue{value: conv, rng: rng}
+		l.vars[v.Name] = &varValue{value: conv, rng: rng, byCall: byCall}
 	}
 	return append(diags, l.validateVariables()...)
 }
@@ -447,4 +449,33 @@ func (l *loader) pathObject() cty.Value {
 		"module": cty.StringVal("."),
 		"root":   cty.StringVal(root),
 	})
+}
+
+// blameCaller points d, an error about the value of expr, at the module
+// call's argument when expr is just var.NAME and the caller set that
+// variable: the value to fix is the caller's, and the module's line is
+// only where it is used, which the detail then says.
+func (l *loader) blameCaller(d *hcl.Diagnostic, expr hcl.Expression) *hcl.Diagnostic {
+	if l.parent == nil || expr == nil {
+		return d
+	}
+	if w, ok := expr.(*hclsyntax.TemplateWrapExpr); ok {
+		expr = w.Wrapped
+	}
+	trav, diags := hcl.AbsTraversalForExpr(expr)
+	if diags.HasErrors() || len(trav) != 2 || trav.RootName() != "var" {
+		return d
+	}
+	step, ok := trav[1].(hcl.TraverseAttr)
+	if !ok {
+		return d
+	}
+	vv := l.vars[step.Name]
+	if vv == nil || !vv.byCall {
+		return d
+	}
+	out := *d
+	out.Subject = vv.rng.Ptr()
+	out.Detail = fmt.Sprintf("%s It is the value %s gives var.%s, used at %s.", d.Detail, l.path, step.Name, l.pos(expr.Range()))
+	return &out
 }
