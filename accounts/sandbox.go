@@ -32,8 +32,6 @@ type Sandbox struct {
 
 	mu        sync.Mutex
 	sensitive map[string]bool
-	// loaded: LoadHistory read a history file.
-	loaded bool
 }
 
 // NewSandbox starts a sandbox that calls received for every message it
@@ -151,25 +149,23 @@ func (s *Sandbox) LoadHistory(path string) error {
 	if err := s.srv.AddHistory(h); err != nil {
 		return fmt.Errorf("the sandbox's thread history %s is not valid: %w", path, err)
 	}
-	s.mu.Lock()
-	s.loaded = true
-	s.mu.Unlock()
 	return nil
 }
 
 // SaveHistory writes the sandbox's threads to path (mode 0600, replaced
-// atomically) when it received a message or read a history: the next
-// sandbox run loads them, so that herald import -sandbox finds what
-// herald apply -sandbox sent. Messages whose content is sensitive are
-// left out: nothing sensitive is written to disk.
+// atomically) when it received a message: the next sandbox run loads
+// them, so that herald import -sandbox finds what herald apply -sandbox
+// sent. A run that sent nothing leaves the file alone, so that a run
+// refused by the state lock cannot put back an older history. Messages
+// whose content is sensitive are left out: nothing sensitive is written
+// to disk.
 func (s *Sandbox) SaveHistory(path string) error {
-	s.mu.Lock()
-	loaded := s.loaded
-	sensitive := s.sensitive
-	s.mu.Unlock()
-	if !loaded && len(s.srv.Sends()) == 0 {
+	if len(s.srv.Sends()) == 0 {
 		return nil
 	}
+	s.mu.Lock()
+	sensitive := s.sensitive
+	s.mu.Unlock()
 	h := s.srv.History()
 	for thread, msgs := range h.Threads {
 		kept := msgs[:0]
