@@ -1,12 +1,21 @@
 package accounts
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/heraldhq/herald/a1base"
 	"github.com/heraldhq/herald/a1base/sandbox"
 	"github.com/heraldhq/herald/executor"
+	"github.com/heraldhq/herald/internal/atomicfile"
 	"github.com/heraldhq/herald/internal/clock"
 	"github.com/heraldhq/herald/spec"
 )
@@ -110,3 +119,70 @@ func (s *Sandbox) client(env Env, p *spec.Provider, account string) *a1base.Clie
 
 // Close stops the sandbox.
 func (s *Sandbox) Close() { s.srv.Close() }
+
+// ThreadsPath is the file that keeps the sandbox's thread history beside
+// the sandbox state at statePath: herald.sandbox.threads.json beside
+// herald.sandbox.state.json, NAME.threads.json beside NAME.json.
+func ThreadsPath(statePath string) string {
+	base := strings.TrimSuffix(filepath.Base(statePath), ".json")
+	base = strings.TrimSuffix(base, ".state")
+	return filepath.Join(filepath.Dir(statePath), base+".threads.json")
+}
+
+// LoadHistory puts the thread history kept at path (see SaveHistory) into
+// the sandbox, so that its threads hold what earlier runs sent (and what
+// was written there by hand). A missing file is an empty history.
+func (s *Sandbox) LoadHistory(path string) error {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("reading the sandbox's thread history: %w", err)
+	}
+	var h sandbox.History
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&h); err != nil {
+		return fmt.Errorf("the sandbox's thread history %s is not valid: %w", path, err)
+	}
+	if err := s.srv.AddHistory(h); err != nil {
+		return fmt.Errorf("the sandbox's thread history %s is not valid: %w", path, err)
+	}
+	return nil
+}
+
+// SaveHistory writes the sandbox's threads to path (mode 0600, replaced
+// atomically) when it received a message: the next sandbox run loads
+// them, so that herald import -sandbox finds what herald apply -sandbox
+// sent. A run that sent nothing leaves the file alone, so that a run
+// refused by the state lock cannot put back an older history. Messages
+// whose content is sensitive are left out: nothing sensitive is written
+// to disk.
+func (s *Sandbox) SaveHistory(path string) error {
+	if len(s.srv.Sends()) == 0 {
+		return nil
+	}
+	s.mu.Lock()
+	sensitive := s.sensitive
+	s.mu.Unlock()
+	h := s.srv.History()
+	for thread, msgs := range h.Threads {
+		kept := msgs[:0]
+		for _, m := range msgs {
+			if (m.Body != "" && sensitive[m.Body]) || (m.AttachmentURI != "" && sensitive[m.AttachmentURI]) {
+				continue
+			}
+			kept = append(kept, m)
+		}
+		h.Threads[thread] = kept
+	}
+	b, err := json.MarshalIndent(h, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding the sandbox's thread history: %w", err)
+	}
+	if err := atomicfile.Write(path, append(b, '\n'), atomicfile.Options{}); err != nil {
+		return fmt.Errorf("writing the sandbox's thread history: %w", err)
+	}
+	return nil
+}

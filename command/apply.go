@@ -186,6 +186,12 @@ func runApply(ctx context.Context, env *Env, opts applyOptions) (err error) {
 		Parallelism: opts.Parallelism, MaxAttempts: opts.MaxAttempts,
 		Clock: clock, Sleep: env.Sleep, Abort: env.Abort,
 	})
+	if serr := conn.saveThreads(); serr != nil {
+		if err == nil {
+			return serr
+		}
+		newView(env, opts.NoColor).Error(serr)
+	}
 	if err != nil {
 		return passError(env, opts.NoColor, out, err)
 	}
@@ -216,6 +222,8 @@ type applyConnection struct {
 	backend  state.Backend
 	// close stops the sandbox.
 	close func()
+	// saveThreads keeps the sandbox's thread history for the next run.
+	saveThreads func() error
 }
 
 // connectApply chooses the A1Base clients and the state: the real ones,
@@ -225,9 +233,15 @@ func connectApply(env *Env, opts *applyOptions, view views.Apply, in *operation.
 	cfg := in.Config
 	if opts.Sandbox {
 		sb := accounts.NewSandbox(view.SandboxReceived, clock)
-		set := sb.Connect(accountsEnv(env), cfg)
-		c := &applyConnection{client: set.Default, accounts: set.Aliased, close: sb.Close}
 		path := sandboxStatePath(env, opts.StatePath)
+		threads := accounts.ThreadsPath(path)
+		if err := sb.LoadHistory(threads); err != nil {
+			sb.Close()
+			return nil, err
+		}
+		set := sb.Connect(accountsEnv(env), cfg)
+		c := &applyConnection{client: set.Default, accounts: set.Aliased, close: sb.Close,
+			saveThreads: func() error { return sb.SaveHistory(threads) }}
 		c.backend = state.OpenLocal(path)
 		view.Sandbox(sb.URL(), displayPath(env, path))
 		return c, nil
@@ -236,7 +250,7 @@ func connectApply(env *Env, opts *applyOptions, view views.Apply, in *operation.
 	if err != nil {
 		return nil, err
 	}
-	c := &applyConnection{accounts: set.Aliased, close: func() {}}
+	c := &applyConnection{accounts: set.Aliased, close: func() {}, saveThreads: func() error { return nil }}
 	if set.Default != nil {
 		c.client = set.Default
 	}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/clock"
 
+	"github.com/heraldhq/herald/a1base"
 	"github.com/heraldhq/herald/accounts"
 	"github.com/heraldhq/herald/addrs"
 	"github.com/heraldhq/herald/command/views"
@@ -29,9 +30,10 @@ func init() {
 
 type importOptions struct {
 	planFlags
-	Force bool
-	ID    string
-	Addr  addrs.Message
+	Force   bool
+	Sandbox bool
+	ID      string
+	Addr    addrs.Message
 }
 
 func parseImportFlags(env *Env, args []string) (importOptions, error) {
@@ -46,8 +48,14 @@ credentials as for apply) and records the message that has the same
 content from the group's sending number, dated no earlier than 2 minutes
 before its send_at (and, for an occurrence of a repeat message, after the
 occurrence before it), its id and time as the record's answer. Where none
-matches, it says so and records nothing, unless -force is given: the
-record then reads "sent, imported without evidence".
+matches, it says so and records nothing. With -force it reads no thread
+and needs no credentials: it records the message as "sent, imported
+without evidence" at once.
+
+With -sandbox it imports into the state of "herald apply -sandbox"
+(`+SandboxStatePath+`, or -state) from an A1Base sandbox inside herald,
+whose threads hold what earlier sandbox runs sent (kept in
+herald.sandbox.threads.json beside that state); no credentials are needed.
 
 An address already in state is an error: "herald state show ADDR" shows
 what is recorded. An import block in the configuration does the same at
@@ -60,10 +68,14 @@ Exit codes: 0 imported, 1 not imported or any error.`)
 	addFileFlag(fs, &opts.AllowFileOutsideRoot)
 	fs.DurationVar(&opts.LockTimeout, "lock-timeout", 0, "How long to wait for the state lock, as a `DURATION` (e.g. 30s).")
 	fs.BoolVar(&opts.NoColor, "no-color", false, "Print no colour codes.")
-	fs.BoolVar(&opts.Force, "force", false, "Record the message as sent even when its thread shows no matching message.")
+	fs.BoolVar(&opts.Force, "force", false, "Record the message as sent without evidence, without reading its thread (no credentials needed).")
 	fs.StringVar(&opts.ID, "id", "", "Match only the thread message with the A1Base `ID`.")
+	fs.BoolVar(&opts.Sandbox, "sandbox", false, "Import into the state of apply -sandbox, from the threads of an in-process A1Base sandbox.")
 	if err := parseFlags(fs, env, args); err != nil {
 		return opts, err
+	}
+	if opts.Force && opts.ID != "" {
+		return opts, usageError(fs, env, "-force records without reading the thread, and -id picks a message in it: give one of them")
 	}
 	if fs.NArg() != 1 {
 		return opts, usageError(fs, env, "import takes one address, such as message.launch or message.report[\"eng\"]; got %d arguments", fs.NArg())
@@ -91,19 +103,42 @@ func runImport(ctx context.Context, env *Env, opts importOptions) error {
 			matched = append(matched, &planner.Change{Addr: inst.Addr, Instance: inst})
 		}
 	}
-	set, err := accounts.Connect(accountsEnv(env), in.Config, accounts.Needed(matched))
-	if err != nil {
-		return err
-	}
-	backend, err := openBackend(ctx, env, in.Config.Backend, opts.StatePath)
-	if err != nil {
-		return err
-	}
 	now := env.Now
 	if now == nil {
 		now = clock.Now
 	}
-	view := views.NewApply(views.ApplyLinesFormat, v, now)
+	view := views.NewImport(v, now, opts.Sandbox)
+	var set accounts.Set
+	var backend state.Backend
+	switch {
+	case opts.Sandbox:
+		path := sandboxStatePath(env, opts.StatePath)
+		backend = state.OpenLocal(path)
+		threads := ""
+		if !opts.Force {
+			// The look-up reads the sandbox's threads: what earlier
+			// sandbox runs sent, kept beside its state.
+			sb := accounts.NewSandbox(func(a1base.SendRequest, bool) {}, now)
+			defer sb.Close()
+			threads = accounts.ThreadsPath(path)
+			if err := sb.LoadHistory(threads); err != nil {
+				return err
+			}
+			set = sb.Connect(accountsEnv(env), in.Config)
+			threads = displayPath(env, threads)
+		}
+		view.SandboxImport(displayPath(env, path), threads)
+	default:
+		if !opts.Force {
+			// A forced import reads no thread: it needs no credentials.
+			if set, err = accounts.Connect(accountsEnv(env), in.Config, accounts.Needed(matched)); err != nil {
+				return err
+			}
+		}
+		if backend, err = openBackend(ctx, env, in.Config.Backend, opts.StatePath); err != nil {
+			return err
+		}
+	}
 	out, err := operation.Apply(ctx, operation.Op{
 		Inputs: in, Import: &operation.Import{Addr: opts.Addr, ID: opts.ID, Force: opts.Force},
 		Client: set.Default, Accounts: set.Aliased, Backend: backend,

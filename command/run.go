@@ -166,12 +166,26 @@ func runRun(ctx context.Context, env *Env, opts runOptions) error {
 		Events: view, Now: now, Sleep: env.Sleep, Abort: env.Abort,
 	}
 	o.Webhook.Secrets = func(cfg *spec.Config) map[string]string { return accounts.WebhookSecrets(o.Accounts, cfg) }
+	var saveThreads func() error
 	if opts.Sandbox {
 		o.Sandbox = accounts.NewSandbox(view.SandboxReceived, now)
 		defer o.Sandbox.Close()
 		o.Webhook.Secrets = o.Sandbox.WebhookSecrets
+		threads := accounts.ThreadsPath(sandboxStatePath(env, opts.StatePath))
+		if err := o.Sandbox.LoadHistory(threads); err != nil {
+			return err
+		}
+		saveThreads = func() error { return o.Sandbox.SaveHistory(threads) }
 	}
 	err := daemon.Run(ctx, o)
+	if saveThreads != nil {
+		if serr := saveThreads(); serr != nil {
+			if err == nil {
+				return serr
+			}
+			newView(env, opts.NoColor).Error(serr)
+		}
+	}
 	switch {
 	case errors.Is(err, daemon.ErrAborted):
 		return &ExitError{Code: ExitInterrupted}

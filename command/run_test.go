@@ -445,6 +445,10 @@ func TestRunSandbox(t *testing.T) {
 	assert.Empty(t, f.api.Arrivals(), "the sandbox is in process")
 	assert.NoFileExists(t, f.statePath())
 	assert.Len(t, f.snapshot(t, SandboxStatePath).Records, 1)
+	// The sandbox's threads are kept for import -sandbox and the next run.
+	threads, err := os.ReadFile(filepath.Join(f.dir, "herald.sandbox.threads.json"))
+	require.NoError(t, err)
+	assert.Contains(t, string(threads), `"body": "Standup at 09:15"`)
 }
 
 func TestRunNeedsCredentials(t *testing.T) {

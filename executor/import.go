@@ -137,8 +137,8 @@ func datedFor(inst *spec.Instance, created time.Time) bool {
 
 // ImportOptions steer Import.
 type ImportOptions struct {
-	// Force records a message for which no thread message matched, as
-	// sent without evidence.
+	// Force records every message as sent without evidence, without
+	// reading its thread (herald import -force): no client is needed.
 	Force bool
 	// Now is the time the records carry; nil means clock.Now.
 	Now func() time.Time
@@ -152,8 +152,8 @@ type ImportOptions struct {
 }
 
 // Import records the plan's import changes as sent, without sending
-// anything: with the thread message found for each as its answer, or, when
-// none matched and opts.Force is set, without evidence. An import whose
+// anything: with the thread message found for each as its answer, or,
+// with opts.Force, without evidence and without reading the threads. An import whose
 // address state already holds (read under the lock, in snap) is refused.
 // It needs the state lock. The error is non-nil only when ctx ends, the
 // client is missing or a record cannot be written; per-message problems are
@@ -181,16 +181,25 @@ func Import(ctx context.Context, plan *planner.Plan, client Sender, rec state.Re
 		}
 		changes = append(changes, c)
 	}
-	o := Options{Accounts: opts.Accounts, AccountLimit: opts.AccountLimit, AccountID: opts.AccountID, Limiters: opts.Limiters}
-	clients := newAccounts(client, o)
-	lim, err := buildLimits(o, nil, paceClock(now))
-	if err != nil {
-		return nil, fmt.Errorf("executor: %w", err)
-	}
-	clients.lim = lim
-	results, err := evidence(ctx, changes, clients, snap)
-	if err != nil {
-		return append(refused, results...), err
+	var results []ImportResult
+	if opts.Force {
+		// Forced: recorded as the user says, without evidence, so no
+		// thread is read and no client is needed.
+		results = make([]ImportResult, len(changes))
+		for i, c := range changes {
+			results[i].Change = c
+		}
+	} else {
+		o := Options{Accounts: opts.Accounts, AccountLimit: opts.AccountLimit, AccountID: opts.AccountID, Limiters: opts.Limiters}
+		clients := newAccounts(client, o)
+		lim, err := buildLimits(o, nil, paceClock(now))
+		if err != nil {
+			return nil, fmt.Errorf("executor: %w", err)
+		}
+		clients.lim = lim
+		if results, err = evidence(ctx, changes, clients, snap); err != nil {
+			return append(refused, results...), err
+		}
 	}
 	for i := range results {
 		r := &results[i]

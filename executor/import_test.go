@@ -87,9 +87,12 @@ func TestImportAgainstFake(t *testing.T) {
 	require.Equal(t, state.StatusExpired, after.Records["message.in_state"].Status, "an import never overwrites a record")
 
 	// Forced, the missing ones are recorded without evidence; the found
-	// ones are in state now and refused.
-	results, err = Import(ctx, b.plan, client, st, after, ImportOptions{Force: true})
+	// ones are in state now and refused. No thread is read, and no client
+	// is needed.
+	arrived := len(srv.Arrivals())
+	results, err = Import(ctx, b.plan, nil, st, after, ImportOptions{Force: true})
 	require.NoError(t, err)
+	require.Len(t, srv.Arrivals(), arrived, "a forced import reads no thread")
 	forced := map[string]bool{}
 	for _, r := range results {
 		if r.Recorded {

@@ -379,6 +379,7 @@ func (l *loader) collectMessages(ctx *hcl.EvalContext) ([]*Instance, map[string]
 		diags = append(diags, d...)
 		if d.HasErrors() {
 			failed[m.Name] = true
+			l.shared.failed[blockAddr.String()] = true
 		}
 		if r := expanded[i].repeat; r != nil {
 			if l.cfg.Repeats == nil {

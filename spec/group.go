@@ -154,12 +154,12 @@ func (l *loader) evalGroup(g *groupBlock, ctx *hcl.EvalContext, provider *Provid
 		}
 		out.RateLimit = rl
 	}
-	out.Timezone = provider.Timezone
+	out.Timezone, out.zoneInvalid = provider.Timezone, provider.zoneInvalid
 	zone, set, zok, d := l.evalZone(g.Timezone, ctx, "")
 	diags = append(diags, d...)
 	ok = ok && zok
 	if set {
-		out.Timezone = zone
+		out.Timezone, out.zoneInvalid = zone, false
 	}
 	policy, pok, d := l.evalUnknownPolicy(g.OnUnknown, g.Settle, ctx, provider.Unknown, func(summary, text string, expr hcl.Expression) {
 		diags = append(diags, attrError(summary, text, expr))

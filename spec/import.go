@@ -73,8 +73,14 @@ func (l *loader) checkImports(blocks []*importBlock, instances map[string]bool) 
 	var out []*Import
 	for _, ib := range blocks {
 		m, ok := l.shared.blocks[ib.To.Block().String()]
+		// An address of the right shape whose message (or a module call on
+		// the way to it) failed to evaluate is not in the configuration
+		// only because of that error, which is reported and says more.
+		shaped := !ok || (m.Repeat == nil && (m.ForEach != nil) == ib.To.HasKey)
 		var problem string
 		switch {
+		case shaped && !instances[ib.To.String()] && l.targetFailed(ib.To):
+			continue
 		case !ok:
 			problem = fmt.Sprintf("The configuration has no %s; an import block's to must name a message that exists.%s", ib.To.Block(), l.suggestMessage(ib.To))
 		case m.Repeat != nil && !ib.To.HasKey:
@@ -110,4 +116,21 @@ func (l *loader) checkImports(blocks []*importBlock, instances map[string]bool) 
 		out = append(out, &Import{To: ib.To, ID: ib.ID, DeclRange: ib.DeclRange})
 	}
 	return out, diags
+}
+
+// targetFailed reports whether a names a message instance that is not in
+// the configuration because an error already reported stopped it: its
+// message block failed to evaluate, or a module call on the way to it did.
+func (l *loader) targetFailed(a addrs.Message) bool {
+	if l.shared.failed[a.Block().String()] {
+		return true
+	}
+	for i := range a.Module {
+		call := append(addrs.ModuleInstance(nil), a.Module[:i+1]...)
+		call[i].Key, call[i].HasKey = "", false
+		if l.shared.failed[call.String()] {
+			return true
+		}
+	}
+	return false
 }

@@ -126,3 +126,89 @@ func missingAttributeNote(d *hcl.Diagnostic) string {
 	}
 	return ""
 }
+
+// moduleInstanceDiags are the diagnostics of one instance of a module
+// call with for_each.
+type moduleInstanceDiags struct {
+	path  string // the instance's module path: module.city["berlin"]
+	key   string
+	diags hcl.Diagnostics
+}
+
+// mergeModuleInstanceDiags reports the problems of a module call's
+// for_each instances once per cause. Every instance evaluates the same
+// files, so a mistake in the module (an invalid literal, say) fails each
+// of them the same way, and differs only in the instance's address in the
+// text. Such a problem is reported once, its addresses written with
+// call[*] and the instances it is found in named; a problem found in one
+// instance only is left as it is.
+func mergeModuleInstanceDiags(call string, per []moduleInstanceDiags) hcl.Diagnostics {
+	const mark = "\x00"
+	type cause struct {
+		first      *hcl.Diagnostic
+		normalized string // the detail with the instance's path as mark
+		keys       []string
+	}
+	var order []string
+	causes := map[string]*cause{}
+	for _, p := range per {
+		for _, d := range p.diags {
+			norm := strings.ReplaceAll(d.Detail, p.path, mark)
+			subject := ""
+			if d.Subject != nil {
+				subject = fmt.Sprintf("%s:%d-%d", d.Subject.Filename, d.Subject.Start.Byte, d.Subject.End.Byte)
+			}
+			key := strings.Join([]string{strconv.Itoa(int(d.Severity)), d.Summary, subject, norm}, "\x01")
+			c, ok := causes[key]
+			if !ok {
+				c = &cause{first: d, normalized: norm}
+				causes[key] = c
+				order = append(order, key)
+			}
+			c.keys = append(c.keys, p.key)
+		}
+	}
+	out := make(hcl.Diagnostics, 0, len(order))
+	for _, key := range order {
+		c := causes[key]
+		if len(c.keys) == 1 || !strings.Contains(c.normalized, mark) {
+			// One instance, or a text that does not name the instance
+			// (repeats of it are dropped by uniqueDiagnostics).
+			out = append(out, c.first)
+			continue
+		}
+		d := *c.first
+		which := moduleInstancesLabel(call, len(per), c.keys)
+		norm := c.normalized
+		// A detail that ends by naming the instance, " (in
+		// module.city["berlin"].message.hello)", names them all there.
+		if i := strings.LastIndex(norm, " (in "+mark); i >= 0 && strings.HasSuffix(norm, ")") && strings.Count(norm, mark) == 1 {
+			rest := norm[i+len(" (in "+mark) : len(norm)-1]
+			d.Detail = norm[:i] + fmt.Sprintf(" (in %s[*]%s, %s)", call, rest, which)
+		} else {
+			d.Detail = strings.ReplaceAll(norm, mark, call+"[*]") + " (" + which + ")"
+		}
+		// The values of one instance would describe only that one.
+		d.Expression, d.EvalContext = nil, nil
+		out = append(out, &d)
+	}
+	return out
+}
+
+// moduleInstancesLabel names the instances of a module call one problem
+// is found in: "in every instance: "berlin", "paris" and "rome"".
+func moduleInstancesLabel(call string, total int, keys []string) string {
+	const shown = 3
+	quoted := make([]string, 0, shown+1)
+	for i, k := range keys {
+		if i == shown {
+			quoted = append(quoted, fmt.Sprintf("%d more", len(keys)-shown))
+			break
+		}
+		quoted = append(quoted, strconv.Quote(k))
+	}
+	if len(keys) == total {
+		return fmt.Sprintf("in every instance of %s: %s", call, joinNames(quoted))
+	}
+	return fmt.Sprintf("in the instances %s of %s", joinNames(quoted), call)
+}

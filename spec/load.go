@@ -132,6 +132,12 @@ type shared struct {
 	// and import blocks, which may name messages in any module.
 	instances map[string]bool
 	blocks    map[string]*messageBlock
+	// failed are the block addresses of messages whose evaluation
+	// reported an error, and the paths (without keys) of module calls
+	// that could not be evaluated: an import or moved block naming what
+	// is in them is not told that its target does not exist, which is
+	// only a consequence of the error already reported.
+	failed map[string]bool
 	// moved collects the moved blocks of every module, with addresses
 	// made absolute; imports those of the root module.
 	moved []*movedBlock
@@ -141,7 +147,7 @@ type shared struct {
 }
 
 func newShared() *shared {
-	return &shared{modules: map[string]*moduleDir{}, instances: map[string]bool{}, blocks: map[string]*messageBlock{}}
+	return &shared{modules: map[string]*moduleDir{}, instances: map[string]bool{}, blocks: map[string]*messageBlock{}, failed: map[string]bool{}}
 }
 
 // module is every declaration of the configuration files, in file order.

@@ -414,7 +414,7 @@ func (l *loader) evalSendAt(e *instanceEval, m *messageBlock, ctx *hcl.EvalConte
 		// The zone in scope is not known, so neither is a wall time.
 	default:
 		t, note, err := parseMoment(s, inst.Timezone)
-		zoneUnknown := inst.Group == nil && !zset && wallTimePattern.MatchString(s)
+		zoneUnknown := (inst.Group == nil || inst.Group.zoneInvalid) && !zset && wallTimePattern.MatchString(s)
 		if err != nil && !zoneUnknown {
 			e.fail("Invalid send_at", detail(err, s, sensitive), m.SendAt)
 		} else if note != "" {

@@ -79,6 +79,9 @@ type Provider struct {
 	Endpoint string
 	// Timezone is the provider's timezone; nil when it sets none.
 	Timezone *time.Location
+	// zoneInvalid: it sets a timezone that is not valid (reported), so a
+	// wall time in its scope cannot be read, which is no error of its own.
+	zoneInvalid bool
 	// Unknown is its on_unknown and unknown_settle.
 	Unknown   UnknownPolicy
 	DeclRange hcl.Range
@@ -146,6 +149,8 @@ type Group struct {
 	// Timezone is the group's timezone, else the provider's; nil when
 	// neither sets one.
 	Timezone *time.Location
+	// zoneInvalid: its timezone is the provider's, which is not valid.
+	zoneInvalid bool
 	// Unknown is the group's on_unknown and unknown_settle, each else the
 	// provider's.
 	Unknown UnknownPolicy

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 )
@@ -254,6 +255,9 @@ func (l *loader) callChain() []string {
 // or under for_each an object of them by key.
 func (l *loader) evalModuleCall(c *moduleCall, ctx *hcl.EvalContext) (cty.Value, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
+	// A call that cannot be evaluated has no messages; what names them is
+	// not told so again.
+	failed := func() { l.shared.failed[l.path.Child(c.Name, "", false).String()] = true }
 	dir := filepath.Join(l.dir, filepath.FromSlash(c.Source))
 	abs, err := filepath.Abs(dir)
 	if err != nil {
@@ -261,6 +265,7 @@ func (l *loader) evalModuleCall(c *moduleCall, ctx *hcl.EvalContext) (cty.Value,
 	}
 	for _, d := range l.callChain() {
 		if d == abs {
+			failed()
 			return cty.DynamicVal, append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Module cycle",
@@ -272,6 +277,7 @@ func (l *loader) evalModuleCall(c *moduleCall, ctx *hcl.EvalContext) (cty.Value,
 	md, d := l.readModuleDir(dir, c)
 	diags = append(diags, d...)
 	if !md.usable {
+		failed()
 		return cty.DynamicVal, diags
 	}
 
@@ -285,6 +291,7 @@ func (l *loader) evalModuleCall(c *moduleCall, ctx *hcl.EvalContext) (cty.Value,
 		elems, d := l.evalForEach(c.ForEach, ctx)
 		diags = append(diags, d...)
 		if d.HasErrors() {
+			failed()
 			return cty.DynamicVal, diags
 		}
 		insts = insts[:0]
@@ -293,18 +300,21 @@ func (l *loader) evalModuleCall(c *moduleCall, ctx *hcl.EvalContext) (cty.Value,
 		}
 	}
 	results := make(map[string]cty.Value, len(insts))
+	per := make([]moduleInstanceDiags, 0, len(insts))
 	for _, in := range insts {
 		child := &loader{
 			cfg: l.cfg, opts: l.opts, getenv: l.getenv, shared: l.shared,
 			mod: md.mod, dir: dir, path: l.path.Child(c.Name, in.key, in.hasKey), parent: l,
 		}
-		diags = append(diags, child.loadModuleVariables(c, in.ctx)...)
-		diags = append(diags, child.evaluate()...)
+		d := child.loadModuleVariables(c, in.ctx)
+		d = append(d, child.evaluate()...)
+		per = append(per, moduleInstanceDiags{path: child.path.String(), key: in.key, diags: d})
 		results[in.key] = child.outputs
 	}
 	if c.ForEach == nil {
-		return results[""], diags
+		return results[""], append(diags, per[0].diags...)
 	}
+	diags = append(diags, mergeModuleInstanceDiags(l.path.Child(c.Name, "", false).String(), per)...)
 	return cty.ObjectVal(results), diags
 }
 
@@ -345,6 +355,7 @@ func (l *loader) loadModuleVariables(c *moduleCall, ctx *hcl.EvalContext) hcl.Di
 		}
 		var val cty.Value
 		var rng hcl.Range
+		byCall := false
 		if a, ok := args[v.Name]; ok {
 			raw, d := a.Expr.Value(ctx)
 			diags = append(diags, d...)
@@ -356,7 +367,7 @@ func (l *loader) loadModuleVariables(c *moduleCall, ctx *hcl.EvalContext) hcl.Di
 				l.shared.unknownSkipped.Store(true)
 				continue
 			}
-			val, rng = raw, a.Expr.Range()
+			val, rng, byCall = raw, a.Expr.Range(), true
 		} else if v.HasDefault {
 			val, rng = v.Default, v.DefaultExpr.Range()
 		} else {
@@ -381,7 +392,7 @@ func (l *loader) loadModuleVariables(c *moduleCall, ctx *hcl.EvalContext) hcl.Di
 		if v.Sensitive {
 			conv = conv.Mark(SensitiveMark)
 		}
-		l.vars[v.Name] = &varValue{value: conv, rng: rng}
+		l.vars[v.Name] = &varValue{value: conv, rng: rng, byCall: byCall}
 	}
 	return append(diags, l.validateVariables()...)
 }
@@ -438,4 +449,33 @@ func (l *loader) pathObject() cty.Value {
 		"module": cty.StringVal("."),
 		"root":   cty.StringVal(root),
 	})
+}
+
+// blameCaller points d, an error about the value of expr, at the module
+// call's argument when expr is just var.NAME and the caller set that
+// variable: the value to fix is the caller's, and the module's line is
+// only where it is used, which the detail then says.
+func (l *loader) blameCaller(d *hcl.Diagnostic, expr hcl.Expression) *hcl.Diagnostic {
+	if l.parent == nil || expr == nil {
+		return d
+	}
+	if w, ok := expr.(*hclsyntax.TemplateWrapExpr); ok {
+		expr = w.Wrapped
+	}
+	trav, diags := hcl.AbsTraversalForExpr(expr)
+	if diags.HasErrors() || len(trav) != 2 || trav.RootName() != "var" {
+		return d
+	}
+	step, ok := trav[1].(hcl.TraverseAttr)
+	if !ok {
+		return d
+	}
+	vv := l.vars[step.Name]
+	if vv == nil || !vv.byCall {
+		return d
+	}
+	out := *d
+	out.Subject = vv.rng.Ptr()
+	out.Detail = fmt.Sprintf("%s It is the value %s gives var.%s, used at %s.", d.Detail, l.path, step.Name, l.pos(expr.Range()))
+	return &out
 }

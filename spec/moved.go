@@ -109,7 +109,12 @@ func (l *loader) checkMoved(blocks []*movedBlock, instances map[string]bool) ([]
 			})
 			bad = true
 		}
-		if !exists(m.To) {
+		switch {
+		case exists(m.To):
+		case l.targetFailed(m.To):
+			// Its message failed to evaluate, which is reported.
+			bad = true
+		default:
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Moved to a message that does not exist",

@@ -202,11 +202,12 @@ func (l *loader) evalProvider(alias string, p *providerBlock, ctx *hcl.EvalConte
 				out.ExpiresAfter = dur
 			}
 		}
-		zone, set, _, d := l.evalZone(p.Timezone, ctx, "")
+		zone, set, zok, d := l.evalZone(p.Timezone, ctx, "")
 		diags = append(diags, d...)
 		if set {
 			out.Timezone = zone
 		}
+		out.zoneInvalid = !zok
 		policy, _, d := l.evalUnknownPolicy(p.OnUnknown, p.Settle, ctx, out.Unknown, func(summary, text string, expr hcl.Expression) {
 			diags = append(diags, attrError(summary, text, expr))
 		})

@@ -119,12 +119,11 @@ func (l *loader) evalRule(m *messageBlock, ctx *hcl.EvalContext) (*Repeat, *Grou
 	g, d := l.resolveGroup(m.Group, ctx, "")
 	diags = append(diags, d...)
 	ok = ok && g != nil
-	msgZone, msgSet, zok, d := l.evalZone(m.Timezone, ctx, "")
+	msgZone, msgSet, msgZoneOK, d := l.evalZone(m.Timezone, ctx, "")
 	diags = append(diags, d...)
-	ok = ok && zok
-	repZone, repSet, zok, d := l.evalZone(rb.Timezone, ctx, "")
+	repZone, repSet, repZoneOK, d := l.evalZone(rb.Timezone, ctx, "")
 	diags = append(diags, d...)
-	ok = ok && zok
+	ok = ok && msgZoneOK && repZoneOK
 
 	// The zone in scope, for wall times in from and until; the rule itself
 	// falls back to UTC.
@@ -134,7 +133,14 @@ func (l *loader) evalRule(m *messageBlock, ctx *hcl.EvalContext) (*Repeat, *Grou
 		scoped = repZone
 	case msgSet:
 		scoped = msgZone
-	case g != nil:
+	case !msgZoneOK || !repZoneOK || g == nil || g.zoneInvalid:
+		// A zone that is set but invalid, or a group that failed: the
+		// zone of a wall time in from or until is not known, which is
+		// already reported. UTC stands in, so that only the times' own
+		// mistakes are reported, and the rule is not used.
+		scoped = time.UTC
+		ok = false
+	default:
 		scoped = g.Timezone
 	}
 	zone := scoped
@@ -276,7 +282,7 @@ func (l *loader) evalZone(expr hcl.Expression, ctx *hcl.EvalContext, about strin
 	}
 	loc, err := loadZone(s)
 	if err != nil {
-		return nil, false, false, append(diags, attrError("Unknown time zone", detail(err, s, sensitive)+about, expr))
+		return nil, false, false, append(diags, l.blameCaller(attrError("Unknown time zone", detail(err, s, sensitive)+about, expr), expr))
 	}
 	return loc, true, true, diags
 }

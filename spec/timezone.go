@@ -21,9 +21,41 @@ func loadZone(name string) (*time.Location, error) {
 	}
 	loc, err := time.LoadLocation(name)
 	if err != nil {
+		if near := suggestZone(name); near != "" {
+			return nil, fmt.Errorf("%q is not a time zone herald knows: did you mean %q? Time zones are IANA names such as \"Europe/Berlin\", \"America/New_York\" or \"UTC\"", name, near)
+		}
 		return nil, fmt.Errorf("%q is not a time zone herald knows: use an IANA name such as \"Europe/Berlin\", \"America/New_York\" or \"UTC\"", name)
 	}
 	return loc, nil
+}
+
+// suggestZone is the known time zone name a misspelled one most likely
+// means: the same name in other case ("europe/berlin"), a name at most two
+// edits away ("Europe/Berln"), or, for a bare city, the zone named after
+// it ("Berlin", "new york"). "" when none is close.
+func suggestZone(name string) string {
+	if upper := strings.ToUpper(name); len(name) > 3 && (strings.HasPrefix(upper, "UTC") || strings.HasPrefix(upper, "GMT")) && strings.ContainsAny(name[3:4], "+-") {
+		// An offset is not a zone, and "UTC" is no better.
+		return ""
+	}
+	names := zoneNames()
+	for _, z := range names {
+		if strings.EqualFold(z, name) {
+			return z
+		}
+	}
+	if near := Suggest(name, names); near != "" {
+		return near
+	}
+	if !strings.Contains(name, "/") {
+		city := strings.ReplaceAll(strings.TrimSpace(name), " ", "_")
+		for _, z := range names {
+			if i := strings.LastIndexByte(z, '/'); i >= 0 && strings.EqualFold(z[i+1:], city) {
+				return z
+			}
+		}
+	}
+	return ""
 }
 
 // wallTimePattern is the wall-time form of a moment: "2026-12-01 09:00".

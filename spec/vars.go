@@ -16,6 +16,9 @@ type varValue struct {
 	value cty.Value
 	// rng is the value's source, for diagnostics about it.
 	rng hcl.Range
+	// byCall: the value is an argument of the module call (rng is its
+	// expression in the caller), not a default.
+	byCall bool
 }
 
 // loadVariables gathers each declared variable's value with Terraform's

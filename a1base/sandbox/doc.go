@@ -9,6 +9,8 @@
 // records every request that arrives and every send it delivered, and
 // injects faults (500s, 429s with Retry-After, latency, lost answers,
 // rejected threads, scripted answers) that can be changed while it serves.
+// Its threads can be read out and put back (History, AddHistory), so that
+// a sandbox kept by herald outlives one process.
 //
 // It must not print: the OnReceive hook lets the sandbox show what arrives.
 // It must not depend on anything of herald but the a1base types.

@@ -54,6 +54,35 @@ type Apply interface {
 	SandboxReceived(req a1base.SendRequest, sensitive bool)
 }
 
+// Import is the view of `herald import`: apply's, announcing the sandbox
+// an import reads, and suggesting commands with -sandbox in it.
+type Import interface {
+	Apply
+	// SandboxImport announces an import into the sandbox's state at
+	// statePath from the sandbox's thread history at threadsPath ("" when
+	// no thread is read).
+	SandboxImport(statePath, threadsPath string)
+}
+
+// NewImport returns import's view; sandbox says that the import is the
+// sandbox's. now is as for NewApply.
+func NewImport(v *View, now func() time.Time, sandbox bool) Import {
+	a := NewApply(ApplyLinesFormat, v, now).(*applyView)
+	a.sandbox = sandbox
+	return a
+}
+
+func (a *applyView) SandboxImport(statePath, threadsPath string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	from := "reading no thread (-force)"
+	if threadsPath != "" {
+		from = "reading the threads of an in-process A1Base sandbox, which hold what earlier sandbox runs sent (" + threadsPath + ")"
+	}
+	fmt.Fprintf(a.view.Stdout, "%s %s; nothing leaves this machine.\nSandbox state: %s (the real state is not read or changed).\n\n",
+		a.view.Out("Sandbox:", Bold, Cyan), from, statePath)
+}
+
 // NewApply returns apply's view. now stamps JSON events; nil is clock.Now.
 func NewApply(format ApplyFormat, v *View, now func() time.Time) Apply {
 	if now == nil {
@@ -77,6 +106,9 @@ type applyView struct {
 	// reported holds the addresses whose final failure was printed as it
 	// happened, so that the closing list does not print them twice.
 	reported map[string]bool
+	// sandbox: the run is the sandbox's, so the commands it suggests are
+	// too.
+	sandbox bool
 }
 
 var _ Apply = (*applyView)(nil)
@@ -254,6 +286,7 @@ func (a *applyView) notice(s string) {
 func (a *applyView) Sandbox(url, statePath string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	a.sandbox = true
 	if a.format == ApplyJSONFormat {
 		a.emit(event{Type: "sandbox", URL: url, StatePath: statePath})
 		return
@@ -551,9 +584,13 @@ func (a *applyView) Imported(r executor.ImportResult) {
 		}
 		line = fmt.Sprintf("%s: found in its thread (%s): imported, recorded as sent", c.Addr, what)
 	case r.Recorded:
-		line = a.paint(fmt.Sprintf("%s: not found in its thread's recent messages: imported without evidence (-force), recorded as sent", c.Addr), Yellow)
+		line = a.paint(fmt.Sprintf("%s: imported without evidence (-force: its thread was not read), recorded as sent", c.Addr), Yellow)
 	default:
-		line = a.paint(fmt.Sprintf("%s: not found in its thread's recent messages from %s: not imported, nothing recorded (herald import -force %s records it without evidence)", c.Addr, printable(c.Instance.From), shellQuote(c.Addr.String())), Red)
+		cmd := "herald import -force "
+		if a.sandbox {
+			cmd = "herald import -sandbox -force "
+		}
+		line = a.paint(fmt.Sprintf("%s: not found in its thread's recent messages from %s: not imported, nothing recorded (%s%s records it without evidence)", c.Addr, printable(c.Instance.From), cmd, shellQuote(c.Addr.String())), Red)
 	}
 	io.WriteString(a.view.Stdout, line+"\n")
 }

@@ -64,6 +64,9 @@ type runView struct {
 	// lookedUp holds unknown messages already reported as not found, so
 	// that a run does not repeat it at every pass.
 	lookedUp map[string]bool
+	// sandbox: the run is the sandbox's, so the commands it suggests are
+	// too.
+	sandbox bool
 }
 
 var _ Run = (*runView)(nil)
@@ -347,6 +350,7 @@ func (r *runView) Aborting() {
 func (r *runView) Sandbox(url, statePath string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.sandbox = true
 	r.log(runEvent{event: event{Type: "sandbox", URL: url, StatePath: statePath}},
 		fmt.Sprintf("sandbox: sending to an in-process A1Base sandbox at %s; nothing leaves this machine; sandbox state %s", url, printable(statePath)))
 }
@@ -512,7 +516,11 @@ func (r *runView) Imported(res executor.ImportResult) {
 	case res.Recorded:
 		r.log(runEvent{event: e}, addr+" imported without evidence, recorded as sent", Yellow)
 	default:
-		r.log(runEvent{event: e}, fmt.Sprintf("%s not found in its thread's recent messages: not imported, nothing recorded (herald import -force %s records it without evidence)", addr, shellQuote(addr)), Red)
+		cmd := "herald import -force "
+		if r.sandbox {
+			cmd = "herald import -sandbox -force "
+		}
+		r.log(runEvent{event: e}, fmt.Sprintf("%s not found in its thread's recent messages: not imported, nothing recorded (%s%s records it without evidence)", addr, cmd, shellQuote(addr)), Red)
 	}
 }
 

@@ -26,3 +26,9 @@ message "null" {
   send_at = null # ERROR: Invalid send_at
   text    = "x"
 }
+
+message "wall_time_no_zone" {
+  group   = group.g
+  send_at = "2027-01-01 09:00" # ERROR: Invalid send_at
+  text    = "x"
+}

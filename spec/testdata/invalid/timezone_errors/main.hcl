@@ -19,10 +19,21 @@ message "local" {
   text     = "x"
 }
 
+# The provider's timezone is set but invalid (reported above): a wall time
+# under it is no error of its own.
 message "no_zone" {
   group   = group.ok
-  send_at = "2027-01-01 09:00" # ERROR: Invalid send_at
+  send_at = "2027-01-01 09:00"
   text    = "x"
+}
+
+message "repeat_no_zone" {
+  group = group.ok
+  repeat {
+    cron = "0 9 * * MON"
+    from = "2027-01-01 00:00"
+  }
+  text = "x"
 }
 
 message "not_a_time" {
