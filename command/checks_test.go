@@ -177,3 +177,27 @@ func TestPolicyRecipeOverPlanJSON(t *testing.T) {
 	assert.Equal(t, 0, judge(), "the reviewed plan passes the policy")
 	assert.Equal(t, 1, judge("-var=launch_time=06:30"), "quiet hours fail the policy")
 }
+
+// herald run plans each pass as apply does: a failed error-level check
+// stops the pass before anything is sent.
+func TestRunSendsNothingWhileACheckFails(t *testing.T) {
+	f := newRunFixture(t, "schedule")
+	main := filepath.Join(f.dir, "main.hcl")
+	src, err := os.ReadFile(main)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(main, append(src, []byte(`
+check "frozen" {
+  severity = "error"
+  assert {
+    condition     = length(messages) == 0
+    error_message = "Broadcasts are frozen this week."
+  }
+}
+`)...), 0o644))
+	f.clock.now = runStart.Add(150 * time.Minute)
+	r := f.run(t, time.Time{}, "-once")
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stdout+r.stderr, "Broadcasts are frozen this week.")
+	assert.Contains(t, r.stdout+r.stderr, "1 check failed with severity error; nothing was sent")
+	assert.Empty(t, f.api.Sends())
+}

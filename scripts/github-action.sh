@@ -424,7 +424,8 @@ cmd_run() {
 	fmt) line=(fmt -check -diff -no-color) ;;
 	plan) line=(plan -no-color -detailed-exitcode) ;;
 	apply) line=(apply -no-color -auto-approve) ;;
-	*) die "command \"$cmd\": expected validate, fmt, plan or apply" ;;
+	test) line=(test -no-color) ;;
+	*) die "command \"$cmd\": expected validate, fmt, test, plan or apply" ;;
 	esac
 	line+=(${args[@]+"${args[@]}"})
 	# The saved plan is what the comment shows: the same plan the log has,

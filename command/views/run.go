@@ -17,6 +17,7 @@ import (
 	"github.com/heraldhq/herald/daemon/service"
 	"github.com/heraldhq/herald/executor"
 	"github.com/heraldhq/herald/planner"
+	"github.com/heraldhq/herald/spec"
 	"github.com/heraldhq/herald/state"
 )
 
@@ -67,6 +68,9 @@ type runView struct {
 	// sandbox: the run is the sandbox's, so the commands it suggests are
 	// too.
 	sandbox bool
+	// checks are the failed conditions last logged, so that one that
+	// keeps failing is logged once.
+	checks map[string]bool
 }
 
 var _ Run = (*runView)(nil)
@@ -328,7 +332,33 @@ func (r *runView) ReleaseFailed(err error) {
 
 // Apply's methods.
 
-func (r *runView) Plan(*planner.Plan) error { return nil }
+// Plan logs the conditions that failed in the pass's plan, each once
+// while it keeps failing with the same message: a warning that holds for
+// days is said once, not at every wake.
+func (r *runView) Plan(p *planner.Plan) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	seen := map[string]bool{}
+	for _, c := range p.FailedChecks() {
+		key := fmt.Sprintf("%s#%d %s", c.Addr, c.Index, c.Message)
+		seen[key] = true
+		if r.checks[key] {
+			continue
+		}
+		what := c.Addr
+		if c.Kind == spec.CheckKindPrecondition {
+			what = "precondition of " + c.Addr
+		}
+		styles := []Style{Yellow}
+		if c.Severity == spec.SeverityError {
+			styles = []Style{Bold, Red}
+		}
+		r.log(runEvent{event: event{Type: "check_failed", Address: c.Addr, Error: c.Message}},
+			fmt.Sprintf("%s failed (%s): %s (%s line %d)", what, c.Severity, c.Message, c.Range.Filename, c.Range.Start.Line), styles...)
+	}
+	r.checks = seen
+	return nil
+}
 func (r *runView) NothingToDo()             {}
 func (r *runView) Prompt()                  {}
 func (r *runView) Cancelled()               {}

@@ -227,10 +227,21 @@ func TestPlanExitCodes(t *testing.T) {
 		assert.Equal(t, 1, r.code)
 		assert.Contains(t, r.stderr, "args: cannot split into words")
 	})
+	t.Run("test passes herald's code through", func(t *testing.T) {
+		w.write(t, "tested", "main.hcl", "group \"eng\" {\n  thread_id = \"t\"\n  from      = \"+14155550000\"\n}\n\nmessage \"m\" {\n  group   = group.eng\n  send_at = \"2026-12-01T08:00:00Z\"\n  text    = \"hello\"\n}\n")
+		w.write(t, "tested/tests", "m.test.hcl", "run \"due\" {\n  at = \"2026-12-01T08:30:00Z\"\n  assert {\n    condition     = message.m.action == \"send\"\n    error_message = \"m is due\"\n  }\n}\n")
+		r := w.action(t, srv.URL, "test", "tested", nil)
+		assert.Equal(t, 0, r.code, r.stdout+r.stderr)
+		assert.Contains(t, r.stdout, "ok  \ttests/m.test.hcl")
+		w.write(t, "tested/tests", "m.test.hcl", "run \"due\" {\n  at = \"2026-12-01T07:30:00Z\"\n  assert {\n    condition     = message.m.action == \"send\"\n    error_message = \"m is due\"\n  }\n}\n")
+		r = w.action(t, srv.URL, "test", "tested", nil)
+		assert.Equal(t, 1, r.code)
+		assert.Contains(t, r.stdout, "--- FAIL: due")
+	})
 	t.Run("an unknown command", func(t *testing.T) {
 		r := w.action(t, srv.URL, "destroy", "q", nil)
 		assert.Equal(t, 1, r.code)
-		assert.Contains(t, r.stderr, `command "destroy": expected validate, fmt, plan or apply`)
+		assert.Contains(t, r.stderr, `command "destroy": expected validate, fmt, test, plan or apply`)
 	})
 }
 
