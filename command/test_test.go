@@ -113,3 +113,19 @@ func TestHeraldTestBadFileAndNoFiles(t *testing.T) {
 	assert.Equal(t, 1, wrong.code)
 	assert.Contains(t, wrong.stderr, "main.hcl is not a test file")
 }
+
+// Every example with test files passes them, as .ci/run checks too.
+func TestExamplesTestsPass(t *testing.T) {
+	dirs, err := filepath.Glob(filepath.Join("..", "examples", "*", "tests"))
+	require.NoError(t, err)
+	require.NotEmpty(t, dirs)
+	for _, d := range dirs {
+		example := filepath.Dir(d)
+		t.Run(filepath.Base(example), func(t *testing.T) {
+			dir := copyTree(t, "..", "..", "examples", filepath.Base(example))
+			r := runMain(t, dir, "", "test", "-no-color")
+			assert.Equal(t, 0, r.code, r.stdout+r.stderr)
+			assert.True(t, strings.HasSuffix(r.stdout, "PASS\n"), r.stdout)
+		})
+	}
+}
