@@ -316,3 +316,12 @@ check "own" {
 		"module.city.check.own#0 error fail: A module sees only its own: 1.",
 	}, results(cfg))
 }
+
+func TestRunBlockInTheConfigurationSaysWhereTestsGo(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "groups.hcl", checksGroups)
+	write(t, dir, "launch.test.hcl", "run \"r\" {\n  at = \"2027-03-02T07:00:00Z\"\n}\n")
+	_, diags := Load(dir, LoadOptions{})
+	require.True(t, diags.HasErrors())
+	assert.Contains(t, diags[0].Detail, "run blocks belong in test files (NAME.test.hcl) under tests/")
+}

@@ -457,6 +457,12 @@ var fileSchema = &hcl.BodySchema{
 func decodeFile(body hcl.Body) (*module, hcl.Diagnostics) {
 	mod := &module{}
 	content, diags := body.Content(fileSchema)
+	for _, d := range diags {
+		if d.Summary == "Unsupported block type" && (strings.Contains(d.Detail, `"run"`) || strings.Contains(d.Detail, `"assert"`)) {
+			// A test file in the configuration's own directory.
+			d.Detail += " run blocks belong in test files (NAME.test.hcl) under tests/, which herald test reads and the configuration does not."
+		}
+	}
 	for _, block := range content.Blocks {
 		switch block.Type {
 		case "provider":
