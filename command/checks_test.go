@@ -201,3 +201,26 @@ check "frozen" {
 	assert.Contains(t, r.stdout+r.stderr, "1 check failed with severity error; nothing was sent")
 	assert.Empty(t, f.api.Sends())
 }
+
+// herald run says which occurrences of a repeat message it passes over
+// after an outage, once.
+func TestRunLogsSkippedOccurrencesOnce(t *testing.T) {
+	f := newRunFixture(t, "schedule")
+	main := filepath.Join(f.dir, "main.hcl")
+	src, err := os.ReadFile(main)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(main, append(src, []byte(`
+message "hourly" {
+  group = group.eng
+  repeat {
+    cron = "0 * * * *"
+    from = "2026-12-01T06:00:00Z"
+  }
+  text = "On the hour"
+}
+`)...), 0o644))
+	f.clock.now = runStart.Add(150 * time.Minute) // 10:30
+	r := f.run(t, runStart.Add(4*time.Hour), "-poll=15m")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.Equal(t, 1, strings.Count(r.stdout, "message.hourly: 4 occurrences skipped while herald did not run"), r.stdout)
+}

@@ -150,6 +150,13 @@ func (c *PlanCheck) Where() string {
 	return fmt.Sprintf("%s line %d", c.Range.Filename, c.Range.Line)
 }
 
+func newPlanSkipped(k *planner.Skipped) PlanSkipped {
+	return PlanSkipped{
+		Address: k.Addr.String(), Count: k.Count, AtLeast: k.AtLeast(),
+		First: k.First.UTC(), Last: k.Last.UTC(), Timezone: k.Timezone.String(),
+	}
+}
+
 func newPlanChecks(results []*spec.CheckResult) []PlanCheck {
 	var out []PlanCheck
 	for _, r := range results {
@@ -369,10 +376,7 @@ func NewPlanDocument(p *planner.Plan) *PlanDocument {
 		}
 	}
 	for _, k := range p.Skipped {
-		doc.Skipped = append(doc.Skipped, PlanSkipped{
-			Address: k.Addr.String(), Count: k.Count, AtLeast: k.AtLeast(),
-			First: k.First.UTC(), Last: k.Last.UTC(), Timezone: k.Timezone.String(),
-		})
+		doc.Skipped = append(doc.Skipped, newPlanSkipped(k))
 		doc.Summary.Skipped += k.Count
 	}
 	sort.SliceStable(doc.Changes, func(i, j int) bool {

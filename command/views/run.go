@@ -69,8 +69,9 @@ type runView struct {
 	// too.
 	sandbox bool
 	// checks are the failed conditions last logged, so that one that
-	// keeps failing is logged once.
-	checks map[string]bool
+	// keeps failing is logged once; skipped the missed occurrences
+	// already logged.
+	checks, skipped map[string]bool
 }
 
 var _ Run = (*runView)(nil)
@@ -91,6 +92,8 @@ type runEvent struct {
 	WakeAt      *time.Time `json:"wake_at,omitempty"`
 	NextAt      *time.Time `json:"next_send_at,omitempty"`
 	Next        []string   `json:"next,omitempty"`
+	// Count is how many occurrences a skipped event passes over.
+	Count int `json:"count,omitempty"`
 	// The daemon's service events.
 	Addr        string     `json:"addr,omitempty"`
 	Lock        string     `json:"lock,omitempty"`
@@ -357,11 +360,26 @@ func (r *runView) Plan(p *planner.Plan) error {
 			fmt.Sprintf("%s failed (%s): %s (%s line %d)", what, c.Severity, c.Message, c.Range.Filename, c.Range.Start.Line), styles...)
 	}
 	r.checks = seen
+	// Occurrences the pass passes over, said once each: the next pass
+	// starts from the one this pass records.
+	for _, k := range p.Skipped {
+		key := fmt.Sprintf("skipped %s %d", k.Addr, k.Last.UnixNano())
+		if r.skipped[key] {
+			continue
+		}
+		if r.skipped == nil {
+			r.skipped = map[string]bool{}
+		}
+		r.skipped[key] = true
+		ps := newPlanSkipped(k)
+		r.log(runEvent{event: event{Type: "skipped", Address: ps.Address}, Count: k.Count},
+			fmt.Sprintf("%s: %s", ps.Address, ps.Text()), Yellow)
+	}
 	return nil
 }
-func (r *runView) NothingToDo()             {}
-func (r *runView) Prompt()                  {}
-func (r *runView) Cancelled()               {}
+func (r *runView) NothingToDo() {}
+func (r *runView) Prompt()      {}
+func (r *runView) Cancelled()   {}
 
 func (r *runView) Interrupting() {
 	r.mu.Lock()
