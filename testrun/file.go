@@ -9,6 +9,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
 )
 
 // Suffix ends the name of a test file.
@@ -37,6 +38,9 @@ type Run struct {
 	Name string
 	// At is the plan's clock, an RFC 3339 time.
 	At hcl.Expression
+	// Apply: command = "apply", the run carries its plan out against the
+	// sandbox, and the file's later runs see what it recorded.
+	Apply bool
 	// Variables win over the file's.
 	Variables []*hcl.Attribute
 	Asserts   []*Assert
@@ -63,6 +67,7 @@ var fileSchema = &hcl.BodySchema{
 var runSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{
 		{Name: "at", Required: true},
+		{Name: "command"},
 		{Name: "expect_failures"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{
@@ -148,6 +153,17 @@ func decodeRun(b *hcl.Block) (*Run, hcl.Diagnostics) {
 	if a, ok := content.Attributes["at"]; ok {
 		r.At = a.Expr
 	}
+	if a, ok := content.Attributes["command"]; ok {
+		v, d := a.Expr.Value(nil)
+		switch {
+		case d.HasErrors() || v.Type() != cty.String || v.IsNull():
+			diags = append(diags, badCommand(a.Expr))
+		case v.AsString() == "apply":
+			r.Apply = true
+		case v.AsString() != "plan":
+			diags = append(diags, badCommand(a.Expr))
+		}
+	}
 	if a, ok := content.Attributes["expect_failures"]; ok {
 		exprs, d := hcl.ExprList(a.Expr)
 		diags = append(diags, d...)
@@ -182,6 +198,15 @@ func decodeRun(b *hcl.Block) (*Run, hcl.Diagnostics) {
 		}
 	}
 	return r, diags
+}
+
+func badCommand(expr hcl.Expression) *hcl.Diagnostic {
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "Invalid command",
+		Detail:   `command is "plan" (the default: the run plans against the file's state) or "apply" (the run also carries the plan out against a sandbox inside herald, and records it in the file's state for the runs after it), written as a literal string.`,
+		Subject:  expr.Range().Ptr(),
+	}
 }
 
 // expectName is check.NAME or message.NAME as written in expect_failures.

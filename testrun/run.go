@@ -1,7 +1,10 @@
 package testrun
 
 import (
+	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"time"
 
@@ -12,6 +15,7 @@ import (
 
 	"github.com/heraldhq/herald/planner"
 	"github.com/heraldhq/herald/spec"
+	"github.com/heraldhq/herald/state"
 )
 
 // Options are what every run of a test command shares.
@@ -86,9 +90,10 @@ func (r *FileResult) Counts() (passed, failed, skipped int) {
 	return passed, failed, skipped
 }
 
-// RunFile makes every run of a parsed test file, in order. Each run plans
-// against an empty state: the plan shows what the configuration would do
-// on its own at the run's clock.
+// RunFile makes every run of a parsed test file, in order. The file has a
+// state of its own, empty at first, in a temporary directory: a plan run
+// plans against it, an apply run also records what it carried out, so
+// that the runs after it see it.
 func RunFile(f *File, opts Options) *FileResult {
 	now := opts.Now
 	if now == nil {
@@ -100,13 +105,20 @@ func RunFile(f *File, opts Options) *FileResult {
 		res.Files[f.Name] = f.HCL
 	}
 	funcs := spec.FunctionsIn(spec.FileScope{Base: opts.Dir, Roots: []string{opts.Dir}, Anywhere: opts.AllowFileOutsideRoot})
+	stateDir, err := os.MkdirTemp("", "herald-test-state-")
+	if err != nil {
+		res.Diags = append(res.Diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot make the test's state", Detail: err.Error()})
+		return res
+	}
+	defer os.RemoveAll(stateDir)
+	statePath := filepath.Join(stateDir, "herald.state.json")
 	for _, r := range f.Runs {
 		if opts.Run != nil && !opts.Run.MatchString(r.Name) {
 			res.Runs = append(res.Runs, &RunResult{Name: r.Name, Skipped: true})
 			continue
 		}
 		t0 := now()
-		rr := runOne(f, r, opts, funcs, res.Files)
+		rr := runOne(f, r, opts, funcs, res.Files, statePath)
 		rr.Elapsed = now().Sub(t0)
 		res.Runs = append(res.Runs, rr)
 	}
@@ -114,7 +126,7 @@ func RunFile(f *File, opts Options) *FileResult {
 	return res
 }
 
-func runOne(f *File, r *Run, opts Options, funcs map[string]function.Function, files map[string]*hcl.File) *RunResult {
+func runOne(f *File, r *Run, opts Options, funcs map[string]function.Function, files map[string]*hcl.File, statePath string) *RunResult {
 	rr := &RunResult{Name: r.Name}
 	fail := func(d hcl.Diagnostics) *RunResult {
 		rr.Diags = append(rr.Diags, d...)
@@ -140,12 +152,27 @@ func runOne(f *File, r *Run, opts Options, funcs map[string]function.Function, f
 	if diags.HasErrors() {
 		return fail(diags)
 	}
-	plan := planner.New(cfg, nil, at, planner.Options{})
+	var plan *planner.Plan
+	var applied *applyResult
+	if r.Apply {
+		var d hcl.Diagnostics
+		plan, applied, d = applyRun(cfg, at, statePath)
+		if d.HasErrors() || plan == nil {
+			return fail(d)
+		}
+	} else {
+		snap, err := state.OpenLocal(statePath).Snapshot(context.Background())
+		if err != nil {
+			return fail(hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read the test's state", Detail: err.Error()}})
+		}
+		plan = planner.New(cfg, snap, at, planner.Options{})
+	}
 
 	ctx := &hcl.EvalContext{Functions: withOccurrences(funcs, cfg), Variables: map[string]cty.Value{
 		"plan":    planObject(plan),
 		"message": messageObject(plan),
 		"check":   checkObject(plan),
+		"apply":   applyObject(applied),
 	}}
 	for _, a := range r.Asserts {
 		rr.Diags = append(rr.Diags, evalAssert(a, ctx)...)

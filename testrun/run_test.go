@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/stretchr/testify/assert"
@@ -127,4 +128,82 @@ run "b" {
 	assert.Contains(t, got, "Invalid expect_failures entry")
 	assert.Contains(t, got, `Duplicate run block: A run block named "a" was already declared at x.test.hcl:2.`)
 	assert.Contains(t, got, `The argument "at" is required`)
+}
+
+// An apply run sends through the sandbox on its own clock, which a rate
+// limit's wait moves on instead of sleeping, and the runs after it plan
+// against what it recorded.
+func TestApplyRunsShareTheFilesState(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(`
+provider "a1base" {
+  from       = "+14155552671"
+  rate_limit = "1/1h"
+}
+
+group "eng" {
+  thread_id = "t-eng"
+}
+
+message "m" {
+  for_each = toset(["a", "b", "c"])
+  group    = group.eng
+  send_at  = "2027-03-02T09:00:00Z"
+  expires_after = "1d"
+  text     = "hello ${each.key}"
+}
+`), 0o644))
+	require.NoError(t, os.Mkdir(filepath.Join(dir, "tests"), 0o755))
+	path := filepath.Join(dir, "tests", "x.test.hcl")
+	require.NoError(t, os.WriteFile(path, []byte(`
+run "before" {
+  at = "2027-03-02T09:30:00Z"
+  assert {
+    condition     = plan.summary.send == 3
+    error_message = "three to send"
+  }
+}
+run "send" {
+  at      = "2027-03-02T09:30:00Z"
+  command = "apply"
+  assert {
+    condition     = apply.sent == 3 && apply.failed == 0
+    error_message = "sent ${apply.sent}"
+  }
+}
+run "after" {
+  at = "2027-03-02T12:30:00Z"
+  assert {
+    condition     = plan.summary.noop == 3 && plan.summary.send == 0
+    error_message = "all three recorded as sent"
+  }
+  assert {
+    condition     = apply == null
+    error_message = "a plan run has no apply"
+  }
+}
+run "wrong" {
+  at = "2027-03-02T12:30:00Z"
+  assert {
+    condition     = message.m["a"].action == "send"
+    error_message = "It was ${message.m["a"].action}."
+  }
+}
+`), 0o644))
+	f, diags := Parse(path, "tests/x.test.hcl")
+	require.False(t, diags.HasErrors(), "%s", diags)
+	done := make(chan *FileResult)
+	go func() { done <- RunFile(f, Options{Dir: dir, Getenv: func(string) string { return "" }}) }()
+	var res *FileResult
+	select {
+	case res = <-done:
+	case <-time.After(time.Minute):
+		t.Fatal("an apply run waited for its rate limit in real time")
+	}
+	require.Len(t, res.Runs, 4)
+	for _, r := range res.Runs[:3] {
+		assert.True(t, r.Passed, "%s: %s", r.Name, details(r.Diags))
+	}
+	assert.False(t, res.Runs[3].Passed)
+	assert.Contains(t, details(res.Runs[3].Diags), "It was noop.")
 }

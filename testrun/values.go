@@ -39,7 +39,8 @@ var checkResultType = cty.Object(map[string]cty.Type{
 })
 
 // planObject is plan: at, summary (a count per action), changes (every
-// configured instance's change, in plan order) and checks.
+// configured instance's change, in plan order), checks, and skipped (the
+// occurrences of repeat messages it passes over).
 func planObject(p *planner.Plan) cty.Value {
 	summary := map[string]cty.Value{}
 	for a, n := range p.Summary() {
@@ -68,6 +69,7 @@ func planObject(p *planner.Plan) cty.Value {
 		"summary": cty.ObjectVal(summary),
 		"changes": changeList,
 		"checks":  checkList,
+		"skipped": cty.NumberIntVal(int64(p.SkippedCount())),
 	})
 }
 
