@@ -150,7 +150,7 @@ func TestLSP(t *testing.T) {
 	s := startLSP(t, dir)
 
 	var init protocol.InitializeResult
-	s.call(t, protocol.MethodInitialize, &protocol.InitializeParams{RootURI: fileURI(dir)}, &init)
+	s.call(t, protocol.MethodInitialize, &protocol.InitializeParams{WorkspaceFolders: []protocol.WorkspaceFolder{{URI: string(fileURI(dir)), Name: "messages"}}}, &init)
 	assert.Equal(t, "herald", init.ServerInfo.Name)
 	assert.Equal(t, "1.2.3", init.ServerInfo.Version)
 	assert.Equal(t, true, init.Capabilities.HoverProvider)

@@ -25,6 +25,12 @@ type pipes struct {
 // initialized.
 func startServer(tb testing.TB, opts Options) *lsptest.Client {
 	tb.Helper()
+	return startServerWith(tb, opts, &protocol.InitializeParams{})
+}
+
+// startServerWith is startServer with the initialize request's params.
+func startServerWith(tb testing.TB, opts Options, params any) *lsptest.Client {
+	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	inR, inW := io.Pipe()
 	outR, outW := io.Pipe()
@@ -41,7 +47,7 @@ func startServer(tb testing.TB, opts Options) *lsptest.Client {
 		<-done
 	})
 	var init protocol.InitializeResult
-	if err := c.Call(ctx, protocol.MethodInitialize, &protocol.InitializeParams{}, &init); err != nil {
+	if err := c.Call(ctx, protocol.MethodInitialize, params, &init); err != nil {
 		tb.Fatal(err)
 	}
 	if err := c.Notify(ctx, protocol.MethodInitialized, &protocol.InitializedParams{}); err != nil {

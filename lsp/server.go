@@ -67,7 +67,6 @@ type Server struct {
 	shutdown    bool
 	exited      bool
 	kick        chan struct{}
-	diagnosed   chan string
 	stopWorkers chan struct{}
 }
 
@@ -143,7 +142,15 @@ func (s *Server) dispatch(ctx context.Context, req jsonrpc2.Request) (any, error
 		if err := decodeParams(req, &p); err != nil {
 			return nil, err
 		}
-		return s.initialize(&p), nil
+		// rootUri is deprecated in favour of workspaceFolders, and
+		// still what older clients send.
+		var root struct {
+			RootURI protocol.DocumentURI `json:"rootUri"`
+		}
+		if err := decodeParams(req, &root); err != nil {
+			return nil, err
+		}
+		return s.initialize(&p, root.RootURI), nil
 	case protocol.MethodInitialized:
 		s.mu.Lock()
 		for _, dir := range s.workspace {
@@ -261,7 +268,7 @@ func (s *Server) dispatch(ctx context.Context, req jsonrpc2.Request) (any, error
 	return nil, fmt.Errorf("%w: %s", jsonrpc2.ErrMethodNotFound, req.Method())
 }
 
-func (s *Server) initialize(p *protocol.InitializeParams) *protocol.InitializeResult {
+func (s *Server) initialize(p *protocol.InitializeParams, rootURI protocol.DocumentURI) *protocol.InitializeResult {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, f := range p.WorkspaceFolders {
@@ -269,8 +276,8 @@ func (s *Server) initialize(p *protocol.InitializeParams) *protocol.InitializeRe
 			s.workspace = append(s.workspace, dir)
 		}
 	}
-	if len(s.workspace) == 0 && p.RootURI != "" {
-		if dir, err := pathOf(p.RootURI); err == nil {
+	if len(s.workspace) == 0 && rootURI != "" {
+		if dir, err := pathOf(rootURI); err == nil {
 			s.workspace = append(s.workspace, dir)
 		}
 	}
