@@ -168,8 +168,8 @@ func (s *Server) messageSends(path string, b *hclsyntax.Block) string {
 			zone = in.Group.Timezone
 		}
 		key := ""
-		if in.Addr.HasKey {
-			key = in.Addr.String()
+		if in.Addr.HasKey || len(in.Addr.Module) > 0 {
+			key = in.Addr.String() // which of the block's instances
 		}
 		sends = append(sends, send{at: in.SendAt, zone: zone, key: key})
 	}
