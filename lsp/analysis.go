@@ -1,6 +1,7 @@
 package lsp
 
 import (
+	"bytes"
 	"regexp"
 	"strings"
 
@@ -47,6 +48,11 @@ func scan(src []byte, off int) cursor {
 		switch t.Type {
 		case hclsyntax.TokenNewline:
 			if inBlockBody() {
+				line = nil
+			}
+		case hclsyntax.TokenComment:
+			// A # or // comment's token holds the newline that ends it.
+			if inBlockBody() && bytes.HasSuffix(t.Bytes, []byte("\n")) {
 				line = nil
 			}
 		case hclsyntax.TokenOBrace:

@@ -64,6 +64,8 @@ func TestScan(t *testing.T) {
 		{"message \"x\" {\n  text = join(\",\", [\n    |", []string{"message"}, true, "text"},
 		{"message \"x\" {\n  text = \"a\"\n}\n|", nil, false, ""},
 		{"check \"c\" {\n  assert {\n    condition = |", []string{"check", "assert"}, true, "condition"},
+		{"# groups\nmessage \"x\" { # the launch\n  // text next\n  |", []string{"message"}, false, ""},
+		{"/* a */ message \"x\" {\n  media {\n    |", []string{"message", "media"}, false, ""},
 	} {
 		off := strings.Index(tc.src, "|")
 		src := []byte(strings.Replace(tc.src, "|", "", 1))
