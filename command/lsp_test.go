@@ -218,6 +218,13 @@ func TestLSP(t *testing.T) {
 	// At the top level: the block types.
 	s.call(t, protocol.MethodTextDocumentCompletion, &protocol.CompletionParams{TextDocumentPositionParams: docPos(uri, 5, 0)}, &list)
 	assert.Subset(t, labels(list.Items), []string{"provider", "group", "message", "variable", "locals", "module", "output", "moved", "import", "backend", "check"})
+	// Inside a module block: the module's variables besides source.
+	groupsURI := fileURI(filepath.Join(dir, "groups.hcl"))
+	s.notify(t, protocol.MethodTextDocumentDidOpen, &protocol.DidOpenTextDocumentParams{TextDocument: protocol.TextDocumentItem{
+		URI: groupsURI, LanguageID: "hcl", Version: 1, Text: lspGroups,
+	}})
+	s.call(t, protocol.MethodTextDocumentCompletion, &protocol.CompletionParams{TextDocumentPositionParams: docPos(groupsURI, 20, 0)}, &list)
+	assert.Subset(t, labels(list.Items), []string{"source", "for_each", "day"})
 	// References: group., var., local., module.NAME.
 	withRefs := strings.Replace(fixed, "text    = ", "text    = group.", 1)
 	s.notify(t, protocol.MethodTextDocumentDidChange, &protocol.DidChangeTextDocumentParams{

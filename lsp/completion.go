@@ -32,6 +32,9 @@ func (s *Server) completion(p *protocol.CompletionParams) (*protocol.CompletionL
 	if !c.inExpr {
 		if identBefore.MatchString(c.linePrefix) {
 			list.Items = s.structureItems(c.path)
+			if len(c.path) == 1 && c.path[0] == "module" {
+				list.Items = append(list.Items, s.moduleInputItems(src, path, off)...)
+			}
 		}
 		return list, nil
 	}
@@ -248,6 +251,35 @@ func (s *Server) referenceItems(dir string, c cursor, parts []string) []protocol
 		named(protocol.CompletionItemKindEvent, x.names("message"), nil)
 	case len(parts) == 2 && parts[0] == "self" && parts[1] == "media":
 		fields([][2]string{{"url", "the media URL"}, {"type", "image, video, audio or document"}, {"caption", "the caption"}})
+	}
+	return items
+}
+
+// moduleInputItems are the variables of the module a module block at off
+// calls: its other arguments.
+func (s *Server) moduleInputItems(src []byte, path string, off int) []protocol.CompletionItem {
+	b := topBlockAt(src, path, off)
+	if b == nil || b.Type != "module" || len(b.Labels) != 1 {
+		return nil
+	}
+	d := &declaration{block: b}
+	source := d.attrString("source")
+	if source == "" {
+		return nil
+	}
+	mx := s.index(filepath.Clean(filepath.Join(filepath.Dir(path), filepath.FromSlash(source))))
+	var items []protocol.CompletionItem
+	for _, name := range mx.names("variable") {
+		v := mx.lookup("variable", name)
+		detail := "module variable"
+		if v.block.Body.Attributes["default"] == nil {
+			detail += " (required)"
+		}
+		it := protocol.CompletionItem{Label: name, Kind: protocol.CompletionItemKindVariable, Detail: detail, InsertText: name + " = "}
+		if desc := v.attrString("description"); desc != "" {
+			it.Documentation = markdown(desc)
+		}
+		items = append(items, it)
 	}
 	return items
 }

@@ -73,14 +73,34 @@ func (s *Server) hover(p *protocol.HoverParams) (*protocol.Hover, error) {
 	return nil, nil
 }
 
-// headerBlockAt is the top-level block whose header line holds off.
-func headerBlockAt(src []byte, path string, off int) *hclsyntax.Block {
+// topBlockAt is the top-level block that holds off.
+func topBlockAt(src []byte, path string, off int) *hclsyntax.Block {
+	body := parseBody(src, path)
+	if body == nil {
+		return nil
+	}
+	for _, b := range body.Blocks {
+		if r := b.Range(); off >= r.Start.Byte && off <= r.End.Byte {
+			return b
+		}
+	}
+	return nil
+}
+
+// parseBody parses a document as far as it parses.
+func parseBody(src []byte, path string) *hclsyntax.Body {
 	file, _ := hclsyntax.ParseConfig(src, path, hcl.InitialPos)
 	if file == nil {
 		return nil
 	}
-	body, ok := file.Body.(*hclsyntax.Body)
-	if !ok {
+	body, _ := file.Body.(*hclsyntax.Body)
+	return body
+}
+
+// headerBlockAt is the top-level block whose header line holds off.
+func headerBlockAt(src []byte, path string, off int) *hclsyntax.Block {
+	body := parseBody(src, path)
+	if body == nil {
 		return nil
 	}
 	for _, b := range body.Blocks {
