@@ -105,7 +105,12 @@ func (s *Server) Serve(ctx context.Context, rwc io.ReadWriteCloser) error {
 	case <-s.conn.Done():
 	case <-ctx.Done():
 		s.conn.Close()
-		<-s.conn.Done()
+		// A read of a terminal may not end when it is closed; the
+		// process is about to exit anyway.
+		select {
+		case <-s.conn.Done():
+		case <-time.After(time.Second):
+		}
 	}
 	close(s.stopWorkers)
 	wg.Wait()
