@@ -63,6 +63,12 @@ type LoadOptions struct {
 	// module's own directory: a configuration from a pull request must
 	// not read the machine's files (-allow-file-outside-root).
 	AllowFileOutsideRoot bool
+	// Overlay holds file contents that win over the files on disk, by
+	// absolute path: an editor's unsaved buffers. An overlay path in the
+	// directory, or in a module's, is read as one of its files even when
+	// no such file exists on disk yet. Only configuration and variables
+	// files are overlaid; the file functions read the disk.
+	Overlay map[string][]byte
 }
 
 const (
@@ -175,7 +181,7 @@ type module struct {
 
 func (l *loader) load() hcl.Diagnostics {
 	var diags hcl.Diagnostics
-	names, autoVars, err := listDir(l.cfg.Dir)
+	names, autoVars, err := listDir(l.cfg.Dir, l.opts.Overlay)
 	if err != nil {
 		return append(diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
@@ -197,7 +203,7 @@ func (l *loader) load() hcl.Diagnostics {
 	diags = append(diags, confineDiags...)
 	l.shared.configNames = append(l.shared.configNames, names...)
 
-	files, decls, syntaxOK, fdiags := parseAndDecode(names)
+	files, decls, syntaxOK, fdiags := parseAndDecode(names, l.opts.Overlay)
 	diags = append(diags, fdiags...)
 	for i, name := range names {
 		if files[i] != nil {
@@ -286,12 +292,24 @@ func absPath(p string) string {
 }
 
 // listDir returns the configuration files and the *.auto.vars.hcl files of
-// dir, each sorted by name.
-func listDir(dir string) (config, autoVars []string, err error) {
+// dir, each sorted by name, with the overlay's files in dir that are not
+// on disk (yet).
+func listDir(dir string, overlay map[string][]byte) (config, autoVars []string, err error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, nil, err
 	}
+	add := func(name string) {
+		switch {
+		case strings.HasSuffix(name, autoVarsSuffix):
+			autoVars = append(autoVars, filepath.Join(dir, name))
+		case strings.HasSuffix(name, varsSuffix):
+			// loaded only when named by -var-file
+		default:
+			config = append(config, filepath.Join(dir, name))
+		}
+	}
+	seen := map[string]bool{}
 	for _, e := range entries {
 		name := e.Name()
 		if e.IsDir() || !strings.HasSuffix(name, configSuffix) || strings.HasPrefix(name, ".") {
@@ -300,13 +318,17 @@ func listDir(dir string) (config, autoVars []string, err error) {
 		if e.Type()&os.ModeType != 0 && e.Type()&os.ModeSymlink == 0 {
 			continue
 		}
-		switch {
-		case strings.HasSuffix(name, autoVarsSuffix):
-			autoVars = append(autoVars, filepath.Join(dir, name))
-		case strings.HasSuffix(name, varsSuffix):
-			// loaded only when named by -var-file
-		default:
-			config = append(config, filepath.Join(dir, name))
+		seen[name] = true
+		add(name)
+	}
+	if len(overlay) > 0 {
+		absDir := absPath(dir)
+		for p := range overlay {
+			name := filepath.Base(p)
+			if filepath.Dir(p) != absDir || seen[name] || !strings.HasSuffix(name, configSuffix) || strings.HasPrefix(name, ".") {
+				continue
+			}
+			add(name)
 		}
 	}
 	// os.ReadDir already sorts by name; the order is part of the meaning
@@ -319,7 +341,7 @@ func listDir(dir string) (config, autoVars []string, err error) {
 // parseAndDecode reads, parses and decodes the files concurrently: parsing
 // dominates the cost of a large configuration, and files are independent
 // until they are merged.
-func parseAndDecode(names []string) ([]*hcl.File, []*module, bool, hcl.Diagnostics) {
+func parseAndDecode(names []string, overlay map[string][]byte) ([]*hcl.File, []*module, bool, hcl.Diagnostics) {
 	files := make([]*hcl.File, len(names))
 	syntaxOK := make([]bool, len(names))
 	decls := make([]*module, len(names))
@@ -336,7 +358,7 @@ func parseAndDecode(names []string) ([]*hcl.File, []*module, bool, hcl.Diagnosti
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				files[i], decls[i], syntaxOK[i], fileDiags[i] = parseAndDecodeFile(names[i])
+				files[i], decls[i], syntaxOK[i], fileDiags[i] = parseAndDecodeFile(names[i], overlay)
 			}
 		}()
 	}
@@ -379,8 +401,8 @@ func openStringRange(src []byte, lineBreak hcl.Range) hcl.Range {
 
 // parseAndDecodeFile reads one file; ok is false when it could not be read
 // or parsed.
-func parseAndDecodeFile(name string) (file *hcl.File, mod *module, ok bool, diags hcl.Diagnostics) {
-	src, d := readSourceFile(name, "Configuration file")
+func parseAndDecodeFile(name string, overlay map[string][]byte) (file *hcl.File, mod *module, ok bool, diags hcl.Diagnostics) {
+	src, d := readSourceFile(name, "Configuration file", overlay)
 	if d != nil {
 		return nil, &module{}, false, hcl.Diagnostics{d}
 	}

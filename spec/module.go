@@ -173,7 +173,7 @@ func (l *loader) readModuleDir(dir string, c *moduleCall) (*moduleDir, hcl.Diagn
 			Subject:  c.SourceRange.Ptr(),
 		}}
 	}
-	names, _, err := listDir(dir)
+	names, _, err := listDir(dir, l.opts.Overlay)
 	if err != nil || len(names) == 0 {
 		detail := fmt.Sprintf("The module directory %s contains no *.hcl configuration files.", shown)
 		if err != nil {
@@ -188,7 +188,7 @@ func (l *loader) readModuleDir(dir string, c *moduleCall) (*moduleDir, hcl.Diagn
 	}
 	names, cdiags := l.confineFiles(names, []string{l.cfg.Dir, dir})
 	l.shared.configNames = append(l.shared.configNames, names...)
-	files, decls, syntaxOK, diags := parseAndDecode(names)
+	files, decls, syntaxOK, diags := parseAndDecode(names, l.opts.Overlay)
 	diags = append(cdiags, diags...)
 	syntaxOK = syntaxOK && !cdiags.HasErrors()
 	for i, name := range names {

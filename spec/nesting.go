@@ -29,8 +29,15 @@ const (
 )
 
 // readSourceFile reads a file herald parses, refusing one larger than
-// MaxFileSize. what names the kind of file in the diagnostic.
-func readSourceFile(name, what string) ([]byte, *hcl.Diagnostic) {
+// MaxFileSize. what names the kind of file in the diagnostic. A file in
+// overlay (by absolute path) is read from there, not from disk.
+func readSourceFile(name, what string, overlay map[string][]byte) ([]byte, *hcl.Diagnostic) {
+	if src, ok := overlay[absPath(name)]; ok {
+		if len(src) > MaxFileSize {
+			return nil, tooLarge(name, what)
+		}
+		return src, nil
+	}
 	f, err := os.Open(name)
 	if err != nil {
 		return nil, &hcl.Diagnostic{

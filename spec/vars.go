@@ -248,7 +248,7 @@ func exampleValue(ty cty.Type, depth int) string {
 // A value for an undeclared variable is a warning, as a variables file may
 // be shared between configurations.
 func (l *loader) loadVarsFile(name string, raw map[string]*varValue) hcl.Diagnostics {
-	src, d := readSourceFile(name, "Variables file")
+	src, d := readSourceFile(name, "Variables file", l.opts.Overlay)
 	if d != nil {
 		if d.Summary == "Failed to read file" {
 			d.Summary = "Failed to read variables file"
