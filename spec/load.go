@@ -163,6 +163,7 @@ type module struct {
 	calls     []*moduleCall
 	outputs   []*outputBlock
 	checks    []*checkBlock
+	notifies  []*notifyBlock
 
 	variableByName map[string]*variableBlock
 	localByName    map[string]*localValue
@@ -171,6 +172,7 @@ type module struct {
 	callByName     map[string]*moduleCall
 	outputByName   map[string]*outputBlock
 	checkByName    map[string]*checkBlock
+	notifyByName   map[string]*notifyBlock
 }
 
 func (l *loader) load() hcl.Diagnostics {
@@ -449,6 +451,7 @@ var fileSchema = &hcl.BodySchema{
 		{Type: "module", LabelNames: []string{"name"}},
 		{Type: "output", LabelNames: []string{"name"}},
 		{Type: "check", LabelNames: []string{"name"}},
+		{Type: "notify", LabelNames: []string{"name"}},
 	},
 }
 
@@ -517,6 +520,12 @@ func decodeFile(body hcl.Body) (*module, hcl.Diagnostics) {
 			if c != nil {
 				mod.checks = append(mod.checks, c)
 			}
+		case "notify":
+			n, d := decodeNotifyBlock(block)
+			diags = append(diags, d...)
+			if n != nil {
+				mod.notifies = append(mod.notifies, n)
+			}
 		case "output":
 			o, d := decodeOutputBlock(block)
 			diags = append(diags, d...)
@@ -540,6 +549,7 @@ func mergeModule(parts []*module) (*module, hcl.Diagnostics) {
 		callByName:     map[string]*moduleCall{},
 		outputByName:   map[string]*outputBlock{},
 		checkByName:    map[string]*checkBlock{},
+		notifyByName:   map[string]*notifyBlock{},
 	}
 	dup := func(kind, name string, prev, rng hcl.Range) *hcl.Diagnostic {
 		return &hcl.Diagnostic{
@@ -592,6 +602,7 @@ func mergeModule(parts []*module) (*module, hcl.Diagnostics) {
 		diags = append(diags, mergeUnique(&mod.calls, mod.callByName, p.calls, "module call", func(c *moduleCall) (string, hcl.Range) { return c.Name, c.DeclRange }, dup)...)
 		diags = append(diags, mergeUnique(&mod.outputs, mod.outputByName, p.outputs, "output", func(o *outputBlock) (string, hcl.Range) { return o.Name, o.DeclRange }, dup)...)
 		diags = append(diags, mergeUnique(&mod.checks, mod.checkByName, p.checks, "check", func(c *checkBlock) (string, hcl.Range) { return c.Name, c.DeclRange }, dup)...)
+		diags = append(diags, mergeUnique(&mod.notifies, mod.notifyByName, p.notifies, "notify block", func(n *notifyBlock) (string, hcl.Range) { return n.Name, n.DeclRange }, dup)...)
 		mod.moved = append(mod.moved, p.moved...)
 		mod.imports = append(mod.imports, p.imports...)
 	}
