@@ -48,7 +48,7 @@ func (l *Local) Enqueue(ctx context.Context, ns []Notification, limit int) (adde
 			return 0, 0, err
 		}
 	}
-	err = l.writeOutbox(ctx, func(f *outboxFile) error {
+	err = l.writeOutbox(ctx, func(f *outboxFile) (bool, error) {
 		held := map[[2]string]bool{}
 		for _, n := range f.Notifications {
 			held[[2]string{n.Destination, n.ID}] = true
@@ -77,7 +77,9 @@ func (l *Local) Enqueue(ctx context.Context, ns []Notification, limit int) (adde
 				dropped += d
 			}
 		}
-		return nil
+		// Recording events the outbox holds already (every pass of herald
+		// run records its drift again) changes nothing, and writes nothing.
+		return added > 0, nil
 	})
 	return added, dropped, err
 }
@@ -155,28 +157,28 @@ func (l *Local) Pending(ctx context.Context, now time.Time, max int) ([]Notifica
 
 // Delivered marks one notification delivered, under the outbox's flock.
 func (l *Local) Delivered(ctx context.Context, destination, id string, at time.Time) error {
-	return l.writeOutbox(ctx, func(f *outboxFile) error {
+	return l.writeOutbox(ctx, func(f *outboxFile) (bool, error) {
 		n := f.pending(destination, id)
 		if n == nil {
-			return NoNotification(destination, id)
+			return false, NoNotification(destination, id)
 		}
 		at := at.UTC()
 		n.Done = &at
-		return nil
+		return true, nil
 	})
 }
 
 // Postpone records a failed delivery, under the outbox's flock.
 func (l *Local) Postpone(ctx context.Context, destination, id string, next time.Time, reason string) error {
-	return l.writeOutbox(ctx, func(f *outboxFile) error {
+	return l.writeOutbox(ctx, func(f *outboxFile) (bool, error) {
 		n := f.pending(destination, id)
 		if n == nil {
-			return NoNotification(destination, id)
+			return false, NoNotification(destination, id)
 		}
 		n.Attempts++
 		n.NextAttempt = next.UTC()
 		n.LastError = reason
-		return nil
+		return true, nil
 	})
 }
 
@@ -232,8 +234,9 @@ func (l *Local) readOutbox() (*outboxFile, error) {
 }
 
 // writeOutbox changes the outbox file under its flock: it reads the file,
-// lets change edit it and, unless change fails, replaces it atomically.
-func (l *Local) writeOutbox(ctx context.Context, change func(*outboxFile) error) (err error) {
+// lets change edit it and, when change reports a change, replaces it
+// atomically.
+func (l *Local) writeOutbox(ctx context.Context, change func(*outboxFile) (bool, error)) (err error) {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -254,7 +257,7 @@ func (l *Local) writeOutbox(ctx context.Context, change func(*outboxFile) error)
 	if err != nil {
 		return err
 	}
-	if err := change(f); err != nil {
+	if changed, err := change(f); err != nil || !changed {
 		return err
 	}
 	data, err := json.Marshal(f, json.Deterministic(true))
