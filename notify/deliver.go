@@ -150,7 +150,7 @@ func (d *Deliverer) DeliverDue(ctx context.Context) (Result, error) {
 			return res, err
 		}
 		b := blocks[n.Destination]
-		if b == nil || (b.Kind == spec.NotifyGroup && d.Groups == nil && d.Capture == nil) {
+		if b == nil || !d.deliverable(n.Destination) {
 			res.Unconfigured++
 			continue
 		}
@@ -186,25 +186,65 @@ func (d *Deliverer) DeliverDue(ctx context.Context) (Result, error) {
 	return res, nil
 }
 
-// Drain delivers until nothing due is left to try, or ctx ends (apply's
-// -notify-timeout): a failed delivery is tried again after its backoff,
-// through sleep, as long as ctx allows. What is left stays pending, for
-// the next apply or run.
+// Drain delivers until nothing deliverable is pending, or ctx ends
+// (apply's -notify-timeout): a failed delivery is tried again after its
+// backoff, through sleep, as long as ctx allows. What is left stays
+// pending, for the next apply or run.
 func (d *Deliverer) Drain(ctx context.Context, sleep func(context.Context, time.Duration) error) (Result, error) {
 	var total Result
 	for {
 		res, err := d.DeliverDue(ctx)
 		total.add(res)
-		if err != nil || res.NextDue.IsZero() {
+		if err != nil {
 			return total, err
 		}
-		if dl, ok := ctx.Deadline(); ok && res.NextDue.After(dl) {
+		wake, ok, err := d.nextWake(ctx)
+		if err != nil || !ok {
+			return total, err
+		}
+		total.NextDue = wake
+		wait := wake.Sub(d.now())
+		if wait <= 0 {
+			continue
+		}
+		if dl, ok := ctx.Deadline(); ok && time.Now().Add(wait).After(dl) {
 			return total, nil
 		}
-		if err := sleep(ctx, res.NextDue.Sub(d.now())); err != nil {
+		if err := sleep(ctx, wait); err != nil {
 			return total, nil
 		}
 	}
+}
+
+// nextWake is when the earliest pending notification that this deliverer
+// can deliver is due; ok is false when there is none.
+func (d *Deliverer) nextWake(ctx context.Context) (time.Time, bool, error) {
+	pending, err := d.Outbox.Pending(ctx, d.now().Add(100*365*24*time.Hour), 0)
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	var wake time.Time
+	ok := false
+	for _, n := range pending {
+		if !d.deliverable(n.Destination) {
+			continue
+		}
+		if !ok || n.NextAttempt.Before(wake) {
+			wake, ok = n.NextAttempt, true
+		}
+	}
+	return wake, ok, nil
+}
+
+// deliverable says whether the notify block dest is configured and can
+// be delivered to by d.
+func (d *Deliverer) deliverable(dest string) bool {
+	for _, b := range d.Blocks {
+		if b.Name == dest {
+			return b.Kind != spec.NotifyGroup || d.Groups != nil || d.Capture != nil
+		}
+	}
+	return false
 }
 
 func (d *Deliverer) backoff() Backoff {

@@ -1,0 +1,180 @@
+package command
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/heraldhq/herald/command/views"
+	"github.com/heraldhq/herald/notify"
+	"github.com/heraldhq/herald/state"
+)
+
+const notifyHCL = `
+variable "ops_hook_url" {
+  type      = string
+  sensitive = true
+}
+variable "ops_hook_secret" {
+  type      = string
+  sensitive = true
+}
+
+notify "ops" {
+  webhook {
+    url    = var.ops_hook_url
+    secret = var.ops_hook_secret
+  }
+  events = ["expired", "failed", "apply_summary"]
+}
+
+message "stale" {
+  group   = group.eng
+  send_at = "2026-11-28T07:00:00Z"
+  text    = "Too late for anyone"
+}
+`
+
+const notifySecret = "whsec-cmd-2f9a7c"
+
+// hookReceiver is a fake webhook receiver on loopback that fails the
+// first fail requests with 503.
+type hookReceiver struct {
+	mu   sync.Mutex
+	fail int
+	got  []*http.Request
+	body [][]byte
+	srv  *httptest.Server
+}
+
+func newHookReceiver(t *testing.T, fail int) *hookReceiver {
+	h := &hookReceiver{fail: fail}
+	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.got = append(h.got, r)
+		h.body = append(h.body, b)
+		if len(h.got) <= h.fail {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(h.srv.Close)
+	return h
+}
+
+func (h *hookReceiver) delivered() map[string]string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := map[string]string{}
+	for i, r := range h.got {
+		if i >= h.fail {
+			out[r.Header.Get(notify.HeaderEvent)] = r.Header.Get(notify.HeaderEventID)
+		}
+	}
+	return out
+}
+
+func newNotifyFixture(t *testing.T, hookURL string) *applyFixture {
+	f := newApplyFixture(t)
+	require.NoError(t, os.WriteFile(filepath.Join(f.dir, "notify.hcl"), []byte(notifyHCL), 0o644))
+	f.env["HERALD_VAR_ops_hook_url"] = hookURL
+	f.env["HERALD_VAR_ops_hook_secret"] = notifySecret
+	return f
+}
+
+// TestApplyNotifies: apply records an expired and a summary notification
+// once its state is saved and delivers them, signed, after a 503.
+func TestApplyNotifies(t *testing.T) {
+	h := newHookReceiver(t, 1)
+	f := newNotifyFixture(t, h.srv.URL+"/herald")
+	var mu sync.Mutex
+	slept := time.Duration(0)
+	res := f.run(t, func(e *Env) {
+		// A fake clock that sleeping moves on: the retry's backoff
+		// passes at once.
+		e.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return applyClock.Add(slept) }
+		e.Sleep = func(_ context.Context, d time.Duration) error { mu.Lock(); defer mu.Unlock(); slept += d; return nil }
+	}, "apply", "-auto-approve", "-no-color", at)
+	require.Equal(t, 0, res.code, res.stdout+res.stderr)
+	require.Contains(t, res.stdout, "Notifications: 2 recorded, 2 delivered.")
+	require.Contains(t, res.stdout, `Warning: notify "ops": answered 503`)
+	got := h.delivered()
+	require.Len(t, got, 2)
+	require.Contains(t, got, "expired")
+	require.Contains(t, got, "apply_summary")
+	h.mu.Lock()
+	for i, r := range h.got {
+		require.True(t, notify.Verify(notifySecret, r.Header.Get(notify.HeaderTimestamp), r.Header.Get(notify.HeaderSignature), h.body[i]))
+		require.NotContains(t, string(h.body[i]), notifySecret)
+		require.NotContains(t, string(h.body[i]), "Too late for anyone")
+	}
+	h.mu.Unlock()
+	for _, out := range []string{res.stdout, res.stderr} {
+		require.NotContains(t, out, notifySecret)
+		require.NotContains(t, out, h.srv.URL)
+	}
+	// The state file and the outbox hold neither the secret nor the URL.
+	for _, name := range []string{state.DefaultPath, state.DefaultPath + ".outbox"} {
+		data, err := os.ReadFile(filepath.Join(f.dir, name))
+		require.NoError(t, err)
+		require.NotContains(t, string(data), notifySecret, name)
+		require.NotContains(t, string(data), h.srv.URL, name)
+	}
+}
+
+// TestApplyNotifyAfterKill records without delivering (as a kill -9
+// between the two would leave it: -notify-timeout=0 stops after the
+// recording), and the next apply delivers with the same event id.
+func TestApplyNotifyAfterKill(t *testing.T) {
+	h := newHookReceiver(t, 0)
+	f := newNotifyFixture(t, h.srv.URL+"/herald")
+	res := f.run(t, nil, "apply", "-auto-approve", "-no-color", "-notify-timeout=0", at)
+	require.Equal(t, 0, res.code, res.stdout+res.stderr)
+	require.Contains(t, res.stdout, "Notifications: 2 recorded, 0 delivered, 2 waiting for the next apply or run.")
+	require.Empty(t, h.delivered())
+	pending, err := state.OpenLocal(filepath.Join(f.dir, state.DefaultPath)).Pending(context.Background(), applyClock.Add(time.Hour), 0)
+	require.NoError(t, err)
+	ids := map[string]string{}
+	for _, n := range pending {
+		ids[n.Kind] = n.ID
+	}
+
+	res = f.run(t, nil, "apply", "-auto-approve", "-no-color", at)
+	require.Equal(t, 0, res.code, res.stdout+res.stderr)
+	require.Equal(t, ids, h.delivered(), "the next apply delivers the same events with the same ids")
+}
+
+// TestApplySandboxCapturesNotifications: with -sandbox nothing is sent;
+// the notifications are printed and kept in a file.
+func TestApplySandboxCapturesNotifications(t *testing.T) {
+	h := newHookReceiver(t, 0)
+	f := newNotifyFixture(t, h.srv.URL+"/herald")
+	res := f.run(t, nil, "apply", "-sandbox", "-auto-approve", "-no-color", at)
+	require.Equal(t, 0, res.code, res.stdout+res.stderr)
+	require.Empty(t, h.delivered(), "the sandbox sent a notification")
+	require.Contains(t, res.stdout, "sandbox notify ops (webhook) ← expired evt_")
+	require.Contains(t, res.stdout, "Notifications: 2 recorded, 2 captured by the sandbox.")
+	data, err := os.ReadFile(filepath.Join(f.dir, SandboxStatePath+sandboxNotificationsSuffix))
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	require.Len(t, lines, 2)
+	var c views.CapturedNotification
+	require.NoError(t, json.Unmarshal([]byte(lines[0]), &c))
+	require.Equal(t, "ops", c.Notify)
+	require.NotContains(t, string(data), notifySecret)
+	_, err = os.Stat(filepath.Join(f.dir, state.DefaultPath+".outbox"))
+	require.True(t, os.IsNotExist(err), "the sandbox wrote the real state's outbox")
+}
