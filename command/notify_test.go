@@ -17,6 +17,8 @@ import (
 
 	"github.com/heraldhq/herald/command/views"
 	"github.com/heraldhq/herald/notify"
+	"github.com/heraldhq/herald/operation"
+	"github.com/heraldhq/herald/spec"
 	"github.com/heraldhq/herald/state"
 )
 
@@ -177,4 +179,99 @@ func TestApplySandboxCapturesNotifications(t *testing.T) {
 	require.NotContains(t, string(data), notifySecret)
 	_, err = os.Stat(filepath.Join(f.dir, state.DefaultPath+".outbox"))
 	require.True(t, os.IsNotExist(err), "the sandbox wrote the real state's outbox")
+}
+
+const runNotifyHCL = `
+variable "ops_hook_url" {
+  type      = string
+  sensitive = true
+}
+
+notify "ops" {
+  webhook { url = var.ops_hook_url }
+  events  = ["apply_summary", "failed"]
+}
+`
+
+// TestRunOnceNotifies: run -once records and delivers like apply.
+func TestRunOnceNotifies(t *testing.T) {
+	h := newHookReceiver(t, 0)
+	f := newRunFixture(t, "schedule")
+	require.NoError(t, os.WriteFile(filepath.Join(f.dir, "notify.hcl"), []byte(runNotifyHCL), 0o644))
+	f.env["HERALD_VAR_ops_hook_url"] = h.srv.URL + "/hook"
+	f.clock.now = runStart.Add(150 * time.Minute)
+	r := f.run(t, time.Time{}, "-once")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	require.Contains(t, h.delivered(), "apply_summary")
+	require.Contains(t, r.stdout, "notifications: 1 delivered")
+}
+
+// TestRunDeliversInTheBackground: a long-running run delivers what its
+// pass recorded from its background deliverer; the run is stopped by the
+// receiver once the notification arrived.
+func TestRunDeliversInTheBackground(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	h := newHookReceiver(t, 0)
+	inner := h.srv.Config.Handler
+	h.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		inner.ServeHTTP(w, r)
+		cancel()
+	})
+	f := newRunFixture(t, "schedule")
+	require.NoError(t, os.WriteFile(filepath.Join(f.dir, "notify.hcl"), []byte(runNotifyHCL), 0o644))
+	f.env["HERALD_VAR_ops_hook_url"] = h.srv.URL + "/hook"
+	f.clock.now = runStart.Add(150 * time.Minute)
+	done := make(chan result, 1)
+	go func() {
+		done <- f.runCtx(t, ctx, func(e *Env) {
+			e.Now = f.clock.Now
+			// The run sleeps on the fake clock, a little at a time, so that
+			// the test's receiver stops it.
+			e.Sleep = func(ctx context.Context, d time.Duration) error {
+				select {
+				case <-ctx.Done():
+					return ctx.Err()
+				case <-time.After(5 * time.Millisecond):
+				}
+				return nil
+			}
+		}, "run", "-parallelism=1")
+	}()
+	select {
+	case r := <-done:
+		require.Equal(t, 0, r.code, r.stdout+r.stderr)
+		require.Contains(t, h.delivered(), "apply_summary")
+	case <-time.After(30 * time.Second):
+		t.Fatal("run did not deliver its notification within 30s")
+	}
+}
+
+// TestRunRecordsTakeover: a replica that takes the lock over records a
+// takeover notification at its next pass, once.
+func TestRunRecordsTakeover(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(`
+notify "ops" {
+  webhook { url = "https://ops.example/herald" }
+  events  = ["takeover"]
+}
+`), 0o644))
+	cfg, diags := spec.Load(dir, spec.LoadOptions{Getenv: func(string) string { return "" }})
+	require.False(t, diags.HasErrors(), diags.Error())
+	var out strings.Builder
+	env := &Env{Dir: dir, Stdout: &out, Stderr: &out, Getenv: func(string) string { return "" }, Version: "1.2.3"}
+	opts := &runOptions{}
+	opts.StatePath = filepath.Join(dir, "replica.state.json")
+	view := views.NewRun(views.RunLinesFormat, newView(env, true), func() time.Time { return applyClock })
+	n := newRunNotifier(env, opts, view, func() time.Time { return applyClock })
+	defer n.close()
+	runEvents{Run: view, n: n}.TookOver()
+	n.passed(context.Background(), cfg, operation.Outcome{})
+	n.passed(context.Background(), cfg, operation.Outcome{})
+	pending, err := state.OpenLocal(opts.StatePath).Pending(context.Background(), applyClock.Add(time.Hour), 0)
+	require.NoError(t, err)
+	require.Len(t, pending, 1)
+	require.Equal(t, "takeover", pending[0].Kind)
+	require.Contains(t, out.String(), "notifications: 1 recorded")
 }
