@@ -275,3 +275,15 @@ notify "ops" {
 	require.Equal(t, "takeover", pending[0].Kind)
 	require.Contains(t, out.String(), "notifications: 1 recorded")
 }
+
+// TestPlanShowsNotifications: plan says what an apply would notify, and
+// names neither the URL nor the secret.
+func TestPlanShowsNotifications(t *testing.T) {
+	f := newNotifyFixture(t, "https://ops.example/herald?token=PLANTOKEN")
+	res := f.run(t, nil, "plan", "-no-color", at)
+	require.Equal(t, 0, res.code, res.stdout+res.stderr)
+	require.Contains(t, res.stdout, "Notifications: apply would notify ops of 1 expired, 1 apply_summary (and of any send that fails).\n")
+	for _, s := range []string{"PLANTOKEN", notifySecret} {
+		require.NotContains(t, res.stdout+res.stderr, s)
+	}
+}

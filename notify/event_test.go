@@ -109,3 +109,25 @@ func TestTakeoverEvent(t *testing.T) {
 	require.Equal(t, e.ID, notify.TakeoverEvent("host-a/123", t0).ID)
 	require.NotEqual(t, e.ID, notify.TakeoverEvent("host-a/123", t0.Add(time.Second)).ID)
 }
+
+func TestPreview(t *testing.T) {
+	grp := &spec.Group{Name: "eng"}
+	inst := func(name string) *spec.Instance {
+		return &spec.Instance{Addr: mustAddr(t, name), Group: grp, SendAt: t0}
+	}
+	plan := &planner.Plan{At: t0, Changes: []*planner.Change{
+		{Addr: mustAddr(t, "message.a"), Action: planner.Send, Instance: inst("message.a")},
+		{Addr: mustAddr(t, "message.b"), Action: planner.Expire, Instance: inst("message.b")},
+		{Addr: mustAddr(t, "message.c"), Action: planner.Drift, Instance: inst("message.c")},
+	}}
+	blocks := []*spec.Notify{
+		{Name: "ops-slack", Events: []string{"expired"}},
+		{Name: "hook", Events: []string{"failed", "unknown", "drift", "apply_summary"}},
+		{Name: "quiet", Events: []string{"takeover"}},
+	}
+	require.Equal(t, []string{
+		"apply would notify ops-slack of 1 expired",
+		"apply would notify hook of 1 drift, 1 apply_summary (and of any send that fails or becomes unknown)",
+	}, notify.Preview(blocks, plan))
+	require.Empty(t, notify.Preview(blocks, &planner.Plan{At: t0}))
+}
