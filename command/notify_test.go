@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/heraldhq/herald/command/views"
+	"github.com/heraldhq/herald/internal/testkit"
 	"github.com/heraldhq/herald/notify"
 	"github.com/heraldhq/herald/operation"
 	"github.com/heraldhq/herald/spec"
@@ -286,4 +288,45 @@ func TestPlanShowsNotifications(t *testing.T) {
 	for _, s := range []string{"PLANTOKEN", notifySecret} {
 		require.NotContains(t, res.stdout+res.stderr, s)
 	}
+}
+
+// TestSandboxReceivesNotifications: herald sandbox takes the
+// notifications of an apply pointed at it, checks their signature and
+// keeps them in a file; a wrong secret is refused.
+func TestSandboxReceivesNotifications(t *testing.T) {
+	var out, errOut testkit.SyncBuffer
+	kept := filepath.Join(t.TempDir(), "notifications.jsonl")
+	env := &Env{
+		Dir: t.TempDir(), Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut,
+		Getenv: func(string) string { return "" }, Now: time.Now,
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan int, 1)
+	go func() {
+		done <- Main(ctx, env, []string{"sandbox", "-listen=127.0.0.1:0", "-no-color", "-notify-secret=" + notifySecret, "-notifications=" + kept})
+	}()
+	m := waitFor(t, &out, done, regexp.MustCompile(`export A1BASE_BASE_URL=(http://127\.0\.0\.1:\d+)/v1\n`))
+
+	f := newNotifyFixture(t, m[1]+"/notify/ops")
+	f.env["A1BASE_BASE_URL"] = m[1] + "/v1"
+	res := f.run(t, nil, "apply", "-auto-approve", "-no-color", at)
+	require.Equal(t, 0, res.code, res.stdout+res.stderr)
+	require.Contains(t, res.stdout, "Notifications: 2 recorded, 2 delivered.")
+	waitFor(t, &out, done, regexp.MustCompile(`sandbox notify ops \(webhook\) ← expired evt_\w+: .* \(signature verified\)`))
+	data, err := os.ReadFile(kept)
+	require.NoError(t, err)
+	require.Len(t, strings.Split(strings.TrimSpace(string(data)), "\n"), 2)
+	require.NotContains(t, string(data), notifySecret)
+
+	// Another secret: refused, and left pending.
+	g := newNotifyFixture(t, m[1]+"/notify/ops")
+	g.env["A1BASE_BASE_URL"] = m[1] + "/v1"
+	g.env["HERALD_VAR_ops_hook_secret"] = "not-the-secret"
+	res = g.run(t, nil, "apply", "-auto-approve", "-no-color", "-notify-timeout=1s", at)
+	require.Equal(t, 0, res.code, res.stdout+res.stderr)
+	require.Contains(t, res.stdout, "answered 401 Unauthorized")
+	require.Contains(t, res.stdout, "2 waiting for the next apply or run")
+	cancel()
+	require.Equal(t, 0, <-done)
 }
