@@ -184,11 +184,21 @@ func (l *loader) evalNotify(nb *notifyBlock, ctx *hcl.EvalContext) (*Notify, hcl
 		}
 		out.Group = g
 	case NotifyWebhook, NotifySlack:
-		s, sensitive, sok, d := l.evalRequiredString(nb.URL, ctx, "url")
+		s, set, sensitive, sok, d := l.evalString(nb.URL, ctx, "url")
 		diags = append(diags, d...)
 		switch {
 		case !sok:
 			ok = false
+		case !set:
+			// A plan on a pull request (from a fork, say) runs without the
+			// secrets that hold the URL: the block is left out, and says so.
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagWarning,
+				Summary:  "Notification URL not set",
+				Detail:   fmt.Sprintf("The url of notify %q is null, so this run records and delivers no notification for it. Set the variable it comes from wherever apply and run work.", nb.Name),
+				Subject:  nb.URL.Range().Ptr(),
+			})
+			return nil, diags
 		case nb.Kind == NotifySlack && !sensitive:
 			// A Slack incoming webhook's URL is its credential.
 			diags = append(diags, attrError("Slack webhook URL not sensitive",

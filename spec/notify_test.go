@@ -202,3 +202,26 @@ notify "x" {
 	require.True(t, diags.HasErrors())
 	require.Contains(t, diagText(cfg, diags), "Notify block in a module")
 }
+
+// TestNotifyNullURL: a URL variable left null (a plan without the
+// secrets) leaves the block out with a warning, not an error.
+func TestNotifyNullURL(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(`
+variable "slack_url" {
+  type      = string
+  sensitive = true
+  default   = null
+}
+notify "ops" {
+  slack { url = var.slack_url }
+  events = ["failed"]
+}
+`), 0o644))
+	cfg, diags := Load(dir, LoadOptions{Getenv: func(string) string { return "" }})
+	require.False(t, diags.HasErrors(), diagText(cfg, diags))
+	require.Len(t, diags, 1)
+	require.Equal(t, "Notification URL not set", diags[0].Summary)
+	require.Equal(t, 8, diags[0].Subject.Start.Line)
+	require.Empty(t, cfg.Notify)
+}
