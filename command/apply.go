@@ -181,6 +181,9 @@ func runApply(ctx context.Context, env *Env, opts applyOptions) (err error) {
 		return err
 	}
 	defer func() { conn.close() }()
+	// The pass's limiters, which its deliverer's group notifications
+	// count against too.
+	limiters := executor.NewLimiters()
 	approver := operation.AutoApprove
 	if !opts.AutoApprove && saved == nil {
 		approver = &promptApprover{env: env, view: view}
@@ -190,7 +193,7 @@ func runApply(ctx context.Context, env *Env, opts applyOptions) (err error) {
 		Client: conn.client, Accounts: conn.accounts, Backend: conn.backend,
 		Name: "herald apply", LockTimeout: opts.LockTimeout,
 		Approver: approver, Reporter: view, WatchInterrupts: true,
-		Parallelism: opts.Parallelism, MaxAttempts: opts.MaxAttempts,
+		Parallelism: opts.Parallelism, MaxAttempts: opts.MaxAttempts, Limiters: limiters,
 		Clock: clock, Sleep: env.Sleep, Abort: env.Abort,
 	})
 	if serr := conn.saveThreads(); serr != nil {
@@ -208,6 +211,7 @@ func runApply(ctx context.Context, env *Env, opts applyOptions) (err error) {
 		if n, nerr := conn.notifier(ctx, env, in.Config, opts.StatePath, view, clock); nerr != nil {
 			rep.DeliverErr = nerr
 		} else {
+			n.groups = newGroupSender(in.Config, conn.client, conn.accounts, limiters, clock)
 			n.drain(ctx, opts.NotifyTimeout, &rep)
 		}
 		view.Notifications(rep)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/command/views"
+	"github.com/heraldhq/herald/executor"
 	"github.com/heraldhq/herald/notify"
 	"github.com/heraldhq/herald/operation"
 	"github.com/heraldhq/herald/spec"
@@ -41,11 +42,13 @@ type notifier struct {
 		NotificationCaptured(views.CapturedNotification)
 	}
 	clock func() time.Time
+	// groups sends to group destinations; nil leaves them pending.
+	groups notify.GroupSender
 }
 
 // deliverer is the notify.Deliverer of n.
 func (n *notifier) deliverer() *notify.Deliverer {
-	d := &notify.Deliverer{Outbox: n.outbox, Blocks: n.blocks, Now: n.clock, UserAgent: "herald/" + n.env.Version}
+	d := &notify.Deliverer{Outbox: n.outbox, Blocks: n.blocks, Now: n.clock, UserAgent: "herald/" + n.env.Version, Groups: n.groups}
 	if n.captureFile != "" {
 		d.Capture = n.capture
 	}
@@ -111,4 +114,27 @@ func sleeper(env *Env) func(context.Context, time.Duration) error {
 			return nil
 		}
 	}
+}
+
+// groupSender sends group notifications through herald's own A1Base
+// clients, within the rate limits the sends count against.
+type groupSender struct {
+	client executor.Sender
+	opts   executor.Options
+}
+
+func (g groupSender) SendNotification(ctx context.Context, grp *spec.Group, text string) error {
+	return executor.SendNotification(ctx, g.client, g.opts, grp, text)
+}
+
+// newGroupSender is the group sender of cfg's clients, counting its
+// starts in limiters; nil when there is no client at all.
+func newGroupSender(cfg *spec.Config, client executor.Sender, accts map[string]executor.Account, limiters *executor.Limiters, clock func() time.Time) notify.GroupSender {
+	if client == nil && len(accts) == 0 {
+		return nil
+	}
+	return groupSender{client: client, opts: executor.Options{
+		AccountLimit: cfg.Provider.RateLimit, AccountID: cfg.Provider.AccountID,
+		Accounts: accts, Limiters: limiters, Now: clock,
+	}}
 }

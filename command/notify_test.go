@@ -269,8 +269,8 @@ notify "ops" {
 	n := newRunNotifier(env, opts, view, func() time.Time { return applyClock })
 	defer n.close()
 	runEvents{Run: view, n: n}.TookOver()
-	n.passed(context.Background(), cfg, operation.Outcome{})
-	n.passed(context.Background(), cfg, operation.Outcome{})
+	n.passed(context.Background(), cfg, operation.Outcome{}, nil)
+	n.passed(context.Background(), cfg, operation.Outcome{}, nil)
 	pending, err := state.OpenLocal(opts.StatePath).Pending(context.Background(), applyClock.Add(time.Hour), 0)
 	require.NoError(t, err)
 	require.Len(t, pending, 1)
@@ -329,4 +329,53 @@ func TestSandboxReceivesNotifications(t *testing.T) {
 	require.Contains(t, res.stdout, "2 waiting for the next apply or run")
 	cancel()
 	require.Equal(t, 0, <-done)
+}
+
+// TestApplyNotifiesGroup: a group destination is sent through herald's
+// own client, after the broadcasts, and is no broadcast: not in state,
+// not in the summary.
+func TestApplyNotifiesGroup(t *testing.T) {
+	f := newApplyFixture(t)
+	require.NoError(t, os.WriteFile(filepath.Join(f.dir, "notify.hcl"), []byte(`
+group "organisers" {
+  thread_id = "t-organisers"
+}
+
+notify "organisers" {
+  group  = group.organisers
+  events = ["expired", "apply_summary"]
+}
+
+message "stale" {
+  group   = group.eng
+  send_at = "2026-11-28T07:00:00Z"
+  text    = "Too late for anyone"
+}
+`), 0o644))
+	res := f.run(t, nil, "apply", "-auto-approve", "-no-color", at)
+	require.Equal(t, 0, res.code, res.stdout+res.stderr)
+	require.Contains(t, res.stdout, "Apply complete: 3 sent, 0 failed, 1 expired, 0 unknown.")
+	require.Contains(t, res.stdout, "Notifications: 2 recorded, 2 delivered.")
+	var toOrganisers []string
+	for _, s := range f.api.Sends() {
+		if s.Request.ThreadID == "t-organisers" {
+			toOrganisers = append(toOrganisers, s.Request.Content)
+		}
+	}
+	require.Len(t, toOrganisers, 2)
+	sortStrings(toOrganisers)
+	require.True(t, strings.HasPrefix(toOrganisers[0], "[herald] apply_summary: herald apply: 3 sent, 0 failed, 0 unknown, 1 expired"), toOrganisers[0])
+	require.True(t, strings.HasPrefix(toOrganisers[1], "[herald] expired: message.stale to group eng expired unsent"), toOrganisers[1])
+	snap := f.snapshot(t, state.DefaultPath)
+	for addr, r := range snap.Records {
+		require.NotEqual(t, "t-organisers", r.ThreadID, "%s: a notification was recorded as a broadcast", addr)
+	}
+}
+
+func sortStrings(s []string) {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
 }

@@ -244,7 +244,7 @@ func applyDue(ctx context.Context, env *Env, opts *runOptions, view views.Run, n
 		Clock: now, Sleep: env.Sleep, Abort: env.Abort,
 	}
 	out, err := operation.Apply(ctx, op)
-	n.passed(ctx, p.Loaded.Config, out)
+	n.passed(ctx, p.Loaded.Config, out, newGroupSender(p.Loaded.Config, p.Client, p.Accounts, p.Limiters, now))
 	res := daemon.PassResult{Plan: out.Plan, Executed: out.Executed, Summary: out.Result.Summary}
 	if err != nil {
 		interrupted := errors.Is(err, operation.ErrInterrupted)

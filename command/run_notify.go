@@ -35,6 +35,9 @@ type runNotifier struct {
 	closer   func()
 	takeover *notify.Event
 	wake     chan struct{}
+	// groups sends group notifications with the latest pass's clients and
+	// the run's limiters.
+	groups notify.GroupSender
 }
 
 func newRunNotifier(env *Env, opts *runOptions, view views.Run, now func() time.Time) *runNotifier {
@@ -53,10 +56,11 @@ func (n *runNotifier) tookOver() {
 
 // passed is told of every pass: it keeps the configuration, records a
 // pending takeover, reports what the pass recorded and wakes the loop.
-func (n *runNotifier) passed(ctx context.Context, cfg *spec.Config, out operation.Outcome) {
+func (n *runNotifier) passed(ctx context.Context, cfg *spec.Config, out operation.Outcome, groups notify.GroupSender) {
 	rep := notifyReport(out)
 	n.mu.Lock()
 	n.cfg = cfg
+	n.groups = groups
 	takeover := n.takeover
 	n.mu.Unlock()
 	if len(cfg.Notify) == 0 {
@@ -113,7 +117,7 @@ func (n *runNotifier) open(ctx context.Context) (state.Outbox, error) {
 // round delivers what is due once.
 func (n *runNotifier) round(ctx context.Context) {
 	n.mu.Lock()
-	cfg := n.cfg
+	cfg, groups := n.cfg, n.groups
 	n.mu.Unlock()
 	if cfg == nil || len(cfg.Notify) == 0 {
 		return
@@ -123,7 +127,7 @@ func (n *runNotifier) round(ctx context.Context) {
 		n.view.Notifications(views.NotifyReport{DeliverErr: err})
 		return
 	}
-	nt := &notifier{env: n.env, blocks: cfg.Notify, outbox: ob, view: n.view, clock: n.now}
+	nt := &notifier{env: n.env, blocks: cfg.Notify, outbox: ob, view: n.view, clock: n.now, groups: groups}
 	if n.opts.Sandbox {
 		nt.captureFile = sandboxStatePath(n.env, n.opts.StatePath) + sandboxNotificationsSuffix
 	}
@@ -177,7 +181,7 @@ func (r runEvents) TookOver() {
 // drain delivers, within DefaultNotifyTimeout, what run -once recorded.
 func (n *runNotifier) drain(ctx context.Context) {
 	n.mu.Lock()
-	cfg := n.cfg
+	cfg, groups := n.cfg, n.groups
 	n.mu.Unlock()
 	if cfg == nil || len(cfg.Notify) == 0 || ctx.Err() != nil {
 		return
@@ -187,7 +191,7 @@ func (n *runNotifier) drain(ctx context.Context) {
 		n.view.Notifications(views.NotifyReport{DeliverErr: err})
 		return
 	}
-	nt := &notifier{env: n.env, blocks: cfg.Notify, outbox: ob, view: n.view, clock: n.now}
+	nt := &notifier{env: n.env, blocks: cfg.Notify, outbox: ob, view: n.view, clock: n.now, groups: groups}
 	if n.opts.Sandbox {
 		nt.captureFile = sandboxStatePath(n.env, n.opts.StatePath) + sandboxNotificationsSuffix
 	}
