@@ -211,7 +211,8 @@ func runApply(ctx context.Context, env *Env, opts applyOptions) (err error) {
 		if n, nerr := conn.notifier(ctx, env, in.Config, opts.StatePath, view, clock); nerr != nil {
 			rep.DeliverErr = nerr
 		} else {
-			n.groups = newGroupSender(in.Config, conn.client, conn.accounts, limiters, clock)
+			client, accts := conn.groupClients(env, in.Config)
+			n.groups = newGroupSender(in.Config, client, accts, limiters, clock)
 			n.drain(ctx, opts.NotifyTimeout, &rep)
 		}
 		view.Notifications(rep)
@@ -247,6 +248,47 @@ type applyConnection struct {
 	saveThreads func() error
 	// sandboxState is the sandbox's state file; "" for a real apply.
 	sandboxState string
+}
+
+// groupClients are the A1Base clients group notifications are sent with:
+// the pass's, and for a group whose account had nothing due (so no client
+// was made) one made now when its credentials are set; without them the
+// notification waits in the outbox.
+func (c *applyConnection) groupClients(env *Env, cfg *spec.Config) (executor.Sender, map[string]executor.Account) {
+	client, accts := c.client, c.accounts
+	if c.sandboxState != "" {
+		return client, accts
+	}
+	need := map[string]bool{}
+	for _, n := range cfg.Notify {
+		if n.Kind != spec.NotifyGroup || n.Group == nil {
+			continue
+		}
+		alias := n.Group.ProviderAlias()
+		if _, ok := accts[alias]; (alias == "" && client == nil) || (alias != "" && !ok) {
+			need[alias] = true
+		}
+	}
+	if len(need) == 0 {
+		return client, accts
+	}
+	set, err := accounts.Connect(accountsEnv(env), cfg, need)
+	if err != nil {
+		return client, accts
+	}
+	if client == nil && set.Default != nil {
+		client = set.Default
+	}
+	merged := map[string]executor.Account{}
+	for a, acc := range accts {
+		merged[a] = acc
+	}
+	for a, acc := range set.Aliased {
+		if _, ok := merged[a]; !ok {
+			merged[a] = acc
+		}
+	}
+	return client, merged
 }
 
 // notifier opens the outbox of the state c recorded in, once the pass has

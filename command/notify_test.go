@@ -379,3 +379,32 @@ func sortStrings(s []string) {
 		}
 	}
 }
+
+// TestApplyNotifiesGroupWithNothingDue: an apply with nothing to send
+// still delivers a group notification a previous apply left pending.
+func TestApplyNotifiesGroupWithNothingDue(t *testing.T) {
+	f := newApplyFixture(t)
+	require.NoError(t, os.WriteFile(filepath.Join(f.dir, "notify.hcl"), []byte(`
+group "organisers" {
+  thread_id = "t-organisers"
+}
+
+notify "organisers" {
+  group  = group.organisers
+  events = ["apply_summary"]
+}
+`), 0o644))
+	res := f.run(t, nil, "apply", "-auto-approve", "-no-color", "-notify-timeout=0", at)
+	require.Equal(t, 0, res.code, res.stdout+res.stderr)
+	require.Contains(t, res.stdout, "1 waiting for the next apply or run")
+	res = f.run(t, nil, "apply", "-auto-approve", "-no-color", at)
+	require.Equal(t, 0, res.code, res.stdout+res.stderr)
+	require.Contains(t, res.stdout, "Notifications: 0 recorded, 1 delivered.")
+	n := 0
+	for _, s := range f.api.Sends() {
+		if s.Request.ThreadID == "t-organisers" {
+			n++
+		}
+	}
+	require.Equal(t, 1, n)
+}
