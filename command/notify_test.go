@@ -408,3 +408,24 @@ notify "organisers" {
 	}
 	require.Equal(t, 1, n)
 }
+
+// TestApplyJSONNotifications: -json ends with a notifications object.
+func TestApplyJSONNotifications(t *testing.T) {
+	h := newHookReceiver(t, 0)
+	f := newNotifyFixture(t, h.srv.URL+"/herald")
+	res := f.run(t, nil, "apply", "-auto-approve", "-json", at)
+	require.Equal(t, 0, res.code, res.stdout+res.stderr)
+	lines := strings.Split(strings.TrimSpace(res.stdout), "\n")
+	var last struct {
+		Type          string `json:"type"`
+		Notifications struct {
+			Recorded  int `json:"recorded"`
+			Delivered int `json:"delivered"`
+		} `json:"notifications"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(lines[len(lines)-1]), &last))
+	require.Equal(t, "notifications", last.Type)
+	require.Equal(t, 2, last.Notifications.Recorded)
+	require.Equal(t, 2, last.Notifications.Delivered)
+	require.NotContains(t, res.stdout, notifySecret)
+}
