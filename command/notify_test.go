@@ -429,3 +429,20 @@ func TestApplyJSONNotifications(t *testing.T) {
 	require.Equal(t, 2, last.Notifications.Delivered)
 	require.NotContains(t, res.stdout, notifySecret)
 }
+
+// TestRunSandboxCapturesNotifications: run -sandbox -once sends no
+// notification and keeps what it would have sent.
+func TestRunSandboxCapturesNotifications(t *testing.T) {
+	h := newHookReceiver(t, 0)
+	f := newRunFixture(t, "schedule")
+	require.NoError(t, os.WriteFile(filepath.Join(f.dir, "notify.hcl"), []byte(runNotifyHCL), 0o644))
+	f.env["HERALD_VAR_ops_hook_url"] = h.srv.URL + "/hook"
+	f.clock.now = runStart.Add(150 * time.Minute)
+	r := f.run(t, time.Time{}, "-once", "-sandbox")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	require.Empty(t, h.delivered())
+	require.Contains(t, r.stdout, "sandbox notify ops (webhook) ← apply_summary evt_")
+	data, err := os.ReadFile(filepath.Join(f.dir, SandboxStatePath+sandboxNotificationsSuffix))
+	require.NoError(t, err)
+	require.Contains(t, string(data), `"event":"apply_summary"`)
+}
