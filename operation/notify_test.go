@@ -11,9 +11,11 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/heraldhq/herald/internal/pgtest"
 	"github.com/heraldhq/herald/notify"
 	"github.com/heraldhq/herald/spec"
 	"github.com/heraldhq/herald/state"
+	"github.com/heraldhq/herald/state/pgstate"
 )
 
 const notifyConfig = `
@@ -72,4 +74,39 @@ func TestPassRecordsNotifications(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, out.Notified.Err)
 	require.Zero(t, out.Notified.Recorded)
+}
+
+// TestPassRecordsNotificationsPostgres: with the PostgreSQL backend the
+// pass records in the database's outbox, and a delivery from another
+// connection sees the same ids.
+func TestPassRecordsNotificationsPostgres(t *testing.T) {
+	connStr := pgtest.Start(t)
+	ctx := context.Background()
+	f := newFixture(t)
+	require.NoError(t, os.WriteFile(filepath.Join(f.dir, "notify.hcl"), []byte(notifyConfig), 0o644))
+	cfg, diags := spec.Load(f.dir, spec.LoadOptions{At: at})
+	require.False(t, diags.HasErrors(), diags.Error())
+	f.in = &Inputs{At: at, Config: cfg}
+	open := func() *pgstate.Backend {
+		b, err := pgstate.Open(ctx, connStr, "")
+		require.NoError(t, err)
+		return b
+	}
+	op := f.op(&recorder{})
+	op.Backend = open()
+	out, err := Apply(ctx, op)
+	require.NoError(t, err)
+	require.NoError(t, out.Notified.Err)
+	require.Equal(t, 2, out.Notified.Recorded)
+
+	other := open()
+	defer other.Close()
+	pending, err := other.Pending(ctx, at.Add(time.Hour), 0)
+	require.NoError(t, err)
+	require.Len(t, pending, 2)
+	again := f.op(&recorder{})
+	again.Backend = open()
+	out, err = Apply(ctx, again)
+	require.NoError(t, err)
+	require.Zero(t, out.Notified.Recorded, "the same events are not recorded twice")
 }
