@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/heraldhq/herald/internal/plankey"
 	"github.com/heraldhq/herald/operation"
 	"github.com/heraldhq/herald/planner"
+	"github.com/heraldhq/herald/spec"
 	"github.com/heraldhq/herald/state"
 )
 
@@ -56,6 +58,8 @@ type applyOptions struct {
 	JSON        bool
 	Sandbox     bool
 	PlanFile    string
+	// NotifyTimeout bounds the delivery of notifications after the sends.
+	NotifyTimeout time.Duration
 }
 
 func parseApplyFlags(env *Env, args []string) (applyOptions, error) {
@@ -98,6 +102,7 @@ interrupted.`)
 	fs.IntVar(&opts.MaxAttempts, "max-attempts", executor.DefaultMaxAttempts, "How many requests one message may take in one run, as a number `N`, before a 429 or 5xx is final.")
 	fs.BoolVar(&opts.JSON, "json", false, "Stream one JSON object per line: the plan, each send and its outcome, retries, expiries and the summary. Needs -auto-approve or a plan file.")
 	fs.BoolVar(&opts.Sandbox, "sandbox", false, "Send to an in-process A1Base sandbox, with its own state file, instead of A1Base.")
+	fs.DurationVar(&opts.NotifyTimeout, "notify-timeout", DefaultNotifyTimeout, "How long to spend delivering notifications after the sends, as a duration `DUR`; what is not delivered by then waits in the outbox for the next apply or run. 0 records them without delivering.")
 	if err := parseFlags(fs, env, args); err != nil {
 		return opts, err
 	}
@@ -110,6 +115,8 @@ interrupted.`)
 		return opts, usageError(fs, env, "-parallelism must be at least 1, got %d", opts.Parallelism)
 	case opts.MaxAttempts < 1:
 		return opts, usageError(fs, env, "-max-attempts must be at least 1, got %d", opts.MaxAttempts)
+	case opts.NotifyTimeout < 0:
+		return opts, usageError(fs, env, "-notify-timeout must not be negative, got %s", opts.NotifyTimeout)
 	}
 	opts.PlanFile = fs.Arg(0)
 	if opts.PlanFile != "" {
@@ -173,7 +180,10 @@ func runApply(ctx context.Context, env *Env, opts applyOptions) (err error) {
 	if err != nil {
 		return err
 	}
-	defer conn.close()
+	defer func() { conn.close() }()
+	// The pass's limiters, which its deliverer's group notifications
+	// count against too.
+	limiters := executor.NewLimiters()
 	approver := operation.AutoApprove
 	if !opts.AutoApprove && saved == nil {
 		approver = &promptApprover{env: env, view: view}
@@ -183,7 +193,7 @@ func runApply(ctx context.Context, env *Env, opts applyOptions) (err error) {
 		Client: conn.client, Accounts: conn.accounts, Backend: conn.backend,
 		Name: "herald apply", LockTimeout: opts.LockTimeout,
 		Approver: approver, Reporter: view, WatchInterrupts: true,
-		Parallelism: opts.Parallelism, MaxAttempts: opts.MaxAttempts,
+		Parallelism: opts.Parallelism, MaxAttempts: opts.MaxAttempts, Limiters: limiters,
 		Clock: clock, Sleep: env.Sleep, Abort: env.Abort,
 	})
 	if serr := conn.saveThreads(); serr != nil {
@@ -194,6 +204,18 @@ func runApply(ctx context.Context, env *Env, opts applyOptions) (err error) {
 	}
 	if err != nil {
 		return passError(env, opts.NoColor, out, err)
+	}
+	if len(in.Config.Notify) > 0 {
+		// The sends are done and saved: delivering now delays none.
+		rep := notifyReport(out)
+		if n, nerr := conn.notifier(ctx, env, in.Config, opts.StatePath, view, clock); nerr != nil {
+			rep.DeliverErr = nerr
+		} else {
+			client, accts := conn.groupClients(env, in.Config)
+			n.groups = newGroupSender(in.Config, client, accts, limiters, clock)
+			n.drain(ctx, opts.NotifyTimeout, &rep)
+		}
+		view.Notifications(rep)
 	}
 	if out.Failed() {
 		return ErrReported
@@ -224,6 +246,75 @@ type applyConnection struct {
 	close func()
 	// saveThreads keeps the sandbox's thread history for the next run.
 	saveThreads func() error
+	// sandboxState is the sandbox's state file; "" for a real apply.
+	sandboxState string
+}
+
+// groupClients are the A1Base clients group notifications are sent with:
+// the pass's, and for a group whose account had nothing due (so no client
+// was made) one made now when its credentials are set; without them the
+// notification waits in the outbox.
+func (c *applyConnection) groupClients(env *Env, cfg *spec.Config) (executor.Sender, map[string]executor.Account) {
+	client, accts := c.client, c.accounts
+	if c.sandboxState != "" {
+		return client, accts
+	}
+	need := map[string]bool{}
+	for _, n := range cfg.Notify {
+		if n.Kind != spec.NotifyGroup || n.Group == nil {
+			continue
+		}
+		alias := n.Group.ProviderAlias()
+		if _, ok := accts[alias]; (alias == "" && client == nil) || (alias != "" && !ok) {
+			need[alias] = true
+		}
+	}
+	if len(need) == 0 {
+		return client, accts
+	}
+	set, err := accounts.Connect(accountsEnv(env), cfg, need)
+	if err != nil {
+		return client, accts
+	}
+	if client == nil && set.Default != nil {
+		client = set.Default
+	}
+	merged := map[string]executor.Account{}
+	for a, acc := range accts {
+		merged[a] = acc
+	}
+	for a, acc := range set.Aliased {
+		if _, ok := merged[a]; !ok {
+			merged[a] = acc
+		}
+	}
+	return client, merged
+}
+
+// notifier opens the outbox of the state c recorded in, once the pass has
+// closed its backend, to deliver what it holds; the sandbox's captures
+// notifications instead.
+func (c *applyConnection) notifier(ctx context.Context, env *Env, cfg *spec.Config, stateFlag string, view views.Apply, clock func() time.Time) (*notifier, error) {
+	n := &notifier{env: env, blocks: cfg.Notify, view: view, clock: clock}
+	switch {
+	case c.sandboxState != "":
+		n.outbox = state.OpenLocal(c.sandboxState)
+		n.captureFile = c.sandboxState + sandboxNotificationsSuffix
+	case c.backend.LocalPath() != "":
+		n.outbox = state.OpenLocal(c.backend.LocalPath())
+	default:
+		b, err := openBackend(ctx, env, cfg.Backend, stateFlag)
+		if err != nil {
+			return nil, fmt.Errorf("opening the state's outbox: %w", err)
+		}
+		// Closed when the command ends; the deliverer needs no lock.
+		prev := c.close
+		c.close = func() { b.Close(); prev() }
+		if n.outbox = state.OutboxOf(b); n.outbox == nil {
+			return nil, fmt.Errorf("the state %s keeps no outbox", b.Describe())
+		}
+	}
+	return n, nil
 }
 
 // connectApply chooses the A1Base clients and the state: the real ones,
@@ -241,7 +332,7 @@ func connectApply(env *Env, opts *applyOptions, view views.Apply, in *operation.
 		}
 		set := sb.Connect(accountsEnv(env), cfg)
 		c := &applyConnection{client: set.Default, accounts: set.Aliased, close: sb.Close,
-			saveThreads: func() error { return sb.SaveHistory(threads) }}
+			saveThreads: func() error { return sb.SaveHistory(threads) }, sandboxState: path}
 		c.backend = state.OpenLocal(path)
 		view.Sandbox(sb.URL(), displayPath(env, path))
 		return c, nil

@@ -9,6 +9,7 @@ import (
 	"github.com/heraldhq/herald/command/views"
 	"github.com/heraldhq/herald/internal/plankey"
 	"github.com/heraldhq/herald/internal/shellquote"
+	"github.com/heraldhq/herald/notify"
 	"github.com/heraldhq/herald/planner"
 	"github.com/heraldhq/herald/planner/mediacheck"
 	"github.com/heraldhq/herald/spec"
@@ -128,6 +129,9 @@ func runPlan(ctx context.Context, env *Env, opts planOptions) error {
 			return err
 		}
 		next.SavedTo = opts.Out
+	}
+	if run.Config != nil {
+		next.Notifications = notify.Preview(run.Config.Notify, run.Plan)
 	}
 	doc := views.NewPlanDocument(run.Plan)
 	var repeats map[string]*spec.Repeat

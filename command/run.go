@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/heraldhq/herald/internal/clock"
@@ -146,6 +147,8 @@ func runRun(ctx context.Context, env *Env, opts runOptions) error {
 		now = clock.Now
 	}
 	view := views.NewRun(format, v, now)
+	notifier := newRunNotifier(env, &opts, view, now)
+	defer notifier.close()
 	o := daemon.Options{
 		Poll: opts.Poll, Once: opts.Once, Listen: opts.Listen, Webhook: opts.Webhook,
 		Replicas: !opts.Sandbox && !opts.Once && opts.StatePath == "",
@@ -161,9 +164,9 @@ func runRun(ctx context.Context, env *Env, opts runOptions) error {
 		},
 		DescribeState: func(b state.Backend) string { return describeState(env, b) },
 		Apply: func(ctx context.Context, p daemon.Pass) (daemon.PassResult, error) {
-			return applyDue(ctx, env, &opts, view, now, p)
+			return applyDue(ctx, env, &opts, view, now, p, notifier)
 		},
-		Events: view, Now: now, Sleep: env.Sleep, Abort: env.Abort,
+		Events: runEvents{Run: view, n: notifier}, Now: now, Sleep: env.Sleep, Abort: env.Abort,
 	}
 	o.Webhook.Secrets = func(cfg *spec.Config) map[string]string { return accounts.WebhookSecrets(o.Accounts, cfg) }
 	var saveThreads func() error
@@ -177,7 +180,20 @@ func runRun(ctx context.Context, env *Env, opts runOptions) error {
 		}
 		saveThreads = func() error { return o.Sandbox.SaveHistory(threads) }
 	}
+	if !opts.Once {
+		// Delivery runs beside the passes, never in their way; it stops
+		// with the run.
+		nctx, stop := context.WithCancel(ctx)
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() { defer wg.Done(); notifier.loop(nctx) }()
+		defer func() { stop(); wg.Wait() }()
+	}
 	err := daemon.Run(ctx, o)
+	if opts.Once {
+		// One pass, like apply: deliver what it recorded, within bounds.
+		notifier.drain(ctx)
+	}
 	if saveThreads != nil {
 		if serr := saveThreads(); serr != nil {
 			if err == nil {
@@ -219,7 +235,7 @@ func loadRunConfig(env *Env, diag *views.View, flags *planFlags) (*daemon.Loaded
 }
 
 // applyDue makes the locked pass of one of run's wakes.
-func applyDue(ctx context.Context, env *Env, opts *runOptions, view views.Run, now func() time.Time, p daemon.Pass) (daemon.PassResult, error) {
+func applyDue(ctx context.Context, env *Env, opts *runOptions, view views.Run, now func() time.Time, p daemon.Pass, n *runNotifier) (daemon.PassResult, error) {
 	op := operation.Op{
 		Inputs: p.Loaded.Inputs, Client: p.Client, Accounts: p.Accounts, Backend: p.Backend,
 		Name: "herald run", LockTimeout: opts.LockTimeout, KeepLock: p.KeepLock, Lock: p.Lock,
@@ -228,6 +244,7 @@ func applyDue(ctx context.Context, env *Env, opts *runOptions, view views.Run, n
 		Clock: now, Sleep: env.Sleep, Abort: env.Abort,
 	}
 	out, err := operation.Apply(ctx, op)
+	n.passed(ctx, p.Loaded.Config, out, newGroupSender(p.Loaded.Config, p.Client, p.Accounts, p.Limiters, now))
 	res := daemon.PassResult{Plan: out.Plan, Executed: out.Executed, Summary: out.Result.Summary}
 	if err != nil {
 		interrupted := errors.Is(err, operation.ErrInterrupted)

@@ -38,6 +38,10 @@ type sandboxOptions struct {
 	Wrapped   bool
 	NoColor   bool
 	Webhook   string
+	// NotifySecret verifies the signatures of notifications received on
+	// /notify/NAME; NotifyFile keeps them.
+	NotifySecret string
+	NotifyFile   string
 }
 
 func parseSandboxFlags(env *Env, args []string) (sandboxOptions, error) {
@@ -49,6 +53,11 @@ any program that speaks the A1Base API) without sending anything. It checks
 requests the way A1Base does, prints every message it receives, and answers
 thread look-ups from what it received. Point herald at it with the exports
 it prints. It keeps everything in memory and stops on Ctrl-C (exit 0).
+
+It also receives notifications: a notify block whose webhook or slack url
+is the sandbox's /notify/NAME has them printed here (and kept in
+-notifications, verified with -notify-secret), so they can be tried
+without a real endpoint.
 
 The fault flags make it misbehave on purpose, each on that share of sends
 (0 to 1), drawn from a seeded random source so that a run can be repeated.`)
@@ -67,6 +76,8 @@ The fault flags make it misbehave on purpose, each on that share of sends
 	fs.BoolVar(&opts.Wrapped, "wrapped", false, "Wrap send answers in {\"data\": ...}, as some A1Base deployments do.")
 	fs.BoolVar(&opts.NoColor, "no-color", false, "Print no colour codes.")
 	fs.StringVar(&opts.Webhook, "webhook", "", "Post a signed webhook event for every message to `URL` (e.g. herald run -listen's http://127.0.0.1:9090/webhook), as A1Base does: signed with the API secret of the send.")
+	fs.StringVar(&opts.NotifySecret, "notify-secret", "", "Verify the signature of notifications received on /notify/NAME with this `SECRET`, the notify block's, and refuse (401) those that do not match. Default: print them unverified.")
+	fs.StringVar(&opts.NotifyFile, "notifications", "", "Keep the notifications received on /notify/NAME in `FILE`, one JSON object a line.")
 	if err := parseFlags(fs, env, args); err != nil {
 		return opts, err
 	}
@@ -127,7 +138,10 @@ func runSandbox(ctx context.Context, env *Env, opts sandboxOptions) error {
 	if err != nil {
 		return fmt.Errorf("sandbox: %w", err)
 	}
-	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}
+	mux := http.NewServeMux()
+	mux.Handle("/notify/", &notifyReceiver{view: view, secret: opts.NotifySecret, file: opts.NotifyFile})
+	mux.Handle("/", api)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/executor"
+	"github.com/heraldhq/herald/notify"
 	"github.com/heraldhq/herald/planner"
 	"github.com/heraldhq/herald/state"
 )
@@ -64,6 +65,13 @@ type Op struct {
 	// Inbox is the webhook's inbox look-ups read; nil: the one beside the
 	// state in Backend, if it keeps one.
 	Inbox state.Inbox
+	// Outbox is where the pass records the notifications its events make
+	// for the configuration's notify blocks; nil: the one beside the
+	// state in Backend, if it keeps one.
+	Outbox state.Outbox
+	// NotifyLimit is how many pending notifications the outbox keeps per
+	// destination; 0: state.OutboxLimit.
+	NotifyLimit int
 	// Clock is the executor's clock: records and expiry during the pass.
 	Clock func() time.Time
 	// Sleep and Abort are the executor's (executor.Options).
@@ -138,6 +146,18 @@ type Outcome struct {
 	// not Apply's error because the pass's own error (an interrupt)
 	// stands; the caller reports it.
 	SaveErr error
+	// Notified is what recording the pass's notifications did.
+	Notified Notified
+}
+
+// Notified is what a pass recorded in the outbox, once its state was
+// saved. A failure to record is no failure of the pass: its sends are
+// saved, and the next pass records the events again.
+type Notified struct {
+	// Recorded counts the notifications added; Dropped those the outbox
+	// dropped unsent to stay within its limit.
+	Recorded, Dropped int
+	Err               error
 }
 
 // Failed reports whether a send failed or became unknown, or an import
@@ -424,6 +444,12 @@ func (p *pass) release(ctx context.Context, err error, out *Outcome) error {
 	var perr error
 	if p.stateRead {
 		perr = p.Backend.Persist(context.WithoutCancel(ctx))
+		if perr == nil {
+			// Only what is saved is told: a notification never speaks of a
+			// send the state could still lose, and is never recorded
+			// before a send.
+			out.Notified = p.recordNotifications(context.WithoutCancel(ctx), out)
+		}
 	}
 	if p.KeepLock {
 		// Every event is stored as it happens; a lost lock is the
@@ -456,6 +482,42 @@ func (p *pass) release(ctx context.Context, err error, out *Outcome) error {
 	}
 	out.SaveErr = serr
 	return err
+}
+
+// recordNotifications records the events of the pass for the notify
+// blocks that want them, from the state just saved.
+func (p *pass) recordNotifications(ctx context.Context, out *Outcome) Notified {
+	blocks := p.Inputs.Config.Notify
+	if len(blocks) == 0 {
+		return Notified{}
+	}
+	ob := p.Outbox
+	if ob == nil {
+		ob = state.OutboxOf(p.Backend)
+	}
+	if ob == nil {
+		return Notified{}
+	}
+	snap, err := p.Backend.Snapshot(ctx)
+	if err != nil {
+		return Notified{Err: fmt.Errorf("reading state %s for notifications: %w", p.Backend.Describe(), err)}
+	}
+	now := p.Clock()
+	s := out.Result.Summary
+	events := notify.PassEvents(notify.Pass{
+		Plan: out.Plan, State: snap, Executed: out.Executed, Now: now,
+		Summary: notify.SummaryCounts(s.Sent, s.Failed, s.Unknown, s.Expired, s.NotStarted),
+	})
+	ns := notify.Notifications(blocks, events, now)
+	if len(ns) == 0 {
+		return Notified{}
+	}
+	limit := cmp.Or(p.NotifyLimit, state.OutboxLimit)
+	added, dropped, err := ob.Enqueue(ctx, ns, limit)
+	if err != nil {
+		err = fmt.Errorf("recording notifications: %w; the next pass records them again", err)
+	}
+	return Notified{Recorded: added, Dropped: dropped, Err: err}
 }
 
 // ReportInterrupts tells n that an interrupt was seen (ctx ended) and

@@ -64,6 +64,9 @@ func (l *loader) evaluate() hcl.Diagnostics {
 	if root && len(mod.backends) > 0 {
 		diags = append(diags, l.evalBackendBlock(mod.backends[0], ctx)...)
 	}
+	if root {
+		diags = append(diags, l.evalNotifyBlocks(mod.notifies, ctx)...)
+	}
 	own, failed, d := l.collectMessages(ctx)
 	diags = append(diags, d...)
 	if root {

@@ -169,6 +169,7 @@ type module struct {
 	calls     []*moduleCall
 	outputs   []*outputBlock
 	checks    []*checkBlock
+	notifies  []*notifyBlock
 
 	variableByName map[string]*variableBlock
 	localByName    map[string]*localValue
@@ -177,6 +178,7 @@ type module struct {
 	callByName     map[string]*moduleCall
 	outputByName   map[string]*outputBlock
 	checkByName    map[string]*checkBlock
+	notifyByName   map[string]*notifyBlock
 }
 
 func (l *loader) load() hcl.Diagnostics {
@@ -471,6 +473,7 @@ var fileSchema = &hcl.BodySchema{
 		{Type: "module", LabelNames: []string{"name"}},
 		{Type: "output", LabelNames: []string{"name"}},
 		{Type: "check", LabelNames: []string{"name"}},
+		{Type: "notify", LabelNames: []string{"name"}},
 	},
 }
 
@@ -545,6 +548,12 @@ func decodeFile(body hcl.Body) (*module, hcl.Diagnostics) {
 			if c != nil {
 				mod.checks = append(mod.checks, c)
 			}
+		case "notify":
+			n, d := decodeNotifyBlock(block)
+			diags = append(diags, d...)
+			if n != nil {
+				mod.notifies = append(mod.notifies, n)
+			}
 		case "output":
 			o, d := decodeOutputBlock(block)
 			diags = append(diags, d...)
@@ -568,6 +577,7 @@ func mergeModule(parts []*module) (*module, hcl.Diagnostics) {
 		callByName:     map[string]*moduleCall{},
 		outputByName:   map[string]*outputBlock{},
 		checkByName:    map[string]*checkBlock{},
+		notifyByName:   map[string]*notifyBlock{},
 	}
 	dup := func(kind, name string, prev, rng hcl.Range) *hcl.Diagnostic {
 		return &hcl.Diagnostic{
@@ -620,6 +630,7 @@ func mergeModule(parts []*module) (*module, hcl.Diagnostics) {
 		diags = append(diags, mergeUnique(&mod.calls, mod.callByName, p.calls, "module call", func(c *moduleCall) (string, hcl.Range) { return c.Name, c.DeclRange }, dup)...)
 		diags = append(diags, mergeUnique(&mod.outputs, mod.outputByName, p.outputs, "output", func(o *outputBlock) (string, hcl.Range) { return o.Name, o.DeclRange }, dup)...)
 		diags = append(diags, mergeUnique(&mod.checks, mod.checkByName, p.checks, "check", func(c *checkBlock) (string, hcl.Range) { return c.Name, c.DeclRange }, dup)...)
+		diags = append(diags, mergeUnique(&mod.notifies, mod.notifyByName, p.notifies, "notify block", func(n *notifyBlock) (string, hcl.Range) { return n.Name, n.DeclRange }, dup)...)
 		mod.moved = append(mod.moved, p.moved...)
 		mod.imports = append(mod.imports, p.imports...)
 	}

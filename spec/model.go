@@ -42,6 +42,8 @@ type Config struct {
 	// address (check.NAME, then module.M.check.NAME) and assert; only a plan's Load (LoadOptions.At set)
 	// evaluates them. The preconditions are on their instances.
 	Checks []*CheckResult
+	// Notify are the notify blocks, ordered by name.
+	Notify []*Notify
 
 	// Hash identifies the configuration files and the variable values they
 	// were evaluated with (sensitive values excluded: SensitiveVarsHash

@@ -212,6 +212,9 @@ func (l *loader) readModuleDir(dir string, c *moduleCall) (*moduleDir, hcl.Diagn
 	for _, b := range mod.backends {
 		root("Backend configuration", b.DeclRange, "The backend block belongs in the root module: one configuration has one state.")
 	}
+	for _, n := range mod.notifies {
+		root("Notify block", n.DeclRange, "Notify blocks belong in the root module: notifications are about the whole configuration's runs.")
+	}
 	for _, ib := range mod.imports {
 		root("Import block", ib.DeclRange, "Import blocks belong in the root module; name the message with its module address there, such as module.emea.message.launch.")
 	}

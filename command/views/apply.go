@@ -52,6 +52,11 @@ type Apply interface {
 	// SandboxReceived shows a message the sandbox received; sensitive
 	// hides its content.
 	SandboxReceived(req a1base.SendRequest, sensitive bool)
+	// Notifications reports what became of the run's notifications.
+	Notifications(r NotifyReport)
+	// NotificationCaptured shows a notification the sandbox kept
+	// instead of sending.
+	NotificationCaptured(c CapturedNotification)
 }
 
 // Import is the view of `herald import`: apply's, announcing the sandbox
@@ -145,6 +150,10 @@ type event struct {
 	// StatePath names the sandbox's state file.
 	StatePath string `json:"state_path,omitempty"`
 	URL       string `json:"url,omitempty"`
+	// Notify closes an apply's notifications; Captured is one the
+	// sandbox kept.
+	Notify   *notifyEvent          `json:"notifications,omitempty"`
+	Captured *CapturedNotification `json:"notification,omitempty"`
 }
 
 type sandboxMessage struct {

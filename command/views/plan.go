@@ -45,6 +45,9 @@ type PlanNext struct {
 	// HiddenVars are sensitive variables given with -var: ApplyFlags holds
 	// Sensitive in place of their values.
 	HiddenVars []string
+	// Notifications say what an apply of the plan would notify, one line
+	// per notify block (notify.Preview).
+	Notifications []string
 }
 
 // hiddenNote asks for the sensitive values the suggested command leaves
@@ -436,6 +439,9 @@ func RenderPlanHuman(doc *PlanDocument, next PlanNext, color bool) string {
 	fmt.Fprintf(&b, "\n%s\n", paint(doc.SummaryLine(), Bold))
 	if line := doc.ChecksLine(); line != "" {
 		b.WriteString(line + "\n")
+	}
+	for _, line := range next.Notifications {
+		fmt.Fprintf(&b, "%s %s.\n", paint("Notifications:", Bold), line)
 	}
 	switch {
 	case doc.CheckErrors() > 0:

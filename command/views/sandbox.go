@@ -56,6 +56,17 @@ func (s *Sandbox) Received(req a1base.SendRequest, answerLost bool) {
 	s.write(line + "\n")
 }
 
+// Notification prints a notification the sandbox received on
+// /notify/NAME; signature says what became of its signature (checked
+// against -notify-secret, or not).
+func (s *Sandbox) Notification(c CapturedNotification, signature string) {
+	line := NotificationLine(c, s.view.StdoutColor)
+	if signature != "" {
+		line += " (" + signature + ")"
+	}
+	s.write(line + "\n")
+}
+
 // Stopped prints how many messages the sandbox received.
 func (s *Sandbox) Stopped(messages int) {
 	s.write(fmt.Sprintf("\nSandbox stopped after %s.\n", countOf(messages, "message", "messages")))
@@ -70,6 +81,7 @@ func sandboxBanner(info SandboxInfo, v *View) string {
 	fmt.Fprintf(&b, "  export A1BASE_API_SECRET=%s\n", shellWord(info.APISecret))
 	fmt.Fprintf(&b, "  export A1BASE_ACCOUNT_ID=%s   # unless the provider block sets account_id\n", shellWord(info.Account))
 	b.WriteString("  herald apply\n")
+	fmt.Fprintf(&b, "\nNotifications: give a notify block's webhook or slack url as %s/notify/NAME\n(a sensitive variable set to it); what it receives is printed here.\n", info.URL)
 	var faults []string
 	if info.ErrorRate > 0 {
 		faults = append(faults, fmt.Sprintf("%g of sends fail with %d", info.ErrorRate, info.ErrorStatus))

@@ -29,6 +29,9 @@ Point herald at it (in another terminal):
   export A1BASE_ACCOUNT_ID='acc 1'   # unless the provider block sets account_id
   herald apply
 
+Notifications: give a notify block's webhook or slack url as http://127.0.0.1:8080/notify/NAME
+(a sensitive variable set to it); what it receives is printed here.
+
 Faults (seed 7): 0.1 of sends fail with 503; 0.5 delivered with the answer lost (hang); every answer 200ms late.
 
 Messages it receives are printed below. Press Ctrl-C to stop.

@@ -89,6 +89,30 @@ CREATE TABLE {schema}.inbox_listening (
 	gap      boolean     NOT NULL DEFAULT false
 );
 `,
+	// 5: the outbox of notifications, written after the state is saved
+	// and by deliverers, without the lock: one row per destination and
+	// event id, pending until done_at is set (delivered, or dropped to
+	// keep within the limit); and how many each destination dropped.
+	`
+CREATE TABLE {schema}.outbox (
+	destination  text        NOT NULL,
+	event_id     text        NOT NULL,
+	kind         text        NOT NULL,
+	recorded_at  timestamptz NOT NULL,
+	payload      text        NOT NULL,
+	attempts     integer     NOT NULL DEFAULT 0,
+	next_attempt timestamptz NOT NULL,
+	last_error   text        NOT NULL DEFAULT '',
+	done_at      timestamptz,
+	dropped      boolean     NOT NULL DEFAULT false,
+	PRIMARY KEY (destination, event_id)
+);
+CREATE INDEX outbox_pending ON {schema}.outbox (next_attempt) WHERE done_at IS NULL;
+CREATE TABLE {schema}.outbox_dropped (
+	destination text   PRIMARY KEY,
+	dropped     bigint NOT NULL
+);
+`,
 }
 
 // SchemaVersion is the version of the tables this herald reads and writes.

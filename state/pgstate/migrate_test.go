@@ -29,7 +29,7 @@ func versions(t *testing.T, conn, schema string) []int {
 func TestMigrateEmptyDatabase(t *testing.T) {
 	conn := newDB(t)
 	b := open(t, conn)
-	if diff := cmp.Diff([]int{1, 2, 3, 4}, versions(t, conn, "herald")); diff != "" {
+	if diff := cmp.Diff([]int{1, 2, 3, 4, 5}, versions(t, conn, "herald")); diff != "" {
 		t.Errorf("versions (-want +got):\n%s", diff)
 	}
 	s := snapshot(t, b)
@@ -75,7 +75,7 @@ VALUES ('message.a', 'group.eng', 't-1', 'whatsapp', '+1', 'h', '2026-12-01T09:0
 	}
 
 	b := open(t, conn)
-	if diff := cmp.Diff([]int{1, 2, 3, 4}, versions(t, conn, "herald")); diff != "" {
+	if diff := cmp.Diff([]int{1, 2, 3, 4, 5}, versions(t, conn, "herald")); diff != "" {
 		t.Errorf("versions after upgrade (-want +got):\n%s", diff)
 	}
 	got := snapshot(t, b)
@@ -116,7 +116,7 @@ VALUES ('message.a', 'group.eng', 't-1', 'whatsapp', '+1', 'h', '2026-12-01T09:0
 	}
 
 	b := open(t, conn)
-	if diff := cmp.Diff([]int{1, 2, 3, 4}, versions(t, conn, "herald")); diff != "" {
+	if diff := cmp.Diff([]int{1, 2, 3, 4, 5}, versions(t, conn, "herald")); diff != "" {
 		t.Errorf("versions after upgrade (-want +got):\n%s", diff)
 	}
 	want := &state.Snapshot{Lineage: "lineage-v3", Serial: 4, Records: map[string]*state.Record{
@@ -178,7 +178,7 @@ func TestConcurrentOpenMigratesOnce(t *testing.T) {
 			break
 		}
 	}
-	if diff := cmp.Diff([]int{1, 2, 3, 4}, versions(t, conn, "herald")); diff != "" {
+	if diff := cmp.Diff([]int{1, 2, 3, 4, 5}, versions(t, conn, "herald")); diff != "" {
 		t.Errorf("versions (-want +got):\n%s", diff)
 	}
 }
