@@ -44,7 +44,7 @@ func (b *BlockDoc) Attribute(name string) *AttributeDoc {
 
 // TopLevelBlocks are the block types a configuration file takes, in the
 // order the docs present them.
-var TopLevelBlocks = []string{"provider", "backend", "variable", "locals", "group", "message", "module", "output", "moved", "import", "check"}
+var TopLevelBlocks = []string{"provider", "backend", "variable", "locals", "group", "message", "module", "output", "moved", "import", "check", "notify"}
 
 // LookupBlockDoc is the documentation of the block at path, the block
 // types from the file's top level down ("message", "repeat",
@@ -246,5 +246,30 @@ var BlockDocs = map[string]*BlockDoc{
 		Type:       "assert",
 		Doc:        "One condition of the check.",
 		Attributes: conditionAttrs,
+	},
+	"notify": {
+		Type:   "notify",
+		Labels: []string{"name"},
+		Doc:    "Tells people when something needs them: one destination (webhook, slack or group) and the events it wants. Root module only.",
+		Attributes: []AttributeDoc{
+			{Name: "events", Type: "list of strings", Required: true, Doc: `The events to send: "failed", "unknown", "not_delivered", "expired", "drift", "skipped", "takeover", "apply_summary".`},
+			{Name: "group", Type: "group", Doc: "A group of organisers to notify through herald's own client, within the rate limits; never counted as a broadcast. One destination only."},
+		},
+		Blocks: []string{"webhook", "slack"},
+	},
+	"notify.webhook": {
+		Type: "webhook",
+		Doc:  "A generic JSON webhook, optionally signed with HMAC-SHA256.",
+		Attributes: []AttributeDoc{
+			{Name: "url", Type: "string", Required: true, Doc: "The https URL (plain http to loopback only) the events are posted to; null leaves the block out with a warning."},
+			{Name: "secret", Type: "sensitive string", Doc: "The key of the X-Herald-Signature HMAC-SHA256; from a sensitive variable."},
+		},
+	},
+	"notify.slack": {
+		Type: "slack",
+		Doc:  "A Slack-compatible incoming webhook.",
+		Attributes: []AttributeDoc{
+			{Name: "url", Type: "sensitive string", Required: true, Doc: "The incoming webhook's URL, which is its token: from a sensitive variable."},
+		},
 	},
 }

@@ -28,6 +28,9 @@ var schemaOf = map[string]*hcl.BodySchema{
 	"import":                          importSchema,
 	"check":                           checkSchema,
 	"check.assert":                    conditionSchema,
+	"notify":                          notifySchema,
+	"notify.webhook":                  webhookSchema,
+	"notify.slack":                    slackSchema,
 }
 
 // TestBlockDocsMatchSchemas checks that every attribute and nested block
