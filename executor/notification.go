@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/heraldhq/herald/a1base"
+	"github.com/heraldhq/herald/internal/clock"
 	"github.com/heraldhq/herald/spec"
 )
 
@@ -31,7 +31,7 @@ func SendNotification(ctx context.Context, client Sender, opts Options, g *spec.
 	}
 	now := opts.Now
 	if now == nil {
-		now = time.Now
+		now = clock.Now
 	}
 	ls, err := buildLimits(opts, []*queue{{group: g.Name, account: alias, limit: g.RateLimit}}, now)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"go.lsp.dev/jsonrpc2"
 	"go.lsp.dev/protocol"
 
+	"github.com/heraldhq/herald/internal/clock"
 	"github.com/heraldhq/herald/spec"
 )
 
@@ -76,7 +77,7 @@ func NewServer(opts Options) *Server {
 		opts.Getenv = os.Getenv
 	}
 	if opts.Now == nil {
-		opts.Now = time.Now
+		opts.Now = clock.Now
 	}
 	return &Server{
 		opts:        opts,

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/heraldhq/herald/internal/clock"
 	"github.com/heraldhq/herald/spec"
 	"github.com/heraldhq/herald/state"
 )
@@ -129,7 +130,7 @@ func (d *Deliverer) now() time.Time {
 	if d.Now != nil {
 		return d.Now()
 	}
-	return time.Now()
+	return clock.Now()
 }
 
 // DeliverDue tries every pending notification due now once, oldest first.
@@ -207,7 +208,9 @@ func (d *Deliverer) Drain(ctx context.Context, sleep func(context.Context, time.
 		if wait <= 0 {
 			continue
 		}
-		if dl, ok := ctx.Deadline(); ok && time.Now().Add(wait).After(dl) {
+		// A context's deadline is on the real clock; clock.Now may be
+		// shifted in tests.
+		if dl, ok := ctx.Deadline(); ok && clock.Now().Add(wait).After(dl.Add(clock.Shift())) {
 			return total, nil
 		}
 		if err := sleep(ctx, wait); err != nil {

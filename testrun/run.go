@@ -13,6 +13,7 @@ import (
 	"github.com/zclconf/go-cty/cty/convert"
 	"github.com/zclconf/go-cty/cty/function"
 
+	"github.com/heraldhq/herald/internal/clock"
 	"github.com/heraldhq/herald/planner"
 	"github.com/heraldhq/herald/spec"
 	"github.com/heraldhq/herald/state"
@@ -97,7 +98,7 @@ func (r *FileResult) Counts() (passed, failed, skipped int) {
 func RunFile(f *File, opts Options) *FileResult {
 	now := opts.Now
 	if now == nil {
-		now = time.Now
+		now = clock.Now
 	}
 	start := now()
 	res := &FileResult{Name: f.Name, Files: map[string]*hcl.File{}}

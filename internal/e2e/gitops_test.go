@@ -474,7 +474,7 @@ func TestPlanRecipe(t *testing.T) {
 		assert.Equal(t, "TOKEN", r.env["HERALD_COMMENT_TOKEN"], "with the workflow's token")
 		assert.NotContains(t, r.env, "GITHUB_TOKEN", "under a name of the action's own, which the script takes out of herald's environment")
 	}
-	assert.Equal(t, []string{"plan", "fmt"}, cmds)
+	assert.Equal(t, []string{"plan", "fmt", "test"}, cmds)
 
 	// The checks run to the end, and the last step fails the job.
 	j := w.job()
@@ -593,6 +593,9 @@ func TestRecipesRunOnQuickstart(t *testing.T) {
 			assert.Contains(t, stdout, "Not a pull request: no plan comment to post.")
 		case "fmt":
 			assert.Equal(t, 0, code, "the quickstart is formatted: %s%s", stdout, stderr)
+		case "test":
+			assert.Equal(t, 0, code, "a configuration without test files passes: %s%s", stdout, stderr)
+			assert.Contains(t, stdout, "No test files")
 		default:
 			t.Errorf("unexpected herald %s in the plan recipe", r.command)
 		}
