@@ -35,7 +35,7 @@ func TestHeraldTestPasses(t *testing.T) {
 
 	quiet := runMain(t, dir, "", "test")
 	require.Equal(t, 0, quiet.code)
-	assert.Equal(t, "ok  \ttests/launch.test.hcl\t0.000s (5 runs)\nPASS\n", quiet.stdout, "without -v only the file's line")
+	assert.Equal(t, "ok  \ttests/launch.test.hcl\t0.000s (6 runs)\nPASS\n", quiet.stdout, "without -v only the file's line")
 }
 
 // Failing runs exit 1 and say why, each with the source line: an assert,
@@ -56,7 +56,7 @@ func TestHeraldTestFailures(t *testing.T) {
 		"--- FAIL: bad_clock",
 		`Did you mean "launch_time"?`,
 		"FAIL\ttests/failing.test.hcl\t0.000s (5 of 5 runs failed)",
-		"ok  \ttests/launch.test.hcl\t0.000s (5 runs)",
+		"ok  \ttests/launch.test.hcl\t0.000s (6 runs)",
 	} {
 		assert.Contains(t, r.stdout, want)
 	}

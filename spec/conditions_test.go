@@ -77,8 +77,8 @@ message "launch" {
   text     = "Launch day"
 
   precondition {
-    condition     = tonumber(formatdate("H", self.send_at)) >= 8
-    error_message = "${self.address} goes out at ${formatdate("HH:mm", self.send_at)} in ${self.timezone}, inside quiet hours (before 08:00)."
+    condition     = tonumber(formatdate("h", self.send_at)) >= 8
+    error_message = "${self.address} goes out at ${formatdate("hh:mm", self.send_at)} in ${self.timezone}, inside quiet hours (before 08:00)."
   }
   precondition {
     severity      = "warning"
@@ -100,6 +100,28 @@ message "launch" {
 	assert.Equal(t, "message.launch", r.Name())
 	assert.Equal(t, "main.hcl", r.Range.Filename[strings.LastIndex(r.Range.Filename, "/")+1:])
 	assert.Equal(t, 9, r.Range.Start.Line)
+}
+
+// Quiet hours are read on the 24-hour clock ("h"; formatdate's "H" is the
+// 12-hour one): 22:30 local fails, 12:30 passes.
+func TestQuietHoursOnTheTwentyFourHourClock(t *testing.T) {
+	cfg, diags := loadChecks(t, `
+message "m" {
+  for_each = { late = "22:30", noon = "12:30" }
+  group    = group.eng
+  send_at  = "2027-03-02 ${each.value}"
+  text     = "x"
+  precondition {
+    condition     = tonumber(formatdate("h", self.send_at)) < 21
+    error_message = "${self.key} at ${formatdate("hh:mm", self.send_at)} is after 21:00."
+  }
+}
+`)
+	require.False(t, diags.HasErrors(), "%s", diags)
+	assert.Equal(t, []string{
+		`message.m["noon"]#0 error pass`,
+		`message.m["late"]#0 error fail: late at 22:30 is after 21:00.`,
+	}, results(cfg), "in send order")
 }
 
 func TestCheckBlocksSeeEveryMessage(t *testing.T) {

@@ -10,8 +10,8 @@ variable "link_hosts" {
 check "quiet_hours" {
   severity = "error"
   assert {
-    condition = alltrue([for m in messages : tonumber(formatdate("H", m.send_at)) >= 8 && tonumber(formatdate("H", m.send_at)) < 21])
-    error_message = "Messages go out between 08:00 and 21:00 in the group's time zone: ${join(", ", [for m in messages : "${m.address} at ${formatdate("HH:mm", m.send_at)} (${m.timezone})" if tonumber(formatdate("H", m.send_at)) < 8 || tonumber(formatdate("H", m.send_at)) >= 21])}."
+    condition = alltrue([for m in messages : tonumber(formatdate("h", m.send_at)) >= 8 && tonumber(formatdate("h", m.send_at)) < 21])
+    error_message = "Messages go out between 08:00 and 21:00 in the group's time zone: ${join(", ", [for m in messages : "${m.address} at ${formatdate("hh:mm", m.send_at)} (${m.timezone})" if tonumber(formatdate("h", m.send_at)) < 8 || tonumber(formatdate("h", m.send_at)) >= 21])}."
   }
 }
 

@@ -68,6 +68,20 @@ run "quiet_hours_refused" {
   }
 }
 
+run "late_evening_refused" {
+  at = "2027-03-02T04:00:00Z"
+  variables {
+    launch_time = "22:30" # in each group's zone: after 21:00
+  }
+
+  expect_failures = [check.quiet_hours]
+
+  assert {
+    condition     = strcontains(check.quiet_hours.error_messages[0], "message.launch[\"eng\"] at 22:30 (Europe/Berlin)")
+    error_message = "The check names the late launch in local time: ${check.quiet_hours.error_messages[0]}"
+  }
+}
+
 run "a_link_elsewhere_warns" {
   at = "2027-03-02T06:00:00Z"
   variables {
