@@ -281,10 +281,32 @@ func (l *loader) evalChecks(ctx *hcl.EvalContext, insts []*Instance, failed map[
 		return d
 	}
 	diags := d
+	// Each instance becomes one object, made once, and only for the roots
+	// the asserts refer to: with 100,000 messages the objects cost more
+	// than a simple condition over them.
+	usesMessage, usesMessages := false, false
+	for _, c := range l.mod.checks {
+		for _, a := range c.Asserts {
+			for _, e := range []hcl.Expression{a.Condition, a.ErrorMessage} {
+				for _, trav := range variables(e) {
+					switch trav.RootName() {
+					case "message":
+						usesMessage = true
+					case "messages":
+						usesMessages = true
+					}
+				}
+			}
+		}
+	}
+	objs := newObjectCache()
 	child := ctx.NewChild()
-	child.Variables = map[string]cty.Value{
-		"message":  l.messageObject(insts, failed),
-		"messages": instanceList(insts),
+	child.Variables = map[string]cty.Value{}
+	if usesMessage {
+		child.Variables["message"] = l.messageObject(insts, failed, objs)
+	}
+	if usesMessages {
+		child.Variables["messages"] = instanceList(insts, objs)
 	}
 	for _, c := range l.mod.checks {
 		addr := "check." + c.Name
@@ -306,7 +328,7 @@ func (l *loader) evalChecks(ctx *hcl.EvalContext, insts []*Instance, failed map[
 
 // messageObject is the message object of a check block: one attribute per
 // message block of the module.
-func (l *loader) messageObject(insts []*Instance, failed map[string]bool) cty.Value {
+func (l *loader) messageObject(insts []*Instance, failed map[string]bool, objs *objectCache) cty.Value {
 	byName := map[string][]*Instance{}
 	for _, in := range insts {
 		if in.Addr.Module.Equal(l.path) {
@@ -320,7 +342,7 @@ func (l *loader) messageObject(insts []*Instance, failed map[string]bool) cty.Va
 		case failed[m.Name]:
 			attrs[m.Name] = cty.DynamicVal
 		case m.ForEach == nil && m.Repeat == nil && len(list) == 1:
-			attrs[m.Name] = instanceObject(list[0])
+			attrs[m.Name] = objs.of(list[0])
 		case m.ForEach == nil && m.Repeat == nil:
 			attrs[m.Name] = cty.DynamicVal
 		case len(list) == 0:
@@ -328,7 +350,7 @@ func (l *loader) messageObject(insts []*Instance, failed map[string]bool) cty.Va
 		default:
 			elems := make(map[string]cty.Value, len(list))
 			for _, in := range list {
-				elems[in.Addr.Key] = instanceObject(in)
+				elems[in.Addr.Key] = objs.of(in)
 			}
 			attrs[m.Name] = cty.MapVal(elems)
 		}
@@ -337,15 +359,30 @@ func (l *loader) messageObject(insts []*Instance, failed map[string]bool) cty.Va
 }
 
 // instanceList is the messages list of a check block.
-func instanceList(insts []*Instance) cty.Value {
+func instanceList(insts []*Instance, objs *objectCache) cty.Value {
 	if len(insts) == 0 {
 		return cty.ListValEmpty(instanceObjectType)
 	}
 	vals := make([]cty.Value, len(insts))
 	for i, in := range insts {
-		vals[i] = instanceObject(in)
+		vals[i] = objs.of(in)
 	}
 	return cty.ListVal(vals)
+}
+
+// objectCache makes each instance's object once for the message object
+// and the messages list alike.
+type objectCache struct{ m map[*Instance]cty.Value }
+
+func newObjectCache() *objectCache { return &objectCache{m: map[*Instance]cty.Value{}} }
+
+func (c *objectCache) of(in *Instance) cty.Value {
+	if v, ok := c.m[in]; ok {
+		return v
+	}
+	v := instanceObject(in)
+	c.m[in] = v
+	return v
 }
 
 // instanceObjectType is the type of instanceObject's values.
