@@ -285,8 +285,25 @@ func TestPlanShowsNotifications(t *testing.T) {
 	res := f.run(t, nil, "plan", "-no-color", at)
 	require.Equal(t, 0, res.code, res.stdout+res.stderr)
 	require.Contains(t, res.stdout, "Notifications: apply would notify ops of 1 expired, 1 apply_summary (and of any send that fails).\n")
+	js := f.run(t, nil, "plan", "-json", at)
+	require.Equal(t, 0, js.code, js.stderr)
+	require.Contains(t, js.stdout, `"notifications": [
+    {
+      "notify": "ops",
+      "events": {
+        "apply_summary": 1,
+        "expired": 1
+      },
+      "if_sends_fail": [
+        "failed"
+      ]
+    }
+  ]`)
+	md := f.run(t, nil, "plan", "-markdown", at)
+	require.Equal(t, 0, md.code, md.stderr)
+	require.Contains(t, md.stdout, "Notifications: apply would notify ops of 1 expired, 1 apply\\_summary (and of any send that fails).\n")
 	for _, s := range []string{"PLANTOKEN", notifySecret} {
-		require.NotContains(t, res.stdout+res.stderr, s)
+		require.NotContains(t, res.stdout+res.stderr+js.stdout+md.stdout, s)
 	}
 }
 

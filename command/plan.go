@@ -130,10 +130,10 @@ func runPlan(ctx context.Context, env *Env, opts planOptions) error {
 		}
 		next.SavedTo = opts.Out
 	}
-	if run.Config != nil {
-		next.Notifications = notify.Preview(run.Config.Notify, run.Plan)
-	}
 	doc := views.NewPlanDocument(run.Plan)
+	if run.Config != nil {
+		doc.Notifications = notify.Preview(run.Config.Notify, run.Plan)
+	}
 	var repeats map[string]*spec.Repeat
 	if run.Config != nil {
 		repeats = run.Config.Repeats

@@ -125,9 +125,15 @@ func TestPreview(t *testing.T) {
 		{Name: "hook", Events: []string{"failed", "unknown", "drift", "apply_summary"}},
 		{Name: "quiet", Events: []string{"takeover"}},
 	}
+	got := notify.Preview(blocks, plan)
+	var sentences []string
+	for _, e := range got {
+		sentences = append(sentences, e.Sentence())
+	}
 	require.Equal(t, []string{
 		"apply would notify ops-slack of 1 expired",
 		"apply would notify hook of 1 drift, 1 apply_summary (and of any send that fails or becomes unknown)",
-	}, notify.Preview(blocks, plan))
+	}, sentences)
+	require.Equal(t, notify.Expected{Notify: "hook", Events: map[string]int{"drift": 1, "apply_summary": 1}, IfSendsFail: []string{"failed", "unknown"}}, got[1])
 	require.Empty(t, notify.Preview(blocks, &planner.Plan{At: t0}))
 }

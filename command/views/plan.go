@@ -45,9 +45,6 @@ type PlanNext struct {
 	// HiddenVars are sensitive variables given with -var: ApplyFlags holds
 	// Sensitive in place of their values.
 	HiddenVars []string
-	// Notifications say what an apply of the plan would notify, one line
-	// per notify block (notify.Preview).
-	Notifications []string
 }
 
 // hiddenNote asks for the sensitive values the suggested command leaves
@@ -440,8 +437,8 @@ func RenderPlanHuman(doc *PlanDocument, next PlanNext, color bool) string {
 	if line := doc.ChecksLine(); line != "" {
 		b.WriteString(line + "\n")
 	}
-	for _, line := range next.Notifications {
-		fmt.Fprintf(&b, "%s %s.\n", paint("Notifications:", Bold), line)
+	for _, e := range doc.Notifications {
+		fmt.Fprintf(&b, "%s %s.\n", paint("Notifications:", Bold), e.Sentence())
 	}
 	switch {
 	case doc.CheckErrors() > 0:

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/heraldhq/herald/notify"
 	"github.com/heraldhq/herald/planner"
 	"github.com/heraldhq/herald/spec"
 	"github.com/heraldhq/herald/state"
@@ -35,6 +36,9 @@ type PlanDocument struct {
 	// preconditions of what the plan may still send; absent when the
 	// configuration has none.
 	Checks []PlanCheck `json:"checks,omitempty"`
+	// Notifications say what an apply of the plan would notify, per
+	// notify block (notify.Preview); absent when nothing would be.
+	Notifications []notify.Expected `json:"notifications,omitempty"`
 	// Skipped lists, per repeat message, the occurrences the plan passes
 	// over: missed, never sent, never recorded; absent when there are
 	// none. They are not changes: an outage under an every-minute rule

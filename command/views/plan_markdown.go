@@ -73,6 +73,9 @@ func RenderPlanMarkdown(doc *PlanDocument, sched *planner.Schedule, maxLen int) 
 	if doc.CheckErrors() > 0 {
 		head.WriteString("> [!CAUTION]\n> A check with severity `error` failed: `herald apply` sends nothing until it passes.\n\n")
 	}
+	for _, e := range doc.Notifications {
+		fmt.Fprintf(&head, "Notifications: %s.\n\n", mdInline(e.Sentence()))
+	}
 	fmt.Fprintf(&head, "Planned at `%s` (UTC).\n\n", doc.At.Format("2006-01-02 15:04:05"))
 
 	checks := &mdSection{head: "#### Failed checks\n\n", tail: "\n", kind: "failed checks"}
