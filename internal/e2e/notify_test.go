@@ -13,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/heraldhq/herald/internal/clock"
 	"github.com/heraldhq/herald/notify"
 	"github.com/heraldhq/herald/state"
 )
@@ -72,7 +73,7 @@ notify "ops" {
 	for _, r := range f.snapshot(t).Records {
 		require.Equal(t, state.StatusSent, r.Status)
 	}
-	pending, err := state.OpenLocal(filepath.Join(f.dir, state.DefaultPath)).Pending(context.Background(), time.Now().Add(time.Hour), 0)
+	pending, err := state.OpenLocal(filepath.Join(f.dir, state.DefaultPath)).Pending(context.Background(), clock.Now().Add(time.Hour), 0)
 	require.NoError(t, err)
 	require.Len(t, pending, 1)
 	first := pending[0].ID

@@ -310,6 +310,22 @@ func TestConnectionDroppedMidRun(t *testing.T) {
 WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name LIKE 'herald%'`); err != nil {
 		t.Fatal(err)
 	}
+	// pg_terminate_backend only signals: wait until the backends, and the
+	// lock the session held, are gone.
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		var n int
+		if err := db.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name LIKE 'herald%'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d herald connections still open after pg_terminate_backend", n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	// Each Record now fails, whether on a dead pooled connection or on a
 	// fresh one that finds the lock gone; none is stored. Once the dead
 	// connections are used up, the error says the lock is lost.
