@@ -2,8 +2,6 @@ package command
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -43,39 +41,13 @@ var attributesMarker = regexp.MustCompile(`(?m)^<!-- attributes:([a-z.]+) -->\n`
 // documented block with arguments has its table on some page; go test
 // ./command -run Docs -update rewrites them.
 func TestDocsAttributeTables(t *testing.T) {
-	seen := map[string]bool{}
-	for _, page := range docPages(t) {
-		path := filepath.Join("..", filepath.FromSlash(page))
-		data, err := os.ReadFile(path)
-		require.NoError(t, err)
-		doc := string(data)
-		var b strings.Builder
-		rest := doc
-		for {
-			loc := attributesMarker.FindStringSubmatchIndex(rest)
-			if loc == nil {
-				b.WriteString(rest)
-				break
-			}
-			key := rest[loc[2]:loc[3]]
-			bd := spec.BlockDocs[key]
-			require.NotNil(t, bd, "%s: <!-- attributes:%s --> names no block of spec.BlockDocs", page, key)
-			seen[key] = true
-			b.WriteString(rest[:loc[1]])
-			end := strings.Index(rest[loc[1]:], "<!-- /attributes -->")
-			require.GreaterOrEqual(t, end, 0, "%s: <!-- attributes:%s --> is not closed by <!-- /attributes -->", page, key)
-			got := rest[loc[1] : loc[1]+end]
-			want := attributeTable(key, bd)
-			if got != want && !*update {
-				t.Errorf("%s: the attribute table of %s differs from spec.BlockDocs (go test ./command -run Docs -update rewrites it):\npage:\n%s\nspec:\n%s", page, key, got, want)
-			}
-			b.WriteString(want)
-			rest = rest[loc[1]+end:]
-		}
-		if *update && b.String() != doc {
-			require.NoError(t, os.WriteFile(path, []byte(b.String()), 0o644))
-		}
-	}
+	seen := checkMarkedTables(t, attributesMarker, "<!-- /attributes -->", func(page, key string) string {
+		bd := spec.BlockDocs[key]
+		require.NotNil(t, bd, "%s: <!-- attributes:%s --> names no block of spec.BlockDocs", page, key)
+		return attributeTable(key, bd)
+	}, func(page, key, got, want string) string {
+		return fmt.Sprintf("%s: the attribute table of %s differs from spec.BlockDocs (go test ./command -run Docs -update rewrites it):\npage:\n%s\nspec:\n%s", page, key, got, want)
+	})
 	for key, bd := range spec.BlockDocs {
 		if len(bd.Attributes) == 0 || strings.HasSuffix(key, ".media") && seen["message.media"] {
 			continue

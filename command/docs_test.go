@@ -717,37 +717,11 @@ var flagsMarker = regexp.MustCompile(`(?m)^<!-- flags:([a-z ]+) -->\n`)
 // <!-- flags:CMD --> and <!-- /flags -->, is what "herald CMD -h" lists;
 // go test ./command -run Docs -update rewrites them.
 func TestDocsFlagTables(t *testing.T) {
-	seen := map[string]bool{}
-	for _, page := range docPages(t) {
-		path := filepath.Join("..", filepath.FromSlash(page))
-		data, err := os.ReadFile(path)
-		require.NoError(t, err)
-		doc := string(data)
-		var b strings.Builder
-		rest := doc
-		for {
-			loc := flagsMarker.FindStringSubmatchIndex(rest)
-			if loc == nil {
-				b.WriteString(rest)
-				break
-			}
-			cmd := rest[loc[2]:loc[3]]
-			seen[cmd] = true
-			b.WriteString(rest[:loc[1]])
-			end := strings.Index(rest[loc[1]:], "<!-- /flags -->")
-			require.GreaterOrEqual(t, end, 0, "%s: <!-- flags:%s --> is not closed by <!-- /flags -->", page, cmd)
-			got := rest[loc[1] : loc[1]+end]
-			want := flagTable(commandFlagRows(t, cmd))
-			if got != want && !*update {
-				t.Errorf("%s: the flag table of herald %s differs from its -h (go test ./command -run Docs -update rewrites it):\npage:\n%s\nherald:\n%s", page, cmd, got, want)
-			}
-			b.WriteString(want)
-			rest = rest[loc[1]+end:]
-		}
-		if *update && b.String() != doc {
-			require.NoError(t, os.WriteFile(path, []byte(b.String()), 0o644))
-		}
-	}
+	seen := checkMarkedTables(t, flagsMarker, "<!-- /flags -->", func(page, cmd string) string {
+		return flagTable(commandFlagRows(t, cmd))
+	}, func(page, cmd, got, want string) string {
+		return fmt.Sprintf("%s: the flag table of herald %s differs from its -h (go test ./command -run Docs -update rewrites it):\npage:\n%s\nherald:\n%s", page, cmd, got, want)
+	})
 	// Every command with options has its table.
 	for _, c := range All() {
 		if c.Name == "help" {
@@ -766,6 +740,46 @@ func TestDocsFlagTables(t *testing.T) {
 			}
 		}
 	}
+}
+
+// checkMarkedTables walks every page for the tables between marker (whose
+// first group is the table's key) and end: each must be what table makes
+// of its key, or is rewritten with -update; differ says how it differs.
+// It returns the keys seen.
+func checkMarkedTables(t *testing.T, marker *regexp.Regexp, end string, table func(page, key string) string, differ func(page, key, got, want string) string) map[string]bool {
+	t.Helper()
+	seen := map[string]bool{}
+	for _, page := range docPages(t) {
+		path := filepath.Join("..", filepath.FromSlash(page))
+		data, err := os.ReadFile(path)
+		require.NoError(t, err)
+		doc := string(data)
+		var b strings.Builder
+		rest := doc
+		for {
+			loc := marker.FindStringSubmatchIndex(rest)
+			if loc == nil {
+				b.WriteString(rest)
+				break
+			}
+			key := rest[loc[2]:loc[3]]
+			seen[key] = true
+			b.WriteString(rest[:loc[1]])
+			n := strings.Index(rest[loc[1]:], end)
+			require.GreaterOrEqual(t, n, 0, "%s: %s is not closed by %s", page, strings.TrimSpace(rest[loc[0]:loc[1]]), end)
+			got := rest[loc[1] : loc[1]+n]
+			want := table(page, key)
+			if got != want && !*update {
+				t.Error(differ(page, key, got, want))
+			}
+			b.WriteString(want)
+			rest = rest[loc[1]+n:]
+		}
+		if *update && b.String() != doc {
+			require.NoError(t, os.WriteFile(path, []byte(b.String()), 0o644))
+		}
+	}
+	return seen
 }
 
 var (

@@ -134,6 +134,15 @@ func (s *Server) handle(ctx context.Context, reply jsonrpc2.Replier, req jsonrpc
 }
 
 // decodeParams reads a request's parameters into v.
+// answer decodes a request's parameters and answers it with f.
+func answer[P, R any](req jsonrpc2.Request, f func(*P) (R, error)) (any, error) {
+	var p P
+	if err := decodeParams(req, &p); err != nil {
+		return nil, err
+	}
+	return f(&p)
+}
+
 func decodeParams(req jsonrpc2.Request, v any) error {
 	if err := json.Unmarshal(req.Params(), v); err != nil {
 		return fmt.Errorf("%w: %s: %s", jsonrpc2.ErrInvalidParams, req.Method(), err)
@@ -238,35 +247,15 @@ func (s *Server) dispatch(ctx context.Context, req jsonrpc2.Request) (any, error
 		s.poke()
 		return nil, nil
 	case protocol.MethodTextDocumentCompletion:
-		var p protocol.CompletionParams
-		if err := decodeParams(req, &p); err != nil {
-			return nil, err
-		}
-		return s.completion(&p)
+		return answer(req, s.completion)
 	case protocol.MethodTextDocumentHover:
-		var p protocol.HoverParams
-		if err := decodeParams(req, &p); err != nil {
-			return nil, err
-		}
-		return s.hover(&p)
+		return answer(req, s.hover)
 	case protocol.MethodTextDocumentDefinition:
-		var p protocol.DefinitionParams
-		if err := decodeParams(req, &p); err != nil {
-			return nil, err
-		}
-		return s.definition(&p)
+		return answer(req, s.definition)
 	case protocol.MethodTextDocumentDocumentSymbol:
-		var p protocol.DocumentSymbolParams
-		if err := decodeParams(req, &p); err != nil {
-			return nil, err
-		}
-		return s.documentSymbols(&p)
+		return answer(req, s.documentSymbols)
 	case protocol.MethodTextDocumentFormatting:
-		var p protocol.DocumentFormattingParams
-		if err := decodeParams(req, &p); err != nil {
-			return nil, err
-		}
-		return s.formatting(&p)
+		return answer(req, s.formatting)
 	}
 	if strings.HasPrefix(req.Method(), "$/") {
 		return nil, nil // optional notifications, such as $/cancelRequest
